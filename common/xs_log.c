@@ -1,0 +1,53 @@
+/*  xs_log: one logging call for every program, daemon or plugin. */
+#include "xs_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <time.h>
+
+static const char *s_ident = "xensm";
+static bool s_syslog = false;
+static xs_loglevel_t s_level = XS_LOG_NOTICE;
+
+static const int s_syslog_prio [] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+static const char *s_level_tag [] = { "E", "W", "N", "I", "D" };
+
+void
+xs_log_init (const char *ident, bool use_syslog, xs_loglevel_t level)
+{
+    s_ident = ident ? ident : "xensm";
+    s_syslog = use_syslog;
+    s_level = level;
+    if (s_syslog)
+        openlog (s_ident, LOG_PID, LOG_DAEMON);
+}
+
+bool
+xs_log_enabled (xs_loglevel_t level)
+{
+    return level <= s_level;
+}
+
+void
+xs_log (xs_loglevel_t level, const char *fmt, ...)
+{
+    if (level > s_level)
+        return;
+    va_list ap;
+    va_start (ap, fmt);
+    if (s_syslog)
+        vsyslog (s_syslog_prio [level], fmt, ap);
+    else {
+        char stamp [32];
+        time_t now = time (NULL);
+        struct tm tm;
+        strftime (stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r (&now, &tm));
+        flockfile (stderr);
+        fprintf (stderr, "%s %s %s: ", s_level_tag [level], stamp, s_ident);
+        vfprintf (stderr, fmt, ap);
+        fputc ('\n', stderr);
+        funlockfile (stderr);
+    }
+    va_end (ap);
+}
