@@ -1,0 +1,56 @@
+/*  xs_xmlrpc: XML-RPC documents <-> xs_value trees, on libxml2.
+
+    Decoding accepts untyped `<value>x</value>` and `<value/>` (xapi's compact
+    form, both meaning a string) as well as typed values (Python's form),
+    tolerates whitespace between elements, refuses DTDs and entity
+    declarations, never touches the network, and is bounded: a document over
+    limits.max_bytes, nested deeper than limits.max_depth or holding a string
+    longer than limits.max_string is refused with a clear error. Invalid UTF-8
+    is refused.
+
+    Encoding escapes every string, struct member names included, and always
+    writes typed values (<string>, <int> or <i8>-free decimal <int>, <boolean>,
+    <double>, <dateTime.iso8601>, <base64>, <nil/>, <array>, <struct>).
+    Encoded documents are malloc'd NUL-terminated text; *len_p (when not NULL)
+    gets the length without the NUL. Caller frees with free().
+*/
+#ifndef XS_XMLRPC_H_INCLUDED
+#define XS_XMLRPC_H_INCLUDED
+
+#include <stddef.h>
+
+#include "xs_err.h"
+#include "xs_value.h"
+
+typedef struct {
+    size_t max_bytes;       /* whole document                        */
+    int    max_depth;       /* nesting of arrays and structs         */
+    size_t max_string;      /* one string, member name or base64 text */
+} xs_xmlrpc_limits_t;
+
+/* 64 MiB document, depth 64, 16 MiB string. */
+extern const xs_xmlrpc_limits_t XS_XMLRPC_DEFAULT_LIMITS;
+
+/* <methodCall> with methodName `method` and `params` (an array value whose
+   items become the <param>s; NULL means none). */
+char *xs_xmlrpc_encode_call (const char *method, const xs_value_t *params, size_t *len_p);
+
+/* <methodResponse><params><param>value</param></params></methodResponse>. */
+char *xs_xmlrpc_encode_response (const xs_value_t *value, size_t *len_p);
+
+/* <methodResponse><fault> with faultCode and faultString. */
+char *xs_xmlrpc_encode_fault (int code, const char *text, size_t *len_p);
+
+/* Parses a <methodCall>. Returns its params as an array value (caller owns)
+   and stores the method name in *method_p (caller frees). NULL + err on any
+   error; limits NULL means the defaults. */
+xs_value_t *xs_xmlrpc_decode_call (const char *doc, size_t len, const xs_xmlrpc_limits_t *limits,
+                                   char **method_p, xs_err_t *err);
+
+/* Parses a <methodResponse>. Returns the one param's value (caller owns).
+   A <fault> gives NULL with err kind XS_EXAPI and message
+   "XML-RPC fault <code>: <string>"; anything malformed gives XS_EINVAL. */
+xs_value_t *xs_xmlrpc_decode_response (const char *doc, size_t len, const xs_xmlrpc_limits_t *limits,
+                                       xs_err_t *err);
+
+#endif
