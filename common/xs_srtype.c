@@ -179,12 +179,12 @@ xs_srtype_check_setting (const char *key, const char *value, xs_err_t *err)
    --------------------------------------------------------------------- */
 
 int
-xs_srtype_split (const char *type_name, const xs_kv_t *args,
-                 xs_kv_t **device_config_p, xs_kv_t **settings_p, xs_err_t *err)
+xs_srtype_split (const char *type_name, const xs_kvlist_t *args,
+                 xs_kvlist_t **device_config_p, xs_kvlist_t **settings_p, xs_err_t *err)
 {
     int rc = -1;
-    xs_kv_t *config = xs_kv_new ();
-    xs_kv_t *settings = xs_kv_new ();
+    xs_kvlist_t *config = xs_kvlist_new ();
+    xs_kvlist_t *settings = xs_kvlist_new ();
     char *text = NULL;
     size_t size = 0;
     FILE *stream = NULL;
@@ -197,16 +197,16 @@ xs_srtype_split (const char *type_name, const xs_kv_t *args,
         free (known);
         goto out;
     }
-    for (size_t i = 0; i < xs_kv_size (args); i++) {
-        const char *key = xs_kv_key (args, i);
-        const char *value = xs_kv_value (args, i);
+    for (size_t i = 0; i < xs_kvlist_size (args); i++) {
+        const char *key = xs_kvlist_key (args, i);
+        const char *value = xs_kvlist_value (args, i);
         if (xs_srtype_is_setting (key)) {
             if (xs_srtype_check_setting (key, value, err)
-            ||  xs_kv_add (settings, key, value, err))
+            ||  xs_kvlist_add (settings, key, value, err))
                 goto out;
         }
         else
-        if (xs_kv_add (config, key, value, err))
+        if (xs_kvlist_add (config, key, value, err))
             goto out;
     }
     /* Unknown keys, then missing ones: each message lists all of them. */
@@ -214,8 +214,8 @@ xs_srtype_split (const char *type_name, const xs_kv_t *args,
     if (!stream)
         abort ();
     size_t unknown = 0;
-    for (size_t i = 0; i < xs_kv_size (config); i++) {
-        const char *key = xs_kv_key (config, i);
+    for (size_t i = 0; i < xs_kvlist_size (config); i++) {
+        const char *key = xs_kvlist_key (config, i);
         if (!s_in_list (type->required, key) && !s_in_list (type->optional, key))
             fprintf (stream, "%s%s", unknown++ ? ", " : "", key);
     }
@@ -234,7 +234,7 @@ xs_srtype_split (const char *type_name, const xs_kv_t *args,
     }
     size_t missing = 0;
     for (size_t i = 0; type->required [i]; i++)
-        if (!xs_kv_has (config, type->required [i]))
+        if (!xs_kvlist_has (config, type->required [i]))
             fprintf (stream, "%s%s", missing++ ? ", " : "", type->required [i]);
     if (missing) {
         fputs (" (required: ", stream);
@@ -257,7 +257,7 @@ out:
     if (stream)
         fclose (stream);
     free (text);
-    xs_kv_destroy (&config);
-    xs_kv_destroy (&settings);
+    xs_kvlist_destroy (&config);
+    xs_kvlist_destroy (&settings);
     return rc;
 }

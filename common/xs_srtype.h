@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "xs_err.h"
-#include "xs_kv.h"
+#include "xs_kvlist.h"
 
 typedef struct {
     const char *name;               /* xapi SR type: "nfs", "lvmoiscsi", ...   */
@@ -51,8 +51,8 @@ bool xs_srtype_is_setting (const char *key);
      "SR type nfs: unknown key(s) nfsvers (allowed: server, serverpath, nfsversion, options; catalog settings: name_label, ...)"
    Settings are checked too: sr_uuid is a UUID, ratio a number > 0 and
    <= 100, reserve a number in [0, 100), zone and name_label non-empty. */
-int xs_srtype_split (const char *type_name, const xs_kv_t *args,
-                     xs_kv_t **device_config_p, xs_kv_t **settings_p, xs_err_t *err);
+int xs_srtype_split (const char *type_name, const xs_kvlist_t *args,
+                     xs_kvlist_t **device_config_p, xs_kvlist_t **settings_p, xs_err_t *err);
 
 /* Checks one catalog setting value (as xs_srtype_split does). 0 or -1. */
 int xs_srtype_check_setting (const char *key, const char *value, xs_err_t *err);

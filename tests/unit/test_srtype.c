@@ -9,14 +9,14 @@
 
 #include "common/xs_srtype.h"
 
-static xs_kv_t *
+static xs_kvlist_t *
 s_args (const char *first, ...)
 {
-    xs_kv_t *kv = xs_kv_new ();
+    xs_kvlist_t *kv = xs_kvlist_new ();
     va_list ap;
     va_start (ap, first);
     for (const char *arg = first; arg; arg = va_arg (ap, const char *))
-        assert_int_equal (xs_kv_parse (kv, arg, NULL), 0);
+        assert_int_equal (xs_kvlist_parse (kv, arg, NULL), 0);
     va_end (ap);
     return kv;
 }
@@ -56,30 +56,30 @@ test_table_matches_design (void **state)
 static void
 test_seed_example_splits_settings (void **state)
 {
-    xs_kv_t *args = s_args ("name_label=toybox-renuka", "server=myserver",
+    xs_kvlist_t *args = s_args ("name_label=toybox-renuka", "server=myserver",
                             "serverpath=/local/scratch/myname", "zone=z1",
                             "ratio=1.5", "reserve=10", NULL);
-    xs_kv_t *config = NULL, *settings = NULL;
+    xs_kvlist_t *config = NULL, *settings = NULL;
     xs_err_t err;
     assert_int_equal (xs_srtype_split ("nfs", args, &config, &settings, &err), 0);
-    assert_int_equal (xs_kv_size (config), 2);
-    assert_string_equal (xs_kv_get (config, "server"), "myserver");
-    assert_string_equal (xs_kv_get (config, "serverpath"), "/local/scratch/myname");
-    assert_null (xs_kv_get (config, "name_label"));
-    assert_int_equal (xs_kv_size (settings), 4);
-    assert_string_equal (xs_kv_get (settings, "name_label"), "toybox-renuka");
-    assert_string_equal (xs_kv_get (settings, "zone"), "z1");
-    assert_string_equal (xs_kv_get (settings, "ratio"), "1.5");
-    xs_kv_destroy (&config);
-    xs_kv_destroy (&settings);
-    xs_kv_destroy (&args);
+    assert_int_equal (xs_kvlist_size (config), 2);
+    assert_string_equal (xs_kvlist_get (config, "server"), "myserver");
+    assert_string_equal (xs_kvlist_get (config, "serverpath"), "/local/scratch/myname");
+    assert_null (xs_kvlist_get (config, "name_label"));
+    assert_int_equal (xs_kvlist_size (settings), 4);
+    assert_string_equal (xs_kvlist_get (settings, "name_label"), "toybox-renuka");
+    assert_string_equal (xs_kvlist_get (settings, "zone"), "z1");
+    assert_string_equal (xs_kvlist_get (settings, "ratio"), "1.5");
+    xs_kvlist_destroy (&config);
+    xs_kvlist_destroy (&settings);
+    xs_kvlist_destroy (&args);
 }
 
 static void
 test_unknown_type_lists_known (void **state)
 {
-    xs_kv_t *args = s_args ("server=x", NULL);
-    xs_kv_t *config = NULL;
+    xs_kvlist_t *args = s_args ("server=x", NULL);
+    xs_kvlist_t *config = NULL;
     xs_err_t err;
     assert_int_equal (xs_srtype_split ("zfs", args, &config, NULL, &err), -1);
     assert_null (config);
@@ -91,52 +91,52 @@ test_unknown_type_lists_known (void **state)
     assert_non_null (strstr (err.msg, known));
     assert_string_equal (known, "nfs, lvmoiscsi, lvmohba, iscsi, hba, netapp, equal, smb, ext, lvm, file");
     free (known);
-    xs_kv_destroy (&args);
+    xs_kvlist_destroy (&args);
 }
 
 static void
 test_missing_keys_named (void **state)
 {
-    xs_kv_t *args = s_args ("name_label=x", "target=10.0.0.1", NULL);
+    xs_kvlist_t *args = s_args ("name_label=x", "target=10.0.0.1", NULL);
     xs_err_t err;
     assert_int_equal (xs_srtype_split ("lvmoiscsi", args, NULL, NULL, &err), -1);
     assert_non_null (strstr (err.msg, "lvmoiscsi"));
     assert_non_null (strstr (err.msg, "missing required key(s) targetIQN, SCSIid"));
-    xs_kv_destroy (&args);
+    xs_kvlist_destroy (&args);
 
     args = s_args ("server=myserver", NULL);
     assert_int_equal (xs_srtype_split ("nfs", args, NULL, NULL, &err), -1);
     assert_non_null (strstr (err.msg, "serverpath"));
-    xs_kv_destroy (&args);
+    xs_kvlist_destroy (&args);
 
     /* hba needs nothing. */
     args = s_args ("name_label=h", NULL);
-    xs_kv_t *config = NULL;
+    xs_kvlist_t *config = NULL;
     assert_int_equal (xs_srtype_split ("hba", args, &config, NULL, &err), 0);
-    assert_int_equal (xs_kv_size (config), 0);
-    xs_kv_destroy (&config);
-    xs_kv_destroy (&args);
+    assert_int_equal (xs_kvlist_size (config), 0);
+    xs_kvlist_destroy (&config);
+    xs_kvlist_destroy (&args);
 }
 
 static void
 test_unknown_keys_refused (void **state)
 {
-    xs_kv_t *args = s_args ("server=a", "serverpath=/b", "nfsvers=4", NULL);
+    xs_kvlist_t *args = s_args ("server=a", "serverpath=/b", "nfsvers=4", NULL);
     xs_err_t err;
     assert_int_equal (xs_srtype_split ("nfs", args, NULL, NULL, &err), -1);
     assert_non_null (strstr (err.msg, "unknown key(s) nfsvers"));
     assert_non_null (strstr (err.msg, "nfsversion"));
     assert_non_null (strstr (err.msg, "name_label"));
-    xs_kv_destroy (&args);
+    xs_kvlist_destroy (&args);
 
     /* Optional keys pass. */
     args = s_args ("target=t", "targetIQN=iqn.x", "SCSIid=36", "chappassword=pw",
                    "port=3260", NULL);
-    xs_kv_t *config = NULL;
+    xs_kvlist_t *config = NULL;
     assert_int_equal (xs_srtype_split ("lvmoiscsi", args, &config, NULL, &err), 0);
-    assert_string_equal (xs_kv_get (config, "chappassword"), "pw");
-    xs_kv_destroy (&config);
-    xs_kv_destroy (&args);
+    assert_string_equal (xs_kvlist_get (config, "chappassword"), "pw");
+    xs_kvlist_destroy (&config);
+    xs_kvlist_destroy (&args);
 }
 
 static void
@@ -147,23 +147,23 @@ test_settings_checked (void **state)
                            "ratio=-1", "ratio=abc", "ratio=1e999", "reserve=100",
                            "reserve=-5", "reserve=ten", "zone=", "name_label=" };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
-        xs_kv_t *args = s_args ("server=a", "serverpath=/b", bad [i], NULL);
+        xs_kvlist_t *args = s_args ("server=a", "serverpath=/b", bad [i], NULL);
         assert_int_equal (xs_srtype_split ("nfs", args, NULL, NULL, &err), -1);
         char key [32];
         size_t len = strcspn (bad [i], "=");
         memcpy (key, bad [i], len);
         key [len] = '\0';
         assert_non_null (strstr (err.msg, key));
-        xs_kv_destroy (&args);
+        xs_kvlist_destroy (&args);
     }
-    xs_kv_t *args = s_args ("server=a", "serverpath=/b",
+    xs_kvlist_t *args = s_args ("server=a", "serverpath=/b",
                             "sr_uuid=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
                             "ratio=2", "reserve=0", NULL);
-    xs_kv_t *settings = NULL;
+    xs_kvlist_t *settings = NULL;
     assert_int_equal (xs_srtype_split ("nfs", args, NULL, &settings, &err), 0);
-    assert_string_equal (xs_kv_get (settings, "sr_uuid"), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
-    xs_kv_destroy (&settings);
-    xs_kv_destroy (&args);
+    assert_string_equal (xs_kvlist_get (settings, "sr_uuid"), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+    xs_kvlist_destroy (&settings);
+    xs_kvlist_destroy (&args);
 
     assert_int_equal (xs_srtype_check_setting ("server", "x", &err), -1);
     assert_true (xs_srtype_is_setting ("reserve"));

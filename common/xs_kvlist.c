@@ -1,5 +1,5 @@
-/*  xs_kv: an ordered set of key=value pairs. */
-#include "xs_kv.h"
+/*  xs_kvlist: an ordered list of key=value pairs. */
+#include "xs_kvlist.h"
 #include "xs_redact.h"
 
 #include <stdio.h>
@@ -11,27 +11,27 @@ typedef struct {
     char *value;
 } s_pair_t;
 
-struct _xs_kv_t {
+struct _xs_kvlist_t {
     s_pair_t *pairs;
     size_t size;
     size_t capacity;
 };
 
-xs_kv_t *
-xs_kv_new (void)
+xs_kvlist_t *
+xs_kvlist_new (void)
 {
-    xs_kv_t *self = calloc (1, sizeof *self);
+    xs_kvlist_t *self = calloc (1, sizeof *self);
     if (!self)
         abort ();
     return self;
 }
 
 void
-xs_kv_destroy (xs_kv_t **self_p)
+xs_kvlist_destroy (xs_kvlist_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    xs_kv_t *self = *self_p;
+    xs_kvlist_t *self = *self_p;
     for (size_t i = 0; i < self->size; i++) {
         free (self->pairs [i].key);
         free (self->pairs [i].value);
@@ -46,14 +46,14 @@ xs_kv_destroy (xs_kv_t **self_p)
    --------------------------------------------------------------------- */
 
 int
-xs_kv_check_key (const char *key, xs_err_t *err)
+xs_kvlist_check_key (const char *key, xs_err_t *err)
 {
     if (!key || !*key)
         return xs_err_set (err, XS_EINVAL, "empty key (expected key=value)");
     size_t len = strlen (key);
-    if (len > XS_KV_KEY_MAX)
+    if (len > XS_KVLIST_KEY_MAX)
         return xs_err_set (err, XS_EINVAL, "key '%.20s...': longer than %d characters",
-                           key, XS_KV_KEY_MAX);
+                           key, XS_KVLIST_KEY_MAX);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) key [i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
@@ -72,14 +72,14 @@ xs_kv_check_key (const char *key, xs_err_t *err)
 }
 
 int
-xs_kv_check_value (const char *key, const char *value, xs_err_t *err)
+xs_kvlist_check_value (const char *key, const char *value, xs_err_t *err)
 {
     if (!value)
         return xs_err_set (err, XS_EINVAL, "key '%s': no value", key);
     size_t len = strlen (value);
-    if (len > XS_KV_VALUE_MAX)
+    if (len > XS_KVLIST_VALUE_MAX)
         return xs_err_set (err, XS_EINVAL, "key '%s': value longer than %d bytes",
-                           key, XS_KV_VALUE_MAX);
+                           key, XS_KVLIST_VALUE_MAX);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) value [i];
         if (c < 0x20 || c == 0x7f)
@@ -100,7 +100,7 @@ xs_kv_check_value (const char *key, const char *value, xs_err_t *err)
    --------------------------------------------------------------------- */
 
 static ssize_t
-s_find (const xs_kv_t *self, const char *key)
+s_find (const xs_kvlist_t *self, const char *key)
 {
     for (size_t i = 0; i < self->size; i++)
         if (strcmp (self->pairs [i].key, key) == 0)
@@ -109,9 +109,9 @@ s_find (const xs_kv_t *self, const char *key)
 }
 
 int
-xs_kv_add (xs_kv_t *self, const char *key, const char *value, xs_err_t *err)
+xs_kvlist_add (xs_kvlist_t *self, const char *key, const char *value, xs_err_t *err)
 {
-    if (xs_kv_check_key (key, err) || xs_kv_check_value (key, value, err))
+    if (xs_kvlist_check_key (key, err) || xs_kvlist_check_value (key, value, err))
         return -1;
     if (s_find (self, key) >= 0)
         return xs_err_set (err, XS_EINVAL, "key '%s' given twice", key);
@@ -134,7 +134,7 @@ xs_kv_add (xs_kv_t *self, const char *key, const char *value, xs_err_t *err)
 }
 
 int
-xs_kv_parse (xs_kv_t *self, const char *arg, xs_err_t *err)
+xs_kvlist_parse (xs_kvlist_t *self, const char *arg, xs_err_t *err)
 {
     if (!arg)
         return xs_err_set (err, XS_EINVAL, "missing key=value argument");
@@ -149,20 +149,20 @@ xs_kv_parse (xs_kv_t *self, const char *arg, xs_err_t *err)
         return xs_err_set (err, XS_EINVAL,
                            "argument '=...': empty key (expected key=value)");
     size_t klen = (size_t) (eq - arg);
-    if (klen > XS_KV_KEY_MAX)
+    if (klen > XS_KVLIST_KEY_MAX)
         return xs_err_set (err, XS_EINVAL, "key '%.20s...': longer than %d characters",
-                           arg, XS_KV_KEY_MAX);
-    char key [XS_KV_KEY_MAX + 1];
+                           arg, XS_KVLIST_KEY_MAX);
+    char key [XS_KVLIST_KEY_MAX + 1];
     memcpy (key, arg, klen);
     key [klen] = '\0';
-    return xs_kv_add (self, key, eq + 1, err);
+    return xs_kvlist_add (self, key, eq + 1, err);
 }
 
 int
-xs_kv_parse_argv (xs_kv_t *self, int argc, char *const *argv, xs_err_t *err)
+xs_kvlist_parse_argv (xs_kvlist_t *self, int argc, char *const *argv, xs_err_t *err)
 {
     for (int i = 0; i < argc; i++)
-        if (xs_kv_parse (self, argv [i], err))
+        if (xs_kvlist_parse (self, argv [i], err))
             return -1;
     return 0;
 }
@@ -172,7 +172,7 @@ xs_kv_parse_argv (xs_kv_t *self, int argc, char *const *argv, xs_err_t *err)
    --------------------------------------------------------------------- */
 
 const char *
-xs_kv_get (const xs_kv_t *self, const char *key)
+xs_kvlist_get (const xs_kvlist_t *self, const char *key)
 {
     if (!self || !key)
         return NULL;
@@ -181,13 +181,13 @@ xs_kv_get (const xs_kv_t *self, const char *key)
 }
 
 bool
-xs_kv_has (const xs_kv_t *self, const char *key)
+xs_kvlist_has (const xs_kvlist_t *self, const char *key)
 {
-    return xs_kv_get (self, key) != NULL;
+    return xs_kvlist_get (self, key) != NULL;
 }
 
 int
-xs_kv_remove (xs_kv_t *self, const char *key)
+xs_kvlist_remove (xs_kvlist_t *self, const char *key)
 {
     ssize_t i = key ? s_find (self, key) : -1;
     if (i < 0)
@@ -201,19 +201,19 @@ xs_kv_remove (xs_kv_t *self, const char *key)
 }
 
 size_t
-xs_kv_size (const xs_kv_t *self)
+xs_kvlist_size (const xs_kvlist_t *self)
 {
     return self ? self->size : 0;
 }
 
 const char *
-xs_kv_key (const xs_kv_t *self, size_t index)
+xs_kvlist_key (const xs_kvlist_t *self, size_t index)
 {
     return self && index < self->size ? self->pairs [index].key : NULL;
 }
 
 const char *
-xs_kv_value (const xs_kv_t *self, size_t index)
+xs_kvlist_value (const xs_kvlist_t *self, size_t index)
 {
     return self && index < self->size ? self->pairs [index].value : NULL;
 }
@@ -223,7 +223,7 @@ xs_kv_value (const xs_kv_t *self, size_t index)
    --------------------------------------------------------------------- */
 
 json_t *
-xs_kv_to_json (const xs_kv_t *self, bool redact)
+xs_kvlist_to_json (const xs_kvlist_t *self, bool redact)
 {
     json_t *object = json_object ();
     if (!object)
@@ -238,15 +238,15 @@ xs_kv_to_json (const xs_kv_t *self, bool redact)
     return object;
 }
 
-xs_kv_t *
-xs_kv_from_json (const json_t *object, xs_err_t *err)
+xs_kvlist_t *
+xs_kvlist_from_json (const json_t *object, xs_err_t *err)
 {
-    xs_kv_t *self = NULL;
+    xs_kvlist_t *self = NULL;
     if (!json_is_object (object)) {
         xs_err_set (err, XS_EINVAL, "expected an object of key: \"value\" strings");
         goto fail;
     }
-    self = xs_kv_new ();
+    self = xs_kvlist_new ();
     const char *key;
     json_t *value;
     json_object_foreach ((json_t *) object, key, value) {
@@ -254,17 +254,17 @@ xs_kv_from_json (const json_t *object, xs_err_t *err)
             xs_err_set (err, XS_EINVAL, "key '%s': value must be a string", key);
             goto fail;
         }
-        if (xs_kv_add (self, key, json_string_value (value), err))
+        if (xs_kvlist_add (self, key, json_string_value (value), err))
             goto fail;
     }
     return self;
 fail:
-    xs_kv_destroy (&self);
+    xs_kvlist_destroy (&self);
     return NULL;
 }
 
 char *
-xs_kv_format (const xs_kv_t *self, bool redact)
+xs_kvlist_format (const xs_kvlist_t *self, bool redact)
 {
     char *text = NULL;
     size_t size = 0;
