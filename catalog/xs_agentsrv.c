@@ -628,20 +628,20 @@ s_on_heartbeat (xs_agentsrv_t *self, s_host_t *h, xs_proto_t *msg)
         hsr->at = zclock_mono ();
         if (store_stats && s_write (self)) {
             size_t ncap = json_array_size (hsr->capabilities);
-            char **caps = zmalloc ((ncap + 1) * sizeof *caps);
+            const char **caps = zmalloc ((ncap + 1) * sizeof *caps);
             for (size_t k = 0; k < ncap; k++)
-                caps [k] = (char *) json_string_value (json_array_get (hsr->capabilities, k));
+                caps [k] = json_string_value (json_array_get (hsr->capabilities, k));
             xs_sr_stats_t st = {
                 .host_uuid = h->uuid, .backend_id = backend_id, .attached = true,
                 .has_stats = true, .physical_size = hsr->physical_size,
                 .physical_utilisation = hsr->physical_utilisation,
                 .virtual_allocation = hsr->virtual_allocation,
-                .ncapabilities = ncap, .capabilities = caps,
+                .ncapabilities = ncap, .capabilities = (void *) caps,
             };
             xs_err_t err;
             if (xs_store_sr_stats_upsert (self->store, &st, &err))
                 xs_debug ("%s", err.msg);
-            free (caps);
+            free ((void *) caps);
         }
     }
     if (store_stats && s_write (self))
@@ -1089,10 +1089,11 @@ s_parse_key (const char *text)
     while (end > start && (end [-1] == ' ' || end [-1] == '\n' || end [-1] == '\r'
                            || end [-1] == '\t'))
         *--end = '\0';
-    if (strlen (start) == 40 && !strchr (start, '\n') && !strchr (start, '=')) {
+    if (strlen (start) == 40 && !strpbrk (start, " \t\r\n")) {
         key = strdup (start);
     }
-    else {
+    else
+    if (strstr (copy, "public-key")) {
         zconfig_t *config = zconfig_str_load (copy);
         if (config) {
             char *pub = zconfig_get (config, "curve/public-key", NULL);

@@ -107,7 +107,8 @@ xs_batch_flush (xs_batch_t *self)
         s_action_t a = self->actions [i];
         a.fn (a.arg, rc == 0);
     }
-    memmove (self->actions, self->actions + n, (self->nactions - n) * sizeof *self->actions);
+    if (self->nactions > n)
+        memmove (self->actions, self->actions + n, (self->nactions - n) * sizeof *self->actions);
     self->nactions -= n;
     self->flushing = false;
     if (self->nactions || xs_store_in_transaction (self->store))

@@ -14,7 +14,7 @@ typedef struct {
 /* One job being carried out (in memory; its row is in the journal). */
 typedef struct {
     int64_t job_id;
-    char wire_id [32];          /* "j<job id>": the request id on the wire */
+    char wire_id [48];          /* "j<job id>": the request id on the wire */
     char *op;                   /* vdi_create, vdi_destroy, vdi_snapshot, vdi_clone */
     char *volume_uuid;          /* the volume this job makes or removes */
     json_t *args;
@@ -214,7 +214,7 @@ s_job_finish (xs_sched_t *self, s_job_t *job, const xs_err_t *err)
     xs_agentsrv_cancel (self->agents, job->wire_id);
     if (zhashx_lookup (self->by_volume, job->volume_uuid) == job)
         zhashx_delete (self->by_volume, job->volume_uuid);
-    char wire [32];
+    char wire [48];
     snprintf (wire, sizeof wire, "%s", job->wire_id);
     zhashx_delete (self->jobs, wire);   /* frees job */
 }
@@ -242,7 +242,7 @@ s_job_store (xs_sched_t *self, s_job_t *job, xs_job_state_t state, const json_t 
 
 typedef struct {
     xs_sched_t *self;
-    char wire_id [32];
+    char wire_id [48];
     char *host_uuid;
 } s_send_t;
 
@@ -458,7 +458,7 @@ s_place_next (xs_sched_t *self, s_job_t *job)
             break;
         }
         /* Re-key the job under its new row. */
-        char old_wire [32];
+        char old_wire [48];
         snprintf (old_wire, sizeof old_wire, "%s", job->wire_id);
         job->job_id = id;
         snprintf (job->wire_id, sizeof job->wire_id, "j%lld", (long long) id);
@@ -490,7 +490,7 @@ s_job_failed (xs_sched_t *self, s_job_t *job, const xs_err_t *why)
             /* It may still run there: remove what it makes, best effort. */
             json_t *args = json_pack ("{s:s, s:O}", "volume_uuid", job->volume_uuid,
                                       "sr_uuid", json_object_get (job->args, "sr_uuid"));
-            char id [48];
+            char id [64];
             snprintf (id, sizeof id, "cleanup-%s", job->wire_id);
             xs_agentsrv_request (self->agents, job->host_uuid, id, "vdi_destroy", &args, NULL);
         }
@@ -556,15 +556,13 @@ s_on_result (void *arg, const char *request_id, const char *host_uuid, const jso
             return;
         }
         else {
-            free (v->vdi_uuid);
-            v->vdi_uuid = strdup (vdi);
-            free (v->host_uuid);
-            v->host_uuid = strdup (host_uuid);
-            v->backend_id = job->backend_id;
-            v->state = XS_VOLUME_AVAILABLE;
-            free (v->error);
-            v->error = NULL;
-            if (xs_store_volume_update (self->store, v, &e))
+            xs_volume_t upd = *v;
+            upd.vdi_uuid = (char *) vdi;
+            upd.host_uuid = (char *) host_uuid;
+            upd.backend_id = job->backend_id;
+            upd.state = XS_VOLUME_AVAILABLE;
+            upd.error = NULL;
+            if (xs_store_volume_update (self->store, &upd, &e))
                 xs_error ("volume %s: %s", v->uuid, e.msg);
             xs_volume_destroy (&v);
             if (streq (job->op, "vdi_create"))
