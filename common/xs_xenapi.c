@@ -555,7 +555,13 @@ s_invoke (xs_xenapi_t *self, const char *method, const xs_value_t *params, const
         xs_debug ("xapi %s: %s", self->url, method);
     char *body = xs_xmlrpc_encode_call (method, params, &len);
     if (!body) {
-        xs_err_set (err, XS_EINTERNAL, "%s: cannot encode the call", method);
+        /* Text XML cannot carry (a control character, invalid UTF-8). */
+        if (xs_xmlrpc_encodable (params, err) == 0)
+            xs_err_set (err, XS_EINTERNAL, "cannot encode the call");
+        else
+        if (err)
+            err->kind = XS_EINVAL;
+        xs_err_prefix (err, "%s", method);
         goto out;
     }
     reply = s_post (self, method, body, len, err);

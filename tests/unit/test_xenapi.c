@@ -364,6 +364,17 @@ test_bad_arguments_fail_before_the_network (void **state)
     /* params must be an array */
     assert_null (xs_xenapi_call (self, "VDI.get_record", config, &err));
     assert_int_equal (err.kind, XS_EINVAL);
+    /* Text XML cannot carry is refused with a clear error, not sent. */
+    xs_xenapi_sr_args_t ctl = { .host = "OpaqueRef:h", .name_label = "bad\001label", .type = "nfs" };
+    assert_null (xs_xenapi_sr_create (self, &ctl, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, "SR.create: "));
+    assert_non_null (strstr (err.msg, "U+0001"));
+    /* ... and never echoes a password. */
+    assert_int_equal (xs_xenapi_login (self, "root", "sec\002ret", &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, "session.login_with_password: "));
+    assert_null (strstr (err.msg, "ret"));
     xs_value_destroy (&list);
     xs_value_destroy (&config);
     xs_xenapi_destroy (&self);
