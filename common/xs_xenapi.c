@@ -316,8 +316,12 @@ xs_xenapi_destroy (xs_xenapi_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_xenapi_t *self = *self_p;
-    if (self->own_session && self->session && self->curl)
+    if (self->own_session && self->session && self->curl) {
+        /* Best effort, and quick: a dead xapi must not stall a shutdown. */
+        xs_xenapi_set_timeouts (self, self->connect_ms < 2000 ? self->connect_ms : 2000,
+                                self->total_ms < 5000 ? self->total_ms : 5000);
         xs_xenapi_logout (self, NULL);
+    }
     s_free_secret (&self->session);
     s_free_secret (&self->uname);
     s_free_secret (&self->pwd);

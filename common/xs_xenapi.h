@@ -64,8 +64,8 @@ typedef struct _xs_xenapi_t xs_xenapi_t;
    No network traffic happens until the first call. */
 xs_xenapi_t *xs_xenapi_new (const char *url, xs_err_t *err);
 
-/* Frees the client; logs out first (best effort) when the session was made
-   by xs_xenapi_login. NULLs *self_p; idempotent. */
+/* Frees the client; logs out first (best effort, at most ~5 s) when the
+   session was made by xs_xenapi_login. NULLs *self_p; idempotent. */
 void xs_xenapi_destroy (xs_xenapi_t **self_p);
 
 /* Connect timeout and whole-call timeout in milliseconds; 0 keeps the

@@ -702,7 +702,15 @@ test_borrowed_session_works_without_credentials (void **state)
     hosts = xs_xenapi_host_get_all (owner, &err);
     assert_non_null (hosts);
     xs_value_destroy (&hosts);
+    /* Destroying the owner logs its session out. */
+    char *session = strdup (xs_xenapi_session (owner));
     xs_xenapi_destroy (&owner);
+    borrower = xs_xenapi_new (s_env ("XT_URL"), &err);
+    xs_xenapi_set_session (borrower, session);
+    assert_null (xs_xenapi_host_get_all (borrower, &err));
+    assert_string_equal (xs_xenapi_error_code (borrower), "SESSION_INVALID");
+    xs_xenapi_destroy (&borrower);
+    free (session);
 }
 
 /* ================================================================== */
