@@ -407,10 +407,23 @@ s_on_data (char *data, size_t size, size_t nmemb, void *userp)
 #define S_SETOPT(opt, val) \
     do { if (rc == CURLE_OK) rc = curl_easy_setopt (self->curl, opt, val); } while (0)
 
+/* True for read-only messages (Class.get_*), which may be sent twice. */
+static bool
+s_is_read_only (const char *method)
+{
+    const char *dot = strchr (method, '.');
+    return dot && strncmp (dot + 1, "get_", 4) == 0;
+}
+
 static CURLcode
-s_setup_request (xs_xenapi_t *self, const char *body, size_t len)
+s_setup_request (xs_xenapi_t *self, const char *method, const char *body, size_t len)
 {
     CURLcode rc = CURLE_OK;
+    /* libcurl silently re-sends a request when a kept-alive connection
+       closes before any reply byte, which would run a call twice if xapi
+       ran it and then lost the connection. So only read-only calls reuse a
+       connection; every other call gets a fresh one. */
+    S_SETOPT (CURLOPT_FRESH_CONNECT, s_is_read_only (method) ? 0L : 1L);
     S_SETOPT (CURLOPT_URL, self->request_url);
     S_SETOPT (CURLOPT_UNIX_SOCKET_PATH, self->socket_path);
     S_SETOPT (CURLOPT_PROTOCOLS_STR, "http,https");
@@ -445,7 +458,7 @@ s_post (xs_xenapi_t *self, const char *method, const char *body, size_t len, xs_
     if (self->reply)
         self->reply [0] = '\0';
 
-    CURLcode rc = s_setup_request (self, body, len);
+    CURLcode rc = s_setup_request (self, method, body, len);
     if (rc != CURLE_OK) {
         xs_err_set (err, XS_EINTERNAL, "%s: libcurl refused an option: %s", method,
                     curl_easy_strerror (rc));

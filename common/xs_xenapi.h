@@ -38,7 +38,11 @@
     unknown fields kept); see xs_xenapi_field_int64.
 
     One client is one CURL handle with keep-alive; use one client per
-    thread.
+    thread. Only read-only calls (Class.get_*) reuse a kept-alive
+    connection: libcurl re-sends a request silently when a reused
+    connection closes before the reply, and a call that changes something
+    must never run twice. A failed call is never retried, except once
+    after SESSION_INVALID (see Sessions).
 */
 #ifndef XS_XENAPI_H_INCLUDED
 #define XS_XENAPI_H_INCLUDED

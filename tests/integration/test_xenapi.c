@@ -11,6 +11,7 @@
         XT_USER, XT_PASS
         XT_CA_FILE     CA bundle for the https group
         XT_TIMEOUT_MS  a short total timeout for the timeout cases
+        XT_SIM_URL     where the simulator's control methods (sim.*) are
     Each group prints cmocka's report; the exit status is the number of
     failed tests.
 */
@@ -23,10 +24,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/xs_log.h"
 #include "common/xs_xenapi.h"
+#include "common/xs_xmlrpc.h"
 
 static const char *
 s_env (const char *name)
@@ -106,21 +110,27 @@ test_requests_carry_headers_and_reuse_the_connection (void **state)
 {
     xs_xenapi_t *client = s_fake_client ();
     xs_err_t err;
-    xs_value_t *first = xs_xenapi_call (client, "test.headers", NULL, &err);
+    xs_value_t *first = xs_xenapi_call (client, "test.get_headers", NULL, &err);
     if (!first)
         fail_msg ("test.headers: %s", err.msg);
     assert_contains (xs_value_get_str (first, "content_type"), "text/xml");
     assert_contains (xs_value_get_str (first, "user_agent"), "xensm/");
     assert_string_equal (xs_value_get_str (first, "path"), "/");
-    xs_value_t *second = xs_xenapi_call (client, "test.headers", NULL, &err);
+    xs_value_t *second = xs_xenapi_call (client, "test.get_headers", NULL, &err);
     assert_non_null (second);
     /* Keep-alive: both requests came on the same TCP connection. */
     assert_string_equal (xs_value_get_str (first, "peer"), xs_value_get_str (second, "peer"));
+    /* A call that changes something never rides a kept-alive connection
+       (libcurl would silently re-send it if that connection died). */
+    xs_value_t *fresh = xs_xenapi_call (client, "test.peer", NULL, &err);
+    assert_non_null (fresh);
+    assert_string_not_equal (xs_value_str (fresh), xs_value_get_str (second, "peer"));
+    xs_value_destroy (&fresh);
     xs_value_destroy (&first);
     xs_value_destroy (&second);
 
     xs_xenapi_set_user_agent (client, "probe/9");
-    xs_value_t *third = xs_xenapi_call (client, "test.headers", NULL, &err);
+    xs_value_t *third = xs_xenapi_call (client, "test.get_headers", NULL, &err);
     assert_non_null (third);
     assert_string_equal (xs_value_get_str (third, "user_agent"), "probe/9");
     xs_value_destroy (&third);
@@ -566,7 +576,6 @@ test_sr_and_pbd_helpers (void **state)
     assert_non_null (prec);
     assert_true (xs_value_bool (xs_value_get (prec, "currently_attached")));
     assert_string_equal (xs_value_get_str (prec, "host"), me);
-    assert_true (xs_value_equal (xs_value_get (prec, "other_config"), other));
     /* A second PBD for the same host and SR is refused. */
     assert_null (xs_xenapi_pbd_create (client, me, sr2, config, NULL, &err));
     assert_string_equal (xs_xenapi_error_code (client), "PBD_EXISTS");
@@ -617,10 +626,12 @@ test_vdi_helpers (void **state)
     xs_xenapi_t *client = s_sim_client ();
     xs_value_t *config = NULL;
     char *sr = s_create_nfs_sr (client, "xensm-vdi-sr", &config);
+    char label [64];
+    snprintf (label, sizeof label, "xensm-%ld <&>", (long) getpid ());
     xs_value_t *other = xs_value_struct_new ();
     xs_value_set_str (other, "xensm-volume", "6f1c0a8e-5d0b-4b9e-9f00-0123456789ab");
     xs_xenapi_vdi_args_t args = {
-        .sr = sr, .name_label = "xensm-6f1c0a8e <&>", .name_description = "volume",
+        .sr = sr, .name_label = label, .name_description = "volume",
         .virtual_size = INT64_C (10737418240), .other_config = other,
     };
     char *vdi = xs_xenapi_vdi_create (client, &args, &err);
@@ -632,7 +643,7 @@ test_vdi_helpers (void **state)
     int64_t size = 0;
     assert_int_equal (xs_xenapi_field_int64 (rec, "virtual_size", &size, &err), 0);
     assert_true (size == INT64_C (10737418240));           /* over 32 bits */
-    assert_string_equal (xs_value_get_str (rec, "name_label"), "xensm-6f1c0a8e <&>");
+    assert_string_equal (xs_value_get_str (rec, "name_label"), label);
     assert_string_equal (xs_value_get_str (rec, "type"), "user");
     assert_string_equal (xs_value_get_str (rec, "SR"), sr);
     assert_false (xs_value_bool (xs_value_get (rec, "read_only")));
@@ -641,7 +652,7 @@ test_vdi_helpers (void **state)
     char *again = xs_xenapi_vdi_get_by_uuid (client, uuid, &err);
     assert_non_null (again);
     assert_string_equal (again, vdi);
-    xs_value_t *named = xs_xenapi_vdi_get_by_name_label (client, "xensm-6f1c0a8e <&>", &err);
+    xs_value_t *named = xs_xenapi_vdi_get_by_name_label (client, label, &err);
     assert_non_null (named);
     assert_int_equal (xs_value_size (named), 1);
     assert_true (s_array_has (named, vdi));
@@ -753,6 +764,287 @@ test_borrowed_session_on_member_does_not_follow (void **state)
 }
 
 /* ================================================================== */
+/*  Group "faults": the simulator's fault injection and session expiry */
+/* ================================================================== */
+
+static size_t
+s_on_control_data (char *data, size_t size, size_t nmemb, void *userp)
+{
+    char **buf = userp;
+    size_t old = *buf ? strlen (*buf) : 0;
+    char *bigger = realloc (*buf, old + size * nmemb + 1);
+    assert_non_null (bigger);
+    memcpy (bigger + old, data, size * nmemb);
+    bigger [old + size * nmemb] = '\0';
+    *buf = bigger;
+    return size * nmemb;
+}
+
+/* Calls the simulator's control method sim.<method> (no session) with
+   params (taken), independently of the client under test. Returns the
+   Value (caller owns). */
+static xs_value_t *
+s_sim_control (const char *method, xs_value_t *params)
+{
+    char full [64];
+    snprintf (full, sizeof full, "sim.%s", method);
+    size_t len = 0;
+    char *body = xs_xmlrpc_encode_call (full, params, &len);
+    assert_non_null (body);
+    char *reply = NULL;
+    CURL *curl = curl_easy_init ();
+    assert_non_null (curl);
+    assert_int_equal (curl_easy_setopt (curl, CURLOPT_URL, s_env ("XT_SIM_URL")), CURLE_OK);
+    assert_int_equal (curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body), CURLE_OK);
+    assert_int_equal (curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) len), CURLE_OK);
+    assert_int_equal (curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_control_data), CURLE_OK);
+    assert_int_equal (curl_easy_setopt (curl, CURLOPT_WRITEDATA, &reply), CURLE_OK);
+    assert_int_equal (curl_easy_setopt (curl, CURLOPT_TIMEOUT, 20L), CURLE_OK);
+    CURLcode rc = curl_easy_perform (curl);
+    if (rc != CURLE_OK)
+        fail_msg ("%s: %s", full, curl_easy_strerror (rc));
+    curl_easy_cleanup (curl);
+    xs_err_t err;
+    xs_value_t *response = xs_xmlrpc_decode_response (reply, strlen (reply), NULL, &err);
+    if (!response)
+        fail_msg ("%s: %s", full, err.msg);
+    if (strcmp (xs_value_get_str (response, "Status"), "Success") != 0)
+        fail_msg ("%s failed", full);
+    xs_value_t *value = xs_value_dup (xs_value_get (response, "Value"));
+    xs_value_destroy (&response);
+    xs_value_destroy (&params);
+    free (reply);
+    free (body);
+    return value;
+}
+
+/* sim.add_fault {method, action, nth, repeat, code, params, seconds, when}. */
+static void
+s_sim_fault (const char *method, const char *action, int nth, bool repeat, const char *code,
+             xs_value_t *desc_params, double seconds, const char *when)
+{
+    xs_value_t *rule = xs_value_struct_new ();
+    xs_value_set_str (rule, "method", method);
+    xs_value_set_str (rule, "action", action);
+    xs_value_t *item = xs_value_int_new (nth);
+    xs_value_set (rule, "nth", &item);
+    item = xs_value_bool_new (repeat);
+    xs_value_set (rule, "repeat", &item);
+    if (code)
+        xs_value_set_str (rule, "code", code);
+    if (desc_params)
+        xs_value_set (rule, "params", &desc_params);
+    item = xs_value_double_new (seconds);
+    xs_value_set (rule, "seconds", &item);
+    xs_value_set_str (rule, "when", when ? when : "before");
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append (params, &rule);
+    xs_value_t *id = s_sim_control ("add_fault", params);
+    xs_value_destroy (&id);
+}
+
+static void
+s_sim_simple (const char *method)
+{
+    xs_value_t *result = s_sim_control (method, xs_value_array_new ());
+    xs_value_destroy (&result);
+}
+
+/* How many times the simulator has run `method` (sim.counts). */
+static int
+s_sim_count (const char *method)
+{
+    xs_value_t *counts = s_sim_control ("counts", xs_value_array_new ());
+    /* counts is a JSON object text: {"method": n, ...} */
+    const char *text = xs_value_str (counts);
+    assert_non_null (text);
+    char key [128];
+    snprintf (key, sizeof key, "\"%s\": ", method);
+    const char *at = strstr (text, key);
+    int n = at ? atoi (at + strlen (key)) : 0;
+    xs_value_destroy (&counts);
+    return n;
+}
+
+static int
+s_faults_setup (void **state)
+{
+    s_sim_simple ("clear_faults");
+    return 0;
+}
+
+static void
+test_expired_session_is_renewed_once (void **state)
+{
+    xs_err_t err;
+    xs_xenapi_t *client = s_sim_client ();
+    char *before = strdup (xs_xenapi_session (client));
+    int logins = s_sim_count ("session.login_with_password");
+    s_sim_simple ("expire_sessions");
+
+    xs_value_t *hosts = xs_xenapi_host_get_all (client, &err);
+    if (!hosts)
+        fail_msg ("host.get_all after expiry: %s", err.msg);
+    assert_true (xs_value_size (hosts) >= 1);
+    assert_string_not_equal (xs_xenapi_session (client), before);
+    assert_int_equal (s_sim_count ("session.login_with_password"), logins + 1);
+    xs_value_destroy (&hosts);
+
+    /* session.get_this_host passes the session twice: both are the new one. */
+    s_sim_simple ("expire_sessions");
+    char *me = xs_xenapi_session_get_this_host (client, &err);
+    if (!me)
+        fail_msg ("session.get_this_host after expiry: %s", err.msg);
+    free (me);
+    free (before);
+    xs_xenapi_destroy (&client);
+}
+
+static void
+test_session_invalid_twice_is_an_error (void **state)
+{
+    xs_err_t err;
+    xs_xenapi_t *client = s_sim_client ();
+    int logins = s_sim_count ("session.login_with_password");
+    int calls = s_sim_count ("SR.get_by_uuid");
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, "OpaqueRef:gone");
+    s_sim_fault ("SR.get_by_uuid", "fail", 1, true, "SESSION_INVALID", params, 0, NULL);
+    assert_null (xs_xenapi_sr_get_by_uuid (client, "whatever", &err));
+    assert_int_equal (err.kind, XS_EXAPI);
+    assert_string_equal (xs_xenapi_error_code (client), "SESSION_INVALID");
+    assert_contains (err.msg, "SR.get_by_uuid: SESSION_INVALID [OpaqueRef:gone]");
+    /* One re-login, one retry, no loop. */
+    assert_int_equal (s_sim_count ("session.login_with_password"), logins + 1);
+    assert_int_equal (s_sim_count ("SR.get_by_uuid"), calls + 2);
+    xs_xenapi_destroy (&client);
+}
+
+static void
+test_failed_relogin_is_reported (void **state)
+{
+    xs_err_t err;
+    xs_xenapi_t *client = s_sim_client ();
+    s_sim_simple ("expire_sessions");
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, "root");
+    xs_value_append_str (params, "Authentication failure");
+    s_sim_fault ("session.login_with_password", "fail", 1, false,
+                 "SESSION_AUTHENTICATION_FAILED", params, 0, NULL);
+    assert_null (xs_xenapi_pool_get_all (client, &err));
+    assert_int_equal (err.kind, XS_EXAPI);
+    assert_string_equal (xs_xenapi_error_code (client), "SESSION_AUTHENTICATION_FAILED");
+    assert_contains (err.msg, "pool.get_all: session expired and logging in again failed: "
+                              "session.login_with_password: SESSION_AUTHENTICATION_FAILED");
+    assert_null (strstr (err.msg, s_env ("XT_PASS")));
+    assert_null (xs_xenapi_session (client));
+    /* Next call: still no session, still the credentials: a clear error. */
+    assert_null (xs_xenapi_pool_get_all (client, &err));
+    assert_contains (err.msg, "not logged in");
+    xs_xenapi_destroy (&client);
+}
+
+static void
+test_injected_backend_failure_keeps_code_and_params (void **state)
+{
+    xs_err_t err;
+    xs_xenapi_t *client = s_sim_client ();
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, "");
+    xs_value_append_str (params, "NFS mount error");
+    xs_value_append_str (params, "");
+    s_sim_fault ("SR.create", "fail", 1, false, "SR_BACKEND_FAILURE_73", params, 0, NULL);
+    xs_value_t *config = NULL;
+    char *master = xs_xenapi_session_get_this_host (client, &err);
+    config = xs_value_struct_new ();
+    xs_value_set_str (config, "server", "nfs01");
+    xs_value_set_str (config, "serverpath", "/x");
+    xs_value_set_str (config, "password", "nfs-secret-never-shown");
+    xs_xenapi_sr_args_t args = { .host = master, .device_config = config, .type = "nfs",
+                                 .shared = true, .name_label = "fails" };
+    assert_null (xs_xenapi_sr_create (client, &args, &err));
+    assert_int_equal (err.kind, XS_EXAPI);
+    assert_string_equal (err.msg, "SR.create: SR_BACKEND_FAILURE_73 [, NFS mount error, ]");
+    assert_string_equal (xs_xenapi_error_code (client), "SR_BACKEND_FAILURE_73");
+    const xs_value_t *desc = xs_xenapi_error_params (client);
+    assert_int_equal (xs_value_size (desc), 3);
+    assert_string_equal (xs_xenapi_error_param (client, 0), "");
+    assert_string_equal (xs_xenapi_error_param (client, 1), "NFS mount error");
+    assert_string_equal (xs_xenapi_error_param (client, 2), "");
+    /* The fault fired once: the same call now works. */
+    char *sr = xs_xenapi_sr_create (client, &args, &err);
+    if (!sr)
+        fail_msg ("SR.create after the fault: %s", err.msg);
+    assert_null (xs_xenapi_error_code (client));
+    free (sr);
+    free (master);
+    xs_value_destroy (&config);
+    xs_xenapi_destroy (&client);
+}
+
+static void
+test_delay_over_the_timeout_says_timeout (void **state)
+{
+    xs_err_t err;
+    xs_xenapi_t *client = s_sim_client ();
+    long timeout_ms = atol (s_env ("XT_TIMEOUT_MS"));
+    xs_xenapi_set_timeouts (client, 0, timeout_ms);
+    s_sim_fault ("VDI.get_by_name_label", "delay", 1, false, NULL, NULL,
+                 (double) timeout_ms / 1000.0 * 4, NULL);
+    double start = s_now ();
+    assert_null (xs_xenapi_vdi_get_by_name_label (client, "x", &err));
+    double took = s_now () - start;
+    assert_int_equal (err.kind, XS_ETRANSPORT);
+    assert_contains (err.msg, "VDI.get_by_name_label: timeout after ");
+    assert_contains (err.msg, xs_xenapi_url (client));
+    assert_true (took < timeout_ms / 1000.0 * 3);
+    /* The next call (no delay) works. */
+    xs_value_t *none = xs_xenapi_vdi_get_by_name_label (client, "x", &err);
+    if (!none)
+        fail_msg ("after the timeout: %s", err.msg);
+    xs_value_destroy (&none);
+    xs_xenapi_destroy (&client);
+}
+
+static void
+test_dropped_connection_is_reported_and_never_resent (void **state)
+{
+    xs_err_t err;
+    xs_xenapi_t *client = s_sim_client ();
+    xs_value_t *config = NULL;
+    char *sr = s_create_nfs_sr (client, "drop-sr", &config);
+
+    /* Dropped before the call ran. */
+    s_sim_fault ("SR.scan", "drop", 1, false, NULL, NULL, 0, "before");
+    assert_int_equal (xs_xenapi_sr_scan (client, sr, &err), -1);
+    assert_int_equal (err.kind, XS_ETRANSPORT);
+    assert_contains (err.msg, "SR.scan: cannot talk to ");
+    assert_null (xs_xenapi_error_code (client));
+
+    /* Dropped after VDI.create ran, on a kept-alive connection: the client
+       reports the failure and never sends the create a second time. */
+    int creates = s_sim_count ("VDI.create");
+    xs_value_t *warm = xs_xenapi_host_get_all (client, &err);     /* connection reused next */
+    assert_non_null (warm);
+    xs_value_destroy (&warm);
+    s_sim_fault ("VDI.create", "drop", 1, false, NULL, NULL, 0, "after");
+    char label [64];
+    snprintf (label, sizeof label, "dropped-reply-%ld", (long) getpid ());
+    xs_xenapi_vdi_args_t args = { .sr = sr, .name_label = label, .virtual_size = 1 << 20 };
+    assert_null (xs_xenapi_vdi_create (client, &args, &err));
+    assert_int_equal (err.kind, XS_ETRANSPORT);
+    assert_contains (err.msg, "VDI.create: cannot talk to ");
+    assert_int_equal (s_sim_count ("VDI.create"), creates + 1);
+    xs_value_t *made = xs_xenapi_vdi_get_by_name_label (client, label, &err);
+    assert_non_null (made);
+    assert_int_equal (xs_value_size (made), 1);
+    xs_value_destroy (&made);
+    xs_value_destroy (&config);
+    free (sr);
+    xs_xenapi_destroy (&client);
+}
+
+/* ================================================================== */
 
 typedef struct {
     const char *name;
@@ -795,7 +1087,16 @@ main (int argc, char *argv [])
         cmocka_unit_test (test_login_to_member_follows_host_is_slave),
         cmocka_unit_test (test_borrowed_session_on_member_does_not_follow),
     };
+    static const struct CMUnitTest faults [] = {
+        cmocka_unit_test_setup (test_expired_session_is_renewed_once, s_faults_setup),
+        cmocka_unit_test_setup (test_session_invalid_twice_is_an_error, s_faults_setup),
+        cmocka_unit_test_setup (test_failed_relogin_is_reported, s_faults_setup),
+        cmocka_unit_test_setup (test_injected_backend_failure_keeps_code_and_params, s_faults_setup),
+        cmocka_unit_test_setup (test_delay_over_the_timeout_says_timeout, s_faults_setup),
+        cmocka_unit_test_setup (test_dropped_connection_is_reported_and_never_resent, s_faults_setup),
+    };
     static const s_group_t groups [] = {
+        S_GROUP ("faults", faults),
         S_GROUP ("sim", sim),
         S_GROUP ("member", member),
         S_GROUP ("fake", fake),

@@ -82,12 +82,14 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
         params, method = xmlrpc.client.loads(body)
         if method == "test.echo":
             self._reply({"Status": "Success", "Value": list(params)})
-        elif method == "test.headers":
+        elif method == "test.get_headers":
             self._reply({"Status": "Success", "Value": {
                 "content_type": self.headers.get("Content-Type", ""),
                 "user_agent": self.headers.get("User-Agent", ""),
                 "path": self.path,
                 "peer": self._peer()}})
+        elif method == "test.peer":
+            self._reply({"Status": "Success", "Value": self._peer()})
         elif method == "test.not_xml":
             self._send("<html>this is not XML-RPC", ctype="text/html")
         elif method == "test.not_struct":
@@ -197,6 +199,62 @@ class FakeServerTest(unittest.TestCase):
             "XT_URL": "https://127.0.0.1:%d/" % self.https.server_address[1],
             "XT_CA_FILE": self.cert,
             "XT_PLAIN_AS_HTTPS_URL": "https://127.0.0.1:%d/" % self.tcp.server_address[1]})
+
+
+# ---------------------------------------------------------------------------
+#  The xapi simulator: a pool of a master and a member
+# ---------------------------------------------------------------------------
+
+sys.path.insert(0, os.path.join(SOURCE, "tests", "xapisim"))
+import simctl  # noqa: E402
+
+
+class SimulatorTest(unittest.TestCase):
+    """Every helper, HOST_IS_SLAVE, SESSION_INVALID, injected failures,
+    timeouts and dropped connections, over TCP and the unix socket."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = simctl.Simulator(pools=[("p1", ["h1", "h2"])],
+                                   users={"root": "xensm-test-pw"})
+        master, member = cls.sim.host("h1"), cls.sim.host("h2")
+        cls.env = {"XT_URL": master["url"], "XT_MEMBER_URL": member["url"],
+                   "XT_SIM_URL": master["url"], "XT_USER": "root",
+                   "XT_PASS": "xensm-test-pw", "XT_TIMEOUT_MS": "400"}
+        cls.master, cls.member = master, member
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def setUp(self):
+        self.sim.clear_faults()
+
+    def test_helpers_over_tcp(self):
+        run_group(self, "sim", self.env)
+
+    def test_helpers_over_unix_socket(self):
+        run_group(self, "sim", dict(self.env, XT_URL="unix:" + self.master["unix"]))
+
+    def test_member_unix_socket_reaches_the_pool(self):
+        # xapi's local socket on a member forwards to the master: no HOST_IS_SLAVE.
+        run_group(self, "sim", dict(self.env, XT_URL="unix:" + self.member["unix"]))
+
+    def test_host_is_slave_is_followed(self):
+        run_group(self, "member", self.env)
+
+    def test_faults_over_tcp(self):
+        run_group(self, "faults", self.env)
+
+    def test_faults_over_unix_socket(self):
+        run_group(self, "faults", dict(self.env, XT_URL="unix:" + self.master["unix"]))
+
+    def test_no_session_left_behind(self):
+        """Every client the group made logged out when destroyed."""
+        self.sim.expire_sessions()
+        run_group(self, "sim", self.env)
+        pool = self.sim.dump()["pools"][0]
+        self.assertEqual(pool["sessions"], 0, pool)
 
 
 if __name__ == "__main__":
