@@ -205,10 +205,13 @@ class FakeServerTest(unittest.TestCase):
 #  The xapi simulator: a pool of a master and a member
 # ---------------------------------------------------------------------------
 
-sys.path.insert(0, os.path.join(SOURCE, "tests", "xapisim"))
-import simctl  # noqa: E402
+SIMCTL = os.path.join(SOURCE, "tests", "xapisim", "simctl.py")
+if os.path.exists(SIMCTL):
+    sys.path.insert(0, os.path.dirname(SIMCTL))
+    import simctl  # noqa: E402
 
 
+@unittest.skipUnless(os.path.exists(SIMCTL), "tests/xapisim has not landed yet")
 class SimulatorTest(unittest.TestCase):
     """Every helper, HOST_IS_SLAVE, SESSION_INVALID, injected failures,
     timeouts and dropped connections, over TCP and the unix socket."""
