@@ -1461,19 +1461,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        except (BrokenPipeError, ConnectionResetError):
+            # the client gave up (e.g. its timeout); nothing to answer
+            self.close_connection = True
 
     def do_GET(self):
         self.send_error(404)
 
 
+def quiet_handle_error(server, request, client_address):
+    """Clients that hang up are routine (timeouts, dropped calls); anything
+    else is printed."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (BrokenPipeError, ConnectionResetError, TimeoutError)):
+        return
+    socketserver.BaseServer.handle_error(server, request, client_address)
+
+
 class TCPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    handle_error = quiet_handle_error
 
     def server_bind(self):
         # skip HTTPServer's getfqdn(): no DNS lookups in tests
@@ -1483,6 +1497,7 @@ class TCPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    handle_error = quiet_handle_error
 
     def get_request(self):
         conn, _ = self.socket.accept()
