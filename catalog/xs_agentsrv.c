@@ -297,6 +297,30 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
          h = (s_host_t *) zhashx_next (self->hosts)) {
         if (!h->up)
             continue;
+        /* SRs of removed backends: detach them (PBD.unplug, SR.forget). */
+        zlist_t *gone = zlist_new ();
+        for (s_hsr_t *hsr = (s_hsr_t *) zhashx_first (h->srs); hsr;
+             hsr = (s_hsr_t *) zhashx_next (h->srs)) {
+            bool exists = false;
+            for (xs_backend_t **b = backends; *b && !exists; b++)
+                exists = (*b)->id == hsr->backend_id;
+            if (!exists)
+                zlist_append (gone, hsr);
+        }
+        for (s_hsr_t *hsr = (s_hsr_t *) zlist_first (gone); hsr;
+             hsr = (s_hsr_t *) zlist_next (gone)) {
+            int64_t backend_id = hsr->backend_id;
+            if (hsr->attached && hsr->sr_uuid) {
+                xs_notice ("backend %lld was removed: host %s detaches SR %s",
+                           (long long) backend_id, h->uuid, hsr->sr_uuid);
+                json_t *args = json_pack ("{s:I, s:s}", "backend_id", (json_int_t) backend_id,
+                                          "sr_uuid", hsr->sr_uuid);
+                s_internal_request (self, h, "sr_detach", backend_id, &args);
+            }
+            char k [32];
+            zhashx_delete (h->srs, s_key_of_id (backend_id, k, sizeof k));
+        }
+        zlist_destroy (&gone);
         for (xs_backend_t **b = backends; *b; b++) {
             if (!streq ((*b)->zone, h->zone) || (*b)->state == XS_BACKEND_DRAINING)
                 continue;
