@@ -22,6 +22,7 @@ typedef struct {
     int64_t physical_size, physical_utilisation, virtual_allocation;
     json_t *capabilities;
     int64_t at;
+    int64_t pending_since;      /* an attach was asked for; 0 when none */
 } s_hsr_t;
 
 typedef struct {
@@ -279,6 +280,8 @@ s_zone_backends (xs_agentsrv_t *self, s_host_t *host)
             continue;
         bool create = !(*b)->sr_uuid && s_claim_creator (self, *b, host);
         json_array_append_new (list, s_backend_json (*b, create));
+        if ((*b)->sr_uuid || create)
+            s_hsr_get (host, (*b)->id, true)->pending_since = zclock_mono ();
     }
     xs_backend_list_destroy (&backends);
     return list;
@@ -327,6 +330,10 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
             s_hsr_t *hsr = s_hsr_get (h, (*b)->id, false);
             if (hsr && hsr->attached)
                 continue;
+            /* An attach (or the SR.create) asked for lately is still running. */
+            if (hsr && hsr->pending_since
+            &&  zclock_mono () - hsr->pending_since < self->cfg.request_timeout_ms)
+                continue;
             /* One attach in flight per host and backend. */
             bool pending = false;
             for (s_req_t *r = (s_req_t *) zhashx_first (self->reqs); r && !pending;
@@ -347,6 +354,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
                 continue;       /* failed lately: do not hammer it */
             json_t *args = json_pack ("{s:o}", "backend", s_backend_json (*b, create));
             s_internal_request (self, h, "sr_attach", (*b)->id, &args);
+            s_hsr_get (h, (*b)->id, true)->pending_since = zclock_mono ();
         }
     }
     xs_backend_list_destroy (&backends);
@@ -379,6 +387,7 @@ s_sr_attached (xs_agentsrv_t *self, s_host_t *host, int64_t backend_id, const ch
     bool was_creator = creator && streq (creator, host->uuid);
     s_hsr_t *hsr = s_hsr_get (host, backend_id, true);
     hsr->at = zclock_mono ();
+    hsr->pending_since = 0;
     if (!s_write (self))
         return;
     xs_backend_t *b = xs_store_backend_get (self->store, backend_id, &err);

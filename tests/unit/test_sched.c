@@ -379,8 +379,9 @@ test_sr_created_once_then_attached_everywhere (void **state)
     assert_string_equal (row->sr_uuid, "sr-one");
     xs_backend_destroy (&row);
     pthread_mutex_lock (&s_lock);
-    assert_int_equal (s_sr_creates, 1);      /* exactly one agent made the SR */
+    int creates = s_sr_creates;
     pthread_mutex_unlock (&s_lock);
+    assert_int_equal (creates, 1);           /* exactly one agent made the SR */
     /* host list: three live hosts, the z1 ones with the SR. */
     json_t *hosts = xs_agentsrv_host_list (xs_sched_agents (f->sched), NULL);
     assert_int_equal (json_array_size (hosts), 3);
@@ -502,8 +503,9 @@ test_request_id_is_idempotent (void **state)
     assert_int_equal (xs_store_list_size (vols), 1);
     xs_volume_list_destroy (&vols);
     pthread_mutex_lock (&s_lock);
-    assert_int_equal (s_vdi_creates, 1);
+    int vdi_creates = s_vdi_creates;
     pthread_mutex_unlock (&s_lock);
+    assert_int_equal (vdi_creates, 1);
     json_decref (r1.reply);
     json_decref (r2.reply);
     json_decref (r3.reply);
@@ -571,9 +573,11 @@ test_snapshot_clone_delete_connection (void **state)
     assert_string_equal (s_jstr (del.reply, "state"), "deleted");
     json_decref (del.reply);
     pthread_mutex_lock (&s_lock);
-    assert_null (zhashx_lookup (s_vdis, parent));
-    assert_int_equal (s_vdi_destroys, 1);
+    bool vdi_left = zhashx_lookup (s_vdis, parent) != NULL;
+    int destroys = s_vdi_destroys;
     pthread_mutex_unlock (&s_lock);
+    assert_false (vdi_left);
+    assert_int_equal (destroys, 1);
     /* Deleting again is harmless; unknown volumes are not found. */
     s_result_t again = {0};
     xs_sched_volume_delete (f->sched, parent, s_done, &again);
