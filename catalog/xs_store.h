@@ -1,0 +1,470 @@
+/*  xs_store: the catalog's SQLite store. The ONLY code in xensm that speaks SQL.
+
+    One xs_store_t is one open catalog database. Opening it:
+      - creates the file with mode 0600 when missing (its -wal/-shm files
+        inherit that mode), tightens an existing file to 0600;
+      - takes an exclusive advisory lock on "<path>.lock" (flock, mode 0600):
+        a second store on the same database, in this or another process,
+        fails with XS_ECONFLICT naming the file;
+      - sets WAL, synchronous=FULL, foreign_keys=ON and a busy timeout;
+      - migrates the schema forward (PRAGMA user_version; 0 = empty file) and
+        refuses a database written by a newer xensm (XS_EINVAL).
+
+    Transactions: every operation outside xs_store_begin () is atomic on its
+    own (multi-statement ones run in their own savepoint). Between
+    xs_store_begin () and xs_store_commit () many operations share one
+    transaction, so a daemon can group-commit a batch of requests; an
+    operation that fails inside a transaction undoes only itself and leaves
+    the transaction open for the caller to commit or roll back.
+
+    Errors: every function takes `xs_err_t *err` last and returns -1 / NULL
+    with a message naming the object and the reason:
+      XS_ENOTFOUND  the named object does not exist;
+      XS_ECONFLICT  already exists, still in use, unique/foreign-key conflict,
+                    database already open elsewhere;
+      XS_EINVAL     bad argument (unknown state, NULL required field, schema
+                    newer than this program);
+      XS_EIO        any other SQLite or file failure ("catalog.db: database is
+                    locked", "catalog.db: file is not a database", ...).
+    The store never logs or prints config values (they may be secrets).
+
+    Ids and times: backend, job and attempt ids are positive, AUTOINCREMENT
+    (never reused, even after a delete); 0 means "none". Timestamps are Unix
+    time in milliseconds (xs_store_now_ms ()); the store stamps created_at
+    and updated_at itself.
+
+    Results are plain structs the caller owns: free one with its
+    xs_<type>_destroy (&p), a list (a NULL-terminated array of pointers, walk
+    it with `for (xs_flavor_t **f = list; *f; f++)`) with
+    xs_<type>_list_destroy (&list). Every destroy NULLs the caller's pointer
+    and accepts NULL. Input structs are borrowed and never kept.
+
+    Not thread-safe: use one xs_store_t from one thread at a time.
+*/
+#ifndef XS_STORE_H_INCLUDED
+#define XS_STORE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs_err.h"
+
+/* Highest schema version (PRAGMA user_version) this code writes and reads. */
+#define XS_STORE_SCHEMA_VERSION 1
+
+typedef struct _xs_store_t xs_store_t;
+
+/* =========================================================================
+    States. Each has a stable lowercase name (stored in the database, shown
+    by the CLI and sent on the wire).
+   ========================================================================= */
+
+typedef enum {
+    XS_BACKEND_NEW = 0,         /* recorded, no SR attached yet            */
+    XS_BACKEND_ATTACHING,
+    XS_BACKEND_ATTACHED,
+    XS_BACKEND_ERROR,           /* see xs_backend_t.error                  */
+    XS_BACKEND_DRAINING         /* takes no new volumes                    */
+} xs_backend_state_t;
+
+typedef enum {
+    XS_HOST_UP = 0,
+    XS_HOST_DOWN
+} xs_host_state_t;
+
+typedef enum {
+    XS_VOLUME_CREATING = 0,
+    XS_VOLUME_AVAILABLE,
+    XS_VOLUME_DELETING,
+    XS_VOLUME_DELETED,
+    XS_VOLUME_ERROR,
+    XS_VOLUME_ERROR_DELETING
+} xs_volume_state_t;
+
+typedef enum {
+    XS_JOB_PENDING = 0,         /* committed, not yet sent to an agent     */
+    XS_JOB_DISPATCHED,          /* sent, no result yet                     */
+    XS_JOB_DONE,
+    XS_JOB_FAILED
+} xs_job_state_t;
+
+typedef enum {
+    XS_ATTEMPT_OK = 0,          /* the backend took the volume             */
+    XS_ATTEMPT_FAILED,          /* tried and failed (xapi error, timeout)  */
+    XS_ATTEMPT_SKIPPED          /* not tried: not attached, no space, ...  */
+} xs_attempt_outcome_t;
+
+/* Name of a state ("attached", "error_deleting", ...); "?" when out of range. */
+const char *xs_backend_state_name (xs_backend_state_t state);
+const char *xs_host_state_name (xs_host_state_t state);
+const char *xs_volume_state_name (xs_volume_state_t state);
+const char *xs_job_state_name (xs_job_state_t state);
+const char *xs_attempt_outcome_name (xs_attempt_outcome_t outcome);
+
+/* Parse a name (exact, lowercase) into *state_p. 0, or -1 with XS_EINVAL. */
+int xs_backend_state_from_name (const char *name, xs_backend_state_t *state_p, xs_err_t *err);
+int xs_host_state_from_name (const char *name, xs_host_state_t *state_p, xs_err_t *err);
+int xs_volume_state_from_name (const char *name, xs_volume_state_t *state_p, xs_err_t *err);
+int xs_job_state_from_name (const char *name, xs_job_state_t *state_p, xs_err_t *err);
+
+/* True for every volume state but `deleted` (the volume still holds, or may
+   hold, data on its backend). */
+bool xs_volume_state_is_live (xs_volume_state_t state);
+
+/* =========================================================================
+    Result / input types
+   ========================================================================= */
+
+typedef struct {
+    int64_t id;
+    char *label;                /* unique                                  */
+    char *description;          /* never NULL ("" when none)               */
+    int64_t created_at;
+} xs_flavor_t;
+
+/* One key=value of a backend's device config. Values are kept whole. */
+typedef struct {
+    char *key;
+    char *value;
+} xs_kv_t;
+
+typedef struct {
+    int64_t id;
+    int64_t flavor_id;
+    char *flavor_label;         /* joined from flavor, for display         */
+    char *zone;
+    char *sr_type;              /* "nfs", "lvmoiscsi", ...                 */
+    char *name_label;           /* NULL when not given                     */
+    char *sr_uuid;              /* NULL until the SR exists                */
+    xs_backend_state_t state;
+    char *error;                /* last error text; NULL when none         */
+    /* Catalog settings; when has_* is false the catalog default applies. */
+    bool has_ratio;
+    double ratio;               /* over-subscription factor, > 0           */
+    bool has_reserve;
+    double reserve;             /* percent kept free, 0..100               */
+    int64_t created_at;
+    /* device_config, in the order it was given at backend_add. */
+    size_t nconfig;
+    xs_kv_t *config;
+} xs_backend_t;
+
+typedef struct {
+    char *uuid;                 /* xapi host uuid, the key                 */
+    char *zone;
+    char *name;                 /* may be NULL                             */
+    char *public_key;           /* Z85 CURVE public key; may be NULL       */
+    xs_host_state_t state;
+    int64_t last_seen;
+    int64_t created_at;
+} xs_host_t;
+
+/* What one host last reported about one backend's SR. */
+typedef struct {
+    char *host_uuid;
+    int64_t backend_id;
+    bool attached;              /* the host's PBD for the SR is plugged    */
+    bool has_stats;             /* false until sizes were reported         */
+    int64_t physical_size;
+    int64_t physical_utilisation;
+    int64_t virtual_allocation;
+    size_t ncapabilities;
+    char **capabilities;        /* SM capabilities, e.g. "VDI_CREATE"      */
+    int64_t updated_at;
+} xs_sr_stats_t;
+
+typedef struct {
+    char *uuid;                 /* the key; the VDI is tagged with it      */
+    char *name;                 /* may be NULL                             */
+    int64_t size_bytes;
+    int64_t flavor_id;          /* 0 only for history rows whose flavor is gone */
+    int64_t backend_id;         /* 0 until placed                          */
+    char *vdi_uuid;             /* NULL until the VDI exists               */
+    char *host_uuid;            /* agent that made it; may be NULL         */
+    xs_volume_state_t state;
+    char *error;                /* NULL when none                          */
+    char *parent_uuid;          /* snapshot/clone source; NULL otherwise   */
+    char *request_id;           /* idempotency key; unique; may be NULL    */
+    int64_t created_at;
+    int64_t updated_at;
+} xs_volume_t;
+
+/* One dispatched operation (vdi_create, vdi_destroy, sr_attach, ...). */
+typedef struct {
+    int64_t id;
+    char *volume_uuid;          /* NULL for operations on no volume        */
+    char *op;                   /* protocol op name                        */
+    char *args;                 /* JSON text of the arguments; may be NULL */
+    xs_job_state_t state;
+    int64_t backend_id;         /* 0 when none                             */
+    char *host_uuid;            /* agent it went to; NULL before dispatch  */
+    char *result;               /* JSON text of the result; may be NULL    */
+    char *error;                /* failure text; may be NULL               */
+    int64_t created_at;
+    int64_t updated_at;
+} xs_job_t;
+
+/* One placement attempt of a volume on a backend. */
+typedef struct {
+    int64_t id;
+    char *volume_uuid;
+    int64_t backend_id;
+    char *host_uuid;            /* may be NULL (e.g. skipped)              */
+    xs_attempt_outcome_t outcome;
+    char *reason;               /* may be NULL for XS_ATTEMPT_OK           */
+    int64_t at;
+} xs_attempt_t;
+
+typedef struct {
+    int64_t flavors;
+    int64_t backends;
+    int64_t hosts;
+    int64_t hosts_up;
+    int64_t volumes;            /* every row, deleted ones included        */
+    int64_t volumes_live;       /* state != deleted                        */
+    int64_t jobs_unfinished;    /* pending or dispatched                   */
+} xs_store_counts_t;
+
+/* Free functions (NULL the pointer; accept NULL). A list is freed with
+   every element. */
+void xs_flavor_destroy (xs_flavor_t **self_p);
+void xs_flavor_list_destroy (xs_flavor_t ***list_p);
+void xs_backend_destroy (xs_backend_t **self_p);
+void xs_backend_list_destroy (xs_backend_t ***list_p);
+void xs_host_destroy (xs_host_t **self_p);
+void xs_host_list_destroy (xs_host_t ***list_p);
+void xs_sr_stats_destroy (xs_sr_stats_t **self_p);
+void xs_sr_stats_list_destroy (xs_sr_stats_t ***list_p);
+void xs_volume_destroy (xs_volume_t **self_p);
+void xs_volume_list_destroy (xs_volume_t ***list_p);
+void xs_job_destroy (xs_job_t **self_p);
+void xs_job_list_destroy (xs_job_t ***list_p);
+void xs_attempt_destroy (xs_attempt_t **self_p);
+void xs_attempt_list_destroy (xs_attempt_t ***list_p);
+
+/* Value of config key `key` of a backend (borrowed), or NULL when absent. */
+const char *xs_backend_config_get (const xs_backend_t *backend, const char *key);
+
+/* Number of elements of a NULL-terminated result list (0 for NULL). */
+size_t xs_store_list_size (const void *list);
+
+/* Current Unix time in milliseconds. */
+int64_t xs_store_now_ms (void);
+
+/* =========================================================================
+    Opening, closing, transactions
+   ========================================================================= */
+
+/* Opens (creating when missing) the catalog database at `path`, locks it and
+   brings its schema to XS_STORE_SCHEMA_VERSION. Returns a store the caller
+   destroys, or NULL with *err set: XS_ECONFLICT when another store holds the
+   database, XS_EINVAL when the file's schema is newer than this program,
+   XS_EIO when the file cannot be created, is not writable or is not an
+   SQLite database. A failed open never modifies an existing file's data. */
+xs_store_t *xs_store_new (const char *path, xs_err_t *err);
+
+/* Rolls back any open transaction, finalises statements, closes the
+   database and releases the lock. NULLs *self_p; idempotent. */
+void xs_store_destroy (xs_store_t **self_p);
+
+/* The path given to xs_store_new (borrowed). */
+const char *xs_store_path (const xs_store_t *self);
+
+/* PRAGMA user_version of the open database (XS_STORE_SCHEMA_VERSION). */
+int xs_store_schema_version (xs_store_t *self);
+
+/* How long a statement waits for a lock held by another connection before
+   failing with "database is locked" (default 5000 ms). */
+void xs_store_set_busy_timeout (xs_store_t *self, int ms);
+
+/* Starts a transaction (BEGIN IMMEDIATE). -1 when one is already open. */
+int xs_store_begin (xs_store_t *self, xs_err_t *err);
+
+/* Commits the open transaction. On failure the transaction is rolled back
+   and nothing of it is stored. -1 when none is open. */
+int xs_store_commit (xs_store_t *self, xs_err_t *err);
+
+/* Rolls back the open transaction; 0 (nothing to do) when none is open. */
+int xs_store_rollback (xs_store_t *self, xs_err_t *err);
+
+/* True between xs_store_begin and xs_store_commit/rollback. */
+bool xs_store_in_transaction (const xs_store_t *self);
+
+/* =========================================================================
+    Flavors
+   ========================================================================= */
+
+/* Creates flavor `label` (non-empty) with `description` (NULL = "").
+   Returns its id, or -1: XS_ECONFLICT "flavor gold: already exists". */
+int64_t xs_store_flavor_create (xs_store_t *self, const char *label,
+                                const char *description, xs_err_t *err);
+
+/* The flavor, or NULL (XS_ENOTFOUND "flavor gold: not found"). Caller destroys. */
+xs_flavor_t *xs_store_flavor_get (xs_store_t *self, const char *label, xs_err_t *err);
+xs_flavor_t *xs_store_flavor_get_by_id (xs_store_t *self, int64_t id, xs_err_t *err);
+
+/* Every flavor in id order (possibly empty), or NULL on error. Caller destroys. */
+xs_flavor_t **xs_store_flavor_list (xs_store_t *self, xs_err_t *err);
+
+/* Deletes flavor `label`. Refused while backends or live volumes use it:
+   XS_ECONFLICT "flavor gold: 2 backends still use it". XS_ENOTFOUND when
+   absent. */
+int xs_store_flavor_delete (xs_store_t *self, const char *label, xs_err_t *err);
+
+/* =========================================================================
+    Backends
+   ========================================================================= */
+
+/* Adds a backend from `spec`, in one atomic step with its config:
+     spec->flavor_label (or, when NULL, spec->flavor_id) names an existing
+       flavor (else XS_ENOTFOUND);
+     spec->zone and spec->sr_type are required (non-empty);
+     spec->name_label, spec->sr_uuid are optional (NULL);
+     spec->has_ratio/ratio (> 0), spec->has_reserve/reserve (0..100);
+     spec->config[0..nconfig): keys non-empty and distinct (XS_EINVAL
+       otherwise), values any string, kept whole and in order.
+   spec->id, state, error and created_at are ignored: a new backend is `new`.
+   An sr_uuid already used by another backend is XS_ECONFLICT.
+   Returns the new id, or -1 (and nothing is stored). */
+int64_t xs_store_backend_add (xs_store_t *self, const xs_backend_t *spec, xs_err_t *err);
+
+/* Backend `id` with its config, or NULL (XS_ENOTFOUND). Caller destroys. */
+xs_backend_t *xs_store_backend_get (xs_store_t *self, int64_t id, xs_err_t *err);
+
+/* Backends with their config, in id order (possibly empty), or NULL on error.
+   _by_flavor is the placement order of that flavor. Caller destroys. */
+xs_backend_t **xs_store_backend_list (xs_store_t *self, xs_err_t *err);
+xs_backend_t **xs_store_backend_list_by_flavor (xs_store_t *self, int64_t flavor_id,
+                                                xs_err_t *err);
+xs_backend_t **xs_store_backend_list_by_zone (xs_store_t *self, const char *zone,
+                                              xs_err_t *err);
+
+/* Number of live volumes (state not `deleted`) placed on backend `id`. -1 on error. */
+int64_t xs_store_backend_live_volumes (xs_store_t *self, int64_t id, xs_err_t *err);
+
+/* Removes backend `id` (its config and SR stats go with it). Refused while
+   live volumes are on it: XS_ECONFLICT "backend 3: 2 volumes still live on
+   it". Deleted volumes keep their history with backend_id 0. */
+int xs_store_backend_remove (xs_store_t *self, int64_t id, xs_err_t *err);
+
+/* Sets the state and the error text (NULL clears it). */
+int xs_store_backend_set_state (xs_store_t *self, int64_t id, xs_backend_state_t state,
+                                const char *error, xs_err_t *err);
+
+/* Records the uuid of the SR made for backend `id`. Only once: when the
+   backend already has a different sr_uuid, XS_ECONFLICT (only one agent ever
+   creates a backend's SR); setting the same uuid again is a no-op success.
+   An sr_uuid used by another backend is XS_ECONFLICT too. */
+int xs_store_backend_set_sr_uuid (xs_store_t *self, int64_t id, const char *sr_uuid,
+                                  xs_err_t *err);
+
+/* Shorthand for set_state (id, XS_BACKEND_ERROR, error). */
+int xs_store_backend_set_error (xs_store_t *self, int64_t id, const char *error,
+                                xs_err_t *err);
+
+/* =========================================================================
+    Hosts and their SR reports
+   ========================================================================= */
+
+/* Inserts or updates host host->uuid: zone (required), name, public_key,
+   state, last_seen (0 = now). created_at is kept on update. */
+int xs_store_host_upsert (xs_store_t *self, const xs_host_t *host, xs_err_t *err);
+
+/* Host `uuid`, or NULL (XS_ENOTFOUND). Caller destroys. */
+xs_host_t *xs_store_host_get (xs_store_t *self, const char *uuid, xs_err_t *err);
+
+/* Hosts ordered by zone then uuid; only zone `zone` when not NULL. */
+xs_host_t **xs_store_host_list (xs_store_t *self, const char *zone, xs_err_t *err);
+
+int xs_store_host_set_state (xs_store_t *self, const char *uuid, xs_host_state_t state,
+                             xs_err_t *err);
+
+/* Sets last_seen to `when` (0 = now). */
+int xs_store_host_touch (xs_store_t *self, const char *uuid, int64_t when, xs_err_t *err);
+
+/* Deletes host `uuid` and its SR reports. XS_ENOTFOUND when absent. */
+int xs_store_host_remove (xs_store_t *self, const char *uuid, xs_err_t *err);
+
+/* Inserts or replaces what host stats->host_uuid reports about backend
+   stats->backend_id (both must exist: XS_ENOTFOUND otherwise): attached,
+   has_stats and the sizes, capabilities. updated_at is set to now. */
+int xs_store_sr_stats_upsert (xs_store_t *self, const xs_sr_stats_t *stats, xs_err_t *err);
+
+/* Sets only the attached flag of (host, backend), creating the row with no
+   stats when missing. */
+int xs_store_sr_set_attached (xs_store_t *self, const char *host_uuid, int64_t backend_id,
+                              bool attached, xs_err_t *err);
+
+/* SR reports, filtered by backend (0 = any) and host (NULL = any), ordered
+   by backend id then host uuid. Caller destroys. */
+xs_sr_stats_t **xs_store_sr_stats_list (xs_store_t *self, int64_t backend_id,
+                                        const char *host_uuid, xs_err_t *err);
+
+/* =========================================================================
+    Volumes
+   ========================================================================= */
+
+/* Inserts vol (uuid, flavor_id, size_bytes >= 0 required; name, backend_id,
+   vdi_uuid, host_uuid, state, error, parent_uuid, request_id as given).
+   XS_ECONFLICT for an existing uuid ("volume U: already exists") or request
+   id ("volume request R: already used by volume U"); XS_ENOTFOUND for an
+   unknown flavor or backend. */
+int xs_store_volume_insert (xs_store_t *self, const xs_volume_t *vol, xs_err_t *err);
+
+/* Volume `uuid`, or NULL (XS_ENOTFOUND). Caller destroys. */
+xs_volume_t *xs_store_volume_get (xs_store_t *self, const char *uuid, xs_err_t *err);
+
+/* The volume made for request id `request_id`, or NULL (XS_ENOTFOUND). */
+xs_volume_t *xs_store_volume_get_by_request_id (xs_store_t *self, const char *request_id,
+                                                xs_err_t *err);
+
+/* Volumes in creation order; deleted ones only when include_deleted. */
+xs_volume_t **xs_store_volume_list (xs_store_t *self, bool include_deleted, xs_err_t *err);
+
+/* Writes the mutable fields of vol->uuid: name, state, backend_id,
+   vdi_uuid, host_uuid, error; stamps updated_at. XS_ENOTFOUND when absent. */
+int xs_store_volume_update (xs_store_t *self, const xs_volume_t *vol, xs_err_t *err);
+
+/* Sets state and error text (NULL clears it); stamps updated_at. */
+int xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t state,
+                               const char *error, xs_err_t *err);
+
+/* =========================================================================
+    Jobs and placement attempts
+   ========================================================================= */
+
+/* Inserts a job (op required; volume_uuid, when given, must exist). Returns
+   its id, or -1. */
+int64_t xs_store_job_insert (xs_store_t *self, const xs_job_t *job, xs_err_t *err);
+
+/* Job `id`, or NULL (XS_ENOTFOUND). Caller destroys. */
+xs_job_t *xs_store_job_get (xs_store_t *self, int64_t id, xs_err_t *err);
+
+/* Writes job->id's state, backend_id, host_uuid, result, error; stamps
+   updated_at. XS_ENOTFOUND when absent. */
+int xs_store_job_update (xs_store_t *self, const xs_job_t *job, xs_err_t *err);
+
+/* Pending and dispatched jobs in id order (what a restart resumes). */
+xs_job_t **xs_store_job_list_unfinished (xs_store_t *self, xs_err_t *err);
+
+/* Every job of volume `uuid` in id order. */
+xs_job_t **xs_store_job_list_by_volume (xs_store_t *self, const char *volume_uuid,
+                                        xs_err_t *err);
+
+/* Records a placement attempt (volume must exist). Returns its id or -1. */
+int64_t xs_store_attempt_insert (xs_store_t *self, const xs_attempt_t *attempt,
+                                 xs_err_t *err);
+
+/* Attempts for volume `uuid` in the order they were made. */
+xs_attempt_t **xs_store_attempt_list_by_volume (xs_store_t *self, const char *volume_uuid,
+                                                xs_err_t *err);
+
+/* =========================================================================
+    Counts
+   ========================================================================= */
+
+/* Fills *counts. 0 or -1. */
+int xs_store_counts (xs_store_t *self, xs_store_counts_t *counts, xs_err_t *err);
+
+#endif

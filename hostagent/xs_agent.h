@@ -1,0 +1,60 @@
+/*  xs_agent: the host agent. Connects to the catalog (DEALER, CURVE client),
+    registers, attaches the zone's backends, heartbeats with SR stats and
+    carries out the catalog's requests in worker threads, so a slow xapi call
+    never blocks the message loop. Protocol: docs/PROTOCOL.md "Agent protocol".
+
+    Life cycle: xs_agent_new loads the certificates and starts the workers;
+    xs_agent_run (or a zactor on xs_agent_actor) runs the message loop until
+    the process is interrupted (SIGINT/SIGTERM) or the actor gets $TERM;
+    xs_agent_destroy stops the workers.
+
+    When the catalog goes silent (3 heartbeats without an ack) or answers
+    `not_registered`, the agent drops its socket and registers again with
+    exponential backoff (backoff_min_ms doubling up to backoff_max_ms).
+*/
+#ifndef XS_AGENT_H_INCLUDED
+#define XS_AGENT_H_INCLUDED
+
+#include <czmq.h>
+
+#include "xs_err.h"
+#include "xs_executor.h"
+
+typedef struct {
+    const char *catalog_endpoint;   /* tcp://catalog:7601                        */
+    const char *zone;               /* required                                  */
+    const char *host_uuid;          /* NULL: ask the executor ("host_info")      */
+    const char *name;               /* NULL: the host's name_label               */
+    const char *cert_file;          /* own cert: FILE (public) + FILE_secret     */
+    const char *catalog_key_file;   /* the catalog's public certificate          */
+    int workers;                    /* worker threads; 0 -> 4                    */
+    int backoff_min_ms;             /* 0 -> 500                                  */
+    int backoff_max_ms;             /* 0 -> 30000                                */
+    int stats_every;                /* refresh SR stats every N heartbeats; 0 -> 1 */
+    int ready_fd;                   /* >= 0: "READY\n" after the first welcome   */
+    const xs_executor_t *executor;  /* required; borrowed, must outlive the agent */
+    void *executor_arg;             /* passed to executor->open                  */
+} xs_agent_cfg_t;
+
+typedef struct _xs_agent_t xs_agent_t;
+
+/* Validates cfg (copied), loads both certificates and starts the workers.
+   NULL with *err on failure (missing zone, unreadable certificate, ...). */
+xs_agent_t *xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err);
+
+/* Stops the workers and closes the socket; NULLs *self_p; idempotent. */
+void xs_agent_destroy (xs_agent_t **self_p);
+
+/* Runs the message loop in this thread until interrupted. Returns 0, or -1
+   with *err when the socket cannot be set up. */
+int xs_agent_run (xs_agent_t *self, xs_err_t *err);
+
+/* zactor body: `arg` is an xs_agent_t the caller keeps and destroys after
+   the actor. Signals once the loop runs; ends on $TERM. */
+void xs_agent_actor (zsock_t *pipe, void *arg);
+
+/* Writes a new CURVE certificate: FILE (public) and FILE_secret (mode 0600).
+   Returns 0 or -1 with *err. */
+int xs_agent_gen_cert (const char *file, xs_err_t *err);
+
+#endif

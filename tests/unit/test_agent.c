@@ -1,0 +1,436 @@
+/*  Unit tests for xs_agent: a real agent actor with a scripted executor,
+    talking CURVE to a ROUTER played by the test, admitted through zauth. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <czmq.h>
+
+#include "common/xs_log.h"
+#include "common/xs_proto.h"
+#include "hostagent/xs_agent.h"
+
+/* ---- a scripted executor ---- */
+
+static json_t *
+s_fake_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
+{
+    if (streq (op, "host_info"))
+        return json_pack ("{s:s, s:s}", "uuid", "host-from-xapi", "name_label", "xs01");
+    if (streq (op, "sr_attach")) {
+        json_t *b = json_object_get (args, "backend");
+        json_t *sr = json_object_get (b, "sr_uuid");
+        if (json_is_string (sr))
+            return json_pack ("{s:O}", "sr_uuid", sr);
+        return json_pack ("{s:s}", "sr_uuid", "sr-created");
+    }
+    if (streq (op, "sr_stats"))
+        return json_pack ("{s:I, s:I, s:I, s:[s]}", "physical_size", (json_int_t) 1000,
+                          "physical_utilisation", (json_int_t) 10,
+                          "virtual_allocation", (json_int_t) 100, "capabilities", "VDI_CREATE");
+    const char *vol = json_string_value (json_object_get (args, "volume_uuid"));
+    if (vol && streq (vol, "slow"))
+        zclock_sleep (600);
+    if (vol && streq (vol, "full")) {
+        xs_err_set (err, XS_EXAPI, "SR_FULL [sr-1]");
+        return NULL;
+    }
+    if (streq (op, "vdi_create"))
+        return json_pack ("{s:s, s:s}", "vdi_uuid", "vdi-of-" , "volume", vol ? vol : "");
+    xs_err_set (err, XS_EINVAL, "%s: not scripted", op);
+    return NULL;
+}
+
+static void *s_fake_open (void *arg, xs_err_t *err) { return arg; }
+static void s_fake_close (void **ctx_p) { *ctx_p = NULL; }
+
+static const xs_executor_t s_fake = {"fake", s_fake_open, s_fake_close, s_fake_run};
+
+/* ---- fixture: keys, zauth, a ROUTER ---- */
+
+typedef struct {
+    char dir [256];
+    char keys_dir [300];
+    char agent_cert [300];
+    char catalog_cert [300];
+    zactor_t *auth;
+    zsock_t *router;
+    int port;
+    zactor_t *agent_actor;
+    xs_agent_t *agent;
+    zframe_t *peer;             /* routing id of the agent */
+} fixture_t;
+
+static int
+setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/xs_agent_test.XXXXXX");
+    assert_non_null (mkdtemp (f->dir));
+    snprintf (f->keys_dir, sizeof f->keys_dir, "%s/agents.d", f->dir);
+    assert_int_equal (zsys_dir_create ("%s", f->keys_dir), 0);
+    snprintf (f->agent_cert, sizeof f->agent_cert, "%s/agent.cert", f->dir);
+    snprintf (f->catalog_cert, sizeof f->catalog_cert, "%s/catalog.cert", f->dir);
+    assert_int_equal (xs_agent_gen_cert (f->agent_cert, NULL), 0);
+    assert_int_equal (xs_agent_gen_cert (f->catalog_cert, NULL), 0);
+    /* Enroll the agent: its public certificate into the allow-list. */
+    zcert_t *c = zcert_load (f->agent_cert);
+    char path [400];
+    snprintf (path, sizeof path, "%s/agent.cert", f->keys_dir);
+    assert_int_equal (zcert_save_public (c, path), 0);
+    zcert_destroy (&c);
+
+    f->auth = zactor_new (zauth, NULL);
+    assert_int_equal (zstr_sendx (f->auth, "CURVE", f->keys_dir, NULL), 0);
+    zsock_wait (f->auth);
+
+    zcert_t *server = zcert_load (f->catalog_cert);
+    f->router = zsock_new (ZMQ_ROUTER);
+    zcert_apply (server, f->router);
+    zcert_destroy (&server);
+    zsock_set_curve_server (f->router, 1);
+    zsock_set_zap_domain (f->router, "xensm");
+    zsock_set_rcvtimeo (f->router, 5000);
+    f->port = zsock_bind (f->router, "tcp://127.0.0.1:*");
+    assert_true (f->port > 0);
+    *state = f;
+    return 0;
+}
+
+static void
+s_stop_agent (fixture_t *f)
+{
+    zactor_destroy (&f->agent_actor);
+    xs_agent_destroy (&f->agent);
+}
+
+static int
+teardown (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    s_stop_agent (f);
+    zframe_destroy (&f->peer);
+    zsock_destroy (&f->router);
+    zactor_destroy (&f->auth);
+    char cmd [400];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal (system (cmd), 0);
+    free (f);
+    return 0;
+}
+
+static void
+s_start_agent (fixture_t *f, const char *cert, const char *host_uuid, int heartbeat_ms)
+{
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", f->port);
+    xs_agent_cfg_t cfg = {
+        .catalog_endpoint = endpoint, .zone = "z1", .host_uuid = host_uuid,
+        .cert_file = cert, .catalog_key_file = f->catalog_cert,
+        .workers = 2, .backoff_min_ms = 50, .backoff_max_ms = 200,
+        .ready_fd = -1, .executor = &s_fake, .executor_arg = f,
+    };
+    xs_err_t err;
+    f->agent = xs_agent_new (&cfg, &err);
+    if (!f->agent)
+        fail_msg ("xs_agent_new: %s", err.msg);
+    f->agent_actor = zactor_new (xs_agent_actor, f->agent);
+    assert_non_null (f->agent_actor);
+    (void) heartbeat_ms;
+}
+
+/* Receives one message from the agent, skipping types in `skip` (a space-
+   separated list); NULL on timeout. */
+static xs_proto_t *
+s_recv_skip (fixture_t *f, const char *skip)
+{
+    while (true) {
+        zmsg_t *m = zmsg_recv (f->router);
+        if (!m)
+            return NULL;
+        assert_int_equal (zmsg_size (m), 2);
+        zframe_destroy (&f->peer);
+        f->peer = zmsg_pop (m);
+        zframe_t *body = zmsg_first (m);
+        xs_err_t err;
+        xs_proto_t *msg = xs_proto_decode (zframe_data (body), zframe_size (body), NULL, &err);
+        if (!msg)
+            fail_msg ("agent sent a bad message: %s", err.msg);
+        zmsg_destroy (&m);
+        char pad [64];
+        snprintf (pad, sizeof pad, " %s ", xs_proto_type_name (xs_proto_type (msg)));
+        char hay [256];
+        snprintf (hay, sizeof hay, " %s ", skip ? skip : "");
+        if (!strstr (hay, pad))
+            return msg;
+        xs_proto_destroy (&msg);
+    }
+}
+
+static void
+s_send_raw (fixture_t *f, const void *data, size_t size)
+{
+    zmsg_t *m = zmsg_new ();
+    zmsg_append (m, &(zframe_t *) {zframe_dup (f->peer)});
+    zmsg_addmem (m, data, size);
+    assert_int_equal (zmsg_send (&m, f->router), 0);
+}
+
+static void
+s_send (fixture_t *f, xs_proto_t **msg_p)
+{
+    size_t size;
+    char *text = xs_proto_encode (*msg_p, &size, NULL);
+    assert_non_null (text);
+    s_send_raw (f, text, size);
+    free (text);
+    xs_proto_destroy (msg_p);
+}
+
+static void
+s_welcome (fixture_t *f, xs_proto_t *reg, int heartbeat_ms)
+{
+    xs_proto_t *w = xs_proto_new (XS_PROTO_WELCOME, xs_proto_id (reg));
+    xs_proto_set_str (w, "host_uuid", xs_proto_str (reg, "host_uuid"));
+    xs_proto_set_str (w, "zone", "z1");
+    xs_proto_set_int (w, "heartbeat_ms", heartbeat_ms);
+    json_t *backends = json_pack (
+        "[{s:i, s:s, s:s, s:n, s:b, s:{s:s, s:s}},"
+        " {s:i, s:s, s:s, s:s, s:b, s:{s:s, s:s}},"
+        " {s:i, s:s, s:s, s:n, s:b, s:{s:s}}]",
+        "backend_id", 1, "sr_type", "nfs", "name_label", "new-one", "sr_uuid",
+        "create", 1, "device_config", "server", "s", "serverpath", "/p",
+        "backend_id", 2, "sr_type", "nfs", "name_label", "old-one", "sr_uuid", "sr-2",
+        "create", 0, "device_config", "server", "s", "serverpath", "/q",
+        "backend_id", 3, "sr_type", "nfs", "name_label", "not-yet", "sr_uuid",
+        "create", 0, "device_config", "server", "s");
+    xs_proto_set (w, "backends", &backends);
+    s_send (f, &w);
+}
+
+/* ---- tests ---- */
+
+static void
+test_register_attach_heartbeat (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    s_start_agent (f, f->agent_cert, NULL, 0);
+    xs_proto_t *reg = s_recv_skip (f, NULL);
+    assert_non_null (reg);
+    assert_int_equal (xs_proto_type (reg), XS_PROTO_REGISTER);
+    /* No host uuid configured: it came from the executor's host_info. */
+    assert_string_equal (xs_proto_str (reg, "host_uuid"), "host-from-xapi");
+    assert_string_equal (xs_proto_str (reg, "name"), "xs01");
+    assert_string_equal (xs_proto_str (reg, "zone"), "z1");
+    s_welcome (f, reg, 50);
+    xs_proto_destroy (&reg);
+
+    /* Backends 1 (create) and 2 (introduce) attach; 3 waits for its SR. */
+    bool seen [4] = {false};
+    for (int n = 0; n < 2; n++) {
+        xs_proto_t *st = s_recv_skip (f, "heartbeat register");
+        assert_non_null (st);
+        assert_int_equal (xs_proto_type (st), XS_PROTO_SR_STATE);
+        int64_t id = xs_proto_int (st, "backend_id", -1);
+        assert_true (id == 1 || id == 2);
+        seen [id] = true;
+        assert_string_equal (xs_proto_str (st, "state"), "attached");
+        assert_string_equal (xs_proto_str (st, "sr_uuid"), id == 1 ? "sr-created" : "sr-2");
+        xs_proto_destroy (&st);
+    }
+    assert_true (seen [1] && seen [2]);
+
+    /* Heartbeats soon carry both SRs' stats. */
+    bool with_stats = false;
+    for (int n = 0; n < 40 && !with_stats; n++) {
+        xs_proto_t *hb = s_recv_skip (f, "sr_state");
+        assert_non_null (hb);
+        assert_int_equal (xs_proto_type (hb), XS_PROTO_HEARTBEAT);
+        json_t *srs = xs_proto_get (hb, "srs");
+        if (json_array_size (srs) == 2) {
+            with_stats = true;
+            json_t *s0 = json_array_get (srs, 0);
+            assert_int_equal (json_integer_value (json_object_get (s0, "physical_size")), 1000);
+        }
+        xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (hb));
+        s_send (f, &ack);
+        xs_proto_destroy (&hb);
+    }
+    assert_true (with_stats);
+}
+
+static void
+test_requests_results_and_slow_calls (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    xs_proto_t *reg = s_recv_skip (f, NULL);
+    assert_non_null (reg);
+    assert_string_equal (xs_proto_str (reg, "host_uuid"), "h-conf");
+    s_welcome (f, reg, 40);
+    xs_proto_destroy (&reg);
+
+    /* A slow call: heartbeats keep coming while it runs. */
+    json_t *args = json_pack ("{s:s, s:s, s:i}", "sr_uuid", "sr-2", "volume_uuid", "slow", "size", 1);
+    xs_proto_t *req = xs_proto_request_new ("slow-1", "vdi_create", &args);
+    s_send (f, &req);
+    args = json_pack ("{s:s, s:s, s:i}", "sr_uuid", "sr-2", "volume_uuid", "full", "size", 1);
+    req = xs_proto_request_new ("full-1", "vdi_create", &args);
+    s_send (f, &req);
+
+    int beats_before_slow = 0;
+    bool got_full = false, got_slow = false;
+    while (!got_slow) {
+        xs_proto_t *m = s_recv_skip (f, "sr_state");
+        assert_non_null (m);
+        if (xs_proto_type (m) == XS_PROTO_HEARTBEAT) {
+            beats_before_slow++;
+            xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (m));
+            s_send (f, &ack);
+        }
+        else {
+            assert_int_equal (xs_proto_type (m), XS_PROTO_RESULT);
+            if (streq (xs_proto_id (m), "full-1")) {
+                /* The failing request answers first, with the xapi reason. */
+                assert_false (got_slow);
+                assert_false (xs_proto_bool (m, "ok", true));
+                xs_err_t err;
+                xs_proto_result_err (m, &err);
+                assert_int_equal (err.kind, XS_EXAPI);
+                assert_string_equal (err.msg, "SR_FULL [sr-1]");
+                got_full = true;
+            }
+            else {
+                assert_string_equal (xs_proto_id (m), "slow-1");
+                assert_true (xs_proto_bool (m, "ok", false));
+                got_slow = true;
+            }
+        }
+        xs_proto_destroy (&m);
+    }
+    assert_true (got_full);
+    /* 600 ms of work at 40 ms heartbeats: the loop never stalled. */
+    assert_true (beats_before_slow >= 5);
+}
+
+static void
+test_garbage_gets_error_and_not_registered_reregisters (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    xs_proto_t *reg = s_recv_skip (f, NULL);
+    assert_non_null (reg);
+    s_welcome (f, reg, 1000);
+    xs_proto_destroy (&reg);
+
+    s_send_raw (f, "\x01\x02garbage", 9);
+    xs_proto_t *e = s_recv_skip (f, "heartbeat sr_state");
+    assert_non_null (e);
+    assert_int_equal (xs_proto_type (e), XS_PROTO_ERROR);
+    assert_string_equal (xs_proto_str (e, "code"), XS_PROTO_E_MALFORMED);
+    xs_proto_destroy (&e);
+
+    /* A message type the agent never receives. */
+    xs_proto_t *wrong = xs_proto_new (XS_PROTO_SR_STATE, "w-1");
+    xs_proto_set_int (wrong, "backend_id", 1);
+    xs_proto_set_str (wrong, "state", "attached");
+    s_send (f, &wrong);
+    e = s_recv_skip (f, "heartbeat sr_state");
+    assert_non_null (e);
+    assert_string_equal (xs_proto_str (e, "code"), XS_PROTO_E_UNEXPECTED);
+    assert_string_equal (xs_proto_id (e), "w-1");
+    xs_proto_destroy (&e);
+
+    /* An error message is never answered; not_registered makes it register. */
+    xs_proto_t *nr = xs_proto_error_new ("x", XS_PROTO_E_NOT_REGISTERED, "who are you");
+    s_send (f, &nr);
+    reg = s_recv_skip (f, "heartbeat sr_state");
+    assert_non_null (reg);
+    assert_int_equal (xs_proto_type (reg), XS_PROTO_REGISTER);
+    xs_proto_destroy (&reg);
+}
+
+static void
+test_silent_catalog_means_register_again (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    xs_proto_t *reg = s_recv_skip (f, NULL);
+    assert_non_null (reg);
+    char first_id [XS_PROTO_MAX_ID + 1];
+    snprintf (first_id, sizeof first_id, "%s", xs_proto_id (reg));
+    /* No welcome: it retries register with backoff. */
+    xs_proto_destroy (&reg);
+    reg = s_recv_skip (f, NULL);
+    assert_non_null (reg);
+    assert_int_equal (xs_proto_type (reg), XS_PROTO_REGISTER);
+    assert_string_not_equal (xs_proto_id (reg), first_id);
+    s_welcome (f, reg, 30);
+    xs_proto_destroy (&reg);
+    /* Now never ack a heartbeat: after 3 it registers again. */
+    int beats = 0;
+    xs_proto_t *m = NULL;
+    while ((m = s_recv_skip (f, "sr_state")) && xs_proto_type (m) == XS_PROTO_HEARTBEAT) {
+        beats++;
+        xs_proto_destroy (&m);
+    }
+    assert_non_null (m);
+    assert_int_equal (xs_proto_type (m), XS_PROTO_REGISTER);
+    assert_int_equal (beats, 3);
+    xs_proto_destroy (&m);
+}
+
+static void
+test_unknown_key_is_refused (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    char stranger [400];
+    snprintf (stranger, sizeof stranger, "%s/stranger.cert", f->dir);
+    assert_int_equal (xs_agent_gen_cert (stranger, NULL), 0);
+    s_start_agent (f, stranger, "h-stranger", 0);
+    zsock_set_rcvtimeo (f->router, 700);
+    zmsg_t *m = zmsg_recv (f->router);
+    assert_null (m);            /* nothing ever reaches the catalog */
+}
+
+static void
+test_bad_config_refused (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    xs_err_t err;
+    xs_agent_cfg_t cfg = {
+        .catalog_endpoint = "tcp://127.0.0.1:1", .zone = "z1",
+        .cert_file = "/nonexistent/agent.cert", .catalog_key_file = f->catalog_cert,
+        .ready_fd = -1, .executor = &s_fake,
+    };
+    assert_null (xs_agent_new (&cfg, &err));
+    assert_non_null (strstr (err.msg, "/nonexistent/agent.cert"));
+    cfg.cert_file = f->agent_cert;
+    cfg.zone = "";
+    assert_null (xs_agent_new (&cfg, &err));
+    assert_non_null (strstr (err.msg, "zone"));
+    cfg.zone = "z1";
+    cfg.catalog_key_file = "/nonexistent/catalog.cert";
+    assert_null (xs_agent_new (&cfg, &err));
+    assert_non_null (strstr (err.msg, "catalog key"));
+}
+
+int
+main (void)
+{
+    xs_log_init ("test_agent", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_register_attach_heartbeat, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_requests_results_and_slow_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_garbage_gets_error_and_not_registered_reregisters,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (test_silent_catalog_means_register_again, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_unknown_key_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_bad_config_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
