@@ -291,7 +291,7 @@ xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err)
         master_uuid = xs_value_get_str (master_record, "uuid");
     }
     result = json_object ();
-    json_object_set_new (result, "host_uuid", s_json_string (xs_value_get_str (record, "uuid")));
+    json_object_set_new (result, "uuid", s_json_string (xs_value_get_str (record, "uuid")));
     json_object_set_new (result, "name_label", s_json_string (xs_value_get_str (record, "name_label")));
     json_object_set_new (result, "hostname", s_json_string (xs_value_get_str (record, "hostname")));
     json_object_set_new (result, "address", s_json_string (xs_value_get_str (record, "address")));
@@ -665,6 +665,7 @@ s_vdi_json (xs_hostops_t *self, const char *volume_uuid, const xs_value_t *recor
     json_object_set_new (json, "vdi_uuid", s_json_string (xs_value_get_str (record, "uuid")));
     json_object_set_new (json, "sr_uuid", s_json_string (sr_uuid));
     json_object_set_new (json, "virtual_size", json_integer (size));
+    json_object_set_new (json, "size", json_integer (size));
     json_object_set_new (json, "physical_utilisation", json_integer (used));
     json_object_set_new (json, "is_a_snapshot", json_boolean (s_field_bool (record, "is_a_snapshot")));
     free (sr_uuid);
@@ -681,22 +682,16 @@ xs_hostops_vdi_find (xs_hostops_t *self, const char *volume_uuid, const char *sr
     xs_value_t *record = NULL;
 
     s_clear_error (self);
-    if (s_optional_sr (self, sr_uuid, &sr, err) != 0) {
-        if (err && err->kind == XS_ENOTFOUND) {
-            xs_err_clear (err);
-            result = json_pack ("{s:b, s:s}", "found", 0, "volume_uuid", volume_uuid);
-        }
+    if (s_optional_sr (self, sr_uuid, &sr, err) != 0)
         goto out;
-    }
     if (s_vdi_lookup (self, volume_uuid, sr, &vdi, &record, err) != 0)
         goto out;
     if (!vdi) {
-        result = json_pack ("{s:b, s:s}", "found", 0, "volume_uuid", volume_uuid);
+        xs_err_set (err, XS_ENOTFOUND, "volume %s: no VDI found%s%s", volume_uuid,
+                    sr_uuid ? " in SR " : "", sr_uuid ? sr_uuid : "");
         goto out;
     }
     result = s_vdi_json (self, volume_uuid, record, err);
-    if (result)
-        json_object_set_new (result, "found", json_true ());
 out:
     free (sr);
     free (vdi);

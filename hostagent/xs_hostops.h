@@ -61,7 +61,7 @@ const char *xs_hostops_error_code (xs_hostops_t *self);
 /* Params of that error: an array of strings (borrowed), or NULL. */
 const xs_value_t *xs_hostops_error_params (xs_hostops_t *self);
 
-/* {host_uuid, name_label, hostname, address, is_pool_master, pool_master_uuid} */
+/* {uuid, name_label, hostname, address, is_pool_master, pool_master_uuid} */
 json_t *xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err);
 
 /* {sr_uuid, type, shared, created, introduced, pbd_created, plugged} */
@@ -78,7 +78,7 @@ json_t *xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *
 
 /* Creates the VDI of `volume_uuid` (size bytes) in SR `sr_uuid`, or returns
    the one already there. {volume_uuid, vdi_uuid, sr_uuid, virtual_size,
-   created}. description NULL = "xensm volume <uuid>". */
+   size, created}. description NULL = "xensm volume <uuid>". */
 json_t *xs_hostops_vdi_create (xs_hostops_t *self, const char *sr_uuid, const char *volume_uuid,
                                int64_t size, const char *description, xs_err_t *err);
 
@@ -98,8 +98,10 @@ json_t *xs_hostops_vdi_clone (xs_hostops_t *self, const char *volume_uuid,
 json_t *xs_hostops_vdi_snapshot (xs_hostops_t *self, const char *volume_uuid,
                                  const char *new_volume_uuid, const char *sr_uuid, xs_err_t *err);
 
-/* {found: true, volume_uuid, vdi_uuid, sr_uuid, virtual_size,
-    physical_utilisation, is_a_snapshot} or {found: false, volume_uuid}. */
+/* The VDI of `volume_uuid` (in SR sr_uuid when not NULL): {volume_uuid,
+   vdi_uuid, sr_uuid, size, virtual_size, physical_utilisation,
+   is_a_snapshot}, or NULL with XS_ENOTFOUND when it has none. VDI results
+   of the other operations have the same fields. */
 json_t *xs_hostops_vdi_find (xs_hostops_t *self, const char *volume_uuid, const char *sr_uuid,
                              xs_err_t *err);
 

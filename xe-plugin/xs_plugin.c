@@ -96,7 +96,7 @@ static const s_function_t s_functions [] = {
       "Snapshots a volume's VDI into the VDI of new_volume_uuid (needs VDI_SNAPSHOT)." },
     { "vdi_find", NULL, true,
       { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, { NULL } },
-      "The VDI of a volume, or {\"found\": false}." },
+      "The VDI of a volume (XENSM_NOT_FOUND when it has none)." },
 };
 
 #define S_NFUNCTIONS (sizeof s_functions / sizeof s_functions [0])
