@@ -55,47 +55,50 @@ struct _s_function_t {
     const char *help;
 };
 
+/* Ends a function's argument list. */
+#define S_END { NULL, S_ARG_TEXT, false }
+
 static s_local_fn s_ping;
 static s_local_fn s_version;
 
 static const s_function_t s_functions [] = {
-    { "ping", s_ping, false, { { NULL } },
+    { "ping", s_ping, false, { S_END },
       "Answers {\"reply\": \"pong\"} without calling xapi." },
-    { "version", s_version, false, { { NULL } },
+    { "version", s_version, false, { S_END },
       "The plugin's version and module interface." },
-    { "host_info", NULL, true, { { NULL } },
+    { "host_info", NULL, true, { S_END },
       "This host: uuid, name, address, pool master or member." },
     { "sr_attach", NULL, true,
       { { "type", S_ARG_SRTYPE, true }, { "sr_uuid", S_ARG_UUID, false },
         { "name_label", S_ARG_TEXT, false }, { "name_description", S_ARG_TEXT, false },
-        { "device_config", S_ARG_MAP, false }, { NULL } },
+        { "device_config", S_ARG_MAP, false }, S_END },
       "Attaches an SR to this host: introduces sr_uuid (or creates a new SR when no "
       "sr_uuid is given), makes and plugs this host's PBD, scans. device_config keys "
       "are passed as device_config:<key>=<value>." },
     { "sr_detach", NULL, true,
-      { { "sr_uuid", S_ARG_UUID, true }, { NULL } },
+      { { "sr_uuid", S_ARG_UUID, true }, S_END },
       "Unplugs the SR's PBDs and forgets the SR. Never destroys data." },
     { "sr_stats", NULL, true,
-      { { "sr_uuid", S_ARG_UUID, true }, { NULL } },
+      { { "sr_uuid", S_ARG_UUID, true }, S_END },
       "The SR's sizes and its type's SM capabilities." },
     { "vdi_create", NULL, true,
       { { "sr_uuid", S_ARG_UUID, true }, { "volume_uuid", S_ARG_UUID, true },
-        { "size", S_ARG_SIZE, true }, { "name_description", S_ARG_TEXT, false }, { NULL } },
+        { "size", S_ARG_SIZE, true }, { "name_description", S_ARG_TEXT, false }, S_END },
       "Creates the VDI of a volume (name_label xensm-<volume_uuid>); returns the "
       "existing one when it is already there." },
     { "vdi_destroy", NULL, true,
-      { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, { NULL } },
+      { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
       "Destroys the VDI of a volume; a volume without a VDI is already destroyed." },
     { "vdi_clone", NULL, true,
       { { "volume_uuid", S_ARG_UUID, true }, { "new_volume_uuid", S_ARG_UUID, true },
-        { "sr_uuid", S_ARG_UUID, false }, { NULL } },
+        { "sr_uuid", S_ARG_UUID, false }, S_END },
       "Clones a volume's VDI into the VDI of new_volume_uuid (needs VDI_CLONE)." },
     { "vdi_snapshot", NULL, true,
       { { "volume_uuid", S_ARG_UUID, true }, { "new_volume_uuid", S_ARG_UUID, true },
-        { "sr_uuid", S_ARG_UUID, false }, { NULL } },
+        { "sr_uuid", S_ARG_UUID, false }, S_END },
       "Snapshots a volume's VDI into the VDI of new_volume_uuid (needs VDI_SNAPSHOT)." },
     { "vdi_find", NULL, true,
-      { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, { NULL } },
+      { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
       "The VDI of a volume (XENSM_NOT_FOUND when it has none)." },
 };
 

@@ -69,7 +69,8 @@ class Simulator:
         return xmlrpc.client.ServerProxy(self.url, allow_none=False)
 
     def control(self, method, *params):
-        reply = getattr(self.proxy(), method)(*params)
+        with self.proxy() as proxy:
+            reply = getattr(proxy, method)(*params)
         if reply.get("Status") != "Success":
             raise RuntimeError("%s: %r" % (method, reply))
         return reply.get("Value")
@@ -96,6 +97,9 @@ class Xapi:
         reply = self.proxy.session.login_with_password("root", "password", "2.0", "test")
         assert reply["Status"] == "Success", reply
         self.session = reply["Value"]
+
+    def close(self):
+        self.proxy("close")()
 
     def call(self, method, *params):
         obj = self.proxy
@@ -128,6 +132,7 @@ class PluginTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.xapi.close()
         cls.sim.stop()
 
     def tearDown(self):

@@ -228,8 +228,8 @@ test_malformed (void **state)
         "not xml at all",
         "<methodResponse><params/></methodResponse>",
         "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]><methodCall><methodName>&e;</methodName></methodCall>",
-        "<methodCall><methodName>ping</methodName><params><param><value><struct><member><name>a</name>"
-        "<value><int>zz</int></value></member></struct></value></param></params></methodCall>",
+        ("<methodCall><methodName>ping</methodName><params><param><value><struct><member><name>a</name>"
+         "<value><int>zz</int></value></member></struct></value></param></params></methodCall>"),
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs [0]; i++) {
         xs_value_t *response = s_handle (*state, docs [i], strlen (docs [i]));
