@@ -3,7 +3,7 @@
 #   xensm_link_zmq(<target> [HOST] [STATIC])   (see below)
 #
 # Links <target> with czmq, libzmq and libsodium. Dynamically by default;
-# statically into host-side programs (HOST) when XENSM_STATIC_ZMQ is ON (a
+# statically into host-side programs when XENSM_STATIC_ZMQ is ON (a
 # XenServer / XCP-ng dom0 has no ZeroMQ), or when STATIC is given (the probe
 # that keeps this machinery tested in every build).
 #
@@ -141,15 +141,23 @@ target_include_directories(xensm-zmq SYSTEM INTERFACE ${CZMQ_INCLUDE_DIRS} ${ZMQ
 
 # xensm_link_zmq(<target> [HOST] [STATIC])
 #   Links <target> with xensm-zmq (PUBLIC for a library, PRIVATE for a
-#   program). HOST marks a host-side program (xensm-agentd): its ZeroMQ,
-#   czmq and libsodium are static when XENSM_STATIC_ZMQ is ON. STATIC makes
-#   them static whatever the option says. Every library the program links
-#   must get ZeroMQ through xensm-zmq too (not PkgConfig::CZMQ), or the
-#   shared libraries come back.
+#   program). A host-side program -- one defined under hostagent/ or
+#   xe-plugin/ (xensm-agentd), or marked HOST -- gets ZeroMQ, czmq and
+#   libsodium statically when XENSM_STATIC_ZMQ is ON; every other program
+#   (xensm-catalogd, xensm-manage, tests) links them dynamically. STATIC makes
+#   them static whatever the option says. Libraries may take ZeroMQ through
+#   xensm-zmq or headers only; a PkgConfig::CZMQ in a library a static
+#   program links is harmless (the archives come first, --as-needed drops
+#   the shared library) but better avoided.
 function(xensm_link_zmq target)
   cmake_parse_arguments(Z "HOST;STATIC" "" "" ${ARGN})
   get_target_property(type ${target} TYPE)
   if(type STREQUAL "EXECUTABLE")
+    get_target_property(dir ${target} SOURCE_DIR)
+    file(RELATIVE_PATH rel "${PROJECT_SOURCE_DIR}" "${dir}")
+    if(rel MATCHES "^(hostagent|xe-plugin)(/|$)")
+      set(Z_HOST TRUE)
+    endif()
     if(Z_STATIC OR (Z_HOST AND XENSM_STATIC_ZMQ))
       if(NOT TARGET xensm-zmq-static)
         message(FATAL_ERROR "xensm_link_zmq(${target}): ${XENSM_ZMQ_STATIC_MISSING} not found")
