@@ -33,7 +33,9 @@
     time in milliseconds (xs_store_now_ms ()); the store stamps created_at
     and updated_at itself.
 
-    Results are plain structs the caller owns: free one with its
+    Results are plain structs the caller owns (their strings are declared
+    const only so that input structs can be built from literals; in a
+    result every string belongs to the struct and goes with its destroy): free one with its
     xs_<type>_destroy (&p), a list (a NULL-terminated array of pointers, walk
     it with `for (xs_flavor_t **f = list; *f; f++)`) with
     xs_<type>_list_destroy (&list). Every destroy NULLs the caller's pointer
@@ -118,27 +120,27 @@ bool xs_volume_state_is_live (xs_volume_state_t state);
 
 typedef struct {
     int64_t id;
-    char *label;                /* unique                                  */
-    char *description;          /* never NULL ("" when none)               */
+    const char *label;          /* unique                                  */
+    const char *description;    /* never NULL ("" when none)               */
     int64_t created_at;
 } xs_flavor_t;
 
 /* One key=value of a backend's device config. Values are kept whole. */
 typedef struct {
-    char *key;
-    char *value;
+    const char *key;
+    const char *value;
 } xs_kv_t;
 
 typedef struct {
     int64_t id;
     int64_t flavor_id;
-    char *flavor_label;         /* joined from flavor, for display         */
-    char *zone;
-    char *sr_type;              /* "nfs", "lvmoiscsi", ...                 */
-    char *name_label;           /* NULL when not given                     */
-    char *sr_uuid;              /* NULL until the SR exists                */
+    const char *flavor_label;   /* joined from flavor, for display         */
+    const char *zone;
+    const char *sr_type;        /* "nfs", "lvmoiscsi", ...                 */
+    const char *name_label;     /* NULL when not given                     */
+    const char *sr_uuid;        /* NULL until the SR exists                */
     xs_backend_state_t state;
-    char *error;                /* last error text; NULL when none         */
+    const char *error;          /* last error text; NULL when none         */
     /* Catalog settings; when has_* is false the catalog default applies. */
     bool has_ratio;
     double ratio;               /* over-subscription factor, > 0           */
@@ -151,10 +153,10 @@ typedef struct {
 } xs_backend_t;
 
 typedef struct {
-    char *uuid;                 /* xapi host uuid, the key                 */
-    char *zone;
-    char *name;                 /* may be NULL                             */
-    char *public_key;           /* Z85 CURVE public key; may be NULL       */
+    const char *uuid;           /* xapi host uuid, the key                 */
+    const char *zone;
+    const char *name;           /* may be NULL                             */
+    const char *public_key;     /* Z85 CURVE public key; may be NULL       */
     xs_host_state_t state;
     int64_t last_seen;
     int64_t created_at;
@@ -162,7 +164,7 @@ typedef struct {
 
 /* What one host last reported about one backend's SR. */
 typedef struct {
-    char *host_uuid;
+    const char *host_uuid;
     int64_t backend_id;
     bool attached;              /* the host's PBD for the SR is plugged    */
     bool has_stats;             /* false until sizes were reported         */
@@ -170,22 +172,22 @@ typedef struct {
     int64_t physical_utilisation;
     int64_t virtual_allocation;
     size_t ncapabilities;
-    char **capabilities;        /* SM capabilities, e.g. "VDI_CREATE"      */
+    const char **capabilities;  /* SM capabilities, e.g. "VDI_CREATE"      */
     int64_t updated_at;
 } xs_sr_stats_t;
 
 typedef struct {
-    char *uuid;                 /* the key; the VDI is tagged with it      */
-    char *name;                 /* may be NULL                             */
+    const char *uuid;           /* the key; the VDI is tagged with it      */
+    const char *name;           /* may be NULL                             */
     int64_t size_bytes;
     int64_t flavor_id;          /* 0 only for history rows whose flavor is gone */
     int64_t backend_id;         /* 0 until placed                          */
-    char *vdi_uuid;             /* NULL until the VDI exists               */
-    char *host_uuid;            /* agent that made it; may be NULL         */
+    const char *vdi_uuid;       /* NULL until the VDI exists               */
+    const char *host_uuid;      /* agent that made it; may be NULL         */
     xs_volume_state_t state;
-    char *error;                /* NULL when none                          */
-    char *parent_uuid;          /* snapshot/clone source; NULL otherwise   */
-    char *request_id;           /* idempotency key; unique; may be NULL    */
+    const char *error;          /* NULL when none                          */
+    const char *parent_uuid;    /* snapshot/clone source; NULL otherwise   */
+    const char *request_id;     /* idempotency key; unique; may be NULL    */
     int64_t created_at;
     int64_t updated_at;
 } xs_volume_t;
@@ -193,14 +195,14 @@ typedef struct {
 /* One dispatched operation (vdi_create, vdi_destroy, sr_attach, ...). */
 typedef struct {
     int64_t id;
-    char *volume_uuid;          /* NULL for operations on no volume        */
-    char *op;                   /* protocol op name                        */
-    char *args;                 /* JSON text of the arguments; may be NULL */
+    const char *volume_uuid;    /* NULL for operations on no volume        */
+    const char *op;             /* protocol op name                        */
+    const char *args;           /* JSON text of the arguments; may be NULL */
     xs_job_state_t state;
     int64_t backend_id;         /* 0 when none                             */
-    char *host_uuid;            /* agent it went to; NULL before dispatch  */
-    char *result;               /* JSON text of the result; may be NULL    */
-    char *error;                /* failure text; may be NULL               */
+    const char *host_uuid;      /* agent it went to; NULL before dispatch  */
+    const char *result;         /* JSON text of the result; may be NULL    */
+    const char *error;          /* failure text; may be NULL               */
     int64_t created_at;
     int64_t updated_at;
 } xs_job_t;
@@ -208,11 +210,11 @@ typedef struct {
 /* One placement attempt of a volume on a backend. */
 typedef struct {
     int64_t id;
-    char *volume_uuid;
+    const char *volume_uuid;
     int64_t backend_id;
-    char *host_uuid;            /* may be NULL (e.g. skipped)              */
+    const char *host_uuid;      /* may be NULL (e.g. skipped)              */
     xs_attempt_outcome_t outcome;
-    char *reason;               /* may be NULL for XS_ATTEMPT_OK           */
+    const char *reason;         /* may be NULL for XS_ATTEMPT_OK           */
     int64_t at;
 } xs_attempt_t;
 

@@ -53,6 +53,10 @@ const char *xs_value_type_name (xs_value_type_t type);          /* "string", "st
 
 /* Text of a string or dateTime; NULL for any other type. */
 const char *xs_value_str (const xs_value_t *self);
+/* Length in bytes of a string's or dateTime's text (a string made with
+   xs_value_string_newn may hold NULs), or of a base64 value's bytes; 0 for
+   any other type. */
+size_t xs_value_len (const xs_value_t *self);
 /* Number of a int; 0 for any other type. */
 int64_t xs_value_int (const xs_value_t *self);
 bool xs_value_bool (const xs_value_t *self);

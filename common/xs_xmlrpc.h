@@ -13,6 +13,13 @@
     <double>, <dateTime.iso8601>, <base64>, <nil/>, <array>, <struct>).
     Encoded documents are malloc'd NUL-terminated text; *len_p (when not NULL)
     gets the length without the NUL. Caller frees with free().
+    Integers are always written as <int> with their full 64-bit decimal value
+    (never <i4>/<i8>; xapi and Python read any width); a caller that needs
+    xapi's int64-as-string convention makes a string value.
+    Text that XML 1.0 cannot carry (invalid UTF-8, NUL and the other C0
+    controls except tab, LF and CR, U+FFFE, U+FFFF) is never replaced or
+    written raw: the encoders return NULL, and xs_xmlrpc_encodable names the
+    offending string. CR is written as &#13; so it survives a round trip.
 */
 #ifndef XS_XMLRPC_H_INCLUDED
 #define XS_XMLRPC_H_INCLUDED
@@ -32,14 +39,23 @@ typedef struct {
 extern const xs_xmlrpc_limits_t XS_XMLRPC_DEFAULT_LIMITS;
 
 /* <methodCall> with methodName `method` and `params` (an array value whose
-   items become the <param>s; NULL means none). */
+   items become the <param>s; NULL means none). NULL when method is NULL,
+   params is not an array, or any text cannot be carried by XML. */
 char *xs_xmlrpc_encode_call (const char *method, const xs_value_t *params, size_t *len_p);
 
-/* <methodResponse><params><param>value</param></params></methodResponse>. */
+/* <methodResponse><params><param>value</param></params></methodResponse>.
+   NULL when a string in value cannot be carried by XML. */
 char *xs_xmlrpc_encode_response (const xs_value_t *value, size_t *len_p);
 
-/* <methodResponse><fault> with faultCode and faultString. */
+/* <methodResponse><fault> with faultCode and faultString (NULL text = "").
+   NULL when text cannot be carried by XML. */
 char *xs_xmlrpc_encode_fault (int code, const char *text, size_t *len_p);
+
+/* 0 when every string, member name and dateTime in value can be encoded;
+   else -1 and err names the first one that cannot and why, e.g.
+   "XML-RPC: string at value.name_label holds U+0001 (byte 3), which XML 1.0
+   cannot carry". */
+int xs_xmlrpc_encodable (const xs_value_t *value, xs_err_t *err);
 
 /* Parses a <methodCall>. Returns its params as an array value (caller owns)
    and stores the method name in *method_p (caller frees). NULL + err on any

@@ -31,7 +31,7 @@ static const xs_config_option_t s_options [] = {
     { "catalog", "syslog", XS_CONFIG_BOOL, "no", 0, 0, NULL, false, NULL, "syslog" },
     { "catalog", "zone", XS_CONFIG_STRING, NULL, 0, 0, NULL, false, NULL, "zone" },
     { "agent", "note", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL, "note" },
-    { NULL }
+    { .key = NULL }
 };
 
 static void

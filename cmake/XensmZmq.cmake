@@ -1,0 +1,135 @@
+# ZeroMQ, czmq and libsodium for xensm programs.
+#
+#   xensm_link_zmq(<target> [STATIC])
+#
+# Links <target> with czmq, libzmq and libsodium. Dynamically by default;
+# statically when XENSM_STATIC_ZMQ is ON (the host-side programs: a
+# XenServer / XCP-ng dom0 has no ZeroMQ) or when STATIC is given (the probe
+# that keeps this machinery tested in every build).
+#
+# Static linking follows `pkg-config --static libczmq` in its order: every
+# library of that closure that has a static archive (libczmq.a, libzmq.a,
+# libsodium.a and, with Debian's libzmq.a, libpgm.a, libnorm.a, libprotokit.a,
+# libbsd.a, libmd.a, libuuid.a) is linked from its archive inside one
+# --start-group/--end-group, followed by libstdc++.a (libzmq is C++ and dom0's
+# libstdc++ is older than the build host's) and -static-libgcc. Libraries
+# without an archive, and the ones every dom0 has (glibc's, libxml2's stack),
+# stay shared and are kept only if something uses them (--as-needed). With
+# Debian 12's libzmq.a that leaves libgssapi_krb5.so.2 (libzmq's GSSAPI
+# mechanism) and libsystemd.so.0 (czmq's socket activation); both are part of
+# a dom0 base system (krb5-libs, systemd-libs).
+#
+# XENSM_ZMQ_STATIC_AVAILABLE is TRUE when the archives were found.
+
+# Libraries a dom0 base system provides: kept shared even if an archive exists.
+set(_xs_zmq_keep_shared c m rt dl pthread xml2 icui18n icuuc icudata z lzma
+    curl gssapi_krb5 krb5 k5crypto com_err krb5support systemd
+    nss3 nssutil3 smime3 ssl3 plds4 plc4 nspr4)
+
+function(_xensm_zmq_static_setup)
+  if(TARGET xensm-zmq-static)
+    return()
+  endif()
+  set(search_dirs ${CZMQ_STATIC_LIBRARY_DIRS})
+  set(archives "")
+  set(shared "")
+  set(flags "")
+  set(missing "")
+  foreach(tok IN LISTS CZMQ_STATIC_LDFLAGS)
+    if(tok MATCHES "^-L(.+)$")
+      list(APPEND search_dirs "${CMAKE_MATCH_1}")
+    elseif(tok MATCHES "^-l(.+)$")
+      set(name "${CMAKE_MATCH_1}")
+      if(name STREQUAL "stdc++")
+        continue()                       # added last, see below
+      endif()
+      if(name IN_LIST _xs_zmq_keep_shared)
+        list(APPEND shared "${name}")
+        continue()
+      endif()
+      string(MAKE_C_IDENTIFIER "XENSM_STATIC_LIB_${name}" var)
+      find_library(${var} NAMES lib${name}.a HINTS ${search_dirs})
+      if(${var})
+        list(APPEND archives "${${var}}")
+      else()
+        list(APPEND shared "${name}")
+        list(APPEND missing "${name}")
+      endif()
+    elseif(tok MATCHES "^lib(.+)\\.a$")  # libnorm.pc names libprotokit.a bare
+      string(MAKE_C_IDENTIFIER "XENSM_STATIC_LIB_${CMAKE_MATCH_1}" var)
+      find_library(${var} NAMES "${tok}" HINTS ${search_dirs})
+      if(${var})
+        list(APPEND archives "${${var}}")
+      else()
+        list(APPEND missing "${tok}")
+      endif()
+    elseif(NOT tok STREQUAL "")
+      list(APPEND flags "${tok}")
+    endif()
+  endforeach()
+
+  foreach(core czmq zmq sodium)
+    set(found FALSE)
+    foreach(a IN LISTS archives)
+      get_filename_component(n "${a}" NAME)
+      if(n STREQUAL "lib${core}.a")
+        set(found TRUE)
+      endif()
+    endforeach()
+    if(NOT found)
+      set(XENSM_ZMQ_STATIC_AVAILABLE FALSE PARENT_SCOPE)
+      set(XENSM_ZMQ_STATIC_MISSING "lib${core}.a" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libstdc++.a
+                  OUTPUT_VARIABLE stdcxx OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(IS_ABSOLUTE "${stdcxx}" AND EXISTS "${stdcxx}")
+    list(APPEND archives "${stdcxx}")
+  else()
+    message(WARNING "xensm: no libstdc++.a (install libstdc++-static / libstdc++-dev): "
+                    "statically linked programs will need the host's libstdc++")
+    list(APPEND shared "stdc++")
+  endif()
+  list(REMOVE_DUPLICATES archives)
+  # A shared library is looked up once; keep its last position (pkg-config order).
+  list(REVERSE shared)
+  list(REMOVE_DUPLICATES shared)
+  list(REVERSE shared)
+  list(TRANSFORM shared PREPEND "-l")
+  list(REMOVE_DUPLICATES flags)
+
+  add_library(xensm-zmq-static INTERFACE)
+  target_include_directories(xensm-zmq-static SYSTEM INTERFACE ${CZMQ_INCLUDE_DIRS})
+  target_compile_options(xensm-zmq-static INTERFACE ${CZMQ_CFLAGS_OTHER})
+  target_link_directories(xensm-zmq-static INTERFACE ${search_dirs})
+  target_link_libraries(xensm-zmq-static INTERFACE
+    "-Wl,--start-group" ${archives} "-Wl,--end-group" ${shared} ${flags})
+  target_link_options(xensm-zmq-static INTERFACE -static-libgcc "LINKER:--as-needed")
+  list(JOIN archives " " a_txt)
+  list(JOIN shared " " s_txt)
+  message(STATUS "xensm: static ZeroMQ links ${a_txt}; shared if used: ${s_txt}")
+  if(missing)
+    message(STATUS "xensm: no static archive for: ${missing} (linked shared if used)")
+  endif()
+  set(XENSM_ZMQ_STATIC_AVAILABLE TRUE PARENT_SCOPE)
+endfunction()
+
+_xensm_zmq_static_setup()
+if(XENSM_STATIC_ZMQ AND NOT XENSM_ZMQ_STATIC_AVAILABLE)
+  message(FATAL_ERROR "XENSM_STATIC_ZMQ=ON but ${XENSM_ZMQ_STATIC_MISSING} was not found "
+                      "(Debian: libzmq3-dev, libczmq-dev, libsodium-dev ship the archives)")
+endif()
+
+function(xensm_link_zmq target)
+  cmake_parse_arguments(Z "STATIC" "" "" ${ARGN})
+  if(XENSM_STATIC_ZMQ OR Z_STATIC)
+    if(NOT TARGET xensm-zmq-static)
+      message(FATAL_ERROR "xensm_link_zmq(${target} STATIC): ${XENSM_ZMQ_STATIC_MISSING} not found")
+    endif()
+    target_link_libraries(${target} PRIVATE xensm-zmq-static)
+  else()
+    target_link_libraries(${target} PRIVATE PkgConfig::CZMQ PkgConfig::ZMQ PkgConfig::SODIUM)
+  endif()
+endfunction()

@@ -1,0 +1,215 @@
+"""The packaging install rules: default configs, systemd units, directories.
+
+Configures the source tree with the RPM's layout (prefix /usr) in a temp dir
+and installs the `packaging` component into a DESTDIR, then checks every path
+and mode, the units (foreground, Restart=on-failure, journald, hardening that
+leaves xapi's socket reachable; `systemd-analyze verify` clean) and the
+default configs (INI, every setting present, commented, with its default).
+"""
+import configparser
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import unittest
+
+SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.getcwd())
+
+# path -> (type, mode): the layout DESIGN.md and issue 6 ask for.
+LAYOUT = {
+    "etc/xensm/catalog.cfg": ("f", 0o644),
+    "etc/xensm/agent.cfg": ("f", 0o600),      # may hold xapi credentials
+    "etc/xensm/keys": ("d", 0o700),
+    "var/lib/xensm": ("d", 0o700),
+    "usr/lib/systemd/system/xensm-catalogd.service": ("f", 0o644),
+    "usr/lib/systemd/system/xensm-agentd.service": ("f", 0o644),
+}
+CATALOG_KEYS = {
+    "db": "/var/lib/xensm/catalog.db",
+    "admin_endpoint": "ipc:///run/xensm/admin.sock",
+    "default_zone": "default",
+    "default_ratio": "1.0",
+    "default_reserve": "0",
+    "log_level": "notice",
+    "admin_batch": "64",
+    "agent_endpoint": "tcp://*:7601",
+    "cert": "/var/lib/xensm/catalog.cert",
+    "agent_keys": "/var/lib/xensm/agents",
+    "heartbeat_ms": "1000",
+}
+AGENT_KEYS = {
+    "catalog_endpoint": "tcp://catalog.example.com:7601",
+    "zone": "default",
+    "xapi_url": "unix:/var/lib/xcp/xapi",
+    "xapi_username": "",
+    "xapi_password": "",
+    "cert": "/etc/xensm/keys/agent.cert",
+    "catalog_key": "/etc/xensm/keys/catalog.cert",
+}
+HARDENING = {
+    "ProtectSystem": "strict",
+    "ProtectHome": "yes",
+    "PrivateTmp": "yes",
+    "PrivateDevices": "yes",
+    "NoNewPrivileges": "yes",
+    "CapabilityBoundingSet": "",
+    "ProtectKernelTunables": "yes",
+    "ProtectKernelModules": "yes",
+    "ProtectControlGroups": "yes",
+    "RestrictSUIDSGID": "yes",
+}
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
+    if r.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def read_unit(path):
+    unit = configparser.ConfigParser(strict=False, interpolation=None,
+                                     delimiters=("=",), comment_prefixes=("#", ";"))
+    unit.optionxform = str
+    unit.read(path)
+    return unit
+
+
+def commented_settings(path):
+    """Returns ({section: {key: default}}, active) from an INI file whose
+    settings are all written as `;key = default` comments."""
+    sections, active, current = {}, [], None
+    with open(path) as f:
+        for raw in f:
+            line = raw.strip()
+            if line.startswith("[") and line.endswith("]"):
+                current = line[1:-1]
+                sections[current] = {}
+            elif line.startswith(";") and "=" in line and current:
+                key, value = line[1:].split("=", 1)
+                sections[current][key.strip()] = value.strip()
+            elif line and not line.startswith(("#", ";")):
+                active.append(line)
+    return sections, active
+
+
+class InstallLayoutTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="xensm-layout-")
+        cls.build = os.path.join(cls.tmp, "build")
+        cls.root = os.path.join(cls.tmp, "root")
+        run(["cmake", "-S", SOURCE, "-B", cls.build, "-DCMAKE_INSTALL_PREFIX=/usr",
+             "-DBUILD_TESTING=OFF"])
+        cls.install()
+
+    @classmethod
+    def install(cls):
+        env = dict(os.environ, DESTDIR=cls.root)
+        return run(["cmake", "--install", cls.build, "--component", "packaging"], env=env)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def test_every_path_and_mode(self):
+        for rel, (kind, mode) in LAYOUT.items():
+            with self.subTest(path=rel):
+                st = os.lstat(self.path(rel))
+                self.assertEqual(stat.S_ISDIR(st.st_mode), kind == "d")
+                self.assertEqual(stat.S_IMODE(st.st_mode), mode, f"{rel}: {oct(st.st_mode)}")
+
+    def test_nothing_else_installed(self):
+        found = set()
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            for name in dirnames + filenames:
+                rel = os.path.relpath(os.path.join(dirpath, name), self.root)
+                if not any(p.startswith(rel + "/") for p in LAYOUT):
+                    found.add(rel)
+        self.assertEqual(found, set(LAYOUT))
+
+    def test_reinstall_restores_private_directory_modes(self):
+        os.chmod(self.path("var/lib/xensm"), 0o755)
+        os.chmod(self.path("etc/xensm/keys"), 0o777)
+        self.install()
+        self.assertEqual(stat.S_IMODE(os.stat(self.path("var/lib/xensm")).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path("etc/xensm/keys")).st_mode), 0o700)
+
+    def check_unit(self, name, program, config):
+        unit = read_unit(self.path(f"usr/lib/systemd/system/{name}"))
+        svc = unit["Service"]
+        self.assertEqual(svc["ExecStart"], f"/usr/sbin/{program} --foreground -c /etc/xensm/{config}")
+        self.assertEqual(svc.get("Type", "simple"), "simple")     # foreground, no PID file
+        self.assertNotIn("PIDFile", svc)
+        self.assertEqual(svc["Restart"], "on-failure")
+        self.assertEqual(svc["StandardOutput"], "journal")
+        self.assertEqual(svc["StandardError"], "journal")
+        for key, value in HARDENING.items():
+            self.assertEqual(svc.get(key), value, f"{name}: {key}")
+        self.assertEqual(unit["Install"]["WantedBy"], "multi-user.target")
+        return svc
+
+    def test_catalog_unit(self):
+        svc = self.check_unit("xensm-catalogd.service", "xensm-catalogd", "catalog.cfg")
+        self.assertEqual(svc["ReadWritePaths"], "/var/lib/xensm")
+        self.assertEqual(svc["RuntimeDirectory"], "xensm")      # /run/xensm/admin.sock
+        self.assertEqual(svc["RuntimeDirectoryMode"], "0700")
+
+    def test_agent_unit_keeps_xapi_socket_reachable(self):
+        svc = self.check_unit("xensm-agentd.service", "xensm-agentd", "agent.cfg")
+        # The socket must stay visible and connectable: not hidden, not
+        # behind a private network, AF_UNIX allowed.
+        for key in ("InaccessiblePaths", "TemporaryFileSystem", "PrivateNetwork",
+                    "IPAddressDeny", "ProtectProc"):
+            self.assertNotIn(key, svc, f"{key} could cut the agent off /var/lib/xcp/xapi")
+        self.assertIn("AF_UNIX", svc["RestrictAddressFamilies"].split())
+        self.assertIn("xapi.service", read_unit(
+            self.path("usr/lib/systemd/system/xensm-agentd.service"))["Unit"]["After"].split())
+
+    def test_units_verify_clean(self):
+        analyze = shutil.which("systemd-analyze")
+        if not analyze:
+            self.skipTest("systemd-analyze is not installed")
+        copies = []
+        for name in ("xensm-catalogd.service", "xensm-agentd.service"):
+            src = self.path(f"usr/lib/systemd/system/{name}")
+            dst = os.path.join(self.tmp, name)
+            # verify insists that ExecStart's program exists on this machine
+            with open(src) as f, open(dst, "w") as g:
+                for line in f:
+                    if line.startswith("ExecStart="):
+                        line = "ExecStart=/bin/true " + line.split(" ", 1)[1]
+                    g.write(line)
+            copies.append(dst)
+        r = subprocess.run([analyze, "verify", "--man=no", "--generators=no", *copies],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.strip(), "", "systemd-analyze verify warned")
+
+    def check_config(self, rel, section, expected):
+        sections, active = commented_settings(self.path(rel))
+        self.assertEqual(active, [], f"{rel}: settings must be commented defaults")
+        self.assertEqual(list(sections), [section])
+        self.assertEqual(sections[section], expected)
+        # Uncommented, it is valid INI that a parser reads back unchanged.
+        with open(self.path(rel)) as f:
+            lines = f.read().splitlines()
+        text = "\n".join(line[1:] if line.startswith(";") and "=" in line else line
+                         for line in lines)
+        cfg = configparser.ConfigParser(interpolation=None)
+        cfg.read_string(text)
+        self.assertEqual(dict(cfg[section]), expected)
+
+    def test_catalog_config(self):
+        self.check_config("etc/xensm/catalog.cfg", "catalog", CATALOG_KEYS)
+
+    def test_agent_config(self):
+        self.check_config("etc/xensm/agent.cfg", "agent", AGENT_KEYS)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
