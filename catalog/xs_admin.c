@@ -314,8 +314,8 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
         abort ();
     for (size_t i = 0; i < nconfig; i++) {
         /* Borrowed: the store copies what it keeps. */
-        pairs [i].key = (char *) xs_kvlist_key (config, i);
-        pairs [i].value = (char *) xs_kvlist_value (config, i);
+        pairs [i].key = xs_kvlist_key (config, i);
+        pairs [i].value = xs_kvlist_value (config, i);
     }
     const char *zone = xs_kvlist_get (settings, "zone");
     if (!zone)
@@ -323,11 +323,11 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
     const char *ratio = xs_kvlist_get (settings, "ratio");
     const char *reserve = xs_kvlist_get (settings, "reserve");
     xs_backend_t spec = {
-        .flavor_label = (char *) flavor,
-        .zone = (char *) zone,
-        .sr_type = (char *) sr_type,
-        .name_label = (char *) xs_kvlist_get (settings, "name_label"),
-        .sr_uuid = (char *) xs_kvlist_get (settings, "sr_uuid"),
+        .flavor_label = flavor,
+        .zone = zone,
+        .sr_type = sr_type,
+        .name_label = xs_kvlist_get (settings, "name_label"),
+        .sr_uuid = xs_kvlist_get (settings, "sr_uuid"),
         .has_ratio = ratio != NULL,
         .ratio = ratio ? strtod (ratio, NULL) : 0,
         .has_reserve = reserve != NULL,
