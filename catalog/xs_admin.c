@@ -515,6 +515,13 @@ xs_admin_handle (xs_admin_t *self, const void *data, size_t size, size_t *reply_
     return reply;
 }
 
+char *
+xs_admin_handle_one (xs_admin_t *self, const void *data, size_t size, size_t *reply_size)
+{
+    json_t *reply = s_handle (self, data, size);
+    return s_dump (&reply, reply_size);
+}
+
 /* The request's id when it can be read cheaply, for error replies. */
 static char *
 s_request_id (const void *data, size_t size)

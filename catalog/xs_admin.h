@@ -61,10 +61,20 @@ char *xs_admin_handle (xs_admin_t *self, const void *data, size_t size,
 
 /* Handles `count` requests as one group commit: replies [i] (and
    reply_sizes [i] when not NULL) receive the reply to data [i] (caller frees
-   each). When the commit fails every reply of the batch is an `io` error. */
+   each). When the commit fails every reply of the batch is an `io` error.
+   It owns the transaction: the store must have none open (else every reply
+   is an `io` error) — use xs_admin_handle_one inside someone else's. */
 void xs_admin_handle_batch (xs_admin_t *self, size_t count,
                             const void *const *data, const size_t *sizes,
                             char **replies, size_t *reply_sizes);
+
+/* Handles one request inside whatever store transaction the caller has
+   open (or on its own when none is), without committing: for a loop-wide
+   group commit (catalog/xs_batch: xs_batch_open, then this, then send the
+   reply from an xs_batch_defer action once committed). Reply as
+   xs_admin_handle. */
+char *xs_admin_handle_one (xs_admin_t *self, const void *data, size_t size,
+                           size_t *reply_size);
 
 /* An error reply for a request refused before it was read (wrong frame
    count, too large). `id` may be NULL. Caller frees. */

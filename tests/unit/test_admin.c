@@ -243,6 +243,28 @@ test_batch_is_one_commit (void **state)
     f->admin = xs_admin_new (f->store, f->config);
 }
 
+static void
+test_handle_one_in_callers_transaction (void **state)
+{
+    s_fixture_t *f = *state;
+    xs_err_t err;
+    const char *create = "{\"v\":1,\"id\":\"1\",\"cmd\":\"flavor_create\",\"args\":{\"label\":\"a\"}}";
+    assert_int_equal (xs_store_begin (f->store, &err), 0);
+    size_t size;
+    char *reply = xs_admin_handle_one (f->admin, create, strlen (create), &size);
+    assert_non_null (strstr (reply, "\"ok\":true"));
+    free (reply);
+    /* The caller's transaction is still open: a batch cannot start one. */
+    reply = xs_admin_handle (f->admin, create, strlen (create), &size);
+    assert_non_null (strstr (reply, "\"io\""));
+    free (reply);
+    assert_true (xs_store_in_transaction (f->store));
+    assert_int_equal (xs_store_rollback (f->store, &err), 0);
+    xs_flavor_t **list = xs_store_flavor_list (f->store, &err);
+    assert_int_equal (xs_store_list_size (list), 0);
+    xs_flavor_list_destroy (&list);
+}
+
 int
 main (void)
 {
@@ -251,6 +273,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_flavors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_backends_redacted_and_defaults, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batch_is_one_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_handle_one_in_callers_transaction, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
