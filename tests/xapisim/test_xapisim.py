@@ -529,6 +529,22 @@ class Storage(SimTest):
         self.assertNotIn(u, self.sim.dump()["storage"])
         self.fails("HANDLE_INVALID", "SR.get_record", self.s, sr)
 
+    def test_update_and_setters(self):
+        sr = self.nfs_sr(name="upd")
+        u = self.c("SR.get_uuid", self.s, sr)
+        self.sim.set_sr_capacity(u, 7 * GIB)
+        self.c("SR.update", self.s, sr)
+        self.assertEqual(self.c("SR.get_physical_size", self.s, sr), str(7 * GIB))
+        un = self.c("SR.introduce", self.s, "", "unplugged", "", "nfs", "user", True)
+        self.assertEqual(self.fails("SR_NO_PBDS", "SR.update", self.s, un), [un])
+        self.c("SR.set_name_label", self.s, sr, "renamed")
+        self.assertEqual(self.c("SR.get_name_label", self.s, sr), "renamed")
+        self.c("SR.add_to_other_config", self.s, sr, "xensm-backend", "3")
+        self.assertEqual(self.c("SR.get_other_config", self.s, sr), {"xensm-backend": "3"})
+        self.c("SR.remove_from_other_config", self.s, sr, "xensm-backend")
+        self.assertEqual(self.c("SR.get_other_config", self.s, sr), {})
+        self.assertIn("lvmoiscsi", self.c("SR.get_supported_types", self.s))
+
     def test_sm_records(self):
         recs = self.c("SM.get_all_records", self.s)
         by_type = {r["type"]: r for r in recs.values()}

@@ -728,8 +728,10 @@ class Simulator:
         for prefix in ("set_", "add_to_", "remove_from_", "add_", "remove_"):
             if name.startswith(prefix):
                 fname = name[len(prefix):]
+                # the datamodel has the message (checked in call()), so the
+                # field is settable through the API
                 f = self.dm.field(cls, fname)
-                if f is None or f["qualifier"] != "RW":
+                if f is None:
                     break
                 rec = self.lookup(pool, cls, args[0])
                 if prefix == "set_":
@@ -1167,6 +1169,19 @@ def sr_scan(sim, pool, host, s, sref, sr_ref):
         raise XapiError("SR_NO_PBDS", sr_ref)
     refresh_sr(sim, pool, sr_ref)
     return ""
+
+
+@api("SR.update")
+def sr_update(sim, pool, host, s, sref, sr_ref):
+    if not plugged_pbds(pool, sr_ref):
+        raise XapiError("SR_NO_PBDS", sr_ref)
+    refresh_sr(sim, pool, sr_ref)
+    return ""
+
+
+@api("SR.get_supported_types")
+def sr_supported_types(sim, pool, host, s, sref):
+    return sorted(CONFIG_REQ)
 
 
 @api("PBD.create")
