@@ -38,7 +38,11 @@
     unknown fields kept); see xs_xenapi_field_int64.
 
     One client is one CURL handle with keep-alive; use one client per
-    thread.
+    thread. Only read-only calls (Class.get_*) reuse a kept-alive
+    connection: libcurl re-sends a request silently when a reused
+    connection closes before the reply, and a call that changes something
+    must never run twice. A failed call is never retried, except once
+    after SESSION_INVALID (see Sessions).
 */
 #ifndef XS_XENAPI_H_INCLUDED
 #define XS_XENAPI_H_INCLUDED
@@ -64,8 +68,8 @@ typedef struct _xs_xenapi_t xs_xenapi_t;
    No network traffic happens until the first call. */
 xs_xenapi_t *xs_xenapi_new (const char *url, xs_err_t *err);
 
-/* Frees the client; logs out first (best effort) when the session was made
-   by xs_xenapi_login. NULLs *self_p; idempotent. */
+/* Frees the client; logs out first (best effort, at most ~5 s) when the
+   session was made by xs_xenapi_login. NULLs *self_p; idempotent. */
 void xs_xenapi_destroy (xs_xenapi_t **self_p);
 
 /* Connect timeout and whole-call timeout in milliseconds; 0 keeps the

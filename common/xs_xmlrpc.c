@@ -27,6 +27,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -574,6 +575,8 @@ s_sax_error (void *data, xmlErrorPtr error)
     dec->xml_line = error->line;
 }
 
+static pthread_once_t s_xml_init_once = PTHREAD_ONCE_INIT;
+
 /* Parses doc into a tree, or NULL with the failure recorded in dec. */
 static xmlDocPtr
 s_parse (s_dec_t *dec, const char *doc, size_t len)
@@ -591,6 +594,9 @@ s_parse (s_dec_t *dec, const char *doc, size_t len)
                     len, dec->limits->max_bytes < INT_MAX ? dec->limits->max_bytes : (size_t) INT_MAX);
         goto out;
     }
+    /* libxml2's first-time initialisation is not thread-safe; the agent
+       decodes on several worker threads. */
+    pthread_once (&s_xml_init_once, xmlInitParser);
     ctxt = xmlCreateMemoryParserCtxt (doc, (int) len);
     if (!ctxt) {
         dec->failed = true;
@@ -600,8 +606,12 @@ s_parse (s_dec_t *dec, const char *doc, size_t len)
     /* No NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR/DTDVALID, no
        XInclude. HUGE lifts libxml2's 10 MB text node cap: our own limits
        bound the document, strings and depth. NOCDATA merges CDATA into text. */
-    xmlCtxtUseOptions (ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_HUGE
-                           | XML_PARSE_COMPACT | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (xmlCtxtUseOptions (ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_HUGE
+                               | XML_PARSE_COMPACT | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)) {
+        dec->failed = true;
+        xs_err_set (dec->err, XS_EINTERNAL, "XML-RPC: libxml2 refused the parser options");
+        goto out;
+    }
     ctxt->_private = dec;
     ctxt->sax->internalSubset = s_sax_refuse_dtd;
     ctxt->sax->externalSubset = s_sax_refuse_dtd;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <cmocka.h>
 
 #include "common/xs_xmlrpc.h"
@@ -840,6 +841,45 @@ test_refuses_text_xml_cannot_carry (void **state)
     xs_value_destroy (&ok);
 }
 
+/* ---------------------------------------------------------------------------
+ *  Threads
+ * ------------------------------------------------------------------------- */
+
+static void *
+s_decode_many (void *arg)
+{
+    const char *doc = arg;
+    for (int i = 0; i < 200; i++) {
+        xs_err_t err;
+        xs_value_t *v = xs_xmlrpc_decode_response (doc, strlen (doc), NULL, &err);
+        if (!v || strcmp (xs_value_get_str (xs_value_get (v, "Value"), "name_label"), "NFS <gold> & co"))
+            return (void *) "bad decode";
+        xs_value_destroy (&v);
+        /* A refused document on every thread too. */
+        if (xs_xmlrpc_decode_response ("<!DOCTYPE x><x/>", 16, NULL, &err) || !strstr (err.msg, "DOCTYPE"))
+            return (void *) "DTD not refused";
+    }
+    return NULL;
+}
+
+/* The agent decodes on several worker threads at once. */
+static void
+test_concurrent_decoding (void **state)
+{
+    size_t len = 0;
+    char *doc = s_read_fixture ("xapi_sr_get_record.xml", &len);
+    pthread_t threads [4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal (pthread_create (&threads [i], NULL, s_decode_many, doc), 0);
+    for (int i = 0; i < 4; i++) {
+        void *result = NULL;
+        assert_int_equal (pthread_join (threads [i], &result), 0);
+        if (result)
+            fail_msg ("thread %d: %s", i, (const char *) result);
+    }
+    free (doc);
+}
+
 int
 main (void)
 {
@@ -860,6 +900,7 @@ main (void)
         cmocka_unit_test (test_refuses_bad_structure),
         cmocka_unit_test (test_escapes_names_and_values),
         cmocka_unit_test (test_refuses_text_xml_cannot_carry),
+        cmocka_unit_test (test_concurrent_decoding),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,23 @@
+/*  xs_xapi_exec: the agent's real executor. Each worker thread opens its own
+    XenAPI client (xs_xenapi) logged in to the configured xapi and runs the
+    agent protocol's ops through xs_hostops (docs/PROTOCOL.md "Request ops").
+
+    Use: xs_agent_cfg_t.executor = &xs_xapi_executor and .executor_arg =
+    a xs_xapi_exec_cfg_t that outlives the agent (its strings borrowed).
+*/
+#ifndef XS_XAPI_EXEC_H_INCLUDED
+#define XS_XAPI_EXEC_H_INCLUDED
+
+#include "xs_executor.h"
+
+typedef struct {
+    const char *url;            /* unix:/var/lib/xcp/xapi, https://host, http://...  */
+    const char *username;       /* "root" when NULL (local superuser on the socket)  */
+    const char *password;       /* "" when NULL; a secret, never logged             */
+    const char *ca_file;        /* https: CA bundle; NULL = system store             */
+    long timeout_ms;            /* whole-call timeout; 0 = xs_xenapi default         */
+} xs_xapi_exec_cfg_t;
+
+extern const xs_executor_t xs_xapi_executor;
+
+#endif
