@@ -1,10 +1,10 @@
 # ZeroMQ, czmq and libsodium for xensm programs.
 #
-#   xensm_link_zmq(<target> [STATIC])
+#   xensm_link_zmq(<target> [HOST] [STATIC])   (see below)
 #
 # Links <target> with czmq, libzmq and libsodium. Dynamically by default;
-# statically when XENSM_STATIC_ZMQ is ON (the host-side programs: a
-# XenServer / XCP-ng dom0 has no ZeroMQ) or when STATIC is given (the probe
+# statically into host-side programs when XENSM_STATIC_ZMQ is ON (a
+# XenServer / XCP-ng dom0 has no ZeroMQ), or when STATIC is given (the probe
 # that keeps this machinery tested in every build).
 #
 # Static linking follows `pkg-config --static libczmq` in its order: every
@@ -122,14 +122,52 @@ if(XENSM_STATIC_ZMQ AND NOT XENSM_ZMQ_STATIC_AVAILABLE)
                       "(Debian: libzmq3-dev, libczmq-dev, libsodium-dev ship the archives)")
 endif()
 
+# xensm-zmq: what every library and program that uses ZeroMQ links. Whether
+# it is static or shared is decided by the program being linked (its
+# XENSM_STATIC_ZMQ property, set by xensm_link_zmq(... HOST/STATIC)), also
+# when it comes in through a static library such as libxensm-host.
+add_library(xensm-zmq INTERFACE)
+set(_xs_static "$<BOOL:$<TARGET_PROPERTY:XENSM_STATIC_ZMQ>>")
+if(TARGET xensm-zmq-static)
+  target_link_libraries(xensm-zmq INTERFACE "$<${_xs_static}:xensm-zmq-static>")
+endif()
+target_link_libraries(xensm-zmq INTERFACE
+  "$<$<NOT:${_xs_static}>:PkgConfig::CZMQ>"
+  "$<$<NOT:${_xs_static}>:PkgConfig::ZMQ>"
+  "$<$<NOT:${_xs_static}>:PkgConfig::SODIUM>")
+# Headers for libraries, whose own XENSM_STATIC_ZMQ is never set.
+target_include_directories(xensm-zmq SYSTEM INTERFACE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS}
+                           ${SODIUM_INCLUDE_DIRS})
+
+# xensm_link_zmq(<target> [HOST] [STATIC])
+#   Links <target> with xensm-zmq (PUBLIC for a library, PRIVATE for a
+#   program). A host-side program -- one defined under hostagent/ or
+#   xe-plugin/ (xensm-agentd), or marked HOST -- gets ZeroMQ, czmq and
+#   libsodium statically when XENSM_STATIC_ZMQ is ON; every other program
+#   (xensm-catalogd, xensm-manage, tests) links them dynamically. STATIC makes
+#   them static whatever the option says. Libraries may take ZeroMQ through
+#   xensm-zmq or headers only; a PkgConfig::CZMQ in a library a static
+#   program links is harmless (the archives come first, --as-needed drops
+#   the shared library) but better avoided.
 function(xensm_link_zmq target)
-  cmake_parse_arguments(Z "STATIC" "" "" ${ARGN})
-  if(XENSM_STATIC_ZMQ OR Z_STATIC)
-    if(NOT TARGET xensm-zmq-static)
-      message(FATAL_ERROR "xensm_link_zmq(${target} STATIC): ${XENSM_ZMQ_STATIC_MISSING} not found")
+  cmake_parse_arguments(Z "HOST;STATIC" "" "" ${ARGN})
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "EXECUTABLE")
+    get_target_property(dir ${target} SOURCE_DIR)
+    file(RELATIVE_PATH rel "${PROJECT_SOURCE_DIR}" "${dir}")
+    if(rel MATCHES "^(hostagent|xe-plugin)(/|$)")
+      set(Z_HOST TRUE)
     endif()
-    target_link_libraries(${target} PRIVATE xensm-zmq-static)
+    if(Z_STATIC OR (Z_HOST AND XENSM_STATIC_ZMQ))
+      if(NOT TARGET xensm-zmq-static)
+        message(FATAL_ERROR "xensm_link_zmq(${target}): ${XENSM_ZMQ_STATIC_MISSING} not found")
+      endif()
+      set_target_properties(${target} PROPERTIES XENSM_STATIC_ZMQ ON)
+    endif()
+    target_link_libraries(${target} PRIVATE xensm-zmq)
+  elseif(type STREQUAL "INTERFACE_LIBRARY")
+    target_link_libraries(${target} INTERFACE xensm-zmq)
   else()
-    target_link_libraries(${target} PRIVATE PkgConfig::CZMQ PkgConfig::ZMQ PkgConfig::SODIUM)
+    target_link_libraries(${target} PUBLIC xensm-zmq)
   endif()
 endfunction()

@@ -8,6 +8,7 @@ default configs (INI, every setting present, commented, with its default).
 """
 import configparser
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -39,13 +40,27 @@ CATALOG_KEYS = {
     "heartbeat_ms": "1000",
 }
 AGENT_KEYS = {
-    "catalog_endpoint": "tcp://catalog.example.com:7601",
+    "catalog_endpoint": "tcp://catalog.example.com:7601",   # an example: no default
     "zone": "default",
+    "host_uuid": "",
+    "name": "",
     "xapi_url": "unix:/var/lib/xcp/xapi",
-    "xapi_username": "",
+    "xapi_username": "root",
     "xapi_password": "",
+    "xapi_ca_file": "",
+    "xapi_timeout_ms": "300000",
     "cert": "/etc/xensm/keys/agent.cert",
     "catalog_key": "/etc/xensm/keys/catalog.cert",
+    "workers": "4",
+    "log_level": "notice",
+}
+# Where each program's settings table lives (xs_config_option_t), and the
+# shipped settings its table may still lack: the catalog's side of the agent
+# protocol comes with issue 4.
+CODE_TABLES = {
+    "catalog": ("catalog/xs_catalog_cfg.c", {"agent_endpoint", "cert", "agent_keys",
+                                             "heartbeat_ms"}),
+    "agent": ("hostagent/xensm-agentd.c", set()),
 }
 HARDENING = {
     "ProtectSystem": "strict",
@@ -59,6 +74,51 @@ HARDENING = {
     "ProtectControlGroups": "yes",
     "RestrictSUIDSGID": "yes",
 }
+
+
+# C literals and identifiers separated by blanks: "a" MACRO "b" (written so
+# that a failed match cannot backtrack for long).
+TOKENS = r'(?:"[^"\n]*"|\w+)(?:[ \t]+(?:"[^"\n]*"|\w+))*'
+
+
+def code_settings(rel):
+    """{key: default or None} from the xs_config_option_t table in a source
+    file; a default that is not a literal (or literal-valued macros) is "?"."""
+    path = os.path.join(SOURCE, rel)
+    if not os.path.exists(path):
+        return None
+    defines = {"XENSM_SYSCONF_DIR": ['"/etc/xensm"']}
+    folder = os.path.dirname(path)
+    for name in os.listdir(folder):
+        if name.endswith((".c", ".h")):
+            with open(os.path.join(folder, name)) as f:
+                for m in re.finditer(r"^#[ \t]*define[ \t]+(\w+)[ \t]+(.+)$", f.read(), re.M):
+                    value = m.group(2).strip()
+                    if re.fullmatch(TOKENS, value):
+                        defines.setdefault(m.group(1), re.findall(r'"[^"]*"|\w+', value))
+
+    def resolve(tokens, depth=0):
+        out = ""
+        for tok in tokens:
+            if tok.startswith('"'):
+                out += tok[1:-1]
+            elif tok in defines and depth < 5:
+                value = resolve(defines[tok], depth + 1)
+                if value == "?":
+                    return "?"
+                out += value
+            else:
+                return "?"
+        return out
+
+    with open(path) as f:
+        text = f.read()
+    table = {}
+    for m in re.finditer(r'\{\s*\w*SECTION\s*,\s*"(\w+)"\s*,\s*XS_CONFIG_\w+\s*,\s*('
+                         + TOKENS + r')\s*,', text):
+        tokens = re.findall(r'"[^"]*"|\w+', m.group(2))
+        table[m.group(1)] = None if tokens == ["NULL"] else resolve(tokens)
+    return table
 
 
 def run(cmd, **kw):
@@ -209,6 +269,26 @@ class InstallLayoutTest(unittest.TestCase):
 
     def test_agent_config(self):
         self.check_config("etc/xensm/agent.cfg", "agent", AGENT_KEYS)
+
+    def check_against_code(self, section, shipped):
+        rel, pending = CODE_TABLES[section]
+        table = code_settings(rel)
+        if table is None:
+            self.skipTest(f"{rel} does not exist yet")
+        self.assertTrue(table, f"no settings table found in {rel}")
+        self.assertEqual(sorted(set(table) - set(shipped)), [],
+                         f"settings of {rel} missing from packaging/config/{section}.cfg.in")
+        self.assertEqual(sorted(set(shipped) - set(table) - pending), [],
+                         f"packaging/config/{section}.cfg.in documents settings {rel} lacks")
+        for key, default in table.items():
+            if default not in (None, "?"):
+                self.assertEqual(shipped[key], default, f"[{section}] {key}: default in {rel}")
+
+    def test_catalog_config_matches_catalogd(self):
+        self.check_against_code("catalog", CATALOG_KEYS)
+
+    def test_agent_config_matches_agentd(self):
+        self.check_against_code("agent", AGENT_KEYS)
 
 
 if __name__ == "__main__":
