@@ -115,7 +115,11 @@ class UnixTransport(xmlrpc.client.Transport):
         self.timeout = timeout
 
     def make_connection(self, host):
-        return UnixHTTPConnection(self.unix_path, self.timeout)
+        # cached like the base class, so close() (and `with proxy:`) closes it
+        if self._connection and host == self._connection[0]:
+            return self._connection[1]
+        self._connection = host, UnixHTTPConnection(self.unix_path, self.timeout)
+        return self._connection[1]
 
 
 class TimeoutTransport(xmlrpc.client.Transport):

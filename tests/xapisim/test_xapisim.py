@@ -7,6 +7,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -177,6 +178,24 @@ class StartupAndWire(SimTest):
                 self.assertEqual(hosts["Status"], "Success")
                 self.assertEqual(len(hosts["Value"]), 1 if host == "k1" else 3)
 
+    def test_chunked_request(self):
+        body = xmlrpc.client.dumps((self.s,), "pool.get_all").encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.h1["port"], timeout=10)
+        try:
+            conn.putrequest("POST", "/RPC2")
+            conn.putheader("Content-Type", "text/xml")
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            for i in range(0, len(body), 50):
+                part = body[i:i + 50]
+                conn.send(b"%x\r\n%s\r\n" % (len(part), part))
+            conn.send(b"0\r\n\r\n")
+            (r,), _ = xmlrpc.client.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+        self.assertEqual(r["Status"], "Success")
+        self.assertEqual(len(r["Value"]), 1)
+
     def test_not_a_methodcall(self):
         status, _, raw = simctl.post(self.h1["url"], b"<nonsense")
         self.assertEqual(status, 200)
@@ -284,6 +303,13 @@ class Validation(SimTest):
         # a ref of another pool is invalid here
         k1 = self.sim.host("k1")["ref"]
         self.fails("HANDLE_INVALID", "host.get_record", self.s, k1)
+
+    def test_types_checked_before_session(self):
+        # xapi unmarshals params before checking the session
+        self.assertEqual(self.fails("FIELD_TYPE_ERROR", "SR.create", "OpaqueRef:x",
+                                    self.h1["ref"], NFS, "0", "n", "d", "nfs",
+                                    "user", "yes", {}), ["shared"])
+        self.fails("SESSION_INVALID", "SR.get_record", "OpaqueRef:x", "OpaqueRef:y")
 
     def test_field_types(self):
         self.assertEqual(self.fails("FIELD_TYPE_ERROR", "SR.create", self.s,
@@ -676,6 +702,63 @@ class Plugins(SimTest):
 
 
 class Lifecycle(unittest.TestCase):
+    def test_command_line_flags(self):
+        """--pool/--user/--physical-size without a config file; the start-up
+        line is the first and only stdout line."""
+        with tempfile.TemporaryDirectory() as d:
+            proc = subprocess.Popen(
+                [sys.executable, simctl.XAPISIM, "--unix-dir", d, "--pool", "a:x,y",
+                 "--pool", "b:z", "--user", "op:secret", "--physical-size", str(GIB)],
+                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            try:
+                info = json.loads(proc.stdout.readline())
+                self.assertEqual([(p["name"], p["master"], len(p["hosts"]))
+                                  for p in info["pools"]], [("a", "x", 2), ("b", "z", 1)])
+                x = info["pools"][0]["hosts"][0]
+                self.assertEqual(x["unix"], os.path.join(d, "x.sock"))
+                status, _, raw = simctl.post(x["url"], xmlrpc.client.dumps(
+                    ("op", "secret"), "session.login_with_password").encode())
+                (r,), _ = xmlrpc.client.loads(raw)
+                self.assertEqual(r["Status"], "Success")
+                sid = r["Value"]
+                _, _, raw = simctl.post(x["url"], xmlrpc.client.dumps(
+                    (sid, x["ref"], {"server": "s", "serverpath": "/p"}, "0", "n", "",
+                     "nfs", "user", True), "SR.create").encode())
+                (r,), _ = xmlrpc.client.loads(raw)
+                _, _, raw = simctl.post(x["url"], xmlrpc.client.dumps(
+                    (sid, r["Value"]), "SR.get_physical_size").encode())
+                (r,), _ = xmlrpc.client.loads(raw)
+                self.assertEqual(r["Value"], str(GIB))
+            finally:
+                proc.terminate()
+                self.assertEqual(proc.wait(5), 0)
+                self.assertEqual(proc.stdout.read(), b"")
+                proc.stdout.close()
+            self.assertEqual(sorted(os.listdir(d)), [])
+
+    def test_config_storage_and_capabilities(self):
+        u = "12345678-1234-1234-1234-123456789abc"
+        cfg = {"storage": [{"uuid": u, "type": "lvmohba", "physical_size": 5 * GIB,
+                            "device_config": {"SCSIid": "360a98"},
+                            "vdis": [{"name_label": "a", "virtual_size": GIB}]}],
+               "sm_capabilities": {"lvmohba": ["SR_PROBE", "VDI_ATTACH"]}}
+        with simctl.Simulator(pools=[("p", ["m"])], config=cfg) as sim:
+            s = sim.login()
+            out = sim.call("m", "SR.probe", s, sim.host("m")["ref"],
+                           {"SCSIid": "360a98"}, "lvmohba", {})
+            self.assertIn(u, out)
+            sr = sim.call("m", "SR.introduce", s, u, "hba", "", "lvmohba", "user", True)
+            pbd = sim.call("m", "PBD.create", s, {"host": sim.host("m")["ref"], "SR": sr,
+                                                  "device_config": {"SCSIid": "360a98"}})
+            sim.call("m", "PBD.plug", s, pbd)
+            self.assertEqual(sim.call("m", "SR.get_physical_utilisation", s, sr), str(GIB))
+            with self.assertRaises(XapiFailure) as cm:
+                sim.call("m", "VDI.create", s, vdi_rec(sr))
+            self.assertEqual(cm.exception.description, ["SR_OPERATION_NOT_SUPPORTED", sr])
+            sm = [r for r in sim.call("m", "SM.get_all_records", s).values()
+                  if r["type"] == "lvmohba"][0]
+            self.assertEqual(sm["capabilities"], ["SR_PROBE", "VDI_ATTACH"])
+
     def test_sigterm_cleans_up(self):
         sim = simctl.Simulator(pools=[("solo", ["a"])],
                                config={"users": {"admin": "pw"}})

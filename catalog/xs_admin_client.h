@@ -1,0 +1,34 @@
+/*  xs_admin_client: calls the catalog's admin API (xs_admin) over ZeroMQ.
+
+    A DEALER socket that sends [""][request] like a REQ would, and waits for
+    the reply at most `timeout_ms`, so a dead or stuck daemon never hangs the
+    caller. One call at a time; each call has a fresh id and a reply with
+    another id is skipped.
+
+    Ownership: xs_admin_client_call takes the args reference (NULLs the
+    caller's pointer) and returns a new reference to the reply's "result"
+    that the caller releases (json_decref).
+*/
+#ifndef XS_ADMIN_CLIENT_H_INCLUDED
+#define XS_ADMIN_CLIENT_H_INCLUDED
+
+#include <jansson.h>
+
+#include "xs_err.h"
+
+typedef struct _xs_admin_client_t xs_admin_client_t;
+
+/* Connects to `endpoint`. For an ipc:// endpoint whose socket file does not
+   exist, fails at once (XS_ETRANSPORT) instead of waiting. Caller destroys. */
+xs_admin_client_t *xs_admin_client_new (const char *endpoint, int timeout_ms, xs_err_t *err);
+
+/* Closes the socket; NULLs *self_p; idempotent. */
+void xs_admin_client_destroy (xs_admin_client_t **self_p);
+
+/* Sends command `cmd` with `*args_p` (may be NULL) and waits for the reply.
+   Returns the result object, or NULL with *err set: the remote error's kind
+   and message, or XS_ETRANSPORT when no reply came in time. */
+json_t *xs_admin_client_call (xs_admin_client_t *self, const char *cmd, json_t **args_p,
+                              xs_err_t *err);
+
+#endif

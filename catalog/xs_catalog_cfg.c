@@ -1,0 +1,75 @@
+/*  xs_catalog_cfg: the settings of xensm-catalogd. */
+#include "xs_catalog_cfg.h"
+#include "xs_log.h"
+
+#include <string.h>
+
+static const char *const s_levels [] = { "error", "warning", "notice", "info", "debug", NULL };
+
+static int
+s_check_zone (const char *value, xs_err_t *err)
+{
+    for (const char *p = value; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            return xs_err_set (err, XS_EINVAL, "control character in zone name");
+    return 0;
+}
+
+const xs_config_option_t xs_catalog_cfg_options [] = {
+    { XS_CATALOG_SECTION, "db", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_DB, 0, 0, NULL, false,
+      NULL, "SQLite database file (created with mode 0600)" },
+    { XS_CATALOG_SECTION, "admin_endpoint", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_ADMIN, 0, 0,
+      NULL, false, xs_catalog_cfg_check_endpoint,
+      "ZeroMQ endpoint of the admin API (ipc:// socket file mode 0600)" },
+    { XS_CATALOG_SECTION, "default_zone", XS_CONFIG_STRING, "default", 0, 0, NULL, false,
+      s_check_zone, "zone of a backend added without zone= or --zone" },
+    { XS_CATALOG_SECTION, "default_ratio", XS_CONFIG_DOUBLE, "1.0", 0.01, 100, NULL, false,
+      NULL, "over-subscription ratio of a backend without ratio=" },
+    { XS_CATALOG_SECTION, "default_reserve", XS_CONFIG_DOUBLE, "0", 0, 99.99, NULL, false,
+      NULL, "percent of an SR kept free, for a backend without reserve=" },
+    { XS_CATALOG_SECTION, "log_level", XS_CONFIG_ENUM, "notice", 0, 0, s_levels, false,
+      NULL, "error, warning, notice, info or debug (-v sets debug)" },
+    { XS_CATALOG_SECTION, "admin_batch", XS_CONFIG_INT, "64", 1, 10000, NULL, false,
+      NULL, "most admin requests committed in one transaction" },
+    { NULL }
+};
+
+xs_config_t *
+xs_catalog_cfg_new (void)
+{
+    return xs_config_new (xs_catalog_cfg_options);
+}
+
+int
+xs_catalog_cfg_check_endpoint (const char *endpoint, xs_err_t *err)
+{
+    if (strncmp (endpoint, "ipc://", 6) == 0) {
+        const char *path = endpoint + 6;
+        if (path [0] != '/')
+            return xs_err_set (err, XS_EINVAL,
+                               "endpoint '%s': an ipc:// endpoint needs an absolute path", endpoint);
+        /* sun_path holds 108 bytes; keep room for ZeroMQ. */
+        if (strlen (path) > 100)
+            return xs_err_set (err, XS_EINVAL,
+                               "endpoint '%s': socket path longer than 100 bytes", endpoint);
+        return 0;
+    }
+    if (strncmp (endpoint, "tcp://", 6) == 0) {
+        const char *colon = strrchr (endpoint + 6, ':');
+        if (!colon || colon == endpoint + 6 || !colon [1])
+            return xs_err_set (err, XS_EINVAL,
+                               "endpoint '%s': expected tcp://<host>:<port>", endpoint);
+        return 0;
+    }
+    return xs_err_set (err, XS_EINVAL,
+                       "endpoint '%s': expected ipc://<path> or tcp://<host>:<port>", endpoint);
+}
+
+int
+xs_catalog_cfg_log_level (const char *name)
+{
+    for (int i = 0; name && s_levels [i]; i++)
+        if (strcmp (s_levels [i], name) == 0)
+            return XS_LOG_ERROR + i;
+    return XS_LOG_NOTICE;
+}

@@ -1,0 +1,44 @@
+/*  xs_catalog_cfg: the settings of xensm-catalogd (and the defaults
+    xensm-manage reads), as one static xs_config option table.
+
+    File (INI, default XS_CATALOG_CFG_PATH), every key optional:
+
+        [catalog]
+        db = /var/lib/xensm/catalog.db
+        admin_endpoint = ipc:///run/xensm/admin.sock
+        default_zone = default
+        default_ratio = 1.0
+        default_reserve = 0
+        log_level = notice
+        admin_batch = 64
+
+    Command-line flags override the file (xs_config_set).
+*/
+#ifndef XS_CATALOG_CFG_H_INCLUDED
+#define XS_CATALOG_CFG_H_INCLUDED
+
+#include "xs_config.h"
+
+#ifndef XENSM_SYSCONF_DIR
+#   define XENSM_SYSCONF_DIR "/etc/xensm"
+#endif
+
+#define XS_CATALOG_CFG_PATH     XENSM_SYSCONF_DIR "/catalog.cfg"
+#define XS_CATALOG_SECTION      "catalog"
+#define XS_CATALOG_DEFAULT_DB   "/var/lib/xensm/catalog.db"
+#define XS_CATALOG_DEFAULT_ADMIN "ipc:///run/xensm/admin.sock"
+
+/* The option table (static, ends with a NULL key). */
+extern const xs_config_option_t xs_catalog_cfg_options [];
+
+/* A new config holding the catalog defaults. Caller destroys. */
+xs_config_t *xs_catalog_cfg_new (void);
+
+/* Checks a ZeroMQ endpoint for the admin socket: ipc://<absolute path of at
+   most 100 bytes> or tcp://<host>:<port>. 0 or -1 with *err. */
+int xs_catalog_cfg_check_endpoint (const char *endpoint, xs_err_t *err);
+
+/* Maps a log_level name to an xs_loglevel_t value (notice when unknown). */
+int xs_catalog_cfg_log_level (const char *name);
+
+#endif

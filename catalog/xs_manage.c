@@ -1,0 +1,690 @@
+/*  xs_manage: the admin CLI (xensm-manage). */
+#include "xs_manage.h"
+#include "xs_admin_client.h"
+#include "xs_catalog_cfg.h"
+#include "xs_kvlist.h"
+#include "xs_srtype.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_PROGRAM "xensm-manage"
+#define S_DEFAULT_TIMEOUT_MS 10000
+
+typedef struct {
+    const xs_manage_io_t *io;
+    const char *endpoint;
+    const char *zone;               /* --zone, or NULL                        */
+    bool json;
+    bool yes;
+    int timeout_ms;
+    const struct s_command *command;   /* the one being run                 */
+    xs_admin_client_t *client;      /* connected on first use                 */
+} s_ctx_t;
+
+typedef int (s_handler_fn) (s_ctx_t *ctx, int argc, char **argv);
+
+typedef struct s_command {
+    const char *category;
+    const char *action;
+    int min_args;
+    int max_args;                   /* -1: no limit                           */
+    s_handler_fn *handler;
+    const char *usage;              /* the arguments                          */
+    const char *help;
+} s_command_t;
+
+static s_handler_fn s_flavor_create, s_flavor_list, s_flavor_delete,
+    s_backend_add, s_backend_list, s_backend_remove;
+
+/* The command table: the single source of dispatch, checks and help. */
+static const s_command_t s_commands [] = {
+    { "sm", "flavor_create", 2, 2, s_flavor_create, "<label> <description>",
+      "Create a flavor (a quality-of-service class). Labels are unique." },
+    { "sm", "flavor_list", 0, 1, s_flavor_list, "[label]",
+      "List flavors, or only the one named." },
+    { "sm", "flavor_delete", 1, 1, s_flavor_delete, "<label>",
+      "Delete a flavor. Refused while backends use it." },
+    { "sm", "backend_add", 2, -1, s_backend_add,
+      "<flavor label> <SR type> [key=value ...]",
+      "Add a storage backend to a flavor. Keys are the SR type's device_config plus the\n"
+      "catalog settings name_label=, sr_uuid=, zone=, ratio=, reserve=. Without sr_uuid=\n"
+      "a NEW SR will be created (formatting the storage): confirm at the prompt or pass\n"
+      "--yes. With sr_uuid= the existing SR is introduced and never formatted." },
+    { "sm", "backend_list", 0, 1, s_backend_list, "[id]",
+      "List backends with their config (secrets shown as ******), or only backend id." },
+    { "sm", "backend_remove", 1, 1, s_backend_remove, "<id>",
+      "Remove a backend from the catalog. Refused while volumes live on it; the SR is\n"
+      "detached from the hosts, never destroyed." },
+};
+
+#define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
+
+/* ---------------------------------------------------------------------
+   Help and usage
+   --------------------------------------------------------------------- */
+
+static void
+s_print_command_usage (FILE *stream, const s_command_t *c)
+{
+    fprintf (stream, "usage: %s [options] %s %s %s\n", S_PROGRAM, c->category, c->action,
+             c->usage);
+}
+
+static void
+s_print_command_help (FILE *stream, const s_command_t *c)
+{
+    s_print_command_usage (stream, c);
+    fprintf (stream, "\n%s\n", c->help);
+}
+
+static void
+s_print_usage (FILE *stream, const char *category)
+{
+    fprintf (stream,
+             "usage: %s [--endpoint E] [--json] [--yes] [--zone Z] [--timeout S] CATEGORY ACTION [ARGS...]\n"
+             "\n"
+             "Options (before the category):\n"
+             "  --endpoint E  catalog admin endpoint (default: $XENSM_ADMIN_ENDPOINT, then the\n"
+             "                catalog config's admin_endpoint, then %s)\n"
+             "  --json        print results as JSON\n"
+             "  --yes, -y     do not ask before creating a new SR\n"
+             "  --zone Z      zone of a new backend (default: the catalog's default_zone)\n"
+             "  --timeout S   seconds to wait for the catalog (default %d)\n"
+             "  --help, -h    this help; `%s CATEGORY ACTION --help` for one command\n"
+             "\n"
+             "Commands (category and action accept a unique prefix):\n",
+             S_PROGRAM, XS_CATALOG_DEFAULT_ADMIN, S_DEFAULT_TIMEOUT_MS / 1000, S_PROGRAM);
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        if (!category || strcmp (category, s_commands [i].category) == 0)
+            fprintf (stream, "  %s %s %s\n", s_commands [i].category, s_commands [i].action,
+                     s_commands [i].usage);
+}
+
+/* ---------------------------------------------------------------------
+   Prefix matching
+   --------------------------------------------------------------------- */
+
+static bool
+s_prefix (const char *prefix, const char *name)
+{
+    return strncasecmp (prefix, name, strlen (prefix)) == 0;
+}
+
+/* Resolves the category `word` to its canonical name. Returns it, or NULL
+   after printing a usage error (unknown or ambiguous). */
+static const char *
+s_match_category (const s_ctx_t *ctx, const char *word)
+{
+    const char *exact = NULL, *match = NULL;
+    size_t matches = 0;
+    for (size_t i = 0; i < S_NCOMMANDS; i++) {
+        const char *name = s_commands [i].category;
+        if (i > 0 && strcmp (name, s_commands [i - 1].category) == 0)
+            continue;           /* the table groups each category */
+        if (strcasecmp (word, name) == 0)
+            exact = name;
+        if (*word && s_prefix (word, name)) {
+            match = name;
+            matches++;
+        }
+    }
+    if (exact)
+        return exact;
+    if (matches == 1)
+        return match;
+    FILE *err = ctx->io->err;
+    if (matches == 0) {
+        fprintf (err, "%s: unknown category '%s' (known:", S_PROGRAM, word);
+        for (size_t i = 0; i < S_NCOMMANDS; i++)
+            if (i == 0 || strcmp (s_commands [i].category, s_commands [i - 1].category))
+                fprintf (err, " %s", s_commands [i].category);
+        fprintf (err, ")\n");
+    }
+    else {
+        fprintf (err, "%s: ambiguous category '%s' (matches:", S_PROGRAM, word);
+        for (size_t i = 0; i < S_NCOMMANDS; i++)
+            if ((i == 0 || strcmp (s_commands [i].category, s_commands [i - 1].category))
+            &&  s_prefix (word, s_commands [i].category))
+                fprintf (err, " %s", s_commands [i].category);
+        fprintf (err, ")\n");
+    }
+    return NULL;
+}
+
+/* Resolves `word` to an action of `category`; NULL after a usage error. */
+static const s_command_t *
+s_match_action (const s_ctx_t *ctx, const char *category, const char *word)
+{
+    const s_command_t *exact = NULL, *match = NULL;
+    size_t matches = 0;
+    for (size_t i = 0; i < S_NCOMMANDS; i++) {
+        const s_command_t *c = &s_commands [i];
+        if (strcmp (c->category, category) != 0)
+            continue;
+        if (strcasecmp (word, c->action) == 0)
+            exact = c;
+        if (*word && s_prefix (word, c->action)) {
+            match = c;
+            matches++;
+        }
+    }
+    if (exact)
+        return exact;
+    if (matches == 1)
+        return match;
+    FILE *err = ctx->io->err;
+    fprintf (err, "%s: %s action '%s' in category %s (%s:", S_PROGRAM,
+             matches ? "ambiguous" : "unknown", word, category,
+             matches ? "matches" : "known");
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        if (strcmp (s_commands [i].category, category) == 0
+        &&  (!matches || s_prefix (word, s_commands [i].action)))
+            fprintf (err, " %s", s_commands [i].action);
+    fprintf (err, ")\n");
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------
+   Talking to the catalog
+   --------------------------------------------------------------------- */
+
+/* Prints an error (and, with --json, a JSON error object on stdout) and
+   returns the exit code for it. */
+static int
+s_fail (s_ctx_t *ctx, const xs_err_t *err)
+{
+    fprintf (ctx->io->err, "%s: %s\n", S_PROGRAM, err->msg);
+    if (ctx->json) {
+        json_t *obj = json_pack ("{s:{s:s, s:s}}", "error", "kind", xs_errkind_name (err->kind),
+                                 "message", err->msg);
+        if (obj) {
+            json_dumpf (obj, ctx->io->out, JSON_INDENT (2));
+            fputc ('\n', ctx->io->out);
+            json_decref (obj);
+        }
+    }
+    int code = xs_errkind_exit_code (err->kind);
+    return code ? code : 1;
+}
+
+static int
+s_bad_id (s_ctx_t *ctx, const char *arg)
+{
+    const s_command_t *c = ctx->command;
+    fprintf (ctx->io->err, "%s: %s %s: backend id '%s': not a positive integer\n",
+             S_PROGRAM, c->category, c->action, arg);
+    s_print_command_usage (ctx->io->err, c);
+    return 2;
+}
+
+/* Calls `cmd`; returns the result (caller decrefs) or NULL with *err set. */
+static json_t *
+s_call (s_ctx_t *ctx, const char *cmd, json_t *args, xs_err_t *err)
+{
+    if (!ctx->client) {
+        ctx->client = xs_admin_client_new (ctx->endpoint, ctx->timeout_ms, err);
+        if (!ctx->client) {
+            json_decref (args);
+            return NULL;
+        }
+    }
+    return xs_admin_client_call (ctx->client, cmd, &args, err);
+}
+
+static void
+s_print_json (s_ctx_t *ctx, json_t *result)
+{
+    json_dumpf (result, ctx->io->out, JSON_INDENT (2));
+    fputc ('\n', ctx->io->out);
+}
+
+/* Parses a backend id: a positive decimal integer. */
+static int
+s_parse_id (const char *text, int64_t *id)
+{
+    char *end = NULL;
+    errno = 0;
+    long long value = strtoll (text, &end, 10);
+    if (errno || end == text || *end || value <= 0 || !isdigit ((unsigned char) text [0]))
+        return -1;
+    *id = value;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+   sm flavor_*
+   --------------------------------------------------------------------- */
+
+static int
+s_flavor_create (s_ctx_t *ctx, int argc, char **argv)
+{
+    xs_err_t err;
+    json_t *args = json_pack ("{s:s, s:s}", "label", argv [0], "description", argv [1]);
+    if (!args) {
+        xs_err_set (&err, XS_EINVAL, "flavor_create: label and description must be UTF-8 text");
+        return s_fail (ctx, &err);
+    }
+    json_t *result = s_call (ctx, "flavor_create", args, &err);
+    if (!result)
+        return s_fail (ctx, &err);
+    if (ctx->json)
+        s_print_json (ctx, result);
+    else {
+        json_t *flavor = json_object_get (result, "flavor");
+        fprintf (ctx->io->out, "flavor %s created (id %" JSON_INTEGER_FORMAT ")\n",
+                 json_string_value (json_object_get (flavor, "label")),
+                 json_integer_value (json_object_get (flavor, "id")));
+    }
+    json_decref (result);
+    return 0;
+}
+
+static int
+s_flavor_list (s_ctx_t *ctx, int argc, char **argv)
+{
+    xs_err_t err;
+    json_t *args = argc ? json_pack ("{s:s}", "label", argv [0]) : json_object ();
+    if (!args) {
+        xs_err_set (&err, XS_EINVAL, "flavor_list: label must be UTF-8 text");
+        return s_fail (ctx, &err);
+    }
+    json_t *result = s_call (ctx, "flavor_list", args, &err);
+    if (!result)
+        return s_fail (ctx, &err);
+    if (ctx->json)
+        s_print_json (ctx, result);
+    else {
+        /* nova-manage sm flavor_list layout */
+        fprintf (ctx->io->out, "%-18s\t%-20s\t%s\n", "id", "Label", "Description");
+        size_t i;
+        json_t *flavor;
+        json_array_foreach (json_object_get (result, "flavors"), i, flavor)
+            fprintf (ctx->io->out, "%-18" JSON_INTEGER_FORMAT "\t%-20s\t%s\n",
+                     json_integer_value (json_object_get (flavor, "id")),
+                     json_string_value (json_object_get (flavor, "label")),
+                     json_string_value (json_object_get (flavor, "description")));
+    }
+    json_decref (result);
+    return 0;
+}
+
+static int
+s_flavor_delete (s_ctx_t *ctx, int argc, char **argv)
+{
+    xs_err_t err;
+    json_t *args = json_pack ("{s:s}", "label", argv [0]);
+    if (!args) {
+        xs_err_set (&err, XS_EINVAL, "flavor_delete: label must be UTF-8 text");
+        return s_fail (ctx, &err);
+    }
+    json_t *result = s_call (ctx, "flavor_delete", args, &err);
+    if (!result)
+        return s_fail (ctx, &err);
+    if (ctx->json)
+        s_print_json (ctx, result);
+    else
+        fprintf (ctx->io->out, "flavor %s deleted\n", argv [0]);
+    json_decref (result);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+   sm backend_*
+   --------------------------------------------------------------------- */
+
+/* Asks `Proceed? (y/n)` before a new SR is created. 0 to go on, else the
+   exit code. */
+static int
+s_confirm_new_sr (s_ctx_t *ctx, const char *flavor, const char *sr_type,
+                  const xs_kvlist_t *config)
+{
+    FILE *err = ctx->io->err;
+    char *shown = xs_kvlist_format (config, true);
+    fprintf (err,
+             "WARNING: no sr_uuid= given: a NEW %s SR will be created for flavor %s%s%s.\n"
+             "Creating it FORMATS the storage and destroys any data on it.\n"
+             "To use an existing SR instead, pass sr_uuid=<uuid>.\n",
+             sr_type, flavor, *shown ? " on " : "", shown);
+    free (shown);
+    if (ctx->yes)
+        return 0;
+    if (!ctx->io->interactive) {
+        fprintf (err, "%s: sm backend_add: refusing to create a new SR without confirmation: "
+                      "not on a terminal (pass --yes to confirm); nothing was created\n", S_PROGRAM);
+        return 2;
+    }
+    fprintf (err, "Proceed? (y/n) ");
+    fflush (err);
+    char answer [64] = "";
+    if (!fgets (answer, sizeof answer, ctx->io->in))
+        answer [0] = '\0';
+    answer [strcspn (answer, "\r\n")] = '\0';
+    if (strcasecmp (answer, "y") == 0 || strcasecmp (answer, "yes") == 0)
+        return 0;
+    fprintf (err, "%s: sm backend_add: not confirmed; nothing was created\n", S_PROGRAM);
+    return 1;
+}
+
+static int
+s_backend_add (s_ctx_t *ctx, int argc, char **argv)
+{
+    int rc = 1;
+    xs_err_t err;
+    xs_kvlist_t *params = xs_kvlist_new ();
+    xs_kvlist_t *config = NULL, *settings = NULL;
+    json_t *result = NULL;
+    const char *flavor = argv [0];
+    const char *sr_type = argv [1];
+
+    /* 1. key=value syntax, the SR type and its keys: before anything else. */
+    if (xs_kvlist_parse_argv (params, argc - 2, argv + 2, &err)) {
+        xs_err_prefix (&err, "sm backend_add");
+        rc = s_fail (ctx, &err);
+        goto out;
+    }
+    if (ctx->zone) {
+        const char *given = xs_kvlist_get (params, "zone");
+        if (given && strcmp (given, ctx->zone) != 0) {
+            xs_err_set (&err, XS_EINVAL, "sm backend_add: --zone %s and zone=%s disagree",
+                        ctx->zone, given);
+            rc = s_fail (ctx, &err);
+            goto out;
+        }
+        if (!given && xs_kvlist_add (params, "zone", ctx->zone, &err)) {
+            xs_err_prefix (&err, "sm backend_add: --zone");
+            rc = s_fail (ctx, &err);
+            goto out;
+        }
+    }
+    if (xs_srtype_split (sr_type, params, &config, &settings, &err)) {
+        xs_err_prefix (&err, "sm backend_add");
+        rc = s_fail (ctx, &err);
+        goto out;
+    }
+    /* 2. The flavor exists. */
+    json_t *args = json_pack ("{s:s}", "label", flavor);
+    if (!args) {
+        xs_err_set (&err, XS_EINVAL, "sm backend_add: flavor label must be UTF-8 text");
+        rc = s_fail (ctx, &err);
+        goto out;
+    }
+    result = s_call (ctx, "flavor_list", args, &err);
+    if (!result) {
+        rc = s_fail (ctx, &err);
+        goto out;
+    }
+    json_decref (result);
+    result = NULL;
+    /* 3. A new SR formats storage: confirm. */
+    if (!xs_kvlist_has (settings, "sr_uuid")) {
+        rc = s_confirm_new_sr (ctx, flavor, sr_type, config);
+        if (rc)
+            goto out;
+    }
+    /* 4. Add it. */
+    args = json_pack ("{s:s, s:s, s:o}", "flavor", flavor, "sr_type", sr_type,
+                      "params", xs_kvlist_to_json (params, false));
+    if (!args)
+        abort ();
+    result = s_call (ctx, "backend_add", args, &err);
+    if (!result) {
+        rc = s_fail (ctx, &err);
+        goto out;
+    }
+    if (ctx->json)
+        s_print_json (ctx, result);
+    else {
+        json_t *backend = json_object_get (result, "backend");
+        const char *zone = json_string_value (json_object_get (backend, "zone"));
+        const char *sr_uuid = json_string_value (json_object_get (backend, "sr_uuid"));
+        fprintf (ctx->io->out, "backend %" JSON_INTEGER_FORMAT " added: flavor %s, SR type %s, zone %s",
+                 json_integer_value (json_object_get (backend, "id")), flavor, sr_type,
+                 zone ? zone : "?");
+        if (sr_uuid)
+            fprintf (ctx->io->out, ", existing SR %s (introduced by the zone's agents)\n", sr_uuid);
+        else
+            fprintf (ctx->io->out, ", new SR (created by one agent of the zone)\n");
+    }
+    rc = 0;
+out:
+    json_decref (result);
+    xs_kvlist_destroy (&params);
+    xs_kvlist_destroy (&config);
+    xs_kvlist_destroy (&settings);
+    return rc;
+}
+
+/* "name_label=x server=y ..." for the Config Parameters column, from the
+   (already redacted) JSON backend. Caller frees. */
+static char *
+s_backend_params (json_t *backend)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *stream = open_memstream (&text, &size);
+    if (!stream)
+        abort ();
+    const char *sep = "";
+    const char *label = json_string_value (json_object_get (backend, "name_label"));
+    if (label) {
+        fprintf (stream, "name_label=%s", label);
+        sep = " ";
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (json_object_get (backend, "config"), key, value) {
+        fprintf (stream, "%s%s=%s", sep, key, json_string_value (value));
+        sep = " ";
+    }
+    fprintf (stream, "%szone=%s", sep, json_string_value (json_object_get (backend, "zone")));
+    json_t *ratio = json_object_get (backend, "ratio");
+    if (json_is_number (ratio))
+        fprintf (stream, " ratio=%g", json_number_value (ratio));
+    json_t *reserve = json_object_get (backend, "reserve");
+    if (json_is_number (reserve))
+        fprintf (stream, " reserve=%g", json_number_value (reserve));
+    if (fclose (stream))
+        abort ();
+    return text;
+}
+
+static int
+s_backend_list (s_ctx_t *ctx, int argc, char **argv)
+{
+    xs_err_t err;
+    int64_t id = 0;
+    json_t *args = json_object ();
+    if (argc) {
+        if (s_parse_id (argv [0], &id)) {
+            json_decref (args);
+            return s_bad_id (ctx, argv [0]);
+        }
+        json_object_set_new (args, "id", json_integer (id));
+    }
+    json_t *result = s_call (ctx, "backend_list", args, &err);
+    if (!result)
+        return s_fail (ctx, &err);
+    if (ctx->json)
+        s_print_json (ctx, result);
+    else {
+        /* nova-manage sm backend_list layout */
+        fprintf (ctx->io->out, "%-5s %-10s %-40s %-10s %s\n", "id", "Flavor id", "SR UUID",
+                 "SR Type", "Config Parameters");
+        size_t i;
+        json_t *backend;
+        json_array_foreach (json_object_get (result, "backends"), i, backend) {
+            const char *sr_uuid = json_string_value (json_object_get (backend, "sr_uuid"));
+            char *params = s_backend_params (backend);
+            fprintf (ctx->io->out, "%-5" JSON_INTEGER_FORMAT " %-10" JSON_INTEGER_FORMAT " %-40s %-10s %s\n",
+                     json_integer_value (json_object_get (backend, "id")),
+                     json_integer_value (json_object_get (backend, "flavor_id")),
+                     sr_uuid ? sr_uuid : "-",
+                     json_string_value (json_object_get (backend, "sr_type")), params);
+            free (params);
+        }
+    }
+    json_decref (result);
+    return 0;
+}
+
+static int
+s_backend_remove (s_ctx_t *ctx, int argc, char **argv)
+{
+    xs_err_t err;
+    int64_t id = 0;
+    if (s_parse_id (argv [0], &id))
+        return s_bad_id (ctx, argv [0]);
+    json_t *result = s_call (ctx, "backend_remove", json_pack ("{s:I}", "id", (json_int_t) id),
+                             &err);
+    if (!result)
+        return s_fail (ctx, &err);
+    if (ctx->json)
+        s_print_json (ctx, result);
+    else
+        fprintf (ctx->io->out, "backend %" PRId64 " removed\n", id);
+    json_decref (result);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+   Entry point
+   --------------------------------------------------------------------- */
+
+/* The endpoint when --endpoint is not given. Caller frees. */
+static char *
+s_default_endpoint (FILE *err_stream)
+{
+    const char *env = getenv ("XENSM_ADMIN_ENDPOINT");
+    if (env && *env)
+        return strdup (env);
+    const char *path = getenv ("XENSM_CONFIG");
+    if (!path || !*path)
+        path = XS_CATALOG_CFG_PATH;
+    xs_config_t *config = xs_catalog_cfg_new ();
+    xs_err_t err;
+    if (xs_config_load (config, path, &err) && err.kind != XS_ENOTFOUND)
+        fprintf (err_stream, "%s: warning: %s (using the default endpoint)\n", S_PROGRAM, err.msg);
+    char *endpoint = strdup (xs_config_get (config, XS_CATALOG_SECTION, "admin_endpoint"));
+    xs_config_destroy (&config);
+    return endpoint;
+}
+
+int
+xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
+{
+    static const struct option options [] = {
+        { "endpoint", required_argument, NULL, 'e' },
+        { "json",     no_argument,       NULL, 'j' },
+        { "yes",      no_argument,       NULL, 'y' },
+        { "zone",     required_argument, NULL, 'z' },
+        { "timeout",  required_argument, NULL, 't' },
+        { "help",     no_argument,       NULL, 'h' },
+        { "version",  no_argument,       NULL, 'V' },
+        { NULL, 0, NULL, 0 }
+    };
+    s_ctx_t ctx = { .io = io, .timeout_ms = S_DEFAULT_TIMEOUT_MS };
+    char *endpoint = NULL;
+    int rc = 2;
+    int opt;
+    optind = 0;         /* GNU: start over, so a test can call us again */
+    opterr = 0;
+    while ((opt = getopt_long (argc, argv, "+yh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'e': ctx.endpoint = optarg; break;
+        case 'j': ctx.json = true; break;
+        case 'y': ctx.yes = true; break;
+        case 'z':
+            if (!*optarg) {
+                fprintf (io->err, "%s: --zone: empty zone\n", S_PROGRAM);
+                goto out;
+            }
+            ctx.zone = optarg;
+            break;
+        case 't': {
+            char *end = NULL;
+            double seconds = strtod (optarg, &end);
+            if (end == optarg || *end || !(seconds > 0) || seconds > 3600) {
+                fprintf (io->err, "%s: --timeout '%s': expected seconds (0 < S <= 3600)\n",
+                         S_PROGRAM, optarg);
+                goto out;
+            }
+            ctx.timeout_ms = (int) (seconds * 1000);
+            break;
+        }
+        case 'h':
+            s_print_usage (io->out, NULL);
+            rc = 0;
+            goto out;
+        case 'V':
+            fprintf (io->out, "%s %s\n", S_PROGRAM, XENSM_VERSION);
+            rc = 0;
+            goto out;
+        default:
+            if (optopt)
+                fprintf (io->err, "%s: option -%c: unknown or missing its value\n", S_PROGRAM, optopt);
+            else
+                fprintf (io->err, "%s: option '%s': unknown or missing its value\n", S_PROGRAM,
+                         argv [optind - 1]);
+            s_print_usage (io->err, NULL);
+            goto out;
+        }
+    }
+    if (optind >= argc) {
+        s_print_usage (io->err, NULL);
+        goto out;
+    }
+    const char *category = s_match_category (&ctx, argv [optind]);
+    if (!category)
+        goto out;
+    if (optind + 1 >= argc) {
+        fprintf (io->err, "%s: %s: missing action\n", S_PROGRAM, category);
+        s_print_usage (io->err, category);
+        goto out;
+    }
+    if (strcmp (argv [optind + 1], "--help") == 0 || strcmp (argv [optind + 1], "-h") == 0) {
+        s_print_usage (io->out, category);
+        rc = 0;
+        goto out;
+    }
+    const s_command_t *command = s_match_action (&ctx, category, argv [optind + 1]);
+    if (!command)
+        goto out;
+    int nargs = argc - optind - 2;
+    char **args = argv + optind + 2;
+    for (int i = 0; i < nargs; i++)
+        if (strcmp (args [i], "--help") == 0 || strcmp (args [i], "-h") == 0) {
+            s_print_command_help (io->out, command);
+            rc = 0;
+            goto out;
+        }
+    if (nargs < command->min_args || (command->max_args >= 0 && nargs > command->max_args)) {
+        fprintf (io->err, "%s: %s %s: expected ", S_PROGRAM, command->category, command->action);
+        if (command->max_args < 0)
+            fprintf (io->err, "at least %d", command->min_args);
+        else
+        if (command->min_args == command->max_args)
+            fprintf (io->err, "%d", command->min_args);
+        else
+            fprintf (io->err, "%d to %d", command->min_args, command->max_args);
+        fprintf (io->err, " argument(s), got %d\n", nargs);
+        s_print_command_usage (io->err, command);
+        goto out;
+    }
+    if (!ctx.endpoint) {
+        endpoint = s_default_endpoint (io->err);
+        ctx.endpoint = endpoint;
+    }
+    ctx.command = command;
+    rc = command->handler (&ctx, nargs, args);
+out:
+    xs_admin_client_destroy (&ctx.client);
+    free (endpoint);
+    fflush (io->out);
+    return rc;
+}
