@@ -1300,6 +1300,18 @@ def _copy_vdi(sim, pool, vdi_ref, cap, snapshot):
                    snapshot_of=vdi_ref if snapshot else None)
 
 
+@api("VDI.set_name_label")
+def vdi_set_name_label(sim, pool, host, s, sref, vdi_ref, value):
+    """An explicit message in xapi (name_label is RO/constructor): the new
+    label also goes to the SR's own metadata, as SM's vdi_update does."""
+    vdi = pool.db["VDI"][vdi_ref]
+    vdi["name_label"] = value
+    st = sim.storage.get(pool.db["SR"][vdi["SR"]]["uuid"])
+    if st is not None and vdi["uuid"] in st["vdis"]:
+        st["vdis"][vdi["uuid"]]["name_label"] = value
+    return ""
+
+
 @api("VDI.clone")
 def vdi_clone(sim, pool, host, s, sref, vdi_ref, driver_params=None):
     return _copy_vdi(sim, pool, vdi_ref, "VDI_CLONE", False)

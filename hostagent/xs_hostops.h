@@ -1,0 +1,108 @@
+/*  xs_hostops: the local SR and VDI operations of a host, through XenAPI.
+
+    Shared by the agent daemon (which sends the results to the catalog over
+    ZeroMQ) and the xapi plugin (which returns them as JSON strings). Every
+    operation takes the XenAPI client given to xs_hostops_new (logged in, or
+    holding a borrowed session) and returns a new jansson object (caller
+    json_decref()s it) or NULL with *err set.
+
+    Errors name the object and the XenAPI call, e.g.
+        SR 1f5b...: SR.create failed: SR_BACKEND_FAILURE_73 [, NFS mount error, ]
+        volume 6a0c...: VDI.create failed: SR_FULL [...]
+    After a failure that came from xapi (or a refusal xapi would have given,
+    such as a missing SR capability), xs_hostops_error_code and
+    xs_hostops_error_params give the XenAPI code and params.
+
+    Volumes and VDIs: the VDI of volume <u> has name_label "xensm-<u>" and
+    other_config "xensm-volume" = <u>. A VDI is found by its name_label and
+    then checked by its other_config (VDI.clone and VDI.snapshot copy both
+    from their source until the copy is tagged with its own volume uuid), so
+    every operation can be repeated: vdi_create returns the VDI already made,
+    vdi_destroy of a volume without a VDI succeeds, clone and snapshot return
+    the copy already made.
+
+    SRs are attached with SR.get_by_uuid, else SR.introduce (or SR.create when
+    no sr_uuid is given, shared as the SR type table says); then this host's
+    PBD is made when missing, plugged when unplugged, and the SR scanned.
+    Detaching unplugs the SR's PBDs and forgets the SR: it never destroys one.
+*/
+#ifndef XS_HOSTOPS_H_INCLUDED
+#define XS_HOSTOPS_H_INCLUDED
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "xs_err.h"
+#include "xs_value.h"
+#include "xs_xenapi.h"
+
+typedef struct _xs_hostops_t xs_hostops_t;
+
+/* What to attach. sr_uuid NULL = create a new SR (formats the storage). */
+typedef struct {
+    const char *sr_uuid;
+    const char *type;                   /* SR type: nfs, lvmoiscsi, ...      */
+    const char *name_label;             /* NULL = "xensm <type>"             */
+    const char *name_description;       /* NULL = ""                         */
+    const json_t *device_config;        /* object of strings; NULL = {}      */
+} xs_hostops_sr_spec_t;
+
+/* Operations through `client` (borrowed: it must outlive the object). */
+xs_hostops_t *xs_hostops_new (xs_xenapi_t *client);
+
+/* Frees the object (not the client). NULLs *self_p; idempotent. */
+void xs_hostops_destroy (xs_hostops_t **self_p);
+
+/* XenAPI error code of the last failed operation (e.g. "SR_BACKEND_FAILURE_73")
+   or NULL when it did not come from xapi. Borrowed, valid until the next
+   operation. */
+const char *xs_hostops_error_code (xs_hostops_t *self);
+
+/* Params of that error: an array of strings (borrowed), or NULL. */
+const xs_value_t *xs_hostops_error_params (xs_hostops_t *self);
+
+/* {uuid, name_label, hostname, address, is_pool_master, pool_master_uuid} */
+json_t *xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err);
+
+/* {sr_uuid, type, shared, created, introduced, pbd_created, plugged} */
+json_t *xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_err_t *err);
+
+/* {sr_uuid, forgotten, unplugged}; forgotten is false when xapi did not
+   know the SR (already detached). */
+json_t *xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
+
+/* {sr_uuid, type, name_label, shared, physical_size, physical_utilisation,
+    virtual_allocation, capabilities: [...]}; capabilities from
+   SM.get_all_records for the SR's type. */
+json_t *xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
+
+/* Creates the VDI of `volume_uuid` (size bytes) in SR `sr_uuid`, or returns
+   the one already there. {volume_uuid, vdi_uuid, sr_uuid, virtual_size,
+   size, created}. description NULL = "xensm volume <uuid>". */
+json_t *xs_hostops_vdi_create (xs_hostops_t *self, const char *sr_uuid, const char *volume_uuid,
+                               int64_t size, const char *description, xs_err_t *err);
+
+/* Destroys the VDI(s) of `volume_uuid` (only in SR sr_uuid when not NULL).
+   {volume_uuid, destroyed: n}; n = 0 when there was none. */
+json_t *xs_hostops_vdi_destroy (xs_hostops_t *self, const char *volume_uuid, const char *sr_uuid,
+                                xs_err_t *err);
+
+/* VDI.clone / VDI.snapshot of the VDI of `volume_uuid` (in SR sr_uuid when
+   not NULL), tagged as the VDI of `new_volume_uuid`; returns the copy
+   already made when there is one. Refused (XS_ECONFLICT, error code
+   SR_OPERATION_NOT_SUPPORTED) when the SR's type lacks VDI_CLONE /
+   VDI_SNAPSHOT. {volume_uuid, parent_volume_uuid, vdi_uuid, sr_uuid,
+   virtual_size, created, snapshot} */
+json_t *xs_hostops_vdi_clone (xs_hostops_t *self, const char *volume_uuid,
+                              const char *new_volume_uuid, const char *sr_uuid, xs_err_t *err);
+json_t *xs_hostops_vdi_snapshot (xs_hostops_t *self, const char *volume_uuid,
+                                 const char *new_volume_uuid, const char *sr_uuid, xs_err_t *err);
+
+/* The VDI of `volume_uuid` (in SR sr_uuid when not NULL): {volume_uuid,
+   vdi_uuid, sr_uuid, size, virtual_size, physical_utilisation,
+   is_a_snapshot}, or NULL with XS_ENOTFOUND when it has none. VDI results
+   of the other operations have the same fields. */
+json_t *xs_hostops_vdi_find (xs_hostops_t *self, const char *volume_uuid, const char *sr_uuid,
+                             xs_err_t *err);
+
+#endif

@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""The xensm xapi plugin (xe-plugin/) against the xapi simulator.
+
+The plugin is run exactly as xapi runs it: one argument, an XML-RPC
+methodCall built with Python's xmlrpc.client.dumps holding a session ref got
+by logging in to the simulator and a struct of string arguments. Every
+response is parsed with Python's xmlrpc.client.loads (an XML-RPC
+implementation independent of ours), and every run must exit 0 with exactly
+one methodResponse on stdout. The plugin calls back into the simulator over
+its unix socket (XENSM_XAPI_URL) through the xapi module
+(XENSM_MODULE_PATH). The same functions are also called through the
+simulator's host.call_plugin, which execs the plugin the way xapi does.
+
+Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+import xmlrpc.client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.path.join(HERE, "..", ".."))
+PLUGIN = os.path.join(BUILD, "xe-plugin", "xensm")
+MODULE = os.path.join(BUILD, "xe-plugin", "xensm-xapi.so")
+SIMULATOR = os.path.join(SOURCE, "tests", "xapisim", "xapisim.py")
+TIMEOUT = 60
+
+
+def new_uuid():
+    return str(uuid.uuid4())
+
+
+class Simulator:
+    """One xapisim process: a pool with a master and a member, unix sockets
+    in a temp dir, the plugin installed in its plugin dir."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="xensm-plugin-test-")
+        plugins = os.path.join(self.dir, "plugins")
+        os.mkdir(plugins)
+        os.symlink(os.path.abspath(PLUGIN), os.path.join(plugins, "xensm"))
+        env = dict(os.environ)
+        env["XENSM_MODULE_PATH"] = os.path.abspath(MODULE)
+        self.proc = subprocess.Popen(
+            [sys.executable, SIMULATOR, "--unix-dir", os.path.join(self.dir, "sock"),
+             "--plugin-dir", plugins, "--pool", "p1:h1,h2"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
+        try:
+            # The simulator prints one JSON line once every socket listens.
+            line = self.proc.stdout.readline()
+            info = json.loads(line)
+        except Exception:
+            self.stop()
+            raise
+        hosts = info["pools"][0]["hosts"]
+        self.master = next(h for h in hosts if h["name"] == "h1")
+        self.member = next(h for h in hosts if h["name"] == "h2")
+        self.url = self.master["url"]
+        self.unix = self.master["unix"]
+
+    def proxy(self):
+        return xmlrpc.client.ServerProxy(self.url, allow_none=False)
+
+    def control(self, method, *params):
+        with self.proxy() as proxy:
+            reply = getattr(proxy, method)(*params)
+        if reply.get("Status") != "Success":
+            raise RuntimeError("%s: %r" % (method, reply))
+        return reply.get("Value")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Xapi:
+    """A minimal XenAPI client (Python's xmlrpc.client) for checking what the
+    plugin did, independently of our C client."""
+
+    def __init__(self, url):
+        self.proxy = xmlrpc.client.ServerProxy(url)
+        reply = self.proxy.session.login_with_password("root", "password", "2.0", "test")
+        assert reply["Status"] == "Success", reply
+        self.session = reply["Value"]
+
+    def close(self):
+        self.proxy("close")()
+
+    def call(self, method, *params):
+        obj = self.proxy
+        for part in method.split("."):
+            obj = getattr(obj, part)
+        return obj(self.session, *params)
+
+    def __call__(self, method, *params):
+        reply = self.call(method, *params)
+        if reply["Status"] != "Success":
+            raise RuntimeError("%s: %r" % (method, reply["ErrorDescription"]))
+        return reply["Value"]
+
+
+class PluginTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        for path in (PLUGIN, MODULE, SIMULATOR):
+            if not os.path.exists(path):
+                raise RuntimeError("%s is missing: build the tree first" % path)
+        cls.sim = Simulator()
+        try:
+            cls.xapi = Xapi(cls.sim.url)
+            cls.host = cls.xapi("session.get_this_host", cls.xapi.session)
+            cls.host_uuid = cls.xapi("host.get_uuid", cls.host)
+        except Exception:
+            cls.sim.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.xapi.close()
+        cls.sim.stop()
+
+    def tearDown(self):
+        self.sim.control("sim.clear_faults")
+
+    # ---- running the plugin as xapi does ---------------------------------
+
+    def run_raw(self, request_argv, url=None):
+        """Runs the plugin with argv[1:] = request_argv; returns stdout text
+        after checking the exit status and that stdout holds one response."""
+        env = dict(os.environ)
+        env["XENSM_XAPI_URL"] = url or ("unix:" + self.sim.unix)
+        env["XENSM_MODULE_PATH"] = os.path.abspath(MODULE)
+        proc = subprocess.run([PLUGIN] + request_argv, env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=TIMEOUT)
+        out = proc.stdout.decode("utf-8")
+        self.assertEqual(proc.returncode, 0, "plugin exited %d: %s" % (proc.returncode,
+                                                                     proc.stderr.decode()))
+        self.assertEqual(out.count("<methodResponse>"), 1, out)
+        self.assertEqual(out.count("</methodResponse>"), 1, out)
+        self.assertTrue(out.rstrip().endswith("</methodResponse>"), out)
+        return out
+
+    def parse(self, out):
+        params, method = xmlrpc.client.loads(out)
+        self.assertIsNone(method)
+        self.assertEqual(len(params), 1)
+        result = params[0]
+        self.assertIsInstance(result, dict)
+        self.assertIn(result["Status"], ("Success", "Failure"))
+        if result["Status"] == "Success":
+            self.assertEqual(set(result), {"Status", "Value"})
+            self.assertIsInstance(result["Value"], str)
+        else:
+            self.assertEqual(set(result), {"Status", "ErrorDescription"})
+            self.assertTrue(all(isinstance(x, str) for x in result["ErrorDescription"]))
+        return result
+
+    def plugin(self, fn, args=None, session=None, url=None):
+        request = xmlrpc.client.dumps((session or self.xapi.session, args or {}), fn)
+        return self.parse(self.run_raw([request], url=url))
+
+    def ok(self, fn, args=None, **kw):
+        result = self.plugin(fn, args, **kw)
+        self.assertEqual(result["Status"], "Success", result)
+        return json.loads(result["Value"])
+
+    def fails(self, fn, args=None, code=None, **kw):
+        result = self.plugin(fn, args, **kw)
+        self.assertEqual(result["Status"], "Failure", result)
+        if code:
+            self.assertEqual(result["ErrorDescription"][0], code, result)
+        return result["ErrorDescription"]
+
+    # ---- fixtures through XenAPI -----------------------------------------
+
+    def nfs_args(self, **extra):
+        args = {"type": "nfs", "device_config:server": "filer-%s" % new_uuid()[:8],
+                "device_config:serverpath": "/export/xensm"}
+        args.update(extra)
+        return args
+
+    def new_nfs_sr(self):
+        value = self.ok("sr_attach", self.nfs_args(name_label="test nfs"))
+        return value["sr_uuid"]
+
+    def vdis_of(self, volume):
+        refs = self.xapi("VDI.get_by_name_label", "xensm-" + volume)
+        return [self.xapi("VDI.get_record", r) for r in refs]
+
+    # ---- functions that do not call xapi -----------------------------------
+
+    def test_ping_and_version(self):
+        # No xapi at all behind them: they never load the module.
+        self.assertEqual(self.ok("ping", url="unix:/nonexistent/xapi")["reply"], "pong")
+        version = self.ok("version", url="unix:/nonexistent/xapi")
+        self.assertRegex(version["version"], r"^\d+\.\d+\.\d+$")
+
+    def test_help(self):
+        proc = subprocess.run([PLUGIN, "--help"], capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(proc.returncode, 0)
+        for fn in ("ping", "version", "host_info", "sr_attach", "sr_detach", "sr_stats",
+                   "vdi_create", "vdi_destroy", "vdi_clone", "vdi_snapshot", "vdi_find"):
+            self.assertIn(fn.encode(), proc.stdout)
+
+    # ---- protocol errors -----------------------------------------------------
+
+    def test_unknown_function(self):
+        desc = self.fails("reformat_everything", code="UNKNOWN_XENAPI_PLUGIN_FUNCTION")
+        self.assertEqual(desc, ["UNKNOWN_XENAPI_PLUGIN_FUNCTION", "reformat_everything"])
+
+    def test_malformed_xml(self):
+        for doc in ("<methodCall><methodName>ping", "", "ping", "<a/>",
+                    '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><methodCall>'
+                    "<methodName>&e;</methodName></methodCall>"):
+            result = self.parse(self.run_raw([doc]))
+            self.assertEqual(result["Status"], "Failure")
+            self.assertEqual(result["ErrorDescription"][0], "XENSM_BAD_REQUEST", doc)
+            self.assertNotIn("root:", "".join(result["ErrorDescription"]))
+        # Not one argument, as xapi always gives.
+        for argv in ([], ["a", "b"]):
+            result = self.parse(self.run_raw(argv))
+            self.assertEqual(result["ErrorDescription"][0], "XENSM_BAD_REQUEST")
+
+    def test_missing_session_and_args(self):
+        for params in ((), ({},), (self.xapi.session,), (self.xapi.session, "x"),
+                       (self.xapi.session, {"sr_uuid": 5})):
+            result = self.parse(self.run_raw([xmlrpc.client.dumps(params, "sr_stats")]))
+            self.assertEqual(result["Status"], "Failure")
+            self.assertEqual(result["ErrorDescription"][0], "XENSM_BAD_REQUEST", params)
+
+    def test_missing_and_invalid_args(self):
+        desc = self.fails("vdi_create", {"sr_uuid": new_uuid(), "size": "10"},
+                          code="XENSM_MISSING_ARGUMENT")
+        self.assertEqual(desc[1:3], ["vdi_create", "volume_uuid"])
+        desc = self.fails("vdi_create", {"sr_uuid": new_uuid(), "volume_uuid": new_uuid(),
+                                         "size": "ten"}, code="XENSM_INVALID_ARGUMENT")
+        self.assertEqual(desc[1:3], ["vdi_create", "size"])
+        desc = self.fails("sr_stats", {"sr_uuid": "../../etc"}, code="XENSM_INVALID_ARGUMENT")
+        self.assertIn("sr_uuid", desc[-1])
+        desc = self.fails("sr_attach", {"type": "nfs", "device_config:server": "x"},
+                          code="XENSM_MISSING_ARGUMENT")
+        self.assertIn("device_config:serverpath", desc[-1])
+        self.fails("sr_attach", {"type": "zfs"}, code="XENSM_INVALID_ARGUMENT")
+
+    def test_invalid_session(self):
+        bogus = "OpaqueRef:" + new_uuid()
+        desc = self.fails("sr_stats", {"sr_uuid": new_uuid()}, session=bogus,
+                          code="SESSION_INVALID")
+        # The session ref is a secret: never echoed.
+        self.assertNotIn(bogus, "".join(desc))
+
+    # ---- host_info -------------------------------------------------------------
+
+    def test_host_info(self):
+        info = self.ok("host_info")
+        self.assertEqual(info["uuid"], self.host_uuid)
+        self.assertEqual(info["name_label"], self.xapi("host.get_name_label", self.host))
+        self.assertTrue(info["is_pool_master"])
+        self.assertEqual(info["pool_master_uuid"], self.host_uuid)
+        # Over HTTP as well as over the unix socket.
+        self.assertEqual(self.ok("host_info", url=self.sim.url)["uuid"], self.host_uuid)
+
+    # ---- SRs -------------------------------------------------------------------
+
+    def pbd_of(self, sr_ref, host_ref):
+        for pbd in self.xapi("SR.get_PBDs", sr_ref):
+            rec = self.xapi("PBD.get_record", pbd)
+            if rec["host"] == host_ref:
+                return rec
+        return None
+
+    def test_sr_attach_creates_shared_sr(self):
+        value = self.ok("sr_attach", self.nfs_args(name_label="gold nfs"))
+        self.assertTrue(value["created"])
+        self.assertFalse(value["introduced"])
+        sr = self.xapi("SR.get_by_uuid", value["sr_uuid"])
+        rec = self.xapi("SR.get_record", sr)
+        self.assertEqual(rec["type"], "nfs")
+        self.assertEqual(rec["name_label"], "gold nfs")
+        self.assertTrue(rec["shared"])
+        self.assertTrue(self.pbd_of(sr, self.host)["currently_attached"])
+        # Attaching again changes nothing and makes no second PBD.
+        again = self.ok("sr_attach", self.nfs_args(sr_uuid=value["sr_uuid"]))
+        self.assertFalse(again["created"])
+        self.assertFalse(again["introduced"])
+        self.assertFalse(again["pbd_created"])
+        self.assertFalse(again["plugged"])
+        self.assertEqual(len(self.xapi("SR.get_PBDs", sr)), len(rec["PBDs"]))
+
+    def test_sr_detach_then_introduce(self):
+        sr_uuid = self.new_nfs_sr()
+        volume = new_uuid()
+        vdi = self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume,
+                                     "size": str(1 << 30)})
+        detached = self.ok("sr_detach", {"sr_uuid": sr_uuid})
+        self.assertTrue(detached["forgotten"])
+        self.assertGreaterEqual(detached["unplugged"], 1)
+        reply = self.xapi.call("SR.get_by_uuid", sr_uuid)
+        self.assertEqual(reply["ErrorDescription"][0], "UUID_INVALID")
+        # Detaching again: already detached is fine.
+        self.assertFalse(self.ok("sr_detach", {"sr_uuid": sr_uuid})["forgotten"])
+        # Never destroyed: introducing it again brings the VDI back.
+        args = {"type": "nfs", "sr_uuid": sr_uuid, "device_config:server": "filer",
+                "device_config:serverpath": "/export/xensm"}
+        value = self.ok("sr_attach", args)
+        self.assertTrue(value["introduced"])
+        self.assertTrue(value["pbd_created"])
+        self.assertTrue(value["plugged"])
+        self.assertEqual(value["sr_uuid"], sr_uuid)
+        sr = self.xapi("SR.get_by_uuid", sr_uuid)
+        self.assertTrue(self.pbd_of(sr, self.host)["currently_attached"])
+        # The VDI is on the storage still. (xapi keeps other_config in its
+        # database, not on the SR, so the reintroduced VDI has lost its
+        # xensm-volume tag: the catalog keeps each volume's vdi_uuid.)
+        back = self.xapi("VDI.get_by_uuid", vdi["vdi_uuid"])
+        self.assertEqual(self.xapi("VDI.get_SR", back), sr)
+
+    def test_sr_attach_existing_pbd(self):
+        """An SR xapi knows with an unplugged PBD for this host: plugged, not remade."""
+        sr_uuid = self.new_nfs_sr()
+        sr = self.xapi("SR.get_by_uuid", sr_uuid)
+        pbd = self.pbd_of(sr, self.host)
+        ref = [p for p in self.xapi("SR.get_PBDs", sr)
+               if self.xapi("PBD.get_host", p) == self.host][0]
+        self.xapi("PBD.unplug", ref)
+        value = self.ok("sr_attach", self.nfs_args(sr_uuid=sr_uuid))
+        self.assertFalse(value["pbd_created"])
+        self.assertTrue(value["plugged"])
+        self.assertEqual(self.pbd_of(sr, self.host)["uuid"], pbd["uuid"])
+
+    def test_sr_stats(self):
+        sr_uuid = self.new_nfs_sr()
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": new_uuid(),
+                               "size": str(3 << 30)})
+        stats = self.ok("sr_stats", {"sr_uuid": sr_uuid})
+        rec = self.xapi("SR.get_record", self.xapi("SR.get_by_uuid", sr_uuid))
+        self.assertEqual(stats["physical_size"], int(rec["physical_size"]))
+        self.assertEqual(stats["virtual_allocation"], int(rec["virtual_allocation"]))
+        self.assertEqual(stats["physical_utilisation"], int(rec["physical_utilisation"]))
+        self.assertGreaterEqual(stats["virtual_allocation"], 3 << 30)
+        self.assertEqual(stats["type"], "nfs")
+        for cap in ("VDI_CREATE", "VDI_DELETE", "VDI_CLONE", "VDI_SNAPSHOT"):
+            self.assertIn(cap, stats["capabilities"])
+        self.fails("sr_stats", {"sr_uuid": new_uuid()}, code="UUID_INVALID")
+
+    def test_xapi_error_passthrough(self):
+        self.sim.control("sim.add_fault", {"method": "SR.create", "action": "fail",
+                                           "code": "SR_BACKEND_FAILURE_73",
+                                           "params": ["", "NFS mount error", "server unreachable"]})
+        desc = self.fails("sr_attach", self.nfs_args(), code="SR_BACKEND_FAILURE_73")
+        self.assertEqual(desc[1:4], ["", "NFS mount error", "server unreachable"])
+        self.assertIn("SR.create failed", desc[-1])
+        self.assertIn("nfs SR", desc[-1])
+        # A missing device_config key as the SM driver reports it.
+        sr_uuid = self.new_nfs_sr()
+        self.sim.control("sim.add_fault", {"method": "VDI.create", "action": "fail",
+                                           "code": "SR_FULL", "params": ["1", "2"]})
+        volume = new_uuid()
+        desc = self.fails("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume,
+                                         "size": "1024"}, code="SR_FULL")
+        self.assertIn("volume %s: VDI.create failed" % volume, desc[-1])
+        self.assertEqual(self.vdis_of(volume), [])
+
+    # ---- VDIs ------------------------------------------------------------------
+
+    def test_vdi_create_is_idempotent(self):
+        sr_uuid = self.new_nfs_sr()
+        volume = new_uuid()
+        args = {"sr_uuid": sr_uuid, "volume_uuid": volume, "size": str(5 << 30)}
+        first = self.ok("vdi_create", args)
+        self.assertTrue(first["created"])
+        self.assertEqual(first["sr_uuid"], sr_uuid)
+        self.assertEqual(first["size"], 5 << 30)
+        second = self.ok("vdi_create", args)
+        self.assertFalse(second["created"])
+        self.assertEqual(second["vdi_uuid"], first["vdi_uuid"])
+        vdis = self.vdis_of(volume)
+        self.assertEqual(len(vdis), 1)
+        self.assertEqual(vdis[0]["uuid"], first["vdi_uuid"])
+        self.assertEqual(vdis[0]["other_config"]["xensm-volume"], volume)
+        self.assertEqual(int(vdis[0]["virtual_size"]), 5 << 30)
+
+    def test_vdi_find(self):
+        sr_uuid = self.new_nfs_sr()
+        volume = new_uuid()
+        made = self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume,
+                                      "size": "4096"})
+        found = self.ok("vdi_find", {"volume_uuid": volume})
+        self.assertEqual(found["vdi_uuid"], made["vdi_uuid"])
+        self.assertEqual(found["sr_uuid"], sr_uuid)
+        self.assertEqual(self.ok("vdi_find", {"volume_uuid": volume,
+                                             "sr_uuid": sr_uuid})["vdi_uuid"], made["vdi_uuid"])
+        self.fails("vdi_find", {"volume_uuid": new_uuid()}, code="XENSM_NOT_FOUND")
+        # A VDI that merely carries the name is not the volume's.
+        other = self.new_nfs_sr()
+        impostor = new_uuid()
+        self.xapi("VDI.create", {
+            "name_label": "xensm-" + impostor, "name_description": "", "SR":
+            self.xapi("SR.get_by_uuid", other), "virtual_size": "1024", "type": "user",
+            "sharable": False, "read_only": False, "other_config": {}, "xenstore_data": {},
+            "sm_config": {}, "tags": []})
+        self.fails("vdi_find", {"volume_uuid": impostor}, code="XENSM_NOT_FOUND")
+
+    def test_vdi_destroy_is_idempotent(self):
+        sr_uuid = self.new_nfs_sr()
+        volume = new_uuid()
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume, "size": "8192"})
+        self.assertEqual(self.ok("vdi_destroy", {"volume_uuid": volume})["destroyed"], 1)
+        self.assertEqual(self.vdis_of(volume), [])
+        self.assertEqual(self.ok("vdi_destroy", {"volume_uuid": volume})["destroyed"], 0)
+        self.assertEqual(self.ok("vdi_destroy", {"volume_uuid": volume,
+                                                "sr_uuid": sr_uuid})["destroyed"], 0)
+        self.assertEqual(self.ok("vdi_destroy", {"volume_uuid": volume,
+                                                "sr_uuid": new_uuid()})["destroyed"], 0)
+
+    def check_copy(self, fn, snapshot):
+        sr_uuid = self.new_nfs_sr()
+        parent = new_uuid()
+        child = new_uuid()
+        made = self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": parent,
+                                      "size": str(1 << 20)})
+        copy = self.ok(fn, {"volume_uuid": parent, "new_volume_uuid": child})
+        self.assertTrue(copy["created"])
+        self.assertEqual(copy["snapshot"], snapshot)
+        self.assertEqual(copy["parent_volume_uuid"], parent)
+        self.assertEqual(copy["sr_uuid"], sr_uuid)
+        self.assertNotEqual(copy["vdi_uuid"], made["vdi_uuid"])
+        vdis = self.vdis_of(child)
+        self.assertEqual(len(vdis), 1)
+        self.assertEqual(vdis[0]["other_config"]["xensm-volume"], child)
+        self.assertEqual(vdis[0]["is_a_snapshot"], snapshot)
+        # The parent is still found as itself, and only once.
+        self.assertEqual(self.ok("vdi_find", {"volume_uuid": parent})["vdi_uuid"],
+                         made["vdi_uuid"])
+        self.assertEqual(len(self.vdis_of(parent)), 1)
+        # Repeating the request returns the copy already made.
+        again = self.ok(fn, {"volume_uuid": parent, "new_volume_uuid": child,
+                             "sr_uuid": sr_uuid})
+        self.assertFalse(again["created"])
+        self.assertEqual(again["vdi_uuid"], copy["vdi_uuid"])
+        self.assertEqual(len(self.vdis_of(child)), 1)
+        # No parent VDI: a clear error.
+        desc = self.fails(fn, {"volume_uuid": new_uuid(), "new_volume_uuid": new_uuid()},
+                          code="XENSM_NOT_FOUND")
+        self.assertIn("no VDI", desc[-1])
+
+    def test_vdi_clone(self):
+        self.check_copy("vdi_clone", False)
+
+    def test_vdi_snapshot(self):
+        self.check_copy("vdi_snapshot", True)
+
+    def test_copy_refused_without_capability(self):
+        value = self.ok("sr_attach", {"type": "iscsi", "device_config:target": "10.1.2.3",
+                                      "device_config:targetIQN": "iqn.2026-01.test:" + new_uuid()})
+        sr_uuid = value["sr_uuid"]
+        caps = self.ok("sr_stats", {"sr_uuid": sr_uuid})["capabilities"]
+        self.assertNotIn("VDI_CLONE", caps)
+        volume = new_uuid()
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume, "size": "4096"})
+        before = self.sim.control("sim.counts")
+        for fn, cap in (("vdi_clone", "VDI_CLONE"), ("vdi_snapshot", "VDI_SNAPSHOT")):
+            child = new_uuid()
+            desc = self.fails(fn, {"volume_uuid": volume, "new_volume_uuid": child},
+                              code="SR_OPERATION_NOT_SUPPORTED")
+            self.assertEqual(desc[1:3], [sr_uuid, cap])
+            self.assertIn("does not support " + cap, desc[-1])
+            self.assertEqual(self.vdis_of(child), [])
+        # Refused before asking xapi to copy.
+        after = json.loads(self.sim.control("sim.counts"))
+        before = json.loads(before)
+        for method in ("VDI.clone", "VDI.snapshot"):
+            self.assertEqual(after.get(method, 0), before.get(method, 0))
+
+    # ---- through xapi's host.call_plugin -----------------------------------------
+
+    def call_plugin(self, fn, args):
+        reply = self.xapi.call("host.call_plugin", self.host, "xensm", fn, args)
+        return reply
+
+    def test_host_call_plugin(self):
+        reply = self.call_plugin("ping", {})
+        self.assertEqual(reply["Status"], "Success", reply)
+        self.assertEqual(json.loads(reply["Value"])["reply"], "pong")
+        reply = self.call_plugin("host_info", {})
+        self.assertEqual(reply["Status"], "Success", reply)
+        self.assertEqual(json.loads(reply["Value"])["uuid"], self.host_uuid)
+        sr_uuid = self.new_nfs_sr()
+        volume = new_uuid()
+        reply = self.call_plugin("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume,
+                                                "size": "65536"})
+        self.assertEqual(reply["Status"], "Success", reply)
+        self.assertEqual(len(self.vdis_of(volume)), 1)
+        # Failures reach the caller as xapi errors.
+        reply = self.call_plugin("no_such_fn", {})
+        self.assertEqual(reply["ErrorDescription"], ["UNKNOWN_XENAPI_PLUGIN_FUNCTION", "no_such_fn"])
+        reply = self.call_plugin("vdi_find", {"volume_uuid": "nope"})
+        self.assertEqual(reply["ErrorDescription"][0], "XENSM_INVALID_ARGUMENT")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

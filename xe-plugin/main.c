@@ -1,0 +1,71 @@
+/*  xensm: the xapi plugin (/etc/xapi.d/plugins/xensm).
+
+    xapi runs it with one argument, an XML-RPC methodCall, and reads one
+    methodResponse from stdout. Everything else (logs) goes to stderr, which
+    xapi keeps in its log. The exit status is 0 whether the function
+    succeeded or failed: the outcome is in the response.
+
+    Environment (tests): XENSM_XAPI_URL overrides xapi's local socket,
+    XENSM_MODULE_PATH the path of the xapi module, XENSM_LOG_LEVEL
+    (error, warning, notice, info, debug) the logging level.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xs_log.h"
+#include "xs_plugin.h"
+
+static xs_loglevel_t
+s_log_level (const char *name)
+{
+    static const char *names [] = { "error", "warning", "notice", "info", "debug" };
+    for (int i = 0; name && i < 5; i++)
+        if (strcmp (name, names [i]) == 0)
+            return (xs_loglevel_t) i;
+    return XS_LOG_WARNING;
+}
+
+/* Writes all of `data` to stdout. 0 or -1. */
+static int
+s_write_all (const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write (STDOUT_FILENO, data, len);
+        if (n < 0)
+            return -1;
+        data += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+int
+main (int argc, char *argv [])
+{
+    xs_log_init ("xensm-plugin", false, s_log_level (getenv ("XENSM_LOG_LEVEL")));
+    if (argc == 2 && (strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0)) {
+        xs_plugin_print_help (stdout);
+        return 0;
+    }
+    xs_plugin_t *plugin = xs_plugin_new ();
+    xs_plugin_set_xapi_url (plugin, getenv ("XENSM_XAPI_URL"));
+    xs_plugin_set_module_path (plugin, getenv ("XENSM_MODULE_PATH"));
+
+    /* xapi passes exactly one argument; anything else is answered with a
+       Failure too, so that stdout always holds one methodResponse. */
+    const char *request = argc == 2 ? argv [1] : "";
+    if (argc != 2)
+        xs_error ("expected one argument (an XML-RPC methodCall), got %d; try --help", argc - 1);
+    size_t len = 0;
+    char *response = xs_plugin_handle (plugin, request, strlen (request), &len);
+    int rc = s_write_all (response, len);
+    free (response);
+    xs_plugin_destroy (&plugin);
+    if (rc != 0) {
+        xs_error ("cannot write the response to stdout");
+        return 1;
+    }
+    return 0;
+}

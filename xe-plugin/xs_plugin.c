@@ -1,0 +1,741 @@
+/*  xs_plugin: one request of the xapi plugin protocol, in and out. */
+#include "xs_plugin.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs_err.h"
+#include "xs_log.h"
+#include "xs_srtype.h"
+#include "xs_value.h"
+#include "xs_xmlrpc.h"
+
+#ifndef XENSM_MODULE_DIR
+#define XENSM_MODULE_DIR "/usr/lib/xensm"
+#endif
+
+/* -------------------------------------------------------------------- */
+/*  The function table                                                  */
+/* -------------------------------------------------------------------- */
+
+typedef enum {
+    S_ARG_TEXT,         /* non-empty text of at most S_TEXT_MAX bytes          */
+    S_ARG_UUID,         /* 8-4-4-4-12 hex digits                               */
+    S_ARG_SIZE,         /* bytes, a decimal integer > 0                        */
+    S_ARG_SRTYPE,       /* an SR type xensm knows                              */
+    S_ARG_MAP           /* any number of "<name>:<key>" arguments (device_config) */
+} s_argkind_t;
+
+typedef struct {
+    const char *name;
+    s_argkind_t kind;
+    bool required;
+} s_argspec_t;
+
+typedef struct _s_function_t s_function_t;
+
+/* A function run inside the plugin: returns the JSON value text (caller
+   frees) or NULL with *description_p set. */
+typedef char *(s_local_fn) (const s_function_t *function, char ***description_p);
+
+#define S_MAX_ARGS 8
+#define S_TEXT_MAX 255
+
+struct _s_function_t {
+    const char *name;
+    s_local_fn *handler;        /* run in the plugin; NULL when needs_xapi    */
+    bool needs_xapi;            /* run by the xapi module                     */
+    s_argspec_t args [S_MAX_ARGS];  /* ends at the first NULL name            */
+    const char *help;
+};
+
+/* Ends a function's argument list. */
+#define S_END { NULL, S_ARG_TEXT, false }
+
+static s_local_fn s_ping;
+static s_local_fn s_version;
+
+static const s_function_t s_functions [] = {
+    { "ping", s_ping, false, { S_END },
+      "Answers {\"reply\": \"pong\"} without calling xapi." },
+    { "version", s_version, false, { S_END },
+      "The plugin's version and module interface." },
+    { "host_info", NULL, true, { S_END },
+      "This host: uuid, name, address, pool master or member." },
+    { "sr_attach", NULL, true,
+      { { "type", S_ARG_SRTYPE, true }, { "sr_uuid", S_ARG_UUID, false },
+        { "name_label", S_ARG_TEXT, false }, { "name_description", S_ARG_TEXT, false },
+        { "device_config", S_ARG_MAP, false }, S_END },
+      "Attaches an SR to this host: introduces sr_uuid (or creates a new SR when no "
+      "sr_uuid is given), makes and plugs this host's PBD, scans. device_config keys "
+      "are passed as device_config:<key>=<value>." },
+    { "sr_detach", NULL, true,
+      { { "sr_uuid", S_ARG_UUID, true }, S_END },
+      "Unplugs the SR's PBDs and forgets the SR. Never destroys data." },
+    { "sr_stats", NULL, true,
+      { { "sr_uuid", S_ARG_UUID, true }, S_END },
+      "The SR's sizes and its type's SM capabilities." },
+    { "vdi_create", NULL, true,
+      { { "sr_uuid", S_ARG_UUID, true }, { "volume_uuid", S_ARG_UUID, true },
+        { "size", S_ARG_SIZE, true }, { "name_description", S_ARG_TEXT, false }, S_END },
+      "Creates the VDI of a volume (name_label xensm-<volume_uuid>); returns the "
+      "existing one when it is already there." },
+    { "vdi_destroy", NULL, true,
+      { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
+      "Destroys the VDI of a volume; a volume without a VDI is already destroyed." },
+    { "vdi_clone", NULL, true,
+      { { "volume_uuid", S_ARG_UUID, true }, { "new_volume_uuid", S_ARG_UUID, true },
+        { "sr_uuid", S_ARG_UUID, false }, S_END },
+      "Clones a volume's VDI into the VDI of new_volume_uuid (needs VDI_CLONE)." },
+    { "vdi_snapshot", NULL, true,
+      { { "volume_uuid", S_ARG_UUID, true }, { "new_volume_uuid", S_ARG_UUID, true },
+        { "sr_uuid", S_ARG_UUID, false }, S_END },
+      "Snapshots a volume's VDI into the VDI of new_volume_uuid (needs VDI_SNAPSHOT)." },
+    { "vdi_find", NULL, true,
+      { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
+      "The VDI of a volume (XENSM_NOT_FOUND when it has none)." },
+};
+
+#define S_NFUNCTIONS (sizeof s_functions / sizeof s_functions [0])
+
+/* The request limits: xapi's requests are small and flat. */
+static const xs_xmlrpc_limits_t s_limits = {
+    .max_bytes = XS_PLUGIN_MAX_REQUEST,
+    .max_depth = 8,
+    .max_string = 64 * 1024,
+};
+
+struct _xs_plugin_t {
+    char *xapi_url;
+    char *module_path;
+    xs_plugin_module_call_fn *call;     /* set by tests, or from the module */
+    bool call_is_override;
+    void *module;                       /* dlopen handle                    */
+};
+
+/* -------------------------------------------------------------------- */
+/*  Life cycle                                                          */
+/* -------------------------------------------------------------------- */
+
+xs_plugin_t *
+xs_plugin_new (void)
+{
+    xs_plugin_t *self = calloc (1, sizeof *self);
+    if (!self)
+        abort ();
+    xs_plugin_set_xapi_url (self, NULL);
+    xs_plugin_set_module_path (self, NULL);
+    return self;
+}
+
+void
+xs_plugin_destroy (xs_plugin_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    xs_plugin_t *self = *self_p;
+    if (self->module)
+        dlclose (self->module);
+    free (self->xapi_url);
+    free (self->module_path);
+    free (self);
+    *self_p = NULL;
+}
+
+static char *
+s_strdup (const char *text)
+{
+    char *copy = strdup (text);
+    if (!copy)
+        abort ();
+    return copy;
+}
+
+void
+xs_plugin_set_xapi_url (xs_plugin_t *self, const char *url)
+{
+    free (self->xapi_url);
+    self->xapi_url = s_strdup (url && *url ? url : XS_PLUGIN_DEFAULT_XAPI_URL);
+}
+
+void
+xs_plugin_set_module_path (xs_plugin_t *self, const char *path)
+{
+    free (self->module_path);
+    self->module_path = s_strdup (path && *path ? path
+                                  : XENSM_MODULE_DIR "/" XS_PLUGIN_MODULE_NAME);
+}
+
+void
+xs_plugin_set_module_call (xs_plugin_t *self, xs_plugin_module_call_fn *call)
+{
+    self->call = call;
+    self->call_is_override = call != NULL;
+}
+
+/* -------------------------------------------------------------------- */
+/*  ErrorDescription lists                                              */
+/* -------------------------------------------------------------------- */
+
+/* A NULL-terminated ErrorDescription from `code` and up to three params
+   (NULL ones are left out). Caller frees with s_description_free. */
+static char **
+s_description_new (const char *code, const char *p1, const char *p2, const char *p3)
+{
+    char **list = calloc (5, sizeof *list);
+    if (!list)
+        abort ();
+    size_t n = 0;
+    list [n++] = s_strdup (code);
+    const char *params [] = { p1, p2, p3 };
+    for (size_t i = 0; i < 3; i++)
+        if (params [i])
+            list [n++] = s_strdup (params [i]);
+    return list;
+}
+
+static char ** __attribute__ ((format (printf, 2, 3)))
+s_failure (const char *code, const char *fmt, ...)
+{
+    char message [XS_ERR_MSG_MAX];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (message, sizeof message, fmt, ap);
+    va_end (ap);
+    return s_description_new (code, message, NULL, NULL);
+}
+
+static void
+s_description_free (char ***list_p)
+{
+    xs_plugin_result_t result = { NULL, *list_p };
+    xs_plugin_result_clear (&result);
+    *list_p = NULL;
+}
+
+/* -------------------------------------------------------------------- */
+/*  Responses                                                           */
+/* -------------------------------------------------------------------- */
+
+/* Copy of `text` that is valid UTF-8 and valid XML 1.0 character data:
+   invalid sequences (a message cut in the middle of a character) and
+   control characters other than tab and newline become '?'. */
+static char *
+s_clean_text (const char *text)
+{
+    size_t len = strlen (text);
+    char *out = malloc (len + 1);
+    if (!out)
+        abort ();
+    const unsigned char *in = (const unsigned char *) text;
+    size_t i = 0, o = 0;
+    while (i < len) {
+        unsigned char c = in [i];
+        size_t need = 0;
+        uint32_t cp = 0;
+        if (c < 0x80) {
+            out [o++] = (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? '?' : (char) c;
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1f;
+        }
+        else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0f;
+        }
+        else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07;
+        }
+        bool ok = need > 0;
+        for (size_t k = 1; ok && k <= need; k++) {
+            if (i + k >= len || (in [i + k] & 0xc0) != 0x80)
+                ok = false;
+            else
+                cp = (cp << 6) | (in [i + k] & 0x3f);
+        }
+        if (ok) {
+            uint32_t min = need == 1 ? 0x80 : need == 2 ? 0x800 : 0x10000;
+            if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
+                || cp == 0xfffe || cp == 0xffff)
+                ok = false;
+        }
+        if (ok) {
+            memcpy (out + o, in + i, need + 1);
+            o += need + 1;
+            i += need + 1;
+        }
+        else {
+            out [o++] = '?';
+            i++;
+        }
+    }
+    out [o] = '\0';
+    return out;
+}
+
+/* A last-resort response for when encoding itself fails. */
+static const char s_fallback_response [] =
+    "<?xml version=\"1.0\"?>\n<methodResponse><params><param><value><struct>"
+    "<member><name>Status</name><value><string>Failure</string></value></member>"
+    "<member><name>ErrorDescription</name><value><array><data>"
+    "<value><string>XENSM_INTERNAL_ERROR</string></value>"
+    "<value><string>the response could not be encoded</string></value>"
+    "</data></array></value></member></struct></value></param></params></methodResponse>\n";
+
+/* Encodes the response struct and adds the newline Python's print() adds. */
+static char *
+s_encode (xs_value_t **response_p, size_t *len_p)
+{
+    size_t len = 0;
+    char *doc = xs_xmlrpc_encode_response (*response_p, &len);
+    xs_value_destroy (response_p);
+    if (!doc) {
+        xs_error ("cannot encode the response");
+        doc = s_strdup (s_fallback_response);
+        len = strlen (doc);
+    }
+    else if (len == 0 || doc [len - 1] != '\n') {
+        char *grown = realloc (doc, len + 2);
+        if (!grown)
+            abort ();
+        doc = grown;
+        doc [len++] = '\n';
+        doc [len] = '\0';
+    }
+    if (len_p)
+        *len_p = len;
+    return doc;
+}
+
+static char *
+s_success_response (const char *value, size_t *len_p)
+{
+    xs_value_t *response = xs_value_struct_new ();
+    char *clean = s_clean_text (value);
+    xs_value_set_str (response, "Status", "Success");
+    xs_value_set_str (response, "Value", clean);
+    free (clean);
+    return s_encode (&response, len_p);
+}
+
+static char *
+s_failure_response (char *const *description, size_t *len_p)
+{
+    xs_value_t *response = xs_value_struct_new ();
+    xs_value_t *list = xs_value_array_new ();
+    for (char *const *item = description; item && *item; item++) {
+        char *clean = s_clean_text (*item);
+        xs_value_append_str (list, clean);
+        free (clean);
+    }
+    if (xs_value_size (list) == 0)
+        xs_value_append_str (list, "XENSM_INTERNAL_ERROR");
+    xs_value_set_str (response, "Status", "Failure");
+    xs_value_set (response, "ErrorDescription", &list);
+    if (xs_log_enabled (XS_LOG_INFO) && description && *description)
+        xs_info ("failure: %s", description [0]);
+    return s_encode (&response, len_p);
+}
+
+/* -------------------------------------------------------------------- */
+/*  Functions run inside the plugin                                     */
+/* -------------------------------------------------------------------- */
+
+static char *
+s_json_text (json_t **json_p, char ***description_p)
+{
+    char *text = json_dumps (*json_p, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (*json_p);
+    *json_p = NULL;
+    if (!text)
+        *description_p = s_failure ("XENSM_INTERNAL_ERROR", "cannot encode the result as JSON");
+    return text;
+}
+
+static char *
+s_ping (const s_function_t *function, char ***description_p)
+{
+    json_t *json = json_pack ("{s:s}", "reply", "pong");
+    return s_json_text (&json, description_p);
+}
+
+static char *
+s_version (const s_function_t *function, char ***description_p)
+{
+    json_t *json = json_pack ("{s:s, s:i}", "version", XENSM_VERSION,
+                              "module_abi", XS_PLUGIN_MODULE_ABI);
+    return s_json_text (&json, description_p);
+}
+
+/* -------------------------------------------------------------------- */
+/*  Argument checks                                                     */
+/* -------------------------------------------------------------------- */
+
+static bool
+s_is_uuid (const char *text)
+{
+    if (strlen (text) != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (text [i] != '-')
+                return false;
+        }
+        else if (!isxdigit ((unsigned char) text [i]))
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_is_size (const char *text)
+{
+    if (!*text || strlen (text) > 19)
+        return false;
+    for (const char *c = text; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    errno = 0;
+    char *end = NULL;
+    long long number = strtoll (text, &end, 10);
+    return errno == 0 && *end == '\0' && number > 0;
+}
+
+static const s_argspec_t *
+s_argspec_find (const s_function_t *function, const char *key, bool *is_map_key)
+{
+    *is_map_key = false;
+    for (const s_argspec_t *spec = function->args; spec->name; spec++) {
+        size_t len = strlen (spec->name);
+        if (spec->kind == S_ARG_MAP) {
+            if (strncmp (key, spec->name, len) == 0 && key [len] == ':' && key [len + 1]) {
+                *is_map_key = true;
+                return spec;
+            }
+        }
+        else if (strcmp (key, spec->name) == 0)
+            return spec;
+    }
+    return NULL;
+}
+
+/* Names of `function`'s arguments, for messages: "sr_uuid, volume_uuid, size
+   [, name_description]". Caller frees. */
+static char *
+s_arg_list (const s_function_t *function)
+{
+    char buffer [512] = "";
+    size_t used = 0;
+    for (const s_argspec_t *spec = function->args; spec->name; spec++) {
+        int n = snprintf (buffer + used, sizeof buffer - used, "%s%s%s%s%s",
+                          used ? " " : "", spec->required ? "" : "[",
+                          spec->name, spec->kind == S_ARG_MAP ? ":<key>" : "",
+                          spec->required ? "" : "]");
+        if (n < 0 || (size_t) n >= sizeof buffer - used)
+            break;
+        used += (size_t) n;
+    }
+    return s_strdup (used ? buffer : "(none)");
+}
+
+/* Checks the value of one argument. NULL or the ErrorDescription. */
+static char **
+s_check_value (const s_function_t *function, const s_argspec_t *spec, const char *key,
+               const char *value)
+{
+    char message [XS_ERR_MSG_MAX];
+    message [0] = '\0';
+    switch (spec->kind) {
+        case S_ARG_TEXT:
+            if (!*value)
+                snprintf (message, sizeof message, "%s: argument %s is empty", function->name, key);
+            else if (strlen (value) > S_TEXT_MAX)
+                snprintf (message, sizeof message, "%s: argument %s is longer than %d bytes",
+                          function->name, key, S_TEXT_MAX);
+            break;
+        case S_ARG_UUID:
+            if (!s_is_uuid (value))
+                snprintf (message, sizeof message,
+                          "%s: argument %s is not a UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                          function->name, key);
+            break;
+        case S_ARG_SIZE:
+            if (!s_is_size (value))
+                snprintf (message, sizeof message,
+                          "%s: argument %s must be a size in bytes, a decimal integer between 1 and %lld",
+                          function->name, key, (long long) INT64_MAX);
+            break;
+        case S_ARG_SRTYPE:
+            if (!xs_srtype_find (value)) {
+                char *known = xs_srtype_known_list ();
+                snprintf (message, sizeof message, "%s: SR type '%.64s' unknown (known types: %s)",
+                          function->name, value, known ? known : "?");
+                free (known);
+            }
+            break;
+        case S_ARG_MAP:
+            break;
+    }
+    if (message [0])
+        return s_description_new ("XENSM_INVALID_ARGUMENT", function->name, key, message);
+    return NULL;
+}
+
+/* For sr_attach: every device_config key the SR type requires is given. */
+static char **
+s_check_srtype_keys (const s_function_t *function, const xs_value_t *args)
+{
+    const char *type_name = xs_value_get_str (args, "type");
+    const xs_srtype_t *type = type_name ? xs_srtype_find (type_name) : NULL;
+    if (!type)
+        return NULL;
+    char missing [512] = "";
+    size_t used = 0;
+    for (const char *const *key = type->required; key && *key; key++) {
+        char name [256];
+        snprintf (name, sizeof name, "device_config:%s", *key);
+        if (!xs_value_get (args, name)) {
+            int n = snprintf (missing + used, sizeof missing - used, "%s%s",
+                              used ? ", " : "", name);
+            if (n > 0 && (size_t) n < sizeof missing - used)
+                used += (size_t) n;
+        }
+    }
+    if (!used)
+        return NULL;
+    char message [XS_ERR_MSG_MAX];
+    snprintf (message, sizeof message, "%s: SR type %s needs argument(s) %s",
+              function->name, type->name, missing);
+    return s_description_new ("XENSM_MISSING_ARGUMENT", function->name, missing, message);
+}
+
+/* Checks `args` (a struct of strings) against the function's table entry. */
+static char **
+s_check_args (const s_function_t *function, const xs_value_t *args)
+{
+    size_t count = xs_value_size (args);
+    for (size_t i = 0; i < count; i++) {
+        const char *key = xs_value_key_at (args, i);
+        const char *value = xs_value_str (xs_value_value_at (args, i));
+        bool is_map_key = false;
+        const s_argspec_t *spec = s_argspec_find (function, key, &is_map_key);
+        if (!spec) {
+            char *allowed = s_arg_list (function);
+            char message [XS_ERR_MSG_MAX];
+            snprintf (message, sizeof message, "%s: unknown argument '%.64s' (arguments: %s)",
+                      function->name, key, allowed);
+            free (allowed);
+            return s_description_new ("XENSM_INVALID_ARGUMENT", function->name, key, message);
+        }
+        char **description = s_check_value (function, spec, key, value);
+        if (description)
+            return description;
+    }
+    for (const s_argspec_t *spec = function->args; spec->name; spec++) {
+        if (spec->required && !xs_value_get (args, spec->name)) {
+            char *allowed = s_arg_list (function);
+            char message [XS_ERR_MSG_MAX];
+            snprintf (message, sizeof message, "%s: missing argument %s (arguments: %s)",
+                      function->name, spec->name, allowed);
+            free (allowed);
+            return s_description_new ("XENSM_MISSING_ARGUMENT", function->name, spec->name, message);
+        }
+    }
+    if (xs_value_get (args, "type"))
+        return s_check_srtype_keys (function, args);
+    return NULL;
+}
+
+/* -------------------------------------------------------------------- */
+/*  The xapi module                                                     */
+/* -------------------------------------------------------------------- */
+
+static int
+s_module_load (xs_plugin_t *self, char ***description_p)
+{
+    if (self->call)
+        return 0;
+    dlerror ();
+    self->module = dlopen (self->module_path, RTLD_NOW | RTLD_LOCAL);
+    if (!self->module) {
+        const char *reason = dlerror ();
+        *description_p = s_failure ("XENSM_MODULE_ERROR",
+                                    "cannot load the xapi module %s: %s (is xensm installed completely?)",
+                                    self->module_path, reason ? reason : "unknown reason");
+        return -1;
+    }
+    const int *abi = dlsym (self->module, XS_PLUGIN_MODULE_ABI_SYMBOL);
+    void *call = dlsym (self->module, XS_PLUGIN_MODULE_SYMBOL);
+    if (!abi || !call || *abi != XS_PLUGIN_MODULE_ABI) {
+        *description_p = s_failure ("XENSM_MODULE_ERROR",
+                                    "xapi module %s does not match this plugin (interface %d, want %d)",
+                                    self->module_path, abi ? *abi : -1, XS_PLUGIN_MODULE_ABI);
+        dlclose (self->module);
+        self->module = NULL;
+        return -1;
+    }
+    /* POSIX allows converting dlsym's object pointer to a function pointer. */
+    memcpy (&self->call, &call, sizeof self->call);
+    return 0;
+}
+
+static char *
+s_module_run (xs_plugin_t *self, const s_function_t *function, const char *session,
+              const xs_value_t *args, char ***description_p)
+{
+    if (s_module_load (self, description_p) != 0)
+        return NULL;
+    size_t nargs = xs_value_size (args);
+    xs_plugin_arg_t *list = calloc (nargs + 1, sizeof *list);
+    if (!list)
+        abort ();
+    for (size_t i = 0; i < nargs; i++) {
+        list [i].key = xs_value_key_at (args, i);
+        list [i].value = xs_value_str (xs_value_value_at (args, i));
+    }
+    xs_plugin_result_t result = { NULL, NULL };
+    int rc = self->call (function->name, self->xapi_url, session, list, nargs, &result);
+    free (list);
+    char *value = NULL;
+    if (rc == 0 && result.value) {
+        value = result.value;
+        result.value = NULL;
+    }
+    else if (rc != 0 && result.description && result.description [0]) {
+        *description_p = result.description;
+        result.description = NULL;
+    }
+    else
+        *description_p = s_failure ("XENSM_INTERNAL_ERROR", "%s: the xapi module gave no %s",
+                                    function->name, rc == 0 ? "value" : "error description");
+    xs_plugin_result_clear (&result);
+    return value;
+}
+
+/* -------------------------------------------------------------------- */
+/*  Requests                                                            */
+/* -------------------------------------------------------------------- */
+
+static const s_function_t *
+s_function_find (const char *name)
+{
+    for (size_t i = 0; i < S_NFUNCTIONS; i++)
+        if (strcmp (s_functions [i].name, name) == 0)
+            return &s_functions [i];
+    return NULL;
+}
+
+/* Checks the params: [session ref (string), args (struct of strings)]. */
+static char **
+s_check_params (const xs_value_t *params)
+{
+    size_t count = xs_value_size (params);
+    if (count < 2)
+        return s_failure ("XENSM_BAD_REQUEST",
+                          "the request has %zu param(s); the xapi plugin protocol sends two "
+                          "(the session ref and a struct of arguments)", count);
+    if (count > 2)
+        return s_failure ("XENSM_BAD_REQUEST",
+                          "the request has %zu params; the xapi plugin protocol sends two "
+                          "(the session ref and a struct of arguments)", count);
+    const xs_value_t *session = xs_value_at (params, 0);
+    if (xs_value_type (session) != XS_VALUE_STRING)
+        return s_failure ("XENSM_BAD_REQUEST", "the first param (the session ref) is a %s, not a string",
+                          xs_value_type_name (xs_value_type (session)));
+    if (!*xs_value_str (session))
+        return s_failure ("XENSM_BAD_REQUEST", "the first param (the session ref) is empty");
+    const xs_value_t *args = xs_value_at (params, 1);
+    if (xs_value_type (args) != XS_VALUE_STRUCT)
+        return s_failure ("XENSM_BAD_REQUEST", "the second param (the arguments) is a %s, not a struct",
+                          xs_value_type_name (xs_value_type (args)));
+    size_t nargs = xs_value_size (args);
+    for (size_t i = 0; i < nargs; i++) {
+        const xs_value_t *value = xs_value_value_at (args, i);
+        if (xs_value_type (value) != XS_VALUE_STRING)
+            return s_failure ("XENSM_BAD_REQUEST", "argument '%.64s' is a %s; every argument must be a string",
+                              xs_value_key_at (args, i), xs_value_type_name (xs_value_type (value)));
+    }
+    return NULL;
+}
+
+char *
+xs_plugin_handle (xs_plugin_t *self, const char *request, size_t len, size_t *len_p)
+{
+    xs_err_t err;
+    xs_err_clear (&err);
+    char *method = NULL;
+    xs_value_t *params = NULL;
+    char **description = NULL;
+    char *value = NULL;
+    char *response = NULL;
+
+    if (!request || len == 0) {
+        description = s_failure ("XENSM_BAD_REQUEST", "empty request: expected an XML-RPC methodCall");
+        goto out;
+    }
+    if (len > XS_PLUGIN_MAX_REQUEST) {
+        description = s_failure ("XENSM_BAD_REQUEST", "request of %zu bytes is over the limit of %d bytes",
+                                 len, XS_PLUGIN_MAX_REQUEST);
+        goto out;
+    }
+    params = xs_xmlrpc_decode_call (request, len, &s_limits, &method, &err);
+    if (!params) {
+        description = s_failure ("XENSM_BAD_REQUEST", "malformed request: %s", err.msg);
+        goto out;
+    }
+    const s_function_t *function = s_function_find (method);
+    if (!function) {
+        description = s_description_new ("UNKNOWN_XENAPI_PLUGIN_FUNCTION", method, NULL, NULL);
+        goto out;
+    }
+    description = s_check_params (params);
+    if (description)
+        goto out;
+    const xs_value_t *args = xs_value_at (params, 1);
+    description = s_check_args (function, args);
+    if (description)
+        goto out;
+    xs_debug ("function %s", function->name);
+    if (function->needs_xapi)
+        value = s_module_run (self, function, xs_value_str (xs_value_at (params, 0)), args,
+                              &description);
+    else
+        value = function->handler (function, &description);
+    if (!value && !description)
+        description = s_failure ("XENSM_INTERNAL_ERROR", "%s gave no result", function->name);
+
+out:
+    if (value)
+        response = s_success_response (value, len_p);
+    else
+        response = s_failure_response (description, len_p);
+    free (value);
+    if (description)
+        s_description_free (&description);
+    free (method);
+    xs_value_destroy (&params);
+    return response;
+}
+
+void
+xs_plugin_print_help (FILE *out)
+{
+    fprintf (out, "xensm %s: the xensm xapi plugin (/etc/xapi.d/plugins/xensm)\n"
+                  "Called by xapi: xe host-call-plugin host-uuid=<uuid> plugin=xensm fn=<function> "
+                  "args:<name>=<value>...\n\nFunctions:\n", XENSM_VERSION);
+    for (size_t i = 0; i < S_NFUNCTIONS; i++) {
+        char *args = s_arg_list (&s_functions [i]);
+        fprintf (out, "  %-13s %s\n      %s\n", s_functions [i].name, args, s_functions [i].help);
+        free (args);
+    }
+}

@@ -1,0 +1,72 @@
+/*  xs_plugin: one request of the xapi plugin protocol, in and out.
+
+    xapi runs /etc/xapi.d/plugins/xensm with one argument: an XML-RPC
+    <methodCall> whose methodName is the function and whose params are the
+    caller's session ref (a string) and a struct of string arguments. The
+    plugin must write exactly one <methodResponse> on stdout whose value is
+    the struct {Status: "Success", Value: <string>} or
+    {Status: "Failure", ErrorDescription: [code, params...]}, and exit 0.
+
+    xs_plugin_handle turns a request document into that response document,
+    whatever the request holds: it never fails and never returns NULL.
+    Functions are dispatched from one static table that also gives each
+    function's arguments (required or optional, and how each is checked) and
+    its help text. Values are JSON text.
+
+    Functions that call xapi are run by the xapi module (xs_plugin_module.h),
+    loaded with dlopen() only when such a function is called, so that ping,
+    version and every refused request stay cheap.
+
+    Error codes in ErrorDescription (besides xapi's own codes, passed through
+    with xapi's params followed by a message naming the object):
+      UNKNOWN_XENAPI_PLUGIN_FUNCTION [fn]
+      XENSM_BAD_REQUEST [message]             malformed XML or params
+      XENSM_MISSING_ARGUMENT [fn, arg, message]
+      XENSM_INVALID_ARGUMENT [fn, arg, message]
+      XENSM_MODULE_ERROR [message]            the xapi module cannot be used
+      XENSM_<KIND> [message]                  other failures of a function
+                                              (NOT_FOUND, TRANSPORT, ...)
+*/
+#ifndef XS_PLUGIN_H_INCLUDED
+#define XS_PLUGIN_H_INCLUDED
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "xs_plugin_module.h"
+
+typedef struct _xs_plugin_t xs_plugin_t;
+
+/* xapi's local socket: where the plugin calls back into xapi by default. */
+#define XS_PLUGIN_DEFAULT_XAPI_URL "unix:/var/lib/xcp/xapi"
+
+/* Largest request accepted (argv is bounded by the kernel anyway). */
+#define XS_PLUGIN_MAX_REQUEST (1024 * 1024)
+
+/* New request handler with the default xapi URL and module path
+   (XENSM_MODULE_DIR/xensm-xapi.so). */
+xs_plugin_t *xs_plugin_new (void);
+
+/* Unloads the module if it was loaded, frees the handler, NULLs *self_p.
+   Idempotent. */
+void xs_plugin_destroy (xs_plugin_t **self_p);
+
+/* URL of xapi for functions that call it (copied; NULL = the default). */
+void xs_plugin_set_xapi_url (xs_plugin_t *self, const char *url);
+
+/* Path of the xapi module (copied; NULL = the default). */
+void xs_plugin_set_module_path (xs_plugin_t *self, const char *path);
+
+/* Tests and fuzzing: run functions that call xapi through `call` instead of
+   loading the module (NULL restores loading). */
+void xs_plugin_set_module_call (xs_plugin_t *self, xs_plugin_module_call_fn *call);
+
+/* Handles one request document (`len` bytes, need not be NUL-terminated).
+   Returns the <methodResponse> document, NUL-terminated, its length in
+   *len_p when not NULL. Never NULL; the caller frees it with free(). */
+char *xs_plugin_handle (xs_plugin_t *self, const char *request, size_t len, size_t *len_p);
+
+/* Writes every function with its arguments and help to `out`. */
+void xs_plugin_print_help (FILE *out);
+
+#endif
