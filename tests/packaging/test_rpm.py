@@ -22,6 +22,8 @@ import xmlrpc.client
 
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.getcwd())
 ZMQ_LIBS = re.compile(r"\blib(zmq|czmq|sodium)\.so")
+# What the host programs (not the xapi module, a shared object) link statically.
+HOST_STATIC = re.compile(r"\blib(zmq|czmq|sodium|inih|jansson)\.so")
 
 
 def rpm_eval(macro):
@@ -240,16 +242,18 @@ class RpmTest(unittest.TestCase):
         self.assertEqual(unknown["ErrorDescription"][0], "UNKNOWN_XENAPI_PLUGIN_FUNCTION")
 
     def test_packaged_agent_has_static_zeromq(self):
-        agent = os.path.join(self.extract("xensm-hostagent"), "usr/sbin/xensm-agentd")
-        self.assertTrue(os.access(agent, os.X_OK), "xensm-agentd is not in the package")
-        ldd = run(["ldd", agent])
-        self.assertEqual(ldd.returncode, 0, ldd.stderr)
-        print("\nxensm-agentd ldd:\n" + ldd.stdout)
-        self.assertEqual(ZMQ_LIBS.findall(ldd.stdout), [])
+        root = self.extract("xensm-hostagent")
+        for rel in ("usr/sbin/xensm-agentd", "etc/xapi.d/plugins/xensm"):
+            program = os.path.join(root, rel)
+            self.assertTrue(os.access(program, os.X_OK), f"/{rel} is not in the package")
+            ldd = run(["ldd", program])
+            self.assertEqual(ldd.returncode, 0, ldd.stderr)
+            print(f"\n/{rel} ldd:\n" + ldd.stdout)
+            self.assertEqual(HOST_STATIC.findall(ldd.stdout), [], f"/{rel} loads them")
         requires = run(["rpm", "-qp", "--requires", self.require_rpm("xensm-hostagent")])
         print("xensm-hostagent requires: " + " ".join(requires.stdout.split("\n")))
         self.assertEqual(ZMQ_LIBS.findall(requires.stdout), [])
-
+        self.assertNotIn("libinih", requires.stdout)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
