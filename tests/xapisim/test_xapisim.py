@@ -196,6 +196,42 @@ class StartupAndWire(SimTest):
         self.assertEqual(r["Status"], "Success")
         self.assertEqual(len(r["Value"]), 1)
 
+    def test_hostile_input_keeps_serving(self):
+        bodies = [b"", b"<?xml version='1.0'?>", b"<methodCall><methodName>",
+                  b"<methodCall><methodName>host.get_all</methodName><params><param>"
+                  b"<value><struct><member><name>a</name></member></struct></value>"
+                  b"</param></params></methodCall>",
+                  b"<!DOCTYPE x [<!ENTITY a 'aaaa'>]><methodCall><methodName>&a;"
+                  b"</methodName><params/></methodCall>",
+                  b"<methodCall><methodName>SR.create</methodName><params>" +
+                  b"<param><value><array><data>" * 50 + b"</data></array></value></param>" * 50 +
+                  b"</params></methodCall>",
+                  bytes(range(256))]
+        for body in bodies:
+            for unix in (False, True):
+                status, _, raw = simctl.post(self.h1["unix"] if unix else self.h1["url"],
+                                             body, unix=unix)
+                self.assertEqual(status, 200, body)
+                try:
+                    (r,), _ = xmlrpc.client.loads(raw)
+                    self.assertEqual(r["Status"], "Failure", body)
+                except xmlrpc.client.Fault:
+                    pass
+        conn = http.client.HTTPConnection("127.0.0.1", self.h1["port"], timeout=10)
+        try:
+            conn.putrequest("POST", "/")
+            conn.putheader("Content-Length", "-5")
+            conn.endheaders()
+            self.assertEqual(conn.getresponse().status, 400)
+        finally:
+            conn.close()
+        with self.assertRaises(XapiFailure) as cm:
+            self.sim.add_fault("not a struct")
+        self.assertEqual(cm.exception.code, "INVALID_VALUE")
+        with self.assertRaises(XapiFailure):
+            self.sim.control("set_sr_capacity", "no-such-sr")
+        self.assertEqual(len(self.c("host.get_all", self.s)), 3)
+
     def test_not_a_methodcall(self):
         status, _, raw = simctl.post(self.h1["url"], b"<nonsense")
         self.assertEqual(status, 200)
@@ -493,6 +529,22 @@ class Storage(SimTest):
         self.assertNotIn(u, self.sim.dump()["storage"])
         self.fails("HANDLE_INVALID", "SR.get_record", self.s, sr)
 
+    def test_update_and_setters(self):
+        sr = self.nfs_sr(name="upd")
+        u = self.c("SR.get_uuid", self.s, sr)
+        self.sim.set_sr_capacity(u, 7 * GIB)
+        self.c("SR.update", self.s, sr)
+        self.assertEqual(self.c("SR.get_physical_size", self.s, sr), str(7 * GIB))
+        un = self.c("SR.introduce", self.s, "", "unplugged", "", "nfs", "user", True)
+        self.assertEqual(self.fails("SR_NO_PBDS", "SR.update", self.s, un), [un])
+        self.c("SR.set_name_label", self.s, sr, "renamed")
+        self.assertEqual(self.c("SR.get_name_label", self.s, sr), "renamed")
+        self.c("SR.add_to_other_config", self.s, sr, "xensm-backend", "3")
+        self.assertEqual(self.c("SR.get_other_config", self.s, sr), {"xensm-backend": "3"})
+        self.c("SR.remove_from_other_config", self.s, sr, "xensm-backend")
+        self.assertEqual(self.c("SR.get_other_config", self.s, sr), {})
+        self.assertIn("lvmoiscsi", self.c("SR.get_supported_types", self.s))
+
     def test_sm_records(self):
         recs = self.c("SM.get_all_records", self.s)
         by_type = {r["type"]: r for r in recs.values()}
@@ -774,9 +826,15 @@ class Lifecycle(unittest.TestCase):
             sim.stop()
 
     def test_bad_config(self):
-        with self.assertRaises(RuntimeError):
-            simctl.Simulator(config={"pools": [{"name": "x", "master": "z",
-                                                "hosts": ["a"]}]}, timeout=10)
+        for cfg in ({"pools": [{"name": "x", "master": "z", "hosts": ["a"]}]},
+                    {"pools": [{"name": "x", "hosts": ["a", "a"]}]},
+                    {"pools": [{"name": "x", "hosts": ["a"]}],
+                     "storage": [{"device_config": {}}]},
+                    {"pools": [{"name": "x", "hosts": ["a"]}],
+                     "capacity": [{"match": {}, "physical_size": "lots"}]}):
+            with self.subTest(cfg=cfg), self.assertRaises(RuntimeError) as cm:
+                simctl.Simulator(config=cfg, timeout=10)
+            self.assertIn("rc=2", str(cm.exception))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ def default_datamodel():
 
 TIB = 1 << 40
 NULL_REF = "OpaqueRef:NULL"
+MAX_BODY = 64 << 20         # bytes of one request body
 
 
 # ============================================================================
@@ -727,8 +728,10 @@ class Simulator:
         for prefix in ("set_", "add_to_", "remove_from_", "add_", "remove_"):
             if name.startswith(prefix):
                 fname = name[len(prefix):]
+                # the datamodel has the message (checked in call()), so the
+                # field is settable through the API
                 f = self.dm.field(cls, fname)
-                if f is None or f["qualifier"] != "RW":
+                if f is None:
                     break
                 rec = self.lookup(pool, cls, args[0])
                 if prefix == "set_":
@@ -802,8 +805,12 @@ class Simulator:
             raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
         try:
             return fn(self, *params)
+        except XapiError:
+            raise
         except TypeError as e:
-            raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, str(e), len(params))
+            raise XapiError("INVALID_VALUE", method, "bad parameters: %s" % e)
+        except (ValueError, KeyError, AttributeError) as e:
+            raise XapiError("INVALID_VALUE", method, "bad parameter: %r" % e)
 
     def dump(self):
         out = {"pools": [], "storage": {}, "counts": dict(self.counts)}
@@ -1164,6 +1171,19 @@ def sr_scan(sim, pool, host, s, sref, sr_ref):
     return ""
 
 
+@api("SR.update")
+def sr_update(sim, pool, host, s, sref, sr_ref):
+    if not plugged_pbds(pool, sr_ref):
+        raise XapiError("SR_NO_PBDS", sr_ref)
+    refresh_sr(sim, pool, sr_ref)
+    return ""
+
+
+@api("SR.get_supported_types")
+def sr_supported_types(sim, pool, host, s, sref):
+    return sorted(CONFIG_REQ)
+
+
 @api("PBD.create")
 def pbd_create(sim, pool, host, s, sref, rec):
     missing = check_constructor(sim, "PBD", rec)
@@ -1456,10 +1476,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if n == 0:
                     self.rfile.readline()
                     break
+                if n < 0 or n + sum(map(len, chunks)) > MAX_BODY:
+                    raise ValueError("chunked body too large")
                 chunks.append(self.rfile.read(n))
                 self.rfile.readline()
             return b"".join(chunks)
         n = int(self.headers.get("Content-Length") or 0)
+        if n < 0 or n > MAX_BODY:
+            raise ValueError("Content-Length %d out of range" % n)
         return self.rfile.read(n)
 
     def do_POST(self):
@@ -1467,7 +1491,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.split("?")[0] not in ("/", "/RPC2"):
             self.send_error(404)
             return
-        body = self._body()
+        try:
+            body = self._body()
+        except ValueError as e:
+            self.send_error(400, "bad request body: %s" % e)
+            return
         try:
             out = srv.sim.handle(srv.host, srv.transport, body)
         except Drop:
@@ -1582,12 +1610,15 @@ def main(argv=None):
     try:
         cfg = build_config(args)
         dm = Datamodel(args.datamodel or default_datamodel())
-    except (OSError, ValueError, KeyError) as e:
-        sys.stderr.write("xapisim: %s\n" % e)
+        sim = Simulator(dm, cfg,
+                        os.path.abspath(args.plugin_dir) if args.plugin_dir else "",
+                        args.session_ttl, Serializer(args.empty_value == "selfclosing"),
+                        args.verbose)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError,
+            StopIteration) as e:
+        sys.stderr.write("xapisim: bad config or datamodel: %s: %s\n"
+                         % (type(e).__name__, e))
         return 2
-    sim = Simulator(dm, cfg, os.path.abspath(args.plugin_dir) if args.plugin_dir else "",
-                    args.session_ttl, Serializer(args.empty_value == "selfclosing"),
-                    args.verbose)
     servers = []
     paths = []
     try:
