@@ -22,6 +22,7 @@ typedef struct {
     int64_t physical_size, physical_utilisation, virtual_allocation;
     json_t *capabilities;
     int64_t at;
+    int64_t pending_since;      /* an attach was asked for; 0 when none */
 } s_hsr_t;
 
 typedef struct {
@@ -279,6 +280,8 @@ s_zone_backends (xs_agentsrv_t *self, s_host_t *host)
             continue;
         bool create = !(*b)->sr_uuid && s_claim_creator (self, *b, host);
         json_array_append_new (list, s_backend_json (*b, create));
+        if ((*b)->sr_uuid || create)
+            s_hsr_get (host, (*b)->id, true)->pending_since = zclock_mono ();
     }
     xs_backend_list_destroy (&backends);
     return list;
@@ -297,11 +300,39 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
          h = (s_host_t *) zhashx_next (self->hosts)) {
         if (!h->up)
             continue;
+        /* SRs of removed backends: detach them (PBD.unplug, SR.forget). */
+        zlist_t *gone = zlist_new ();
+        for (s_hsr_t *hsr = (s_hsr_t *) zhashx_first (h->srs); hsr;
+             hsr = (s_hsr_t *) zhashx_next (h->srs)) {
+            bool exists = false;
+            for (xs_backend_t **b = backends; *b && !exists; b++)
+                exists = (*b)->id == hsr->backend_id;
+            if (!exists)
+                zlist_append (gone, hsr);
+        }
+        for (s_hsr_t *hsr = (s_hsr_t *) zlist_first (gone); hsr;
+             hsr = (s_hsr_t *) zlist_next (gone)) {
+            int64_t backend_id = hsr->backend_id;
+            if (hsr->attached && hsr->sr_uuid) {
+                xs_notice ("backend %lld was removed: host %s detaches SR %s",
+                           (long long) backend_id, h->uuid, hsr->sr_uuid);
+                json_t *args = json_pack ("{s:I, s:s}", "backend_id", (json_int_t) backend_id,
+                                          "sr_uuid", hsr->sr_uuid);
+                s_internal_request (self, h, "sr_detach", backend_id, &args);
+            }
+            char k [32];
+            zhashx_delete (h->srs, s_key_of_id (backend_id, k, sizeof k));
+        }
+        zlist_destroy (&gone);
         for (xs_backend_t **b = backends; *b; b++) {
             if (!streq ((*b)->zone, h->zone) || (*b)->state == XS_BACKEND_DRAINING)
                 continue;
             s_hsr_t *hsr = s_hsr_get (h, (*b)->id, false);
             if (hsr && hsr->attached)
+                continue;
+            /* An attach (or the SR.create) asked for lately is still running. */
+            if (hsr && hsr->pending_since
+            &&  zclock_mono () - hsr->pending_since < self->cfg.request_timeout_ms)
                 continue;
             /* One attach in flight per host and backend. */
             bool pending = false;
@@ -323,6 +354,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
                 continue;       /* failed lately: do not hammer it */
             json_t *args = json_pack ("{s:o}", "backend", s_backend_json (*b, create));
             s_internal_request (self, h, "sr_attach", (*b)->id, &args);
+            s_hsr_get (h, (*b)->id, true)->pending_since = zclock_mono ();
         }
     }
     xs_backend_list_destroy (&backends);
@@ -355,6 +387,7 @@ s_sr_attached (xs_agentsrv_t *self, s_host_t *host, int64_t backend_id, const ch
     bool was_creator = creator && streq (creator, host->uuid);
     s_hsr_t *hsr = s_hsr_get (host, backend_id, true);
     hsr->at = zclock_mono ();
+    hsr->pending_since = 0;
     if (!s_write (self))
         return;
     xs_backend_t *b = xs_store_backend_get (self->store, backend_id, &err);

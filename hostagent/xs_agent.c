@@ -432,7 +432,10 @@ s_sr_free (void **item_p)
 static void
 s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
 {
-    if (self->state != S_REGISTERING || !streq (xs_proto_id (msg), self->register_id)) {
+    /* Any welcome ends the registering phase: a retry may have crossed the
+       answer to an earlier register on the wire. Once registered, later
+       welcomes (answers to those retries) are stale. */
+    if (self->state != S_REGISTERING) {
         xs_debug ("catalog: stale welcome %s ignored", xs_proto_id (msg));
         return;
     }

@@ -935,12 +935,12 @@ s_vdi_copy (xs_hostops_t *self, bool snapshot, const char *volume_uuid,
         goto out;
     }
     record = xs_xenapi_vdi_get_record (self->client, copy, err);
-    if (!record) {
+    if (!record)
         s_fail (self, err, object, "VDI.get_record");
-        goto out;
-    }
-    if (s_vdi_tag (self, copy, record, new_volume_uuid, volume_uuid, object, err) != 0) {
-        /* An untagged copy would be found as the parent's VDI: remove it. */
+    if (!record
+    ||  s_vdi_tag (self, copy, record, new_volume_uuid, volume_uuid, object, err) != 0) {
+        /* An untagged copy carries the parent's name and tag, so it would
+           be found as the parent's VDI: remove it (best effort). */
         xs_err_t ignored;
         if (xs_xenapi_vdi_destroy (self->client, copy, &ignored) != 0)
             xs_warning ("%s: cannot remove the untagged %s copy: %s", object, method, ignored.msg);

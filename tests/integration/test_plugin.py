@@ -488,6 +488,80 @@ class PluginTest(unittest.TestCase):
         for method in ("VDI.clone", "VDI.snapshot"):
             self.assertEqual(after.get(method, 0), before.get(method, 0))
 
+    # ---- fault injection: every xapi call an operation makes fails once ----------
+
+    def calls_of(self, fn, args):
+        """The XenAPI methods (with repeats) that one successful run of fn makes."""
+        self.sim.control("sim.reset_counts")
+        value = self.ok(fn, args)
+        counts = json.loads(self.sim.control("sim.counts"))
+        return value, counts
+
+    def inject_each_call(self, fn, make_args, check):
+        """For every XenAPI call fn makes, and every occurrence of it: fail
+        exactly that call; the plugin must report the injected error, then a
+        repeat of the request must succeed and `check` must hold."""
+        _, counts = self.calls_of(fn, make_args())
+        self.assertTrue(counts)
+        for method, times in sorted(counts.items()):
+            for nth in range(1, times + 1):
+                args = make_args()
+                self.sim.control("sim.reset_counts")
+                self.sim.control("sim.add_fault", {"method": method, "action": "fail",
+                                                   "nth": nth, "code": "INJECTED_FAILURE",
+                                                   "params": [method, str(nth)]})
+                desc = self.fails(fn, args)
+                self.sim.control("sim.clear_faults")
+                self.assertEqual(desc[0], "INJECTED_FAILURE", (method, nth, desc))
+                self.assertIn(method + " failed", desc[-1])
+                value = self.ok(fn, args)
+                check(args, value)
+
+    def test_vdi_create_under_faults(self):
+        sr_uuid = self.new_nfs_sr()
+
+        def make_args():
+            return {"sr_uuid": sr_uuid, "volume_uuid": new_uuid(), "size": "4096"}
+
+        def check(args, value):
+            vdis = self.vdis_of(args["volume_uuid"])
+            self.assertEqual(len(vdis), 1)
+            self.assertEqual(vdis[0]["uuid"], value["vdi_uuid"])
+        self.inject_each_call("vdi_create", make_args, check)
+
+    def test_vdi_clone_under_faults(self):
+        sr_uuid = self.new_nfs_sr()
+        parent = new_uuid()
+        parent_vdi = self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": parent,
+                                            "size": "4096"})["vdi_uuid"]
+
+        def make_args():
+            return {"volume_uuid": parent, "new_volume_uuid": new_uuid()}
+
+        def check(args, value):
+            # One copy, tagged; the parent still found as itself, once: a copy
+            # whose tagging failed was removed rather than left as a second
+            # "xensm-<parent>".
+            vdis = self.vdis_of(args["new_volume_uuid"])
+            self.assertEqual([v["uuid"] for v in vdis], [value["vdi_uuid"]])
+            self.assertEqual([v["uuid"] for v in self.vdis_of(parent)], [parent_vdi])
+        self.inject_each_call("vdi_clone", make_args, check)
+
+    def test_plug_failure_then_repeat(self):
+        sr_uuid = self.new_nfs_sr()
+        self.ok("sr_detach", {"sr_uuid": sr_uuid})
+        args = self.nfs_args(sr_uuid=sr_uuid)
+        self.sim.control("sim.add_fault", {"method": "PBD.plug", "action": "fail",
+                                           "code": "SR_BACKEND_FAILURE_73",
+                                           "params": ["", "NFS mount error", ""]})
+        desc = self.fails("sr_attach", args, code="SR_BACKEND_FAILURE_73")
+        self.assertIn("SR %s: PBD.plug failed" % sr_uuid, desc[-1])
+        self.sim.control("sim.clear_faults")
+        value = self.ok("sr_attach", args)
+        self.assertFalse(value["introduced"])     # introduced by the first try
+        self.assertFalse(value["pbd_created"])    # and its PBD made then too
+        self.assertTrue(value["plugged"])
+
     # ---- through xapi's host.call_plugin -----------------------------------------
 
     def call_plugin(self, fn, args):

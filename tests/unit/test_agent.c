@@ -247,7 +247,7 @@ test_register_attach_heartbeat (void **state)
     /* Heartbeats soon carry both SRs' stats. */
     bool with_stats = false;
     for (int n = 0; n < 40 && !with_stats; n++) {
-        xs_proto_t *hb = s_recv_skip (f, "sr_state");
+        xs_proto_t *hb = s_recv_skip (f, "sr_state register");
         assert_non_null (hb);
         assert_int_equal (xs_proto_type (hb), XS_PROTO_HEARTBEAT);
         json_t *srs = xs_proto_get (hb, "srs");
@@ -285,7 +285,7 @@ test_requests_results_and_slow_calls (void **state)
     int beats_before_slow = 0;
     bool got_full = false, got_slow = false;
     while (!got_slow) {
-        xs_proto_t *m = s_recv_skip (f, "sr_state");
+        xs_proto_t *m = s_recv_skip (f, "sr_state register");
         assert_non_null (m);
         if (xs_proto_type (m) == XS_PROTO_HEARTBEAT) {
             beats_before_slow++;
@@ -328,7 +328,7 @@ test_garbage_gets_error_and_not_registered_reregisters (void **state)
     xs_proto_destroy (&reg);
 
     s_send_raw (f, "\x01\x02garbage", 9);
-    xs_proto_t *e = s_recv_skip (f, "heartbeat sr_state");
+    xs_proto_t *e = s_recv_skip (f, "heartbeat sr_state register");
     assert_non_null (e);
     assert_int_equal (xs_proto_type (e), XS_PROTO_ERROR);
     assert_string_equal (xs_proto_str (e, "code"), XS_PROTO_E_MALFORMED);
@@ -339,7 +339,7 @@ test_garbage_gets_error_and_not_registered_reregisters (void **state)
     xs_proto_set_int (wrong, "backend_id", 1);
     xs_proto_set_str (wrong, "state", "attached");
     s_send (f, &wrong);
-    e = s_recv_skip (f, "heartbeat sr_state");
+    e = s_recv_skip (f, "heartbeat sr_state register");
     assert_non_null (e);
     assert_string_equal (xs_proto_str (e, "code"), XS_PROTO_E_UNEXPECTED);
     assert_string_equal (xs_proto_id (e), "w-1");
@@ -374,8 +374,13 @@ test_silent_catalog_means_register_again (void **state)
     /* Now never ack a heartbeat: after 3 it registers again. */
     int beats = 0;
     xs_proto_t *m = NULL;
-    while ((m = s_recv_skip (f, "sr_state")) && xs_proto_type (m) == XS_PROTO_HEARTBEAT) {
-        beats++;
+    /* Retries sent before the welcome was read come before the first
+       heartbeat (one socket keeps order): skip those. */
+    while ((m = s_recv_skip (f, "sr_state"))
+       &&  (xs_proto_type (m) == XS_PROTO_HEARTBEAT
+            || (xs_proto_type (m) == XS_PROTO_REGISTER && beats == 0))) {
+        if (xs_proto_type (m) == XS_PROTO_HEARTBEAT)
+            beats++;
         xs_proto_destroy (&m);
     }
     assert_non_null (m);

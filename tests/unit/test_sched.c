@@ -16,6 +16,7 @@
 
 #include "common/xs_log.h"
 #include "catalog/xs_sched.h"
+#include "catalog/xs_voladmin.h"
 #include "hostagent/xs_agent.h"
 
 /* =========================================================================
@@ -26,6 +27,7 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static int s_sr_creates;            /* sr_attach with create: true */
 static int s_vdi_creates;           /* vdi_create calls            */
 static int s_vdi_destroys;
+static int s_sr_detaches;
 static zhashx_t *s_vdis;            /* volume uuid -> "1"          */
 
 static json_t *
@@ -74,6 +76,11 @@ s_fake_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
             out = json_pack ("{s:s, s:s, s:s}", "vdi_uuid", vol, "sr_uuid", sr,
                              "volume_uuid", vol);
         }
+    }
+    else
+    if (streq (op, "sr_detach")) {
+        s_sr_detaches++;
+        out = json_pack ("{s:b}", "forgotten", 1);
     }
     else
     if (streq (op, "vdi_destroy")) {
@@ -202,7 +209,7 @@ setup (void **state)
     snprintf (f->keys, sizeof f->keys, "%s/agents", f->dir);
     assert_int_equal (xs_agent_gen_cert (f->cert, NULL), 0);
     pthread_mutex_lock (&s_lock);
-    s_sr_creates = s_vdi_creates = s_vdi_destroys = 0;
+    s_sr_creates = s_vdi_creates = s_vdi_destroys = s_sr_detaches = 0;
     zhashx_destroy (&s_vdis);
     s_vdis = zhashx_new ();
     pthread_mutex_unlock (&s_lock);
@@ -349,6 +356,15 @@ s_jstr (json_t *obj, const char *key)
     Tests
    ========================================================================= */
 
+static bool
+s_two_detached (fx_t *f, void *arg)
+{
+    pthread_mutex_lock (&s_lock);
+    bool ok = s_sr_detaches == 2;
+    pthread_mutex_unlock (&s_lock);
+    return ok;
+}
+
 static void
 test_sr_created_once_then_attached_everywhere (void **state)
 {
@@ -363,8 +379,9 @@ test_sr_created_once_then_attached_everywhere (void **state)
     assert_string_equal (row->sr_uuid, "sr-one");
     xs_backend_destroy (&row);
     pthread_mutex_lock (&s_lock);
-    assert_int_equal (s_sr_creates, 1);      /* exactly one agent made the SR */
+    int creates = s_sr_creates;
     pthread_mutex_unlock (&s_lock);
+    assert_int_equal (creates, 1);           /* exactly one agent made the SR */
     /* host list: three live hosts, the z1 ones with the SR. */
     json_t *hosts = xs_agentsrv_host_list (xs_sched_agents (f->sched), NULL);
     assert_int_equal (json_array_size (hosts), 3);
@@ -376,6 +393,11 @@ test_sr_created_once_then_attached_everywhere (void **state)
         assert_int_equal (nsrs, streq (s_jstr (h, "zone"), "z1") ? 1 : 0);
     }
     json_decref (hosts);
+
+    /* backend_remove: both z1 hosts detach the SR (never destroy it). */
+    assert_int_equal (xs_store_backend_remove (f->store, b, NULL), 0);
+    xs_agentsrv_reconcile (xs_sched_agents (f->sched));
+    assert_true (s_run_until (f, s_two_detached, NULL, 5000));
 }
 
 static void
@@ -481,8 +503,9 @@ test_request_id_is_idempotent (void **state)
     assert_int_equal (xs_store_list_size (vols), 1);
     xs_volume_list_destroy (&vols);
     pthread_mutex_lock (&s_lock);
-    assert_int_equal (s_vdi_creates, 1);
+    int vdi_creates = s_vdi_creates;
     pthread_mutex_unlock (&s_lock);
+    assert_int_equal (vdi_creates, 1);
     json_decref (r1.reply);
     json_decref (r2.reply);
     json_decref (r3.reply);
@@ -550,9 +573,11 @@ test_snapshot_clone_delete_connection (void **state)
     assert_string_equal (s_jstr (del.reply, "state"), "deleted");
     json_decref (del.reply);
     pthread_mutex_lock (&s_lock);
-    assert_null (zhashx_lookup (s_vdis, parent));
-    assert_int_equal (s_vdi_destroys, 1);
+    bool vdi_left = zhashx_lookup (s_vdis, parent) != NULL;
+    int destroys = s_vdi_destroys;
     pthread_mutex_unlock (&s_lock);
+    assert_false (vdi_left);
+    assert_int_equal (destroys, 1);
     /* Deleting again is harmless; unknown volumes are not found. */
     s_result_t again = {0};
     xs_sched_volume_delete (f->sched, parent, s_done, &again);
@@ -638,6 +663,109 @@ test_enroll_and_remove (void **state)
     zcert_destroy (&c);
 }
 
+/* ---- xs_voladmin: the admin envelope around all this ---- */
+
+typedef struct {
+    bool done;
+    json_t *reply;
+} s_text_t;
+
+static void
+s_on_text (void *arg, char *text, size_t size)
+{
+    s_text_t *t = (s_text_t *) arg;
+    assert_int_equal (strlen (text), size);
+    t->reply = json_loads (text, 0, NULL);
+    assert_non_null (t->reply);
+    t->done = true;
+    free (text);
+}
+
+static bool
+s_text_done (fx_t *f, void *arg)
+{
+    return ((s_text_t *) arg)->done;
+}
+
+static json_t *
+s_admin (fx_t *f, xs_voladmin_t *va, const char *cmd, json_t *args)
+{
+    s_text_t t = {0};
+    xs_voladmin_handle (va, "c1", cmd, args, s_on_text, &t);
+    json_decref (args);
+    assert_true (s_run_until (f, s_text_done, &t, 5000));
+    assert_string_equal (s_jstr (t.reply, "id"), "c1");
+    return t.reply;
+}
+
+static void
+test_voladmin_commands (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_voladmin_t *va = xs_voladmin_new (f->sched);
+    assert_true (xs_voladmin_handles ("volume_create"));
+    assert_true (xs_voladmin_handles ("host_list"));
+    assert_false (xs_voladmin_handles ("flavor_create"));
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t b = s_backend (f, "gold", "z1", "one");
+    s_start_agent (f, "h1", "z1");
+    s_wait_ready (f, b, 1);
+
+    json_t *r = s_admin (f, va, "volume_create",
+                         json_pack ("{s:s, s:I, s:s}", "flavor", "gold", "size",
+                                    (json_int_t) 10737418240LL, "name", "data"));
+    assert_true (json_is_true (json_object_get (r, "ok")));
+    json_t *vol = json_object_get (json_object_get (r, "result"), "volume");
+    assert_string_equal (s_jstr (vol, "state"), "available");
+    assert_string_equal (s_jstr (vol, "flavor"), "gold");
+    char uuid [64];
+    snprintf (uuid, sizeof uuid, "%s", s_jstr (vol, "uuid"));
+    json_decref (r);
+
+    r = s_admin (f, va, "volume_show", json_pack ("{s:s}", "uuid", uuid));
+    vol = json_object_get (json_object_get (r, "result"), "volume");
+    assert_int_equal (json_array_size (json_object_get (vol, "attempts")), 1);
+    json_decref (r);
+
+    r = s_admin (f, va, "volume_list", NULL);
+    assert_int_equal (json_array_size (json_object_get (json_object_get (r, "result"),
+                                                        "volumes")), 1);
+    json_decref (r);
+
+    r = s_admin (f, va, "volume_connection", json_pack ("{s:s}", "uuid", uuid));
+    json_t *conn = json_object_get (json_object_get (r, "result"), "connection");
+    assert_string_equal (s_jstr (json_object_get (conn, "device_config"), "password"), "******");
+    json_decref (r);
+
+    /* Refusals carry the kind as code and a message naming the problem. */
+    r = s_admin (f, va, "volume_create", json_pack ("{s:s}", "flavor", "gold"));
+    assert_false (json_is_true (json_object_get (r, "ok")));
+    json_t *e = json_object_get (r, "error");
+    assert_string_equal (s_jstr (e, "code"), "invalid");
+    assert_non_null (strstr (s_jstr (e, "message"), "size"));
+    json_decref (r);
+    r = s_admin (f, va, "volume_delete", json_pack ("{s:s}", "uuid", "nope"));
+    assert_string_equal (s_jstr (json_object_get (r, "error"), "code"), "not_found");
+    json_decref (r);
+    r = s_admin (f, va, "volume_create", json_pack ("{s:s, s:i, s:s}", "flavor", "gold",
+                                                    "size", 1, "name", "a\nb"));
+    assert_string_equal (s_jstr (json_object_get (r, "error"), "code"), "invalid");
+    json_decref (r);
+
+    r = s_admin (f, va, "host_list", NULL);
+    json_t *hosts = json_object_get (json_object_get (r, "result"), "hosts");
+    assert_int_equal (json_array_size (hosts), 1);
+    assert_string_equal (s_jstr (json_array_get (hosts, 0), "uuid"), "h1");
+    assert_string_equal (s_jstr (json_array_get (hosts, 0), "state"), "up");
+    json_decref (r);
+
+    r = s_admin (f, va, "volume_delete", json_pack ("{s:s}", "uuid", uuid));
+    assert_string_equal (s_jstr (json_object_get (json_object_get (r, "result"), "volume"),
+                                 "state"), "deleted");
+    json_decref (r);
+    xs_voladmin_destroy (&va);
+}
+
 int
 main (void)
 {
@@ -650,6 +778,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_snapshot_clone_delete_connection, setup, teardown),
         cmocka_unit_test_setup_teardown (test_restart_resumes_committed_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown (test_enroll_and_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_voladmin_commands, setup, teardown),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     zhashx_destroy (&s_vdis);
