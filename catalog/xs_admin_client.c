@@ -27,6 +27,11 @@ xs_admin_client_new (const char *endpoint, int timeout_ms, xs_err_t *err)
                     endpoint, strerror (errno));
         return NULL;
     }
+    if (strncmp (endpoint, "ipc://", 6) == 0 && access (endpoint + 6, R_OK | W_OK)) {
+        xs_err_set (err, XS_ETRANSPORT, "catalog at %s: %s (the admin socket is for root only)",
+                    endpoint, strerror (errno));
+        return NULL;
+    }
     xs_admin_client_t *self = calloc (1, sizeof *self);
     if (!self)
         abort ();

@@ -19,6 +19,9 @@
 # mechanism) and libsystemd.so.0 (czmq's socket activation); both are part of
 # a dom0 base system (krb5-libs, systemd-libs).
 #
+# With XENSM_STATIC_ZMQ, host programs also take inih and jansson from their
+# archives (see below), so that they need nothing a dom0 lacks.
+#
 # XENSM_ZMQ_STATIC_AVAILABLE is TRUE when the archives were found.
 
 # Libraries a dom0 base system provides: kept shared even if an archive exists.
@@ -138,6 +141,44 @@ target_link_libraries(xensm-zmq INTERFACE
 # Headers for libraries, whose own XENSM_STATIC_ZMQ is never set.
 target_include_directories(xensm-zmq SYSTEM INTERFACE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS}
                            ${SODIUM_INCLUDE_DIRS})
+
+# A dom0 has no libinih and may lack libjansson either: a program with
+# XENSM_STATIC_ZMQ set takes them from their archives too. PkgConfig::INIH and
+# PkgConfig::JANSSON, wherever a library links them, then name the archive for
+# such a program and the shared library for every other one. (Only for
+# programs: Debian's libjansson.a is not PIC, so shared objects such as the
+# plugin's xapi module keep the shared libjansson.)
+foreach(dep INIH JANSSON)
+  string(TOLOWER "${dep}" lib)
+  find_library(XENSM_STATIC_LIB_${lib} NAMES lib${lib}.a HINTS ${${dep}_LIBRARY_DIRS})
+  if(XENSM_STATIC_LIB_${lib} AND TARGET PkgConfig::${dep})
+    get_target_property(shared PkgConfig::${dep} INTERFACE_LINK_LIBRARIES)
+    set_property(TARGET PkgConfig::${dep} PROPERTY INTERFACE_LINK_LIBRARIES
+      "$<$<BOOL:$<TARGET_PROPERTY:XENSM_STATIC_ZMQ>>:${XENSM_STATIC_LIB_${lib}}>"
+      "$<$<NOT:$<BOOL:$<TARGET_PROPERTY:XENSM_STATIC_ZMQ>>>:${shared}>")
+  endif()
+endforeach()
+
+# xensm_static_host_programs(<dir>...)
+#   With XENSM_STATIC_ZMQ ON, marks every program defined in the given source
+#   directories as host-side (static ZeroMQ, czmq, libsodium, inih, jansson),
+#   whether or not it links ZeroMQ. Called from packaging/ for hostagent/ and
+#   xe-plugin/ once they are configured.
+function(xensm_static_host_programs)
+  if(NOT XENSM_STATIC_ZMQ)
+    return()
+  endif()
+  foreach(dir IN LISTS ARGN)
+    get_property(targets DIRECTORY "${dir}" PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(t IN LISTS targets)
+      get_target_property(type ${t} TYPE)
+      if(type STREQUAL "EXECUTABLE")
+        set_target_properties(${t} PROPERTIES XENSM_STATIC_ZMQ ON)
+        target_link_options(${t} PRIVATE -static-libgcc "LINKER:--as-needed")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
 
 # xensm_link_zmq(<target> [HOST] [STATIC])
 #   Links <target> with xensm-zmq (PUBLIC for a library, PRIVATE for a

@@ -9,6 +9,7 @@ default configs (INI, every setting present, commented, with its default).
 import configparser
 import os
 import re
+import select
 import shutil
 import stat
 import subprocess
@@ -16,6 +17,7 @@ import tempfile
 import unittest
 
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.getcwd())
+BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(SOURCE, "build"))
 
 # path -> (type, mode): the layout DESIGN.md and issue 6 ask for.
 LAYOUT = {
@@ -283,6 +285,50 @@ class InstallLayoutTest(unittest.TestCase):
         for key, default in table.items():
             if default not in (None, "?"):
                 self.assertEqual(shipped[key], default, f"[{section}] {key}: default in {rel}")
+
+    def test_catalogd_starts_with_shipped_config_uncommented(self):
+        catalogd = os.path.join(BUILD, "catalog", "xensm-catalogd")
+        if not os.access(catalogd, os.X_OK):
+            self.skipTest("xensm-catalogd is not built")
+        table = code_settings(CODE_TABLES["catalog"][0]) or {}
+        # Every setting of the shipped file that the daemon knows, uncommented.
+        lines = []
+        with open(self.path("etc/xensm/catalog.cfg")) as f:
+            for line in f.read().splitlines():
+                m = re.match(r"^;(\w+)\s*=", line)
+                if m and m.group(1) in table:
+                    line = line[1:]
+                lines.append(line)
+        work = tempfile.mkdtemp(prefix="xensm-cfg-", dir=self.tmp)
+        cfg = os.path.join(work, "catalog.cfg")
+        with open(cfg, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ, XENSM_READY_FD=str(write_fd))
+        # The file's paths are the installed ones: the flags move them here.
+        proc = subprocess.Popen([catalogd, "-c", cfg, "--foreground",
+                                 "--db", os.path.join(work, "catalog.db"),
+                                 "--admin", f"ipc://{work}/admin.sock"],
+                                env=env, pass_fds=(write_fd,), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        os.close(write_fd)
+        try:
+            with os.fdopen(read_fd, "rb") as ready:
+                r, _, _ = select.select([ready], [], [], 30)
+                said = ready.readline() if r else b""
+            if said != b"READY\n":
+                proc.kill()
+                out, err = proc.communicate(timeout=30)
+                self.fail(f"xensm-catalogd refused the shipped catalog.cfg: {err}")
+            proc.terminate()
+            self.assertEqual(proc.wait(timeout=30), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
 
     def test_catalog_config_matches_catalogd(self):
         self.check_against_code("catalog", CATALOG_KEYS)

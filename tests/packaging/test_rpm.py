@@ -22,6 +22,8 @@ import xmlrpc.client
 
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.getcwd())
 ZMQ_LIBS = re.compile(r"\blib(zmq|czmq|sodium)\.so")
+# What the host programs (not the xapi module, a shared object) link statically.
+HOST_STATIC = re.compile(r"\blib(zmq|czmq|sodium|inih|jansson)\.so")
 
 
 def rpm_eval(macro):
@@ -174,6 +176,35 @@ class RpmTest(unittest.TestCase):
                  if p not in expected and not any(e.startswith(p + "/") for e in expected)]
         self.assertEqual(sorted(stray), [], "installed but in no package")
 
+    def test_rpm_install_verify_erase(self):
+        """rpm -i of both packages side by side into an empty root, rpm -V,
+        then rpm -e keeping an edited config as .rpmsave."""
+        if os.geteuid() != 0:
+            self.skipTest("rpm --root needs root (chroot)")
+        root = os.path.join(self.tmp, "root")
+        os.makedirs(root)
+        rpm = ["rpm", "--root", root]
+        self.assertEqual(run(rpm + ["--initdb"]).returncode, 0)
+        # --nodeps: the root holds no libc package; --noscripts: no systemctl.
+        inst = run(rpm + ["-i", "--nodeps", "--noscripts",
+                          self.require_rpm("xensm-hostagent"), self.require_rpm("xensm-catalog")])
+        self.assertEqual(inst.returncode, 0, inst.stderr)
+        for paths in LAYOUT.values():
+            for path, (kind, mode, _flags) in paths.items():
+                st = os.lstat(root + path)
+                self.assertEqual(stat.S_IMODE(st.st_mode), mode, path)
+        verify = run(rpm + ["-V", "--nodeps", "xensm-hostagent", "xensm-catalog"])
+        self.assertEqual((verify.returncode, verify.stdout), (0, ""), verify.stderr)
+        with open(root + "/etc/xensm/agent.cfg", "a") as f:
+            f.write("zone = edited\n")
+        verify = run(rpm + ["-V", "--nodeps", "xensm-hostagent"])
+        self.assertRegex(verify.stdout, r"(?m)^S\.5\S*\s+c\s+/etc/xensm/agent\.cfg$")
+        erase = run(rpm + ["-e", "--nodeps", "--noscripts", "xensm-hostagent", "xensm-catalog"])
+        self.assertEqual(erase.returncode, 0, erase.stderr)
+        self.assertTrue(os.path.exists(root + "/etc/xensm/agent.cfg.rpmsave"))
+        self.assertFalse(os.path.exists(root + "/etc/xensm/catalog.cfg"))
+        self.assertFalse(os.path.exists(root + "/usr/sbin/xensm-agentd"))
+
     def extract(self, pkg):
         dest = os.path.join(self.tmp, "x-" + pkg)
         if not os.path.isdir(dest):
@@ -193,7 +224,11 @@ class RpmTest(unittest.TestCase):
                    "</struct></value></param></params></methodCall>")
         r = run([plugin, request], timeout=30)
         self.assertEqual(r.returncode, 0, f"plugin exit {r.returncode}: {r.stderr}")
-        (response,), _ = xmlrpc.client.loads(r.stdout)
+        try:
+            (response,), _ = xmlrpc.client.loads(r.stdout)
+        except Exception as e:
+            self.fail(f"{fn}: stdout is not one methodResponse ({e}):\n"
+                      f"stdout: {r.stdout!r}\nstderr: {r.stderr!r}")
         return response
 
     def test_packaged_plugin_answers_ping(self):
@@ -207,16 +242,18 @@ class RpmTest(unittest.TestCase):
         self.assertEqual(unknown["ErrorDescription"][0], "UNKNOWN_XENAPI_PLUGIN_FUNCTION")
 
     def test_packaged_agent_has_static_zeromq(self):
-        agent = os.path.join(self.extract("xensm-hostagent"), "usr/sbin/xensm-agentd")
-        self.assertTrue(os.access(agent, os.X_OK), "xensm-agentd is not in the package")
-        ldd = run(["ldd", agent])
-        self.assertEqual(ldd.returncode, 0, ldd.stderr)
-        print("\nxensm-agentd ldd:\n" + ldd.stdout)
-        self.assertEqual(ZMQ_LIBS.findall(ldd.stdout), [])
+        root = self.extract("xensm-hostagent")
+        for rel in ("usr/sbin/xensm-agentd", "etc/xapi.d/plugins/xensm"):
+            program = os.path.join(root, rel)
+            self.assertTrue(os.access(program, os.X_OK), f"/{rel} is not in the package")
+            ldd = run(["ldd", program])
+            self.assertEqual(ldd.returncode, 0, ldd.stderr)
+            print(f"\n/{rel} ldd:\n" + ldd.stdout)
+            self.assertEqual(HOST_STATIC.findall(ldd.stdout), [], f"/{rel} loads them")
         requires = run(["rpm", "-qp", "--requires", self.require_rpm("xensm-hostagent")])
         print("xensm-hostagent requires: " + " ".join(requires.stdout.split("\n")))
         self.assertEqual(ZMQ_LIBS.findall(requires.stdout), [])
-
+        self.assertNotIn("libinih", requires.stdout)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

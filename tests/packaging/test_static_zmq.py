@@ -66,12 +66,20 @@ class StaticZmqTest(unittest.TestCase):
     def test_static_host_programs(self):
         if cache_value("XENSM_STATIC_ZMQ") not in ("ON", "TRUE", "1", "YES"):
             self.skipTest("build not configured with XENSM_STATIC_ZMQ=ON")
-        agent = os.path.join(BUILD, "hostagent", "xensm-agentd")
-        if not os.path.exists(agent):
-            self.skipTest("xensm-agentd is not built yet (issue 4)")
-        libs = ldd(agent)
-        self.assertEqual([l for l in libs if ZMQ_LIBS.search(l)], [], " ".join(libs))
-
+        # Host programs: no ZeroMQ, and no libinih or libjansson either.
+        host_only = re.compile(r"\blib(zmq|czmq|sodium|inih|jansson)\.so")
+        checked = 0
+        for rel in ("hostagent/xensm-agentd", "xe-plugin/xensm"):
+            program = os.path.join(BUILD, rel)
+            if not os.path.exists(program):
+                continue
+            checked += 1
+            libs = ldd(program)
+            self.assertEqual([l for l in libs if host_only.search(l)], [], f"{rel}: {libs}")
+            self.assertEqual([l for l in needed(program) if not DOM0_BASE.search(l)], [],
+                             f"{rel} needs libraries a dom0 does not have")
+        if not checked:
+            self.skipTest("no host program is built yet")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

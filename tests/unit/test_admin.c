@@ -265,6 +265,26 @@ test_handle_one_in_callers_transaction (void **state)
     xs_flavor_list_destroy (&list);
 }
 
+static void
+test_backend_remove_refused_while_volumes_live (void **state)
+{
+    s_fixture_t *f = *state;
+    json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_create\",\"args\":{\"label\":\"gold\"}}"));
+    json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_add\",\"args\":{\"flavor\":\"gold\","
+                                 "\"sr_type\":\"hba\"}}"));
+    xs_err_t err;
+    xs_volume_t vol = { .uuid = "8a5c2a34-1111-2222-3333-444455556666", .size_bytes = 1024,
+                        .flavor_id = 1, .backend_id = 1, .state = XS_VOLUME_AVAILABLE };
+    assert_int_equal (xs_store_volume_insert (f->store, &vol, &err), 0);
+    const char *remove = "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":1}}";
+    s_expect_error (f, remove, "conflict", "backend 1");
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_delete\",\"args\":{\"label\":\"gold\"}}",
+                    "conflict", "gold");
+    /* Once the volume is deleted the backend can go. */
+    assert_int_equal (xs_store_volume_set_state (f->store, vol.uuid, XS_VOLUME_DELETED, NULL, &err), 0);
+    json_decref (s_expect_ok (f, remove));
+}
+
 int
 main (void)
 {
@@ -274,6 +294,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_backends_redacted_and_defaults, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batch_is_one_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_handle_one_in_callers_transaction, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_backend_remove_refused_while_volumes_live, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
