@@ -47,11 +47,15 @@ Calls:
     login(host, user="root", password="password", unix=False) -> session ref.
 
 Control (sim.* methods, sent to the first master; all return quickly):
-    fail(method, code, params=(), nth=1, repeat=False, host=None) -> rule id
-        the nth call of method (counted from now; repeat=True: every call
-        from the nth on) answers Failure [code, *params] without running.
-    delay(method, seconds, nth=1, repeat=True, host=None) -> rule id
-    drop(method, nth=1, repeat=False, when="before", host=None) -> rule id
+    fail(method, code, params=(), nth=1, repeat=False, host=None, param=None)
+        -> rule id.  The nth call of method (counted from now; repeat=True:
+        every call from the nth on) answers Failure [code, *params] without
+        running.  host: only calls arriving at that host.  param: {index:
+        value}, only calls whose params[index] == value, e.g.
+        fail("host.call_plugin", "X", param={3: "vdi_create"}).
+    delay(method, seconds, nth=1, repeat=True, host=None, param=None) -> rule id
+    drop(method, nth=1, repeat=False, when="before", host=None, param=None)
+        -> rule id
         close the connection without a response; when="after" runs the call
         first (its effects persist) and then drops the reply.
     clear_faults(); faults() -> list of rules with their 'seen'/'fired' counts
@@ -288,26 +292,28 @@ class Simulator:
     def add_fault(self, rule):
         return self.control("add_fault", rule)
 
-    def fail(self, method, code, params=(), nth=1, repeat=False, host=None):
-        rule = {"method": method, "action": "fail", "code": code,
-                "params": list(params), "nth": nth, "repeat": repeat}
+    def _rule(self, rule, host, param):
         if host:
             rule["host"] = host
+        if param:
+            rule["param"] = {str(k): v for k, v in param.items()}
         return self.add_fault(rule)
 
-    def delay(self, method, seconds, nth=1, repeat=True, host=None):
-        rule = {"method": method, "action": "delay", "seconds": float(seconds),
-                "nth": nth, "repeat": repeat}
-        if host:
-            rule["host"] = host
-        return self.add_fault(rule)
+    def fail(self, method, code, params=(), nth=1, repeat=False, host=None,
+             param=None):
+        return self._rule({"method": method, "action": "fail", "code": code,
+                           "params": list(params), "nth": nth, "repeat": repeat},
+                          host, param)
 
-    def drop(self, method, nth=1, repeat=False, when="before", host=None):
-        rule = {"method": method, "action": "drop", "nth": nth,
-                "repeat": repeat, "when": when}
-        if host:
-            rule["host"] = host
-        return self.add_fault(rule)
+    def delay(self, method, seconds, nth=1, repeat=True, host=None, param=None):
+        return self._rule({"method": method, "action": "delay",
+                           "seconds": float(seconds), "nth": nth, "repeat": repeat},
+                          host, param)
+
+    def drop(self, method, nth=1, repeat=False, when="before", host=None,
+             param=None):
+        return self._rule({"method": method, "action": "drop", "nth": nth,
+                           "repeat": repeat, "when": when}, host, param)
 
     def clear_faults(self):
         self.control("clear_faults")

@@ -745,6 +745,17 @@ class Plugins(SimTest):
                                     self.s, ref, "../testplug", "echo", {}),
                          ["../testplug"])
 
+    def test_fault_on_one_plugin_function(self):
+        ref = self.h1["ref"]
+        self.sim.fail("host.call_plugin", "SR_BACKEND_FAILURE_44",
+                      ["", "There is insufficient space", ""], param={3: "compact"},
+                      repeat=True)
+        self.fails("SR_BACKEND_FAILURE_44", "host.call_plugin", self.s, ref,
+                   "testplug", "compact", {})
+        out = json.loads(self.c("host.call_plugin", self.s, ref, "testplug", "echo", {}))
+        self.assertEqual(out["fn"], "echo")
+        self.assertEqual(self.sim.faults()[0]["seen"], 1)
+
     def test_plugin_calls_back(self):
         h3 = self.sim.host("h3")
         out = json.loads(self.c("host.call_plugin", self.s, h3["ref"], "testplug",

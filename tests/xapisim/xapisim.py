@@ -540,7 +540,7 @@ class Simulator:
         with self.lock:
             self.counts[method] = self.counts.get(method, 0) + 1
 
-    def match_faults(self, method, host):
+    def match_faults(self, method, host, params):
         """Return (delay seconds, fail error or None, drop 'before'/'after'/None)."""
         delay, fail, drop = 0.0, None, None
         with self.lock:
@@ -548,6 +548,9 @@ class Simulator:
                 if r["method"] != method:
                     continue
                 if r.get("host") and r["host"] != host.name:
+                    continue
+                if any(i >= len(params) or params[i] != v
+                       for i, v in r["param"].items()):
                     continue
                 r["seen"] += 1
                 n = r["seen"]
@@ -584,7 +587,7 @@ class Simulator:
                 return self.ser.response({"Status": "Failure",
                                           "ErrorDescription": e.description()})
         self.count(method)
-        delay, fail, drop = self.match_faults(method, host)
+        delay, fail, drop = self.match_faults(method, host, params)
         if delay:
             time.sleep(delay)
         if drop == "before":
@@ -1355,7 +1358,9 @@ def c_ping(sim):
 def c_add_fault(sim, rule):
     """rule: {method, action: fail|delay|drop, nth (default 1), repeat (bool:
     every call from nth on), code, params (list), seconds, when
-    (before|after, for drop), host (name, optional)}."""
+    (before|after, for drop), host (name, optional), param ({"index":
+    value}: only calls whose params[index] equals value, e.g. {"3": "vdi_create"}
+    for host.call_plugin's fn)}."""
     action = rule.get("action", "fail")
     if action not in ("fail", "delay", "drop"):
         raise XapiError("INVALID_VALUE", "action", action)
@@ -1367,6 +1372,7 @@ def c_add_fault(sim, rule):
          "params": [str(p) for p in rule.get("params", [])],
          "seconds": float(rule.get("seconds", 0)),
          "when": rule.get("when", "before"), "host": rule.get("host"),
+         "param": {int(k): v for k, v in rule.get("param", {}).items()},
          "seen": 0, "fired": 0}
     if r["when"] not in ("before", "after"):
         raise XapiError("INVALID_VALUE", "when", r["when"])
