@@ -31,7 +31,7 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
       NULL, "error, warning, notice, info or debug (-v sets debug)" },
     { XS_CATALOG_SECTION, "admin_batch", XS_CONFIG_INT, "64", 1, 10000, NULL, false,
       NULL, "most admin requests committed in one transaction" },
-    { NULL }
+    { .key = NULL }
 };
 
 xs_config_t *

@@ -46,7 +46,7 @@ static const xs_config_option_t s_options [] = {
      "xapi calls run at once"},
     {S_SECTION, "log_level", XS_CONFIG_ENUM, "notice", 0, 0, s_levels, false, NULL,
      "error, warning, notice, info or debug (-v sets debug)"},
-    {NULL}
+    {.key = NULL}
 };
 
 static void
