@@ -244,6 +244,32 @@ s_print_json (s_ctx_t *ctx, json_t *result)
     fputc ('\n', ctx->io->out);
 }
 
+/* Prints a command's result for a person; argv is the command's arguments. */
+typedef void (s_table_fn) (s_ctx_t *ctx, json_t *result, char **argv);
+
+/* Calls `cmd` with args (ownership taken; NULL means the arguments were not
+   UTF-8 text, reported as `bad_args`), then prints the result as JSON with
+   --json, else with `table`. Returns the exit code. */
+static int
+s_run (s_ctx_t *ctx, const char *cmd, json_t *args, const char *bad_args,
+       s_table_fn *table, char **argv)
+{
+    xs_err_t err;
+    if (!args) {
+        xs_err_set (&err, XS_EINVAL, "%s: %s must be UTF-8 text", cmd, bad_args);
+        return s_fail (ctx, &err);
+    }
+    json_t *result = s_call (ctx, cmd, args, &err);
+    if (!result)
+        return s_fail (ctx, &err);
+    if (ctx->json)
+        s_print_json (ctx, result);
+    else
+        table (ctx, result, argv);
+    json_decref (result);
+    return 0;
+}
+
 /* Parses a backend id: a positive decimal integer. */
 static int
 s_parse_id (const char *text, int64_t *id)
@@ -261,77 +287,54 @@ s_parse_id (const char *text, int64_t *id)
    sm flavor_*
    --------------------------------------------------------------------- */
 
+static void
+s_flavor_created (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    json_t *flavor = json_object_get (result, "flavor");
+    fprintf (ctx->io->out, "flavor %s created (id %" JSON_INTEGER_FORMAT ")\n",
+             json_string_value (json_object_get (flavor, "label")),
+             json_integer_value (json_object_get (flavor, "id")));
+}
+
 static int
 s_flavor_create (s_ctx_t *ctx, int argc, char **argv)
 {
-    xs_err_t err;
     json_t *args = json_pack ("{s:s, s:s}", "label", argv [0], "description", argv [1]);
-    if (!args) {
-        xs_err_set (&err, XS_EINVAL, "flavor_create: label and description must be UTF-8 text");
-        return s_fail (ctx, &err);
-    }
-    json_t *result = s_call (ctx, "flavor_create", args, &err);
-    if (!result)
-        return s_fail (ctx, &err);
-    if (ctx->json)
-        s_print_json (ctx, result);
-    else {
-        json_t *flavor = json_object_get (result, "flavor");
-        fprintf (ctx->io->out, "flavor %s created (id %" JSON_INTEGER_FORMAT ")\n",
+    return s_run (ctx, "flavor_create", args, "label and description", s_flavor_created, argv);
+}
+
+static void
+s_flavor_table (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    /* nova-manage sm flavor_list layout */
+    fprintf (ctx->io->out, "%-18s\t%-20s\t%s\n", "id", "Label", "Description");
+    size_t i;
+    json_t *flavor;
+    json_array_foreach (json_object_get (result, "flavors"), i, flavor)
+        fprintf (ctx->io->out, "%-18" JSON_INTEGER_FORMAT "\t%-20s\t%s\n",
+                 json_integer_value (json_object_get (flavor, "id")),
                  json_string_value (json_object_get (flavor, "label")),
-                 json_integer_value (json_object_get (flavor, "id")));
-    }
-    json_decref (result);
-    return 0;
+                 json_string_value (json_object_get (flavor, "description")));
 }
 
 static int
 s_flavor_list (s_ctx_t *ctx, int argc, char **argv)
 {
-    xs_err_t err;
     json_t *args = argc ? json_pack ("{s:s}", "label", argv [0]) : json_object ();
-    if (!args) {
-        xs_err_set (&err, XS_EINVAL, "flavor_list: label must be UTF-8 text");
-        return s_fail (ctx, &err);
-    }
-    json_t *result = s_call (ctx, "flavor_list", args, &err);
-    if (!result)
-        return s_fail (ctx, &err);
-    if (ctx->json)
-        s_print_json (ctx, result);
-    else {
-        /* nova-manage sm flavor_list layout */
-        fprintf (ctx->io->out, "%-18s\t%-20s\t%s\n", "id", "Label", "Description");
-        size_t i;
-        json_t *flavor;
-        json_array_foreach (json_object_get (result, "flavors"), i, flavor)
-            fprintf (ctx->io->out, "%-18" JSON_INTEGER_FORMAT "\t%-20s\t%s\n",
-                     json_integer_value (json_object_get (flavor, "id")),
-                     json_string_value (json_object_get (flavor, "label")),
-                     json_string_value (json_object_get (flavor, "description")));
-    }
-    json_decref (result);
-    return 0;
+    return s_run (ctx, "flavor_list", args, "label", s_flavor_table, argv);
+}
+
+static void
+s_flavor_deleted (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    fprintf (ctx->io->out, "flavor %s deleted\n", argv [0]);
 }
 
 static int
 s_flavor_delete (s_ctx_t *ctx, int argc, char **argv)
 {
-    xs_err_t err;
     json_t *args = json_pack ("{s:s}", "label", argv [0]);
-    if (!args) {
-        xs_err_set (&err, XS_EINVAL, "flavor_delete: label must be UTF-8 text");
-        return s_fail (ctx, &err);
-    }
-    json_t *result = s_call (ctx, "flavor_delete", args, &err);
-    if (!result)
-        return s_fail (ctx, &err);
-    if (ctx->json)
-        s_print_json (ctx, result);
-    else
-        fprintf (ctx->io->out, "flavor %s deleted\n", argv [0]);
-    json_decref (result);
-    return 0;
+    return s_run (ctx, "flavor_delete", args, "label", s_flavor_deleted, argv);
 }
 
 /* ---------------------------------------------------------------------
@@ -494,10 +497,29 @@ s_backend_params (json_t *backend)
     return text;
 }
 
+static void
+s_backend_table (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    /* nova-manage sm backend_list layout */
+    fprintf (ctx->io->out, "%-5s %-10s %-40s %-10s %s\n", "id", "Flavor id", "SR UUID",
+             "SR Type", "Config Parameters");
+    size_t i;
+    json_t *backend;
+    json_array_foreach (json_object_get (result, "backends"), i, backend) {
+        const char *sr_uuid = json_string_value (json_object_get (backend, "sr_uuid"));
+        char *params = s_backend_params (backend);
+        fprintf (ctx->io->out, "%-5" JSON_INTEGER_FORMAT " %-10" JSON_INTEGER_FORMAT " %-40s %-10s %s\n",
+                 json_integer_value (json_object_get (backend, "id")),
+                 json_integer_value (json_object_get (backend, "flavor_id")),
+                 sr_uuid ? sr_uuid : "-",
+                 json_string_value (json_object_get (backend, "sr_type")), params);
+        free (params);
+    }
+}
+
 static int
 s_backend_list (s_ctx_t *ctx, int argc, char **argv)
 {
-    xs_err_t err;
     int64_t id = 0;
     json_t *args = json_object ();
     if (argc) {
@@ -507,49 +529,25 @@ s_backend_list (s_ctx_t *ctx, int argc, char **argv)
         }
         json_object_set_new (args, "id", json_integer (id));
     }
-    json_t *result = s_call (ctx, "backend_list", args, &err);
-    if (!result)
-        return s_fail (ctx, &err);
-    if (ctx->json)
-        s_print_json (ctx, result);
-    else {
-        /* nova-manage sm backend_list layout */
-        fprintf (ctx->io->out, "%-5s %-10s %-40s %-10s %s\n", "id", "Flavor id", "SR UUID",
-                 "SR Type", "Config Parameters");
-        size_t i;
-        json_t *backend;
-        json_array_foreach (json_object_get (result, "backends"), i, backend) {
-            const char *sr_uuid = json_string_value (json_object_get (backend, "sr_uuid"));
-            char *params = s_backend_params (backend);
-            fprintf (ctx->io->out, "%-5" JSON_INTEGER_FORMAT " %-10" JSON_INTEGER_FORMAT " %-40s %-10s %s\n",
-                     json_integer_value (json_object_get (backend, "id")),
-                     json_integer_value (json_object_get (backend, "flavor_id")),
-                     sr_uuid ? sr_uuid : "-",
-                     json_string_value (json_object_get (backend, "sr_type")), params);
-            free (params);
-        }
-    }
-    json_decref (result);
-    return 0;
+    return s_run (ctx, "backend_list", args, "id", s_backend_table, argv);
+}
+
+static void
+s_backend_removed (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    int64_t id = 0;
+    s_parse_id (argv [0], &id);         /* checked before the call */
+    fprintf (ctx->io->out, "backend %" PRId64 " removed\n", id);
 }
 
 static int
 s_backend_remove (s_ctx_t *ctx, int argc, char **argv)
 {
-    xs_err_t err;
     int64_t id = 0;
     if (s_parse_id (argv [0], &id))
         return s_bad_id (ctx, argv [0]);
-    json_t *result = s_call (ctx, "backend_remove", json_pack ("{s:I}", "id", (json_int_t) id),
-                             &err);
-    if (!result)
-        return s_fail (ctx, &err);
-    if (ctx->json)
-        s_print_json (ctx, result);
-    else
-        fprintf (ctx->io->out, "backend %" PRId64 " removed\n", id);
-    json_decref (result);
-    return 0;
+    json_t *args = json_pack ("{s:I}", "id", (json_int_t) id);
+    return s_run (ctx, "backend_remove", args, "id", s_backend_removed, argv);
 }
 
 /* ---------------------------------------------------------------------
