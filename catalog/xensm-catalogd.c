@@ -1,7 +1,8 @@
 /*  xensm-catalogd: the catalog daemon. Parses argv, loads the config,
     builds an xs_catalog_server and runs it; the logic lives in the classes.
 
-    xensm-catalogd [-c FILE] [--db PATH] [--admin ENDPOINT] [--foreground] [-v]
+    xensm-catalogd [-c FILE] [--db PATH] [--admin ENDPOINT] [--agent ENDPOINT]
+                   [--cert FILE] [--agent-keys DIR] [--foreground] [-v]
 */
 #include "xs_catalog_cfg.h"
 #include "xs_catalog_server.h"
@@ -25,15 +26,21 @@ static void
 s_usage (FILE *stream)
 {
     fprintf (stream,
-             "usage: %s [-c FILE] [--db PATH] [--admin ENDPOINT] [--foreground] [-v]\n"
+             "usage: %s [-c FILE] [--db PATH] [--admin ENDPOINT] [--agent ENDPOINT]\n"
+             "          [--cert FILE] [--agent-keys DIR] [--foreground] [-v]\n"
              "  -c, --config FILE   config file (default %s; a missing default is fine)\n"
              "  --db PATH           SQLite database (default %s)\n"
              "  --admin ENDPOINT    admin endpoint (default %s)\n"
+             "  --agent ENDPOINT    endpoint host agents connect to, CURVE (default %s)\n"
+             "  --cert FILE         catalog certificate, FILE + FILE_secret; made when both\n"
+             "                      are missing (default %s)\n"
+             "  --agent-keys DIR    allow-list of agent public certificates (default %s)\n"
              "  -f, --foreground    stay in the foreground, log to stderr\n"
              "  -v, --verbose       log debug messages\n"
              "Flags override the config file. With XENSM_READY_FD=<n> in the environment,\n"
              "\"READY\\n\" is written to fd n once the sockets are bound.\n",
-             S_PROGRAM, XS_CATALOG_CFG_PATH, XS_CATALOG_DEFAULT_DB, XS_CATALOG_DEFAULT_ADMIN);
+             S_PROGRAM, XS_CATALOG_CFG_PATH, XS_CATALOG_DEFAULT_DB, XS_CATALOG_DEFAULT_ADMIN,
+             XS_CATALOG_DEFAULT_AGENT, XS_CATALOG_DEFAULT_CERT, XS_CATALOG_DEFAULT_KEYS);
 }
 
 /* Writes READY to the fd named by $XENSM_READY_FD and closes it. */
@@ -95,20 +102,30 @@ main (int argc, char **argv)
         { "config",     required_argument, NULL, 'c' },
         { "db",         required_argument, NULL, 'd' },
         { "admin",      required_argument, NULL, 'a' },
+        { "agent",      required_argument, NULL, 'A' },
+        { "cert",       required_argument, NULL, 'k' },
+        { "agent-keys", required_argument, NULL, 'K' },
         { "foreground", no_argument,       NULL, 'f' },
         { "verbose",    no_argument,       NULL, 'v' },
         { "help",       no_argument,       NULL, 'h' },
         { "version",    no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
-    const char *config_path = NULL, *db = NULL, *admin = NULL;
+    /* Flags that override a setting of [catalog]. */
+    static const struct { int opt; const char *key; } flag_keys [] = {
+        { 'd', "db" }, { 'a', "admin_endpoint" }, { 'A', "agent_endpoint" },
+        { 'k', "cert" }, { 'K', "agent_keys" },
+    };
+    const char *flag_values [128] = { NULL };
+    const char *config_path = NULL;
     bool foreground = false, verbose = false;
     int opt;
     while ((opt = getopt_long (argc, argv, "c:fvh", options, NULL)) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
-        case 'd': db = optarg; break;
-        case 'a': admin = optarg; break;
+        case 'd': case 'a': case 'A': case 'k': case 'K':
+            flag_values [opt] = optarg;
+            break;
         case 'f': foreground = true; break;
         case 'v': verbose = true; break;
         case 'h': s_usage (stdout); return 0;
@@ -132,10 +149,12 @@ main (int argc, char **argv)
         fprintf (stderr, "%s: invalid configuration: %s\n", S_PROGRAM, err.msg);
         goto out;
     }
-    if ((db && xs_config_set (config, XS_CATALOG_SECTION, "db", db, &err))
-    ||  (admin && xs_config_set (config, XS_CATALOG_SECTION, "admin_endpoint", admin, &err))) {
-        fprintf (stderr, "%s: invalid option: %s\n", S_PROGRAM, err.msg);
-        goto out;
+    for (size_t i = 0; i < sizeof flag_keys / sizeof flag_keys [0]; i++) {
+        const char *value = flag_values [flag_keys [i].opt];
+        if (value && xs_config_set (config, XS_CATALOG_SECTION, flag_keys [i].key, value, &err)) {
+            fprintf (stderr, "%s: invalid option: %s\n", S_PROGRAM, err.msg);
+            goto out;
+        }
     }
     int ready_fd = -1;
     if (!foreground) {
@@ -172,9 +191,11 @@ main (int argc, char **argv)
         xs_error ("cannot watch for SIGTERM/SIGINT");
         goto out;
     }
-    xs_notice ("serving the admin API on %s (database %s)",
+    xs_notice ("serving the admin API on %s, agents on %s (database %s, %d job(s) resumed)",
                xs_catalog_server_admin_endpoint (server),
-               xs_config_get (config, XS_CATALOG_SECTION, "db"));
+               xs_catalog_server_agent_endpoint (server),
+               xs_config_get (config, XS_CATALOG_SECTION, "db"),
+               xs_catalog_server_resumed (server));
     s_signal_ready ();
     if (ready_fd >= 0) {
         int null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);

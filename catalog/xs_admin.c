@@ -17,6 +17,8 @@
 struct _xs_admin_t {
     xs_store_t *store;              /* borrowed */
     const xs_config_t *config;      /* borrowed */
+    xs_admin_delegate_t delegate;   /* handles == NULL: none */
+    json_t *info;                   /* extra `ping` fields   */
 };
 
 typedef json_t *(s_command_fn) (xs_admin_t *self, json_t *args, xs_err_t *err);
@@ -49,7 +51,27 @@ xs_admin_new (xs_store_t *store, const xs_config_t *config)
         abort ();
     self->store = store;
     self->config = config;
+    self->info = json_object ();
+    if (!self->info)
+        abort ();
     return self;
+}
+
+void
+xs_admin_set_delegate (xs_admin_t *self, const xs_admin_delegate_t *delegate)
+{
+    if (delegate)
+        self->delegate = *delegate;
+    else
+        memset (&self->delegate, 0, sizeof self->delegate);
+}
+
+void
+xs_admin_set_info (xs_admin_t *self, const char *key, const char *value)
+{
+    json_t *text = json_string (value);
+    if (!text || json_object_set_new (self->info, key, text))
+        abort ();
 }
 
 void
@@ -57,6 +79,7 @@ xs_admin_destroy (xs_admin_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    json_decref ((*self_p)->info);
     free (*self_p);
     *self_p = NULL;
 }
@@ -210,9 +233,12 @@ s_backend_json (const xs_backend_t *backend)
 static json_t *
 s_cmd_ping (xs_admin_t *self, json_t *args, xs_err_t *err)
 {
-    return json_pack ("{s:s, s:i, s:i}", "version", XENSM_VERSION,
-                      "protocol", XS_ADMIN_VERSION,
-                      "schema", xs_store_schema_version (self->store));
+    json_t *result = json_pack ("{s:s, s:i, s:i}", "version", XENSM_VERSION,
+                                "protocol", XS_ADMIN_VERSION,
+                                "schema", xs_store_schema_version (self->store));
+    if (!result || json_object_update (result, self->info))
+        abort ();
+    return result;
 }
 
 static json_t *
@@ -397,8 +423,16 @@ s_cmd_backend_remove (xs_admin_t *self, json_t *args, xs_err_t *err)
     /* Detaching the SR from the hosts (PBD.unplug, SR.forget; never
        SR.destroy) is the agents' work; the store refuses while volumes live
        on the backend. */
-    if (xs_store_backend_remove (self->store, id, err))
+    xs_backend_t *backend = xs_store_backend_get (self->store, id, err);
+    if (!backend)
         return NULL;
+    if (xs_store_backend_remove (self->store, id, err)) {
+        xs_backend_destroy (&backend);
+        return NULL;
+    }
+    if (self->delegate.backend_removed)
+        self->delegate.backend_removed (self->delegate.arg, id, backend->sr_uuid);
+    xs_backend_destroy (&backend);
     xs_notice ("backend %" PRId64 " removed", (int64_t) id);
     return json_pack ("{s:I}", "id", id);
 }
@@ -407,9 +441,10 @@ s_cmd_backend_remove (xs_admin_t *self, json_t *args, xs_err_t *err)
    Dispatch
    --------------------------------------------------------------------- */
 
-/* Parses and runs one request. Returns the reply object (never NULL). */
+/* Parses and runs one request. Returns the reply object, or NULL when the
+   request went to the delegate (only when `delegate` is true). */
 static json_t *
-s_handle (xs_admin_t *self, const void *data, size_t size)
+s_handle (xs_admin_t *self, const void *data, size_t size, bool delegate, void *ctx)
 {
     json_t *request = NULL;
     json_t *reply = NULL;
@@ -471,12 +506,28 @@ s_handle (xs_admin_t *self, const void *data, size_t size)
     size_t i = 0;
     while (i < S_NCOMMANDS && strcmp (s_commands [i].name, cmd) != 0)
         i++;
+    bool delegated = delegate && self->delegate.handles && self->delegate.handles (cmd);
+    if (i == S_NCOMMANDS && delegated) {
+        json_t *empty = NULL;
+        if (!args)
+            args = empty = json_object ();
+        if (xs_log_enabled (XS_LOG_DEBUG))
+            xs_debug ("admin: request %s (id %s, %zu bytes)", cmd, id, size);
+        self->delegate.handle (self->delegate.arg, id, cmd, args, ctx);
+        json_decref (empty);
+        goto out;
+    }
     if (i == S_NCOMMANDS) {
         size_t used = (size_t) snprintf (message, sizeof message,
                                          "unknown command '%.64s' (known:", cmd);
         for (size_t c = 0; c < S_NCOMMANDS && used < sizeof message; c++)
             used += (size_t) snprintf (message + used, sizeof message - used, " %s",
                                        s_commands [c].name);
+        const char *name;
+        for (size_t c = 0; delegate && self->delegate.command_name
+                           && (name = self->delegate.command_name (c))
+                           && used < sizeof message; c++)
+            used += (size_t) snprintf (message + used, sizeof message - used, " %s", name);
         if (used < sizeof message)
             snprintf (message + used, sizeof message - used, ")");
         reply = s_error_json (id, XS_ADMIN_E_UNKNOWN_CMD, XS_EINVAL, message);
@@ -516,10 +567,11 @@ xs_admin_handle (xs_admin_t *self, const void *data, size_t size, size_t *reply_
 }
 
 char *
-xs_admin_handle_one (xs_admin_t *self, const void *data, size_t size, size_t *reply_size)
+xs_admin_handle_one (xs_admin_t *self, const void *data, size_t size, size_t *reply_size,
+                     void *ctx)
 {
-    json_t *reply = s_handle (self, data, size);
-    return s_dump (&reply, reply_size);
+    json_t *reply = s_handle (self, data, size, true, ctx);
+    return reply ? s_dump (&reply, reply_size) : NULL;
 }
 
 /* The request's id when it can be read cheaply, for error replies. */
@@ -556,7 +608,7 @@ xs_admin_handle_batch (xs_admin_t *self, size_t count,
         return;
     }
     for (size_t i = 0; i < count; i++) {
-        json_t *reply = s_handle (self, data [i], sizes [i]);
+        json_t *reply = s_handle (self, data [i], sizes [i], false, NULL);
         replies [i] = s_dump (&reply, reply_sizes ? &reply_sizes [i] : NULL);
     }
     if (xs_store_commit (self->store, &err)) {

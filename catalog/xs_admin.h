@@ -25,6 +25,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
 
 #include "xs_config.h"
 #include "xs_err.h"
@@ -63,7 +65,8 @@ char *xs_admin_handle (xs_admin_t *self, const void *data, size_t size,
    reply_sizes [i] when not NULL) receive the reply to data [i] (caller frees
    each). When the commit fails every reply of the batch is an `io` error.
    It owns the transaction: the store must have none open (else every reply
-   is an `io` error) — use xs_admin_handle_one inside someone else's. */
+   is an `io` error) — use xs_admin_handle_one inside someone else's.
+   Delegated commands are not served here (they get `unknown_command`). */
 void xs_admin_handle_batch (xs_admin_t *self, size_t count,
                             const void *const *data, const size_t *sizes,
                             char **replies, size_t *reply_sizes);
@@ -72,9 +75,35 @@ void xs_admin_handle_batch (xs_admin_t *self, size_t count,
    open (or on its own when none is), without committing: for a loop-wide
    group commit (catalog/xs_batch: xs_batch_open, then this, then send the
    reply from an xs_batch_defer action once committed). Reply as
-   xs_admin_handle. */
+   xs_admin_handle, except for a delegated command (see
+   xs_admin_set_delegate): its envelope is checked, it is handed to the
+   delegate with `ctx`, and NULL is returned (the delegate answers). */
 char *xs_admin_handle_one (xs_admin_t *self, const void *data, size_t size,
-                           size_t *reply_size);
+                           size_t *reply_size, void *ctx);
+
+/* Commands served outside this class (the volume and host commands, which
+   need the agents and answer only once their outcome is committed). */
+typedef struct {
+    /* True when the delegate serves `cmd`. */
+    bool (*handles) (const char *cmd);
+    /* Its i-th command name, NULL past the end (for `unknown command`). */
+    const char *(*command_name) (size_t index);
+    /* Serves a request whose envelope was checked. id, cmd and args are
+       borrowed for the call (args is an object, never NULL). */
+    void (*handle) (void *arg, const char *id, const char *cmd, json_t *args, void *ctx);
+    /* Called when backend_remove removed backend `id` whose SR was
+       `sr_uuid` (NULL when none was made): the hosts should detach it. The
+       removal is not committed yet. May be NULL. */
+    void (*backend_removed) (void *arg, int64_t id, const char *sr_uuid);
+    void *arg;
+} xs_admin_delegate_t;
+
+/* Sets (copies) the delegate; NULL removes it. */
+void xs_admin_set_delegate (xs_admin_t *self, const xs_admin_delegate_t *delegate);
+
+/* Adds `key`: `value` to what `ping` returns (e.g. the agent endpoint and the
+   catalog's public key). Both copied. */
+void xs_admin_set_info (xs_admin_t *self, const char *key, const char *value);
 
 /* An error reply for a request refused before it was read (wrong frame
    count, too large). `id` may be NULL. Caller frees. */

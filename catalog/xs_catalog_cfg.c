@@ -31,6 +31,19 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
       NULL, "error, warning, notice, info or debug (-v sets debug)" },
     { XS_CATALOG_SECTION, "admin_batch", XS_CONFIG_INT, "64", 1, 10000, NULL, false,
       NULL, "most admin requests committed in one transaction" },
+    { XS_CATALOG_SECTION, "agent_endpoint", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_AGENT, 0, 0,
+      NULL, false, xs_catalog_cfg_check_endpoint,
+      "ZeroMQ endpoint host agents connect to (always CURVE)" },
+    { XS_CATALOG_SECTION, "cert", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_CERT, 0, 0, NULL, false,
+      NULL, "the catalog's CURVE certificate (FILE and FILE_secret; made when both are missing)" },
+    { XS_CATALOG_SECTION, "agent_keys", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_KEYS, 0, 0, NULL,
+      false, NULL, "allow-list directory of agent public certificates" },
+    { XS_CATALOG_SECTION, "heartbeat_ms", XS_CONFIG_INT, "1000", 50, 60000, NULL, false,
+      NULL, "milliseconds between agent heartbeats (3 missed: host down)" },
+    { XS_CATALOG_SECTION, "agent_timeout_ms", XS_CONFIG_INT, "360000", 1000, 86400000, NULL,
+      false, NULL, "an operation an agent has not answered after this fails over" },
+    { XS_CATALOG_SECTION, "job_wait_ms", XS_CONFIG_INT, "30000", 100, 86400000, NULL, false,
+      NULL, "how long a job waits for a live agent of its zone" },
     { .key = NULL }
 };
 

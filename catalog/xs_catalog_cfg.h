@@ -11,6 +11,12 @@
         default_reserve = 0
         log_level = notice
         admin_batch = 64
+        agent_endpoint = XS_CATALOG_DEFAULT_AGENT (port 7601, every address)
+        cert = /var/lib/xensm/catalog.cert
+        agent_keys = /var/lib/xensm/agents
+        heartbeat_ms = 1000
+        agent_timeout_ms = 360000
+        job_wait_ms = 30000
 
     Command-line flags override the file (xs_config_set).
 */
@@ -27,6 +33,9 @@
 #define XS_CATALOG_SECTION      "catalog"
 #define XS_CATALOG_DEFAULT_DB   "/var/lib/xensm/catalog.db"
 #define XS_CATALOG_DEFAULT_ADMIN "ipc:///run/xensm/admin.sock"
+#define XS_CATALOG_DEFAULT_AGENT "tcp://*:7601"
+#define XS_CATALOG_DEFAULT_CERT "/var/lib/xensm/catalog.cert"
+#define XS_CATALOG_DEFAULT_KEYS "/var/lib/xensm/agents"
 
 /* The option table (static, ends with a NULL key). */
 extern const xs_config_option_t xs_catalog_cfg_options [];

@@ -1,8 +1,12 @@
 /*  xs_catalog_server: the running catalog (store + admin socket + loop). */
 #include "xs_catalog_server.h"
 #include "xs_admin.h"
+#include "xs_batch.h"
 #include "xs_catalog_cfg.h"
+#include "xs_cert.h"
 #include "xs_log.h"
+#include "xs_sched.h"
+#include "xs_voladmin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +23,9 @@ struct _xs_catalog_server_t {
     const xs_config_t *config;      /* borrowed */
     xs_store_t *store;
     xs_admin_t *admin;
+    xs_batch_t *batch;              /* the loop's group commit                */
+    xs_sched_t *sched;              /* agents, placement, jobs                */
+    xs_voladmin_t *voladmin;        /* volume_* and host_* commands           */
     zloop_t *loop;
     zsock_t *admin_sock;
     char *admin_endpoint;           /* as bound (tcp port resolved)           */
@@ -26,6 +33,7 @@ struct _xs_catalog_server_t {
     int ipc_lock_fd;                /* flock on "<ipc_path>.lock", or -1      */
     size_t batch_max;
     uint64_t requests;
+    int resumed;                    /* jobs resumed at start                  */
 };
 
 /* ---------------------------------------------------------------------
@@ -187,71 +195,161 @@ s_send_reply (void *handle, zmq_msg_t *routing_id, const char *reply, size_t siz
         xs_debug ("admin socket: reply dropped: %s", zmq_strerror (errno));
 }
 
+/* A reply owed to one client: who asked and, for a reply that waits for the
+   group commit, the reply itself. */
+typedef struct {
+    xs_catalog_server_t *server;
+    zmq_msg_t routing_id;
+    char *reply;
+    size_t reply_size;
+} s_owed_t;
+
+static s_owed_t *
+s_owed_new (xs_catalog_server_t *self, zmq_msg_t *routing_id)
+{
+    s_owed_t *owed = calloc (1, sizeof *owed);
+    if (!owed)
+        abort ();
+    owed->server = self;
+    zmq_msg_init (&owed->routing_id);
+    zmq_msg_move (&owed->routing_id, routing_id);
+    return owed;
+}
+
+/* Sends `reply` to whoever `owed` is for, then frees owed. */
+static void
+s_owed_send (s_owed_t *owed, const char *reply, size_t size)
+{
+    s_send_reply (zsock_resolve (owed->server->admin_sock), &owed->routing_id, reply, size);
+    owed->server->requests++;
+    zmq_msg_close (&owed->routing_id);
+    free (owed->reply);
+    free (owed);
+}
+
+/* xs_batch action: the commit holding the request's writes is over. */
+static void
+s_owed_after_commit (void *arg, bool committed)
+{
+    s_owed_t *owed = (s_owed_t *) arg;
+    if (committed) {
+        s_owed_send (owed, owed->reply, owed->reply_size);
+        return;
+    }
+    json_t *reply = json_loadb (owed->reply, owed->reply_size, 0, NULL);
+    size_t size = 0;
+    char *failure = xs_admin_error_reply (json_string_value (json_object_get (reply, "id")),
+                                          xs_errkind_name (XS_EIO), XS_EIO,
+                                          "not stored: the commit failed (see the catalog log)",
+                                          &size);
+    json_decref (reply);
+    s_owed_send (owed, failure, size);
+    free (failure);
+}
+
+/* xs_voladmin's answer: its outcome is already committed. */
+static void
+s_owed_voladmin_reply (void *arg, char *reply, size_t size)
+{
+    s_owed_send ((s_owed_t *) arg, reply, size);
+    free (reply);
+}
+
+/* xs_admin delegate: the volume and host commands go to xs_voladmin. */
+static void
+s_delegate_handle (void *arg, const char *id, const char *cmd, json_t *args, void *ctx)
+{
+    xs_catalog_server_t *self = (xs_catalog_server_t *) arg;
+    xs_voladmin_handle (self->voladmin, id, cmd, args, s_owed_voladmin_reply, ctx);
+}
+
+typedef struct {
+    xs_catalog_server_t *server;
+    int64_t id;
+    char *sr_uuid;
+} s_detach_t;
+
+static void
+s_detach_after_commit (void *arg, bool committed)
+{
+    s_detach_t *d = (s_detach_t *) arg;
+    if (committed && d->server->sched)
+        xs_agentsrv_detach_backend (xs_sched_agents (d->server->sched), d->id, d->sr_uuid);
+    free (d->sr_uuid);
+    free (d);
+}
+
+/* xs_admin delegate: a removed backend's SR leaves the hosts once the
+   removal is committed (PBD.unplug, SR.forget; never SR.destroy). */
+static void
+s_delegate_backend_removed (void *arg, int64_t id, const char *sr_uuid)
+{
+    xs_catalog_server_t *self = (xs_catalog_server_t *) arg;
+    if (!sr_uuid)
+        return;
+    s_detach_t *d = calloc (1, sizeof *d);
+    if (!d || !(d->sr_uuid = strdup (sr_uuid)))
+        abort ();
+    d->server = self;
+    d->id = id;
+    xs_batch_defer (self->batch, s_detach_after_commit, d);
+}
+
+/* Answers a request refused before it was read. */
+static void
+s_refuse (xs_catalog_server_t *self, s_message_t *m, const char *code, const char *message)
+{
+    xs_info ("admin: request refused: %s", message);
+    size_t size = 0;
+    char *refusal = xs_admin_error_reply (NULL, code, XS_EINVAL, message, &size);
+    s_owed_send (s_owed_new (self, &m->routing_id), refusal, size);
+    free (refusal);
+}
+
+/* Serves what is waiting on the admin socket, at most batch_max requests a
+   pass. Every change they make joins the loop's group commit (xs_batch):
+   replies to changes go out only after it; the volume commands answer
+   through xs_voladmin once their outcome is committed. */
 static int
 s_on_admin (zloop_t *loop, zsock_t *sock, void *arg)
 {
     xs_catalog_server_t *self = arg;
     void *handle = zsock_resolve (sock);
-    s_message_t *batch = calloc (self->batch_max, sizeof *batch);
-    const void **data = calloc (self->batch_max, sizeof *data);
-    size_t *sizes = calloc (self->batch_max, sizeof *sizes);
-    char **replies = calloc (self->batch_max, sizeof *replies);
-    size_t *reply_sizes = calloc (self->batch_max, sizeof *reply_sizes);
-    if (!batch || !data || !sizes || !replies || !reply_sizes)
-        abort ();
-
-    size_t count = 0;
-    while (count < self->batch_max) {
-        s_message_t *m = &batch [count];
-        if (s_recv_message (handle, m) <= 0)
+    size_t served = 0;
+    while (served < self->batch_max) {
+        s_message_t m;
+        if (s_recv_message (handle, &m) <= 0)
             break;
-        char *refusal = NULL;
-        size_t refusal_size = 0;
+        served++;
         char message [256];
-        if (m->frames != 2 || !m->delimiter_ok) {
+        if (m.frames != 2 || !m.delimiter_ok) {
             snprintf (message, sizeof message,
                       "expected 2 frames (an empty delimiter, then one JSON body), got %zu%s",
-                      m->frames, m->frames >= 1 && !m->delimiter_ok ? " with a non-empty first frame" : "");
-            refusal = xs_admin_error_reply (NULL, XS_ADMIN_E_MALFORMED, XS_EINVAL, message,
-                                            &refusal_size);
+                      m.frames, m.frames >= 1 && !m.delimiter_ok ? " with a non-empty first frame" : "");
+            s_refuse (self, &m, XS_ADMIN_E_MALFORMED, message);
         }
         else
-        if (zmq_msg_size (&m->body) > XS_ADMIN_MAX_SIZE) {
+        if (zmq_msg_size (&m.body) > XS_ADMIN_MAX_SIZE) {
             snprintf (message, sizeof message, "request of %zu bytes is larger than %d bytes",
-                      zmq_msg_size (&m->body), XS_ADMIN_MAX_SIZE);
-            refusal = xs_admin_error_reply (NULL, XS_ADMIN_E_TOO_LARGE, XS_EINVAL, message,
-                                            &refusal_size);
+                      zmq_msg_size (&m.body), XS_ADMIN_MAX_SIZE);
+            s_refuse (self, &m, XS_ADMIN_E_TOO_LARGE, message);
         }
-        if (refusal) {
-            xs_info ("admin: request refused: %s", message);
-            s_send_reply (handle, &m->routing_id, refusal, refusal_size);
-            free (refusal);
-            self->requests++;
-            zmq_msg_close (&m->routing_id);
-            zmq_msg_close (&m->body);
-            continue;
+        else {
+            s_owed_t *owed = s_owed_new (self, &m.routing_id);
+            xs_err_t err;
+            if (xs_batch_open (self->batch, &err))
+                /* Each change then commits on its own (its savepoint). */
+                xs_error ("admin: cannot start a group transaction: %s", err.msg);
+            owed->reply = xs_admin_handle_one (self->admin, zmq_msg_data (&m.body),
+                                               zmq_msg_size (&m.body), &owed->reply_size, owed);
+            if (owed->reply)
+                xs_batch_defer (self->batch, s_owed_after_commit, owed);
         }
-        data [count] = zmq_msg_data (&m->body);
-        sizes [count] = zmq_msg_size (&m->body);
-        count++;
+        zmq_msg_close (&m.routing_id);
+        zmq_msg_close (&m.body);
     }
-    if (count) {
-        xs_admin_handle_batch (self->admin, count, data, sizes, replies, reply_sizes);
-        for (size_t i = 0; i < count; i++) {
-            s_send_reply (handle, &batch [i].routing_id, replies [i], reply_sizes [i]);
-            free (replies [i]);
-            zmq_msg_close (&batch [i].routing_id);
-            zmq_msg_close (&batch [i].body);
-        }
-        self->requests += count;
-        if (count > 1)
-            xs_debug ("admin: %zu requests in one commit", count);
-    }
-    free (batch);
-    free (data);
-    free (sizes);
-    free (replies);
-    free (reply_sizes);
+    if (served > 1)
+        xs_debug ("admin: %zu requests in one pass", served);
     return 0;
 }
 
@@ -300,6 +398,63 @@ s_bind_admin (xs_catalog_server_t *self, const char *endpoint, xs_err_t *err)
     return 0;
 }
 
+/* Starts the agent side: the catalog certificate (made on first start),
+   the agent socket and the scheduler, and resumes the journal. */
+static int
+s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
+{
+    const xs_config_t *config = self->config;
+    const char *cert = xs_config_get (config, XS_CATALOG_SECTION, "cert");
+    bool created = false;
+    if (!cert || !*cert)
+        return xs_err_set (err, XS_EINVAL, "no catalog certificate path (set cert in [catalog])");
+    if (xs_cert_ensure (cert, &created, err))
+        return -1;
+    if (created)
+        xs_notice ("made the catalog certificate %s (copy it to every host as the agent's "
+                   "catalog_key)", cert);
+    xs_sched_cfg_t sched_cfg = {
+        .default_ratio = xs_config_double (config, XS_CATALOG_SECTION, "default_ratio", 1.0),
+        .default_reserve = xs_config_double (config, XS_CATALOG_SECTION, "default_reserve", 0),
+        .wait_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "job_wait_ms", 30000),
+    };
+    xs_agentsrv_cfg_t agents_cfg = {
+        .endpoint = xs_config_get (config, XS_CATALOG_SECTION, "agent_endpoint"),
+        .cert_file = cert,
+        .keys_dir = xs_config_get (config, XS_CATALOG_SECTION, "agent_keys"),
+        .heartbeat_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "heartbeat_ms", 1000),
+        .request_timeout_ms = (int) xs_config_int (config, XS_CATALOG_SECTION,
+                                                   "agent_timeout_ms", 360000),
+    };
+    self->batch = xs_batch_new (self->store, self->loop);
+    self->sched = xs_sched_new (&sched_cfg, &agents_cfg, self->store, self->batch, self->loop,
+                                err);
+    if (!self->sched)
+        return -1;
+    self->voladmin = xs_voladmin_new (self->sched);
+    xs_admin_delegate_t delegate = {
+        .handles = xs_voladmin_handles,
+        .command_name = xs_voladmin_command_name,
+        .handle = s_delegate_handle,
+        .backend_removed = s_delegate_backend_removed,
+        .arg = self,
+    };
+    xs_admin_set_delegate (self->admin, &delegate);
+    xs_agentsrv_t *agents = xs_sched_agents (self->sched);
+    xs_admin_set_info (self->admin, "agent_endpoint", xs_agentsrv_endpoint (agents));
+    zcert_t *public = zcert_load (cert);
+    if (public) {
+        xs_admin_set_info (self->admin, "catalog_key", zcert_public_txt (public));
+        zcert_destroy (&public);
+    }
+    self->resumed = xs_sched_resume (self->sched, err);
+    if (self->resumed < 0)
+        return xs_err_prefix (err, "resuming the job journal");
+    if (xs_batch_flush (self->batch))
+        return xs_err_set (err, XS_EIO, "resuming the job journal: commit failed");
+    return 0;
+}
+
 xs_catalog_server_t *
 xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
 {
@@ -331,6 +486,8 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
         xs_err_set (err, XS_EINTERNAL, "cannot create the event loop");
         goto fail;
     }
+    if (s_start_agents (self, err))
+        goto fail;
     if (zloop_reader (self->loop, self->admin_sock, s_on_admin, self)) {
         xs_err_set (err, XS_EINTERNAL, "cannot watch the admin socket");
         goto fail;
@@ -347,6 +504,14 @@ xs_catalog_server_destroy (xs_catalog_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_catalog_server_t *self = *self_p;
+    /* Commit what is pending and send its replies, then answer the clients
+       still waiting for a job (it resumes at the next start); all of that
+       needs the admin socket, which goes last. */
+    if (self->batch)
+        xs_batch_flush (self->batch);
+    xs_sched_destroy (&self->sched);
+    xs_batch_destroy (&self->batch);
+    xs_voladmin_destroy (&self->voladmin);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->admin_sock);
     /* Still holding the lock: nobody else can own this path yet. */
@@ -405,4 +570,16 @@ uint64_t
 xs_catalog_server_requests (const xs_catalog_server_t *self)
 {
     return self->requests;
+}
+
+const char *
+xs_catalog_server_agent_endpoint (const xs_catalog_server_t *self)
+{
+    return xs_agentsrv_endpoint (xs_sched_agents (self->sched));
+}
+
+int
+xs_catalog_server_resumed (const xs_catalog_server_t *self)
+{
+    return self->resumed;
 }

@@ -20,9 +20,14 @@
     an error reply; bodies over XS_CATALOG_HARD_MAX_SIZE are dropped by
     ZeroMQ (ZMQ_MAXMSGSIZE) with the peer's connection.
 
-    Room to grow: xs_catalog_server_loop () and xs_catalog_server_store ()
-    let more sockets (the agents' CURVE ROUTER) and timers (the scheduler)
-    join the same loop.
+    Agents: the server also runs the agent side on the same loop: the
+    catalog certificate (`cert`, made on first start when neither part
+    exists), the CURVE agent socket (`agent_endpoint`, allow-list
+    `agent_keys`), the scheduler (xs_sched) and the volume and host admin
+    commands (xs_voladmin, as xs_admin's delegate). Every store write of a
+    loop pass — admin changes, jobs, results — joins one group commit
+    (xs_batch); replies leave only after it. Unfinished jobs of the journal
+    resume at start.
 
     Ownership: the config is borrowed and must outlive the server.
 */
@@ -41,8 +46,9 @@
 
 typedef struct _xs_catalog_server_t xs_catalog_server_t;
 
-/* Opens the store and binds the admin endpoint from `config` (section
-   [catalog]: db, admin_endpoint, admin_batch, defaults). Returns the server
+/* Opens the store, binds the admin and agent endpoints from `config`
+   (section [catalog]: db, admin_endpoint, admin_batch, defaults, agent
+   settings) and resumes the journal. Returns the server
    or NULL with *err set and nothing left behind. Caller destroys. */
 xs_catalog_server_t *xs_catalog_server_new (const xs_config_t *config, xs_err_t *err);
 
@@ -67,5 +73,11 @@ xs_store_t *xs_catalog_server_store (xs_catalog_server_t *self);
 
 /* Number of admin requests answered so far (for tests and logs). */
 uint64_t xs_catalog_server_requests (const xs_catalog_server_t *self);
+
+/* The agent endpoint actually bound, borrowed. */
+const char *xs_catalog_server_agent_endpoint (const xs_catalog_server_t *self);
+
+/* Unfinished jobs of the journal resumed at start. */
+int xs_catalog_server_resumed (const xs_catalog_server_t *self);
 
 #endif

@@ -10,6 +10,7 @@
 #include <czmq.h>
 
 #include "xs_agent.h"
+#include "xs_cert.h"
 #include "xs_config.h"
 #include "xs_log.h"
 #include "xs_xapi_exec.h"
@@ -112,7 +113,7 @@ main (int argc, char **argv)
             case 'v': verbose = true; break;
             case 'G':
                 xs_log_init ("xensm-agentd", false, XS_LOG_NOTICE);
-                if (xs_agent_gen_cert (optarg, &err)) {
+                if (xs_cert_generate (optarg, &err)) {
                     fprintf (stderr, "xensm-agentd: %s\n", err.msg);
                     return 1;
                 }

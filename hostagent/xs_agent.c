@@ -846,21 +846,3 @@ xs_agent_actor (zsock_t *pipe, void *arg)
         zsock_signal (pipe, 1);
     }
 }
-
-int
-xs_agent_gen_cert (const char *file, xs_err_t *err)
-{
-    zcert_t *cert = zcert_new ();
-    if (!cert)
-        return xs_err_set (err, XS_EINTERNAL, "certificate %s: cannot generate keys", file);
-    mode_t old = umask (077);
-    int rc = zcert_save (cert, file);
-    umask (old);
-    zcert_destroy (&cert);
-    if (rc == -1)
-        return xs_err_set (err, XS_EIO, "certificate %s: cannot write it or %s_secret: %s",
-                           file, file, strerror (errno));
-    /* The public part may be read by anyone. */
-    chmod (file, 0644);
-    return 0;
-}

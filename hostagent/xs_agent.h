@@ -53,8 +53,4 @@ int xs_agent_run (xs_agent_t *self, xs_err_t *err);
    the actor. Signals once the loop runs; ends on $TERM. */
 void xs_agent_actor (zsock_t *pipe, void *arg);
 
-/* Writes a new CURVE certificate: FILE (public) and FILE_secret (mode 0600).
-   Returns 0 or -1 with *err. */
-int xs_agent_gen_cert (const char *file, xs_err_t *err);
-
 #endif

@@ -22,6 +22,7 @@
 
 #include <czmq.h>
 
+#include "common/xs_cert.h"
 #include "common/xs_log.h"
 #include "catalog/xs_sched.h"
 #include "hostagent/xs_agent.h"
@@ -221,7 +222,7 @@ test_agentd_against_xapisim (void **state)
     snprintf (db, sizeof db, "%s/catalog.db", S.dir);
     snprintf (cert, sizeof cert, "%s/catalog.cert", S.dir);
     snprintf (keys, sizeof keys, "%s/agents", S.dir);
-    assert_int_equal (xs_agent_gen_cert (cert, NULL), 0);
+    assert_int_equal (xs_cert_generate (cert, NULL), 0);
     xs_err_t err;
     S.store = xs_store_new (db, &err);
     assert_non_null (S.store);

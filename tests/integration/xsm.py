@@ -44,10 +44,15 @@ class Catalogd:
     """One xensm-catalogd on a temp database and a temp ipc endpoint."""
 
     def __init__(self, workdir, db=None, endpoint=None, config=None, args=(),
-                 foreground=True, verbose=True):
+                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:*"):
         self.workdir = workdir
         self.db = db or os.path.join(workdir, "catalog.db")
         self.endpoint = endpoint or "ipc://%s" % os.path.join(workdir, "run", "admin.sock")
+        # The agent side: an ephemeral port (ping tells which), the
+        # certificate and allow-list in the work dir.
+        self.agent_endpoint = agent_endpoint
+        self.cert = os.path.join(workdir, "catalog.cert")
+        self.agent_keys = os.path.join(workdir, "agents")
         self.config = config
         self.args = list(args)
         self.foreground = foreground
@@ -56,7 +61,9 @@ class Catalogd:
         self.log_path = os.path.join(workdir, "catalogd-%d.log" % id(self))
 
     def command(self):
-        cmd = [CATALOGD, "--db", self.db, "--admin", self.endpoint]
+        cmd = [CATALOGD, "--db", self.db, "--admin", self.endpoint,
+               "--agent", self.agent_endpoint, "--cert", self.cert,
+               "--agent-keys", self.agent_keys]
         if self.config:
             cmd += ["-c", self.config]
         else:
@@ -108,6 +115,16 @@ class Catalogd:
             self.proc = None
             raise StartFailed(rc, self.log())
         return self
+
+    def ping(self):
+        """The daemon's `ping` result: version, agent_endpoint, catalog_key..."""
+        rc, lines = rawsend(self.endpoint, ["", request("ping")])
+        if rc != 0 or len(lines) != 2:
+            raise AssertionError("ping failed: rc %s, %r" % (rc, lines))
+        reply = json.loads(lines[1])
+        if not reply.get("ok"):
+            raise AssertionError("ping refused: %r" % reply)
+        return reply["result"]
 
     def log(self):
         try:

@@ -40,6 +40,8 @@ CATALOG_KEYS = {
     "cert": "/var/lib/xensm/catalog.cert",
     "agent_keys": "/var/lib/xensm/agents",
     "heartbeat_ms": "1000",
+    "agent_timeout_ms": "360000",
+    "job_wait_ms": "30000",
 }
 AGENT_KEYS = {
     "catalog_endpoint": "tcp://catalog.example.com:7601",   # an example: no default
@@ -57,11 +59,9 @@ AGENT_KEYS = {
     "log_level": "notice",
 }
 # Where each program's settings table lives (xs_config_option_t), and the
-# shipped settings its table may still lack: the catalog's side of the agent
-# protocol comes with issue 4.
+# shipped settings its table may still lack (none now).
 CODE_TABLES = {
-    "catalog": ("catalog/xs_catalog_cfg.c", {"agent_endpoint", "cert", "agent_keys",
-                                             "heartbeat_ms"}),
+    "catalog": ("catalog/xs_catalog_cfg.c", set()),
     "agent": ("hostagent/xensm-agentd.c", set()),
 }
 HARDENING = {
@@ -308,7 +308,10 @@ class InstallLayoutTest(unittest.TestCase):
         # The file's paths are the installed ones: the flags move them here.
         proc = subprocess.Popen([catalogd, "-c", cfg, "--foreground",
                                  "--db", os.path.join(work, "catalog.db"),
-                                 "--admin", f"ipc://{work}/admin.sock"],
+                                 "--admin", f"ipc://{work}/admin.sock",
+                                 "--agent", "tcp://127.0.0.1:*",
+                                 "--cert", os.path.join(work, "catalog.cert"),
+                                 "--agent-keys", os.path.join(work, "agents")],
                                 env=env, pass_fds=(write_fd,), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         os.close(write_fd)

@@ -251,7 +251,7 @@ test_handle_one_in_callers_transaction (void **state)
     const char *create = "{\"v\":1,\"id\":\"1\",\"cmd\":\"flavor_create\",\"args\":{\"label\":\"a\"}}";
     assert_int_equal (xs_store_begin (f->store, &err), 0);
     size_t size;
-    char *reply = xs_admin_handle_one (f->admin, create, strlen (create), &size);
+    char *reply = xs_admin_handle_one (f->admin, create, strlen (create), &size, NULL);
     assert_non_null (strstr (reply, "\"ok\":true"));
     free (reply);
     /* The caller's transaction is still open: a batch cannot start one. */

@@ -10,6 +10,7 @@
 
 #include <czmq.h>
 
+#include "common/xs_cert.h"
 #include "common/xs_log.h"
 #include "common/xs_proto.h"
 #include "hostagent/xs_agent.h"
@@ -75,8 +76,8 @@ setup (void **state)
     assert_int_equal (zsys_dir_create ("%s", f->keys_dir), 0);
     snprintf (f->agent_cert, sizeof f->agent_cert, "%s/agent.cert", f->dir);
     snprintf (f->catalog_cert, sizeof f->catalog_cert, "%s/catalog.cert", f->dir);
-    assert_int_equal (xs_agent_gen_cert (f->agent_cert, NULL), 0);
-    assert_int_equal (xs_agent_gen_cert (f->catalog_cert, NULL), 0);
+    assert_int_equal (xs_cert_generate (f->agent_cert, NULL), 0);
+    assert_int_equal (xs_cert_generate (f->catalog_cert, NULL), 0);
     /* Enroll the agent: its public certificate into the allow-list. */
     zcert_t *c = zcert_load (f->agent_cert);
     char path [400];
@@ -395,7 +396,7 @@ test_unknown_key_is_refused (void **state)
     fixture_t *f = (fixture_t *) *state;
     char stranger [400];
     snprintf (stranger, sizeof stranger, "%s/stranger.cert", f->dir);
-    assert_int_equal (xs_agent_gen_cert (stranger, NULL), 0);
+    assert_int_equal (xs_cert_generate (stranger, NULL), 0);
     s_start_agent (f, stranger, "h-stranger", 0);
     zsock_set_rcvtimeo (f->router, 700);
     zmsg_t *m = zmsg_recv (f->router);

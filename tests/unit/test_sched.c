@@ -14,6 +14,7 @@
 
 #include <czmq.h>
 
+#include "common/xs_cert.h"
 #include "common/xs_log.h"
 #include "catalog/xs_sched.h"
 #include "catalog/xs_voladmin.h"
@@ -161,7 +162,7 @@ s_start_agent (fx_t *f, const char *host, const char *zone)
     memcpy (f->agents [i].cert, cert, sizeof cert);
     /* A host keeps its key across restarts: the catalog pins it. */
     if (!zsys_file_exists (f->agents [i].cert))
-        assert_int_equal (xs_agent_gen_cert (f->agents [i].cert, NULL), 0);
+        assert_int_equal (xs_cert_generate (f->agents [i].cert, NULL), 0);
     /* Enrolled through the catalog, from the public certificate file. */
     char *text = NULL;
     zfile_t *file = zfile_new (NULL, f->agents [i].cert);
@@ -207,7 +208,7 @@ setup (void **state)
     snprintf (f->db, sizeof f->db, "%s/catalog.db", f->dir);
     snprintf (f->cert, sizeof f->cert, "%s/catalog.cert", f->dir);
     snprintf (f->keys, sizeof f->keys, "%s/agents", f->dir);
-    assert_int_equal (xs_agent_gen_cert (f->cert, NULL), 0);
+    assert_int_equal (xs_cert_generate (f->cert, NULL), 0);
     pthread_mutex_lock (&s_lock);
     s_sr_creates = s_vdi_creates = s_vdi_destroys = s_sr_detaches = 0;
     zhashx_destroy (&s_vdis);
