@@ -118,7 +118,7 @@ class Catalogd:
 
     def ping(self):
         """The daemon's `ping` result: version, agent_endpoint, catalog_key..."""
-        rc, lines = rawsend(self.endpoint, ["", request("ping")])
+        rc, lines = rawsend(self.endpoint, ["e:", "s:" + request("ping")])
         if rc != 0 or len(lines) != 2:
             raise AssertionError("ping failed: rc %s, %r" % (rc, lines))
         reply = json.loads(lines[1])
