@@ -285,6 +285,146 @@ test_backend_remove_refused_while_volumes_live (void **state)
     json_decref (s_expect_ok (f, remove));
 }
 
+/* ---- the delegate: commands served elsewhere (xs_voladmin in catalogd) ---- */
+
+static const char *const s_delegated [] = { "volume_create", "host_list", NULL };
+
+typedef struct {
+    int calls;
+    char id [80];
+    char cmd [80];
+    char args [256];
+    void *ctx;
+    int removed_calls;
+    int64_t removed_id;
+    char removed_sr [80];
+} s_delegate_log_t;
+
+static bool
+s_delegate_handles (const char *cmd)
+{
+    for (size_t i = 0; s_delegated [i]; i++)
+        if (strcmp (s_delegated [i], cmd) == 0)
+            return true;
+    return false;
+}
+
+static const char *
+s_delegate_name (size_t index)
+{
+    return index < 2 ? s_delegated [index] : NULL;
+}
+
+static void
+s_delegate_handle (void *arg, const char *id, const char *cmd, json_t *args, void *ctx)
+{
+    s_delegate_log_t *log = arg;
+    log->calls++;
+    snprintf (log->id, sizeof log->id, "%s", id);
+    snprintf (log->cmd, sizeof log->cmd, "%s", cmd);
+    char *text = json_dumps (args, JSON_COMPACT | JSON_SORT_KEYS);
+    snprintf (log->args, sizeof log->args, "%s", text);
+    free (text);
+    log->ctx = ctx;
+}
+
+static void
+s_delegate_removed (void *arg, int64_t id, const char *sr_uuid)
+{
+    s_delegate_log_t *log = arg;
+    log->removed_calls++;
+    log->removed_id = id;
+    snprintf (log->removed_sr, sizeof log->removed_sr, "%s", sr_uuid ? sr_uuid : "(null)");
+}
+
+static void
+test_delegate (void **state)
+{
+    s_fixture_t *f = *state;
+    s_delegate_log_t log = { 0 };
+    xs_admin_delegate_t delegate = {
+        .handles = s_delegate_handles, .command_name = s_delegate_name,
+        .handle = s_delegate_handle, .backend_removed = s_delegate_removed, .arg = &log,
+    };
+    xs_admin_set_delegate (f->admin, &delegate);
+    int ctx;
+
+    /* A delegated command is handed over with its id, args and ctx; no reply. */
+    const char *create = "{\"v\":1,\"id\":\"c7\",\"cmd\":\"volume_create\","
+                         "\"args\":{\"flavor\":\"gold\",\"size\":5}}";
+    size_t size = 0;
+    assert_null (xs_admin_handle_one (f->admin, create, strlen (create), &size, &ctx));
+    assert_int_equal (log.calls, 1);
+    assert_string_equal (log.id, "c7");
+    assert_string_equal (log.cmd, "volume_create");
+    assert_string_equal (log.args, "{\"flavor\":\"gold\",\"size\":5}");
+    assert_ptr_equal (log.ctx, &ctx);
+
+    /* Missing args arrive as an empty object, never NULL. */
+    const char *list = "{\"v\":1,\"id\":\"c8\",\"cmd\":\"host_list\"}";
+    assert_null (xs_admin_handle_one (f->admin, list, strlen (list), &size, NULL));
+    assert_int_equal (log.calls, 2);
+    assert_string_equal (log.args, "{}");
+
+    /* The envelope is still checked here: bad ones never reach the delegate. */
+    const char *bad [] = {
+        "{\"v\":2,\"id\":\"c9\",\"cmd\":\"volume_create\"}",
+        "{\"v\":1,\"cmd\":\"volume_create\"}",
+        "{\"v\":1,\"id\":\"c9\",\"cmd\":\"volume_create\",\"args\":[1]}",
+        "not json",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char *reply = xs_admin_handle_one (f->admin, bad [i], strlen (bad [i]), &size, NULL);
+        assert_non_null (reply);
+        assert_non_null (strstr (reply, "\"ok\":false"));
+        free (reply);
+    }
+    assert_int_equal (log.calls, 2);
+
+    /* Unknown commands list the delegate's too. */
+    s_expect_error (f, "{\"v\":1,\"id\":\"u\",\"cmd\":\"nope\"}", "unknown_command",
+                    "flavor_create");
+    const char *nope = "{\"v\":1,\"id\":\"u\",\"cmd\":\"nope\"}";
+    char *reply = xs_admin_handle_one (f->admin, nope, strlen (nope), &size, NULL);
+    assert_non_null (strstr (reply, "volume_create"));
+    assert_non_null (strstr (reply, "host_list"));
+    free (reply);
+
+    /* xs_admin_handle (a batch of its own) never delegates. */
+    s_expect_error (f, create, "unknown_command", "volume_create");
+    assert_int_equal (log.calls, 2);
+
+    /* backend_remove tells the delegate which SR the hosts should detach. */
+    json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_create\",\"args\":{\"label\":\"gold\"}}"));
+    json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_add\",\"args\":{\"flavor\":\"gold\","
+                                 "\"sr_type\":\"hba\",\"params\":{\"sr_uuid\":\"5f4c1a9e-0000-4000-8000-00000000abcd\"}}}"));
+    json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":1}}"));
+    assert_int_equal (log.removed_calls, 1);
+    assert_int_equal (log.removed_id, 1);
+    assert_string_equal (log.removed_sr, "5f4c1a9e-0000-4000-8000-00000000abcd");
+    /* A refused removal (no such backend) tells nobody. */
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":1}}",
+                    "not_found", "1");
+    assert_int_equal (log.removed_calls, 1);
+}
+
+static void
+test_ping_info (void **state)
+{
+    s_fixture_t *f = *state;
+    json_t *result = s_expect_ok (f, "{\"v\":1,\"id\":\"p\",\"cmd\":\"ping\"}");
+    assert_null (json_object_get (result, "agent_endpoint"));
+    json_decref (result);
+    xs_admin_set_info (f->admin, "agent_endpoint", "tcp://127.0.0.1:7601");
+    xs_admin_set_info (f->admin, "catalog_key", "abc");
+    result = s_expect_ok (f, "{\"v\":1,\"id\":\"p\",\"cmd\":\"ping\"}");
+    assert_string_equal (json_string_value (json_object_get (result, "agent_endpoint")),
+                         "tcp://127.0.0.1:7601");
+    assert_string_equal (json_string_value (json_object_get (result, "catalog_key")), "abc");
+    assert_string_equal (json_string_value (json_object_get (result, "version")), XENSM_VERSION);
+    json_decref (result);
+}
+
 int
 main (void)
 {
@@ -295,6 +435,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batch_is_one_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_handle_one_in_callers_transaction, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_backend_remove_refused_while_volumes_live, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_delegate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_ping_info, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
