@@ -11,10 +11,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <strings.h>
+#include <time.h>
 
 #define S_PROGRAM "xensm-manage"
 #define S_DEFAULT_TIMEOUT_MS 10000
+#define S_VOLUME_TIMEOUT_MS 120000
+#define S_CERT_MAX 4096                 /* a czmq public certificate is ~300 bytes */
 
 typedef struct {
     const xs_manage_io_t *io;
@@ -23,6 +27,7 @@ typedef struct {
     bool json;
     bool yes;
     int timeout_ms;
+    bool timeout_given;             /* --timeout: else volume changes wait longer */
     const struct s_command *command;   /* the one being run                 */
     xs_admin_client_t *client;      /* connected on first use                 */
 } s_ctx_t;
@@ -40,7 +45,9 @@ typedef struct s_command {
 } s_command_t;
 
 static s_handler_fn s_flavor_create, s_flavor_list, s_flavor_delete,
-    s_backend_add, s_backend_list, s_backend_remove;
+    s_backend_add, s_backend_list, s_backend_remove, s_host_enroll, s_host_list,
+    s_host_remove, s_volume_create, s_volume_delete, s_volume_snapshot, s_volume_clone,
+    s_volume_list, s_volume_show, s_volume_connection, s_status;
 
 /* The command table: the single source of dispatch, checks and help. */
 static const s_command_t s_commands [] = {
@@ -61,6 +68,37 @@ static const s_command_t s_commands [] = {
     { "sm", "backend_remove", 1, 1, s_backend_remove, "<id>",
       "Remove a backend from the catalog. Refused while volumes live on it; the SR is\n"
       "detached from the hosts, never destroyed." },
+    { "host", "enroll", 1, 1, s_host_enroll, "<public certificate file>",
+      "Admit a host agent: its public certificate (made with `xensm-agentd --gen-cert\n"
+      "FILE`: give FILE, never FILE_secret) joins the catalog's allow-list." },
+    { "host", "list", 0, 0, s_host_list, "",
+      "List hosts: zone, state, last heartbeat and attached SRs, and enrolled keys\n"
+      "that have not registered yet." },
+    { "host", "remove", 1, 1, s_host_remove, "<host uuid or public key>",
+      "Revoke a host: its key leaves the allow-list and its session is dropped.\n"
+      "Asks for confirmation on a terminal; --yes skips it." },
+    { "volume", "create", 0, -1, s_volume_create,
+      "--flavor F --size S [--name N] [--request-id R]",
+      "Create a volume of flavor F and size S (bytes, or with a K, M, G or T suffix:\n"
+      "powers of 1024). Placement is first-fit over the flavor's backends; `volume\n"
+      "show` lists every attempt. The same --request-id always returns the same volume.\n"
+      "Waits for the outcome (120 s unless --timeout is given)." },
+    { "volume", "delete", 1, 1, s_volume_delete, "<uuid>",
+      "Delete a volume and its VDI." },
+    { "volume", "snapshot", 1, -1, s_volume_snapshot, "<uuid> [--name N]",
+      "Snapshot a volume on its own backend (the SR must support VDI_SNAPSHOT)." },
+    { "volume", "clone", 1, -1, s_volume_clone, "<uuid> [--name N]",
+      "Clone a volume on its own backend (the SR must support VDI_CLONE)." },
+    { "volume", "list", 0, 1, s_volume_list, "[--all]",
+      "List volumes (--all: deleted ones too)." },
+    { "volume", "show", 1, 1, s_volume_show, "<uuid>",
+      "Show a volume, its placement attempts and its jobs." },
+    { "volume", "connection", 1, 2, s_volume_connection, "<uuid> [--show-secrets]",
+      "The connection info of a volume: sr_uuid, sr_type, vdi_uuid and the SR's\n"
+      "device_config (secrets as ****** unless --show-secrets)." },
+    { "status", "show", 0, 0, s_status, "",
+      "The catalog's version, schema, agent endpoint and public key (`xensm-manage\n"
+      "status` alone does the same)." },
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
@@ -551,6 +589,534 @@ s_backend_remove (s_ctx_t *ctx, int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------------
+   Sizes
+   --------------------------------------------------------------------- */
+
+int
+xs_manage_parse_size (const char *text, int64_t *bytes)
+{
+    static const struct { const char *suffix; int shift; } units [] = {
+        { "", 0 }, { "b", 0 },
+        { "k", 10 }, { "kib", 10 }, { "m", 20 }, { "mib", 20 },
+        { "g", 30 }, { "gib", 30 }, { "t", 40 }, { "tib", 40 },
+    };
+    if (!text || !isdigit ((unsigned char) text [0]))
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull (text, &end, 10);
+    if (errno)
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units [0]; i++)
+        if (strcasecmp (end, units [i].suffix) == 0) {
+            if (value == 0 || value > ((unsigned long long) INT64_MAX >> units [i].shift))
+                return -1;
+            *bytes = (int64_t) (value << units [i].shift);
+            return 0;
+        }
+    return -1;
+}
+
+/* "10 GiB", "1.5 MiB", "512 B": for people. */
+static void
+s_format_size (int64_t bytes, char *buffer, size_t size)
+{
+    static const char *const units [] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    double value = (double) bytes;
+    size_t u = 0;
+    while (value >= 1024 && u + 1 < sizeof units / sizeof units [0]) {
+        value /= 1024;
+        u++;
+    }
+    if (u == 0 || value == (double) (int64_t) value)
+        snprintf (buffer, size, "%.0f %s", value, units [u]);
+    else
+        snprintf (buffer, size, "%.1f %s", value, units [u]);
+}
+
+/* "2026-11-24 23:05:01" (UTC) from milliseconds since the epoch; "-" for 0. */
+static void
+s_format_time (json_int_t ms, char *buffer, size_t size)
+{
+    if (ms <= 0) {
+        snprintf (buffer, size, "-");
+        return;
+    }
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r (&seconds, &tm) || !strftime (buffer, size, "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf (buffer, size, "%" JSON_INTEGER_FORMAT, ms);
+}
+
+/* A JSON string member, or `dash` when absent or null. */
+static const char *
+s_str (json_t *object, const char *key, const char *dash)
+{
+    const char *value = json_string_value (json_object_get (object, key));
+    return value ? value : dash;
+}
+
+/* ---------------------------------------------------------------------
+   Options after the action (`volume create --flavor F ...`)
+   --------------------------------------------------------------------- */
+
+/* Parses the command's options with getopt_long (`spec` and `longopts`);
+   on_option (ctx, opt, optarg, state) stores each. The positional
+   arguments left are moved to argv [0..*npos). Returns 0, or 2 after a
+   usage error. */
+typedef int (s_option_fn) (s_ctx_t *ctx, int opt, const char *value, void *state);
+
+static int
+s_parse_options (s_ctx_t *ctx, int argc, char **argv, const struct option *longopts,
+                 s_option_fn *on_option, void *state, int *npos)
+{
+    const s_command_t *c = ctx->command;
+    /* getopt wants a program name in front: the action word is there. */
+    char **av = argv - 1;
+    int ac = argc + 1;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long (ac, av, "", longopts, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            fprintf (ctx->io->err, "%s: %s %s: option '%s': unknown or missing its value\n",
+                     S_PROGRAM, c->category, c->action, av [optind - 1]);
+            s_print_command_usage (ctx->io->err, c);
+            return 2;
+        }
+        if (on_option (ctx, opt, optarg, state))
+            return 2;
+    }
+    /* GNU getopt moved the positional arguments to the end. */
+    *npos = 0;
+    for (int i = optind; i < ac; i++)
+        argv [(*npos)++] = av [i];
+    return 0;
+}
+
+static int
+s_usage_error (s_ctx_t *ctx, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_usage_error (s_ctx_t *ctx, const char *fmt, ...)
+{
+    const s_command_t *c = ctx->command;
+    va_list ap;
+    va_start (ap, fmt);
+    fprintf (ctx->io->err, "%s: %s %s: ", S_PROGRAM, c->category, c->action);
+    vfprintf (ctx->io->err, fmt, ap);
+    fputc ('\n', ctx->io->err);
+    va_end (ap);
+    s_print_command_usage (ctx->io->err, c);
+    return 2;
+}
+
+/* Volume changes wait for agents: give them longer than reads. */
+static void
+s_wait_long (s_ctx_t *ctx)
+{
+    if (!ctx->timeout_given)
+        ctx->timeout_ms = S_VOLUME_TIMEOUT_MS;
+}
+
+/* ---------------------------------------------------------------------
+   host *
+   --------------------------------------------------------------------- */
+
+static void
+s_host_enrolled (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    fprintf (ctx->io->out, "host key %s enrolled (from %s); the agent may now register\n",
+             s_str (result, "public_key", "?"), argv [0]);
+}
+
+static int
+s_host_enroll (s_ctx_t *ctx, int argc, char **argv)
+{
+    xs_err_t err;
+    const char *path = argv [0];
+    size_t len = strlen (path);
+    if (len > 7 && strcmp (path + len - 7, "_secret") == 0) {
+        xs_err_set (&err, XS_EINVAL, "host enroll: %s is a SECRET certificate: give the public "
+                    "file (without _secret); the secret part never leaves the host", path);
+        return s_fail (ctx, &err);
+    }
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        xs_err_set (&err, errno == ENOENT ? XS_ENOTFOUND : XS_EIO, "host enroll: %s: %s",
+                    path, strerror (errno));
+        return s_fail (ctx, &err);
+    }
+    char text [S_CERT_MAX + 2];
+    size_t size = fread (text, 1, sizeof text - 1, file);
+    bool failed = ferror (file);
+    fclose (file);
+    if (failed) {
+        xs_err_set (&err, XS_EIO, "host enroll: %s: read error", path);
+        return s_fail (ctx, &err);
+    }
+    if (size > S_CERT_MAX) {
+        xs_err_set (&err, XS_EINVAL, "host enroll: %s: larger than %d bytes: not a public "
+                    "certificate", path, S_CERT_MAX);
+        return s_fail (ctx, &err);
+    }
+    text [size] = '\0';
+    if (size == 0 || strlen (text) != size) {
+        xs_err_set (&err, XS_EINVAL, "host enroll: %s: %s", path,
+                    size ? "holds NUL bytes: not a public certificate" : "empty file");
+        return s_fail (ctx, &err);
+    }
+    json_t *args = json_pack ("{s:s}", "public_key", text);
+    return s_run (ctx, "host_enroll", args, "the certificate file", s_host_enrolled, argv);
+}
+
+static void
+s_host_table (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    FILE *out = ctx->io->out;
+    fprintf (out, "%-36s  %-12s %-10s %-8s %-19s  %s\n", "Host UUID", "Name", "Zone", "State",
+             "Last seen (UTC)", "SRs (backend:SR uuid)");
+    size_t i;
+    json_t *host;
+    json_array_foreach (json_object_get (result, "hosts"), i, host) {
+        char seen [32];
+        s_format_time (json_integer_value (json_object_get (host, "last_seen")), seen,
+                       sizeof seen);
+        const char *uuid = s_str (host, "uuid", "");
+        fprintf (out, "%-36s  %-12s %-10s %-8s %-19s ", *uuid ? uuid : "-",
+                 *s_str (host, "name", "") ? s_str (host, "name", "") : "-",
+                 *s_str (host, "zone", "") ? s_str (host, "zone", "") : "-",
+                 s_str (host, "state", "?"), seen);
+        size_t j;
+        json_t *sr;
+        json_t *srs = json_object_get (host, "srs");
+        json_array_foreach (srs, j, sr)
+            fprintf (out, " %" JSON_INTEGER_FORMAT ":%s",
+                     json_integer_value (json_object_get (sr, "backend_id")),
+                     s_str (sr, "sr_uuid", "-"));
+        if (!json_array_size (srs))
+            fprintf (out, " -");
+        if (!*uuid)
+            fprintf (out, "  (key %s, not registered yet)", s_str (host, "public_key", "?"));
+        fputc ('\n', out);
+    }
+}
+
+static int
+s_host_list (s_ctx_t *ctx, int argc, char **argv)
+{
+    return s_run (ctx, "host_list", json_object (), "", s_host_table, argv);
+}
+
+static void
+s_host_removed (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    fprintf (ctx->io->out, "host %s removed: its key is no longer admitted\n", argv [0]);
+}
+
+static int
+s_host_remove (s_ctx_t *ctx, int argc, char **argv)
+{
+    if (!ctx->yes) {
+        FILE *err = ctx->io->err;
+        if (!ctx->io->interactive) {
+            fprintf (err, "%s: host remove: refusing without confirmation: not on a terminal "
+                          "(pass --yes to confirm); nothing was removed\n", S_PROGRAM);
+            return 2;
+        }
+        fprintf (err, "Host %s will no longer be admitted; its work moves to other hosts of "
+                      "its zone.\nProceed? (y/n) ", argv [0]);
+        fflush (err);
+        char answer [64] = "";
+        if (!fgets (answer, sizeof answer, ctx->io->in))
+            answer [0] = '\0';
+        answer [strcspn (answer, "\r\n")] = '\0';
+        if (strcasecmp (answer, "y") && strcasecmp (answer, "yes")) {
+            fprintf (err, "%s: host remove: not confirmed; nothing was removed\n", S_PROGRAM);
+            return 1;
+        }
+    }
+    json_t *args = json_pack ("{s:s}", "host", argv [0]);
+    return s_run (ctx, "host_remove", args, "the host", s_host_removed, argv);
+}
+
+/* ---------------------------------------------------------------------
+   volume *
+   --------------------------------------------------------------------- */
+
+/* One volume as `key: value` lines. */
+static void
+s_volume_print (s_ctx_t *ctx, json_t *v)
+{
+    FILE *out = ctx->io->out;
+    char size [32], created [32], updated [32];
+    s_format_size (json_integer_value (json_object_get (v, "size")), size, sizeof size);
+    s_format_time (json_integer_value (json_object_get (v, "created_at")), created,
+                   sizeof created);
+    s_format_time (json_integer_value (json_object_get (v, "updated_at")), updated,
+                   sizeof updated);
+    json_t *backend = json_object_get (v, "backend_id");
+    fprintf (out, "uuid:        %s\n", s_str (v, "uuid", "?"));
+    fprintf (out, "name:        %s\n", s_str (v, "name", "-"));
+    fprintf (out, "state:       %s\n", s_str (v, "state", "?"));
+    fprintf (out, "size:        %s (%" JSON_INTEGER_FORMAT " bytes)\n", size,
+             json_integer_value (json_object_get (v, "size")));
+    fprintf (out, "flavor:      %s\n", s_str (v, "flavor", "-"));
+    if (json_is_integer (backend))
+        fprintf (out, "backend:     %" JSON_INTEGER_FORMAT "\n", json_integer_value (backend));
+    else
+        fprintf (out, "backend:     -\n");
+    fprintf (out, "vdi_uuid:    %s\n", s_str (v, "vdi_uuid", "-"));
+    fprintf (out, "host:        %s\n", s_str (v, "host_uuid", "-"));
+    if (json_is_string (json_object_get (v, "parent_uuid")))
+        fprintf (out, "parent:      %s\n", s_str (v, "parent_uuid", "-"));
+    if (json_is_string (json_object_get (v, "request_id")))
+        fprintf (out, "request_id:  %s\n", s_str (v, "request_id", "-"));
+    if (json_is_string (json_object_get (v, "error")))
+        fprintf (out, "error:       %s\n", s_str (v, "error", "-"));
+    fprintf (out, "created:     %s UTC\n", created);
+    fprintf (out, "updated:     %s UTC\n", updated);
+}
+
+static void
+s_volume_done (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    s_volume_print (ctx, json_object_get (result, "volume"));
+}
+
+typedef struct {
+    const char *flavor, *size, *name, *request_id;
+} s_create_opts_t;
+
+static int
+s_create_option (s_ctx_t *ctx, int opt, const char *value, void *state)
+{
+    s_create_opts_t *o = state;
+    switch (opt) {
+    case 'f': o->flavor = value; break;
+    case 's': o->size = value; break;
+    case 'n': o->name = value; break;
+    case 'r': o->request_id = value; break;
+    }
+    return 0;
+}
+
+static int
+s_volume_create (s_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option longopts [] = {
+        { "flavor",     required_argument, NULL, 'f' },
+        { "size",       required_argument, NULL, 's' },
+        { "name",       required_argument, NULL, 'n' },
+        { "request-id", required_argument, NULL, 'r' },
+        { NULL, 0, NULL, 0 }
+    };
+    s_create_opts_t o = { NULL, NULL, NULL, NULL };
+    int npos = 0;
+    int rc = s_parse_options (ctx, argc, argv, longopts, s_create_option, &o, &npos);
+    if (rc)
+        return rc;
+    if (npos)
+        return s_usage_error (ctx, "unexpected argument '%s'", argv [0]);
+    if (!o.flavor || !o.size)
+        return s_usage_error (ctx, "--flavor and --size are required");
+    int64_t bytes = 0;
+    if (xs_manage_parse_size (o.size, &bytes))
+        return s_usage_error (ctx, "--size '%s': expected a positive size in bytes or with a "
+                              "K, M, G or T suffix (e.g. 10G), at most 8 EiB", o.size);
+    json_t *args = json_pack ("{s:s, s:I}", "flavor", o.flavor, "size", (json_int_t) bytes);
+    if (args && o.name && json_object_set_new (args, "name", json_string (o.name)))
+        json_decref (args), args = NULL;
+    if (args && o.request_id
+    &&  json_object_set_new (args, "request_id", json_string (o.request_id)))
+        json_decref (args), args = NULL;
+    s_wait_long (ctx);
+    return s_run (ctx, "volume_create", args, "flavor, name and request id", s_volume_done,
+                  argv);
+}
+
+static int
+s_volume_delete (s_ctx_t *ctx, int argc, char **argv)
+{
+    s_wait_long (ctx);
+    return s_run (ctx, "volume_delete", json_pack ("{s:s}", "uuid", argv [0]), "uuid",
+                  s_volume_done, argv);
+}
+
+static int
+s_name_option (s_ctx_t *ctx, int opt, const char *value, void *state)
+{
+    *(const char **) state = value;
+    return 0;
+}
+
+/* volume snapshot|clone <uuid> [--name N] */
+static int
+s_volume_copy (s_ctx_t *ctx, int argc, char **argv, const char *cmd)
+{
+    static const struct option longopts [] = {
+        { "name", required_argument, NULL, 'n' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *name = NULL;
+    int npos = 0;
+    int rc = s_parse_options (ctx, argc, argv, longopts, s_name_option, &name, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return s_usage_error (ctx, "expected one volume uuid, got %d argument(s)", npos);
+    json_t *args = json_pack ("{s:s}", "uuid", argv [0]);
+    if (args && name && json_object_set_new (args, "name", json_string (name)))
+        json_decref (args), args = NULL;
+    s_wait_long (ctx);
+    return s_run (ctx, cmd, args, "uuid and name", s_volume_done, argv);
+}
+
+static int
+s_volume_snapshot (s_ctx_t *ctx, int argc, char **argv)
+{
+    return s_volume_copy (ctx, argc, argv, "volume_snapshot");
+}
+
+static int
+s_volume_clone (s_ctx_t *ctx, int argc, char **argv)
+{
+    return s_volume_copy (ctx, argc, argv, "volume_clone");
+}
+
+static void
+s_volume_table (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    FILE *out = ctx->io->out;
+    fprintf (out, "%-36s  %-16s %10s  %-10s %-10s %-7s %s\n", "UUID", "Name", "Size", "Flavor",
+             "State", "Backend", "VDI UUID");
+    size_t i;
+    json_t *v;
+    json_array_foreach (json_object_get (result, "volumes"), i, v) {
+        char size [32], backend [24] = "-";
+        s_format_size (json_integer_value (json_object_get (v, "size")), size, sizeof size);
+        if (json_is_integer (json_object_get (v, "backend_id")))
+            snprintf (backend, sizeof backend, "%" JSON_INTEGER_FORMAT,
+                      json_integer_value (json_object_get (v, "backend_id")));
+        fprintf (out, "%-36s  %-16s %10s  %-10s %-10s %-7s %s\n", s_str (v, "uuid", "?"),
+                 s_str (v, "name", "-"), size, s_str (v, "flavor", "-"), s_str (v, "state", "?"),
+                 backend, s_str (v, "vdi_uuid", "-"));
+    }
+}
+
+static int
+s_volume_list (s_ctx_t *ctx, int argc, char **argv)
+{
+    bool all = false;
+    if (argc) {
+        if (strcmp (argv [0], "--all") != 0)
+            return s_usage_error (ctx, "unexpected argument '%s'", argv [0]);
+        all = true;
+    }
+    return s_run (ctx, "volume_list", json_pack ("{s:b}", "all", all), "", s_volume_table, argv);
+}
+
+static void
+s_volume_shown (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    FILE *out = ctx->io->out;
+    json_t *v = json_object_get (result, "volume");
+    s_volume_print (ctx, v);
+    json_t *attempts = json_object_get (v, "attempts");
+    fprintf (out, "attempts:%s\n", json_array_size (attempts) ? "" : "    none");
+    size_t i;
+    json_t *a;
+    json_array_foreach (attempts, i, a) {
+        char at [32];
+        s_format_time (json_integer_value (json_object_get (a, "at")), at, sizeof at);
+        fprintf (out, "  %s  backend %" JSON_INTEGER_FORMAT "  %-8s host %s: %s\n", at,
+                 json_integer_value (json_object_get (a, "backend_id")),
+                 s_str (a, "outcome", "?"), s_str (a, "host_uuid", "-"),
+                 s_str (a, "reason", "-"));
+    }
+    json_t *jobs = json_object_get (v, "jobs");
+    json_t *j;
+    if (json_array_size (jobs))
+        fprintf (out, "jobs:\n");
+    json_array_foreach (jobs, i, j)
+        fprintf (out, "  %" JSON_INTEGER_FORMAT "  %-13s %-9s backend %" JSON_INTEGER_FORMAT
+                 "  host %s%s%s\n",
+                 json_integer_value (json_object_get (j, "id")), s_str (j, "op", "?"),
+                 s_str (j, "state", "?"), json_integer_value (json_object_get (j, "backend_id")),
+                 s_str (j, "host_uuid", "-"), json_is_string (json_object_get (j, "error"))
+                 ? ": " : "", s_str (j, "error", ""));
+}
+
+static int
+s_volume_show (s_ctx_t *ctx, int argc, char **argv)
+{
+    return s_run (ctx, "volume_show", json_pack ("{s:s}", "uuid", argv [0]), "uuid",
+                  s_volume_shown, argv);
+}
+
+static void
+s_connection_shown (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    FILE *out = ctx->io->out;
+    json_t *c = json_object_get (result, "connection");
+    fprintf (out, "volume_uuid:   %s\n", s_str (c, "volume_uuid", "?"));
+    fprintf (out, "vdi_uuid:      %s\n", s_str (c, "vdi_uuid", "?"));
+    fprintf (out, "sr_uuid:       %s\n", s_str (c, "sr_uuid", "?"));
+    fprintf (out, "sr_type:       %s\n", s_str (c, "sr_type", "?"));
+    fprintf (out, "name_label:    %s\n", s_str (c, "name_label", "-"));
+    fprintf (out, "zone:          %s\n", s_str (c, "zone", "?"));
+    fprintf (out, "device_config:");
+    const char *key;
+    json_t *value;
+    json_object_foreach (json_object_get (c, "device_config"), key, value)
+        fprintf (out, " %s=%s", key, json_string_value (value));
+    fputc ('\n', out);
+}
+
+static int
+s_volume_connection (s_ctx_t *ctx, int argc, char **argv)
+{
+    bool secrets = false;
+    const char *uuid = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv [i], "--show-secrets") == 0)
+            secrets = true;
+        else
+        if (uuid || argv [i][0] == '-')
+            return s_usage_error (ctx, "unexpected argument '%s'", argv [i]);
+        else
+            uuid = argv [i];
+    }
+    if (!uuid)
+        return s_usage_error (ctx, "missing the volume uuid");
+    json_t *args = json_pack ("{s:s, s:b}", "uuid", uuid, "show_secrets", secrets);
+    return s_run (ctx, "volume_connection", args, "uuid", s_connection_shown, argv);
+}
+
+/* ---------------------------------------------------------------------
+   status
+   --------------------------------------------------------------------- */
+
+static void
+s_status_shown (s_ctx_t *ctx, json_t *result, char **argv)
+{
+    FILE *out = ctx->io->out;
+    fprintf (out, "xensm-catalogd %s (admin protocol %" JSON_INTEGER_FORMAT ", schema %"
+             JSON_INTEGER_FORMAT ")\n", s_str (result, "version", "?"),
+             json_integer_value (json_object_get (result, "protocol")),
+             json_integer_value (json_object_get (result, "schema")));
+    fprintf (out, "admin endpoint: %s\n", ctx->endpoint);
+    fprintf (out, "agent endpoint: %s\n", s_str (result, "agent_endpoint", "-"));
+    fprintf (out, "catalog key:    %s\n", s_str (result, "catalog_key", "-"));
+}
+
+static int
+s_status (s_ctx_t *ctx, int argc, char **argv)
+{
+    return s_run (ctx, "ping", json_object (), "", s_status_shown, argv);
+}
+
+/* ---------------------------------------------------------------------
    Entry point
    --------------------------------------------------------------------- */
 
@@ -613,6 +1179,7 @@ xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
                 goto out;
             }
             ctx.timeout_ms = (int) (seconds * 1000);
+            ctx.timeout_given = true;
             break;
         }
         case 'h':
@@ -640,6 +1207,13 @@ xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
     const char *category = s_match_category (&ctx, argv [optind]);
     if (!category)
         goto out;
+    const char *status_show [] = { argv [optind], "show", NULL };
+    if (optind + 1 >= argc && strcmp (category, "status") == 0) {
+        /* `status` alone means `status show`. */
+        argv = (char **) status_show;
+        argc = 2;
+        optind = 0;
+    }
     if (optind + 1 >= argc) {
         fprintf (io->err, "%s: %s: missing action\n", S_PROGRAM, category);
         s_print_usage (io->err, category);

@@ -18,6 +18,7 @@
 #define XS_MANAGE_H_INCLUDED
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct {
@@ -29,5 +30,10 @@ typedef struct {
 
 /* Runs one xensm-manage invocation. Returns the process exit code. */
 int xs_manage_run (int argc, char **argv, const xs_manage_io_t *io);
+
+/* Parses a volume size: decimal bytes, or with a suffix K, M, G, T (also
+   KiB..TiB, any case; powers of 1024) or B. Refuses 0, signs, spaces,
+   fractions and anything over INT64_MAX bytes. 0 with *bytes, or -1. */
+int xs_manage_parse_size (const char *text, int64_t *bytes);
 
 #endif
