@@ -96,9 +96,9 @@ static const s_command_t s_commands [] = {
     { "volume", "connection", 1, 2, s_volume_connection, "<uuid> [--show-secrets]",
       "The connection info of a volume: sr_uuid, sr_type, vdi_uuid and the SR's\n"
       "device_config (secrets as ****** unless --show-secrets)." },
-    { "status", "show", 0, 0, s_status, "",
-      "The catalog's version, schema, agent endpoint and public key (`xensm-manage\n"
-      "status` alone does the same)." },
+    { "catalog", "status", 0, 0, s_status, "",
+      "The catalog's version, schema, agent endpoint and public key (give the key to\n"
+      "every host agent as its catalog_key)." },
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
@@ -1207,13 +1207,6 @@ xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
     const char *category = s_match_category (&ctx, argv [optind]);
     if (!category)
         goto out;
-    const char *status_show [] = { argv [optind], "show", NULL };
-    if (optind + 1 >= argc && strcmp (category, "status") == 0) {
-        /* `status` alone means `status show`. */
-        argv = (char **) status_show;
-        argc = 2;
-        optind = 0;
-    }
     if (optind + 1 >= argc) {
         fprintf (io->err, "%s: %s: missing action\n", S_PROGRAM, category);
         s_print_usage (io->err, category);
