@@ -204,7 +204,7 @@ class E2E(unittest.TestCase):
         killed = threading.Event()
 
         def create(i):
-            p = w.manage("--json", "--timeout", "20", "volume", "create", "--flavor",
+            p = w.manage("--json", "--timeout", "4", "volume", "create", "--flavor",
                          ["gold", "silver"][i % 2], "--size", "1M", "--request-id",
                          "stream-%d" % i, timeout=60)
             if p.returncode == 0:
@@ -212,7 +212,7 @@ class E2E(unittest.TestCase):
                     acked_creates["stream-%d" % i] = json.loads(p.stdout)["volume"]
 
         def delete(uuid):
-            p = w.manage("--json", "--timeout", "20", "volume", "delete", uuid, timeout=60)
+            p = w.manage("--json", "--timeout", "4", "volume", "delete", uuid, timeout=60)
             if p.returncode == 0:
                 with lock:
                     acked_deletes.add(uuid)
@@ -234,6 +234,9 @@ class E2E(unittest.TestCase):
             t.join()
         self.assertGreater(len(acked_creates), 0)
         w.catalogd.start()
+        resumed = [l for l in w.catalogd.log().splitlines() if "job(s) resumed" in l][-1]
+        print("\n  %d creates and %d deletes acknowledged before kill -9; restart: %s"
+              % (len(acked_creates), len(acked_deletes), resumed.split(", ")[-1].rstrip(")")))
         for a in w.agents.values():
             self.assertTrue(a.running(), "agent %s died with the catalog" % a.name)
         w.wait_settled(timeout=60)
