@@ -949,8 +949,10 @@ xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store, xs_batch_t *ba
                     zmq_strerror (zmq_errno ()));
         goto fail;
     }
-    self->endpoint = strdup (zsock_endpoint (self->router) ? zsock_endpoint (self->router)
-                                                           : cfg->endpoint);
+    /* As bound: a port of * or 0 resolved. */
+    self->endpoint = zsock_last_endpoint (self->router);
+    if (!self->endpoint)
+        self->endpoint = strdup (cfg->endpoint);
     if (zloop_reader (loop, self->router, s_on_router, self) == -1) {
         xs_err_set (err, XS_EINTERNAL, "agent socket: cannot poll");
         goto fail;

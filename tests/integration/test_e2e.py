@@ -308,6 +308,25 @@ class E2E(unittest.TestCase):
         states = {h["uuid"]: h["state"] for h in w.hosts()}
         self.assertEqual(states[host], "down")
 
+    def test_existing_sr_is_attached_on_every_host(self):
+        """sr_uuid= introduces existing storage; every host of the zone gets its
+        own plugged PBD (a pool member names itself: on its local socket
+        session.get_this_host is the master)."""
+        w = self.w
+        sr_uuid = w.sim.add_storage({"type": "nfs", "device_config": {
+            "server": "old-filer", "serverpath": "/existing"}, "physical_size": 100 * GIB})
+        w.ok("sm", "flavor_create", "legacy", "an SR that already exists")
+        w.ok("sm", "backend_add", "legacy", "nfs", "sr_uuid=" + sr_uuid, "zone=za",
+             "server=old-filer", "serverpath=/existing")
+        w.wait_attached({"za": 1, "zb": 0})
+        pool = [p for p in w.dump()["pools"] if p["name"] == "pool-a"][0]
+        sr_ref = [sr["ref"] for sr in pool["SRs"] if sr["uuid"] == sr_uuid][0]
+        plugged = sorted(p["host_name"] for p in pool["PBDs"]
+                         if p["SR"] == sr_ref and p["currently_attached"])
+        self.assertEqual(plugged, ["a1", "a2"])
+        v = self.create("--flavor", "legacy", "--size", "1G")
+        self.assertEqual(self.assert_vdi(v)["sr_uuid"], sr_uuid)
+
     def test_unknown_key_is_refused(self):
         w = self.w
         stranger = w.new_agent("a1", "za", cert=os.path.join(self.workdir, "stranger.cert"))

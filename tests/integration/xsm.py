@@ -44,12 +44,13 @@ class Catalogd:
     """One xensm-catalogd on a temp database and a temp ipc endpoint."""
 
     def __init__(self, workdir, db=None, endpoint=None, config=None, args=(),
-                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:*"):
+                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0"):
         self.workdir = workdir
         self.db = db or os.path.join(workdir, "catalog.db")
         self.endpoint = endpoint or "ipc://%s" % os.path.join(workdir, "run", "admin.sock")
-        # The agent side: an ephemeral port (ping tells which), the
-        # certificate and allow-list in the work dir.
+        # The agent side: a port the kernel picks at random (":0"; czmq's
+        # ":*" tries 49152 upward, so parallel tests collide on restarts;
+        # ping tells which), the certificate and allow-list in the work dir.
         self.agent_endpoint = agent_endpoint
         self.cert = os.path.join(workdir, "catalog.cert")
         self.agent_keys = os.path.join(workdir, "agents")
