@@ -8,6 +8,7 @@
 
     xs-bench-agents --catalog ENDPOINT --catalog-key FILE --dir DIR
                     [--enroll KEYS_DIR] [--agents N] [--zone Z] [--workers W]
+    xs-bench-agents --prepare --dir DIR --enroll KEYS_DIR [--agents N]
 
     Agent i uses the certificate DIR/agent<i>.cert (made when missing) and
     host uuid 00000000-0000-4000-8000-<i as 12 digits>. With --enroll, each
@@ -126,7 +127,8 @@ s_usage (FILE *out)
 {
     fprintf (out, "usage: xs-bench-agents --catalog ENDPOINT --catalog-key FILE --dir DIR\n"
                   "                       [--enroll KEYS_DIR] [--agents N] [--zone Z] "
-                  "[--workers W] [-v]\n");
+                  "[--workers W] [-v]\n"
+                  "       xs-bench-agents --prepare --dir DIR --enroll KEYS_DIR [--agents N]\n");
 }
 
 int
@@ -140,6 +142,7 @@ main (int argc, char **argv)
         {"agents", required_argument, NULL, 'n'},
         {"zone", required_argument, NULL, 'z'},
         {"workers", required_argument, NULL, 'w'},
+        {"prepare", no_argument, NULL, 'p'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
@@ -147,7 +150,7 @@ main (int argc, char **argv)
     const char *catalog = NULL, *catalog_key = NULL, *dir = NULL, *enroll = NULL;
     const char *zone = "default";
     int nagents = 10, workers = 2;
-    bool verbose = false;
+    bool verbose = false, prepare = false;
     int c;
     while ((c = getopt_long (argc, argv, "vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -158,12 +161,14 @@ main (int argc, char **argv)
             case 'n': nagents = atoi (optarg); break;
             case 'z': zone = optarg; break;
             case 'w': workers = atoi (optarg); break;
+            case 'p': prepare = true; break;
             case 'v': verbose = true; break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;
         }
     }
-    if (!catalog || !catalog_key || !dir || nagents < 1 || nagents > S_MAX_AGENTS
+    if ((!prepare && (!catalog || !catalog_key)) || (prepare && !enroll) || !dir
+    ||  nagents < 1 || nagents > S_MAX_AGENTS
     ||  workers < 1 || optind < argc) {
         s_usage (stderr);
         return 2;
@@ -207,6 +212,10 @@ main (int argc, char **argv)
                 goto out;
             }
         }
+    }
+    if (prepare) {
+        rc = 0;
+        goto out;
     }
     for (int i = 0; i < nagents; i++) {
         if (pipe (ready [i])) {
