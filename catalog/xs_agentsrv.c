@@ -287,6 +287,20 @@ s_zone_backends (xs_agentsrv_t *self, s_host_t *host)
     return list;
 }
 
+/* The hosts, as a list to walk while the loop body may look hosts up:
+   zhashx_lookup moves the table's iteration cursor, so a walk with
+   zhashx_first/next must never call anything that looks into the same
+   table (that once made reconcile loop for ever). Caller destroys. */
+static zlist_t *
+s_hosts_snapshot (xs_agentsrv_t *self)
+{
+    zlist_t *list = zlist_new ();
+    for (s_host_t *h = (s_host_t *) zhashx_first (self->hosts); h;
+         h = (s_host_t *) zhashx_next (self->hosts))
+        zlist_append (list, h);
+    return list;
+}
+
 void
 xs_agentsrv_reconcile (xs_agentsrv_t *self)
 {
@@ -296,8 +310,9 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
         xs_error ("reconcile: cannot list backends: %s", err.msg);
         return;
     }
-    for (s_host_t *h = (s_host_t *) zhashx_first (self->hosts); h;
-         h = (s_host_t *) zhashx_next (self->hosts)) {
+    zlist_t *hosts = s_hosts_snapshot (self);
+    for (s_host_t *h = (s_host_t *) zlist_first (hosts); h;
+         h = (s_host_t *) zlist_next (hosts)) {
         if (!h->up)
             continue;
         /* SRs of removed backends: detach them (PBD.unplug, SR.forget). */
@@ -357,6 +372,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
             s_hsr_get (h, (*b)->id, true)->pending_since = zclock_mono ();
         }
     }
+    zlist_destroy (&hosts);
     xs_backend_list_destroy (&backends);
 }
 
@@ -933,8 +949,10 @@ xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store, xs_batch_t *ba
                     zmq_strerror (zmq_errno ()));
         goto fail;
     }
-    self->endpoint = strdup (zsock_endpoint (self->router) ? zsock_endpoint (self->router)
-                                                           : cfg->endpoint);
+    /* As bound: a port of * or 0 resolved. */
+    self->endpoint = zsock_last_endpoint (self->router);
+    if (!self->endpoint)
+        self->endpoint = strdup (cfg->endpoint);
     if (zloop_reader (loop, self->router, s_on_router, self) == -1) {
         xs_err_set (err, XS_EINTERNAL, "agent socket: cannot poll");
         goto fail;
@@ -1089,8 +1107,9 @@ xs_agentsrv_detach_backend (xs_agentsrv_t *self, int64_t backend_id, const char 
     char k [32];
     s_key_of_id (backend_id, k, sizeof k);
     zhashx_delete (self->creators, k);
-    for (s_host_t *h = (s_host_t *) zhashx_first (self->hosts); h;
-         h = (s_host_t *) zhashx_next (self->hosts)) {
+    zlist_t *hosts = s_hosts_snapshot (self);
+    for (s_host_t *h = (s_host_t *) zlist_first (hosts); h;
+         h = (s_host_t *) zlist_next (hosts)) {
         s_hsr_t *hsr = s_hsr_get (h, backend_id, false);
         if (!hsr)
             continue;
@@ -1102,6 +1121,7 @@ xs_agentsrv_detach_backend (xs_agentsrv_t *self, int64_t backend_id, const char 
                                   "sr_uuid", uuid);
         s_internal_request (self, h, "sr_detach", backend_id, &args);
     }
+    zlist_destroy (&hosts);
 }
 
 /* =========================================================================
@@ -1272,10 +1292,21 @@ xs_agentsrv_host_list (xs_agentsrv_t *self, xs_err_t *err)
             last_seen = now_ms - (mono - h->last_seen);
             for (s_hsr_t *hsr = (s_hsr_t *) zhashx_first (h->srs); hsr;
                  hsr = (s_hsr_t *) zhashx_next (h->srs))
-                if (hsr->attached)
-                    json_array_append_new (srs, json_pack ("{s:I, s:s}", "backend_id",
-                                                           (json_int_t) hsr->backend_id,
-                                                           "sr_uuid", hsr->sr_uuid ? hsr->sr_uuid : ""));
+                if (hsr->attached) {
+                    json_t *sr = json_pack ("{s:I, s:s}", "backend_id",
+                                            (json_int_t) hsr->backend_id,
+                                            "sr_uuid", hsr->sr_uuid ? hsr->sr_uuid : "");
+                    /* What the host last reported (absent until a heartbeat has). */
+                    if (hsr->has_stats) {
+                        json_object_set_new (sr, "physical_size",
+                                             json_integer (hsr->physical_size));
+                        json_object_set_new (sr, "physical_utilisation",
+                                             json_integer (hsr->physical_utilisation));
+                        json_object_set_new (sr, "virtual_allocation",
+                                             json_integer (hsr->virtual_allocation));
+                    }
+                    json_array_append_new (srs, sr);
+                }
         }
         if (row->public_key)
             zhashx_insert (keys, row->public_key, (void *) 1);

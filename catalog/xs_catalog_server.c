@@ -340,10 +340,16 @@ s_on_admin (zloop_t *loop, zsock_t *sock, void *arg)
             if (xs_batch_open (self->batch, &err))
                 /* Each change then commits on its own (its savepoint). */
                 xs_error ("admin: cannot start a group transaction: %s", err.msg);
-            owed->reply = xs_admin_handle_one (self->admin, zmq_msg_data (&m.body),
-                                               zmq_msg_size (&m.body), &owed->reply_size, owed);
-            if (owed->reply)
+            /* A delegated command may answer (and free owed) before this
+               returns: only a reply returned here is owed's to keep. */
+            size_t size = 0;
+            char *reply = xs_admin_handle_one (self->admin, zmq_msg_data (&m.body),
+                                               zmq_msg_size (&m.body), &size, owed);
+            if (reply) {
+                owed->reply = reply;
+                owed->reply_size = size;
                 xs_batch_defer (self->batch, s_owed_after_commit, owed);
+            }
         }
         zmq_msg_close (&m.routing_id);
         zmq_msg_close (&m.body);

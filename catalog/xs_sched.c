@@ -375,8 +375,15 @@ s_attempts_text (xs_sched_t *self, const char *volume_uuid)
     for (xs_attempt_t **a = list; a && *a; a++, n++)
         fprintf (f, "%sbackend %lld %s: %s", n ? "; " : "", (long long) (*a)->backend_id,
                  xs_attempt_outcome_name ((*a)->outcome), (*a)->reason ? (*a)->reason : "");
-    if (n == 0)
-        fprintf (f, "the flavor has no backends");
+    if (n == 0) {
+        xs_volume_t *v = xs_store_volume_get (self->store, volume_uuid, NULL);
+        xs_flavor_t *flavor = v ? xs_store_flavor_get_by_id (self->store, v->flavor_id, NULL)
+                                : NULL;
+        fprintf (f, "flavor %s has no backends (add one with `xensm-manage sm backend_add`)",
+                 flavor ? flavor->label : "?");
+        xs_flavor_destroy (&flavor);
+        xs_volume_destroy (&v);
+    }
     xs_attempt_list_destroy (&list);
     fclose (f);
     return buf;
@@ -755,7 +762,19 @@ xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
     if (req->request_id && *req->request_id) {
         xs_volume_t *v = xs_store_volume_get_by_request_id (self->store, req->request_id, &err);
         if (v) {
-            /* Same request again: the same volume, once it is settled. */
+            /* Same request again: the same volume, once it is settled. The
+               same id for a different request is a client bug: refuse it. */
+            xs_flavor_t *was = xs_store_flavor_get_by_id (self->store, v->flavor_id, NULL);
+            if (v->size_bytes != req->size || !was || !streq (was->label, req->flavor)) {
+                xs_err_set (&err, XS_ECONFLICT, "request id %s already made volume %s "
+                            "(flavor %s, %lld bytes); a different request needs a new id",
+                            req->request_id, v->uuid, was ? was->label : "?",
+                            (long long) v->size_bytes);
+                xs_flavor_destroy (&was);
+                xs_volume_destroy (&v);
+                goto fail;
+            }
+            xs_flavor_destroy (&was);
             s_job_t *running = (s_job_t *) zhashx_lookup (self->by_volume, v->uuid);
             if (running)
                 s_job_wait (running, done, arg);

@@ -12,6 +12,7 @@
 #include "xs_agent.h"
 #include "xs_cert.h"
 #include "xs_config.h"
+#include "xs_inventory.h"
 #include "xs_log.h"
 #include "xs_xapi_exec.h"
 
@@ -26,7 +27,9 @@ static const xs_config_option_t s_options [] = {
     {S_SECTION, "zone", XS_CONFIG_STRING, "default", 0, 0, NULL, false, NULL,
      "the zone this host serves"},
     {S_SECTION, "host_uuid", XS_CONFIG_STRING, NULL, 0, 0, NULL, false, NULL,
-     "this host's xapi uuid (default: asked from xapi)"},
+     "this host's xapi uuid (default: INSTALLATION_UUID of the inventory, else xapi's)"},
+    {S_SECTION, "inventory", XS_CONFIG_STRING, XS_INVENTORY_PATH, 0, 0, NULL, false, NULL,
+     "the XenServer inventory file holding INSTALLATION_UUID"},
     {S_SECTION, "name", XS_CONFIG_STRING, NULL, 0, 0, NULL, false, NULL,
      "name shown in host list (default: the host's name_label)"},
     {S_SECTION, "xapi_url", XS_CONFIG_STRING, "unix:/var/lib/xcp/xapi", 0, 0, NULL, false, NULL,
@@ -181,17 +184,35 @@ main (int argc, char **argv)
         ready_fd = (int) fd;
     }
 
+    /* Which host this is: configured, else the inventory's INSTALLATION_UUID
+       (on a pool member xapi's session.get_this_host names the master),
+       else asked from xapi once connected. */
+    const char *host_uuid = xs_config_get (config, S_SECTION, "host_uuid");
+    char inventory_uuid [37];
+    if (!host_uuid) {
+        const char *inventory = xs_config_get (config, S_SECTION, "inventory");
+        int found = xs_inventory_host_uuid (inventory, inventory_uuid, sizeof inventory_uuid,
+                                            &err);
+        if (found < 0) {
+            xs_error ("%s (set host_uuid in %s to override)", err.msg, path);
+            rc = 2;
+            goto out;
+        }
+        if (found)
+            host_uuid = inventory_uuid;
+    }
     xs_xapi_exec_cfg_t xapi = {
         .url = xs_config_get (config, S_SECTION, "xapi_url"),
         .username = xs_config_get (config, S_SECTION, "xapi_username"),
         .password = xs_config_get (config, S_SECTION, "xapi_password"),
         .ca_file = xs_config_get (config, S_SECTION, "xapi_ca_file"),
         .timeout_ms = (long) xs_config_int (config, S_SECTION, "xapi_timeout_ms", 300000),
+        .host_uuid = host_uuid,
     };
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = xs_config_get (config, S_SECTION, "catalog_endpoint"),
         .zone = xs_config_get (config, S_SECTION, "zone"),
-        .host_uuid = xs_config_get (config, S_SECTION, "host_uuid"),
+        .host_uuid = host_uuid,
         .name = xs_config_get (config, S_SECTION, "name"),
         .cert_file = xs_config_get (config, S_SECTION, "cert"),
         .catalog_key_file = xs_config_get (config, S_SECTION, "catalog_key"),

@@ -15,6 +15,7 @@
 
 struct _xs_hostops_t {
     xs_xenapi_t *client;        /* borrowed */
+    char *host_uuid;            /* "this host", or NULL: ask the session */
     char *error_code;
     xs_value_t *error_params;
 };
@@ -48,9 +49,20 @@ xs_hostops_destroy (xs_hostops_t **self_p)
         return;
     xs_hostops_t *self = *self_p;
     s_clear_error (self);
+    free (self->host_uuid);
     free (self);
     *self_p = NULL;
 }
+
+void
+xs_hostops_set_host_uuid (xs_hostops_t *self, const char *uuid)
+{
+    free (self->host_uuid);
+    self->host_uuid = uuid && *uuid ? strdup (uuid) : NULL;
+    if (uuid && *uuid && !self->host_uuid)
+        abort ();
+}
+
 
 const char *
 xs_hostops_error_code (xs_hostops_t *self)
@@ -95,6 +107,27 @@ s_fail (xs_hostops_t *self, xs_err_t *err, const char *object, const char *metho
     snprintf (reason, sizeof reason, "%s", text);
     xs_errkind_t kind = err->kind == XS_OK ? XS_EINTERNAL : err->kind;
     return xs_err_set (err, kind, "%s: %s failed: %s", object, method, reason);
+}
+
+/* The host these operations are for: the configured uuid, else the
+   session's host. On a pool member a session on the local socket belongs
+   to the master (xapi forwards it), so the agent names its host. Fails
+   the operation (naming `object`) when it cannot be found. */
+static char *
+s_this_host (xs_hostops_t *self, const char *object, xs_err_t *err)
+{
+    char *host = NULL;
+    if (self->host_uuid) {
+        host = xs_xenapi_host_get_by_uuid (self->client, self->host_uuid, err);
+        if (!host)
+            s_fail (self, err, object, "host.get_by_uuid");
+    }
+    else {
+        host = xs_xenapi_session_get_this_host (self->client, err);
+        if (!host)
+            s_fail (self, err, object, "session.get_this_host");
+    }
+    return host;
 }
 
 /* A refusal that xapi itself would give with `code` [params...]. */
@@ -258,9 +291,8 @@ xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err)
     xs_value_t *master_record = NULL;
 
     s_clear_error (self);
-    host = xs_xenapi_session_get_this_host (self->client, err);
+    host = s_this_host (self, "this host", err);
     if (!host) {
-        s_fail (self, err, "this host", "session.get_this_host");
         goto out;
     }
     record = xs_xenapi_host_get_record (self->client, host, err);
@@ -382,9 +414,8 @@ xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_e
     if (!*label)
         snprintf (label, sizeof label, "xensm %s", type->name);
 
-    host = xs_xenapi_session_get_this_host (self->client, err);
+    host = s_this_host (self, object, err);
     if (!host) {
-        s_fail (self, err, object, "session.get_this_host");
         goto out;
     }
     xs_xenapi_sr_args_t args = {

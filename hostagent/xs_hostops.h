@@ -53,6 +53,10 @@ xs_hostops_t *xs_hostops_new (xs_xenapi_t *client);
 /* Frees the object (not the client). NULLs *self_p; idempotent. */
 void xs_hostops_destroy (xs_hostops_t **self_p);
 
+/* Names "this host" (for host_info and the PBD of sr_attach) by uuid. Without
+   it the session's host is used, which on a pool member is the master. */
+void xs_hostops_set_host_uuid (xs_hostops_t *self, const char *uuid);
+
 /* XenAPI error code of the last failed operation (e.g. "SR_BACKEND_FAILURE_73")
    or NULL when it did not come from xapi. Borrowed, valid until the next
    operation. */

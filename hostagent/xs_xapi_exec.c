@@ -45,6 +45,7 @@ s_open (void *arg, xs_err_t *err)
         goto fail;
     }
     ctx->ops = xs_hostops_new (ctx->client);
+    xs_hostops_set_host_uuid (ctx->ops, cfg->host_uuid);
     return ctx;
 fail:
     s_close ((void **) &ctx);

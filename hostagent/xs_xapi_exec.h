@@ -16,6 +16,7 @@ typedef struct {
     const char *password;       /* "" when NULL; a secret, never logged             */
     const char *ca_file;        /* https: CA bundle; NULL = system store             */
     long timeout_ms;            /* whole-call timeout; 0 = xs_xenapi default         */
+    const char *host_uuid;      /* this host; NULL = the session's (see xs_hostops)  */
 } xs_xapi_exec_cfg_t;
 
 extern const xs_executor_t xs_xapi_executor;

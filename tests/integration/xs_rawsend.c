@@ -2,7 +2,9 @@
     prints the reply, one frame per line. A test tool: integration tests use
     it to put garbage on the admin socket (Python has no zmq module here).
 
-    xs_rawsend [--timeout MS] ENDPOINT FRAME...
+    xs_rawsend [--timeout MS] [--curve SERVER_CERT CLIENT_CERT] ENDPOINT FRAME...
+      --curve  connect as a CURVE client: SERVER_CERT is the server's public
+               certificate, CLIENT_CERT our own (czmq files: FILE + FILE_secret)
       FRAME  s:TEXT  the bytes of TEXT
              e:      an empty frame
              z:N     N bytes of 'x'
@@ -12,19 +14,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
+#include <czmq.h>
 
 int
 main (int argc, char **argv)
 {
     long timeout = 5000;
     int first = 1;
-    if (argc > 2 && strcmp (argv [1], "--timeout") == 0) {
-        timeout = strtol (argv [2], NULL, 10);
-        first = 3;
+    const char *server_cert = NULL, *client_cert = NULL;
+    for (;;) {
+        if (argc - first > 1 && strcmp (argv [first], "--timeout") == 0) {
+            timeout = strtol (argv [first + 1], NULL, 10);
+            first += 2;
+        }
+        else
+        if (argc - first > 2 && strcmp (argv [first], "--curve") == 0) {
+            server_cert = argv [first + 1];
+            client_cert = argv [first + 2];
+            first += 3;
+        }
+        else
+            break;
     }
     if (argc - first < 1) {
-        fprintf (stderr, "usage: xs_rawsend [--timeout MS] ENDPOINT FRAME...\n");
+        fprintf (stderr, "usage: xs_rawsend [--timeout MS] [--curve SERVER_CERT CLIENT_CERT] "
+                         "ENDPOINT FRAME...\n");
         return 2;
     }
     const char *endpoint = argv [first];
@@ -33,6 +47,19 @@ main (int argc, char **argv)
     void *sock = zmq_socket (ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (server_cert) {
+        zcert_t *server = zcert_load (server_cert);
+        zcert_t *client = zcert_load (client_cert);
+        if (!server || !client) {
+            fprintf (stderr, "xs_rawsend: cannot load %s or %s\n", server_cert, client_cert);
+            return 2;
+        }
+        zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, zcert_public_key (server), 32);
+        zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, zcert_public_key (client), 32);
+        zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, zcert_secret_key (client), 32);
+        zcert_destroy (&server);
+        zcert_destroy (&client);
+    }
     if (zmq_connect (sock, endpoint)) {
         fprintf (stderr, "xs_rawsend: connect %s: %s\n", endpoint, zmq_strerror (errno));
         return 2;

@@ -44,12 +44,13 @@ class Catalogd:
     """One xensm-catalogd on a temp database and a temp ipc endpoint."""
 
     def __init__(self, workdir, db=None, endpoint=None, config=None, args=(),
-                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:*"):
+                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0"):
         self.workdir = workdir
         self.db = db or os.path.join(workdir, "catalog.db")
         self.endpoint = endpoint or "ipc://%s" % os.path.join(workdir, "run", "admin.sock")
-        # The agent side: an ephemeral port (ping tells which), the
-        # certificate and allow-list in the work dir.
+        # The agent side: a port the kernel picks at random (":0"; czmq's
+        # ":*" tries 49152 upward, so parallel tests collide on restarts;
+        # ping tells which), the certificate and allow-list in the work dir.
         self.agent_endpoint = agent_endpoint
         self.cert = os.path.join(workdir, "catalog.cert")
         self.agent_keys = os.path.join(workdir, "agents")
@@ -90,22 +91,12 @@ class Catalogd:
             os.close(wfd)
             log.close()
         try:
-            data = b""
-            deadline = time.monotonic() + READY_TIMEOUT
-            while b"\n" not in data:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.kill()
-                    raise AssertionError("catalogd: no READY within %.0f s" % READY_TIMEOUT)
-                ready, _, _ = select.select([rfd], [], [], left)
-                if not ready:
-                    continue
-                chunk = os.read(rfd, 64)
-                if not chunk:
-                    break
-                data += chunk
+            data, timed_out = wait_ready(rfd, READY_TIMEOUT)
         finally:
             os.close(rfd)
+        if timed_out:
+            self.kill()
+            raise AssertionError("catalogd: no READY within %.0f s" % READY_TIMEOUT)
         if data != b"READY\n":
             try:
                 rc = self.proc.wait(timeout=READY_TIMEOUT)
@@ -238,3 +229,243 @@ class CatalogTestCase(unittest.TestCase):
     def flavors(self):
         return json.loads(self.assertOk(self.manage("--json", "sm", "flavor_list")).stdout)[
             "flavors"]
+
+
+# ---------------------------------------------------------------------------
+#  Host agents and a simulated XenServer world, for end-to-end tests
+# ---------------------------------------------------------------------------
+
+AGENTD = os.path.join(BUILD_DIR, "hostagent", "xensm-agentd")
+
+
+def simctl_module():
+    """tests/xapisim/simctl.py, imported once."""
+    import sys
+    path = os.path.join(SOURCE_DIR, "tests", "xapisim")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import simctl
+    return simctl
+
+
+def wait_ready(rfd, timeout):
+    """Reads a READY line from rfd within timeout. Returns (bytes read,
+    timed_out): not timed out means a line came or the writer closed it."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return data, True
+        ready, _, _ = select.select([rfd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(rfd, 64)
+        if not chunk:
+            break
+        data += chunk
+    return data, False
+
+
+class Agentd:
+    """One xensm-agentd in the foreground, for one simulated host."""
+
+    def __init__(self, workdir, name, zone, catalog_endpoint, catalog_cert, xapi_unix,
+                 host_uuid, cert=None):
+        self.workdir = workdir
+        self.name = name
+        self.zone = zone
+        self.catalog_endpoint = catalog_endpoint
+        self.catalog_cert = catalog_cert
+        self.xapi_unix = xapi_unix
+        self.host_uuid = host_uuid
+        self.cert = cert or os.path.join(workdir, "%s.cert" % name)
+        self.proc = None
+        self.log_path = os.path.join(workdir, "agent-%s.log" % name)
+
+    def gen_cert(self):
+        subprocess.run([AGENTD, "--gen-cert", self.cert], check=True, capture_output=True,
+                       env=clean_env())
+        return self.cert
+
+    def start(self, expect_ready=True, timeout=READY_TIMEOUT):
+        """Starts; waits for READY (registered with the catalog). With
+        expect_ready=False returns after `timeout` without READY (raises if
+        it came)."""
+        rfd, wfd = os.pipe()
+        cfg = os.path.join(self.workdir, "agent-empty.cfg")
+        if not os.path.exists(cfg):
+            open(cfg, "w").close()
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [AGENTD, "-c", cfg, "--foreground", "-v", "--catalog", self.catalog_endpoint,
+                 "--zone", self.zone, "--xapi", "unix:" + self.xapi_unix,
+                 "--host-uuid", self.host_uuid, "--name", self.name, "--cert", self.cert,
+                 "--catalog-key", self.catalog_cert],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(wfd,),
+                env=clean_env(XENSM_READY_FD=str(wfd)))
+        finally:
+            os.close(wfd)
+            log.close()
+        try:
+            data, _ = wait_ready(rfd, timeout)
+        finally:
+            os.close(rfd)
+        if expect_ready and data != b"READY\n":
+            self.kill()
+            raise AssertionError("agent %s: no READY within %.0f s:\n%s" % (
+                self.name, timeout, self.log()))
+        if not expect_ready and data:
+            raise AssertionError("agent %s: READY although it should be refused" % self.name)
+        return self
+
+    def log(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait()
+        self.proc = None
+
+
+class World:
+    """A simulated XenServer world for end-to-end tests: pool-a (a1, a2) in
+    zone za and pool-b (b1, b2) in zone zb (xapisim), one xensm-catalogd,
+    four enrolled agents. Everything is stopped by the test's cleanups."""
+
+    HOSTS = (("a1", "za"), ("a2", "za"), ("b1", "zb"), ("b2", "zb"))
+    # Catalog pace for tests: a host is down after 3 missed heartbeats.
+    CATALOG_CFG = ("[catalog]\nheartbeat_ms = 200\njob_wait_ms = 10000\n"
+                   "agent_timeout_ms = 20000\n")
+
+    def __init__(self, test, workdir, capacity=(), start_agents=True):
+        self.test = test
+        self.workdir = workdir
+        simctl = simctl_module()
+        config = {"pools": [{"name": "pool-a", "master": "a1", "hosts": ["a1", "a2"]},
+                            {"name": "pool-b", "master": "b1", "hosts": ["b1", "b2"]}],
+                  "users": {"root": ""},
+                  "capacity": [{"match": m, "physical_size": s} for m, s in capacity]}
+        self.sim = simctl.Simulator(config=config)
+        test.addCleanup(self.sim.stop)
+        cfg = os.path.join(workdir, "catalog.cfg")
+        with open(cfg, "w") as f:
+            f.write(self.CATALOG_CFG)
+        self.catalogd = Catalogd(workdir, config=cfg)
+        test.addCleanup(self.catalogd.kill)
+        self.catalogd.start()
+        self.agent_endpoint = self.catalogd.ping()["agent_endpoint"]
+        # Restarts bind the same port, so that agents find the catalog again.
+        self.catalogd.agent_endpoint = self.agent_endpoint
+        self.agents = {}
+        if start_agents:
+            for name, zone in self.HOSTS:
+                agent = self.new_agent(name, zone)
+                agent.gen_cert()
+                self.ok("host", "enroll", agent.cert)
+                agent.start()
+
+    def new_agent(self, name, zone, cert=None):
+        h = self.sim.host(name)
+        agent = Agentd(self.workdir, name, zone, self.agent_endpoint, self.catalogd.cert,
+                       h["unix"], h["uuid"], cert=cert)
+        self.test.addCleanup(agent.kill)
+        if cert is None:
+            self.agents[name] = agent
+        return agent
+
+    # -- the admin CLI --------------------------------------------------------
+
+    def manage(self, *args, timeout=60):
+        return manage(args, endpoint=self.catalogd.endpoint, timeout=timeout)
+
+    def ok(self, *args, timeout=60):
+        p = self.manage(*args, timeout=timeout)
+        if p.returncode != 0:
+            raise AssertionError("xensm-manage %s: exit %d\n%s%s" % (
+                " ".join(args), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def json(self, *args, timeout=60):
+        return json.loads(self.ok("--json", *args, timeout=timeout).stdout)
+
+    def volumes(self, all=True):
+        args = ["volume", "list"] + (["--all"] if all else [])
+        return {v["uuid"]: v for v in self.json(*args)["volumes"]}
+
+    def hosts(self):
+        return self.json("host", "list")["hosts"]
+
+    # -- waiting ---------------------------------------------------------------
+
+    def wait_until(self, what, predicate, timeout=30.0, interval=0.05):
+        """Polls predicate() (through the admin API or the simulator) until it
+        returns a true value, which is returned; fails after timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+            time.sleep(interval)
+
+    def wait_attached(self, counts, with_stats=True, timeout=30.0):
+        """Waits until every live host reports `counts[zone]` attached SRs
+        (with stats when asked)."""
+        def done():
+            hosts = [h for h in self.hosts() if h["state"] == "up"]
+            for h in hosts:
+                srs = h["srs"]
+                if with_stats:
+                    srs = [s for s in srs if "physical_size" in s]
+                if len(srs) != counts.get(h["zone"], 0):
+                    return False
+            return len(hosts) > 0
+        self.wait_until("SRs attached on every host", done, timeout)
+
+    def wait_settled(self, timeout=60.0):
+        """Waits until no volume is creating or deleting."""
+        busy = ("creating", "deleting")
+        return self.wait_until("every job to finish",
+                               lambda: all(v["state"] not in busy
+                                           for v in self.volumes().values())
+                               and self.volumes(), timeout)
+
+    # -- the simulator ---------------------------------------------------------
+
+    def dump(self):
+        d = self.sim.dump()
+        return json.loads(d) if isinstance(d, str) else d
+
+    def tagged_vdis(self):
+        """volume uuid -> list of VDI records (every pool) tagged xensm-volume."""
+        out = {}
+        for pool in self.dump()["pools"]:
+            srs = {sr["ref"]: sr["uuid"] for sr in pool["SRs"]}
+            for vdi in pool["VDIs"]:
+                tag = vdi.get("other_config", {}).get("xensm-volume")
+                if tag:
+                    out.setdefault(tag, []).append(dict(vdi, sr_uuid=srs.get(vdi["SR"]),
+                                                        pool=pool["name"]))
+        return out
+
+
+def rawsend_curve(endpoint, server_cert, client_cert, frames, timeout_ms=5000):
+    """xs_rawsend as a CURVE client (e.g. to the agent socket)."""
+    proc = subprocess.run([RAWSEND, "--timeout", str(timeout_ms), "--curve", server_cert,
+                           client_cert, endpoint] + list(frames),
+                          capture_output=True, timeout=timeout_ms / 1000 + 20)
+    lines = proc.stdout.decode("utf-8", "replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return proc.returncode, lines

@@ -48,6 +48,7 @@ AGENT_KEYS = {
     "zone": "default",
     "host_uuid": "",
     "name": "",
+    "inventory": "/etc/xensource-inventory",
     "xapi_url": "unix:/var/lib/xcp/xapi",
     "xapi_username": "root",
     "xapi_password": "",

@@ -103,7 +103,7 @@ static const xs_executor_t s_fake = {"fake", s_fake_open, s_fake_close, s_fake_r
     Fixture: a catalog on a loop, agents in actors
    ========================================================================= */
 
-#define S_MAX_AGENTS 4
+#define S_MAX_AGENTS 16
 
 typedef struct {
     char dir [128];
@@ -399,6 +399,48 @@ test_sr_created_once_then_attached_everywhere (void **state)
     assert_int_equal (xs_store_backend_remove (f->store, b, NULL), 0);
     xs_agentsrv_reconcile (xs_sched_agents (f->sched));
     assert_true (s_run_until (f, s_two_detached, NULL, 5000));
+}
+
+#define S_MANY 12
+
+static bool
+s_many_live (fx_t *f, void *arg)
+{
+    return xs_agentsrv_live_in_zone (xs_sched_agents (f->sched), "z1") == S_MANY;
+}
+
+/* Regression: reconcile walked the host table while s_claim_creator looked
+   the creator up in that same table; zhashx_lookup moves the walk's cursor,
+   so a backend added after the agents registered made reconcile loop for
+   ever when the creator and a later host shared a hash bucket (the whole
+   catalog hung; the end-to-end tests caught it about one run in eight).
+   Whether two hosts share a bucket depends on their uuids' hashes, so this
+   test cannot force it; many hosts and backends make it likelier, and the
+   test checks the rest of the path: one SR create per late backend and
+   every host attached. */
+static void
+test_backend_added_after_agents_registered (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    for (int i = 0; i < S_MANY; i++) {
+        char name [16];
+        snprintf (name, sizeof name, "m%d", i);
+        s_start_agent (f, name, "z1");
+    }
+    assert_true (s_run_until (f, s_many_live, NULL, 10000));
+    int64_t b [3];
+    for (int i = 0; i < 3; i++) {
+        char name [16];
+        snprintf (name, sizeof name, "late%d", i);
+        b [i] = s_backend (f, "gold", "z1", name);
+    }
+    for (int i = 0; i < 3; i++)
+        s_wait_ready (f, b [i], S_MANY);    /* reconcile returns, then all attach */
+    pthread_mutex_lock (&s_lock);
+    int creates = s_sr_creates;
+    pthread_mutex_unlock (&s_lock);
+    assert_int_equal (creates, 3);
 }
 
 static void
@@ -772,6 +814,8 @@ main (void)
 {
     xs_log_init ("test_sched", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_backend_added_after_agents_registered, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (test_sr_created_once_then_attached_everywhere, setup, teardown),
         cmocka_unit_test_setup_teardown (test_first_fit_falls_through_and_skips_full, setup, teardown),
         cmocka_unit_test_setup_teardown (test_no_candidate_lists_every_attempt, setup, teardown),

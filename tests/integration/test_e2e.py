@@ -1,0 +1,373 @@
+"""End to end, real processes: xapisim with two pools in two zones, one
+xensm-catalogd, four xensm-agentd (one per simulated host), driven with the
+real xensm-manage. Issue 4's acceptance tests."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import shutil
+import threading
+import unittest
+
+import xsm
+
+GIB = 1024 ** 3
+
+
+class E2E(unittest.TestCase):
+    # pool-a's /small export holds 2 GiB; everything else the default 1 TiB.
+    CAPACITY = ((({"serverpath": "/small"}), 2 * GIB),)
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-e2e-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.w = xsm.World(self, self.workdir, capacity=self.CAPACITY)
+        self.addCleanup(self.dump_logs_on_failure)
+
+    def dump_logs_on_failure(self):
+        outcome = getattr(self, "_outcome", None)
+        errors = getattr(outcome, "errors", None) or []
+        result = getattr(outcome, "result", None)
+        failed = any(e for _, e in errors) or (
+            result is not None and any(t is self for t, _ in
+                                       result.failures + result.errors))
+        if failed or os.environ.get("XSM_E2E_LOGS"):
+            print("---- catalogd log (tail) ----\n" + self.w.catalogd.log()[-6000:])
+
+    # -- set-up helpers ----------------------------------------------------
+
+    def add_backends(self):
+        """gold: small (2 GiB), gold-1, gold-2 in za; silver: lvmoiscsi in zb."""
+        w = self.w
+        w.ok("sm", "flavor_create", "gold", "NFS in za")
+        w.ok("sm", "flavor_create", "silver", "iSCSI in zb")
+        ids = {}
+        for name, path in (("small", "/small"), ("gold-1", "/g1"), ("gold-2", "/g2")):
+            out = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "gold", "nfs",
+                                  "name_label=" + name, "server=filer", "serverpath=" + path,
+                                  "zone=za").stdout)
+            ids[name] = out["backend"]["id"]
+        out = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "silver", "lvmoiscsi",
+                              "name_label=silver-1", "zone=zb", "target=10.0.0.5",
+                              "targetIQN=iqn.2004-04.com.example:lun1", "SCSIid=3600a0b80",
+                              "chapuser=xensm", "chappassword=s3cret-chap").stdout)
+        ids["silver-1"] = out["backend"]["id"]
+        w.wait_attached({"za": 3, "zb": 1})
+        return ids
+
+    def create(self, *args, timeout=60):
+        return self.w.json("volume", "create", *args, timeout=timeout)["volume"]
+
+    def show(self, uuid):
+        return self.w.json("volume", "show", uuid)["volume"]
+
+    def sr_of_backend(self, backend_id):
+        for b in self.w.json("sm", "backend_list")["backends"]:
+            if b["id"] == backend_id:
+                return b["sr_uuid"]
+        self.fail("no backend %s" % backend_id)
+
+    def assert_vdi(self, volume):
+        """The volume's VDI is in the simulator, tagged, on its backend's SR."""
+        vdis = self.w.tagged_vdis().get(volume["uuid"], [])
+        self.assertEqual(len(vdis), 1, "one VDI for volume %s: %r" % (volume["uuid"], vdis))
+        vdi = vdis[0]
+        self.assertEqual(vdi["uuid"], volume["vdi_uuid"])
+        self.assertEqual(vdi["name_label"], "xensm-" + volume["uuid"])
+        self.assertEqual(vdi["sr_uuid"], self.sr_of_backend(volume["backend_id"]))
+        self.assertEqual(vdi["virtual_size"], volume["size"])
+        return vdi
+
+    # -- the tests -------------------------------------------------------------
+
+    def test_lifecycle_and_flavor_placement(self):
+        ids = self.add_backends()
+        gold = self.create("--flavor", "gold", "--size", "1G", "--name", "g")
+        silver = self.create("--flavor", "silver", "--size", "3G", "--name", "s")
+        self.assertEqual(gold["state"], "available")
+        # 1 GiB fits the first gold backend (small); silver lands in zone zb.
+        self.assertEqual(gold["backend_id"], ids["small"])
+        self.assertEqual(silver["backend_id"], ids["silver-1"])
+        self.assertEqual(self.assert_vdi(gold)["pool"], "pool-a")
+        self.assertEqual(self.assert_vdi(silver)["pool"], "pool-b")
+        hosts = {h["uuid"]: h["zone"] for h in self.w.hosts()}
+        self.assertEqual(hosts[gold["host_uuid"]], "za")
+        self.assertEqual(hosts[silver["host_uuid"]], "zb")
+
+        snap = self.w.json("volume", "snapshot", gold["uuid"], "--name", "g-snap")["volume"]
+        clone = self.w.json("volume", "clone", silver["uuid"])["volume"]
+        for copy, parent in ((snap, gold), (clone, silver)):
+            self.assertEqual(copy["state"], "available")
+            self.assertEqual(copy["parent_uuid"], parent["uuid"])
+            self.assertEqual(copy["backend_id"], parent["backend_id"])
+            self.assertNotEqual(copy["vdi_uuid"], parent["vdi_uuid"])
+            self.assert_vdi(copy)
+
+        conn = self.w.json("volume", "connection", silver["uuid"])["connection"]
+        self.assertEqual(conn["vdi_uuid"], silver["vdi_uuid"])
+        self.assertEqual(conn["sr_type"], "lvmoiscsi")
+        self.assertEqual(conn["device_config"]["chappassword"], "******")
+        self.assertNotIn("s3cret-chap", self.w.ok("volume", "connection", silver["uuid"]).stdout)
+        shown = self.w.json("volume", "connection", silver["uuid"], "--show-secrets")
+        self.assertEqual(shown["connection"]["device_config"]["chappassword"], "s3cret-chap")
+        self.assertNotIn("s3cret-chap", self.w.catalogd.log())
+
+        for v in (snap, clone, gold, silver):
+            deleted = self.w.json("volume", "delete", v["uuid"])["volume"]
+            self.assertEqual(deleted["state"], "deleted")
+        self.assertEqual(self.w.tagged_vdis(), {})
+        self.assertEqual(self.w.volumes(all=False), {})
+        # Deleting again is fine and changes nothing.
+        self.assertEqual(self.w.json("volume", "delete", gold["uuid"])["volume"]["state"],
+                         "deleted")
+
+    def test_falls_through_full_and_failing_backends(self):
+        ids = self.add_backends()
+        # 10 GiB cannot fit `small`; the next VDI.create (gold-1) fails.
+        self.w.sim.fail("VDI.create", "SR_BACKEND_FAILURE_78", ["", "VDI creation failed", ""])
+        v = self.create("--flavor", "gold", "--size", "10G")
+        self.assertEqual(v["backend_id"], ids["gold-2"])
+        self.assert_vdi(v)
+        attempts = self.show(v["uuid"])["attempts"]
+        got = [(a["backend_id"], a["outcome"]) for a in attempts]
+        self.assertEqual(got, [(ids["small"], "skipped"), (ids["gold-1"], "failed"),
+                               (ids["gold-2"], "ok")])
+        self.assertIn("no space", attempts[0]["reason"])
+        self.assertIn("SR_BACKEND_FAILURE_78", attempts[1]["reason"])
+        # Nothing was left on gold-1.
+        sr1 = self.sr_of_backend(ids["gold-1"])
+        self.assertEqual([d for d in self.w.tagged_vdis().get(v["uuid"], [])
+                          if d["sr_uuid"] == sr1], [])
+
+    def test_no_candidate_lists_every_attempt(self):
+        ids = self.add_backends()
+        self.w.sim.fail("VDI.create", "SR_BACKEND_FAILURE_44",
+                        ["", "There is insufficient space", ""], repeat=True)
+        p = self.w.manage("volume", "create", "--flavor", "gold", "--size", "5G",
+                          "--name", "doomed")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        for name in ("small", "gold-1", "gold-2"):
+            self.assertIn("backend %d" % ids[name], p.stderr)
+        v = [x for x in self.w.volumes().values() if x["name"] == "doomed"][0]
+        self.assertEqual(v["state"], "error")
+        outcomes = [(a["backend_id"], a["outcome"]) for a in self.show(v["uuid"])["attempts"]]
+        self.assertEqual(outcomes, [(ids["small"], "skipped"), (ids["gold-1"], "failed"),
+                                    (ids["gold-2"], "failed")])
+        self.assertEqual(self.w.tagged_vdis(), {})
+        # A flavor without backends, and one that does not exist.
+        self.w.ok("sm", "flavor_create", "bronze", "nothing")
+        p = self.w.manage("volume", "create", "--flavor", "bronze", "--size", "1G")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("bronze", p.stderr)
+        p = self.w.manage("volume", "create", "--flavor", "nope", "--size", "1G")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("nope", p.stderr)
+
+    def test_request_id_is_idempotent(self):
+        self.add_backends()
+        results = []
+
+        def create():
+            p = self.w.manage("--json", "volume", "create", "--flavor", "gold", "--size",
+                              "1G", "--request-id", "req-42")
+            results.append(p)
+
+        threads = [threading.Thread(target=create) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        uuids = set()
+        for p in results:
+            self.assertEqual(p.returncode, 0, p.stderr)
+            uuids.add(json.loads(p.stdout)["volume"]["uuid"])
+        self.assertEqual(len(uuids), 1)
+        again = self.create("--flavor", "gold", "--size", "1G", "--request-id", "req-42")
+        self.assertEqual({again["uuid"]}, uuids)
+        self.assertEqual(len(self.w.volumes()), 1)
+        self.assert_vdi(again)
+        # The same id with different parameters is a conflict, not a new volume.
+        p = self.w.manage("volume", "create", "--flavor", "silver", "--size", "2G",
+                          "--request-id", "req-42")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(len(self.w.volumes()), 1)
+
+    def test_kill_catalogd_during_creates_and_deletes(self):
+        self.add_backends()
+        w = self.w
+        # Ten volumes to delete during the stream.
+        old = [self.create("--flavor", "gold", "--size", "1M", "--request-id", "old-%d" % i)
+               for i in range(10)]
+        acked_creates, acked_deletes = {}, set()
+        lock = threading.Lock()
+        killed = threading.Event()
+
+        def create(i):
+            p = w.manage("--json", "--timeout", "4", "volume", "create", "--flavor",
+                         ["gold", "silver"][i % 2], "--size", "1M", "--request-id",
+                         "stream-%d" % i, timeout=60)
+            if p.returncode == 0:
+                with lock:
+                    acked_creates["stream-%d" % i] = json.loads(p.stdout)["volume"]
+
+        def delete(uuid):
+            p = w.manage("--json", "--timeout", "4", "volume", "delete", uuid, timeout=60)
+            if p.returncode == 0:
+                with lock:
+                    acked_deletes.add(uuid)
+
+        threads = []
+        for i in range(40):
+            threads.append(threading.Thread(target=create, args=(i,)))
+            if i % 4 == 0:
+                threads.append(threading.Thread(target=delete, args=(old[i // 4]["uuid"],)))
+        for t in threads:
+            t.start()
+        # Kill once some work has been acknowledged and some is in flight.
+        w.wait_until("a few acknowledged creates",
+                     lambda: len(acked_creates) >= 5 or not any(t.is_alive() for t in threads),
+                     timeout=60, interval=0.01)
+        w.catalogd.kill()
+        killed.set()
+        for t in threads:
+            t.join()
+        self.assertGreater(len(acked_creates), 0)
+        w.catalogd.start()
+        resumed = [l for l in w.catalogd.log().splitlines() if "job(s) resumed" in l][-1]
+        print("\n  %d creates and %d deletes acknowledged before kill -9; restart: %s"
+              % (len(acked_creates), len(acked_deletes), resumed.split(", ")[-1].rstrip(")")))
+        for a in w.agents.values():
+            self.assertTrue(a.running(), "agent %s died with the catalog" % a.name)
+        w.wait_settled(timeout=60)
+        self.check_invariants(acked_creates, acked_deletes)
+        # Every request id, acknowledged or not, gives one volume when asked again.
+        for i in range(40):
+            v = self.create("--flavor", ["gold", "silver"][i % 2], "--size", "1M",
+                            "--request-id", "stream-%d" % i)
+            if "stream-%d" % i in acked_creates:
+                self.assertEqual(v["uuid"], acked_creates["stream-%d" % i]["uuid"])
+            self.assertEqual(v["state"], "available")
+        self.check_invariants(acked_creates, acked_deletes)
+        names = [v["request_id"] for v in w.volumes().values() if v["request_id"]]
+        self.assertEqual(len(names), len(set(names)), "duplicate volumes for a request id")
+
+    def check_invariants(self, acked_creates, acked_deletes):
+        volumes = self.w.volumes()
+        vdis = self.w.tagged_vdis()
+        for rid, v in acked_creates.items():
+            row = volumes[v["uuid"]]
+            self.assertEqual(row["state"], "available", rid)
+            self.assertEqual([d["uuid"] for d in vdis.get(v["uuid"], [])], [row["vdi_uuid"]])
+        for uuid in acked_deletes:
+            self.assertEqual(volumes[uuid]["state"], "deleted")
+            self.assertNotIn(uuid, vdis)
+        for uuid, found in vdis.items():
+            self.assertIn(uuid, volumes, "VDI %s tagged with an unknown volume" % found)
+            self.assertEqual(len(found), 1, "duplicate VDIs for volume %s" % uuid)
+            self.assertEqual(volumes[uuid]["state"], "available", uuid)
+            self.assertEqual(volumes[uuid]["vdi_uuid"], found[0]["uuid"])
+        for uuid, row in volumes.items():
+            if row["state"] == "available":
+                self.assertIn(uuid, vdis, "available volume %s has no VDI" % uuid)
+
+    def test_kill_agent_mid_operation(self):
+        self.add_backends()
+        w = self.w
+        # Hold the next VDI.create in the simulator so the agent dies mid-call.
+        w.sim.delay("VDI.create", 5, nth=1, repeat=False)
+        result = {}
+
+        def create():
+            result["p"] = w.manage("--json", "volume", "create", "--flavor", "gold",
+                                   "--size", "1G", "--name", "survivor")
+
+        t = threading.Thread(target=create)
+        t.start()
+
+        def running_job():
+            vols = [v for v in w.volumes().values() if v["name"] == "survivor"]
+            if not vols:
+                return None
+            jobs = self.show(vols[0]["uuid"])["jobs"]
+            hosts = [j["host_uuid"] for j in jobs if j["host_uuid"]]
+            return hosts[0] if hosts else None
+
+        host = w.wait_until("the create to reach an agent", running_job, timeout=30)
+        by_uuid = {a.host_uuid: a for a in w.agents.values()}
+        victim = by_uuid[host]
+        victim.kill()
+        t.join(timeout=90)
+        p = result["p"]
+        self.assertEqual(p.returncode, 0, p.stderr)
+        v = json.loads(p.stdout)["volume"]
+        self.assertEqual(v["state"], "available")
+        self.assertNotEqual(v["host_uuid"], host)
+        self.assertEqual(by_uuid[v["host_uuid"]].zone, victim.zone)
+        self.assertIn(v["uuid"], w.tagged_vdis())
+        states = {h["uuid"]: h["state"] for h in w.hosts()}
+        self.assertEqual(states[host], "down")
+
+    def test_existing_sr_is_attached_on_every_host(self):
+        """sr_uuid= introduces existing storage; every host of the zone gets its
+        own plugged PBD (a pool member names itself: on its local socket
+        session.get_this_host is the master)."""
+        w = self.w
+        sr_uuid = w.sim.add_storage({"type": "nfs", "device_config": {
+            "server": "old-filer", "serverpath": "/existing"}, "physical_size": 100 * GIB})
+        w.ok("sm", "flavor_create", "legacy", "an SR that already exists")
+        w.ok("sm", "backend_add", "legacy", "nfs", "sr_uuid=" + sr_uuid, "zone=za",
+             "server=old-filer", "serverpath=/existing")
+        w.wait_attached({"za": 1, "zb": 0})
+        pool = [p for p in w.dump()["pools"] if p["name"] == "pool-a"][0]
+        sr_ref = [sr["ref"] for sr in pool["SRs"] if sr["uuid"] == sr_uuid][0]
+        plugged = sorted(p["host_name"] for p in pool["PBDs"]
+                         if p["SR"] == sr_ref and p["currently_attached"])
+        self.assertEqual(plugged, ["a1", "a2"])
+        v = self.create("--flavor", "legacy", "--size", "1G")
+        self.assertEqual(self.assert_vdi(v)["sr_uuid"], sr_uuid)
+
+    def test_unknown_key_is_refused(self):
+        w = self.w
+        stranger = w.new_agent("a1", "za", cert=os.path.join(self.workdir, "stranger.cert"))
+        stranger.gen_cert()
+        stranger.start(expect_ready=False, timeout=3)
+        self.assertIn("CURVE key not in the allow-list", w.catalogd.log())
+        self.assertNotIn(stranger.host_uuid + " stranger", w.catalogd.log())
+        # The enrolled agents still work.
+        self.add_backends()
+        self.assert_vdi(self.create("--flavor", "silver", "--size", "1G"))
+
+    def test_garbage_on_agent_socket(self):
+        w = self.w
+        client = os.path.join(self.workdir, "garbage.cert")
+        subprocess.run([xsm.AGENTD, "--gen-cert", client], check=True, capture_output=True)
+        w.ok("host", "enroll", client)
+        frames = [
+            ["s:not json"],
+            ["s:[1,2,3]"],
+            ["s:{}"],
+            ['s:{"v":1}'],
+            ['s:{"v":99,"id":"x","type":"register"}'],
+            ['s:{"v":1,"id":"x","type":"no_such_message"}'],
+            ['s:{"v":1,"id":"x","type":"heartbeat","host_uuid":"h","busy":0,"srs":[]}'],
+            ['s:{"v":1,"id":"x","type":"register","host_uuid":5}'],
+            ["e:"],
+            ["s:{}", "s:{}"],
+        ]
+        for f in frames:
+            rc, reply = xsm.rawsend_curve(w.agent_endpoint, w.catalogd.cert, client, f)
+            self.assertEqual(rc, 0, "no reply to %r" % (f,))
+            self.assertEqual(len(reply), 1, reply)
+            msg = json.loads(reply[0])
+            self.assertEqual(msg["type"], "error", msg)
+            self.assertTrue(msg.get("message") or msg.get("reason"), msg)
+        self.assertTrue(w.catalogd.running())
+        for a in w.agents.values():
+            self.assertTrue(a.running())
+        self.add_backends()
+        self.assert_vdi(self.create("--flavor", "gold", "--size", "1G"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
