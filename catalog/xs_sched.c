@@ -23,11 +23,11 @@ typedef struct {
     char *host_uuid;            /* where it was sent last; NULL while waiting */
     bool sent;
     int64_t wait_deadline;      /* while waiting for an agent */
-    /* vdi_create: the rest of the flavor's backends, in id order */
+    /* vdi_create: the flavor's backends are tried in id order, those
+       after `after` are left (looked up one at a time, never all loaded) */
     int64_t flavor_id;
     int64_t size;
-    int64_t *cand;
-    size_t ncand, next;
+    int64_t after;
     zlist_t *waiters;           /* s_waiter_t * */
 } s_job_t;
 
@@ -158,7 +158,6 @@ s_job_free (s_job_t **job_p)
         json_decref (job->args);
         free (job->zone);
         free (job->host_uuid);
-        free (job->cand);
         if (job->waiters) {
             s_waiter_t *w;
             while ((w = (s_waiter_t *) zlist_pop (job->waiters)))
@@ -435,8 +434,17 @@ static void
 s_place_next (xs_sched_t *self, s_job_t *job)
 {
     xs_err_t err;
-    while (job->next < job->ncand) {
-        int64_t backend_id = job->cand [job->next++];
+    while (true) {
+        int64_t backend_id = xs_store_backend_next_of_flavor (self->store, job->flavor_id,
+                                                              job->after, &err);
+        if (backend_id < 0) {
+            xs_error ("volume %s: cannot walk the backends of its flavor: %s",
+                      job->volume_uuid, err.msg);
+            break;
+        }
+        if (backend_id == 0)
+            break;
+        job->after = backend_id;
         xs_backend_t *b = xs_store_backend_get (self->store, backend_id, &err);
         if (!b)
             continue;           /* removed meanwhile */
@@ -679,24 +687,6 @@ xs_sched_jobs_active (xs_sched_t *self)
     return zhashx_size (self->jobs);
 }
 
-/* The flavor's backend ids after `after` (0 = all), in id order. */
-static int
-s_candidates (xs_sched_t *self, s_job_t *job, int64_t flavor_id, int64_t after, xs_err_t *err)
-{
-    xs_backend_t **list = xs_store_backend_list_by_flavor (self->store, flavor_id, err);
-    if (!list)
-        return -1;
-    size_t n = xs_store_list_size (list);
-    job->cand = zmalloc ((n + 1) * sizeof *job->cand);
-    job->ncand = 0;
-    for (xs_backend_t **b = list; *b; b++)
-        if ((*b)->id > after)
-            job->cand [job->ncand++] = (*b)->id;
-    job->next = 0;
-    xs_backend_list_destroy (&list);
-    return 0;
-}
-
 int
 xs_sched_resume (xs_sched_t *self, xs_err_t *err)
 {
@@ -733,9 +723,7 @@ xs_sched_resume (xs_sched_t *self, xs_err_t *err)
             job->zone = strdup (b->zone);
             job->size = v->size_bytes;
             job->flavor_id = v->flavor_id;
-            if (streq (row->op, "vdi_create")
-            &&  s_candidates (self, job, v->flavor_id, row->backend_id, NULL) == -1)
-                job->ncand = 0;
+            job->after = row->backend_id;   /* a create falls through to the next */
             /* Agents re-register within seconds; give them twice the wait. */
             job->wait_deadline = zclock_mono () + 2 * (int64_t) self->cfg.wait_ms;
             s_track (self, job);
@@ -820,8 +808,6 @@ xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
     snprintf (job->wire_id, sizeof job->wire_id, "new-%s", uuid);
     job->size = req->size;
     job->flavor_id = flavor->id;
-    if (s_candidates (self, job, flavor->id, 0, &err))
-        goto fail;
     s_job_wait (job, done, arg);
     s_track (self, job);
     xs_info ("volume %s: create %lld bytes of flavor %s", uuid, (long long) req->size,

@@ -145,7 +145,7 @@ typedef enum {
     S_BACKEND_INSERT, S_CONFIG_INSERT, S_BACKEND_GET, S_BACKEND_LIST,
     S_BACKEND_BY_FLAVOR, S_BACKEND_BY_ZONE, S_CONFIG_OF, S_BACKEND_LIVE_VOLUMES,
     S_BACKEND_DELETE, S_BACKEND_SET_STATE, S_BACKEND_SET_SR, S_BACKEND_BY_SR,
-    S_BACKEND_EXISTS,
+    S_BACKEND_EXISTS, S_BACKEND_NEXT_OF_FLAVOR,
     S_HOST_UPSERT, S_HOST_GET, S_HOST_LIST, S_HOST_SET_STATE, S_HOST_TOUCH,
     S_HOST_DELETE, S_HOST_EXISTS,
     S_SR_UPSERT, S_SR_SET_ATTACHED, S_SR_LIST,
@@ -214,6 +214,8 @@ static const char *const s_sql [S_NSTMTS] = {
         "UPDATE backend SET sr_uuid = ?2 WHERE id = ?1 AND sr_uuid IS NULL",
     [S_BACKEND_BY_SR]     = "SELECT id FROM backend WHERE sr_uuid = ?1",
     [S_BACKEND_EXISTS]    = "SELECT 1 FROM backend WHERE id = ?1",
+    [S_BACKEND_NEXT_OF_FLAVOR] =
+        "SELECT id FROM backend WHERE flavor_id = ?1 AND id > ?2 ORDER BY id LIMIT 1",
 
     [S_HOST_UPSERT] =
         "INSERT INTO host (uuid, zone, name, public_key, state, last_seen, created_at)"
@@ -1436,6 +1438,29 @@ xs_store_backend_list_by_flavor (xs_store_t *self, int64_t flavor_id, xs_err_t *
     char object [64];
     snprintf (object, sizeof object, "backends of flavor %lld", (long long) flavor_id);
     return s_backend_list (self, st, sqlite3_bind_int64 (st, 1, flavor_id), object, err);
+}
+
+int64_t
+xs_store_backend_next_of_flavor (xs_store_t *self, int64_t flavor_id, int64_t after,
+                                 xs_err_t *err)
+{
+    sqlite3_stmt *st = s_stmt (self, S_BACKEND_NEXT_OF_FLAVOR, err);
+    if (!st)
+        return -1;
+    int rc = sqlite3_bind_int64 (st, 1, flavor_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64 (st, 2, after);
+    rc = s_step (self, st, rc);
+    int64_t id = -1;
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64 (st, 0);
+    else
+    if (rc == SQLITE_DONE)
+        id = 0;
+    else
+        s_sqlerr (self, rc, err, "backends of flavor %lld", (long long) flavor_id);
+    s_done (st);
+    return id;
 }
 
 xs_backend_t **

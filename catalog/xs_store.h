@@ -342,6 +342,12 @@ xs_backend_t **xs_store_backend_list_by_flavor (xs_store_t *self, int64_t flavor
 xs_backend_t **xs_store_backend_list_by_zone (xs_store_t *self, const char *zone,
                                               xs_err_t *err);
 
+/* The id of flavor_id's first backend with an id above `after` (placement
+   order), 0 when there is none, -1 on error. One index lookup: placement
+   walks the flavor's backends with it without loading them all. */
+int64_t xs_store_backend_next_of_flavor (xs_store_t *self, int64_t flavor_id, int64_t after,
+                                         xs_err_t *err);
+
 /* Number of live volumes (state not `deleted`) placed on backend `id`. -1 on error. */
 int64_t xs_store_backend_live_volumes (xs_store_t *self, int64_t id, xs_err_t *err);
 

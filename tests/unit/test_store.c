@@ -639,6 +639,15 @@ test_backend_lists_and_state (void **state)
     assert_int_equal (list [0]->id, b2);
     xs_backend_list_destroy (&list);
 
+    /* Placement's walk: the flavor's next backend id, one at a time. */
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, 0, &err), b1);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, b1, &err), b3);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, b3, &err), b4);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, b4, &err), 0);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, silver, 0, &err), b2);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, silver, b2, &err), 0);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, 999, 0, &err), 0);
+
     list = xs_store_backend_list_by_zone (store, "z2", &err);
     assert_int_equal (xs_store_list_size (list), 2);
     assert_int_equal (list [0]->id, b2);

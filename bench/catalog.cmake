@@ -1,0 +1,23 @@
+# Catalog throughput and scale benchmarks (bench/run, section 3): the load
+# client, the bench agents (real xs_agent, instant executor), the bare
+# ZeroMQ relay baseline and the database filler. Included from
+# bench/CMakeLists.txt; built with every tree so they keep compiling.
+
+add_executable(xs-bench-load bench_load.c)
+target_include_directories(xs-bench-load PRIVATE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS})
+target_link_libraries(xs-bench-load PRIVATE PkgConfig::JANSSON)
+xensm_link_zmq(xs-bench-load)
+
+add_executable(xs-bench-agents bench_agents.c)
+target_link_libraries(xs-bench-agents PRIVATE xensm-agent xensm-common)
+xensm_link_zmq(xs-bench-agents)
+
+add_executable(xs-bench-relay bench_relay.c)
+target_include_directories(xs-bench-relay PRIVATE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS})
+target_link_libraries(xs-bench-relay PRIVATE xensm-proto xensm-common PkgConfig::JANSSON)
+xensm_link_zmq(xs-bench-relay)
+
+add_executable(xs-bench-fill bench_fill.c)
+target_include_directories(xs-bench-fill PRIVATE ${CZMQ_INCLUDE_DIRS})
+target_link_libraries(xs-bench-fill PRIVATE xensm-catalog)
+xensm_link_zmq(xs-bench-fill)

@@ -1,0 +1,341 @@
+"""bench/catalog_bench.py: section 3 of bench/run, catalog throughput and scale.
+
+Runs the real xensm-catalogd (durable SQLite, synchronous=FULL) with bench
+agents (bench/bench_agents.c: the real xs_agent with an executor that answers
+at once) and drives it with the load client (bench/bench_load.c) over the
+admin protocol; the baseline is a bare ZeroMQ relay (bench/bench_relay.c)
+over the same client -> server -> agent -> server -> client path, with the
+same agents and client. See bench/README.md, "3. Catalog".
+
+Every process is started here, waited for (XENSM_READY_FD, or the server's
+own state through the admin protocol) and stopped before returning.
+"""
+
+import os
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+AGENTS = 10
+BACKENDS = 100
+
+
+def log(text):
+    print("bench/run: " + text, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+class Proc:
+    """A program started with XENSM_READY_FD, waited for, stopped on close."""
+
+    def __init__(self, argv, logfile, ready_timeout=60.0):
+        rfd, wfd = os.pipe()
+        env = dict(os.environ, XENSM_READY_FD=str(wfd))
+        self.argv = argv
+        self.log = open(logfile, "w", encoding="utf-8")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT, pass_fds=(wfd,), env=env)
+        os.close(wfd)
+        try:
+            data = b""
+            deadline = self.started + ready_timeout
+            while b"READY" not in data:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BenchError("%s: not ready after %.0f s" % (argv[0], ready_timeout))
+                readable, _, _ = select.select([rfd], [], [], left)
+                if readable:
+                    chunk = os.read(rfd, 64)
+                    if not chunk:
+                        raise BenchError("%s exited before it was ready (status %s), see %s"
+                                         % (os.path.basename(argv[0]), self.proc.wait(),
+                                            logfile))
+                    data += chunk
+            self.ready_s = time.monotonic() - self.started
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(rfd)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def cpu_s(self):
+        """user + system CPU seconds of the process (all its threads)."""
+        with open("/proc/%d/stat" % self.pid, encoding="utf-8") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def status_kib(self, key):
+        with open("/proc/%d/status" % self.pid, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        raise BenchError("no %s in /proc/%d/status" % (key, self.pid))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Stack:
+    """A server (catalogd or the relay) with its bench agents, in a temp dir."""
+
+    def __init__(self, build_dir, kind, backends=BACKENDS, heartbeat_ms=1000, fill=0):
+        self.build_dir = build_dir
+        self.kind = kind
+        self.backends = backends
+        self.dir = tempfile.mkdtemp(prefix="xensm-bench-%s-" % kind)
+        self.endpoint = "ipc://%s/admin.sock" % self.dir
+        self.procs = []
+        self.server = None
+        self.agents = None
+        self.fill_s = None
+        try:
+            self._start(heartbeat_ms, fill)
+        except BaseException:
+            self.close()
+            raise
+
+    def prog(self, *parts):
+        return os.path.join(self.build_dir, *parts)
+
+    def load(self, *args, timeout=600):
+        argv = [self.prog("bench", "xs-bench-load"), "--endpoint", self.endpoint] + list(args)
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise BenchError("%s: %s" % (" ".join(argv[3:5]), done.stderr.strip()))
+        return done.stdout
+
+    def _start(self, heartbeat_ms, fill):
+        d = self.dir
+        keys = os.path.join(d, "agents")
+        certs = os.path.join(d, "certs")
+        os.mkdir(keys)
+        os.mkdir(certs)
+        subprocess.run([self.prog("bench", "xs-bench-agents"), "--prepare", "--dir", certs,
+                        "--enroll", keys, "--agents", str(AGENTS)], check=True)
+        cert = os.path.join(d, "server.cert")
+        if self.kind == "catalog":
+            cfg = os.path.join(d, "catalog.cfg")
+            with open(cfg, "w", encoding="utf-8") as f:
+                f.write("[catalog]\nheartbeat_ms = %d\nadmin_batch = 256\n" % heartbeat_ms)
+            db = os.path.join(d, "catalog.db")
+            if fill:
+                out = subprocess.run([self.prog("bench", "xs-bench-fill"), "--db", db,
+                                      "--volumes", str(fill), "--backends", str(self.backends)],
+                                     stdout=subprocess.PIPE, text=True, check=True).stdout
+                self.fill_s = float(out.split()[0])
+                # Out of the page cache, so that start-up reads the disk.
+                subprocess.run(["sync"], check=False)
+            argv = [self.prog("catalog", "xensm-catalogd"), "--foreground", "-c", cfg,
+                    "--db", db, "--admin", self.endpoint, "--agent", "tcp://127.0.0.1:*",
+                    "--cert", cert, "--agent-keys", keys]
+        else:
+            argv = [self.prog("bench", "xs-bench-relay"), "--admin", self.endpoint,
+                    "--agent", "tcp://127.0.0.1:*", "--cert", cert, "--agent-keys", keys]
+        self.server = Proc(argv, os.path.join(d, self.kind + ".log"))
+        self.procs.append(self.server)
+        self.startup_ms = self.server.ready_s * 1e3
+        self.hwm_ready_kib = self.server.status_kib("VmHWM")
+        agent_endpoint = self.load("ping").strip()
+        if self.kind == "catalog" and not fill:
+            self.load("setup", "--backends", str(self.backends))
+        self.agents = Proc([self.prog("bench", "xs-bench-agents"), "--catalog", agent_endpoint,
+                            "--catalog-key", cert, "--dir", certs, "--agents", str(AGENTS)],
+                           os.path.join(d, "agents.log"))
+        self.procs.append(self.agents)
+        if self.kind == "catalog":
+            self.load("wait", "--backends", str(self.backends), "--hosts", str(AGENTS),
+                      "--timeout-ms", "120000")
+            # The SR stats come with the heartbeat after the attach.
+            time.sleep(3 * heartbeat_ms / 1000.0)
+
+    def run(self, count, window, tag, delete=True):
+        """Creates (then deletes) count volumes; per-phase figures + CPU."""
+        cpu0 = self.server.cpu_s()
+        agents0 = self.agents.cpu_s()
+        args = ["run", "--count", str(count), "--window", str(window), "--tag", tag]
+        if not delete:
+            args.append("--no-delete")
+        out = self.load(*args)
+        res = {"server_cpu_s": self.server.cpu_s() - cpu0,
+               "agents_cpu_s": self.agents.cpu_s() - agents0}
+        for line in out.splitlines():
+            phase, n, failed, seconds, rate, p50, p99, worst = line.split("\t")
+            res[phase] = {"n": int(n), "failed": int(failed), "seconds": float(seconds),
+                          "rate": float(rate), "p50": float(p50), "p99": float(p99),
+                          "max": float(worst)}
+        return res
+
+    def close(self):
+        for p in reversed(self.procs):
+            p.close()
+        self.procs = []
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _median(runs, phase, key):
+    return statistics.median(r[phase][key] for r in runs)
+
+
+def throughput(build_dir, count, window, rounds):
+    """3 catalog: durable creates/s against the relay, interleaved rounds."""
+    cat = relay = None
+    try:
+        cat = Stack(build_dir, "catalog")
+        relay = Stack(build_dir, "relay")
+        # Warm-up: page cache, SQLite statements, connections.
+        cat.run(min(count, 1000), window, "warm")
+        relay.run(min(count, 1000), window, "warm")
+        runs = {"catalog": [], "relay": []}
+        for r in range(rounds):
+            for name, stack in (("relay", relay), ("catalog", cat)):
+                res = stack.run(count, window, "r%d" % r)
+                runs[name].append(res)
+                log("   round %d %-7s creates %7.0f/s p50 %6.2f ms p99 %6.2f ms, deletes %7.0f/s"
+                    % (r + 1, name, res["create"]["rate"], res["create"]["p50"],
+                       res["create"]["p99"], res["delete"]["rate"]))
+        # The same at a quarter of the window, for the latency at lower load.
+        low = max(1, window // 4)
+        runs["low"] = {"window": low, "catalog": cat.run(min(count, 2000), low, "low"),
+                       "relay": relay.run(min(count, 2000), low, "low")}
+        return runs
+    finally:
+        for s in (cat, relay):
+            if s:
+                s.close()
+
+
+def placement(build_dir, counts, creates):
+    """3 scale: create latency at window 1 with 10 / 100 / 1,000 backends."""
+    out = {}
+    for n in counts:
+        stack = None
+        try:
+            stack = Stack(build_dir, "catalog", backends=n)
+            stack.run(100, 1, "warm")
+            out[n] = stack.run(creates, 1, "scale")
+            log("   %d backends: create p50 %.2f ms p99 %.2f ms, catalogd CPU %.0f us/create"
+                % (n, out[n]["create"]["p50"], out[n]["create"]["p99"],
+                   out[n]["server_cpu_s"] / (2 * creates) * 1e6))
+        finally:
+            if stack:
+                stack.close()
+    return out
+
+
+def startup(build_dir, volumes, count, window):
+    """3 scale: catalogd start-up and RSS with `volumes` volumes in its db."""
+    stack = None
+    try:
+        stack = Stack(build_dir, "catalog", fill=volumes)
+        hwm_attached = stack.server.status_kib("VmHWM")
+        res = stack.run(count, window, "load")
+        return {"fill_s": stack.fill_s, "startup_ms": stack.startup_ms,
+                "hwm_ready": stack.hwm_ready_kib / 1024.0, "hwm_attached": hwm_attached / 1024.0,
+                "hwm_load": stack.server.status_kib("VmHWM") / 1024.0,
+                "rss_load": stack.server.status_kib("VmRSS") / 1024.0, "run": res}
+    finally:
+        if stack:
+            stack.close()
+
+
+def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=100000):
+    """The section's table rows, or "not measured" rows naming what failed."""
+    needed = [os.path.join(build_dir, "catalog", "xensm-catalogd")] + [
+        os.path.join(build_dir, "bench", p)
+        for p in ("xs-bench-load", "xs-bench-agents", "xs-bench-relay", "xs-bench-fill")]
+    missing = [p for p in needed if not os.access(p, os.X_OK)]
+    if missing:
+        why = "not measured: %s not built" % ", ".join(os.path.basename(p) for p in missing)
+        return [("3 catalog", "durable creates/s", why, "-", "-", ">=2,000/s, >=25% of relay")]
+    out = []
+    log("3. catalog throughput: %d backends, %d agents, %d creates then deletes, window %d, "
+        "%d interleaved rounds" % (BACKENDS, AGENTS, count, window, rounds))
+    runs = throughput(build_dir, count, window, rounds)
+    cat_rate = _median(runs["catalog"], "create", "rate")
+    relay_rate = _median(runs["relay"], "create", "rate")
+    share = cat_rate / relay_rate
+    p50 = _median(runs["catalog"], "create", "p50")
+    p99 = _median(runs["catalog"], "create", "p99")
+    low = runs.pop("low")
+    failed = sum(r[p]["failed"] for k in runs for r in runs[k] for p in ("create", "delete"))
+    cpu = statistics.median(r["server_cpu_s"] / (2 * count) for r in runs["catalog"]) * 1e6
+    agents_cpu = statistics.median(r["agents_cpu_s"] / (2 * count)
+                                   for r in runs["catalog"]) * 1e6
+    relay_agents_cpu = statistics.median(r["agents_cpu_s"] / (2 * count)
+                                         for r in runs["relay"]) * 1e6
+    relay_cpu = statistics.median(r["server_cpu_s"] / (2 * count) for r in runs["relay"]) * 1e6
+    out.append(("3 catalog", "durable creates/s, %d backends, %d bench agents, window %d "
+                "(median of %d rounds of %d)" % (BACKENDS, AGENTS, window, rounds, count),
+                "%.0f/s" % cat_rate, "bare ZeroMQ relay %.0f/s" % relay_rate,
+                "%.0f%%" % (share * 100),
+                ">=2,000/s: %s, >=25%% of relay: %s" % ("met" if cat_rate >= 2000 else "MISSED",
+                                                      "met" if share >= 0.25 else "MISSED")))
+    out.append(("3 catalog", "create latency p50 / p99 (window %d)" % window,
+                "%.1f / %.1f ms" % (p50, p99),
+                "relay %.1f / %.1f ms" % (_median(runs["relay"], "create", "p50"),
+                                           _median(runs["relay"], "create", "p99")),
+                "-", "p99 <=25 ms: %s" % ("met" if p99 <= 25 else "MISSED")))
+    out.append(("3 catalog", "create latency p50 / p99 at window %d (one round of %d), and "
+                "creates/s" % (low["window"], low["catalog"]["create"]["n"]),
+                "%.1f / %.1f ms, %.0f/s" % (low["catalog"]["create"]["p50"],
+                                            low["catalog"]["create"]["p99"],
+                                            low["catalog"]["create"]["rate"]),
+                "relay %.1f / %.1f ms, %.0f/s" % (low["relay"]["create"]["p50"],
+                                                  low["relay"]["create"]["p99"],
+                                                  low["relay"]["create"]["rate"]), "-", "-"))
+    out.append(("3 catalog", "durable deletes/s; failed requests", "%.0f/s; %d failed"
+                % (_median(runs["catalog"], "delete", "rate"), failed),
+                "relay %.0f/s" % _median(runs["relay"], "delete", "rate"), "-", "-"))
+    out.append(("3 catalog", "CPU per operation (create or delete), median",
+                "catalogd %.0f us, its agents %.0f us" % (cpu, agents_cpu),
+                "relay %.0f us, its agents %.0f us" % (relay_cpu, relay_agents_cpu), "-", "-"))
+
+    counts = (10, 100, 1000)
+    log("3. scale: create latency at window 1 with %s backends (%d creates each)"
+        % (", ".join(str(n) for n in counts), scale_creates))
+    scale = placement(build_dir, counts, scale_creates)
+    p50s = [scale[n]["create"]["p50"] for n in counts]
+    flat = max(p50s) <= 1.5 * min(p50s)
+    out.append(("3 scale", "create latency at window 1 (placement + 2 group commits + agent), "
+                "p50 / p99, at %s backends" % " / ".join("{:,}".format(n) for n in counts),
+                " ; ".join("%.2f / %.2f ms" % (scale[n]["create"]["p50"], scale[n]["create"]["p99"])
+                           for n in counts), "-",
+                "p50 %.2fx from 10 to 1,000" % (p50s[-1] / p50s[0]), "flat: %s" % ("met" if flat else "MISSED")))
+    out.append(("3 scale", "catalogd CPU per operation at window 1, at %s backends"
+                % " / ".join("{:,}".format(n) for n in counts),
+                " ; ".join("%.0f us" % (scale[n]["server_cpu_s"] / (2 * scale_creates) * 1e6)
+                           for n in counts), "-", "-", "-"))
+
+    log("3. scale: catalogd start-up and RSS with %d volumes" % volumes)
+    st = startup(build_dir, volumes, min(count, 2000), window)
+    out.append(("3 scale", "catalogd start-up, exec to READY, %s volumes in the db "
+                "(filled in %.0f s)" % ("{:,}".format(volumes), st["fill_s"]),
+                "%.0f ms" % st["startup_ms"], "-", "-", "-"))
+    hwm = max(st["hwm_ready"], st["hwm_attached"], st["hwm_load"])
+    out.append(("3 scale", "catalogd peak RSS (VmHWM) with %s volumes: at READY / agents "
+                "attached / after %d creates+deletes" % ("{:,}".format(volumes),
+                                                         st["run"]["create"]["n"]),
+                "%.1f / %.1f / %.1f MiB" % (st["hwm_ready"], st["hwm_attached"], st["hwm_load"]),
+                "-", "-", "RSS <=64 MiB: %s" % ("met" if hwm <= 64 else "MISSED")))
+    return out
