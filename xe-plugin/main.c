@@ -5,8 +5,13 @@
     xapi keeps in its log. The exit status is 0 whether the function
     succeeded or failed: the outcome is in the response.
 
+    Built twice: as `xensm`, the plugin itself, which exec()s the helper
+    program for the functions that call xapi; and, with XS_PLUGIN_HELPER, as
+    that helper, `xensm-xapi`, which has those functions linked in. Both
+    answer any request the same way.
+
     Environment (tests): XENSM_XAPI_URL overrides xapi's local socket,
-    XENSM_MODULE_PATH the path of the xapi module, XENSM_LOG_LEVEL
+    XENSM_HELPER_PATH the path of the helper program, XENSM_LOG_LEVEL
     (error, warning, notice, info, debug) the logging level.
 */
 #include <stdio.h>
@@ -51,7 +56,11 @@ main (int argc, char *argv [])
     }
     xs_plugin_t *plugin = xs_plugin_new ();
     xs_plugin_set_xapi_url (plugin, getenv ("XENSM_XAPI_URL"));
-    xs_plugin_set_module_path (plugin, getenv ("XENSM_MODULE_PATH"));
+#ifdef XS_PLUGIN_HELPER
+    xs_plugin_set_module_call (plugin, xs_plugin_module_call);
+#else
+    xs_plugin_set_helper_path (plugin, getenv ("XENSM_HELPER_PATH"));
+#endif
 
     /* xapi passes exactly one argument; anything else is answered with a
        Failure too, so that stdout always holds one methodResponse. */

@@ -2,13 +2,14 @@
 #include "xs_plugin.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xs_err.h"
 #include "xs_log.h"
@@ -16,8 +17,8 @@
 #include "xs_value.h"
 #include "xs_xmlrpc.h"
 
-#ifndef XENSM_MODULE_DIR
-#define XENSM_MODULE_DIR "/usr/lib/xensm"
+#ifndef XENSM_HELPER_PATH
+#define XENSM_HELPER_PATH "/usr/libexec/xensm/xensm-xapi"
 #endif
 
 /* -------------------------------------------------------------------- */
@@ -113,10 +114,9 @@ static const xs_xmlrpc_limits_t s_limits = {
 
 struct _xs_plugin_t {
     char *xapi_url;
-    char *module_path;
-    xs_plugin_module_call_fn *call;     /* set by tests, or from the module */
-    bool call_is_override;
-    void *module;                       /* dlopen handle                    */
+    char *helper_path;
+    xs_plugin_module_call_fn *call;     /* in-process xapi functions, or NULL */
+    char *request;                      /* the request being handled, for exec */
 };
 
 /* -------------------------------------------------------------------- */
@@ -130,7 +130,7 @@ xs_plugin_new (void)
     if (!self)
         abort ();
     xs_plugin_set_xapi_url (self, NULL);
-    xs_plugin_set_module_path (self, NULL);
+    xs_plugin_set_helper_path (self, NULL);
     return self;
 }
 
@@ -140,10 +140,9 @@ xs_plugin_destroy (xs_plugin_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_plugin_t *self = *self_p;
-    if (self->module)
-        dlclose (self->module);
     free (self->xapi_url);
-    free (self->module_path);
+    free (self->helper_path);
+    free (self->request);
     free (self);
     *self_p = NULL;
 }
@@ -165,18 +164,16 @@ xs_plugin_set_xapi_url (xs_plugin_t *self, const char *url)
 }
 
 void
-xs_plugin_set_module_path (xs_plugin_t *self, const char *path)
+xs_plugin_set_helper_path (xs_plugin_t *self, const char *path)
 {
-    free (self->module_path);
-    self->module_path = s_strdup (path && *path ? path
-                                  : XENSM_MODULE_DIR "/" XS_PLUGIN_MODULE_NAME);
+    free (self->helper_path);
+    self->helper_path = s_strdup (path && *path ? path : XENSM_HELPER_PATH);
 }
 
 void
 xs_plugin_set_module_call (xs_plugin_t *self, xs_plugin_module_call_fn *call)
 {
     self->call = call;
-    self->call_is_override = call != NULL;
 }
 
 /* -------------------------------------------------------------------- */
@@ -560,41 +557,34 @@ s_check_args (const s_function_t *function, const xs_value_t *args)
 /*  The xapi module                                                     */
 /* -------------------------------------------------------------------- */
 
-static int
-s_module_load (xs_plugin_t *self, char ***description_p)
+/* Replaces this process with the helper program, which answers the same
+   request (argv [1]) itself: stdout, exit status and xapi's view stay
+   exactly the plugin protocol's. Returns only when the exec failed, with
+   *description_p naming the helper and the reason. */
+static void
+s_exec_helper (xs_plugin_t *self, char ***description_p)
 {
-    if (self->call)
-        return 0;
-    dlerror ();
-    self->module = dlopen (self->module_path, RTLD_NOW | RTLD_LOCAL);
-    if (!self->module) {
-        const char *reason = dlerror ();
-        *description_p = s_failure ("XENSM_MODULE_ERROR",
-                                    "cannot load the xapi module %s: %s (is xensm installed completely?)",
-                                    self->module_path, reason ? reason : "unknown reason");
-        return -1;
+    if (!self->request) {
+        *description_p = s_failure ("XENSM_INTERNAL_ERROR", "no request to hand to %s",
+                                    self->helper_path);
+        return;
     }
-    const int *abi = dlsym (self->module, XS_PLUGIN_MODULE_ABI_SYMBOL);
-    void *call = dlsym (self->module, XS_PLUGIN_MODULE_SYMBOL);
-    if (!abi || !call || *abi != XS_PLUGIN_MODULE_ABI) {
-        *description_p = s_failure ("XENSM_MODULE_ERROR",
-                                    "xapi module %s does not match this plugin (interface %d, want %d)",
-                                    self->module_path, abi ? *abi : -1, XS_PLUGIN_MODULE_ABI);
-        dlclose (self->module);
-        self->module = NULL;
-        return -1;
-    }
-    /* POSIX allows converting dlsym's object pointer to a function pointer. */
-    memcpy (&self->call, &call, sizeof self->call);
-    return 0;
+    char *argv [] = { self->helper_path, self->request, NULL };
+    fflush (stdout);
+    execv (self->helper_path, argv);
+    *description_p = s_failure ("XENSM_HELPER_ERROR",
+                                "cannot run the xapi helper %s: %s (is xensm installed completely?)",
+                                self->helper_path, strerror (errno));
 }
 
 static char *
 s_module_run (xs_plugin_t *self, const s_function_t *function, const char *session,
               const xs_value_t *args, char ***description_p)
 {
-    if (s_module_load (self, description_p) != 0)
+    if (!self->call) {
+        s_exec_helper (self, description_p);
         return NULL;
+    }
     size_t nargs = xs_value_size (args);
     xs_plugin_arg_t *list = calloc (nargs + 1, sizeof *list);
     if (!list)
@@ -688,6 +678,11 @@ xs_plugin_handle (xs_plugin_t *self, const char *request, size_t len, size_t *le
                                  len, XS_PLUGIN_MAX_REQUEST);
         goto out;
     }
+    /* Kept for the helper program (a NUL-terminated argv [1]). */
+    free (self->request);
+    self->request = strndup (request, len);
+    if (!self->request)
+        abort ();
     params = xs_xmlrpc_decode_call (request, len, &s_limits, &method, &err);
     if (!params) {
         description = s_failure ("XENSM_BAD_REQUEST", "malformed request: %s", err.msg);

@@ -13,9 +13,13 @@
     function's arguments (required or optional, and how each is checked) and
     its help text. Values are JSON text.
 
-    Functions that call xapi are run by the xapi module (xs_plugin_module.h),
-    loaded with dlopen() only when such a function is called, so that ping,
-    version and every refused request stay cheap.
+    Functions that call xapi (xs_plugin_module.h: libxensm-host, the XenAPI
+    client, libcurl) are not in the plugin executable: for them the plugin
+    exec()s the helper program xensm-xapi with the same request, so that
+    ping, version and every refused request stay cheap (the plugin itself is
+    linked statically where the archives exist: no ld.so work at start).
+    The helper is this same handler with the xapi functions linked in
+    (xs_plugin_set_module_call).
 
     Error codes in ErrorDescription (besides xapi's own codes, passed through
     with xapi's params followed by a message naming the object):
@@ -23,7 +27,7 @@
       XENSM_BAD_REQUEST [message]             malformed XML or params
       XENSM_MISSING_ARGUMENT [fn, arg, message]
       XENSM_INVALID_ARGUMENT [fn, arg, message]
-      XENSM_MODULE_ERROR [message]            the xapi module cannot be used
+      XENSM_HELPER_ERROR [message]            the xapi helper cannot be run
       XENSM_<KIND> [message]                  other failures of a function
                                               (NOT_FOUND, TRANSPORT, ...)
 */
@@ -43,19 +47,18 @@ typedef struct _xs_plugin_t xs_plugin_t;
 /* Largest request accepted (argv is bounded by the kernel anyway). */
 #define XS_PLUGIN_MAX_REQUEST (1024 * 1024)
 
-/* New request handler with the default xapi URL and module path
-   (XENSM_MODULE_DIR/xensm-xapi.so). */
+/* New request handler with the default xapi URL and helper path
+   (XENSM_HELPER_PATH, the installed libexec/xensm/xensm-xapi). */
 xs_plugin_t *xs_plugin_new (void);
 
-/* Unloads the module if it was loaded, frees the handler, NULLs *self_p.
-   Idempotent. */
+/* Frees the handler, NULLs *self_p. Idempotent. */
 void xs_plugin_destroy (xs_plugin_t **self_p);
 
 /* URL of xapi for functions that call it (copied; NULL = the default). */
 void xs_plugin_set_xapi_url (xs_plugin_t *self, const char *url);
 
-/* Path of the xapi module (copied; NULL = the default). */
-void xs_plugin_set_module_path (xs_plugin_t *self, const char *path);
+/* Path of the xapi helper program (copied; NULL = the default). */
+void xs_plugin_set_helper_path (xs_plugin_t *self, const char *path);
 
 /* Tests and fuzzing: run functions that call xapi through `call` instead of
    loading the module (NULL restores loading). */

@@ -1,5 +1,5 @@
-/*  xensm-xapi.so: the plugin's functions that call xapi (see
-    xs_plugin_module.h). The plugin has already checked every argument
+/*  The plugin's functions that call xapi (see xs_plugin_module.h), linked
+    into the helper program xensm-xapi. The plugin has already checked every argument
     against its function table; this side maps them onto xs_hostops.
 */
 #include <ctype.h>
@@ -14,10 +14,6 @@
 #include "xs_plugin_module.h"
 #include "xs_xenapi.h"
 
-/* Exported: what the plugin checks before calling. */
-__attribute__ ((visibility ("default"))) const int xs_plugin_module_abi = XS_PLUGIN_MODULE_ABI;
-
-__attribute__ ((visibility ("default"))) xs_plugin_module_call_fn xs_plugin_module_call;
 
 typedef struct {
     const xs_plugin_arg_t *list;

@@ -1,26 +1,23 @@
-/*  xs_plugin_module: the interface between the `xensm` plugin executable and
-    its xapi module (xensm-xapi.so).
+/*  xs_plugin_module: the plugin functions that call xapi, and the interface
+    between them and the request handler (xs_plugin).
 
-    The plugin executable links only xensm-common (libxml2, jansson) so that
-    functions which never call xapi (ping, version, and every refusal of a bad
-    request) start fast. Functions that call xapi live in a shared module the
-    plugin dlopen()s on demand; the module links libxensm-host, the XenAPI
-    client and libcurl.
+    The `xensm` plugin executable links only xensm-common (libxml2, jansson),
+    statically where it can, so that functions which never call xapi (ping,
+    version, and every refusal of a bad request) start fast. The functions
+    that call xapi (libxensm-host, the XenAPI client, libcurl) are linked into
+    the helper program xensm-xapi, which the plugin exec()s for them; the
+    helper hands xs_plugin_module_call to xs_plugin_set_module_call.
 
-    Only plain C types cross the boundary (the module carries its own copy of
-    the xensm-common code). The module exports one symbol, XS_PLUGIN_MODULE_SYMBOL,
-    of type xs_plugin_module_call_fn, and an int XS_PLUGIN_MODULE_ABI_SYMBOL
-    holding XS_PLUGIN_MODULE_ABI.
+    Only plain C types cross the interface, so tests and the fuzz target can
+    put a stub in its place.
 */
 #ifndef XS_PLUGIN_MODULE_H_INCLUDED
 #define XS_PLUGIN_MODULE_H_INCLUDED
 
 #include <stddef.h>
 
+/* Version of this interface (the `version` function reports it). */
 #define XS_PLUGIN_MODULE_ABI          1
-#define XS_PLUGIN_MODULE_NAME         "xensm-xapi.so"
-#define XS_PLUGIN_MODULE_SYMBOL       "xs_plugin_module_call"
-#define XS_PLUGIN_MODULE_ABI_SYMBOL   "xs_plugin_module_abi"
 
 /* One argument of the request (borrowed strings). */
 typedef struct {
@@ -43,6 +40,9 @@ typedef struct {
 typedef int (xs_plugin_module_call_fn) (const char *function, const char *xapi_url,
                                         const char *session, const xs_plugin_arg_t *args,
                                         size_t nargs, xs_plugin_result_t *result);
+
+/* The real functions (xs_plugin_module.c, in the helper program). */
+xs_plugin_module_call_fn xs_plugin_module_call;
 
 /* Frees what a result holds and zeroes it. Header-only so that both sides
    use the same code. */

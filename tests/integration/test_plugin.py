@@ -8,7 +8,7 @@ response is parsed with Python's xmlrpc.client.loads (an XML-RPC
 implementation independent of ours), and every run must exit 0 with exactly
 one methodResponse on stdout. The plugin calls back into the simulator over
 its unix socket (XENSM_XAPI_URL) through the xapi module
-(XENSM_MODULE_PATH). The same functions are also called through the
+(XENSM_HELPER_PATH). The same functions are also called through the
 simulator's host.call_plugin, which execs the plugin the way xapi does.
 
 Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.path.join(HERE, "..", ".."))
 PLUGIN = os.path.join(BUILD, "xe-plugin", "xensm")
-MODULE = os.path.join(BUILD, "xe-plugin", "xensm-xapi.so")
+HELPER = os.path.join(BUILD, "xe-plugin", "xensm-xapi")
 SIMULATOR = os.path.join(SOURCE, "tests", "xapisim", "xapisim.py")
 TIMEOUT = 60
 
@@ -47,7 +47,7 @@ class Simulator:
         os.mkdir(plugins)
         os.symlink(os.path.abspath(PLUGIN), os.path.join(plugins, "xensm"))
         env = dict(os.environ)
-        env["XENSM_MODULE_PATH"] = os.path.abspath(MODULE)
+        env["XENSM_HELPER_PATH"] = os.path.abspath(HELPER)
         self.proc = subprocess.Popen(
             [sys.executable, SIMULATOR, "--unix-dir", os.path.join(self.dir, "sock"),
              "--plugin-dir", plugins, "--pool", "p1:h1,h2"],
@@ -118,7 +118,7 @@ class PluginTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        for path in (PLUGIN, MODULE, SIMULATOR):
+        for path in (PLUGIN, HELPER, SIMULATOR):
             if not os.path.exists(path):
                 raise RuntimeError("%s is missing: build the tree first" % path)
         cls.sim = Simulator()
@@ -145,7 +145,7 @@ class PluginTest(unittest.TestCase):
         after checking the exit status and that stdout holds one response."""
         env = dict(os.environ)
         env["XENSM_XAPI_URL"] = url or ("unix:" + self.sim.unix)
-        env["XENSM_MODULE_PATH"] = os.path.abspath(MODULE)
+        env["XENSM_HELPER_PATH"] = os.path.abspath(HELPER)
         proc = subprocess.run([PLUGIN] + request_argv, env=env, stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=TIMEOUT)
         out = proc.stdout.decode("utf-8")

@@ -31,7 +31,7 @@ def rpm_eval(macro):
                           check=True).stdout.strip()
 
 
-LIBDIR = rpm_eval("%{_libdir}")
+LIBEXECDIR = rpm_eval("%{_libexecdir}")
 UNITDIR = "/usr/lib/systemd/system"
 
 # path -> (type, mode, flags): issue 6's layout. flags: "cn" = %config(noreplace).
@@ -39,8 +39,8 @@ LAYOUT = {
     "xensm-hostagent": {
         "/usr/sbin/xensm-agentd": ("f", 0o755, ""),
         "/etc/xapi.d/plugins/xensm": ("f", 0o755, ""),
-        f"{LIBDIR}/xensm": ("d", 0o755, ""),
-        f"{LIBDIR}/xensm/xensm-xapi.so": ("f", 0o755, ""),
+        f"{LIBEXECDIR}/xensm": ("d", 0o755, ""),
+        f"{LIBEXECDIR}/xensm/xensm-xapi": ("f", 0o755, ""),
         "/etc/xensm": ("d", 0o755, ""),
         "/etc/xensm/agent.cfg": ("f", 0o600, "cn"),
         "/etc/xensm/keys": ("d", 0o700, ""),
@@ -243,7 +243,7 @@ class RpmTest(unittest.TestCase):
 
     def test_packaged_agent_has_static_zeromq(self):
         root = self.extract("xensm-hostagent")
-        for rel in ("usr/sbin/xensm-agentd", "etc/xapi.d/plugins/xensm"):
+        for rel in ("usr/sbin/xensm-agentd", LIBEXECDIR.lstrip("/") + "/xensm/xensm-xapi"):
             program = os.path.join(root, rel)
             self.assertTrue(os.access(program, os.X_OK), f"/{rel} is not in the package")
             ldd = run(["ldd", program])
@@ -254,6 +254,22 @@ class RpmTest(unittest.TestCase):
         print("xensm-hostagent requires: " + " ".join(requires.stdout.split("\n")))
         self.assertEqual(ZMQ_LIBS.findall(requires.stdout), [])
         self.assertNotIn("libinih", requires.stdout)
+
+    def test_packaged_plugin_is_static(self):
+        """xapi forks the plugin for every call: it is linked -static (no
+        program interpreter, nothing for ld.so to load) when the archives
+        exist, as they do on this build machine (scripts/deps)."""
+        if os.environ.get("XENSM_PLUGIN_IS_STATIC") != "ON":
+            self.skipTest("this tree links the plugin dynamically")
+        root = self.extract("xensm-hostagent")
+        plugin = os.path.join(root, "etc/xapi.d/plugins/xensm")
+        headers = run(["readelf", "--program-headers", "--wide", plugin])
+        self.assertEqual(headers.returncode, 0, headers.stderr)
+        self.assertNotIn("INTERP", headers.stdout)
+        self.assertNotIn("Requesting program interpreter", headers.stdout)
+        dynamic = run(["readelf", "--dynamic", plugin])
+        self.assertNotIn("NEEDED", dynamic.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

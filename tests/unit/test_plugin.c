@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -394,21 +395,28 @@ test_module_failure_passthrough (void **state)
 }
 
 static void
-test_module_missing (void **state)
+test_helper_missing (void **state)
 {
     xs_plugin_t *plugin = *state;
     xs_plugin_set_module_call (plugin, NULL);
-    xs_plugin_set_module_path (plugin, "/nonexistent/xensm-xapi.so");
+    xs_plugin_set_helper_path (plugin, "/nonexistent/xensm-xapi");
     xs_value_t *response = s_handle_doc (plugin, s_request ("host_info", SESSION, NULL));
-    const xs_value_t *desc = s_expect_failure (response, "XENSM_MODULE_ERROR");
-    assert_true (s_desc_mentions (desc, "/nonexistent/xensm-xapi.so"));
+    const xs_value_t *desc = s_expect_failure (response, "XENSM_HELPER_ERROR");
+    assert_true (s_desc_mentions (desc, "/nonexistent/xensm-xapi"));
+    assert_true (s_desc_mentions (desc, "No such file"));
     xs_value_destroy (&response);
 
-    /* A library that is not the module. */
-    xs_plugin_set_module_path (plugin, XENSM_TEST_NOT_MODULE);
+    /* A file that is not executable. */
+    char path [] = "/tmp/xs_plugin_helperXXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    close (fd);
+    xs_plugin_set_helper_path (plugin, path);
     response = s_handle_doc (plugin, s_request ("host_info", SESSION, NULL));
-    s_expect_failure (response, "XENSM_MODULE_ERROR");
+    desc = s_expect_failure (response, "XENSM_HELPER_ERROR");
+    assert_true (s_desc_mentions (desc, "Permission denied"));
     xs_value_destroy (&response);
+    unlink (path);
 
     /* Functions that do not call xapi never need it. */
     response = s_handle_doc (plugin, s_request ("ping", SESSION, NULL));
@@ -416,15 +424,14 @@ test_module_missing (void **state)
     json_decref (json);
 }
 
-/* The real module, loaded with dlopen, against a xapi that is not there. */
+/* The real xapi functions (the helper's), against a xapi that is not there. */
 static void
-test_module_real (void **state)
+test_xapi_functions_real (void **state)
 {
     xs_plugin_t *plugin = *state;
-    xs_plugin_set_module_call (plugin, NULL);
-    xs_plugin_set_module_path (plugin, XENSM_TEST_MODULE);
+    xs_plugin_set_module_call (plugin, xs_plugin_module_call);
     xs_plugin_set_xapi_url (plugin, "unix:/nonexistent/xapi.sock");
-    for (int i = 0; i < 2; i++) {           /* loaded once, used twice */
+    for (int i = 0; i < 2; i++) {
         xs_value_t *response = s_handle_doc (plugin, s_request ("sr_stats", SESSION, "sr_uuid",
                                                                 UUID_A, NULL));
         const xs_value_t *desc = s_expect_failure (response, "XENSM_TRANSPORT");
@@ -453,8 +460,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_invalid_args, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_module_call, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_module_failure_passthrough, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_module_missing, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_module_real, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_helper_missing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_xapi_functions_real, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
