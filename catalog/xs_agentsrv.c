@@ -287,6 +287,23 @@ s_zone_backends (xs_agentsrv_t *self, s_host_t *host)
     return list;
 }
 
+/* Whether backend `id` is in `list` (n backends in ascending id order). */
+static bool
+s_backend_in (xs_backend_t **list, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (list [mid]->id == id)
+            return true;
+        if (list [mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 /* The hosts, as a list to walk while the loop body may look hosts up:
    zhashx_lookup moves the table's iteration cursor, so a walk with
    zhashx_first/next must never call anything that looks into the same
@@ -310,6 +327,20 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
         xs_error ("reconcile: cannot list backends: %s", err.msg);
         return;
     }
+    /* Backends come in id order: existence is a binary search. The attaches
+       in flight, as "host/backend" keys: one pass over the requests, not one
+       per host and backend. */
+    size_t nbackends = 0;
+    while (backends [nbackends])
+        nbackends++;
+    zhashx_t *attaching = zhashx_new ();
+    for (s_req_t *r = (s_req_t *) zhashx_first (self->reqs); r;
+         r = (s_req_t *) zhashx_next (self->reqs))
+        if (r->internal && streq (r->op, "sr_attach")) {
+            char key [128];
+            snprintf (key, sizeof key, "%s/%lld", r->host_uuid, (long long) r->backend_id);
+            zhashx_update (attaching, key, (void *) 1);
+        }
     zlist_t *hosts = s_hosts_snapshot (self);
     for (s_host_t *h = (s_host_t *) zlist_first (hosts); h;
          h = (s_host_t *) zlist_next (hosts)) {
@@ -318,13 +349,9 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
         /* SRs of removed backends: detach them (PBD.unplug, SR.forget). */
         zlist_t *gone = zlist_new ();
         for (s_hsr_t *hsr = (s_hsr_t *) zhashx_first (h->srs); hsr;
-             hsr = (s_hsr_t *) zhashx_next (h->srs)) {
-            bool exists = false;
-            for (xs_backend_t **b = backends; *b && !exists; b++)
-                exists = (*b)->id == hsr->backend_id;
-            if (!exists)
+             hsr = (s_hsr_t *) zhashx_next (h->srs))
+            if (!s_backend_in (backends, nbackends, hsr->backend_id))
                 zlist_append (gone, hsr);
-        }
         for (s_hsr_t *hsr = (s_hsr_t *) zlist_first (gone); hsr;
              hsr = (s_hsr_t *) zlist_next (gone)) {
             int64_t backend_id = hsr->backend_id;
@@ -350,12 +377,9 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
             &&  zclock_mono () - hsr->pending_since < self->cfg.request_timeout_ms)
                 continue;
             /* One attach in flight per host and backend. */
-            bool pending = false;
-            for (s_req_t *r = (s_req_t *) zhashx_first (self->reqs); r && !pending;
-                 r = (s_req_t *) zhashx_next (self->reqs))
-                pending = r->internal && r->backend_id == (*b)->id
-                       && streq (r->host_uuid, h->uuid) && streq (r->op, "sr_attach");
-            if (pending)
+            char key [128];
+            snprintf (key, sizeof key, "%s/%lld", h->uuid, (long long) (*b)->id);
+            if (zhashx_lookup (attaching, key))
                 continue;
             bool create = false;
             if (!(*b)->sr_uuid) {
@@ -373,6 +397,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
         }
     }
     zlist_destroy (&hosts);
+    zhashx_destroy (&attaching);
     xs_backend_list_destroy (&backends);
 }
 
