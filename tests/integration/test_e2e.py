@@ -307,6 +307,15 @@ class E2E(unittest.TestCase):
         self.assertIn(v["uuid"], w.tagged_vdis())
         states = {h["uuid"]: h["state"] for h in w.hosts()}
         self.assertEqual(states[host], "down")
+        # The dead agent's call still runs in xapi and, once its delay is
+        # over, leaves a second VDI tagged with the volume (xapi does not
+        # cancel a call whose client died). The catalog keeps the VDI it
+        # recorded; deleting the volume destroys every VDI tagged with it.
+        w.wait_until("the dead agent's VDI.create to finish in xapi",
+                     lambda: len(w.tagged_vdis().get(v["uuid"], [])) == 2, timeout=30)
+        self.assertEqual(self.show(v["uuid"])["vdi_uuid"], v["vdi_uuid"])
+        self.assertEqual(w.json("volume", "delete", v["uuid"])["volume"]["state"], "deleted")
+        self.assertNotIn(v["uuid"], w.tagged_vdis())
 
     def test_existing_sr_is_attached_on_every_host(self):
         """sr_uuid= introduces existing storage; every host of the zone gets its
