@@ -110,8 +110,8 @@ static const s_command_t s_commands [] = {
 static void
 s_print_command_usage (FILE *stream, const s_command_t *c)
 {
-    fprintf (stream, "usage: %s [options] %s %s %s\n", S_PROGRAM, c->category, c->action,
-             c->usage);
+    fprintf (stream, "usage: %s [options] %s %s%s%s\n", S_PROGRAM, c->category, c->action,
+             *c->usage ? " " : "", c->usage);
 }
 
 static void
@@ -140,8 +140,8 @@ s_print_usage (FILE *stream, const char *category)
              S_PROGRAM, XS_CATALOG_DEFAULT_ADMIN, S_DEFAULT_TIMEOUT_MS / 1000, S_PROGRAM);
     for (size_t i = 0; i < S_NCOMMANDS; i++)
         if (!category || strcmp (category, s_commands [i].category) == 0)
-            fprintf (stream, "  %s %s %s\n", s_commands [i].category, s_commands [i].action,
-                     s_commands [i].usage);
+            fprintf (stream, "  %s %s%s%s\n", s_commands [i].category, s_commands [i].action,
+                     *s_commands [i].usage ? " " : "", s_commands [i].usage);
 }
 
 /* ---------------------------------------------------------------------

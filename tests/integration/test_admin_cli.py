@@ -200,6 +200,72 @@ class Refusals(xsm.CatalogTestCase):
                                     *NFS_ARGS), 2, "ratio")
 
 
+class VolumeAndHostRefusals(xsm.CatalogTestCase):
+    """The volume and host commands' own checks, against a catalog without
+    agents (the end-to-end tests run them with agents)."""
+
+    def test_volume_create_arguments(self):
+        self.assertExit(self.manage("volume", "create", "--size", "1G"), 2, "--flavor")
+        self.assertExit(self.manage("volume", "create", "--flavor", "gold"), 2, "--size")
+        for size in ("0", "-1G", "1.5G", "10X", "9223372036854775808"):
+            self.assertExit(self.manage("volume", "create", "--flavor", "gold", "--size", size),
+                            2, "--size '%s'" % size)
+        self.assertExit(self.manage("volume", "create", "--flavor", "gold", "--size", "1G",
+                                    "--bogus"), 2, "--bogus")
+        self.assertExit(self.manage("volume", "create", "--flavor", "gold", "--size", "1G",
+                                    "extra"), 2, "extra")
+        # A flavor that does not exist: refused by the catalog, nothing stored.
+        self.assertExit(self.manage("volume", "create", "--flavor", "gold", "--size", "1G"),
+                        2, "gold")
+        self.assertEqual(json.loads(self.assertOk(self.manage("--json", "volume", "list",
+                                                              "--all")).stdout)["volumes"], [])
+
+    def test_volume_commands_name_the_volume(self):
+        missing = "8a5c2a34-1111-2222-3333-444455556666"
+        for args in (("volume", "show", missing), ("volume", "delete", missing),
+                     ("volume", "snapshot", missing), ("volume", "clone", missing),
+                     ("volume", "connection", missing)):
+            self.assertExit(self.manage(*args), 2, missing)
+        self.assertExit(self.manage("volume", "list", "--bogus"), 2, "--bogus")
+
+    def test_host_enroll_refusals(self):
+        missing = os.path.join(self.workdir, "nope.cert")
+        self.assertExit(self.manage("host", "enroll", missing), 2, missing)
+        secret = os.path.join(self.workdir, "agent.cert_secret")
+        with open(secret, "w") as f:
+            f.write("whatever")
+        self.assertExit(self.manage("host", "enroll", secret), 2, "SECRET", secret)
+        empty = os.path.join(self.workdir, "empty.cert")
+        open(empty, "w").close()
+        self.assertExit(self.manage("host", "enroll", empty), 2, "empty")
+        big = os.path.join(self.workdir, "big.cert")
+        with open(big, "w") as f:
+            f.write("x" * 5000)
+        self.assertExit(self.manage("host", "enroll", big), 2, "4096")
+        garbage = os.path.join(self.workdir, "garbage.cert")
+        with open(garbage, "w") as f:
+            f.write("not a certificate\n")
+        p = self.manage("host", "enroll", garbage)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("key", p.stderr)
+        hosts = json.loads(self.assertOk(self.manage("--json", "host", "list")).stdout)["hosts"]
+        self.assertEqual(hosts, [])
+
+    def test_host_remove_needs_confirmation(self):
+        p = self.manage("host", "remove", "8a5c2a34-1111-2222-3333-444455556666")
+        self.assertExit(p, 2, "--yes")
+        self.assertExit(self.manage("--yes", "host", "remove",
+                                    "8a5c2a34-1111-2222-3333-444455556666"), 2,
+                        "8a5c2a34-1111-2222-3333-444455556666")
+
+    def test_catalog_status(self):
+        status = json.loads(self.assertOk(self.manage("--json", "catalog", "status")).stdout)
+        self.assertTrue(status["agent_endpoint"].startswith("tcp://127.0.0.1:"))
+        self.assertEqual(len(status["catalog_key"]), 40)
+        text = self.assertOk(self.manage("catalog", "status")).stdout
+        self.assertIn(status["catalog_key"], text)
+
+
 class Prompt(xsm.CatalogTestCase):
     """backend_add on a terminal asks `Proceed? (y/n)` (pty from Python)."""
 
