@@ -112,6 +112,8 @@ class E2E(unittest.TestCase):
         shown = self.w.json("volume", "connection", silver["uuid"], "--show-secrets")
         self.assertEqual(shown["connection"]["device_config"]["chappassword"], "s3cret-chap")
         self.assertNotIn("s3cret-chap", self.w.catalogd.log())
+        for agent in self.w.agents.values():     # they got it, to attach the SR
+            self.assertNotIn("s3cret-chap", agent.log(), agent.name)
 
         for v in (snap, clone, gold, silver):
             deleted = self.w.json("volume", "delete", v["uuid"])["volume"]
