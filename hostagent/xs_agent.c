@@ -38,8 +38,15 @@ typedef struct {
     int64_t backend_id;
     char *sr_uuid;
     json_t *stats;          /* last sr_stats value, or NULL            */
+    json_t *sent;           /* stats last sent in a heartbeat, or NULL */
     bool refreshing;
 } s_sr_t;
+
+/* Heartbeats carry the SRs whose stats changed since they were last sent,
+   and every SR on every S_FULL_HEARTBEAT-th one (and the first after a
+   welcome): a catalog with a thousand backends does not decode a thousand
+   unchanged entries per host and second. */
+#define S_FULL_HEARTBEAT 10
 
 typedef struct {
     const xs_executor_t *executor;
@@ -68,6 +75,7 @@ struct _xs_agent_t {
     int retry_timer;            /* register/identify retry, or -1 */
     int heartbeat_timer;        /* -1 when not registered         */
     int heartbeat_ms;
+    unsigned heartbeats;    /* sent since the last welcome             */
     int missed_acks;
     int beats;
     int busy;                   /* requests queued or running     */
@@ -213,10 +221,15 @@ static json_t *
 s_heartbeat_srs (xs_agent_t *self)
 {
     json_t *srs = json_array ();
+    bool full = self->heartbeats++ % S_FULL_HEARTBEAT == 0;
     for (s_sr_t *sr = (s_sr_t *) zhashx_first (self->srs); sr;
          sr = (s_sr_t *) zhashx_next (self->srs)) {
         if (!sr->stats)
             continue;
+        if (!full && sr->sent && json_equal (sr->sent, sr->stats))
+            continue;
+        json_decref (sr->sent);
+        sr->sent = json_incref (sr->stats);
         json_t *entry = json_deep_copy (sr->stats);
         json_object_set_new (entry, "backend_id", json_integer (sr->backend_id));
         json_object_set_new (entry, "sr_uuid", json_string (sr->sr_uuid));
@@ -424,6 +437,7 @@ s_sr_free (void **item_p)
         s_sr_t *sr = (s_sr_t *) *item_p;
         free (sr->sr_uuid);
         json_decref (sr->stats);
+        json_decref (sr->sent);
         free (sr);
         *item_p = NULL;
     }
@@ -446,6 +460,7 @@ s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
     self->heartbeat_ms = (int) xs_proto_int (msg, "heartbeat_ms", S_DEFAULT_HEARTBEAT_MS);
     if (self->heartbeat_ms < 10)
         self->heartbeat_ms = 10;
+    self->heartbeats = 0;       /* a (re)started catalog hears every SR at once */
     json_t *backends = xs_proto_get (msg, "backends");
     xs_notice ("catalog %s: registered host %s in zone %s; %zu backend(s)",
                self->catalog_endpoint, self->host_uuid, self->zone, json_array_size (backends));

@@ -262,6 +262,25 @@ test_register_attach_heartbeat (void **state)
         xs_proto_destroy (&hb);
     }
     assert_true (with_stats);
+
+    /* Unchanged stats are not sent again, except on every 10th heartbeat:
+       of any 20 in a row, 2 carry both SRs and 18 none. */
+    int full = 0, empty = 0;
+    for (int n = 0; n < 20; n++) {
+        xs_proto_t *hb = s_recv_skip (f, "sr_state register");
+        assert_non_null (hb);
+        size_t count = json_array_size (xs_proto_get (hb, "srs"));
+        assert_true (count == 0 || count == 2);
+        if (count == 2)
+            full++;
+        else
+            empty++;
+        xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (hb));
+        s_send (f, &ack);
+        xs_proto_destroy (&hb);
+    }
+    assert_int_equal (full, 2);
+    assert_int_equal (empty, 18);
 }
 
 static void
