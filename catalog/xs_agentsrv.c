@@ -1056,6 +1056,16 @@ xs_agentsrv_pick (xs_agentsrv_t *self, const char *zone, int64_t backend_id)
     return best ? best->uuid : NULL;
 }
 
+bool
+xs_agentsrv_can_run (xs_agentsrv_t *self, const char *host_uuid, int64_t backend_id)
+{
+    s_host_t *h = host_uuid ? (s_host_t *) zhashx_lookup (self->hosts, host_uuid) : NULL;
+    if (!h || !h->up)
+        return false;
+    s_hsr_t *hsr = s_hsr_get (h, backend_id, false);
+    return hsr && hsr->attached;
+}
+
 int
 xs_agentsrv_live_in_zone (xs_agentsrv_t *self, const char *zone)
 {

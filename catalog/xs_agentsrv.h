@@ -75,6 +75,9 @@ const char *xs_agentsrv_endpoint (const xs_agentsrv_t *self);
    Borrowed host uuid, valid until the next loop pass. */
 const char *xs_agentsrv_pick (xs_agentsrv_t *self, const char *zone, int64_t backend_id);
 
+/* Whether host `host_uuid` is live with backend_id's SR attached. */
+bool xs_agentsrv_can_run (xs_agentsrv_t *self, const char *host_uuid, int64_t backend_id);
+
 /* Number of live hosts in `zone`. */
 int xs_agentsrv_live_in_zone (xs_agentsrv_t *self, const char *zone);
 

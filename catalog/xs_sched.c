@@ -29,6 +29,8 @@ typedef struct {
     int64_t size;
     int64_t after;
     zlist_t *waiters;           /* s_waiter_t * */
+    char *prefer_host;          /* resumed: the host that had it, or NULL  */
+    int64_t prefer_until;       /* ...until then (zclock_mono)             */
 } s_job_t;
 
 struct _xs_sched_t {
@@ -158,6 +160,7 @@ s_job_free (s_job_t **job_p)
         json_decref (job->args);
         free (job->zone);
         free (job->host_uuid);
+        free (job->prefer_host);
         if (job->waiters) {
             s_waiter_t *w;
             while ((w = (s_waiter_t *) zlist_pop (job->waiters)))
@@ -285,7 +288,23 @@ static void s_job_failed (xs_sched_t *self, s_job_t *job, const xs_err_t *why);
 static void
 s_dispatch (xs_sched_t *self, s_job_t *job)
 {
-    const char *host = xs_agentsrv_pick (self->agents, job->zone, job->backend_id);
+    /* A resumed job goes back to the host that had it, once that host has
+       registered again: its call may still be running there, and the agent
+       runs a volume's requests one after the other (the second finds the
+       VDI the first made). Another host only after prefer_until. */
+    const char *host = NULL;
+    if (job->prefer_host) {
+        if (xs_agentsrv_can_run (self->agents, job->prefer_host, job->backend_id))
+            host = job->prefer_host;
+        else
+        if (zclock_mono () < job->prefer_until) {
+            xs_debug ("job %s: waiting for host %s, which had it before the restart",
+                      job->wire_id, job->prefer_host);
+            return;
+        }
+    }
+    if (!host)
+        host = xs_agentsrv_pick (self->agents, job->zone, job->backend_id);
     if (!host) {
         if (!job->wait_deadline)
             job->wait_deadline = zclock_mono () + self->cfg.wait_ms;
@@ -299,6 +318,9 @@ s_dispatch (xs_sched_t *self, s_job_t *job)
     job->wait_deadline = 0;
     free (job->host_uuid);
     job->host_uuid = strdup (host);
+    host = job->host_uuid;      /* prefer_host goes now */
+    free (job->prefer_host);
+    job->prefer_host = NULL;
     job->sent = false;
     s_job_store (self, job, XS_JOB_DISPATCHED, NULL, NULL);
     s_send_t *s = zmalloc (sizeof *s);
@@ -726,6 +748,10 @@ xs_sched_resume (xs_sched_t *self, xs_err_t *err)
             job->after = row->backend_id;   /* a create falls through to the next */
             /* Agents re-register within seconds; give them twice the wait. */
             job->wait_deadline = zclock_mono () + 2 * (int64_t) self->cfg.wait_ms;
+            if (row->host_uuid) {
+                job->prefer_host = strdup (row->host_uuid);
+                job->prefer_until = zclock_mono () + self->cfg.wait_ms / 3;
+            }
             s_track (self, job);
             n++;
             xs_notice ("resuming job %lld: %s of volume %s on backend %lld", (long long) row->id,

@@ -26,6 +26,7 @@ typedef struct {
     char *op;
     char *args;             /* JSON text                               */
     int64_t backend_id;     /* S_JOB_ATTACH, S_JOB_STATS               */
+    char *volume;           /* the volume a request makes or removes   */
     unsigned generation;    /* connection generation it belongs to     */
 } s_job_t;
 
@@ -93,6 +94,7 @@ s_job_destroy (s_job_t **job_p)
         free ((*job_p)->id);
         free ((*job_p)->op);
         free ((*job_p)->args);
+        free ((*job_p)->volume);
         free (*job_p);
         *job_p = NULL;
     }
@@ -108,6 +110,14 @@ s_job_new (s_jobkind_t kind, const char *id, const char *op, const json_t *args)
     job->args = args ? json_dumps (args, JSON_COMPACT) : strdup ("{}");
     if (!job->op || !job->args)
         abort ();
+    if (kind == S_JOB_REQUEST) {
+        /* The volume it makes (a snapshot's or clone's new one) or removes. */
+        const char *volume = json_string_value (json_object_get (args, "new_volume_uuid"));
+        if (!volume)
+            volume = json_string_value (json_object_get (args, "volume_uuid"));
+        if (volume && !(job->volume = strdup (volume)))
+            abort ();
+    }
     return job;
 }
 
@@ -169,7 +179,22 @@ s_worker_actor (zsock_t *pipe, void *arg)
     wa->executor->close (&ctx);
 }
 
-/* Hands queued jobs to idle workers. */
+/* Whether a worker is running a request for `volume`. */
+static bool
+s_volume_busy (xs_agent_t *self, const char *volume)
+{
+    for (int i = 0; volume && i < self->nworkers; i++) {
+        s_job_t *job = self->workers [i].job;
+        if (job && job->volume && streq (job->volume, volume))
+            return true;
+    }
+    return false;
+}
+
+/* Hands queued jobs to idle workers, in order, except that requests for a
+   volume wait while another request for it runs: a catalog that restarted
+   sends its unfinished jobs again, and the second vdi_create must find the
+   VDI the first one made (it is idempotent) rather than race it. */
 static void
 s_dispatch (xs_agent_t *self)
 {
@@ -177,7 +202,15 @@ s_dispatch (xs_agent_t *self)
         s_worker_t *w = &self->workers [i];
         if (w->job)
             continue;
-        w->job = (s_job_t *) zlist_pop (self->queue);
+        s_job_t *next = NULL;
+        for (s_job_t *job = (s_job_t *) zlist_first (self->queue); job && !next;
+             job = (s_job_t *) zlist_next (self->queue))
+            if (!s_volume_busy (self, job->volume))
+                next = job;
+        if (!next)
+            return;
+        zlist_remove (self->queue, next);
+        w->job = next;
         zsock_send (w->actor, "sss", "JOB", w->job->op, w->job->args);
     }
 }

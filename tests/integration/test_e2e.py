@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import shutil
 import threading
+import time
 import unittest
 
 import xsm
@@ -337,6 +338,45 @@ class E2E(unittest.TestCase):
         self.assertEqual(plugged, ["a1", "a2"])
         v = self.create("--flavor", "legacy", "--size", "1G")
         self.assertEqual(self.assert_vdi(v)["sr_uuid"], sr_uuid)
+
+    def test_stop_answers_waiting_clients_and_the_job_resumes(self):
+        """SIGTERM while a create's xapi call runs: the client is told (never
+        left to time out); after the restart the job goes back to the same
+        agent, which runs it after the first call finished, so the volume
+        ends with exactly one VDI (it used to get two)."""
+        self.add_backends()
+        w = self.w
+        delay = 2.5
+        w.sim.delay("VDI.create", delay, nth=1, repeat=False)
+        result = {}
+
+        def create():
+            result["p"] = w.manage("--json", "volume", "create", "--flavor", "silver",
+                                   "--size", "1G", "--request-id", "stop-1")
+
+        t = threading.Thread(target=create)
+        t.start()
+        w.wait_until("the create to be in flight",
+                     lambda: [v for v in w.volumes().values()
+                              if v["request_id"] == "stop-1" and v["state"] == "creating"],
+                     timeout=30)
+        started = time.monotonic()
+        self.assertEqual(w.catalogd.stop(), 0)
+        t.join(timeout=60)
+        p = result["p"]
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("shutting down", p.stderr)
+        self.assertIn("resumes", p.stderr)
+        w.catalogd.start()
+        w.wait_settled()
+        v = self.create("--flavor", "silver", "--size", "1G", "--request-id", "stop-1")
+        self.assertEqual(v["state"], "available")
+        # The first call ends in xapi `delay` seconds after it started; a second
+        # VDI, if any, exists from then on. Nothing to wait on but the clock.
+        left = started + delay + 0.5 - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+        self.assert_vdi(v)
 
     def test_unknown_key_is_refused(self):
         w = self.w
