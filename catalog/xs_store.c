@@ -975,6 +975,12 @@ xs_store_new (const char *path, xs_err_t *err)
         xs_err_set (err, XS_EINVAL, "catalog database: no path given");
         return NULL;
     }
+    /* Refused before anything is created beside it (the lock file). */
+    struct stat st;
+    if (stat (path, &st) == 0 && S_ISDIR (st.st_mode)) {
+        xs_err_set (err, XS_EINVAL, "%s: is a directory, not a database file", path);
+        return NULL;
+    }
     xs_store_t *self = s_alloc (sizeof *self);
     self->path = s_strdup (path);
     self->lock_fd = -1;

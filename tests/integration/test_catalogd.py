@@ -115,6 +115,9 @@ class RefuseToStart(xsm.CatalogTestCase):
         rc, log = xsm.run_catalogd_expect_failure(self.workdir, db=self.workdir)
         self.assertEqual(rc, 1)
         self.assertIn(self.workdir, log)
+        self.assertIn("is a directory", log)
+        # Nothing was created beside it (it used to leave "<dir>.lock" in /tmp).
+        self.assertFalse(os.path.exists(self.workdir + ".lock"))
         # Not a database: refused and the file is left as it was.
         junk = os.path.join(self.workdir, "junk.db")
         with open(junk, "wb") as f:

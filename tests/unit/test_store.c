@@ -396,9 +396,12 @@ test_unusable_paths (void **state)
     assert_null (xs_store_new (p, &err));
     assert_int_equal (err.kind, XS_EIO);
     assert_non_null (strstr (err.msg, p));
-    /* A directory is not a database. */
+    /* A directory is not a database, and nothing is made beside it. */
     assert_null (xs_store_new (fx->dir, &err));
     assert_non_null (strstr (err.msg, fx->dir));
+    assert_non_null (strstr (err.msg, "directory"));
+    snprintf (p, sizeof p, "%s.lock", fx->dir);
+    assert_int_equal (access (p, F_OK), -1);
 }
 
 /* =========================================================================
