@@ -126,18 +126,21 @@ s_print_usage (FILE *stream, const char *category)
 {
     fprintf (stream,
              "usage: %s [--endpoint E] [--json] [--yes] [--zone Z] [--timeout S] CATEGORY ACTION [ARGS...]\n"
+             "       %s help [CATEGORY [ACTION]]\n"
              "\n"
              "Options (before the category):\n"
              "  --endpoint E  catalog admin endpoint (default: $XENSM_ADMIN_ENDPOINT, then the\n"
              "                catalog config's admin_endpoint, then %s)\n"
              "  --json        print results as JSON\n"
-             "  --yes, -y     do not ask before creating a new SR\n"
+             "  --yes, -y     do not ask before creating a new SR or removing a host\n"
              "  --zone Z      zone of a new backend (default: the catalog's default_zone)\n"
-             "  --timeout S   seconds to wait for the catalog (default %d)\n"
-             "  --help, -h    this help; `%s CATEGORY ACTION --help` for one command\n"
+             "  --timeout S   seconds to wait for the catalog (default %d; %d for volume\n"
+             "                create, delete, snapshot and clone, which wait for an agent)\n"
+             "  --help, -h    this help; `%s help CATEGORY ACTION` for one command\n"
              "\n"
              "Commands (category and action accept a unique prefix):\n",
-             S_PROGRAM, XS_CATALOG_DEFAULT_ADMIN, S_DEFAULT_TIMEOUT_MS / 1000, S_PROGRAM);
+             S_PROGRAM, S_PROGRAM, XS_CATALOG_DEFAULT_ADMIN, S_DEFAULT_TIMEOUT_MS / 1000,
+             S_VOLUME_TIMEOUT_MS / 1000, S_PROGRAM);
     for (size_t i = 0; i < S_NCOMMANDS; i++)
         if (!category || strcmp (category, s_commands [i].category) == 0)
             fprintf (stream, "  %s %s%s%s\n", s_commands [i].category, s_commands [i].action,
@@ -226,6 +229,34 @@ s_match_action (const s_ctx_t *ctx, const char *category, const char *word)
             fprintf (err, " %s", s_commands [i].action);
     fprintf (err, ")\n");
     return NULL;
+}
+
+/* `help [CATEGORY [ACTION]]`: the usage, a category's commands or one
+   command's help, on stdout. Returns the exit code. */
+static int
+s_help (const s_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc == 0) {
+        s_print_usage (ctx->io->out, NULL);
+        return 0;
+    }
+    if (argc > 2) {
+        fprintf (ctx->io->err, "%s: help: expected at most a category and an action, got %d "
+                 "argument(s)\n", S_PROGRAM, argc);
+        return 2;
+    }
+    const char *category = s_match_category (ctx, argv [0]);
+    if (!category)
+        return 2;
+    if (argc == 1) {
+        s_print_usage (ctx->io->out, category);
+        return 0;
+    }
+    const s_command_t *command = s_match_action (ctx, category, argv [1]);
+    if (!command)
+        return 2;
+    s_print_command_help (ctx->io->out, command);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -748,11 +779,16 @@ s_host_enroll (s_ctx_t *ctx, int argc, char **argv)
         return s_fail (ctx, &err);
     }
     char text [S_CERT_MAX + 2];
+    errno = 0;
     size_t size = fread (text, 1, sizeof text - 1, file);
     bool failed = ferror (file);
+    int read_errno = failed ? errno : 0;
     fclose (file);
     if (failed) {
-        xs_err_set (&err, XS_EIO, "host enroll: %s: read error", path);
+        /* A directory opens but does not read: say so (EISDIR). */
+        xs_err_set (&err, read_errno == EISDIR ? XS_EINVAL : XS_EIO,
+                    "host enroll: %s: cannot read it: %s", path,
+                    read_errno ? strerror (read_errno) : "read error");
         return s_fail (ctx, &err);
     }
     if (size > S_CERT_MAX) {
@@ -766,7 +802,13 @@ s_host_enroll (s_ctx_t *ctx, int argc, char **argv)
                     size ? "holds NUL bytes: not a public certificate" : "empty file");
         return s_fail (ctx, &err);
     }
-    json_t *args = json_pack ("{s:s}", "public_key", text);
+    json_t *key = json_string (text);
+    if (!key) {
+        xs_err_set (&err, XS_EINVAL, "host enroll: %s: not UTF-8 text: not a public "
+                    "certificate", path);
+        return s_fail (ctx, &err);
+    }
+    json_t *args = json_pack ("{s:o}", "public_key", key);
     return s_run (ctx, "host_enroll", args, "the certificate file", s_host_enrolled, argv);
 }
 
@@ -935,9 +977,20 @@ s_volume_create (s_ctx_t *ctx, int argc, char **argv)
                   argv);
 }
 
+/* A volume uuid argument: never an option (uuids do not start with '-'). */
+static int
+s_check_uuid_arg (s_ctx_t *ctx, const char *arg)
+{
+    if (arg [0] == '-')
+        return s_usage_error (ctx, "option '%s': unknown (expected a volume uuid)", arg);
+    return 0;
+}
+
 static int
 s_volume_delete (s_ctx_t *ctx, int argc, char **argv)
 {
+    if (s_check_uuid_arg (ctx, argv [0]))
+        return 2;
     s_wait_long (ctx);
     return s_run (ctx, "volume_delete", json_pack ("{s:s}", "uuid", argv [0]), "uuid",
                   s_volume_done, argv);
@@ -1050,6 +1103,8 @@ s_volume_shown (s_ctx_t *ctx, json_t *result, char **argv)
 static int
 s_volume_show (s_ctx_t *ctx, int argc, char **argv)
 {
+    if (s_check_uuid_arg (ctx, argv [0]))
+        return 2;
     return s_run (ctx, "volume_show", json_pack ("{s:s}", "uuid", argv [0]), "uuid",
                   s_volume_shown, argv);
 }
@@ -1069,7 +1124,7 @@ s_connection_shown (s_ctx_t *ctx, json_t *result, char **argv)
     const char *key;
     json_t *value;
     json_object_foreach (json_object_get (c, "device_config"), key, value)
-        fprintf (out, " %s=%s", key, json_string_value (value));
+        fprintf (out, " %s=%s", key, json_is_string (value) ? json_string_value (value) : "?");
     fputc ('\n', out);
 }
 
@@ -1202,6 +1257,10 @@ xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
     }
     if (optind >= argc) {
         s_print_usage (io->err, NULL);
+        goto out;
+    }
+    if (strcasecmp (argv [optind], "help") == 0) {
+        rc = s_help (&ctx, argc - optind - 1, argv + optind + 1);
         goto out;
     }
     const char *category = s_match_category (&ctx, argv [optind]);
