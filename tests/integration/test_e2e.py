@@ -127,6 +127,12 @@ class E2E(unittest.TestCase):
 
     def test_falls_through_full_and_failing_backends(self):
         ids = self.add_backends()
+        # The agents' heartbeats carry the simulator's capacity rule: what
+        # the catalog knows of `small` is 2 GiB on every host of za.
+        small = [s for h in self.w.hosts() if h["zone"] == "za" for s in h["srs"]
+                 if s["backend_id"] == ids["small"]]
+        self.assertEqual([s["physical_size"] for s in small], [2 * GIB, 2 * GIB])
+        self.assertEqual(small[0]["sr_uuid"], self.sr_of_backend(ids["small"]))
         # 10 GiB cannot fit `small`; the next VDI.create (gold-1) fails.
         self.w.sim.fail("VDI.create", "SR_BACKEND_FAILURE_78", ["", "VDI creation failed", ""])
         v = self.create("--flavor", "gold", "--size", "10G")
@@ -339,6 +345,46 @@ class E2E(unittest.TestCase):
         v = self.create("--flavor", "legacy", "--size", "1G")
         self.assertEqual(self.assert_vdi(v)["sr_uuid"], sr_uuid)
 
+    def test_agents_name_their_host_from_the_inventory(self):
+        """Without host_uuid an agent reads INSTALLATION_UUID from the
+        inventory: a pool member's local session names the master, so
+        without it a2 would register (and plug PBDs) as a1. Without an
+        inventory file the agent asks xapi (right on a master)."""
+        w = self.w
+        a2, b1 = w.sim.host("a2"), w.sim.host("b1")
+        for name in ("a2", "b1"):
+            w.agents[name].kill()
+        w.wait_until("a2 and b1 to be down", lambda: {
+            h["uuid"]: h["state"] for h in w.hosts()}[a2["uuid"]] == "down" and {
+            h["uuid"]: h["state"] for h in w.hosts()}[b1["uuid"]] == "down", timeout=10)
+        inventory = os.path.join(self.workdir, "xensource-inventory")
+        with open(inventory, "w") as f:
+            f.write("PRIMARY_DISK='/dev/disk/by-id/scsi-0'\nPRODUCT_VERSION='8.2.1'\n"
+                    "INSTALLATION_UUID='%s'\nMANAGEMENT_INTERFACE='xenbr0'\n" % a2["uuid"])
+        for name, path in (("a2", inventory),
+                           ("b1", os.path.join(self.workdir, "no-inventory"))):
+            old = w.agents[name]
+            agent = w.new_agent(name, old.zone, cert=old.cert, host_uuid=False,
+                                config="[agent]\ninventory = %s\n" % path)
+            w.agents[name] = agent
+            agent.start()
+        self.assertIn("registering host %s in zone za" % a2["uuid"], w.agents["a2"].log())
+        self.assertIn("registering host %s in zone zb" % b1["uuid"], w.agents["b1"].log())
+        states = {h["uuid"]: h["state"] for h in w.hosts()}
+        self.assertEqual(sorted(states.values()), ["up"] * 4, states)
+        # The member's agent plugs the member's own PBD.
+        sr_uuid = w.sim.add_storage({"type": "nfs", "device_config": {
+            "server": "old-filer", "serverpath": "/existing"}, "physical_size": 100 * GIB})
+        w.ok("sm", "flavor_create", "legacy", "an SR that already exists")
+        w.ok("sm", "backend_add", "legacy", "nfs", "sr_uuid=" + sr_uuid, "zone=za",
+             "server=old-filer", "serverpath=/existing")
+        w.wait_attached({"za": 1, "zb": 0})
+        pool = [p for p in w.dump()["pools"] if p["name"] == "pool-a"][0]
+        sr_ref = [sr["ref"] for sr in pool["SRs"] if sr["uuid"] == sr_uuid][0]
+        plugged = sorted(p["host_name"] for p in pool["PBDs"]
+                         if p["SR"] == sr_ref and p["currently_attached"])
+        self.assertEqual(plugged, ["a1", "a2"])
+
     def test_stop_answers_waiting_clients_and_the_job_resumes(self):
         """SIGTERM while a create's xapi call runs: the client is told (never
         left to time out); after the restart the job goes back to the same
@@ -418,6 +464,31 @@ class E2E(unittest.TestCase):
             self.assertTrue(a.running())
         self.add_backends()
         self.assert_vdi(self.create("--flavor", "gold", "--size", "1G"))
+
+
+class AgentIdentity(unittest.TestCase):
+    """An inventory without a valid INSTALLATION_UUID stops the agent at
+    start with the file and the reason (no catalog or xapi needed)."""
+
+    def test_bad_inventory_is_refused_naming_the_file(self):
+        workdir = tempfile.mkdtemp(prefix="xsm-inv-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        inventory = os.path.join(workdir, "xensource-inventory")
+        cases = (("INSTALLATION_UUID='not-a-uuid'\n", "line 1: INSTALLATION_UUID is not a host uuid"),
+                 ("PRODUCT_VERSION='8.2.1'\n", "no INSTALLATION_UUID line"))
+        for i, (text, reason) in enumerate(cases):
+            with open(inventory, "w") as f:
+                f.write(text)
+            agent = xsm.Agentd(workdir, "h%d" % i, "z", "tcp://127.0.0.1:9", None,
+                               os.path.join(workdir, "no-xapi.sock"), None,
+                               config="[agent]\ninventory = %s\n" % inventory)
+            self.addCleanup(agent.kill)
+            agent.catalog_cert = agent.gen_cert()
+            agent.start(expect_ready=False)
+            self.assertEqual(agent.wait_exit(), 2, agent.log())
+            self.assertIn("inventory %s" % inventory, agent.log())
+            self.assertIn(reason, agent.log())
+            self.assertIn("set host_uuid", agent.log())
 
 
 if __name__ == "__main__":
