@@ -435,6 +435,32 @@ class E2E(unittest.TestCase):
         self.add_backends()
         self.assert_vdi(self.create("--flavor", "silver", "--size", "1G"))
 
+    def test_removed_host_is_refused_until_enrolled_again(self):
+        """host remove revokes a running agent: its CURVE session outlives
+        the allow-list entry, so its re-register must be refused there (it
+        used to be welcomed back at once, and given work)."""
+        self.add_backends()
+        w = self.w
+        b2 = w.agents["b2"]
+        before = b2.log().count("registering host")
+        w.ok("--yes", "host", "remove", b2.host_uuid)
+        # Its next heartbeat is answered "register first"; it registers again,
+        # is refused and retries: wait for two registers (or its return).
+        w.wait_until("b2's agent to register twice", lambda: b2.log().count(
+            "registering host") >= before + 2 or b2.host_uuid in [
+            h["uuid"] for h in w.hosts()], timeout=20)
+        self.assertNotIn(b2.host_uuid, [h["uuid"] for h in w.hosts()])
+        self.assertIn("register refused: its key", w.catalogd.log())
+        self.assertIn("this agent's key is not enrolled", b2.log())
+        for _ in range(3):
+            v = self.create("--flavor", "silver", "--size", "1G")
+            self.assertEqual(v["host_uuid"], w.agents["b1"].host_uuid)
+        self.assertTrue(b2.running())
+        # Enrolled again, the same agent registers at its next retry.
+        w.ok("host", "enroll", b2.cert)
+        w.wait_until("b2 to be back", lambda: {h["uuid"]: h["state"] for h in w.hosts()}.get(
+            b2.host_uuid) == "up", timeout=30)
+
     def test_garbage_on_agent_socket(self):
         w = self.w
         client = os.path.join(self.workdir, "garbage.cert")
