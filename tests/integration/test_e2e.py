@@ -149,6 +149,48 @@ class E2E(unittest.TestCase):
         self.assertEqual([d for d in self.w.tagged_vdis().get(v["uuid"], [])
                           if d["sr_uuid"] == sr1], [])
 
+    def test_failed_delete_snapshot_and_clone(self):
+        """xapi failures after placement: a failed VDI.destroy leaves the
+        volume error_deleting with its VDI, and deleting again finishes it;
+        a VDI already gone is deleted fine; a failed snapshot or clone gives
+        an error volume (reason kept, no VDI) and leaves the parent as it
+        was."""
+        self.add_backends()
+        w = self.w
+        v = self.create("--flavor", "gold", "--size", "1M")
+        w.sim.fail("VDI.destroy", "SR_BACKEND_FAILURE_1", ["", "destroy failed", ""])
+        p = w.manage("volume", "delete", v["uuid"])
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("SR_BACKEND_FAILURE_1", p.stderr)
+        self.assertEqual(self.show(v["uuid"])["state"], "error_deleting")
+        self.assertIn(v["uuid"], w.tagged_vdis())
+        self.assertEqual(w.json("volume", "delete", v["uuid"])["volume"]["state"], "deleted")
+        self.assertNotIn(v["uuid"], w.tagged_vdis())
+
+        gone = self.create("--flavor", "gold", "--size", "1M")
+        xapi = w.sim.proxy("a1", unix=True)
+        session = xapi.session.login_with_password("root", "", "1.0", "e2e")["Value"]
+        ref = xapi.VDI.get_by_uuid(session, gone["vdi_uuid"])["Value"]
+        self.assertEqual(xapi.VDI.destroy(session, ref)["Status"], "Success")
+        xapi("close")()
+        self.assertEqual(w.json("volume", "delete", gone["uuid"])["volume"]["state"], "deleted")
+
+        parent = self.create("--flavor", "silver", "--size", "1M")
+        for op, method in (("snapshot", "VDI.snapshot"), ("clone", "VDI.clone")):
+            w.sim.fail(method, "SR_BACKEND_FAILURE_2", ["", op + " failed", ""])
+            p = w.manage("volume", op, parent["uuid"], "--name", "failed-" + op)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn(method + " failed", p.stderr)
+            copy = [x for x in w.volumes().values() if x["name"] == "failed-" + op][0]
+            self.assertEqual(copy["state"], "error")
+            self.assertIn("SR_BACKEND_FAILURE_2", copy["error"])
+            self.assertNotIn(copy["uuid"], w.tagged_vdis())
+            self.assertEqual(w.json("volume", "delete", copy["uuid"])["volume"]["state"],
+                             "deleted")
+        self.assertEqual(self.show(parent["uuid"])["state"], "available")
+        self.assertEqual(list(w.tagged_vdis()), [parent["uuid"]])
+        self.assert_vdi(parent)
+
     def test_no_candidate_lists_every_attempt(self):
         ids = self.add_backends()
         self.w.sim.fail("VDI.create", "SR_BACKEND_FAILURE_44",
