@@ -598,6 +598,29 @@ s_reply_error (xs_agentsrv_t *self, zframe_t *route, const char *id, const char 
 }
 
 static void
+s_key_file (const char *dir, const char *z85, char *buf, size_t size)
+{
+    uint8_t raw [32];
+    char hex [65];
+    zmq_z85_decode (raw, z85);
+    for (int i = 0; i < 32; i++)
+        snprintf (hex + 2 * i, 3, "%02x", raw [i]);
+    snprintf (buf, size, "%s/%s.key", dir, hex);
+}
+
+/* Whether `key` (the session's CURVE key) is in the allow-list now: zauth
+   checks it once, at the handshake; a host removed since keeps its session. */
+static bool
+s_key_admitted (xs_agentsrv_t *self, const char *key)
+{
+    if (strlen (key) != 40)
+        return false;
+    char path [4096];
+    s_key_file (self->keys_dir, key, path, sizeof path);
+    return access (path, F_OK) == 0;
+}
+
+static void
 s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t *msg)
 {
     xs_err_t err;
@@ -606,6 +629,13 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
     const char *name = xs_proto_str (msg, "name");
     char text [512];
 
+    if (!s_key_admitted (self, key)) {
+        xs_warning ("host %s: register refused: its key %s is no longer in the allow-list "
+                    "(host removed)", uuid, key);
+        snprintf (text, sizeof text, "host %s: this agent's key is not enrolled", uuid);
+        s_reply_error (self, route, xs_proto_id (msg), XS_PROTO_E_REFUSED, text);
+        return;
+    }
     xs_host_t *row = xs_store_host_get (self->store, uuid, &err);
     if (!row && err.kind != XS_ENOTFOUND) {
         s_reply_error (self, route, xs_proto_id (msg), XS_PROTO_E_INTERNAL, err.msg);
@@ -1197,17 +1227,6 @@ s_parse_key (const char *text)
         key = NULL;
     }
     return key;
-}
-
-static void
-s_key_file (const char *dir, const char *z85, char *buf, size_t size)
-{
-    uint8_t raw [32];
-    char hex [65];
-    zmq_z85_decode (raw, z85);
-    for (int i = 0; i < 32; i++)
-        snprintf (hex + 2 * i, 3, "%02x", raw [i]);
-    snprintf (buf, size, "%s/%s.key", dir, hex);
 }
 
 char *

@@ -127,6 +127,12 @@ class E2E(unittest.TestCase):
 
     def test_falls_through_full_and_failing_backends(self):
         ids = self.add_backends()
+        # The agents' heartbeats carry the simulator's capacity rule: what
+        # the catalog knows of `small` is 2 GiB on every host of za.
+        small = [s for h in self.w.hosts() if h["zone"] == "za" for s in h["srs"]
+                 if s["backend_id"] == ids["small"]]
+        self.assertEqual([s["physical_size"] for s in small], [2 * GIB, 2 * GIB])
+        self.assertEqual(small[0]["sr_uuid"], self.sr_of_backend(ids["small"]))
         # 10 GiB cannot fit `small`; the next VDI.create (gold-1) fails.
         self.w.sim.fail("VDI.create", "SR_BACKEND_FAILURE_78", ["", "VDI creation failed", ""])
         v = self.create("--flavor", "gold", "--size", "10G")
@@ -142,6 +148,48 @@ class E2E(unittest.TestCase):
         sr1 = self.sr_of_backend(ids["gold-1"])
         self.assertEqual([d for d in self.w.tagged_vdis().get(v["uuid"], [])
                           if d["sr_uuid"] == sr1], [])
+
+    def test_failed_delete_snapshot_and_clone(self):
+        """xapi failures after placement: a failed VDI.destroy leaves the
+        volume error_deleting with its VDI, and deleting again finishes it;
+        a VDI already gone is deleted fine; a failed snapshot or clone gives
+        an error volume (reason kept, no VDI) and leaves the parent as it
+        was."""
+        self.add_backends()
+        w = self.w
+        v = self.create("--flavor", "gold", "--size", "1M")
+        w.sim.fail("VDI.destroy", "SR_BACKEND_FAILURE_1", ["", "destroy failed", ""])
+        p = w.manage("volume", "delete", v["uuid"])
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("SR_BACKEND_FAILURE_1", p.stderr)
+        self.assertEqual(self.show(v["uuid"])["state"], "error_deleting")
+        self.assertIn(v["uuid"], w.tagged_vdis())
+        self.assertEqual(w.json("volume", "delete", v["uuid"])["volume"]["state"], "deleted")
+        self.assertNotIn(v["uuid"], w.tagged_vdis())
+
+        gone = self.create("--flavor", "gold", "--size", "1M")
+        xapi = w.sim.proxy("a1", unix=True)
+        session = xapi.session.login_with_password("root", "", "1.0", "e2e")["Value"]
+        ref = xapi.VDI.get_by_uuid(session, gone["vdi_uuid"])["Value"]
+        self.assertEqual(xapi.VDI.destroy(session, ref)["Status"], "Success")
+        xapi("close")()
+        self.assertEqual(w.json("volume", "delete", gone["uuid"])["volume"]["state"], "deleted")
+
+        parent = self.create("--flavor", "silver", "--size", "1M")
+        for op, method in (("snapshot", "VDI.snapshot"), ("clone", "VDI.clone")):
+            w.sim.fail(method, "SR_BACKEND_FAILURE_2", ["", op + " failed", ""])
+            p = w.manage("volume", op, parent["uuid"], "--name", "failed-" + op)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn(method + " failed", p.stderr)
+            copy = [x for x in w.volumes().values() if x["name"] == "failed-" + op][0]
+            self.assertEqual(copy["state"], "error")
+            self.assertIn("SR_BACKEND_FAILURE_2", copy["error"])
+            self.assertNotIn(copy["uuid"], w.tagged_vdis())
+            self.assertEqual(w.json("volume", "delete", copy["uuid"])["volume"]["state"],
+                             "deleted")
+        self.assertEqual(self.show(parent["uuid"])["state"], "available")
+        self.assertEqual(list(w.tagged_vdis()), [parent["uuid"]])
+        self.assert_vdi(parent)
 
     def test_no_candidate_lists_every_attempt(self):
         ids = self.add_backends()
@@ -339,6 +387,46 @@ class E2E(unittest.TestCase):
         v = self.create("--flavor", "legacy", "--size", "1G")
         self.assertEqual(self.assert_vdi(v)["sr_uuid"], sr_uuid)
 
+    def test_agents_name_their_host_from_the_inventory(self):
+        """Without host_uuid an agent reads INSTALLATION_UUID from the
+        inventory: a pool member's local session names the master, so
+        without it a2 would register (and plug PBDs) as a1. Without an
+        inventory file the agent asks xapi (right on a master)."""
+        w = self.w
+        a2, b1 = w.sim.host("a2"), w.sim.host("b1")
+        for name in ("a2", "b1"):
+            w.agents[name].kill()
+        w.wait_until("a2 and b1 to be down", lambda: {
+            h["uuid"]: h["state"] for h in w.hosts()}[a2["uuid"]] == "down" and {
+            h["uuid"]: h["state"] for h in w.hosts()}[b1["uuid"]] == "down", timeout=10)
+        inventory = os.path.join(self.workdir, "xensource-inventory")
+        with open(inventory, "w") as f:
+            f.write("PRIMARY_DISK='/dev/disk/by-id/scsi-0'\nPRODUCT_VERSION='8.2.1'\n"
+                    "INSTALLATION_UUID='%s'\nMANAGEMENT_INTERFACE='xenbr0'\n" % a2["uuid"])
+        for name, path in (("a2", inventory),
+                           ("b1", os.path.join(self.workdir, "no-inventory"))):
+            old = w.agents[name]
+            agent = w.new_agent(name, old.zone, cert=old.cert, host_uuid=False,
+                                config="[agent]\ninventory = %s\n" % path)
+            w.agents[name] = agent
+            agent.start()
+        self.assertIn("registering host %s in zone za" % a2["uuid"], w.agents["a2"].log())
+        self.assertIn("registering host %s in zone zb" % b1["uuid"], w.agents["b1"].log())
+        states = {h["uuid"]: h["state"] for h in w.hosts()}
+        self.assertEqual(sorted(states.values()), ["up"] * 4, states)
+        # The member's agent plugs the member's own PBD.
+        sr_uuid = w.sim.add_storage({"type": "nfs", "device_config": {
+            "server": "old-filer", "serverpath": "/existing"}, "physical_size": 100 * GIB})
+        w.ok("sm", "flavor_create", "legacy", "an SR that already exists")
+        w.ok("sm", "backend_add", "legacy", "nfs", "sr_uuid=" + sr_uuid, "zone=za",
+             "server=old-filer", "serverpath=/existing")
+        w.wait_attached({"za": 1, "zb": 0})
+        pool = [p for p in w.dump()["pools"] if p["name"] == "pool-a"][0]
+        sr_ref = [sr["ref"] for sr in pool["SRs"] if sr["uuid"] == sr_uuid][0]
+        plugged = sorted(p["host_name"] for p in pool["PBDs"]
+                         if p["SR"] == sr_ref and p["currently_attached"])
+        self.assertEqual(plugged, ["a1", "a2"])
+
     def test_stop_answers_waiting_clients_and_the_job_resumes(self):
         """SIGTERM while a create's xapi call runs: the client is told (never
         left to time out); after the restart the job goes back to the same
@@ -389,6 +477,32 @@ class E2E(unittest.TestCase):
         self.add_backends()
         self.assert_vdi(self.create("--flavor", "silver", "--size", "1G"))
 
+    def test_removed_host_is_refused_until_enrolled_again(self):
+        """host remove revokes a running agent: its CURVE session outlives
+        the allow-list entry, so its re-register must be refused there (it
+        used to be welcomed back at once, and given work)."""
+        self.add_backends()
+        w = self.w
+        b2 = w.agents["b2"]
+        before = b2.log().count("registering host")
+        w.ok("--yes", "host", "remove", b2.host_uuid)
+        # Its next heartbeat is answered "register first"; it registers again,
+        # is refused and retries: wait for two registers (or its return).
+        w.wait_until("b2's agent to register twice", lambda: b2.log().count(
+            "registering host") >= before + 2 or b2.host_uuid in [
+            h["uuid"] for h in w.hosts()], timeout=20)
+        self.assertNotIn(b2.host_uuid, [h["uuid"] for h in w.hosts()])
+        self.assertIn("register refused: its key", w.catalogd.log())
+        self.assertIn("this agent's key is not enrolled", b2.log())
+        for _ in range(3):
+            v = self.create("--flavor", "silver", "--size", "1G")
+            self.assertEqual(v["host_uuid"], w.agents["b1"].host_uuid)
+        self.assertTrue(b2.running())
+        # Enrolled again, the same agent registers at its next retry.
+        w.ok("host", "enroll", b2.cert)
+        w.wait_until("b2 to be back", lambda: {h["uuid"]: h["state"] for h in w.hosts()}.get(
+            b2.host_uuid) == "up", timeout=30)
+
     def test_garbage_on_agent_socket(self):
         w = self.w
         client = os.path.join(self.workdir, "garbage.cert")
@@ -418,6 +532,31 @@ class E2E(unittest.TestCase):
             self.assertTrue(a.running())
         self.add_backends()
         self.assert_vdi(self.create("--flavor", "gold", "--size", "1G"))
+
+
+class AgentIdentity(unittest.TestCase):
+    """An inventory without a valid INSTALLATION_UUID stops the agent at
+    start with the file and the reason (no catalog or xapi needed)."""
+
+    def test_bad_inventory_is_refused_naming_the_file(self):
+        workdir = tempfile.mkdtemp(prefix="xsm-inv-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        inventory = os.path.join(workdir, "xensource-inventory")
+        cases = (("INSTALLATION_UUID='not-a-uuid'\n", "line 1: INSTALLATION_UUID is not a host uuid"),
+                 ("PRODUCT_VERSION='8.2.1'\n", "no INSTALLATION_UUID line"))
+        for i, (text, reason) in enumerate(cases):
+            with open(inventory, "w") as f:
+                f.write(text)
+            agent = xsm.Agentd(workdir, "h%d" % i, "z", "tcp://127.0.0.1:9", None,
+                               os.path.join(workdir, "no-xapi.sock"), None,
+                               config="[agent]\ninventory = %s\n" % inventory)
+            self.addCleanup(agent.kill)
+            agent.catalog_cert = agent.gen_cert()
+            agent.start(expect_ready=False)
+            self.assertEqual(agent.wait_exit(), 2, agent.log())
+            self.assertIn("inventory %s" % inventory, agent.log())
+            self.assertIn(reason, agent.log())
+            self.assertIn("set host_uuid", agent.log())
 
 
 if __name__ == "__main__":

@@ -271,7 +271,9 @@ class Agentd:
     """One xensm-agentd in the foreground, for one simulated host."""
 
     def __init__(self, workdir, name, zone, catalog_endpoint, catalog_cert, xapi_unix,
-                 host_uuid, cert=None):
+                 host_uuid, cert=None, config=None):
+        """host_uuid None: the agent finds its host itself (inventory, else
+        xapi); config: text of its config file (default empty)."""
         self.workdir = workdir
         self.name = name
         self.zone = zone
@@ -280,6 +282,7 @@ class Agentd:
         self.xapi_unix = xapi_unix
         self.host_uuid = host_uuid
         self.cert = cert or os.path.join(workdir, "%s.cert" % name)
+        self.config = config
         self.proc = None
         self.log_path = os.path.join(workdir, "agent-%s.log" % name)
 
@@ -293,17 +296,23 @@ class Agentd:
         expect_ready=False returns after `timeout` without READY (raises if
         it came)."""
         rfd, wfd = os.pipe()
-        cfg = os.path.join(self.workdir, "agent-empty.cfg")
-        if not os.path.exists(cfg):
-            open(cfg, "w").close()
+        if self.config is None:
+            cfg = os.path.join(self.workdir, "agent-empty.cfg")
+            if not os.path.exists(cfg):
+                open(cfg, "w").close()
+        else:
+            cfg = os.path.join(self.workdir, "agent-%s.cfg" % self.name)
+            with open(cfg, "w") as f:
+                f.write(self.config)
+        cmd = [AGENTD, "-c", cfg, "--foreground", "-v", "--catalog", self.catalog_endpoint,
+               "--zone", self.zone, "--xapi", "unix:" + self.xapi_unix, "--name", self.name,
+               "--cert", self.cert, "--catalog-key", self.catalog_cert]
+        if self.host_uuid:
+            cmd += ["--host-uuid", self.host_uuid]
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [AGENTD, "-c", cfg, "--foreground", "-v", "--catalog", self.catalog_endpoint,
-                 "--zone", self.zone, "--xapi", "unix:" + self.xapi_unix,
-                 "--host-uuid", self.host_uuid, "--name", self.name, "--cert", self.cert,
-                 "--catalog-key", self.catalog_cert],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(wfd,),
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(wfd,),
                 env=clean_env(XENSM_READY_FD=str(wfd)))
         finally:
             os.close(wfd)
@@ -319,6 +328,14 @@ class Agentd:
         if not expect_ready and data:
             raise AssertionError("agent %s: READY although it should be refused" % self.name)
         return self
+
+    def wait_exit(self, timeout=READY_TIMEOUT):
+        """Waits for the process to end by itself; returns its exit code."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("agent %s still running after %.0f s" % (self.name, timeout))
 
     def log(self):
         try:
@@ -374,12 +391,14 @@ class World:
                 self.ok("host", "enroll", agent.cert)
                 agent.start()
 
-    def new_agent(self, name, zone, cert=None):
+    def new_agent(self, name, zone, cert=None, host_uuid=True, config=None):
+        """An agent for simulated host `name`, told its uuid unless
+        host_uuid=False (then it finds it itself; config for how)."""
         h = self.sim.host(name)
         agent = Agentd(self.workdir, name, zone, self.agent_endpoint, self.catalogd.cert,
-                       h["unix"], h["uuid"], cert=cert)
+                       h["unix"], h["uuid"] if host_uuid else None, cert=cert, config=config)
         self.test.addCleanup(agent.kill)
-        if cert is None:
+        if cert is None and name not in self.agents:
             self.agents[name] = agent
         return agent
 
