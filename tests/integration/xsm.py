@@ -26,6 +26,15 @@ RAWSEND = os.path.join(BUILD_DIR, "tests", "integration", "xs_rawsend")
 READY_TIMEOUT = 20.0
 
 
+def read_log(path):
+    """A daemon's log file as text ("" before it exists)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def clean_env(**extra):
     """The environment for a child: no inherited xensm settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("XENSM_")}
@@ -118,11 +127,7 @@ class Catalogd:
         return reply["result"]
 
     def log(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -170,10 +175,12 @@ def manage(args, endpoint=None, input=None, env_extra=None, timeout=30, json_out
                           text=True, env=env, timeout=timeout)
 
 
-def rawsend(endpoint, frames, timeout_ms=5000):
-    """Sends raw frames with xs_rawsend; returns (rc, reply frames)."""
-    proc = subprocess.run([RAWSEND, "--timeout", str(timeout_ms), endpoint] + list(frames),
-                          capture_output=True, timeout=timeout_ms / 1000 + 20)
+def rawsend(endpoint, frames, timeout_ms=5000, curve=None):
+    """Sends raw frames with xs_rawsend; returns (rc, reply frames). curve =
+    (server public cert, own cert) connects as a CURVE client."""
+    options = ["--curve", curve[0], curve[1]] if curve else []
+    proc = subprocess.run([RAWSEND, "--timeout", str(timeout_ms)] + options + [endpoint]
+                          + list(frames), capture_output=True, timeout=timeout_ms / 1000 + 20)
     lines = proc.stdout.decode("utf-8", "replace").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -338,11 +345,7 @@ class Agentd:
             raise AssertionError("agent %s still running after %.0f s" % (self.name, timeout))
 
     def log(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -481,10 +484,4 @@ class World:
 
 def rawsend_curve(endpoint, server_cert, client_cert, frames, timeout_ms=5000):
     """xs_rawsend as a CURVE client (e.g. to the agent socket)."""
-    proc = subprocess.run([RAWSEND, "--timeout", str(timeout_ms), "--curve", server_cert,
-                           client_cert, endpoint] + list(frames),
-                          capture_output=True, timeout=timeout_ms / 1000 + 20)
-    lines = proc.stdout.decode("utf-8", "replace").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return proc.returncode, lines
+    return rawsend(endpoint, frames, timeout_ms, curve=(server_cert, client_cert))
