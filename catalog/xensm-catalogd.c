@@ -6,6 +6,7 @@
 */
 #include "xs_catalog_cfg.h"
 #include "xs_catalog_server.h"
+#include "xs_daemon.h"
 #include "xs_log.h"
 
 #include <errno.h>
@@ -41,58 +42,6 @@ s_usage (FILE *stream)
              "\"READY\\n\" is written to fd n once the sockets are bound.\n",
              S_PROGRAM, XS_CATALOG_CFG_PATH, XS_CATALOG_DEFAULT_DB, XS_CATALOG_DEFAULT_ADMIN,
              XS_CATALOG_DEFAULT_AGENT, XS_CATALOG_DEFAULT_CERT, XS_CATALOG_DEFAULT_KEYS);
-}
-
-/* Writes READY to the fd named by $XENSM_READY_FD and closes it. */
-static void
-s_signal_ready (void)
-{
-    const char *env = getenv ("XENSM_READY_FD");
-    if (!env || !*env)
-        return;
-    char *end = NULL;
-    long fd = strtol (env, &end, 10);
-    if (*end || fd < 0 || fd > 65535) {
-        xs_warning ("XENSM_READY_FD '%s' is not a file descriptor; ignored", env);
-        return;
-    }
-    if (write ((int) fd, "READY\n", 6) != 6)
-        xs_warning ("XENSM_READY_FD %ld: write failed: %s", fd, strerror (errno));
-    close ((int) fd);
-}
-
-/* Forks into the background. The parent waits until the child is serving
-   (exit 0) or has failed (exit 1), so start-up errors reach the caller.
-   Returns, in the child, the fd to write READY to; -1 on failure. */
-static int
-s_daemonize (void)
-{
-    int pipefd [2];
-    if (pipe2 (pipefd, O_CLOEXEC)) {
-        fprintf (stderr, "%s: pipe: %s\n", S_PROGRAM, strerror (errno));
-        return -1;
-    }
-    pid_t pid = fork ();
-    if (pid < 0) {
-        fprintf (stderr, "%s: fork: %s\n", S_PROGRAM, strerror (errno));
-        return -1;
-    }
-    if (pid > 0) {
-        close (pipefd [1]);
-        char buffer [8] = "";
-        ssize_t n;
-        do
-            n = read (pipefd [0], buffer, sizeof buffer - 1);
-        while (n < 0 && errno == EINTR);
-        if (n > 0 && strncmp (buffer, "READY", 5) == 0)
-            _exit (0);
-        int status = 0;
-        waitpid (pid, &status, 0);
-        _exit (1);
-    }
-    close (pipefd [0]);
-    setsid ();
-    return pipefd [1];
 }
 
 int
@@ -156,28 +105,26 @@ main (int argc, char **argv)
             goto out;
         }
     }
-    int ready_fd = -1;
-    if (!foreground) {
-        ready_fd = s_daemonize ();
-        if (ready_fd < 0)
-            goto out;
+    xs_daemon_ready_t ready;
+    if (xs_daemon_ready_init (&ready, &err)) {
+        fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);
+        rc = 2;
+        goto out;
+    }
+    if (!foreground && xs_daemon_detach (&ready, &err)) {
+        fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);
+        goto out;
     }
     /* SIGTERM/SIGINT arrive on a signalfd the loop watches: blocked here,
        before ZeroMQ starts any thread, so no thread takes them instead. */
-    sigset_t stop_signals;
-    sigemptyset (&stop_signals);
-    sigaddset (&stop_signals, SIGTERM);
-    sigaddset (&stop_signals, SIGINT);
-    pthread_sigmask (SIG_BLOCK, &stop_signals, NULL);
     zsys_handler_set (NULL);
-    signal_fd = signalfd (-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    signal_fd = xs_daemon_stop_fd (&err);
     if (signal_fd < 0) {
-        fprintf (stderr, "%s: signalfd: %s\n", S_PROGRAM, strerror (errno));
+        fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);
         goto out;
     }
-    xs_loglevel_t level = verbose ? XS_LOG_DEBUG
-        : (xs_loglevel_t) xs_catalog_cfg_log_level (xs_config_get (config, XS_CATALOG_SECTION,
-                                                                   "log_level"));
+    int named = xs_log_level_from_name (xs_config_get (config, XS_CATALOG_SECTION, "log_level"));
+    xs_loglevel_t level = verbose ? XS_LOG_DEBUG : named < 0 ? XS_LOG_NOTICE : (xs_loglevel_t) named;
     xs_log_init (S_PROGRAM, !foreground, level);
 
     server = xs_catalog_server_new (config, &err);
@@ -196,19 +143,7 @@ main (int argc, char **argv)
                xs_catalog_server_agent_endpoint (server),
                xs_config_get (config, XS_CATALOG_SECTION, "db"),
                xs_catalog_server_resumed (server));
-    s_signal_ready ();
-    if (ready_fd >= 0) {
-        int null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd >= 0) {
-            dup2 (null_fd, STDIN_FILENO);
-            dup2 (null_fd, STDOUT_FILENO);
-            dup2 (null_fd, STDERR_FILENO);
-            close (null_fd);
-        }
-        if (write (ready_fd, "READY", 5) != 5)
-            xs_warning ("cannot tell the parent process we are ready: %s", strerror (errno));
-        close (ready_fd);
-    }
+    xs_daemon_ready (&ready);
     xs_catalog_server_run (server);
     xs_notice ("shutting down (%" PRIu64 " admin requests served)",
                xs_catalog_server_requests (server));

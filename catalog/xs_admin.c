@@ -1,10 +1,12 @@
 /*  xs_admin: the catalog's admin API (one JSON request -> one JSON reply). */
 #include "xs_admin.h"
+#include "xs_catalog_cfg.h"
 #include "xs_kvlist.h"
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_redact.h"
 #include "xs_srtype.h"
-#include "xs_catalog_cfg.h"
+#include "xs_text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,9 +48,7 @@ static const struct {
 xs_admin_t *
 xs_admin_new (xs_store_t *store, const xs_config_t *config)
 {
-    xs_admin_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    xs_admin_t *self = xs_zalloc (sizeof *self);
     self->store = store;
     self->config = config;
     self->info = json_object ();
@@ -153,24 +153,6 @@ s_unpack (const char *cmd, json_t *args, xs_err_t *err, const char *fmt, ...)
     return 0;
 }
 
-/* A label or text of 1..max bytes (0..max when may_be_empty), no control
-   characters. */
-static int
-s_check_text (const char *what, const char *text, size_t max, bool may_be_empty,
-              xs_err_t *err)
-{
-    size_t len = strlen (text);
-    if (!len && !may_be_empty)
-        return xs_err_set (err, XS_EINVAL, "%s: must not be empty", what);
-    if (len > max)
-        return xs_err_set (err, XS_EINVAL, "%s: longer than %zu bytes", what, max);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char) text [i] < 0x20 || text [i] == 0x7f)
-            return xs_err_set (err, XS_EINVAL, "%s: control character 0x%02x not allowed",
-                               what, (unsigned char) text [i]);
-    return 0;
-}
-
 /* ---------------------------------------------------------------------
    JSON views of store rows (secrets redacted)
    --------------------------------------------------------------------- */
@@ -249,8 +231,9 @@ s_cmd_flavor_create (xs_admin_t *self, json_t *args, xs_err_t *err)
     json_t *result = NULL;
     if (s_unpack ("flavor_create", args, err, "{s:s, s?s}",
                   "label", &label, "description", &description)
-    ||  s_check_text ("flavor label", label, S_LABEL_MAX, false, err)
-    ||  s_check_text ("flavor description", description, S_DESCRIPTION_MAX, true, err))
+    ||  xs_text_check ("flavor label", label, S_LABEL_MAX, 0, err)
+    ||  xs_text_check ("flavor description", description, S_DESCRIPTION_MAX,
+                         XS_TEXT_MAY_BE_EMPTY, err))
         goto out;
     int64_t id = xs_store_flavor_create (self->store, label, description, err);
     if (id < 0)
@@ -335,9 +318,7 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
         goto out;
 
     size_t nconfig = xs_kvlist_size (config);
-    pairs = calloc (nconfig ? nconfig : 1, sizeof *pairs);
-    if (!pairs)
-        abort ();
+    pairs = xs_zalloc ((nconfig ? nconfig : 1) * sizeof *pairs);
     for (size_t i = 0; i < nconfig; i++) {
         /* Borrowed: the store copies what it keeps. */
         pairs [i].key = xs_kvlist_key (config, i);
@@ -584,7 +565,7 @@ s_request_id (const void *data, size_t size)
     json_t *request = json_loadb (data ? data : "", size, 0, NULL);
     const char *text = json_string_value (json_object_get (request, "id"));
     if (text && strlen (text) <= XS_ADMIN_MAX_ID)
-        id = strdup (text);
+        id = xs_strdup (text);
     json_decref (request);
     return id;
 }

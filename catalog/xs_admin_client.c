@@ -1,6 +1,7 @@
 /*  xs_admin_client: calls the catalog's admin API over ZeroMQ. */
-#include "xs_admin_client.h"
 #include "xs_admin.h"
+#include "xs_admin_client.h"
+#include "xs_mem.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -32,13 +33,9 @@ xs_admin_client_new (const char *endpoint, int timeout_ms, xs_err_t *err)
                     endpoint, strerror (errno));
         return NULL;
     }
-    xs_admin_client_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
-    self->endpoint = strdup (endpoint);
+    xs_admin_client_t *self = xs_zalloc (sizeof *self);
+    self->endpoint = xs_strdup (endpoint);
     self->timeout_ms = timeout_ms;
-    if (!self->endpoint)
-        abort ();
     /* The CLI has no use for czmq's signal handler: Ctrl-C just exits. */
     zsys_handler_set (NULL);
     self->sock = zsock_new (ZMQ_DEALER);
@@ -88,9 +85,7 @@ s_recv_body (void *handle)
         }
         more = zmq_msg_more (&part);
         if (!more) {
-            body = malloc (zmq_msg_size (&part) + 1);
-            if (!body)
-                abort ();
+            body = xs_zalloc (zmq_msg_size (&part) + 1);
             memcpy (body, zmq_msg_data (&part), zmq_msg_size (&part));
             body [zmq_msg_size (&part)] = '\0';
         }

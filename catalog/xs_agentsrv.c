@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_proto.h"
 
 #define S_MISSED_MAX 3              /* heartbeats missed before "down"     */
@@ -137,7 +138,7 @@ s_hsr_get (s_host_t *host, int64_t backend_id, bool create)
     s_key_of_id (backend_id, key, sizeof key);
     s_hsr_t *h = (s_hsr_t *) zhashx_lookup (host->srs, key);
     if (!h && create) {
-        h = zmalloc (sizeof *h);
+        h = xs_zalloc (sizeof *h);
         h->backend_id = backend_id;
         zhashx_insert (host->srs, key, h);
     }
@@ -206,10 +207,10 @@ s_internal_request (xs_agentsrv_t *self, s_host_t *host, const char *op, int64_t
         xs_warning ("%s", err.msg);
         return;
     }
-    s_req_t *r = zmalloc (sizeof *r);
-    r->id = strdup (id);
-    r->host_uuid = strdup (host->uuid);
-    r->op = strdup (op);
+    s_req_t *r = xs_zalloc (sizeof *r);
+    r->id = xs_strdup (id);
+    r->host_uuid = xs_strdup (host->uuid);
+    r->op = xs_strdup (op);
     r->internal = true;
     r->backend_id = backend_id;
     r->deadline = zclock_mono () + self->cfg.request_timeout_ms;
@@ -253,7 +254,7 @@ s_claim_creator (xs_agentsrv_t *self, const xs_backend_t *b, s_host_t *host)
         return false;
     if (b->state == XS_BACKEND_ERROR)
         return false;           /* an admin looks at it first */
-    zhashx_update (self->creators, key, strdup (host->uuid));
+    zhashx_update (self->creators, key, xs_strdup (host->uuid));
     if (s_write (self)) {
         xs_err_t err;
         if (xs_store_backend_set_state (self->store, b->id, XS_BACKEND_ATTACHING, NULL, &err))
@@ -457,7 +458,7 @@ s_sr_attached (xs_agentsrv_t *self, s_host_t *host, int64_t backend_id, const ch
         goto out;
     }
     free (hsr->sr_uuid);
-    hsr->sr_uuid = strdup (sr_uuid);
+    hsr->sr_uuid = xs_strdup (sr_uuid);
     hsr->attached = true;
     xs_store_sr_set_attached (self->store, host->uuid, backend_id, true, NULL);
     if (!b->sr_uuid) {
@@ -468,7 +469,7 @@ s_sr_attached (xs_agentsrv_t *self, s_host_t *host, int64_t backend_id, const ch
         zhashx_delete (self->creators, key);
         xs_notice ("backend %lld: SR %s created by host %s", (long long) backend_id, sr_uuid,
                    host->uuid);
-        s_after_sr_t *a = zmalloc (sizeof *a);
+        s_after_sr_t *a = xs_zalloc (sizeof *a);
         a->self = self;
         xs_batch_defer (self->batch, s_after_sr_uuid, a);
     }
@@ -520,7 +521,7 @@ s_host_down (xs_agentsrv_t *self, s_host_t *h, const char *why)
         if (xs_store_host_set_state (self->store, h->uuid, XS_HOST_DOWN, &err))
             xs_warning ("%s", err.msg);
     }
-    char *uuid = strdup (h->uuid);
+    char *uuid = xs_strdup (h->uuid);
     s_requests_lost (self, uuid);
     free (uuid);
 }
@@ -553,7 +554,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
         xs_err_t err;
         xs_err_set (&err, XS_ETRANSPORT, "%s on host %s: no result after %d ms", r->op,
                     r->host_uuid, self->cfg.request_timeout_ms);
-        char *host_uuid = strdup (r->host_uuid);
+        char *host_uuid = xs_strdup (r->host_uuid);
         bool internal = r->internal;
         s_host_t *h = (s_host_t *) zhashx_lookup (self->hosts, host_uuid);
         if (h && h->inflight > 0)
@@ -666,15 +667,15 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
         zhashx_purge (h->srs);
     }
     else {
-        h = zmalloc (sizeof *h);
-        h->uuid = strdup (uuid);
+        h = xs_zalloc (sizeof *h);
+        h->uuid = xs_strdup (uuid);
         h->srs = zhashx_new ();
         zhashx_set_destructor (h->srs, s_hsr_free);
         zhashx_insert (self->hosts, uuid, h);
     }
-    h->zone = strdup (zone);
-    h->name = strdup (name ? name : "");
-    h->key = strdup (key);
+    h->zone = xs_strdup (zone);
+    h->name = xs_strdup (name ? name : "");
+    h->key = xs_strdup (key);
     h->routing_id = zframe_dup (route);
     h->last_seen = zclock_mono ();
     h->up = true;
@@ -732,7 +733,7 @@ s_on_heartbeat (xs_agentsrv_t *self, s_host_t *h, xs_proto_t *msg)
         hsr->at = zclock_mono ();
         if (store_stats && s_write (self)) {
             size_t ncap = json_array_size (hsr->capabilities);
-            const char **caps = zmalloc ((ncap + 1) * sizeof *caps);
+            const char **caps = xs_zalloc ((ncap + 1) * sizeof *caps);
             for (size_t k = 0; k < ncap; k++)
                 caps [k] = json_string_value (json_array_get (hsr->capabilities, k));
             xs_sr_stats_t st = {
@@ -790,8 +791,8 @@ s_on_result (xs_agentsrv_t *self, const char *key, xs_proto_t *msg)
         zhashx_delete (self->reqs, id);
         return;
     }
-    char *host_uuid = strdup (r->host_uuid);
-    char *rid = strdup (id);
+    char *host_uuid = xs_strdup (r->host_uuid);
+    char *rid = xs_strdup (id);
     zhashx_delete (self->reqs, id);
     if (self->events.on_result)
         self->events.on_result (self->events.arg, rid, host_uuid, value, ok ? NULL : &err);
@@ -903,7 +904,7 @@ s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
         uint32_t value;
         memcpy (&event, zframe_data (ev), 2);
         memcpy (&value, zframe_data (ev) + 2, 4);
-        char *where = addr ? zframe_strdup (addr) : strdup ("?");
+        char *where = addr ? zframe_strdup (addr) : xs_strdup ("?");
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
             xs_warning ("agent socket: refused a connection on %s: CURVE key not in the "
                         "allow-list (ZAP status %u)", where, value);
@@ -924,7 +925,7 @@ xs_agentsrv_t *
 xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store, xs_batch_t *batch,
                  zloop_t *loop, const xs_agentsrv_events_t *events, xs_err_t *err)
 {
-    xs_agentsrv_t *self = zmalloc (sizeof *self);
+    xs_agentsrv_t *self = xs_zalloc (sizeof *self);
     self->cfg = *cfg;
     self->cfg.endpoint = NULL;
     self->cfg.cert_file = NULL;
@@ -952,7 +953,7 @@ xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store, xs_batch_t *ba
                                     "are all required");
         goto fail;
     }
-    self->keys_dir = strdup (cfg->keys_dir);
+    self->keys_dir = xs_strdup (cfg->keys_dir);
     char secret [4096];
     snprintf (secret, sizeof secret, "%s_secret", cfg->cert_file);
     if (access (secret, R_OK) != 0) {
@@ -1007,7 +1008,7 @@ xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store, xs_batch_t *ba
     /* As bound: a port of * or 0 resolved. */
     self->endpoint = zsock_last_endpoint (self->router);
     if (!self->endpoint)
-        self->endpoint = strdup (cfg->endpoint);
+        self->endpoint = xs_strdup (cfg->endpoint);
     if (zloop_reader (loop, self->router, s_on_router, self) == -1) {
         xs_err_set (err, XS_EINTERNAL, "agent socket: cannot poll");
         goto fail;
@@ -1144,10 +1145,10 @@ xs_agentsrv_request (xs_agentsrv_t *self, const char *host_uuid, const char *req
     xs_proto_t *req = xs_proto_request_new (request_id, op, args_p);
     if (s_send_host (self, h, &req, err))
         return -1;
-    s_req_t *r = zmalloc (sizeof *r);
-    r->id = strdup (request_id);
-    r->host_uuid = strdup (host_uuid);
-    r->op = strdup (op);
+    s_req_t *r = xs_zalloc (sizeof *r);
+    r->id = xs_strdup (request_id);
+    r->host_uuid = xs_strdup (host_uuid);
+    r->op = xs_strdup (op);
     r->deadline = zclock_mono () + self->cfg.request_timeout_ms;
     zhashx_update (self->reqs, request_id, r);
     h->inflight++;
@@ -1198,7 +1199,7 @@ static char *
 s_parse_key (const char *text)
 {
     char *key = NULL;
-    char *copy = strdup (text);
+    char *copy = xs_strdup (text);
     /* A bare key: 40 Z85 characters, maybe with surrounding blanks. */
     char *start = copy;
     while (*start == ' ' || *start == '\n' || *start == '\t' || *start == '\r')
@@ -1208,7 +1209,7 @@ s_parse_key (const char *text)
                            || end [-1] == '\t'))
         *--end = '\0';
     if (strlen (start) == 40 && !strpbrk (start, " \t\r\n")) {
-        key = strdup (start);
+        key = xs_strdup (start);
     }
     else
     if (strstr (copy, "public-key")) {
@@ -1216,7 +1217,7 @@ s_parse_key (const char *text)
         if (config) {
             char *pub = zconfig_get (config, "curve/public-key", NULL);
             if (pub)
-                key = strdup (pub);
+                key = xs_strdup (pub);
             zconfig_destroy (&config);
         }
     }
@@ -1265,8 +1266,8 @@ xs_agentsrv_remove (xs_agentsrv_t *self, const char *who, xs_err_t *err)
     int rc = -1;
     xs_host_t *row = xs_store_host_get (self->store, who, NULL);
     if (row) {
-        uuid = strdup (row->uuid);
-        key = row->public_key ? strdup (row->public_key) : NULL;
+        uuid = xs_strdup (row->uuid);
+        key = row->public_key ? xs_strdup (row->public_key) : NULL;
     }
     else {
         key = s_parse_key (who);
@@ -1281,7 +1282,7 @@ xs_agentsrv_remove (xs_agentsrv_t *self, const char *who, xs_err_t *err)
             goto out;
         for (xs_host_t **h = hosts; *h; h++)
             if ((*h)->public_key && streq ((*h)->public_key, key))
-                uuid = strdup ((*h)->uuid);
+                uuid = xs_strdup ((*h)->uuid);
         xs_host_list_destroy (&hosts);
     }
     bool removed_something = false;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "xs_log.h"
+#include "xs_mem.h"
 
 typedef struct {
     xs_batch_fn *fn;
@@ -23,7 +24,7 @@ struct _xs_batch_t {
 xs_batch_t *
 xs_batch_new (xs_store_t *store, zloop_t *loop)
 {
-    xs_batch_t *self = zmalloc (sizeof *self);
+    xs_batch_t *self = xs_zalloc (sizeof *self);
     self->store = store;
     self->loop = loop;
     self->timer = -1;
@@ -72,9 +73,7 @@ xs_batch_defer (xs_batch_t *self, xs_batch_fn *fn, void *arg)
 {
     if (self->nactions == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 64;
-        self->actions = realloc (self->actions, self->cap * sizeof *self->actions);
-        if (!self->actions)
-            abort ();
+        self->actions = xs_realloc (self->actions, self->cap * sizeof *self->actions);
     }
     self->actions [self->nactions++] = (s_action_t) {fn, arg};
     s_arm (self);

@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-static const char *const s_levels [] = { "error", "warning", "notice", "info", "debug", NULL };
 
 static int
 s_check_zone (const char *value, xs_err_t *err)
@@ -27,7 +26,7 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
       NULL, "over-subscription ratio of a backend without ratio=" },
     { XS_CATALOG_SECTION, "default_reserve", XS_CONFIG_DOUBLE, "0", 0, 99.99, NULL, false,
       NULL, "percent of an SR kept free, for a backend without reserve=" },
-    { XS_CATALOG_SECTION, "log_level", XS_CONFIG_ENUM, "notice", 0, 0, s_levels, false,
+    { XS_CATALOG_SECTION, "log_level", XS_CONFIG_ENUM, "notice", 0, 0, xs_log_level_names, false,
       NULL, "error, warning, notice, info or debug (-v sets debug)" },
     { XS_CATALOG_SECTION, "admin_batch", XS_CONFIG_INT, "64", 1, 10000, NULL, false,
       NULL, "most admin requests committed in one transaction" },
@@ -76,13 +75,4 @@ xs_catalog_cfg_check_endpoint (const char *endpoint, xs_err_t *err)
     }
     return xs_err_set (err, XS_EINVAL,
                        "endpoint '%s': expected ipc://<path> or tcp://<host>:<port>", endpoint);
-}
-
-int
-xs_catalog_cfg_log_level (const char *name)
-{
-    for (int i = 0; name && s_levels [i]; i++)
-        if (strcmp (s_levels [i], name) == 0)
-            return XS_LOG_ERROR + i;
-    return XS_LOG_NOTICE;
 }

@@ -47,7 +47,5 @@ xs_config_t *xs_catalog_cfg_new (void);
    most 100 bytes> or tcp://<host>:<port>. 0 or -1 with *err. */
 int xs_catalog_cfg_check_endpoint (const char *endpoint, xs_err_t *err);
 
-/* Maps a log_level name to an xs_loglevel_t value (notice when unknown). */
-int xs_catalog_cfg_log_level (const char *name);
 
 #endif

@@ -1,10 +1,11 @@
 /*  xs_catalog_server: the running catalog (store + admin socket + loop). */
-#include "xs_catalog_server.h"
 #include "xs_admin.h"
 #include "xs_batch.h"
 #include "xs_catalog_cfg.h"
+#include "xs_catalog_server.h"
 #include "xs_cert.h"
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_sched.h"
 #include "xs_voladmin.h"
 
@@ -90,9 +91,7 @@ static int
 s_claim_ipc (xs_catalog_server_t *self, const char *endpoint, const char *path,
              xs_err_t *err)
 {
-    char *dir = strdup (path);
-    if (!dir)
-        abort ();
+    char *dir = xs_strdup (path);
     char *slash = strrchr (dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
@@ -207,9 +206,7 @@ typedef struct {
 static s_owed_t *
 s_owed_new (xs_catalog_server_t *self, zmq_msg_t *routing_id)
 {
-    s_owed_t *owed = calloc (1, sizeof *owed);
-    if (!owed)
-        abort ();
+    s_owed_t *owed = xs_zalloc (sizeof *owed);
     owed->server = self;
     zmq_msg_init (&owed->routing_id);
     zmq_msg_move (&owed->routing_id, routing_id);
@@ -287,8 +284,8 @@ s_delegate_backend_removed (void *arg, int64_t id, const char *sr_uuid)
     xs_catalog_server_t *self = (xs_catalog_server_t *) arg;
     if (!sr_uuid)
         return;
-    s_detach_t *d = calloc (1, sizeof *d);
-    if (!d || !(d->sr_uuid = strdup (sr_uuid)))
+    s_detach_t *d = xs_zalloc (sizeof *d);
+    if (!d || !(d->sr_uuid = xs_strdup (sr_uuid)))
         abort ();
     d->server = self;
     d->id = id;
@@ -390,15 +387,13 @@ s_bind_admin (xs_catalog_server_t *self, const char *endpoint, xs_err_t *err)
                            endpoint, zmq_strerror (saved));
     }
     if (ipc) {
-        self->ipc_path = strdup (endpoint + 6);
-        if (!self->ipc_path)
-            abort ();
+        self->ipc_path = xs_strdup (endpoint + 6);
         if (chmod (self->ipc_path, 0600))
             return xs_err_set (err, XS_EIO, "admin endpoint %s: chmod 0600: %s",
                                endpoint, strerror (errno));
     }
     char *last = zsock_last_endpoint (self->admin_sock);
-    self->admin_endpoint = last ? last : strdup (endpoint);
+    self->admin_endpoint = last ? last : xs_strdup (endpoint);
     if (!self->admin_endpoint)
         abort ();
     return 0;
@@ -464,9 +459,7 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
 xs_catalog_server_t *
 xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
 {
-    xs_catalog_server_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    xs_catalog_server_t *self = xs_zalloc (sizeof *self);
     self->config = config;
     self->ipc_lock_fd = -1;
     self->batch_max = (size_t) xs_config_int (config, XS_CATALOG_SECTION, "admin_batch", 64);

@@ -1,8 +1,9 @@
 /*  xs_manage: the admin CLI (xensm-manage). */
-#include "xs_manage.h"
 #include "xs_admin_client.h"
 #include "xs_catalog_cfg.h"
 #include "xs_kvlist.h"
+#include "xs_manage.h"
+#include "xs_mem.h"
 #include "xs_srtype.h"
 
 #include <ctype.h>
@@ -1181,7 +1182,7 @@ s_default_endpoint (FILE *err_stream)
 {
     const char *env = getenv ("XENSM_ADMIN_ENDPOINT");
     if (env && *env)
-        return strdup (env);
+        return xs_strdup (env);
     const char *path = getenv ("XENSM_CONFIG");
     if (!path || !*path)
         path = XS_CATALOG_CFG_PATH;
@@ -1189,7 +1190,7 @@ s_default_endpoint (FILE *err_stream)
     xs_err_t err;
     if (xs_config_load (config, path, &err) && err.kind != XS_ENOTFOUND)
         fprintf (err_stream, "%s: warning: %s (using the default endpoint)\n", S_PROGRAM, err.msg);
-    char *endpoint = strdup (xs_config_get (config, XS_CATALOG_SECTION, "admin_endpoint"));
+    char *endpoint = xs_strdup (xs_config_get (config, XS_CATALOG_SECTION, "admin_endpoint"));
     xs_config_destroy (&config);
     return endpoint;
 }

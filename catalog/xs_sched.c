@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_redact.h"
 
 typedef struct {
@@ -125,7 +126,7 @@ static void
 s_answer (xs_sched_t *self, xs_sched_done_fn *fn, void *arg, json_t **reply_p,
           const xs_err_t *err)
 {
-    s_answer_t *a = zmalloc (sizeof *a);
+    s_answer_t *a = xs_zalloc (sizeof *a);
     a->self = self;
     a->fn = fn;
     a->arg = arg;
@@ -175,11 +176,11 @@ s_job_free (s_job_t **job_p)
 static s_job_t *
 s_job_new (int64_t job_id, const char *op, const char *volume_uuid, json_t *args)
 {
-    s_job_t *job = zmalloc (sizeof *job);
+    s_job_t *job = xs_zalloc (sizeof *job);
     job->job_id = job_id;
     snprintf (job->wire_id, sizeof job->wire_id, "j%lld", (long long) job_id);
-    job->op = strdup (op);
-    job->volume_uuid = strdup (volume_uuid);
+    job->op = xs_strdup (op);
+    job->volume_uuid = xs_strdup (volume_uuid);
     job->args = args;
     job->waiters = zlist_new ();
     return job;
@@ -190,7 +191,7 @@ s_job_wait (s_job_t *job, xs_sched_done_fn *fn, void *arg)
 {
     if (!fn)
         return;
-    s_waiter_t *w = zmalloc (sizeof *w);
+    s_waiter_t *w = xs_zalloc (sizeof *w);
     w->fn = fn;
     w->arg = arg;
     zlist_append (job->waiters, w);
@@ -317,16 +318,16 @@ s_dispatch (xs_sched_t *self, s_job_t *job)
     }
     job->wait_deadline = 0;
     free (job->host_uuid);
-    job->host_uuid = strdup (host);
+    job->host_uuid = xs_strdup (host);
     host = job->host_uuid;      /* prefer_host goes now */
     free (job->prefer_host);
     job->prefer_host = NULL;
     job->sent = false;
     s_job_store (self, job, XS_JOB_DISPATCHED, NULL, NULL);
-    s_send_t *s = zmalloc (sizeof *s);
+    s_send_t *s = xs_zalloc (sizeof *s);
     s->self = self;
     snprintf (s->wire_id, sizeof s->wire_id, "%s", job->wire_id);
-    s->host_uuid = strdup (host);
+    s->host_uuid = xs_strdup (host);
     xs_batch_defer (self->batch, s_send_run, s);
 }
 
@@ -417,21 +418,18 @@ s_skip_reason (xs_sched_t *self, const xs_backend_t *b, int64_t size)
 {
     char *why = NULL;
     if (b->state != XS_BACKEND_ATTACHED) {
-        if (asprintf (&why, "not attached (state %s%s%s)", xs_backend_state_name (b->state),
-                      b->error ? ": " : "", b->error ? b->error : "") < 0)
-            abort ();
+        why = xs_sprintf ("not attached (state %s%s%s)", xs_backend_state_name (b->state),
+                      b->error ? ": " : "", b->error ? b->error : "");
         return why;
     }
     if (xs_agentsrv_live_in_zone (self->agents, b->zone) == 0) {
-        if (asprintf (&why, "no live agent in zone %s", b->zone) < 0)
-            abort ();
+        why = xs_sprintf ("no live agent in zone %s", b->zone);
         return why;
     }
     xs_agentsrv_sr_t sr;
     xs_agentsrv_sr_info (self->agents, b->id, &sr);
     if (sr.live_hosts == 0) {
-        if (asprintf (&why, "no live agent of zone %s has its SR attached", b->zone) < 0)
-            abort ();
+        why = xs_sprintf ("no live agent of zone %s has its SR attached", b->zone);
         return why;
     }
     if (sr.has_stats) {
@@ -439,11 +437,10 @@ s_skip_reason (xs_sched_t *self, const xs_backend_t *b, int64_t size)
         double reserve = b->has_reserve ? b->reserve : self->cfg.default_reserve;
         double limit = (double) sr.physical_size * ratio * (1.0 - reserve / 100.0);
         if ((double) sr.virtual_allocation + (double) size > limit) {
-            if (asprintf (&why, "no space: %lld bytes allocated + %lld requested > %.0f "
+            why = xs_sprintf ("no space: %lld bytes allocated + %lld requested > %.0f "
                           "(size %lld x ratio %g x (1 - reserve %g%%))",
                           (long long) sr.virtual_allocation, (long long) size, limit,
-                          (long long) sr.physical_size, ratio, reserve) < 0)
-                abort ();
+                          (long long) sr.physical_size, ratio, reserve);
             return why;
         }
     }
@@ -480,7 +477,7 @@ s_place_next (xs_sched_t *self, s_job_t *job)
         /* The candidate: this backend's SR, a new job row, then send. */
         json_object_set_new (job->args, "sr_uuid", json_string (b->sr_uuid));
         free (job->zone);
-        job->zone = strdup (b->zone);
+        job->zone = xs_strdup (b->zone);
         job->backend_id = backend_id;
         job->wait_deadline = 0;
         xs_backend_destroy (&b);
@@ -658,7 +655,7 @@ xs_sched_t *
 xs_sched_new (const xs_sched_cfg_t *cfg, const xs_agentsrv_cfg_t *agents, xs_store_t *store,
               xs_batch_t *batch, zloop_t *loop, xs_err_t *err)
 {
-    xs_sched_t *self = zmalloc (sizeof *self);
+    xs_sched_t *self = xs_zalloc (sizeof *self);
     self->cfg = *cfg;
     if (self->cfg.default_ratio <= 0)
         self->cfg.default_ratio = 1.0;
@@ -742,14 +739,14 @@ xs_sched_resume (xs_sched_t *self, xs_err_t *err)
         else {
             s_job_t *job = s_job_new (row->id, row->op, row->volume_uuid, args);
             job->backend_id = row->backend_id;
-            job->zone = strdup (b->zone);
+            job->zone = xs_strdup (b->zone);
             job->size = v->size_bytes;
             job->flavor_id = v->flavor_id;
             job->after = row->backend_id;   /* a create falls through to the next */
             /* Agents re-register within seconds; give them twice the wait. */
             job->wait_deadline = zclock_mono () + 2 * (int64_t) self->cfg.wait_ms;
             if (row->host_uuid) {
-                job->prefer_host = strdup (row->host_uuid);
+                job->prefer_host = xs_strdup (row->host_uuid);
                 job->prefer_until = zclock_mono () + self->cfg.wait_ms / 3;
             }
             s_track (self, job);
@@ -898,7 +895,7 @@ xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_sched_done_fn *do
     }
     s_job_t *job = s_job_new (id, "vdi_destroy", v->uuid, args);
     job->backend_id = b->id;
-    job->zone = strdup (b->zone);
+    job->zone = xs_strdup (b->zone);
     s_job_wait (job, done, arg);
     s_track (self, job);
     s_dispatch (self, job);
@@ -983,7 +980,7 @@ xs_sched_volume_copy (xs_sched_t *self, const char *op, const char *parent_uuid,
     }
     s_job_t *job = s_job_new (id, wire_op, uuid, args);
     job->backend_id = b->id;
-    job->zone = strdup (b->zone);
+    job->zone = xs_strdup (b->zone);
     s_job_wait (job, done, arg);
     s_track (self, job);
     s_dispatch (self, job);

@@ -5,8 +5,9 @@
     one section per table. Every statement is prepared once (lazily, with
     SQLITE_PREPARE_PERSISTENT) and reset after each use.
 */
-#include "xs_store.h"
 #include "xs_log.h"
+#include "xs_mem.h"
+#include "xs_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -363,35 +364,6 @@ xs_volume_state_is_live (xs_volume_state_t state)
     Small helpers
    ========================================================================= */
 
-static void *
-s_alloc (size_t size)
-{
-    void *p = calloc (1, size ? size : 1);
-    if (!p)
-        abort ();
-    return p;
-}
-
-static void *
-s_realloc (void *p, size_t size)
-{
-    p = realloc (p, size ? size : 1);
-    if (!p)
-        abort ();
-    return p;
-}
-
-static char *
-s_strdup (const char *s)
-{
-    if (!s)
-        return NULL;
-    char *copy = strdup (s);
-    if (!copy)
-        abort ();
-    return copy;
-}
-
 int64_t
 xs_store_now_ms (void)
 {
@@ -421,7 +393,7 @@ static char *
 s_col_str (sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text (st, i);
-    return t ? s_strdup ((const char *) t) : NULL;
+    return t ? xs_strdup ((const char *) t) : NULL;
 }
 
 /* Text column that the schema says is NOT NULL; "" if the file disagrees. */
@@ -429,7 +401,7 @@ static char *
 s_col_req (sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text (st, i);
-    return s_strdup (t ? (const char *) t : "");
+    return xs_strdup (t ? (const char *) t : "");
 }
 
 static int
@@ -642,7 +614,7 @@ s_fetch_all (xs_store_t *self, sqlite3_stmt *st, int rc, s_row_fn row, s_free_fn
              const char *object, xs_err_t *err)
 {
     size_t n = 0, cap = 8;
-    void **list = s_alloc (cap * sizeof *list);
+    void **list = xs_zalloc (cap * sizeof *list);
     if (rc == SQLITE_OK) {
         while ((rc = s_step (self, st, SQLITE_OK)) == SQLITE_ROW) {
             void *item = row (self, st, object, err);
@@ -650,7 +622,7 @@ s_fetch_all (xs_store_t *self, sqlite3_stmt *st, int rc, s_row_fn row, s_free_fn
                 goto fail;
             if (n + 1 >= cap) {
                 cap *= 2;
-                list = s_realloc (list, cap * sizeof *list);
+                list = xs_realloc (list, cap * sizeof *list);
             }
             list [n++] = item;
             list [n] = NULL;
@@ -981,12 +953,11 @@ xs_store_new (const char *path, xs_err_t *err)
         xs_err_set (err, XS_EINVAL, "%s: is a directory, not a database file", path);
         return NULL;
     }
-    xs_store_t *self = s_alloc (sizeof *self);
-    self->path = s_strdup (path);
+    xs_store_t *self = xs_zalloc (sizeof *self);
+    self->path = xs_strdup (path);
     self->lock_fd = -1;
     self->db_fd = -1;
-    if (asprintf (&self->lock_path, "%s.lock", path) < 0)
-        abort ();
+    self->lock_path = xs_sprintf ("%s.lock", path);
 
     int64_t version = 0, app_id = 0, objects = 0;
     if (s_lock (self, err) || s_prepare_file (self, err))
@@ -1142,7 +1113,7 @@ xs_store_in_transaction (const xs_store_t *self)
 static void *
 s_flavor_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
-    xs_flavor_t *f = s_alloc (sizeof *f);
+    xs_flavor_t *f = xs_zalloc (sizeof *f);
     f->id = sqlite3_column_int64 (st, 0);
     f->label = s_col_req (st, 1);
     f->description = s_col_req (st, 2);
@@ -1255,7 +1226,7 @@ out:
 static void *
 s_backend_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
-    xs_backend_t *b = s_alloc (sizeof *b);
+    xs_backend_t *b = xs_zalloc (sizeof *b);
     b->id = sqlite3_column_int64 (st, 0);
     b->flavor_id = sqlite3_column_int64 (st, 1);
     b->flavor_label = s_col_req (st, 2);
@@ -1293,7 +1264,7 @@ s_backend_load_config (xs_store_t *self, xs_backend_t *b, xs_err_t *err)
     while ((rc = s_step (self, st, rc)) == SQLITE_ROW) {
         if (b->nconfig == cap) {
             cap = cap ? cap * 2 : 8;
-            b->config = s_realloc (b->config, cap * sizeof *b->config);
+            b->config = xs_realloc (b->config, cap * sizeof *b->config);
         }
         b->config [b->nconfig].key = s_col_req (st, 0);
         b->config [b->nconfig].value = s_col_req (st, 1);
@@ -1603,7 +1574,7 @@ xs_store_backend_set_sr_uuid (xs_store_t *self, int64_t id, const char *sr_uuid,
 static void *
 s_host_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
-    xs_host_t *h = s_alloc (sizeof *h);
+    xs_host_t *h = xs_zalloc (sizeof *h);
     h->uuid = s_col_req (st, 0);
     h->zone = s_col_req (st, 1);
     h->name = s_col_str (st, 2);
@@ -1723,7 +1694,7 @@ xs_store_host_remove (xs_store_t *self, const char *uuid, xs_err_t *err)
 static void *
 s_sr_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
-    xs_sr_stats_t *s = s_alloc (sizeof *s);
+    xs_sr_stats_t *s = xs_zalloc (sizeof *s);
     s->host_uuid = s_col_req (st, 0);
     s->backend_id = sqlite3_column_int64 (st, 1);
     s->attached = sqlite3_column_int (st, 2) != 0;
@@ -1742,12 +1713,12 @@ s_sr_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
         xs_sr_stats_destroy (&s);
         return NULL;
     }
-    s->capabilities = s_alloc ((json_array_size (array) + 1) * sizeof *s->capabilities);
+    s->capabilities = xs_zalloc ((json_array_size (array) + 1) * sizeof *s->capabilities);
     size_t i;
     json_t *item;
     json_array_foreach (array, i, item)
         if (json_is_string (item))
-            s->capabilities [s->ncapabilities++] = s_strdup (json_string_value (item));
+            s->capabilities [s->ncapabilities++] = xs_strdup (json_string_value (item));
     json_decref (array);
     return s;
 }
@@ -1861,7 +1832,7 @@ xs_store_sr_stats_list (xs_store_t *self, int64_t backend_id, const char *host_u
 static void *
 s_volume_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
-    xs_volume_t *v = s_alloc (sizeof *v);
+    xs_volume_t *v = xs_zalloc (sizeof *v);
     v->uuid = s_col_req (st, 0);
     v->name = s_col_str (st, 1);
     v->size_bytes = sqlite3_column_int64 (st, 2);
@@ -2048,7 +2019,7 @@ xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t
 static void *
 s_job_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
-    xs_job_t *j = s_alloc (sizeof *j);
+    xs_job_t *j = xs_zalloc (sizeof *j);
     j->id = sqlite3_column_int64 (st, 0);
     j->volume_uuid = s_col_str (st, 1);
     j->op = s_col_req (st, 2);
@@ -2170,7 +2141,7 @@ xs_store_job_list_by_volume (xs_store_t *self, const char *volume_uuid, xs_err_t
 static void *
 s_attempt_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
-    xs_attempt_t *a = s_alloc (sizeof *a);
+    xs_attempt_t *a = xs_zalloc (sizeof *a);
     a->id = sqlite3_column_int64 (st, 0);
     a->volume_uuid = s_col_req (st, 1);
     a->backend_id = sqlite3_column_int64 (st, 2);

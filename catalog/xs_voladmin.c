@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "xs_log.h"
+#include "xs_mem.h"
+#include "xs_text.h"
 
 #define S_VERSION 1
 #define S_NAME_MAX 255
@@ -135,23 +137,16 @@ s_unpack (s_pending_t *p, const char *cmd, json_t *args, const char *fmt, ...)
     return rc;
 }
 
+/* NULL (not given) or a text of 1..max bytes (xs_text_check); false after
+   failing p when not. */
 static bool
 s_text_ok (s_pending_t *p, const char *what, const char *text, size_t max)
 {
-    if (!text)
+    xs_err_t err;
+    if (!text || xs_text_check (what, text, max, 0, &err) == 0)
         return true;
-    size_t len = strlen (text);
-    if (len == 0 || len > max) {
-        s_fail (p, XS_EINVAL, "%s: must be 1 to %zu bytes", what, max);
-        return false;
-    }
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char) text [i] < 0x20 || text [i] == 0x7f) {
-            s_fail (p, XS_EINVAL, "%s: control character 0x%02x not allowed", what,
-                    (unsigned char) text [i]);
-            return false;
-        }
-    return true;
+    s_fail (p, err.kind, "%s", err.msg);
+    return false;
 }
 
 /* =========================================================================
@@ -304,9 +299,7 @@ s_host_remove (xs_voladmin_t *self, s_pending_t *p, json_t *args)
 xs_voladmin_t *
 xs_voladmin_new (xs_sched_t *sched)
 {
-    xs_voladmin_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    xs_voladmin_t *self = xs_zalloc (sizeof *self);
     self->sched = sched;
     return self;
 }
@@ -339,10 +332,8 @@ void
 xs_voladmin_handle (xs_voladmin_t *self, const char *id, const char *cmd, json_t *args,
                     xs_voladmin_reply_fn *reply, void *arg)
 {
-    s_pending_t *p = calloc (1, sizeof *p);
-    if (!p)
-        abort ();
-    p->id = strdup (id ? id : "");
+    s_pending_t *p = xs_zalloc (sizeof *p);
+    p->id = xs_strdup (id ? id : "");
     p->reply = reply;
     p->arg = arg;
     if (!p->id)

@@ -1,5 +1,6 @@
 /*  xs_config: a program's settings from defaults, an INI file and overrides. */
 #include "xs_config.h"
+#include "xs_mem.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -24,22 +25,13 @@ struct _xs_config_t {
    Slots
    --------------------------------------------------------------------- */
 
-static char *
-s_strdup (const char *text)
-{
-    char *copy = strdup (text);
-    if (!copy)
-        abort ();
-    return copy;
-}
-
 static void
 s_slot_set (s_slot_t *slot, const char *value, const char *origin)
 {
     free (slot->value);
     free (slot->origin);
-    slot->value = value ? s_strdup (value) : NULL;
-    slot->origin = s_strdup (origin);
+    slot->value = value ? xs_strdup (value) : NULL;
+    slot->origin = xs_strdup (origin);
 }
 
 static void
@@ -55,12 +47,10 @@ s_slots_free (s_slot_t *slots, size_t count)
 static s_slot_t *
 s_slots_copy (const xs_config_t *self)
 {
-    s_slot_t *copy = calloc (self->count ? self->count : 1, sizeof *copy);
-    if (!copy)
-        abort ();
+    s_slot_t *copy = xs_zalloc ((self->count ? self->count : 1) * sizeof *copy);
     for (size_t i = 0; i < self->count; i++) {
-        copy [i].value = self->slots [i].value ? s_strdup (self->slots [i].value) : NULL;
-        copy [i].origin = s_strdup (self->slots [i].origin);
+        copy [i].value = self->slots [i].value ? xs_strdup (self->slots [i].value) : NULL;
+        copy [i].origin = xs_strdup (self->slots [i].origin);
     }
     return copy;
 }
@@ -87,15 +77,11 @@ s_section_known (const xs_config_t *self, const char *section)
 xs_config_t *
 xs_config_new (const xs_config_option_t *options)
 {
-    xs_config_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    xs_config_t *self = xs_zalloc (sizeof *self);
     self->options = options;
     while (options [self->count].key)
         self->count++;
-    self->slots = calloc (self->count ? self->count : 1, sizeof *self->slots);
-    if (!self->slots)
-        abort ();
+    self->slots = xs_zalloc ((self->count ? self->count : 1) * sizeof *self->slots);
     for (size_t i = 0; i < self->count; i++)
         s_slot_set (&self->slots [i], options [i].dflt, "default");
     return self;
@@ -315,9 +301,7 @@ s_load (xs_config_t *self, s_load_t *load, xs_err_t *err)
 {
     load->self = self;
     load->staged = s_slots_copy (self);
-    load->seen = calloc (self->count ? self->count : 1, sizeof *load->seen);
-    if (!load->seen)
-        abort ();
+    load->seen = xs_zalloc ((self->count ? self->count : 1) * sizeof *load->seen);
     load->at_line_start = true;
     int rc = ini_parse_stream (s_reader, load, s_handler, load);
     int result = -1;

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -12,6 +13,17 @@ static xs_loglevel_t s_level = XS_LOG_NOTICE;
 
 static const int s_syslog_prio [] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 static const char *s_level_tag [] = { "E", "W", "N", "I", "D" };
+
+const char *const xs_log_level_names [] = { "error", "warning", "notice", "info", "debug", NULL };
+
+int
+xs_log_level_from_name (const char *name)
+{
+    for (int i = 0; name && xs_log_level_names [i]; i++)
+        if (strcmp (name, xs_log_level_names [i]) == 0)
+            return i;
+    return -1;
+}
 
 void
 xs_log_init (const char *ident, bool use_syslog, xs_loglevel_t level)

@@ -17,6 +17,14 @@ typedef enum {
     XS_LOG_DEBUG
 } xs_loglevel_t;
 
+/* The level names, in xs_loglevel_t order, NULL-terminated: "error",
+   "warning", "notice", "info", "debug" (for config enums and help). */
+extern const char *const xs_log_level_names [];
+
+/* The level named `name` (exact, lowercase), or -1 when name is NULL or
+   not a level name. */
+int xs_log_level_from_name (const char *name);
+
 /* Sets the program name, the destination and the most verbose level shown. */
 void xs_log_init (const char *ident, bool use_syslog, xs_loglevel_t level);
 

@@ -1,4 +1,5 @@
 /*  xs_proto: one message of the catalog <-> host agent protocol. */
+#include "xs_mem.h"
 #include "xs_proto.h"
 
 #include <assert.h>
@@ -350,9 +351,7 @@ xs_proto_t *
 xs_proto_new (xs_proto_type_t type, const char *id)
 {
     assert ((unsigned) type < XS_PROTO_NTYPES);
-    xs_proto_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    xs_proto_t *self = xs_zalloc (sizeof *self);
     char fresh [XS_PROTO_MAX_ID];
     if (!id || !*id) {
         s_fresh_id (fresh, sizeof fresh);
@@ -633,9 +632,7 @@ xs_proto_decode (const void *data, size_t size, xs_proto_t **reply_p, xs_err_t *
         xs_err_set (err, XS_EINVAL, "message %s: unknown type %.64s", id, type);
         goto fail;
     }
-    self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    self = xs_zalloc (sizeof *self);
     self->type = (xs_proto_type_t) t;
     self->body = body;
     body = NULL;

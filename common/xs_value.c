@@ -6,6 +6,7 @@
     lookups and set-or-replace O(1), so decoding a struct with tens of
     thousands of members (VDI.get_all_records) stays linear.
 */
+#include "xs_mem.h"
 #include "xs_value.h"
 
 #include <math.h>
@@ -54,32 +55,10 @@ struct _xs_value_t {
  *  Allocation
  * ------------------------------------------------------------------------- */
 
-static void *
-s_xmalloc (size_t size)
-{
-    void *p = malloc (size ? size : 1);
-    if (!p) {
-        fprintf (stderr, "xensm: out of memory (%zu bytes)\n", size);
-        abort ();
-    }
-    return p;
-}
-
-static void *
-s_xrealloc (void *old, size_t size)
-{
-    void *p = realloc (old, size ? size : 1);
-    if (!p) {
-        fprintf (stderr, "xensm: out of memory (%zu bytes)\n", size);
-        abort ();
-    }
-    return p;
-}
-
 static xs_value_t *
 s_value_new (xs_value_type_t type)
 {
-    xs_value_t *self = s_xmalloc (sizeof *self);
+    xs_value_t *self = xs_zalloc (sizeof *self);
     memset (self, 0, sizeof *self);
     self->type = type;
     return self;
@@ -90,7 +69,7 @@ s_text_new (xs_value_type_t type, const char *text, size_t len)
 {
     if (len > SIZE_MAX - sizeof (xs_value_t) - 1)
         abort ();
-    xs_value_t *self = s_xmalloc (sizeof *self + len + 1);
+    xs_value_t *self = xs_zalloc (sizeof *self + len + 1);
     memset (self, 0, sizeof *self);
     self->type = type;
     if (len)
@@ -159,7 +138,7 @@ xs_value_base64_new (const void *data, size_t len)
     xs_value_t *self = s_value_new (XS_VALUE_BASE64);
     if (!data)
         len = 0;
-    self->u.bin.data = s_xmalloc (len);
+    self->u.bin.data = xs_zalloc (len);
     if (len)
         memcpy (self->u.bin.data, data, len);
     self->u.bin.len = len;
@@ -207,7 +186,7 @@ static void
 s_index_rebuild (xs_value_t *self, size_t cap)
 {
     free (self->u.st.index);
-    self->u.st.index = s_xmalloc (cap * sizeof (uint32_t));
+    self->u.st.index = xs_zalloc (cap * sizeof (uint32_t));
     memset (self->u.st.index, 0, cap * sizeof (uint32_t));
     self->u.st.index_cap = cap;
     for (size_t pos = 0; pos < self->u.st.size; pos++)
@@ -252,7 +231,7 @@ xs_value_dup (const xs_value_t *self)
         return xs_value_base64_new (self->u.bin.data, self->u.bin.len);
     case XS_VALUE_ARRAY: {
         xs_value_t *copy = xs_value_array_new ();
-        copy->u.arr.items = s_xmalloc (self->u.arr.size * sizeof (xs_value_t *));
+        copy->u.arr.items = xs_zalloc (self->u.arr.size * sizeof (xs_value_t *));
         copy->u.arr.cap = self->u.arr.size;
         for (size_t i = 0; i < self->u.arr.size; i++)
             copy->u.arr.items [i] = xs_value_dup (self->u.arr.items [i]);
@@ -261,13 +240,11 @@ xs_value_dup (const xs_value_t *self)
     }
     case XS_VALUE_STRUCT: {
         xs_value_t *copy = xs_value_struct_new ();
-        copy->u.st.members = s_xmalloc (self->u.st.size * sizeof (s_member_t));
+        copy->u.st.members = xs_zalloc (self->u.st.size * sizeof (s_member_t));
         copy->u.st.cap = self->u.st.size;
         for (size_t i = 0; i < self->u.st.size; i++) {
             const s_member_t *m = &self->u.st.members [i];
-            copy->u.st.members [i].name = strdup (m->name);
-            if (!copy->u.st.members [i].name)
-                abort ();
+            copy->u.st.members [i].name = xs_strdup (m->name);
             copy->u.st.members [i].hash = m->hash;
             copy->u.st.members [i].value = xs_value_dup (m->value);
         }
@@ -425,7 +402,7 @@ xs_value_append (xs_value_t *self, xs_value_t **item_p)
     }
     if (self->u.arr.size == self->u.arr.cap) {
         size_t cap = self->u.arr.cap ? self->u.arr.cap * 2 : 4;
-        self->u.arr.items = s_xrealloc (self->u.arr.items, cap * sizeof (xs_value_t *));
+        self->u.arr.items = xs_realloc (self->u.arr.items, cap * sizeof (xs_value_t *));
         self->u.arr.cap = cap;
     }
     self->u.arr.items [self->u.arr.size++] = *item_p;
@@ -483,13 +460,11 @@ xs_value_set (xs_value_t *self, const char *name, xs_value_t **value_p)
         abort ();
     if (self->u.st.size == self->u.st.cap) {
         size_t cap = self->u.st.cap ? self->u.st.cap * 2 : 4;
-        self->u.st.members = s_xrealloc (self->u.st.members, cap * sizeof (s_member_t));
+        self->u.st.members = xs_realloc (self->u.st.members, cap * sizeof (s_member_t));
         self->u.st.cap = cap;
     }
     s_member_t *m = &self->u.st.members [self->u.st.size++];
-    m->name = strdup (name);
-    if (!m->name)
-        abort ();
+    m->name = xs_strdup (name);
     m->hash = hash;
     m->value = *value_p;
     *value_p = NULL;

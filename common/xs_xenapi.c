@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_xmlrpc.h"
 
 #define S_UNIX_PREFIX "unix:"
@@ -55,15 +56,6 @@ static void
 s_curl_global_init (void)
 {
     s_curl_init_rc = curl_global_init (CURL_GLOBAL_DEFAULT);
-}
-
-static char *
-s_strdup (const char *text)
-{
-    char *copy = strdup (text ? text : "");
-    if (!copy)
-        abort ();
-    return copy;
 }
 
 static void
@@ -166,8 +158,8 @@ s_set_http_target (xs_xenapi_t *self, CURLU **cu_p, xs_err_t *err)
     *cu_p = NULL;
     free (self->url);
     free (self->request_url);
-    self->url = s_strdup (text);
-    self->request_url = s_strdup (text);
+    self->url = xs_strdup (text);
+    self->request_url = xs_strdup (text);
     free (self->socket_path);
     self->socket_path = NULL;
     curl_free (text);
@@ -195,9 +187,9 @@ s_set_target (xs_xenapi_t *self, const char *url, xs_err_t *err)
         free (self->url);
         free (self->request_url);
         free (self->socket_path);
-        self->url = s_strdup (url);
-        self->request_url = s_strdup (S_UNIX_REQUEST_URL);
-        self->socket_path = s_strdup (path);
+        self->url = xs_strdup (url);
+        self->request_url = xs_strdup (S_UNIX_REQUEST_URL);
+        self->socket_path = xs_strdup (path);
         return 0;
     }
     CURLU *cu = NULL;
@@ -226,9 +218,8 @@ s_follow_master (xs_xenapi_t *self, const char *master, xs_err_t *err)
     char *scheme = self->cu ? s_url_part (self->cu, CURLUPART_SCHEME) : NULL;
     const char *colon = strchr (master, ':');
     bool bare_ipv6 = master [0] != '[' && colon && strchr (colon + 1, ':');
-    if (asprintf (&candidate, "%s://%s%s%s/", scheme ? scheme : "https", bare_ipv6 ? "[" : "",
-                  master, bare_ipv6 ? "]" : "") < 0)
-        abort ();
+    candidate = xs_sprintf ("%s://%s%s%s/", scheme ? scheme : "https", bare_ipv6 ? "[" : "",
+                  master, bare_ipv6 ? "]" : "");
     curl_free (scheme);
 
     parsed = curl_url ();
@@ -284,9 +275,7 @@ xs_xenapi_new (const char *url, xs_err_t *err)
                     curl_easy_strerror (s_curl_init_rc));
         return NULL;
     }
-    self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    self = xs_zalloc (sizeof *self);
     if (s_set_target (self, url, err))
         goto fail;
     self->connect_ms = XS_XENAPI_CONNECT_TIMEOUT_MS;
@@ -351,7 +340,7 @@ void
 xs_xenapi_set_ca_file (xs_xenapi_t *self, const char *path)
 {
     free (self->ca_file);
-    self->ca_file = path ? s_strdup (path) : NULL;
+    self->ca_file = path ? xs_strdup (path) : NULL;
 }
 
 void
@@ -366,7 +355,7 @@ void
 xs_xenapi_set_user_agent (xs_xenapi_t *self, const char *agent)
 {
     free (self->user_agent);
-    self->user_agent = agent ? s_strdup (agent) : NULL;
+    self->user_agent = agent ? xs_strdup (agent) : NULL;
 }
 
 const char *
@@ -392,9 +381,7 @@ s_on_data (char *data, size_t size, size_t nmemb, void *userp)
         size_t cap = self->reply_cap ? self->reply_cap : 16384;
         while (cap < self->reply_len + n + 1)
             cap *= 2;
-        char *bigger = realloc (self->reply, cap);
-        if (!bigger)
-            abort ();
+        char *bigger = xs_realloc (self->reply, cap);
         self->reply = bigger;
         self->reply_cap = cap;
     }
@@ -529,7 +516,7 @@ s_failure (xs_xenapi_t *self, const char *method, const xs_value_t *desc, const 
                     self->url);
         return NULL;
     }
-    self->err_code = s_strdup (code);
+    self->err_code = xs_strdup (code);
     self->err_params = xs_value_array_new ();
     char text [XS_ERR_MSG_MAX];
     size_t at = 0;
@@ -643,7 +630,7 @@ s_login (xs_xenapi_t *self, xs_err_t *err)
                                  self->url);
             else {
                 s_free_secret (&self->session);
-                self->session = s_strdup (xs_value_str (ref));
+                self->session = xs_strdup (xs_value_str (ref));
                 self->own_session = true;
             }
             xs_value_destroy (&ref);
@@ -652,8 +639,9 @@ s_login (xs_xenapi_t *self, xs_err_t *err)
         if (attempt > 0 || !self->err_code || strcmp (self->err_code, "HOST_IS_SLAVE") != 0)
             return -1;
         /* A pool member: log in to the master instead, once. */
-        char *master = s_strdup (xs_xenapi_error_param (self, 0));
-        char *from = s_strdup (self->url);
+        const char *master_param = xs_xenapi_error_param (self, 0);
+        char *master = xs_strdup (master_param ? master_param : "");
+        char *from = xs_strdup (self->url);
         int rc = s_follow_master (self, master, err);
         if (rc == 0)
             xs_info ("xapi %s is a pool member; following HOST_IS_SLAVE to %s", from, self->url);
@@ -676,8 +664,8 @@ xs_xenapi_login (xs_xenapi_t *self, const char *uname, const char *pwd, xs_err_t
     self->own_session = false;
     s_free_secret (&self->uname);
     s_free_secret (&self->pwd);
-    self->uname = s_strdup (uname);
-    self->pwd = s_strdup (pwd);
+    self->uname = xs_strdup (uname ? uname : "");
+    self->pwd = xs_strdup (pwd ? pwd : "");
     if (s_login (self, err)) {
         s_free_secret (&self->uname);
         s_free_secret (&self->pwd);
@@ -692,7 +680,7 @@ xs_xenapi_set_session (xs_xenapi_t *self, const char *session_ref)
     s_free_secret (&self->session);
     s_free_secret (&self->uname);
     s_free_secret (&self->pwd);
-    self->session = session_ref ? s_strdup (session_ref) : NULL;
+    self->session = session_ref ? xs_strdup (session_ref) : NULL;
     self->own_session = false;
 }
 
@@ -836,7 +824,8 @@ static char *
 s_take_str (xs_value_t *result, const char *method, xs_err_t *err)
 {
     result = s_expect (result, XS_VALUE_STRING, method, err);
-    char *text = result ? s_strdup (xs_value_str (result)) : NULL;
+    const char *result_text = result ? xs_value_str (result) : NULL;
+    char *text = result ? xs_strdup (result_text ? result_text : "") : NULL;
     xs_value_destroy (&result);
     return text;
 }

@@ -21,6 +21,7 @@
     NULL (xs_xmlrpc_encodable says why): silently replacing characters would
     lose data, and writing them raw would make a document no parser accepts.
 */
+#include "xs_mem.h"
 #include "xs_xmlrpc.h"
 
 #include <errno.h>
@@ -65,11 +66,7 @@ s_buf_reserve (s_buf_t *buf, size_t more)
     size_t cap = buf->cap ? buf->cap : 256;
     while (cap < buf->len + more + 1)
         cap *= 2;
-    char *data = realloc (buf->data, cap);
-    if (!data) {
-        fprintf (stderr, "xensm: out of memory (%zu bytes)\n", cap);
-        abort ();
-    }
+    char *data = xs_realloc (buf->data, cap);
     buf->data = data;
     buf->cap = cap;
 }
@@ -760,9 +757,7 @@ s_text (s_dec_t *dec, xmlNodePtr node, size_t *len_p, char **owned)
             return NULL;
         }
     }
-    char *joined = malloc (len + 1);
-    if (!joined)
-        abort ();
+    char *joined = xs_zalloc (len + 1);
     size_t at = 0;
     for (xmlNodePtr child = first; child; child = child->next)
         if ((child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE) && child->content) {
@@ -885,9 +880,7 @@ s_dec_base64 (s_dec_t *dec, xmlNodePtr node)
     const char *text = s_text (dec, node, &len, &owned);
     if (!text)
         goto out;
-    data = malloc (len / 4 * 3 + 3);
-    if (!data)
-        abort ();
+    data = xs_zalloc (len / 4 * 3 + 3);
     size_t out_len = 0, quad = 0, pad = 0;
     uint32_t acc = 0;
     for (size_t i = 0; i < len; i++) {
@@ -1159,9 +1152,7 @@ xs_xmlrpc_decode_call (const char *doc, size_t len, const xs_xmlrpc_limits_t *li
         s_dec_fail (&dec, name, "<methodName> is empty");
         goto out;
     }
-    method = strndup (text, name_len);
-    if (!method)
-        abort ();
+    method = xs_strndup (text, name_len);
 
     params = xs_value_array_new ();
     if (list) {

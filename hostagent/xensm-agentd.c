@@ -12,6 +12,7 @@
 #include "xs_agent.h"
 #include "xs_cert.h"
 #include "xs_config.h"
+#include "xs_daemon.h"
 #include "xs_inventory.h"
 #include "xs_log.h"
 #include "xs_xapi_exec.h"
@@ -19,7 +20,6 @@
 #define S_SECTION "agent"
 #define S_DEFAULT_CFG XENSM_SYSCONF_DIR "/agent.cfg"
 
-static const char *const s_levels [] = {"error", "warning", "notice", "info", "debug", NULL};
 
 static const xs_config_option_t s_options [] = {
     {S_SECTION, "catalog_endpoint", XS_CONFIG_STRING, NULL, 0, 0, NULL, false, NULL,
@@ -48,7 +48,7 @@ static const xs_config_option_t s_options [] = {
      NULL, false, NULL, "the catalog's public certificate"},
     {S_SECTION, "workers", XS_CONFIG_INT, "4", 1, 64, NULL, false, NULL,
      "xapi calls run at once"},
-    {S_SECTION, "log_level", XS_CONFIG_ENUM, "notice", 0, 0, s_levels, false, NULL,
+    {S_SECTION, "log_level", XS_CONFIG_ENUM, "notice", 0, 0, xs_log_level_names, false, NULL,
      "error, warning, notice, info or debug (-v sets debug)"},
     {.key = NULL}
 };
@@ -166,22 +166,15 @@ main (int argc, char **argv)
 
     xs_loglevel_t level = verbose ? XS_LOG_DEBUG : XS_LOG_NOTICE;
     const char *lname = xs_config_get (config, S_SECTION, "log_level");
-    for (int i = 0; !verbose && lname && s_levels [i]; i++)
-        if (streq (s_levels [i], lname))
-            level = (xs_loglevel_t) i;
+    if (!verbose && xs_log_level_from_name (lname) >= 0)
+        level = (xs_loglevel_t) xs_log_level_from_name (lname);
     xs_log_init ("xensm-agentd", !foreground, level);
 
-    int ready_fd = -1;
-    const char *ready = getenv ("XENSM_READY_FD");
-    if (ready && *ready) {
-        char *end = NULL;
-        long fd = strtol (ready, &end, 10);
-        if (*end || fd < 0 || fd > 65535) {
-            fprintf (stderr, "xensm-agentd: XENSM_READY_FD=%s is not a file descriptor\n", ready);
-            rc = 2;
-            goto out;
-        }
-        ready_fd = (int) fd;
+    xs_daemon_ready_t ready;
+    if (xs_daemon_ready_init (&ready, &err)) {
+        fprintf (stderr, "xensm-agentd: %s\n", err.msg);
+        rc = 2;
+        goto out;
     }
 
     /* Which host this is: configured, else the inventory's INSTALLATION_UUID
@@ -217,7 +210,7 @@ main (int argc, char **argv)
         .cert_file = xs_config_get (config, S_SECTION, "cert"),
         .catalog_key_file = xs_config_get (config, S_SECTION, "catalog_key"),
         .workers = (int) xs_config_int (config, S_SECTION, "workers", 4),
-        .ready_fd = ready_fd,
+        .ready_fd = ready.env_fd,
         .executor = &xs_xapi_executor,
         .executor_arg = &xapi,
     };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_proto.h"
 
 #define S_MISSED_ACKS_MAX 3
@@ -103,11 +104,11 @@ s_job_destroy (s_job_t **job_p)
 static s_job_t *
 s_job_new (s_jobkind_t kind, const char *id, const char *op, const json_t *args)
 {
-    s_job_t *job = zmalloc (sizeof *job);
+    s_job_t *job = xs_zalloc (sizeof *job);
     job->kind = kind;
-    job->id = id ? strdup (id) : NULL;
-    job->op = strdup (op);
-    job->args = args ? json_dumps (args, JSON_COMPACT) : strdup ("{}");
+    job->id = id ? xs_strdup (id) : NULL;
+    job->op = xs_strdup (op);
+    job->args = args ? json_dumps (args, JSON_COMPACT) : xs_strdup ("{}");
     if (!job->op || !job->args)
         abort ();
     if (kind == S_JOB_REQUEST) {
@@ -115,7 +116,7 @@ s_job_new (s_jobkind_t kind, const char *id, const char *op, const json_t *args)
         const char *volume = json_string_value (json_object_get (args, "new_volume_uuid"));
         if (!volume)
             volume = json_string_value (json_object_get (args, "volume_uuid"));
-        if (volume && !(job->volume = strdup (volume)))
+        if (volume && !(job->volume = xs_strdup (volume)))
             abort ();
     }
     return job;
@@ -449,9 +450,9 @@ s_sr_put (xs_agent_t *self, int64_t backend_id, const char *sr_uuid)
     s_sr_t *sr = (s_sr_t *) zhashx_lookup (self->srs, key);
     if (sr && streq (sr->sr_uuid, sr_uuid))
         return;
-    sr = zmalloc (sizeof *sr);
+    sr = xs_zalloc (sizeof *sr);
     sr->backend_id = backend_id;
-    sr->sr_uuid = strdup (sr_uuid);
+    sr->sr_uuid = xs_strdup (sr_uuid);
     zhashx_update (self->srs, key, sr);     /* frees any old entry */
 }
 
@@ -623,9 +624,9 @@ s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
             const char *name = json_string_value (json_object_get (payload, "name_label"));
             if (ok && uuid && *uuid) {
                 free (self->host_uuid);
-                self->host_uuid = strdup (uuid);
+                self->host_uuid = xs_strdup (uuid);
                 if (!self->name && name)
-                    self->name = strdup (name);
+                    self->name = xs_strdup (name);
                 s_start_registering (self, true);
             }
             else {
@@ -726,7 +727,7 @@ s_on_pipe (zloop_t *loop, zsock_t *reader, void *arg)
 static char *
 s_strdup_or_null (const char *s)
 {
-    return s && *s ? strdup (s) : NULL;
+    return s && *s ? xs_strdup (s) : NULL;
 }
 
 xs_agent_t *
@@ -745,7 +746,7 @@ xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
     if (!cfg->catalog_key_file || !*cfg->catalog_key_file)
         return xs_err_set (err, XS_EINVAL, "agent: no catalog key (--catalog-key)"), NULL;
 
-    self = zmalloc (sizeof *self);
+    self = xs_zalloc (sizeof *self);
     self->cfg = *cfg;
     if (self->cfg.workers <= 0)
         self->cfg.workers = 4;
@@ -755,8 +756,8 @@ xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
         self->cfg.backoff_max_ms = self->cfg.backoff_min_ms > 30000 ? self->cfg.backoff_min_ms : 30000;
     if (self->cfg.stats_every <= 0)
         self->cfg.stats_every = 1;
-    self->catalog_endpoint = strdup (cfg->catalog_endpoint);
-    self->zone = strdup (cfg->zone);
+    self->catalog_endpoint = xs_strdup (cfg->catalog_endpoint);
+    self->zone = xs_strdup (cfg->zone);
     self->cfg_host_uuid = s_strdup_or_null (cfg->host_uuid);
     self->cfg_name = s_strdup_or_null (cfg->name);
     self->cfg.catalog_endpoint = self->catalog_endpoint;
@@ -790,14 +791,14 @@ xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
                     cfg->catalog_key_file);
         goto fail;
     }
-    self->server_key = strdup (zcert_public_txt (server));
+    self->server_key = xs_strdup (zcert_public_txt (server));
     zcert_destroy (&server);
 
     self->queue = zlist_new ();
     self->srs = zhashx_new ();
     zhashx_set_destructor (self->srs, s_sr_free);
     self->nworkers = self->cfg.workers;
-    self->workers = zmalloc (sizeof (s_worker_t) * (size_t) self->nworkers);
+    self->workers = xs_zalloc (sizeof (s_worker_t) * (size_t) self->nworkers);
     self->wargs.executor = self->cfg.executor;
     self->wargs.executor_arg = self->cfg.executor_arg;
     for (int i = 0; i < self->nworkers; i++) {
@@ -860,12 +861,12 @@ s_run (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
     if (pipe)
         zsock_signal (pipe, 0);
     if (self->cfg.host_uuid) {
-        self->host_uuid = strdup (self->cfg.host_uuid);
-        self->name = self->cfg.name ? strdup (self->cfg.name) : NULL;
+        self->host_uuid = xs_strdup (self->cfg.host_uuid);
+        self->name = self->cfg.name ? xs_strdup (self->cfg.name) : NULL;
         s_start_registering (self, true);
     }
     else {
-        self->name = self->cfg.name ? strdup (self->cfg.name) : NULL;
+        self->name = self->cfg.name ? xs_strdup (self->cfg.name) : NULL;
         s_identify (self);
     }
     zloop_start (self->loop);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_srtype.h"
 
 #define S_VOLUME_KEY   "xensm-volume"
@@ -27,9 +28,7 @@ struct _xs_hostops_t {
 xs_hostops_t *
 xs_hostops_new (xs_xenapi_t *client)
 {
-    xs_hostops_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    xs_hostops_t *self = xs_zalloc (sizeof *self);
     self->client = client;
     return self;
 }
@@ -58,7 +57,7 @@ void
 xs_hostops_set_host_uuid (xs_hostops_t *self, const char *uuid)
 {
     free (self->host_uuid);
-    self->host_uuid = uuid && *uuid ? strdup (uuid) : NULL;
+    self->host_uuid = uuid && *uuid ? xs_strdup (uuid) : NULL;
     if (uuid && *uuid && !self->host_uuid)
         abort ();
 }
@@ -76,15 +75,6 @@ xs_hostops_error_params (xs_hostops_t *self)
     return self->error_params;
 }
 
-static char *
-s_strdup (const char *text)
-{
-    char *copy = strdup (text ? text : "");
-    if (!copy)
-        abort ();
-    return copy;
-}
-
 /* After a failed client call `method` on `object`: keeps the XenAPI code and
    params, and rewrites err as "<object>: <method> failed: <reason>". */
 static int
@@ -93,7 +83,7 @@ s_fail (xs_hostops_t *self, xs_err_t *err, const char *object, const char *metho
     const char *code = xs_xenapi_error_code (self->client);
     if (code) {
         s_clear_error (self);
-        self->error_code = s_strdup (code);
+        self->error_code = xs_strdup (code);
         const xs_value_t *params = xs_xenapi_error_params (self->client);
         self->error_params = params ? xs_value_dup (params) : xs_value_array_new ();
     }
@@ -135,7 +125,7 @@ static int
 s_refuse (xs_hostops_t *self, xs_err_t *err, const char *code, const char *p1, const char *p2)
 {
     s_clear_error (self);
-    self->error_code = s_strdup (code);
+    self->error_code = xs_strdup (code);
     self->error_params = xs_value_array_new ();
     if (p1)
         xs_value_append_str (self->error_params, p1);
@@ -225,7 +215,8 @@ s_sr_uuid_of (xs_hostops_t *self, const char *sr, xs_err_t *err)
         s_fail (self, err, "SR of the VDI", "SR.get_record");
         return NULL;
     }
-    char *uuid = s_strdup (xs_value_get_str (record, "uuid"));
+    const char *record_uuid = xs_value_get_str (record, "uuid");
+    char *uuid = xs_strdup (record_uuid ? record_uuid : "");
     xs_value_destroy (&record);
     return uuid;
 }
@@ -365,7 +356,7 @@ s_find_pbd (xs_hostops_t *self, const char *sr, const char *host, const char *ob
         }
         const char *pbd_host = xs_value_get_str (record, "host");
         if (pbd_host && strcmp (pbd_host, host) == 0) {
-            *pbd_p = s_strdup (pbd);
+            *pbd_p = xs_strdup (pbd);
             *attached_p = s_field_bool (record, "currently_attached");
         }
         xs_value_destroy (&record);
@@ -460,7 +451,8 @@ xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_e
         s_fail (self, err, object, "SR.get_record");
         goto out;
     }
-    sr_uuid = s_strdup (xs_value_get_str (record, "uuid"));
+    const char *record_uuid = xs_value_get_str (record, "uuid");
+    sr_uuid = xs_strdup (record_uuid ? record_uuid : "");
     snprintf (object, sizeof object, "SR %s", sr_uuid);
 
     bool attached = false;
@@ -658,7 +650,7 @@ s_vdi_lookup (xs_hostops_t *self, const char *volume_uuid, const char *sr, char 
         const char *vdi_sr = xs_value_get_str (record, "SR");
         if (tag && strcmp (tag, volume_uuid) == 0
         &&  (!sr || (vdi_sr && strcmp (vdi_sr, sr) == 0))) {
-            *vdi_p = s_strdup (vdi);
+            *vdi_p = xs_strdup (vdi);
             *record_p = record;
         }
         else
@@ -948,7 +940,8 @@ s_vdi_copy (xs_hostops_t *self, bool snapshot, const char *volume_uuid,
         goto out;
     }
     const char *type = xs_value_get_str (sr_record, "type");
-    source_sr_uuid = s_strdup (xs_value_get_str (sr_record, "uuid"));
+    const char *source_uuid = xs_value_get_str (sr_record, "uuid");
+    source_sr_uuid = xs_strdup (source_uuid ? source_uuid : "");
     caps = s_capabilities (self, type ? type : "", object, err);
     if (!caps)
         goto out;

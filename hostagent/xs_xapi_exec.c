@@ -6,6 +6,7 @@
 
 #include "xs_hostops.h"
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_xenapi.h"
 
 typedef struct {
@@ -29,9 +30,7 @@ static void *
 s_open (void *arg, xs_err_t *err)
 {
     const xs_xapi_exec_cfg_t *cfg = (const xs_xapi_exec_cfg_t *) arg;
-    s_ctx_t *ctx = calloc (1, sizeof *ctx);
-    if (!ctx)
-        abort ();
+    s_ctx_t *ctx = xs_zalloc (sizeof *ctx);
     ctx->client = xs_xenapi_new (cfg->url, err);
     if (!ctx->client)
         goto fail;

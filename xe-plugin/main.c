@@ -22,14 +22,12 @@
 #include "xs_log.h"
 #include "xs_plugin.h"
 
+/* $XENSM_LOG_LEVEL, warning when unset or unknown. */
 static xs_loglevel_t
-s_log_level (const char *name)
+s_log_level (void)
 {
-    static const char *names [] = { "error", "warning", "notice", "info", "debug" };
-    for (int i = 0; name && i < 5; i++)
-        if (strcmp (name, names [i]) == 0)
-            return (xs_loglevel_t) i;
-    return XS_LOG_WARNING;
+    int level = xs_log_level_from_name (getenv ("XENSM_LOG_LEVEL"));
+    return level < 0 ? XS_LOG_WARNING : (xs_loglevel_t) level;
 }
 
 /* Writes all of `data` to stdout. 0 or -1. */
@@ -49,7 +47,7 @@ s_write_all (const char *data, size_t len)
 int
 main (int argc, char *argv [])
 {
-    xs_log_init ("xensm-plugin", false, s_log_level (getenv ("XENSM_LOG_LEVEL")));
+    xs_log_init ("xensm-plugin", false, s_log_level ());
     if (argc == 2 && (strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0)) {
         xs_plugin_print_help (stdout);
         return 0;

@@ -13,6 +13,7 @@
 
 #include "xs_err.h"
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_srtype.h"
 #include "xs_value.h"
 #include "xs_xmlrpc.h"
@@ -126,9 +127,7 @@ struct _xs_plugin_t {
 xs_plugin_t *
 xs_plugin_new (void)
 {
-    xs_plugin_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    xs_plugin_t *self = xs_zalloc (sizeof *self);
     xs_plugin_set_xapi_url (self, NULL);
     xs_plugin_set_helper_path (self, NULL);
     return self;
@@ -147,27 +146,18 @@ xs_plugin_destroy (xs_plugin_t **self_p)
     *self_p = NULL;
 }
 
-static char *
-s_strdup (const char *text)
-{
-    char *copy = strdup (text);
-    if (!copy)
-        abort ();
-    return copy;
-}
-
 void
 xs_plugin_set_xapi_url (xs_plugin_t *self, const char *url)
 {
     free (self->xapi_url);
-    self->xapi_url = s_strdup (url && *url ? url : XS_PLUGIN_DEFAULT_XAPI_URL);
+    self->xapi_url = xs_strdup (url && *url ? url : XS_PLUGIN_DEFAULT_XAPI_URL);
 }
 
 void
 xs_plugin_set_helper_path (xs_plugin_t *self, const char *path)
 {
     free (self->helper_path);
-    self->helper_path = s_strdup (path && *path ? path : XENSM_HELPER_PATH);
+    self->helper_path = xs_strdup (path && *path ? path : XENSM_HELPER_PATH);
 }
 
 void
@@ -185,15 +175,13 @@ xs_plugin_set_module_call (xs_plugin_t *self, xs_plugin_module_call_fn *call)
 static char **
 s_description_new (const char *code, const char *p1, const char *p2, const char *p3)
 {
-    char **list = calloc (5, sizeof *list);
-    if (!list)
-        abort ();
+    char **list = xs_zalloc ((5) * sizeof *list);
     size_t n = 0;
-    list [n++] = s_strdup (code);
+    list [n++] = xs_strdup (code);
     const char *params [] = { p1, p2, p3 };
     for (size_t i = 0; i < 3; i++)
         if (params [i])
-            list [n++] = s_strdup (params [i]);
+            list [n++] = xs_strdup (params [i]);
     return list;
 }
 
@@ -227,9 +215,7 @@ static char *
 s_clean_text (const char *text)
 {
     size_t len = strlen (text);
-    char *out = malloc (len + 1);
-    if (!out)
-        abort ();
+    char *out = xs_zalloc (len + 1);
     const unsigned char *in = (const unsigned char *) text;
     size_t i = 0, o = 0;
     while (i < len) {
@@ -298,13 +284,11 @@ s_encode (xs_value_t **response_p, size_t *len_p)
     xs_value_destroy (response_p);
     if (!doc) {
         xs_error ("cannot encode the response");
-        doc = s_strdup (s_fallback_response);
+        doc = xs_strdup (s_fallback_response);
         len = strlen (doc);
     }
     else if (len == 0 || doc [len - 1] != '\n') {
-        char *grown = realloc (doc, len + 2);
-        if (!grown)
-            abort ();
+        char *grown = xs_realloc (doc, len + 2);
         doc = grown;
         doc [len++] = '\n';
         doc [len] = '\0';
@@ -442,7 +426,7 @@ s_arg_list (const s_function_t *function)
             break;
         used += (size_t) n;
     }
-    return s_strdup (used ? buffer : "(none)");
+    return xs_strdup (used ? buffer : "(none)");
 }
 
 /* Checks the value of one argument. NULL or the ErrorDescription. */
@@ -586,9 +570,7 @@ s_module_run (xs_plugin_t *self, const s_function_t *function, const char *sessi
         return NULL;
     }
     size_t nargs = xs_value_size (args);
-    xs_plugin_arg_t *list = calloc (nargs + 1, sizeof *list);
-    if (!list)
-        abort ();
+    xs_plugin_arg_t *list = xs_zalloc ((nargs + 1) * sizeof *list);
     for (size_t i = 0; i < nargs; i++) {
         list [i].key = xs_value_key_at (args, i);
         list [i].value = xs_value_str (xs_value_value_at (args, i));
@@ -680,9 +662,7 @@ xs_plugin_handle (xs_plugin_t *self, const char *request, size_t len, size_t *le
     }
     /* Kept for the helper program (a NUL-terminated argv [1]). */
     free (self->request);
-    self->request = strndup (request, len);
-    if (!self->request)
-        abort ();
+    self->request = xs_strndup (request, len);
     params = xs_xmlrpc_decode_call (request, len, &s_limits, &method, &err);
     if (!params) {
         description = s_failure ("XENSM_BAD_REQUEST", "malformed request: %s", err.msg);

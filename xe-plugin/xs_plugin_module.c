@@ -11,6 +11,7 @@
 #include "xs_err.h"
 #include "xs_hostops.h"
 #include "xs_log.h"
+#include "xs_mem.h"
 #include "xs_plugin_module.h"
 #include "xs_xenapi.h"
 
@@ -131,15 +132,6 @@ static const struct {
 /*  Results                                                             */
 /* -------------------------------------------------------------------- */
 
-static char *
-s_strdup (const char *text)
-{
-    char *copy = strdup (text ? text : "");
-    if (!copy)
-        abort ();
-    return copy;
-}
-
 /* ErrorDescription [code, params..., message] (params from `params`, an
    array of strings, may be NULL). */
 static char **
@@ -147,18 +139,16 @@ s_description (const char *code, const xs_value_t *params, const char *session,
                const char *message)
 {
     size_t nparams = params ? xs_value_size (params) : 0;
-    char **list = calloc (nparams + 3, sizeof *list);
-    if (!list)
-        abort ();
+    char **list = xs_zalloc ((nparams + 3) * sizeof *list);
     size_t n = 0;
-    list [n++] = s_strdup (code);
+    list [n++] = xs_strdup (code);
     for (size_t i = 0; i < nparams; i++) {
         const char *param = xs_value_str (xs_value_at (params, i));
         if (param && session && strcmp (param, session) == 0)
             param = "(session ref)";        /* a secret: never echoed */
-        list [n++] = s_strdup (param ? param : "");
+        list [n++] = xs_strdup (param ? param : "");
     }
-    list [n++] = s_strdup (message);
+    list [n++] = xs_strdup (message);
     return list;
 }
 
@@ -173,14 +163,12 @@ s_kind_description (const xs_err_t *err)
     return s_description (code, NULL, NULL, err->msg [0] ? err->msg : "unknown error");
 }
 
+/* $XENSM_LOG_LEVEL, warning when unset or unknown. */
 static xs_loglevel_t
-s_log_level (const char *name)
+s_log_level (void)
 {
-    static const char *names [] = { "error", "warning", "notice", "info", "debug" };
-    for (int i = 0; name && i < 5; i++)
-        if (strcmp (name, names [i]) == 0)
-            return (xs_loglevel_t) i;
-    return XS_LOG_WARNING;
+    int level = xs_log_level_from_name (getenv ("XENSM_LOG_LEVEL"));
+    return level < 0 ? XS_LOG_WARNING : (xs_loglevel_t) level;
 }
 
 int
@@ -198,7 +186,7 @@ xs_plugin_module_call (const char *function, const char *xapi_url, const char *s
     result->value = NULL;
     result->description = NULL;
     /* This module carries its own copy of the logging state. */
-    xs_log_init ("xensm-plugin", false, s_log_level (getenv ("XENSM_LOG_LEVEL")));
+    xs_log_init ("xensm-plugin", false, s_log_level ());
 
     size_t index = 0;
     while (index < sizeof s_table / sizeof s_table [0] && strcmp (s_table [index].name, function) != 0)

@@ -189,6 +189,23 @@ class RefuseToStart(xsm.CatalogTestCase):
         self.assertEqual(rc, 1)
         self.assertIn("bogus://x", log)
 
+    def test_bad_ready_fd_refused_by_both_daemons(self):
+        """A XENSM_READY_FD that is not a descriptor number stops both
+        daemons at start (exit 2, naming the value): a supervisor waiting
+        on it would otherwise wait for ever."""
+        db = os.path.join(self.workdir, "ready.db")
+        for value in ("x", "-1", "65536", " 3"):
+            for cmd in ([xsm.CATALOGD, "--foreground", "--db", db,
+                         "--admin", "ipc://" + os.path.join(self.workdir, "r.sock")],
+                        [xsm.AGENTD, "--foreground", "--catalog", "tcp://127.0.0.1:1",
+                         "--zone", "z", "-c", os.devnull]):
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=20,
+                                   env=xsm.clean_env(XENSM_READY_FD=value))
+                self.assertEqual(p.returncode, 2, (cmd[0], value, p.stderr))
+                self.assertIn("XENSM_READY_FD '%s' is not a file descriptor" % value,
+                              p.stderr)
+        self.assertFalse(os.path.exists(db))
+
     def test_config_file_settings_and_flag_override(self):
         cfg = os.path.join(self.workdir, "catalog.cfg")
         file_db = os.path.join(self.workdir, "from-file.db")

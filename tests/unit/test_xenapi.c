@@ -443,8 +443,8 @@ test_options_are_kept (void **state)
     xs_xenapi_set_insecure (self, true);
     assert_true (self->insecure);
     /* set_session forgets credentials */
-    self->uname = s_strdup ("root");
-    self->pwd = s_strdup ("pw");
+    self->uname = xs_strdup ("root");
+    self->pwd = xs_strdup ("pw");
     xs_xenapi_set_session (self, "OpaqueRef:x");
     assert_null (self->uname);
     assert_null (self->pwd);
