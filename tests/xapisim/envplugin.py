@@ -61,7 +61,11 @@ def xapi(method, *params):
 def main():
     (session, args), fn = xmlrpc.client.loads(sys.argv[1])
     if fn == "env":
-        out = {"argc": len(sys.argv), "env": dict(os.environ), "uid": os.getuid(),
+        # the environment as exec'd (os.environ has Python's own additions,
+        # e.g. LC_CTYPE from its C-locale coercion)
+        with open("/proc/self/environ", "rb") as f:
+            env = dict(kv.decode().split("=", 1) for kv in f.read().split(b"\0") if kv)
+        out = {"argc": len(sys.argv), "env": env, "uid": os.getuid(),
                "inventory": read("/etc/xensource-inventory"),
                "pool_conf": read("/etc/xensource/pool.conf"),
                "files": {p: read(p) for p in args.get("files", "").split(",") if p}}

@@ -56,6 +56,7 @@ TIB = 1 << 40
 NULL_REF = "OpaqueRef:NULL"
 EPOCH = "19700101T00:00:00Z"
 MAX_BODY = 300 * 1024           # xapi: Constants.http_limit_max_rpc_size
+DRAIN_MAX = 64 << 20            # bytes of a refused body read and dropped
 PLUGIN_PATH = "/sbin:/usr/sbin:/bin:/usr/bin"   # forkhelpers.ml default_path
 QUEUE_MAX_WAIT = 7200.0         # helpers.ml Policy.standard max_total_wait
 XAPI_SOCKET = "/var/lib/xcp/xapi"
@@ -1033,11 +1034,12 @@ class Simulator:
 
     def match_faults(self, method, host, params):
         """Return (delay before, delay after, fail error or None, drop
-        'before'/'after'/None)."""
+        'before'/'after'/None).  A rule for X also applies to Async.X."""
         before, after, fail, drop = 0.0, 0.0, None, None
+        names = (method, method[len("Async."):]) if method.startswith("Async.") else (method,)
         with self.lock:
             for r in self.faults:
-                if r["method"] != method:
+                if r["method"] not in names:
                     continue
                 if r.get("host") and r["host"] != host.name:
                     continue
@@ -1337,7 +1339,7 @@ class Simulator:
         cancel ends a cancellable phase at once."""
         start = time.monotonic()
         total = call.progress_total or seconds
-        step = max(0.05, seconds / 20.0)
+        step = max(0.05, min(0.5, seconds / 50.0))
         with self.cond:
             while True:
                 if cancellable:
@@ -2865,19 +2867,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _body(self):
         """Http_svr.read_body: a Content-Length is required, at most
-        300 KiB (Constants.http_limit_max_rpc_size)."""
+        300 KiB (Constants.http_limit_max_rpc_size).  A refused body is
+        read and dropped first (xapi does not read it; the client sees the
+        same 500 and closed connection, without a reset that could lose it)."""
         length = self.headers.get("Content-Length")
         if length is None:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                self._drain_chunks()
             raise HttpError('Failure("We require a content-length: HTTP header")')
         try:
             n = int(length)
         except ValueError:
             raise HttpError('Failure("int_of_string")') from None
         if n > MAX_BODY:
+            self._drain(n)
             raise HttpError("Http_svr.Client_requested_size_over_limit")
         if n < 0:
             raise HttpError('Invalid_argument("really_read")')
         return self.rfile.read(n)
+
+    def _drain(self, n):
+        n = min(n, DRAIN_MAX)
+        while n > 0:
+            got = self.rfile.read(min(n, 1 << 16))
+            if not got:
+                return
+            n -= len(got)
+
+    def _drain_chunks(self):
+        total = 0
+        while total < DRAIN_MAX:
+            line = self.rfile.readline(1024)
+            try:
+                n = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                return
+            if n <= 0:
+                self.rfile.readline(1024)
+                return
+            self._drain(n)
+            self.rfile.readline(1024)
+            total += n
 
     def _internal_error(self, extra):
         body = internal_error_page(extra).encode("utf-8")
