@@ -1770,10 +1770,13 @@ class PluginEnvironment(unittest.TestCase):
             out = json.loads(self.plugin("h2", "env", {}))
         finally:
             self.sim.set_option("legacy_plugin_env", False)
+        # the simulator's XENSM_* variables (ours, and ctest's XENSM_*_DIR)
+        expected = {k: v for k, v in os.environ.items() if k.startswith("XENSM_")}
+        expected.update({"PATH": "/sbin:/usr/sbin:/bin:/usr/bin",
+                         "XENSM_XAPI_URL": "unix:" + self.sim.host("h2")["unix"],
+                         "XENSM_HELPER_PATH": "/nowhere", "XENSM_LOG_LEVEL": "debug"})
         env = {k: v for k, v in out["env"].items() if not k.endswith("SAN_OPTIONS")}
-        self.assertEqual(env, {"PATH": "/sbin:/usr/sbin:/bin:/usr/bin",
-                               "XENSM_XAPI_URL": "unix:" + self.sim.host("h2")["unix"],
-                               "XENSM_HELPER_PATH": "/nowhere", "XENSM_LOG_LEVEL": "debug"})
+        self.assertEqual(env, expected)
 
     def test_runs_as_long_as_it_needs(self):
         """No timeout (xapi_plugins.ml: execute_command_get_output without
