@@ -783,6 +783,7 @@ class Faults(SimTest):
         self.assertLess(fast, 0.9)
 
     def test_drop(self):
+        self.sim.reset_counts()
         self.sim.drop("host.get_all", nth=1)
         for unix in (False, True):
             with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
@@ -790,6 +791,8 @@ class Faults(SimTest):
             self.sim.drop("host.get_all", nth=1)
         self.sim.clear_faults()
         self.assertEqual(len(self.c("host.get_all", self.s)), 3)
+        # dropped calls were received: they count
+        self.assertEqual(self.sim.counts(), {"host.get_all": 3})
 
     def test_drop_after_runs_the_call(self):
         sr = self.nfs_sr()

@@ -1086,6 +1086,12 @@ class Simulator:
                                           "ErrorDescription": e.description()})
         before, after, fail, drop = self.match_faults(method, host, params)
         call = Call(host, transport, method, params, (before, after, fail))
+        msg = self.dm.message(call.name)
+        sref = ""
+        if msg is not None and self.dm.takes_session(msg) and params \
+                and isinstance(params[0], str):
+            sref = params[0]
+        self.count(call, sref)
         waits = call.name in ("event.from", "event.next")
         with self.lock:
             if not waits:
@@ -1105,12 +1111,6 @@ class Simulator:
                 self.cond.notify_all()
 
     def dispatch(self, call):
-        msg = self.dm.message(call.name)
-        sref = ""
-        if msg is not None and self.dm.takes_session(msg) and call.params \
-                and isinstance(call.params[0], str):
-            sref = call.params[0]
-        self.count(call, sref)
         try:
             value = self.prepare(call)
             if call.name == "session.login_with_password":
