@@ -23,7 +23,10 @@ Python 3 standard library only.  Typical use in a test::
 Simulator(...) arguments (all optional):
     pools        list of (name, [host, ...]) ; the first host is the master.
                  Default [("p1", ["h1"])].
-    config       dict written as the --config JSON file (overrides pools).
+    config       dict written as the --config JSON file (overrides pools; also
+                 drivers, luns, driver_stderr, plugin_files, plugin_binds,
+                 plugin_namespace, legacy_plugin_env, legacy_unix_login,
+                 queue_max_wait: see README.md).
     plugin_dir   directory of host plugins for host.call_plugin.
     session_ttl  idle seconds after which sessions expire (0 = never).
     users        dict name -> password (default {"root": "password"}).

@@ -1246,8 +1246,11 @@ class Tasks(SimTest):
 
     def test_destroy_while_pending_and_other_config(self):
         sr = self.nfs_sr()
-        self.sim.delay("SR.scan", 1.0, nth=1, repeat=False)
-        t = self.c("Async.SR.scan", self.s, sr)
+        self.sim.delay("VDI.create", 30, nth=1, repeat=False)
+        t1 = self.c("Async.VDI.create", self.s, vdi_rec(sr))
+        self.watch("sr/" + sr, lambda r: list(r["current_operations"].values())
+                   == ["vdi_create"])
+        t = self.c("Async.SR.scan", self.s, sr)          # waits for t1
         self.c("task.add_to_other_config", self.s, t, "xensm-request", "r1")
         self.assertEqual(self.fails("MAP_DUPLICATE_KEY", "task.add_to_other_config",
                                     self.s, t, "xensm-request", "r2"),
@@ -1260,8 +1263,15 @@ class Tasks(SimTest):
         self.c("task.destroy", self.s, t)
         self.assertEqual(self.c("task.get_status", self.s, t), "pending")
         self.assertIn("destroy", self.c("task.get_current_operations", self.s, t).values())
+        # xapi_task.ml cancel sets current_operations to the cancel alone:
+        # a destroy asked for before is forgotten
+        self.c("task.destroy", self.s, t1)
+        self.c("task.cancel", self.s, t1)
         self.sim.wait_idle()
         self.fails("HANDLE_INVALID", "task.get_record", self.s, t)
+        self.assertEqual(self.c("task.get_status", self.s, t1), "cancelled")
+        self.c("task.destroy", self.s, t1)
+        self.fails("HANDLE_INVALID", "task.get_record", self.s, t1)
 
     def test_sync_calls_run_in_tasks(self):
         """context.ml: a call of a message with an Async form runs in a task
@@ -1533,12 +1543,17 @@ class Events(SimTest):
 class WaitIdle(SimTest):
     def test_wait_idle(self):
         sr = self.nfs_sr()
-        self.sim.delay("VDI.create", 1.0, nth=1, repeat=False)
+        self.sim.delay("VDI.create", 30, nth=1, repeat=False)
         t = self.c("Async.VDI.create", self.s, vdi_rec(sr))
         busy = json.loads(self.sim.control("wait_idle", "0.1"))
         self.assertEqual(busy, {"idle": False, "in_flight": 0, "pending_tasks": 1})
+        self.c("task.cancel", self.s, t)
         self.assertEqual(self.sim.wait_idle(), {"idle": True, "in_flight": 0,
                                                 "pending_tasks": 0})
+        self.assertEqual(self.c("task.get_status", self.s, t), "cancelled")
+        # and a task that succeeds: done when wait_idle returns
+        t = self.c("Async.VDI.create", self.s, vdi_rec(sr))
+        self.sim.wait_idle()
         self.assertEqual(self.c("task.get_status", self.s, t), "success")
 
 
