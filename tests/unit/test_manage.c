@@ -8,7 +8,7 @@
 
     The .c is included to reach its static helpers (s_wait_long's effect on
     a handler's context). */
-#include "catalog/xs_manage.c"
+#include "catalog/cli/xs_manage.c"
 
 #include <czmq.h>
 #include <setjmp.h>

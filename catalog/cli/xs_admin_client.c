@@ -1,5 +1,4 @@
 /*  xs_admin_client: calls the catalog's admin API over ZeroMQ. */
-#include "xs_admin.h"
 #include "xs_admin_client.h"
 #include "xs_mem.h"
 
@@ -106,7 +105,7 @@ xs_admin_client_call (xs_admin_client_t *self, const char *cmd, json_t **args_p,
     char *text = NULL;
     char id [32];
     snprintf (id, sizeof id, "%d-%u", (int) getpid (), ++self->sequence);
-    json_t *request = json_pack ("{s:i, s:s, s:s, s:o}", "v", XS_ADMIN_VERSION, "id", id,
+    json_t *request = json_pack ("{s:i, s:s, s:s, s:o}", "v", XS_ADMIN_CLIENT_VERSION, "id", id,
                                  "cmd", cmd, "args", args);
     if (!request) {
         xs_err_set (err, XS_EINVAL, "%s: cannot encode the request (text must be UTF-8)", cmd);

@@ -16,6 +16,10 @@
 
 #include "xs_err.h"
 
+/* The admin protocol version this client speaks ("v" of every request):
+   docs/PROTOCOL.md, "Admin protocol"; the server's is XS_ADMIN_VERSION. */
+#define XS_ADMIN_CLIENT_VERSION 1
+
 typedef struct _xs_admin_client_t xs_admin_client_t;
 
 /* Connects to `endpoint`. For an ipc:// endpoint whose socket file does not
