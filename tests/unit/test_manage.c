@@ -6,9 +6,10 @@
     are printed, the exit codes and the error messages. (The same commands
     run against the real catalogd in tests/integration.)
 
-    The .c is included to reach its static helpers (s_wait_long's effect on
-    a handler's context). */
-#include "catalog/cli/xs_manage.c"
+    The CLI's private headers give the handlers' context (to see
+    xs_manage_wait_long's effect on it) and the formatters. */
+#include "catalog/cli/xs_manage_cmd.h"
+#include "catalog/cli/xs_manage_print.h"
 
 #include <czmq.h>
 #include <setjmp.h>
@@ -326,17 +327,17 @@ static void
 test_size_and_time_formats (void **state)
 {
     char text [32];
-    s_format_size (512, text, sizeof text);
+    xs_manage_format_size (512, text, sizeof text);
     assert_string_equal (text, "512 B");
-    s_format_size (10LL << 30, text, sizeof text);
+    xs_manage_format_size (10LL << 30, text, sizeof text);
     assert_string_equal (text, "10 GiB");
-    s_format_size (3LL << 19, text, sizeof text);
+    xs_manage_format_size (3LL << 19, text, sizeof text);
     assert_string_equal (text, "1.5 MiB");
-    s_format_size (INT64_MAX, text, sizeof text);
+    xs_manage_format_size (INT64_MAX, text, sizeof text);
     assert_string_equal (text, "8 EiB");
-    s_format_time (1764028861000, text, sizeof text);
+    xs_manage_format_time (1764028861000, text, sizeof text);
     assert_string_equal (text, "2025-11-25 00:01:01");
-    s_format_time (0, text, sizeof text);
+    xs_manage_format_time (0, text, sizeof text);
     assert_string_equal (text, "-");
 }
 
@@ -443,21 +444,21 @@ test_volume_timeouts (void **state)
     s_reply_ok (f, "{\"volume\": " S_VOLUME ("deleted", "2") "}");
     static const struct { const char *category, *action; int argc; const char *argv [2];
                           int want_ms; } cases [] = {
-        { "volume", "create", 2, { "--flavor=gold", "--size=1G" }, S_VOLUME_TIMEOUT_MS },
-        { "volume", "delete", 1, { S_UUID }, S_VOLUME_TIMEOUT_MS },
-        { "volume", "snapshot", 1, { S_UUID }, S_VOLUME_TIMEOUT_MS },
-        { "volume", "clone", 1, { S_UUID }, S_VOLUME_TIMEOUT_MS },
-        { "volume", "show", 1, { S_UUID }, S_DEFAULT_TIMEOUT_MS },
-        { "volume", "list", 0, { NULL }, S_DEFAULT_TIMEOUT_MS },
+        { "volume", "create", 2, { "--flavor=gold", "--size=1G" }, XS_MANAGE_VOLUME_TIMEOUT_MS },
+        { "volume", "delete", 1, { S_UUID }, XS_MANAGE_VOLUME_TIMEOUT_MS },
+        { "volume", "snapshot", 1, { S_UUID }, XS_MANAGE_VOLUME_TIMEOUT_MS },
+        { "volume", "clone", 1, { S_UUID }, XS_MANAGE_VOLUME_TIMEOUT_MS },
+        { "volume", "show", 1, { S_UUID }, XS_MANAGE_DEFAULT_TIMEOUT_MS },
+        { "volume", "list", 0, { NULL }, XS_MANAGE_DEFAULT_TIMEOUT_MS },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++)
         for (int given = 0; given < 2; given++) {
             xs_manage_io_t io = { .in = stdin, .out = fopen ("/dev/null", "w"),
                                   .err = stderr };
-            s_ctx_t ctx = { .io = &io, .endpoint = f->endpoint,
-                            .timeout_ms = given ? 3000 : S_DEFAULT_TIMEOUT_MS,
+            xs_manage_ctx_t ctx = { .io = &io, .endpoint = f->endpoint,
+                            .timeout_ms = given ? 3000 : XS_MANAGE_DEFAULT_TIMEOUT_MS,
                             .timeout_given = given };
-            ctx.command = s_match_action (&ctx, cases [i].category, cases [i].action);
+            ctx.command = xs_manage_command_lookup (cases [i].category, cases [i].action);
             assert_non_null (ctx.command);
             char *argv [3] = { (char *) cases [i].action, (char *) cases [i].argv [0],
                                (char *) cases [i].argv [1] };
@@ -684,21 +685,21 @@ test_host_enroll (void **state)
     zstr_free (&path);
 
     /* Exactly the limit is sent. */
-    char big [S_CERT_MAX + 1];
+    char big [XS_MANAGE_CERT_MAX + 1];
     memset (big, 'k', sizeof big);
-    path = s_write_file (f, "limit.cert", big, S_CERT_MAX);
+    path = s_write_file (f, "limit.cert", big, XS_MANAGE_CERT_MAX);
     assert_int_equal (s_run_manage (f, NULL, "host", "enroll", path, NULL), 0);
     list = s_take (f);
     assert_int_equal (json_array_size (list), 1);
     assert_int_equal (strlen (json_string_value (json_object_get (json_object_get (
-        json_array_get (list, 0), "args"), "public_key"))), S_CERT_MAX);
+        json_array_get (list, 0), "args"), "public_key"))), XS_MANAGE_CERT_MAX);
     json_decref (list);
     zstr_free (&path);
 
     /* Refused before anything is sent, naming the file and the reason. */
     static const struct { const char *name; const char *data; size_t size; int rc;
                           const char *why; } bad [] = {
-        { "big.cert", NULL, S_CERT_MAX + 1, 2, "larger than 4096 bytes" },
+        { "big.cert", NULL, XS_MANAGE_CERT_MAX + 1, 2, "larger than 4096 bytes" },
         { "empty.cert", "", 0, 2, "empty file" },
         { "nul.cert", "abc\0def", 7, 2, "holds NUL bytes" },
         { "a1.cert_secret", "secret", 6, 2, "is a SECRET certificate" },
