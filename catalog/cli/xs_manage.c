@@ -100,7 +100,8 @@ static void
 s_print_usage (FILE *stream, const char *category)
 {
     fprintf (stream,
-             "usage: %s [--endpoint E] [--json] [--yes] [--zone Z] [--timeout S] CATEGORY ACTION [ARGS...]\n"
+             "usage: %s [--endpoint E] [--json] [--yes] [--zone Z] [--timeout S] "
+             "CATEGORY ACTION [ARGS...]\n"
              "       %s help [CATEGORY [ACTION]]\n"
              "\n"
              "Options (before the category):\n"

@@ -233,7 +233,8 @@ s_backend_table (xs_manage_ctx_t *ctx, json_t *result, char **argv)
     json_t *backend;
     json_array_foreach (json_object_get (result, "backends"), i, backend) {
         char *config = s_backend_config_text (backend);
-        fprintf (ctx->io->out, "%-5" JSON_INTEGER_FORMAT " %-10" JSON_INTEGER_FORMAT " %-40s %-10s %s\n",
+        fprintf (ctx->io->out,
+                 "%-5" JSON_INTEGER_FORMAT " %-10" JSON_INTEGER_FORMAT " %-40s %-10s %s\n",
                  json_integer_value (json_object_get (backend, "id")),
                  json_integer_value (json_object_get (backend, "flavor_id")),
                  xs_manage_str (backend, "sr_uuid", "-"),
