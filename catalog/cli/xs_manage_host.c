@@ -75,9 +75,8 @@ xs_manage_host_enroll (xs_manage_ctx_t *ctx, int argc, char **argv)
     json_t *key = s_read_cert (argv [0], &err);
     if (!key)
         return xs_manage_report (ctx, &err);
-    json_t *args = json_pack ("{s:o}", "public_key", key);
-    return xs_manage_call_print (ctx, "host_enroll", &args, "the certificate file",
-                                 s_host_enrolled, argv);
+    json_t *args = xs_nn (json_pack ("{s:o}", "public_key", key));
+    return xs_manage_call_print (ctx, "host_enroll", &args, "", s_host_enrolled, argv);
 }
 
 /* ---------------------------------------------------------------------

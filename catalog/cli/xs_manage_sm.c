@@ -269,6 +269,6 @@ xs_manage_backend_remove (xs_manage_ctx_t *ctx, int argc, char **argv)
     int64_t id = 0;
     if (s_parse_id (argv [0], &id))
         return s_bad_id (ctx, argv [0]);
-    json_t *args = json_pack ("{s:I}", "id", (json_int_t) id);
-    return xs_manage_call_print (ctx, "backend_remove", &args, "id", s_backend_removed, argv);
+    json_t *args = xs_nn (json_pack ("{s:I}", "id", (json_int_t) id));
+    return xs_manage_call_print (ctx, "backend_remove", &args, "", s_backend_removed, argv);
 }

@@ -215,7 +215,7 @@ xs_manage_volume_list (xs_manage_ctx_t *ctx, int argc, char **argv)
             return xs_manage_usage_error (ctx, "unexpected argument '%s'", argv [0]);
         all = true;
     }
-    json_t *args = json_pack ("{s:b}", "all", all);
+    json_t *args = xs_nn (json_pack ("{s:b}", "all", all));
     return xs_manage_call_print (ctx, "volume_list", &args, "", s_volume_table, argv);
 }
 
