@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "common/xs_log.h"
-#include "common/xs_xenapi.h"
+#include "host/xs_xenapi.h"
 #include "common/xs_xmlrpc.h"
 
 static const char *
