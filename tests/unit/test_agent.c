@@ -10,10 +10,10 @@
 
 #include <czmq.h>
 
-#include "common/xs_cert.h"
 #include "common/xs_log.h"
 #include "common/xs_proto.h"
 #include "hostagent/xs_agent.h"
+#include "tests/support/xs_test_certs.h"
 
 /* ---- a scripted executor ---- */
 
@@ -54,10 +54,7 @@ static const xs_executor_t s_fake = {"fake", s_fake_open, s_fake_close, s_fake_r
 /* ---- fixture: keys, zauth, a ROUTER ---- */
 
 typedef struct {
-    char dir [256];
-    char keys_dir [300];
-    char agent_cert [300];
-    char catalog_cert [300];
+    xs_test_certs_t *certs;
     zactor_t *auth;
     zsock_t *router;
     int port;
@@ -70,26 +67,14 @@ static int
 setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/xs_agent_test.XXXXXX");
-    assert_non_null (mkdtemp (f->dir));
-    snprintf (f->keys_dir, sizeof f->keys_dir, "%s/agents.d", f->dir);
-    assert_int_equal (zsys_dir_create ("%s", f->keys_dir), 0);
-    snprintf (f->agent_cert, sizeof f->agent_cert, "%s/agent.cert", f->dir);
-    snprintf (f->catalog_cert, sizeof f->catalog_cert, "%s/catalog.cert", f->dir);
-    assert_int_equal (xs_cert_generate (f->agent_cert, NULL), 0);
-    assert_int_equal (xs_cert_generate (f->catalog_cert, NULL), 0);
-    /* Enroll the agent: its public certificate into the allow-list. */
-    zcert_t *c = zcert_load (f->agent_cert);
-    char path [400];
-    snprintf (path, sizeof path, "%s/agent.cert", f->keys_dir);
-    assert_int_equal (zcert_save_public (c, path), 0);
-    zcert_destroy (&c);
+    /* Both certificates, the agent's enrolled in the allow-list. */
+    f->certs = xs_test_certs_new ("xs_agent_test");
 
     f->auth = zactor_new (zauth, NULL);
-    assert_int_equal (zstr_sendx (f->auth, "CURVE", f->keys_dir, NULL), 0);
+    assert_int_equal (zstr_sendx (f->auth, "CURVE", f->certs->keys_dir, NULL), 0);
     zsock_wait (f->auth);
 
-    zcert_t *server = zcert_load (f->catalog_cert);
+    zcert_t *server = zcert_load (f->certs->catalog_cert);
     f->router = zsock_new (ZMQ_ROUTER);
     zcert_apply (server, f->router);
     zcert_destroy (&server);
@@ -117,9 +102,7 @@ teardown (void **state)
     zframe_destroy (&f->peer);
     zsock_destroy (&f->router);
     zactor_destroy (&f->auth);
-    char cmd [400];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal (system (cmd), 0);
+    xs_test_certs_destroy (&f->certs);
     free (f);
     return 0;
 }
@@ -131,7 +114,7 @@ s_start_agent (fixture_t *f, const char *cert, const char *host_uuid, int heartb
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", f->port);
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = endpoint, .zone = "z1", .host_uuid = host_uuid,
-        .cert_file = cert, .catalog_key_file = f->catalog_cert,
+        .cert_file = cert, .catalog_key_file = f->certs->catalog_cert,
         .workers = 2, .backoff_min_ms = 50, .backoff_max_ms = 200,
         .ready_fd = -1, .executor = &s_fake, .executor_arg = f,
     };
@@ -219,7 +202,7 @@ static void
 test_register_attach_heartbeat (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, NULL, 0);
+    s_start_agent (f, f->certs->agent_cert, NULL, 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     assert_int_equal (xs_proto_type (reg), XS_PROTO_REGISTER);
@@ -287,7 +270,7 @@ static void
 test_requests_results_and_slow_calls (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    s_start_agent (f, f->certs->agent_cert, "h-conf", 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     assert_string_equal (xs_proto_str (reg, "host_uuid"), "h-conf");
@@ -341,7 +324,7 @@ static void
 test_garbage_gets_error_and_not_registered_reregisters (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    s_start_agent (f, f->certs->agent_cert, "h-conf", 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     s_welcome (f, reg, 1000);
@@ -378,7 +361,7 @@ static void
 test_silent_catalog_means_register_again (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    s_start_agent (f, f->certs->agent_cert, "h-conf", 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     char first_id [XS_PROTO_MAX_ID + 1];
@@ -414,8 +397,7 @@ test_unknown_key_is_refused (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
     char stranger [400];
-    snprintf (stranger, sizeof stranger, "%s/stranger.cert", f->dir);
-    assert_int_equal (xs_cert_generate (stranger, NULL), 0);
+    xs_test_certs_make (f->certs, "stranger.cert", stranger, sizeof stranger);
     s_start_agent (f, stranger, "h-stranger", 0);
     zsock_set_rcvtimeo (f->router, 700);
     zmsg_t *m = zmsg_recv (f->router);
@@ -429,12 +411,12 @@ test_bad_config_refused (void **state)
     xs_err_t err;
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = "tcp://127.0.0.1:1", .zone = "z1",
-        .cert_file = "/nonexistent/agent.cert", .catalog_key_file = f->catalog_cert,
+        .cert_file = "/nonexistent/agent.cert", .catalog_key_file = f->certs->catalog_cert,
         .ready_fd = -1, .executor = &s_fake,
     };
     assert_null (xs_agent_new (&cfg, &err));
     assert_non_null (strstr (err.msg, "/nonexistent/agent.cert"));
-    cfg.cert_file = f->agent_cert;
+    cfg.cert_file = f->certs->agent_cert;
     cfg.zone = "";
     assert_null (xs_agent_new (&cfg, &err));
     assert_non_null (strstr (err.msg, "zone"));
