@@ -24,7 +24,7 @@ typedef enum {
 typedef struct {
     s_jobkind_t kind;
     char *id;               /* request id (S_JOB_REQUEST)              */
-    char *op;
+    xs_op_t op;
     char *args;             /* JSON text                               */
     int64_t backend_id;     /* S_JOB_ATTACH, S_JOB_STATS               */
     char *volume;           /* the volume a request makes or removes   */
@@ -93,7 +93,6 @@ s_job_destroy (s_job_t **job_p)
 {
     if (job_p && *job_p) {
         free ((*job_p)->id);
-        free ((*job_p)->op);
         free ((*job_p)->args);
         free ((*job_p)->volume);
         free (*job_p);
@@ -102,22 +101,19 @@ s_job_destroy (s_job_t **job_p)
 }
 
 static s_job_t *
-s_job_new (s_jobkind_t kind, const char *id, const char *op, const json_t *args)
+s_job_new (s_jobkind_t kind, const char *id, xs_op_t op, const json_t *args)
 {
     s_job_t *job = xs_zalloc (sizeof *job);
     job->kind = kind;
-    job->id = id ? xs_strdup (id) : NULL;
-    job->op = xs_strdup (op);
-    job->args = args ? json_dumps (args, JSON_COMPACT) : xs_strdup ("{}");
-    if (!job->op || !job->args)
-        abort ();
+    job->id = xs_strdup (id);
+    job->op = op;
+    job->args = args ? xs_nn (json_dumps (args, JSON_COMPACT)) : xs_strdup ("{}");
     if (kind == S_JOB_REQUEST) {
         /* The volume it makes (a snapshot's or clone's new one) or removes. */
         const char *volume = json_string_value (json_object_get (args, "new_volume_uuid"));
         if (!volume)
             volume = json_string_value (json_object_get (args, "volume_uuid"));
-        if (volume && !(job->volume = xs_strdup (volume)))
-            abort ();
+        job->volume = xs_strdup (volume);
     }
     return job;
 }
@@ -135,14 +131,15 @@ s_worker_actor (zsock_t *pipe, void *arg)
     zsock_signal (pipe, 0);
 
     while (true) {
-        char *cmd = NULL, *op = NULL, *args_text = NULL;
-        if (zsock_recv (pipe, "sss", &cmd, &op, &args_text) == -1 || !cmd
+        char *cmd = NULL, *args_text = NULL;
+        int op_number = XS_OP_NONE;
+        if (zsock_recv (pipe, "sis", &cmd, &op_number, &args_text) == -1 || !cmd
         ||  streq (cmd, "$TERM")) {
             zstr_free (&cmd);
-            zstr_free (&op);
             zstr_free (&args_text);
             break;
         }
+        xs_op_t op = (xs_op_t) op_number;
         json_t *value = NULL;
         xs_err_clear (&err);
         if (!ctx)
@@ -152,14 +149,15 @@ s_worker_actor (zsock_t *pipe, void *arg)
             value = wa->executor->run (ctx, op, args, &err);
             json_decref (args);
             if (!value && err.kind == XS_OK)
-                xs_err_set (&err, XS_EINTERNAL, "%s: executor gave no result", op);
+                xs_err_set (&err, XS_EINTERNAL, "%s: executor gave no result", xs_op_name (op));
         }
         char *text = NULL;
         if (value && json_is_object (value))
             text = json_dumps (value, JSON_COMPACT);
         else {
             if (value)
-                xs_err_set (&err, XS_EINTERNAL, "%s: executor result is not an object", op);
+                xs_err_set (&err, XS_EINTERNAL, "%s: executor result is not an object",
+                            xs_op_name (op));
             json_t *e = json_pack ("{s:s, s:s}", "kind", xs_errkind_name (err.kind),
                                    "message", err.msg);
             if (!e)
@@ -174,7 +172,6 @@ s_worker_actor (zsock_t *pipe, void *arg)
         free (text);
         json_decref (value);
         zstr_free (&cmd);
-        zstr_free (&op);
         zstr_free (&args_text);
     }
     wa->executor->close (&ctx);
@@ -212,7 +209,7 @@ s_dispatch (xs_agent_t *self)
             return;
         zlist_remove (self->queue, next);
         w->job = next;
-        zsock_send (w->actor, "sss", "JOB", w->job->op, w->job->args);
+        zsock_send (w->actor, "sis", "JOB", (int) w->job->op, w->job->args);
     }
 }
 
@@ -375,7 +372,7 @@ static void
 s_identify (xs_agent_t *self)
 {
     self->state = S_IDENTIFYING;
-    s_enqueue (self, s_job_new (S_JOB_HOST_INFO, NULL, "host_info", NULL));
+    s_enqueue (self, s_job_new (S_JOB_HOST_INFO, NULL, XS_OP_HOST_INFO, NULL));
 }
 
 static int
@@ -401,7 +398,7 @@ s_refresh_stats (xs_agent_t *self)
         if (sr->refreshing)
             continue;
         json_t *args = json_pack ("{s:s}", "sr_uuid", sr->sr_uuid);
-        s_job_t *job = s_job_new (S_JOB_STATS, NULL, "sr_stats", args);
+        s_job_t *job = s_job_new (S_JOB_STATS, NULL, XS_OP_SR_STATS, args);
         json_decref (args);
         job->backend_id = sr->backend_id;
         sr->refreshing = true;
@@ -510,7 +507,7 @@ s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
             continue;
         }
         json_t *args = json_pack ("{s:O}", "backend", backend);
-        s_job_t *job = s_job_new (S_JOB_ATTACH, NULL, "sr_attach", args);
+        s_job_t *job = s_job_new (S_JOB_ATTACH, NULL, XS_OP_SR_ATTACH, args);
         json_decref (args);
         job->backend_id = backend_id;
         s_enqueue (self, job);
@@ -573,7 +570,7 @@ s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg)
         case XS_PROTO_REQUEST:
             if (self->state != S_REGISTERED)
                 xs_info ("request %s (%s) before welcome; running it anyway",
-                         xs_proto_id (msg), xs_proto_op (msg));
+                         xs_proto_id (msg), xs_op_name (xs_proto_op (msg)));
             s_enqueue (self, s_job_new (S_JOB_REQUEST, xs_proto_id (msg), xs_proto_op (msg),
                                         xs_proto_args (msg)));
             break;
@@ -639,16 +636,16 @@ s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
         case S_JOB_REQUEST: {
             self->busy--;
             if (ok) {
-                if (streq (job->op, "sr_attach") || streq (job->op, "sr_detach")) {
+                if (job->op == XS_OP_SR_ATTACH || job->op == XS_OP_SR_DETACH) {
                     json_t *args = json_loads (job->args, 0, NULL);
                     json_t *b = json_object_get (args, "backend");
                     int64_t backend_id = json_integer_value (
                         json_object_get (b ? b : args, "backend_id"));
                     const char *sr_uuid = json_string_value (json_object_get (payload, "sr_uuid"));
-                    if (streq (job->op, "sr_attach") && sr_uuid)
+                    if (job->op == XS_OP_SR_ATTACH && sr_uuid)
                         s_sr_put (self, backend_id, sr_uuid);
                     else
-                    if (streq (job->op, "sr_detach"))
+                    if (job->op == XS_OP_SR_DETACH)
                         s_sr_remove (self, backend_id);
                     json_decref (args);
                 }
@@ -662,7 +659,7 @@ s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
                 xs_err_set (&err, xs_errkind_from_name (json_string_value (
                                 json_object_get (payload, "kind"))),
                             "%s", reason ? reason : "failed");
-                xs_info ("request %s (%s) failed: %s", job->id, job->op, err.msg);
+                xs_info ("request %s (%s) failed: %s", job->id, xs_op_name (job->op), err.msg);
                 xs_proto_t *result = xs_proto_result_fail_new (job->id, &err);
                 s_send (self, &result);
             }

@@ -85,9 +85,10 @@ static const s_function_t s_functions [] = {
       "The SR's sizes and its type's SM capabilities." },
     { "vdi_create", NULL, true,
       { { "sr_uuid", S_ARG_UUID, true }, { "volume_uuid", S_ARG_UUID, true },
-        { "size", S_ARG_SIZE, true }, { "name_description", S_ARG_TEXT, false }, S_END },
-      "Creates the VDI of a volume (name_label xensm-<volume_uuid>); returns the "
-      "existing one when it is already there." },
+        { "size", S_ARG_SIZE, true }, { "name", S_ARG_TEXT, false }, S_END },
+      "Creates the VDI of a volume (name_label xensm-<volume_uuid>; name_description "
+      "the volume's name, else \"xensm volume <volume_uuid>\"); returns the existing "
+      "one when it is already there." },
     { "vdi_destroy", NULL, true,
       { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
       "Destroys the VDI of a volume; a volume without a VDI is already destroyed." },

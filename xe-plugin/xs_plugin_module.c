@@ -1,6 +1,7 @@
 /*  The plugin's functions that call xapi (see xs_plugin_module.h), linked
-    into the helper program xensm-xapi. The plugin has already checked every argument
-    against its function table; this side maps them onto xs_hostops.
+    into the helper program xensm-xapi. The plugin has already checked every
+    argument against its function table; this side runs the function through
+    the one operation table, xs_hostops_dispatch.
 */
 #include <ctype.h>
 #include <jansson.h>
@@ -10,123 +11,39 @@
 
 #include "xs_err.h"
 #include "xs_hostops.h"
+#include "xs_hostops_dispatch.h"
 #include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_plugin_module.h"
 #include "xs_xenapi.h"
 
 
-typedef struct {
-    const xs_plugin_arg_t *list;
-    size_t count;
-} s_args_t;
-
-static const char *
-s_arg (const s_args_t *args, const char *key)
-{
-    for (size_t i = 0; i < args->count; i++)
-        if (strcmp (args->list [i].key, key) == 0)
-            return args->list [i].value;
-    return NULL;
-}
-
-/* Functions, in the order of the plugin's table. */
-typedef json_t *(s_fn) (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err);
-
+/* The plugin's string arguments as the op table's (xs_hostops_dispatch.h):
+   each "device_config:<key>" into the object device_config, every other
+   one as it came. */
 static json_t *
-s_host_info (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    return xs_hostops_host_info (ops, err);
-}
-
-static json_t *
-s_sr_attach (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
+s_args_json (const xs_plugin_arg_t *list, size_t count)
 {
     static const char prefix [] = "device_config:";
-    json_t *device_config = json_object ();
-    for (size_t i = 0; i < args->count; i++)
-        if (strncmp (args->list [i].key, prefix, sizeof prefix - 1) == 0)
-            json_object_set_new (device_config, args->list [i].key + sizeof prefix - 1,
-                                 json_string (args->list [i].value));
-    xs_hostops_sr_spec_t spec = {
-        .sr_uuid = s_arg (args, "sr_uuid"),
-        .type = s_arg (args, "type"),
-        .name_label = s_arg (args, "name_label"),
-        .name_description = s_arg (args, "name_description"),
-        .device_config = device_config,
-    };
-    json_t *result = xs_hostops_sr_attach (ops, &spec, err);
-    json_decref (device_config);
-    return result;
-}
-
-static json_t *
-s_sr_detach (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    return xs_hostops_sr_detach (ops, s_arg (args, "sr_uuid"), err);
-}
-
-static json_t *
-s_sr_stats (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    return xs_hostops_sr_stats (ops, s_arg (args, "sr_uuid"), err);
-}
-
-static json_t *
-s_vdi_create (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    const char *size = s_arg (args, "size");
-    char *end = NULL;
-    long long bytes = size ? strtoll (size, &end, 10) : 0;
-    if (!size || *end || bytes <= 0) {
-        xs_err_set (err, XS_EINVAL, "vdi_create: size must be a positive number of bytes");
-        return NULL;
+    json_t *args = xs_nn (json_object ());
+    json_t *device_config = NULL;
+    for (size_t i = 0; i < count; i++) {
+        const char *key = list [i].key;
+        json_t *value = json_string (list [i].value);
+        if (!value)
+            continue;           /* not UTF-8: the op refuses the missing argument */
+        if (strncmp (key, prefix, sizeof prefix - 1) == 0) {
+            if (!device_config)
+                device_config = xs_nn (json_object ());
+            json_object_set_new (device_config, key + sizeof prefix - 1, value);
+        }
+        else
+            json_object_set_new (args, key, value);
     }
-    return xs_hostops_vdi_create (ops, s_arg (args, "sr_uuid"), s_arg (args, "volume_uuid"),
-                                  (int64_t) bytes, s_arg (args, "name_description"), err);
+    if (device_config)
+        json_object_set_new (args, "device_config", device_config);
+    return args;
 }
-
-static json_t *
-s_vdi_destroy (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    return xs_hostops_vdi_destroy (ops, s_arg (args, "volume_uuid"), s_arg (args, "sr_uuid"), err);
-}
-
-static json_t *
-s_vdi_clone (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    return xs_hostops_vdi_clone (ops, s_arg (args, "volume_uuid"), s_arg (args, "new_volume_uuid"),
-                                 s_arg (args, "sr_uuid"), err);
-}
-
-static json_t *
-s_vdi_snapshot (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    return xs_hostops_vdi_snapshot (ops, s_arg (args, "volume_uuid"),
-                                    s_arg (args, "new_volume_uuid"), s_arg (args, "sr_uuid"), err);
-}
-
-static json_t *
-s_vdi_find (xs_hostops_t *ops, const s_args_t *args, xs_err_t *err)
-{
-    return xs_hostops_vdi_find (ops, s_arg (args, "volume_uuid"), s_arg (args, "sr_uuid"), err);
-}
-
-static const struct {
-    const char *name;
-    s_fn *fn;
-    const char *const *required;
-} s_table [] = {
-    { "host_info", s_host_info, (const char *const []) { NULL } },
-    { "sr_attach", s_sr_attach, (const char *const []) { "type", NULL } },
-    { "sr_detach", s_sr_detach, (const char *const []) { "sr_uuid", NULL } },
-    { "sr_stats", s_sr_stats, (const char *const []) { "sr_uuid", NULL } },
-    { "vdi_create", s_vdi_create, (const char *const []) { "sr_uuid", "volume_uuid", "size", NULL } },
-    { "vdi_destroy", s_vdi_destroy, (const char *const []) { "volume_uuid", NULL } },
-    { "vdi_clone", s_vdi_clone, (const char *const []) { "volume_uuid", "new_volume_uuid", NULL } },
-    { "vdi_snapshot", s_vdi_snapshot, (const char *const []) { "volume_uuid", "new_volume_uuid", NULL } },
-    { "vdi_find", s_vdi_find, (const char *const []) { "volume_uuid", NULL } },
-};
 
 /* -------------------------------------------------------------------- */
 /*  Results                                                             */
@@ -179,29 +96,21 @@ xs_plugin_module_call (const char *function, const char *xapi_url, const char *s
     xs_err_clear (&err);
     xs_xenapi_t *client = NULL;
     xs_hostops_t *ops = NULL;
+    json_t *args = NULL;
     json_t *json = NULL;
     int rc = -1;
-    s_args_t args = { arg_list, nargs };
 
     result->value = NULL;
     result->description = NULL;
     /* This module carries its own copy of the logging state. */
     xs_log_init ("xensm-plugin", false, s_log_level ());
 
-    size_t index = 0;
-    while (index < sizeof s_table / sizeof s_table [0] && strcmp (s_table [index].name, function) != 0)
-        index++;
-    if (index == sizeof s_table / sizeof s_table [0]) {
-        xs_err_set (&err, XS_EINTERNAL, "xapi module: no function %s", function);
+    xs_op_t op = xs_op_from_name (function);
+    if (!xs_hostops_op (op)) {
+        xs_err_set (&err, XS_EINTERNAL, "xapi helper: no function %s", function);
         result->description = s_description ("UNKNOWN_XENAPI_PLUGIN_FUNCTION", NULL, NULL, function);
         goto out;
     }
-    for (const char *const *key = s_table [index].required; *key; key++)
-        if (!s_arg (&args, *key)) {
-            xs_err_set (&err, XS_EINVAL, "%s: missing argument %s", function, *key);
-            result->description = s_kind_description (&err);
-            goto out;
-        }
     client = xs_xenapi_new (xapi_url, &err);
     if (!client) {
         xs_err_prefix (&err, "%s: xapi URL %s", function, xapi_url);
@@ -210,7 +119,8 @@ xs_plugin_module_call (const char *function, const char *xapi_url, const char *s
     }
     xs_xenapi_set_session (client, session);
     ops = xs_hostops_new (client);
-    json = s_table [index].fn (ops, &args, &err);
+    args = s_args_json (arg_list, nargs);
+    json = xs_hostops_dispatch (ops, op, args, &err);
     if (!json) {
         const char *code = xs_hostops_error_code (ops);
         if (err.kind == XS_OK)
@@ -230,6 +140,7 @@ xs_plugin_module_call (const char *function, const char *xapi_url, const char *s
     }
     rc = 0;
 out:
+    json_decref (args);
     json_decref (json);
     xs_hostops_destroy (&ops);
     xs_xenapi_destroy (&client);

@@ -396,6 +396,24 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(vdis[0]["other_config"]["xensm-volume"], volume)
         self.assertEqual(int(vdis[0]["virtual_size"]), 5 << 30)
 
+    def test_vdi_description_is_the_volume_name(self):
+        """`name` becomes the VDI's name_description, as in the agent protocol
+        (the one op table, host/xs_hostops_dispatch.h); name_description is
+        not an argument of vdi_create."""
+        sr_uuid = self.new_nfs_sr()
+        named, unnamed = new_uuid(), new_uuid()
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": named, "size": "4096",
+                               "name": "web data"})
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": unnamed, "size": "4096"})
+        self.assertEqual(self.vdis_of(named)[0]["name_description"], "web data")
+        self.assertEqual(self.vdis_of(unnamed)[0]["name_description"], "xensm volume " + unnamed)
+        self.assertEqual(self.vdis_of(named)[0]["name_label"], "xensm-" + named)
+        desc = self.fails("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": new_uuid(),
+                                         "size": "4096", "name_description": "x"},
+                          code="XENSM_INVALID_ARGUMENT")
+        self.assertEqual(desc[1:3], ["vdi_create", "name_description"])
+        self.assertIn("[name]", desc[3])
+
     def test_vdi_find(self):
         sr_uuid = self.new_nfs_sr()
         volume = new_uuid()
