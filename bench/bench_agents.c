@@ -193,6 +193,7 @@ main (int argc, char **argv)
     xs_agent_t *agents [S_MAX_AGENTS] = {NULL};
     zactor_t *actors [S_MAX_AGENTS] = {NULL};
     int ready [S_MAX_AGENTS][2];
+    xs_daemon_ready_t told [S_MAX_AGENTS];
     int rc = 1;
     int started = 0;
     xs_err_t err;
@@ -222,11 +223,12 @@ main (int argc, char **argv)
             fprintf (stderr, "xs-bench-agents: pipe: %s\n", strerror (errno));
             goto out;
         }
+        told [i] = (xs_daemon_ready_t) { .env_fd = ready [i][1], .parent_fd = -1 };
         xs_agent_cfg_t cfg = {
             .catalog_endpoint = catalog, .zone = zone, .host_uuid = hosts [i],
             .name = hosts [i], .cert_file = certs [i], .catalog_key_file = catalog_key,
             .workers = workers, .backoff_min_ms = 100, .backoff_max_ms = 1000,
-            .ready_fd = ready [i][1], .executor = &s_instant, .executor_arg = hosts [i],
+            .ready = &told [i], .executor = &s_instant, .executor_arg = hosts [i],
         };
         agents [i] = xs_agent_new (&cfg, &err);
         if (!agents [i]) {

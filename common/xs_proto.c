@@ -567,6 +567,37 @@ xs_proto_encode (const xs_proto_t *self, size_t *size_p, xs_err_t *err)
     return text;
 }
 
+/* The envelope of a parsed message: its id, version and type. Returns the
+   type, or -1 with *err and *code_p (the error code to answer with); *id_p
+   is the message's id once it is readable. */
+static int
+s_check_envelope (const json_t *body, const char **id_p, const char **code_p, xs_err_t *err)
+{
+    json_t *jid = json_object_get (body, "id");
+    if (!json_is_string (jid) || json_string_length (jid) == 0
+    ||  json_string_length (jid) > XS_PROTO_MAX_ID)
+        return xs_err_set (err, XS_EINVAL, "message has no id (a string of 1 to %d bytes)",
+                           XS_PROTO_MAX_ID);
+    const char *id = *id_p = json_string_value (jid);
+    json_t *v = json_object_get (body, "v");
+    if (!json_is_integer (v))
+        return xs_err_set (err, XS_EINVAL, "message %s has no protocol version v", id);
+    if (json_integer_value (v) != XS_PROTO_VERSION) {
+        *code_p = XS_PROTO_E_VERSION;
+        return xs_err_set (err, XS_EINVAL,
+                           "message %s: protocol version %lld not supported (this side speaks %d)",
+                           id, (long long) json_integer_value (v), XS_PROTO_VERSION);
+    }
+    const char *type = json_string_value (json_object_get (body, "type"));
+    if (!type)
+        return xs_err_set (err, XS_EINVAL, "message %s has no type", id);
+    for (int t = 0; t < XS_PROTO_NTYPES; t++)
+        if (strcmp (s_types [t].name, type) == 0)
+            return t;
+    *code_p = XS_PROTO_E_UNKNOWN_TYPE;
+    return xs_err_set (err, XS_EINVAL, "message %s: unknown type %.64s", id, type);
+}
+
 xs_proto_t *
 xs_proto_decode (const void *data, size_t size, xs_proto_t **reply_p, xs_err_t *err)
 {
@@ -603,39 +634,9 @@ xs_proto_decode (const void *data, size_t size, xs_proto_t **reply_p, xs_err_t *
     }
     const char *type = json_string_value (json_object_get (body, "type"));
     is_error = type && strcmp (type, "error") == 0;
-    json_t *jid = json_object_get (body, "id");
-    if (json_is_string (jid) && json_string_length (jid) > 0
-    &&  json_string_length (jid) <= XS_PROTO_MAX_ID)
-        id = json_string_value (jid);
-    else {
-        xs_err_set (err, XS_EINVAL, "message has no id (a string of 1 to %d bytes)",
-                    XS_PROTO_MAX_ID);
+    int t = s_check_envelope (body, &id, &code, err);
+    if (t < 0)
         goto fail;
-    }
-    json_t *v = json_object_get (body, "v");
-    if (!json_is_integer (v)) {
-        xs_err_set (err, XS_EINVAL, "message %s has no protocol version v", id);
-        goto fail;
-    }
-    if (json_integer_value (v) != XS_PROTO_VERSION) {
-        code = XS_PROTO_E_VERSION;
-        xs_err_set (err, XS_EINVAL, "message %s: protocol version %lld not supported (this side speaks %d)",
-                    id, (long long) json_integer_value (v), XS_PROTO_VERSION);
-        goto fail;
-    }
-    if (!type) {
-        xs_err_set (err, XS_EINVAL, "message %s has no type", id);
-        goto fail;
-    }
-    int t = -1;
-    for (int i = 0; i < XS_PROTO_NTYPES; i++)
-        if (strcmp (s_types [i].name, type) == 0)
-            t = i;
-    if (t < 0) {
-        code = XS_PROTO_E_UNKNOWN_TYPE;
-        xs_err_set (err, XS_EINVAL, "message %s: unknown type %.64s", id, type);
-        goto fail;
-    }
     self = xs_zalloc (sizeof *self);
     self->type = (xs_proto_type_t) t;
     self->body = body;

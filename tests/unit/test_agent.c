@@ -118,7 +118,7 @@ s_start_agent (fixture_t *f, const char *cert, const char *host_uuid, int heartb
         .catalog_endpoint = endpoint, .zone = "z1", .host_uuid = host_uuid,
         .cert_file = cert, .catalog_key_file = f->certs->catalog_cert,
         .workers = 2, .backoff_min_ms = 50, .backoff_max_ms = 200,
-        .ready_fd = -1, .executor = &xs_test_executor, .executor_arg = f->exec,
+        .executor = &xs_test_executor, .executor_arg = f->exec,
     };
     xs_err_t err;
     f->agent = xs_agent_new (&cfg, &err);
@@ -426,7 +426,7 @@ test_bad_config_refused (void **state)
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = "tcp://127.0.0.1:1", .zone = "z1",
         .cert_file = "/nonexistent/agent.cert", .catalog_key_file = f->certs->catalog_cert,
-        .ready_fd = -1, .executor = &xs_test_executor, .executor_arg = f->exec,
+        .executor = &xs_test_executor, .executor_arg = f->exec,
     };
     assert_null (xs_agent_new (&cfg, &err));
     assert_non_null (strstr (err.msg, "/nonexistent/agent.cert"));

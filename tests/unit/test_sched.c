@@ -180,7 +180,7 @@ s_start_agent (fx_t *f, const char *host, const char *zone)
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = xs_agentsrv_endpoint (xs_sched_agents (f->sched)), .zone = zone,
         .cert_file = f->agents [i].cert, .catalog_key_file = f->cert, .workers = 2,
-        .backoff_min_ms = 50, .backoff_max_ms = 200, .ready_fd = -1,
+        .backoff_min_ms = 50, .backoff_max_ms = 200,
         .executor = &s_fake, .executor_arg = f->agents [i].host,
     };
     f->agents [i].agent = xs_agent_new (&cfg, &err);
