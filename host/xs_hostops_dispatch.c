@@ -11,11 +11,20 @@
    Reading arguments (already checked by s_check_args)
    --------------------------------------------------------------------- */
 
+/* Argument `key`, or NULL when absent or JSON null (the agent protocol
+   sends an unknown optional sr_uuid as null). */
+static const json_t *
+s_arg (const json_t *args, const char *key)
+{
+    const json_t *value = json_object_get (args, key);
+    return json_is_null (value) ? NULL : value;
+}
+
 /* String argument `key`, or NULL when absent. */
 static const char *
 s_str (const json_t *args, const char *key)
 {
-    return json_string_value (json_object_get (args, key));
+    return json_string_value (s_arg (args, key));
 }
 
 /* size: a JSON integer or a string of decimal digits; -1 when it is
@@ -23,7 +32,7 @@ s_str (const json_t *args, const char *key)
 static int64_t
 s_size (const json_t *args)
 {
-    const json_t *size = json_object_get (args, "size");
+    const json_t *size = s_arg (args, "size");
     if (json_is_integer (size))
         return (int64_t) json_integer_value (size);
     const char *text = json_string_value (size);
@@ -53,7 +62,7 @@ s_sr_attach (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
         .type = s_str (args, "type"),
         .name_label = s_str (args, "name_label"),
         .name_description = s_str (args, "name_description"),
-        .device_config = json_object_get (args, "device_config"),
+        .device_config = s_arg (args, "device_config"),
     };
     return xs_hostops_sr_attach (ops, &spec, err);
 }
@@ -143,21 +152,21 @@ s_check_args (const xs_hostops_op_t *entry, const json_t *args, xs_err_t *err)
     if (!json_is_object (args))
         return xs_err_set (err, XS_EINVAL, "%s: the arguments are not an object", op);
     for (const char *const *key = entry->required; *key; key++)
-        if (!json_object_get (args, *key))
+        if (!s_arg (args, *key))
             return xs_err_set (err, XS_EINVAL, "%s: missing argument %s", op, *key);
     static const char *const strings [] = {
         "type", "sr_uuid", "name_label", "name_description", "volume_uuid", "new_volume_uuid",
         "name", NULL
     };
     for (const char *const *key = strings; *key; key++) {
-        const json_t *value = json_object_get (args, *key);
+        const json_t *value = s_arg (args, *key);
         if (value && !json_is_string (value))
             return xs_err_set (err, XS_EINVAL, "%s: argument %s must be a string", op, *key);
     }
-    const json_t *device_config = json_object_get (args, "device_config");
+    const json_t *device_config = s_arg (args, "device_config");
     if (device_config && !json_is_object (device_config))
         return xs_err_set (err, XS_EINVAL, "%s: argument device_config must be an object", op);
-    if (json_object_get (args, "size") && s_size (args) < 0)
+    if (s_arg (args, "size") && s_size (args) < 0)
         return xs_err_set (err, XS_EINVAL, "%s: argument size must be a number of bytes", op);
     return 0;
 }

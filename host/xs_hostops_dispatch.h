@@ -21,7 +21,9 @@
 
     Every argument is a string, except device_config and size: bytes > 0,
     a JSON integer or a decimal string (plugin arguments are all strings).
-    Other arguments are ignored (the callers check their own protocol).
+    JSON null is an absent argument (the agent protocol sends an unknown
+    optional sr_uuid as null). Other arguments are ignored (the callers
+    check their own protocol).
 
     The VDI's description: `name`, the volume's name (docs/PROTOCOL.md
     vdi_create, the catalog's `volume create --name`), becomes the VDI's

@@ -7,8 +7,8 @@ by logging in to the simulator and a struct of string arguments. Every
 response is parsed with Python's xmlrpc.client.loads (an XML-RPC
 implementation independent of ours), and every run must exit 0 with exactly
 one methodResponse on stdout. The plugin calls back into the simulator over
-its unix socket (XENSM_XAPI_URL) through the xapi module
-(XENSM_HELPER_PATH). The same functions are also called through the
+its unix socket (XENSM_XAPI_URL) through the helper program xensm-xapi
+(XENSM_HELPER_PATH), which it exec()s for the functions that call xapi. The same functions are also called through the
 simulator's host.call_plugin, which execs the plugin the way xapi does.
 
 Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
@@ -206,7 +206,7 @@ class PluginTest(unittest.TestCase):
     # ---- functions that do not call xapi -----------------------------------
 
     def test_ping_and_version(self):
-        # No xapi at all behind them: they never load the module.
+        # No xapi at all behind them: they never exec the helper.
         self.assertEqual(self.ok("ping", url="unix:/nonexistent/xapi")["reply"], "pong")
         version = self.ok("version", url="unix:/nonexistent/xapi")
         self.assertRegex(version["version"], r"^\d+\.\d+\.\d+$")

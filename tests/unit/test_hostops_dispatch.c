@@ -139,6 +139,13 @@ test_ill_typed_args_are_refused_before_xapi (void **state)
         assert_string_equal (err.msg, cases [i].says);
         json_decref (args);
     }
+    /* JSON null is an absent argument: a required one is missing. */
+    json_t *nulls = json_pack ("{s:n}", "sr_uuid");
+    xs_err_t null_err;
+    assert_null (xs_hostops_dispatch (f->ops, XS_OP_SR_STATS, nulls, &null_err));
+    assert_string_equal (null_err.msg, "sr_stats: missing argument sr_uuid");
+    json_decref (nulls);
+
     /* Well-typed arguments do reach xapi (here: nobody listens). */
     json_t *args = json_pack ("{s:s}", "sr_uuid", VOL_A);
     xs_err_t err;
@@ -252,9 +259,12 @@ test_each_op_reaches_its_handler (void **state)
     assert_false (json_is_true (json_object_get (r, "snapshot")));
     assert_string_equal (s_str (r, "parent_volume_uuid"), VOL_A);
     json_decref (r);
+    /* An optional sr_uuid may come as null (the agent protocol allows it). */
     const char *volumes [] = { VOL_A, VOL_B, VOL_C };
     for (int i = 0; i < 3; i++) {
-        r = s_run (f, XS_OP_VDI_DESTROY, "{\"volume_uuid\": \"%s\"}", volumes [i]);
+        r = s_run (f, XS_OP_VDI_DESTROY, "{\"volume_uuid\": \"%s\", \"sr_uuid\": null}",
+                   volumes [i]);
+        assert_int_equal (json_integer_value (json_object_get (r, "destroyed")), 1);
         json_decref (r);
     }
     r = s_run (f, XS_OP_SR_DETACH, "{\"sr_uuid\": \"%s\", \"backend_id\": 3}", sr);

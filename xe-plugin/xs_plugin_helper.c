@@ -1,7 +1,8 @@
-/*  The plugin's functions that call xapi (see xs_plugin_module.h), linked
-    into the helper program xensm-xapi. The plugin has already checked every
-    argument against its function table; this side runs the function through
-    the one operation table, xs_hostops_dispatch.
+/*  xs_plugin_helper: the plugin's functions that call xapi (see
+    xs_plugin_helper.h), linked into the helper program xensm-xapi. The
+    plugin has already checked every argument against its function table;
+    this side runs the function through the one operation table,
+    xs_hostops_dispatch.
 */
 #include <ctype.h>
 #include <jansson.h>
@@ -14,9 +15,12 @@
 #include "xs_hostops_dispatch.h"
 #include "xs_log.h"
 #include "xs_mem.h"
-#include "xs_plugin_module.h"
+#include "xs_plugin_helper.h"
 #include "xs_xenapi.h"
 
+/* ---------------------------------------------------------------------
+   Arguments
+   --------------------------------------------------------------------- */
 
 /* The plugin's string arguments as the op table's (xs_hostops_dispatch.h):
    each "device_config:<key>" into the object device_config, every other
@@ -45,9 +49,9 @@ s_args_json (const xs_plugin_arg_t *list, size_t count)
     return args;
 }
 
-/* -------------------------------------------------------------------- */
-/*  Results                                                             */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   Results
+   --------------------------------------------------------------------- */
 
 /* ErrorDescription [code, params..., message] (params from `params`, an
    array of strings, may be NULL). */
@@ -80,17 +84,10 @@ s_kind_description (const xs_err_t *err)
     return s_description (code, NULL, NULL, err->msg [0] ? err->msg : "unknown error");
 }
 
-/* $XENSM_LOG_LEVEL, warning when unset or unknown. */
-static xs_loglevel_t
-s_log_level (void)
-{
-    int level = xs_log_level_from_name (getenv ("XENSM_LOG_LEVEL"));
-    return level < 0 ? XS_LOG_WARNING : (xs_loglevel_t) level;
-}
-
 int
-xs_plugin_module_call (const char *function, const char *xapi_url, const char *session,
-                       const xs_plugin_arg_t *arg_list, size_t nargs, xs_plugin_result_t *result)
+xs_plugin_helper_call (const char *function, const char *xapi_url, const char *session,
+                       const xs_plugin_arg_t *arg_list, size_t nargs,
+                       xs_plugin_result_t *result)
 {
     xs_err_t err;
     xs_err_clear (&err);
@@ -102,8 +99,6 @@ xs_plugin_module_call (const char *function, const char *xapi_url, const char *s
 
     result->value = NULL;
     result->description = NULL;
-    /* This module carries its own copy of the logging state. */
-    xs_log_init ("xensm-plugin", false, s_log_level ());
 
     xs_op_t op = xs_op_from_name (function);
     if (!xs_hostops_op (op)) {
