@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xs_mem.h"
+
 /* ---------------------------------------------------------------------
    Reading arguments (already checked by s_check_args)
    --------------------------------------------------------------------- */
@@ -181,7 +183,7 @@ xs_hostops_dispatch (xs_hostops_t *ops, xs_op_t op, const json_t *args, xs_err_t
     }
     json_t *none = NULL;
     if (!args)
-        args = none = json_object ();
+        args = none = xs_nn (json_object ());
     json_t *result = NULL;
     if (s_check_args (entry, args, err) == 0)
         result = entry->handler (ops, args, err);

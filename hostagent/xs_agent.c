@@ -91,7 +91,7 @@ s_send (xs_agent_t *self, xs_proto_t **msg_p)
 static json_t *
 s_heartbeat_srs (xs_agent_t *self)
 {
-    json_t *srs = json_array ();
+    json_t *srs = xs_nn (json_array ());
     bool full = self->heartbeats++ % S_FULL_HEARTBEAT == 0;
     for (s_sr_t *sr = (s_sr_t *) zhashx_first (self->srs); sr;
          sr = (s_sr_t *) zhashx_next (self->srs)) {
@@ -101,11 +101,11 @@ s_heartbeat_srs (xs_agent_t *self)
             continue;
         json_decref (sr->sent);
         sr->sent = json_incref (sr->stats);
-        json_t *entry = json_deep_copy (sr->stats);
+        json_t *entry = xs_nn (json_deep_copy (sr->stats));
         json_object_set_new (entry, "backend_id", json_integer (sr->backend_id));
         json_object_set_new (entry, "sr_uuid", json_string (sr->sr_uuid));
         if (!json_is_array (json_object_get (entry, "capabilities")))
-            json_object_set_new (entry, "capabilities", json_array ());
+            json_object_set_new (entry, "capabilities", xs_nn (json_array ()));
         json_array_append_new (srs, entry);
     }
     return srs;
@@ -237,7 +237,7 @@ s_refresh_stats (xs_agent_t *self)
          sr = (s_sr_t *) zhashx_next (self->srs)) {
         if (sr->refreshing)
             continue;
-        json_t *args = json_pack ("{s:s}", "sr_uuid", sr->sr_uuid);
+        json_t *args = xs_nn (json_pack ("{s:s}", "sr_uuid", sr->sr_uuid));
         xs_agent_job_t *job = xs_agent_job_new (XS_AGENT_JOB_STATS, NULL, XS_OP_SR_STATS, args);
         json_decref (args);
         job->backend_id = sr->backend_id;
@@ -346,7 +346,7 @@ s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
                      (long long) backend_id);
             continue;
         }
-        json_t *args = json_pack ("{s:O}", "backend", backend);
+        json_t *args = xs_nn (json_pack ("{s:O}", "backend", backend));
         xs_agent_job_t *job = xs_agent_job_new (XS_AGENT_JOB_ATTACH, NULL, XS_OP_SR_ATTACH, args);
         json_decref (args);
         job->backend_id = backend_id;

@@ -375,14 +375,14 @@ s_json_text (json_t **json_p, char ***description_p)
 static char *
 s_ping (const s_function_t *function, char ***description_p)
 {
-    json_t *json = json_pack ("{s:s}", "reply", "pong");
+    json_t *json = xs_nn (json_pack ("{s:s}", "reply", "pong"));
     return s_json_text (&json, description_p);
 }
 
 static char *
 s_version (const s_function_t *function, char ***description_p)
 {
-    json_t *json = json_pack ("{s:s}", "version", XENSM_VERSION);
+    json_t *json = xs_nn (json_pack ("{s:s}", "version", XENSM_VERSION));
     return s_json_text (&json, description_p);
 }
 

@@ -1,8 +1,8 @@
 /*  xs_test_loop: run a zloop until a condition holds.
 
     A test that drives a class living on a zloop (the catalog's scheduler,
-    an agent server) starts the loop until its predicate is true, checking
-    it after every loop event and on a short timer, or until `timeout_ms`
+    an agent server) runs the loop, which serves its sockets and timers,
+    until its predicate is true (checked on a 5 ms timer) or `timeout_ms`
     has passed (the deadline is a failsafe, never the thing waited for).
 */
 #ifndef XS_TEST_LOOP_H_INCLUDED

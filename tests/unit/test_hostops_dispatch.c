@@ -185,7 +185,7 @@ s_teardown_sim (void **state)
 }
 
 /* Runs op with args given as JSON text; its result (caller decrefs). */
-static json_t *
+static json_t * __attribute__ ((format (printf, 3, 4)))
 s_run (fixture_t *f, xs_op_t op, const char *fmt, ...)
 {
     char text [1024];

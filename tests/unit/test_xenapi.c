@@ -34,7 +34,9 @@ s_closed_port (void)
     return ntohs (sin.sin_port);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   URLs
+   --------------------------------------------------------------------- */
 
 static void
 test_good_urls_are_accepted (void **state)
@@ -116,7 +118,9 @@ test_long_unix_socket_path_is_refused (void **state)
     assert_non_null (strstr (err.msg, "socket path longer than"));
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Following a pool master
+   --------------------------------------------------------------------- */
 
 static void
 s_check_follow (const char *from, const char *master, const char *expect)
@@ -172,7 +176,9 @@ test_follow_master_refuses_bad_addresses (void **state)
     xs_xenapi_destroy (&self);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   XenAPI failures
+   --------------------------------------------------------------------- */
 
 static xs_value_t *
 s_desc (const char *first, ...)
@@ -276,7 +282,9 @@ test_long_failure_message_is_truncated_safely (void **state)
     xs_xenapi_destroy (&self);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Reading records
+   --------------------------------------------------------------------- */
 
 static void
 test_field_int64_reads_strings_and_ints (void **state)
@@ -312,7 +320,9 @@ test_field_int64_reads_strings_and_ints (void **state)
     xs_value_destroy (&rec);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Calls that fail before or at the network
+   --------------------------------------------------------------------- */
 
 static void
 test_call_without_session_is_refused (void **state)
