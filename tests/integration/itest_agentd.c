@@ -4,8 +4,9 @@
 
     A pool of two hosts; one backend without an SR: exactly one agent
     creates it (SR.create), the other attaches it; a volume is created,
-    snapshotted and deleted through the agents' XenAPI calls. Every process
-    started is stopped, also on failure.
+    snapshotted and deleted through the agents' XenAPI calls; the volume's
+    name is its VDI's description (the agent side of the op table's choice,
+    end to end). Every process started is stopped, also on failure.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -77,20 +78,14 @@ s_two_hosts (void *arg)
     return up == 2;
 }
 
-static void
-test_agentd_against_xapisim (void **state)
+/* The catalog side, in this process: a store with flavor gold and one nfs
+   backend without an SR in zone z1, the scheduler and its agent server.
+   Returns the backend's id. */
+static int64_t
+s_start_catalog (const char *cert)
 {
-    char agentd [] = XS_AGENTD_PATH;
-    char line [256];
-
-    /* The simulator: one pool of two hosts, root with an empty password. */
-    static const char *const sim_args [] = { "--pool", "p1:xs01,xs02", "--user", "root:", NULL };
-    S.sim = xs_test_xapisim_start (sim_args);
-
-    /* The catalog side, in this process. */
-    char db [256], cert [256], keys [256];
+    char db [256], keys [256];
     snprintf (db, sizeof db, "%s/catalog.db", S.dir);
-    snprintf (cert, sizeof cert, "%s/catalog.cert", S.dir);
     snprintf (keys, sizeof keys, "%s/agents", S.dir);
     assert_int_equal (xs_cert_generate (cert, NULL), 0);
     xs_err_t err;
@@ -111,38 +106,108 @@ test_agentd_against_xapisim (void **state)
                          .name_label = "toybox", .nconfig = 2, .config = config};
     int64_t backend = xs_store_backend_add (S.store, &spec, &err);
     assert_true (backend > 0);
+    return backend;
+}
 
-    /* Two agents: keys made by the program, enrolled by the catalog. */
-    int ready [2];
+/* Agent `i` for simulated host i: its key made by the program and enrolled
+   by the catalog. Returns the read end of its XENSM_READY_FD. */
+static int
+s_start_agent (int i, const char *catalog_cert)
+{
+    char agentd [] = XS_AGENTD_PATH;
+    char acert [256];
+    snprintf (acert, sizeof acert, "%s/agent%d.cert", S.dir, i);
+    char *gen_argv [] = {agentd, (char *) "--gen-cert", acert, NULL};
+    int status = xs_test_proc_wait (xs_test_proc_spawn (gen_argv, NULL, NULL));
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    zfile_t *f = zfile_new (NULL, acert);
+    assert_int_equal (zfile_input (f), 0);
+    zchunk_t *c = zfile_read (f, zfile_cursize (f), 0);
+    char *text = zchunk_strdup (c);
+    xs_err_t err;
+    char *key = xs_agentsrv_enroll (xs_sched_agents (S.sched), text, &err);
+    assert_non_null (key);
+    free (key);
+    free (text);
+    zchunk_destroy (&c);
+    zfile_destroy (&f);
+    char *argv [] = {agentd, (char *) "--foreground", (char *) "-c", (char *) "/dev/null",
+                     (char *) "--catalog",
+                     (char *) xs_agentsrv_endpoint (xs_sched_agents (S.sched)),
+                     (char *) "--zone", (char *) "z1", (char *) "--xapi",
+                     (char *) xs_test_xapisim_unix_url (S.sim, (size_t) i),
+                     (char *) "--cert", acert, (char *) "--catalog-key", (char *) catalog_cert,
+                     (char *) "--host-uuid",
+                     (char *) xs_test_xapisim_host_uuid (S.sim, (size_t) i), NULL};
+    int ready = -1;
+    xs_test_proc_spawn (argv, NULL, &ready);
+    return ready;
+}
+
+/* Runs the catalog loop until `r` is answered; fails the test on an error. */
+static json_t *
+s_answer (s_res_t *r, const char *what)
+{
+    assert_true (xs_test_run_until (S.loop, s_is_done, r, 20000));
+    if (r->failed)
+        fail_msg ("%s: %s", what, r->err.msg);
+    return r->reply;
+}
+
+/* A volume named "data", its snapshot, then both deleted, all through the
+   agents' XenAPI calls. The volume's name is its VDI's description. */
+static void
+s_volume_life_cycle (void)
+{
+    s_res_t r = {0};
+    xs_sched_create_t req = {.flavor = "gold", .size = 1073741824LL, .name = "data"};
+    xs_sched_volume_create (S.sched, &req, s_done, &r);
+    json_t *volume = s_answer (&r, "create");
+    assert_string_equal (json_string_value (json_object_get (volume, "state")), "available");
+    assert_true (json_is_string (json_object_get (volume, "vdi_uuid")));
+    char uuid [64];
+    snprintf (uuid, sizeof uuid, "%s", json_string_value (json_object_get (volume, "uuid")));
+    json_decref (volume);
+    json_t *dump = xs_test_xapisim_dump (S.sim);
+    json_t *vdi = xs_test_xapisim_vdi_of (dump, uuid);
+    assert_non_null (vdi);
+    assert_string_equal (json_string_value (json_object_get (vdi, "name_description")), "data");
+    json_decref (dump);
+
+    s_res_t s = {0};
+    xs_sched_volume_copy (S.sched, "snapshot", uuid, NULL, s_done, &s);
+    json_t *snapshot = s_answer (&s, "snapshot");
+    char snap [64];
+    snprintf (snap, sizeof snap, "%s", json_string_value (json_object_get (snapshot, "uuid")));
+    json_decref (snapshot);
+
+    const char *victims [] = {snap, uuid};
     for (int i = 0; i < 2; i++) {
-        char acert [256];
-        snprintf (acert, sizeof acert, "%s/agent%d.cert", S.dir, i);
-        char *gen_argv [] = {agentd, (char *) "--gen-cert", acert, NULL};
-        int status = xs_test_proc_wait (xs_test_proc_spawn (gen_argv, NULL, NULL));
-        assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
-        zfile_t *f = zfile_new (NULL, acert);
-        assert_int_equal (zfile_input (f), 0);
-        zchunk_t *c = zfile_read (f, zfile_cursize (f), 0);
-        char *text = zchunk_strdup (c);
-        char *key = xs_agentsrv_enroll (xs_sched_agents (S.sched), text, &err);
-        assert_non_null (key);
-        free (key);
-        free (text);
-        zchunk_destroy (&c);
-        zfile_destroy (&f);
-        char *argv [] = {agentd, (char *) "--foreground", (char *) "-c", (char *) "/dev/null",
-                         (char *) "--catalog",
-                         (char *) xs_agentsrv_endpoint (xs_sched_agents (S.sched)),
-                         (char *) "--zone", (char *) "z1", (char *) "--xapi",
-                         (char *) xs_test_xapisim_unix_url (S.sim, (size_t) i),
-                         (char *) "--cert", acert, (char *) "--catalog-key", cert,
-                         (char *) "--host-uuid",
-                         (char *) xs_test_xapisim_host_uuid (S.sim, (size_t) i), NULL};
-        xs_test_proc_spawn (argv, NULL, &ready [i]);
+        s_res_t d = {0};
+        xs_sched_volume_delete (S.sched, victims [i], s_done, &d);
+        json_t *deleted = s_answer (&d, victims [i]);
+        assert_string_equal (json_string_value (json_object_get (deleted, "state")), "deleted");
+        json_decref (deleted);
     }
+}
+
+static void
+test_agentd_against_xapisim (void **state)
+{
+    /* The simulator: one pool of two hosts, root with an empty password. */
+    static const char *const sim_args [] = { "--pool", "p1:xs01,xs02", "--user", "root:", NULL };
+    S.sim = xs_test_xapisim_start (sim_args);
+    char cert [256];
+    snprintf (cert, sizeof cert, "%s/catalog.cert", S.dir);
+    int64_t backend = s_start_catalog (cert);
+    int ready [2];
+    for (int i = 0; i < 2; i++)
+        ready [i] = s_start_agent (i, cert);
+
     /* Registration happens on the catalog loop: run it until both are up. */
     assert_true (xs_test_run_until (S.loop, s_two_hosts, NULL, 20000));
     for (int i = 0; i < 2; i++) {
+        char line [256];
         assert_true (xs_test_proc_read_line (ready [i], line, sizeof line, 5000));
         assert_string_equal (line, "READY");
         close (ready [i]);
@@ -150,43 +215,13 @@ test_agentd_against_xapisim (void **state)
     /* The backend's SR: created once, attached by both. */
     xs_agentsrv_reconcile (xs_sched_agents (S.sched));
     assert_true (xs_test_run_until (S.loop, s_attached_twice, &backend, 20000));
+    xs_err_t err;
     xs_backend_t *b = xs_store_backend_get (S.store, backend, &err);
     assert_non_null (b->sr_uuid);
     assert_int_equal (b->state, XS_BACKEND_ATTACHED);
     xs_backend_destroy (&b);
 
-    /* A volume, its snapshot, then both deleted, all through xapi. */
-    s_res_t r = {0};
-    xs_sched_create_t req = {.flavor = "gold", .size = 1073741824LL, .name = "data"};
-    xs_sched_volume_create (S.sched, &req, s_done, &r);
-    assert_true (xs_test_run_until (S.loop, s_is_done, &r, 20000));
-    if (r.failed)
-        fail_msg ("create: %s", r.err.msg);
-    assert_string_equal (json_string_value (json_object_get (r.reply, "state")), "available");
-    assert_true (json_is_string (json_object_get (r.reply, "vdi_uuid")));
-    char uuid [64];
-    snprintf (uuid, sizeof uuid, "%s", json_string_value (json_object_get (r.reply, "uuid")));
-    json_decref (r.reply);
-
-    s_res_t s = {0};
-    xs_sched_volume_copy (S.sched, "snapshot", uuid, NULL, s_done, &s);
-    assert_true (xs_test_run_until (S.loop, s_is_done, &s, 20000));
-    if (s.failed)
-        fail_msg ("snapshot: %s", s.err.msg);
-    char snap [64];
-    snprintf (snap, sizeof snap, "%s", json_string_value (json_object_get (s.reply, "uuid")));
-    json_decref (s.reply);
-
-    const char *victims [] = {snap, uuid};
-    for (int i = 0; i < 2; i++) {
-        s_res_t d = {0};
-        xs_sched_volume_delete (S.sched, victims [i], s_done, &d);
-        assert_true (xs_test_run_until (S.loop, s_is_done, &d, 20000));
-        if (d.failed)
-            fail_msg ("delete %s: %s", victims [i], d.err.msg);
-        assert_string_equal (json_string_value (json_object_get (d.reply, "state")), "deleted");
-        json_decref (d.reply);
-    }
+    s_volume_life_cycle ();
 }
 
 static int
