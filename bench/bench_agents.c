@@ -52,12 +52,12 @@ s_close (void **ctx_p)
 }
 
 static json_t *
-s_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
+s_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
 {
     const char *host = (const char *) ctx;
-    if (streq (op, "host_info"))
+    if (op == XS_OP_HOST_INFO)
         return json_pack ("{s:s, s:s}", "uuid", host, "name_label", host);
-    if (streq (op, "sr_attach")) {
+    if (op == XS_OP_SR_ATTACH) {
         json_t *b = json_object_get (args, "backend");
         const char *sr = json_string_value (json_object_get (b, "sr_uuid"));
         if (sr)
@@ -68,28 +68,28 @@ s_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
                   (long long) json_integer_value (json_object_get (b, "backend_id")));
         return json_pack ("{s:s}", "sr_uuid", made);
     }
-    if (streq (op, "sr_detach"))
+    if (op == XS_OP_SR_DETACH)
         return json_object ();
-    if (streq (op, "sr_stats"))
+    if (op == XS_OP_SR_STATS)
         return json_pack ("{s:I, s:I, s:I, s:[s, s, s, s]}", "physical_size", (json_int_t) S_PIB,
                           "physical_utilisation", (json_int_t) 0, "virtual_allocation",
                           (json_int_t) 0, "capabilities", "VDI_CREATE", "VDI_DELETE",
                           "VDI_CLONE", "VDI_SNAPSHOT");
-    if (streq (op, "vdi_create") || streq (op, "vdi_find")) {
+    if (op == XS_OP_VDI_CREATE || op == XS_OP_VDI_FIND) {
         const char *vol = json_string_value (json_object_get (args, "volume_uuid"));
         const char *sr = json_string_value (json_object_get (args, "sr_uuid"));
         return json_pack ("{s:s, s:s, s:I}", "vdi_uuid", vol ? vol : "", "sr_uuid",
                           sr ? sr : "", "size", json_integer_value (json_object_get (args, "size")));
     }
-    if (streq (op, "vdi_snapshot") || streq (op, "vdi_clone")) {
+    if (op == XS_OP_VDI_SNAPSHOT || op == XS_OP_VDI_CLONE) {
         const char *vol = json_string_value (json_object_get (args, "new_volume_uuid"));
         const char *sr = json_string_value (json_object_get (args, "sr_uuid"));
         return json_pack ("{s:s, s:s, s:I}", "vdi_uuid", vol ? vol : "", "sr_uuid",
                           sr ? sr : "", "size", (json_int_t) 0);
     }
-    if (streq (op, "vdi_destroy"))
+    if (op == XS_OP_VDI_DESTROY)
         return json_object ();
-    xs_err_set (err, XS_EINVAL, "%s: not known to the bench executor", op);
+    xs_err_set (err, XS_EINVAL, "%s: not known to the bench executor", xs_op_name (op));
     return NULL;
 }
 
@@ -193,6 +193,7 @@ main (int argc, char **argv)
     xs_agent_t *agents [S_MAX_AGENTS] = {NULL};
     zactor_t *actors [S_MAX_AGENTS] = {NULL};
     int ready [S_MAX_AGENTS][2];
+    xs_daemon_ready_t told [S_MAX_AGENTS];
     int rc = 1;
     int started = 0;
     xs_err_t err;
@@ -222,11 +223,12 @@ main (int argc, char **argv)
             fprintf (stderr, "xs-bench-agents: pipe: %s\n", strerror (errno));
             goto out;
         }
+        told [i] = (xs_daemon_ready_t) { .env_fd = ready [i][1], .parent_fd = -1 };
         xs_agent_cfg_t cfg = {
             .catalog_endpoint = catalog, .zone = zone, .host_uuid = hosts [i],
             .name = hosts [i], .cert_file = certs [i], .catalog_key_file = catalog_key,
             .workers = workers, .backoff_min_ms = 100, .backoff_max_ms = 1000,
-            .ready_fd = ready [i][1], .executor = &s_instant, .executor_arg = hosts [i],
+            .ready = &told [i], .executor = &s_instant, .executor_arg = hosts [i],
         };
         agents [i] = xs_agent_new (&cfg, &err);
         if (!agents [i]) {

@@ -160,7 +160,8 @@ s_on_client (s_relay_t *self, zmsg_t *msg)
     char wire [32];
     snprintf (wire, sizeof wire, "r%llu", (unsigned long long) ++self->seq);
     zhashx_insert (self->pending, wire, p);
-    xs_proto_t *r = xs_proto_request_new (wire, create ? "vdi_create" : "vdi_destroy", &rargs);
+    xs_proto_t *r = xs_proto_request_new (wire, create ? XS_OP_VDI_CREATE : XS_OP_VDI_DESTROY,
+                                          &rargs);
     zframe_t *route = self->routes [self->next++ % self->nroutes];
     s_send_agent (self, route, &r);
 out:

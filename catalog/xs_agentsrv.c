@@ -201,7 +201,7 @@ s_internal_request (xs_agentsrv_t *self, s_host_t *host, const char *op, int64_t
 {
     char id [XS_PROTO_MAX_ID];
     snprintf (id, sizeof id, "sr-%llu", (unsigned long long) ++self->seq);
-    xs_proto_t *req = xs_proto_request_new (id, op, args_p);
+    xs_proto_t *req = xs_proto_request_new (id, xs_op_from_name (op), args_p);
     xs_err_t err;
     if (s_send_host (self, host, &req, &err)) {
         xs_warning ("%s", err.msg);
@@ -1142,7 +1142,7 @@ xs_agentsrv_request (xs_agentsrv_t *self, const char *host_uuid, const char *req
         *args_p = NULL;
         return xs_err_set (err, XS_ETRANSPORT, "host %s: not live", host_uuid);
     }
-    xs_proto_t *req = xs_proto_request_new (request_id, op, args_p);
+    xs_proto_t *req = xs_proto_request_new (request_id, xs_op_from_name (op), args_p);
     if (s_send_host (self, h, &req, err))
         return -1;
     s_req_t *r = xs_zalloc (sizeof *r);

@@ -146,8 +146,8 @@ target_include_directories(xensm-zmq SYSTEM INTERFACE ${CZMQ_INCLUDE_DIRS} ${ZMQ
 # XENSM_STATIC_ZMQ set takes them from their archives too. PkgConfig::INIH and
 # PkgConfig::JANSSON, wherever a library links them, then name the archive for
 # such a program and the shared library for every other one. (Only for
-# programs: Debian's libjansson.a is not PIC, so shared objects such as the
-# plugin's xapi module keep the shared libjansson.)
+# programs: Debian's libjansson.a is not PIC, so a shared object could not
+# take it.)
 foreach(dep INIH JANSSON)
   string(TOLOWER "${dep}" lib)
   find_library(XENSM_STATIC_LIB_${lib} NAMES lib${lib}.a HINTS ${${dep}_LIBRARY_DIRS})

@@ -16,9 +16,9 @@ struct _xs_proto_t {
     json_t *body;               /* the whole object: v, type, id, fields */
 };
 
-/* =========================================================================
-    Schema tables: what each type (and each request op) must carry
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Schema tables: what each type (and each request op) must carry
+   --------------------------------------------------------------------- */
 
 typedef enum { S_STR, S_INT, S_BOOL, S_OBJ, S_ARR, S_STRMAP, S_STRARR } s_ftype_t;
 
@@ -70,7 +70,9 @@ static const s_field_t s_error_obj_fields [] = {
 };
 static const s_schema_t s_error_obj = {"error", s_error_obj_fields};
 
-/* ---- the message types ---- */
+/* ---------------------------------------------------------------------
+   The message types
+   --------------------------------------------------------------------- */
 
 static const s_field_t s_register_fields [] = {
     {"host_uuid",     S_STR, S_REQ | S_NONEMPTY, NULL},
@@ -130,7 +132,9 @@ static const s_schema_t s_types [XS_PROTO_NTYPES] = {
     [XS_PROTO_ERROR]         = {"error",         s_error_fields},
 };
 
-/* ---- the request ops and their args ---- */
+/* ---------------------------------------------------------------------
+   The request ops and their args
+   --------------------------------------------------------------------- */
 
 static const s_field_t s_op_sr_attach [] = {
     {"backend", S_OBJ, S_REQ, &s_backend},
@@ -170,36 +174,34 @@ static const s_field_t s_op_vdi_find [] = {
     {NULL, 0, 0, NULL}
 };
 
-static const s_schema_t s_ops [] = {
-    {"sr_attach",    s_op_sr_attach},
-    {"sr_detach",    s_op_sr_detach},
-    {"sr_stats",     s_op_sr_stats},
-    {"vdi_create",   s_op_vdi_create},
-    {"vdi_destroy",  s_op_vdi_destroy},
-    {"vdi_clone",    s_op_vdi_copy},
-    {"vdi_snapshot", s_op_vdi_copy},
-    {"vdi_find",     s_op_vdi_find},
-    {NULL, NULL}
+/* The args of each request op; NULL for an op that is not sent to agents
+   (host_info, which the agent runs for itself). */
+static const s_field_t *const s_op_args [XS_OP_COUNT] = {
+    [XS_OP_SR_ATTACH]    = s_op_sr_attach,
+    [XS_OP_SR_DETACH]    = s_op_sr_detach,
+    [XS_OP_SR_STATS]     = s_op_sr_stats,
+    [XS_OP_VDI_CREATE]   = s_op_vdi_create,
+    [XS_OP_VDI_DESTROY]  = s_op_vdi_destroy,
+    [XS_OP_VDI_CLONE]    = s_op_vdi_copy,
+    [XS_OP_VDI_SNAPSHOT] = s_op_vdi_copy,
+    [XS_OP_VDI_FIND]     = s_op_vdi_find,
 };
 
-static const s_schema_t *
-s_op_lookup (const char *op)
+static const s_field_t *
+s_op_fields (xs_op_t op)
 {
-    for (size_t i = 0; op && s_ops [i].name; i++)
-        if (strcmp (s_ops [i].name, op) == 0)
-            return &s_ops [i];
-    return NULL;
+    return op > XS_OP_NONE && op < XS_OP_COUNT ? s_op_args [op] : NULL;
 }
 
 bool
 xs_proto_op_known (const char *op)
 {
-    return s_op_lookup (op) != NULL;
+    return s_op_fields (xs_op_from_name (op)) != NULL;
 }
 
-/* =========================================================================
-    Validation
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Validation
+   --------------------------------------------------------------------- */
 
 static int s_check_object (const json_t *obj, const s_field_t *fields,
                            const char *where, xs_err_t *err);
@@ -313,12 +315,12 @@ xs_proto_validate (const xs_proto_t *self, xs_err_t *err)
     if (s_check_object (self->body, schema->fields, where, err))
         return -1;
     if (self->type == XS_PROTO_REQUEST) {
-        const char *op = xs_proto_op (self);
-        const s_schema_t *ops = s_op_lookup (op);
-        if (!ops)
+        const char *op = xs_proto_str (self, "op");
+        const s_field_t *fields = s_op_fields (xs_op_from_name (op));
+        if (!fields)
             return xs_err_set (err, XS_EINVAL, "%s: unknown op %s", where, op);
         snprintf (where, sizeof where, "request %s (%s) args", id, op);
-        if (s_check_object (xs_proto_args (self), ops->fields, where, err))
+        if (s_check_object (xs_proto_args (self), fields, where, err))
             return -1;
     }
     if (self->type == XS_PROTO_RESULT) {
@@ -331,9 +333,9 @@ xs_proto_validate (const xs_proto_t *self, xs_err_t *err)
     return 0;
 }
 
-/* =========================================================================
-    Construction and inspection
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Construction and inspection
+   --------------------------------------------------------------------- */
 
 /* A process-unique id: pid, a start stamp and a counter. */
 static void
@@ -411,10 +413,10 @@ xs_proto_set_bool (xs_proto_t *self, const char *key, bool value)
 }
 
 xs_proto_t *
-xs_proto_request_new (const char *id, const char *op, json_t **args_p)
+xs_proto_request_new (const char *id, xs_op_t op, json_t **args_p)
 {
     xs_proto_t *self = xs_proto_new (XS_PROTO_REQUEST, id);
-    xs_proto_set_str (self, "op", op);
+    xs_proto_set_str (self, "op", xs_op_name (op));
     json_t *args = args_p && *args_p ? *args_p : json_object ();
     if (args_p)
         *args_p = NULL;
@@ -515,10 +517,10 @@ xs_proto_bool (const xs_proto_t *self, const char *key, bool dflt)
     return json_is_boolean (v) ? json_is_true (v) : dflt;
 }
 
-const char *
+xs_op_t
 xs_proto_op (const xs_proto_t *self)
 {
-    return xs_proto_str (self, "op");
+    return xs_op_from_name (xs_proto_str (self, "op"));
 }
 
 json_t *
@@ -537,9 +539,9 @@ xs_proto_result_err (const xs_proto_t *self, xs_err_t *err)
                 "%s", message ? message : "failed (no reason given)");
 }
 
-/* =========================================================================
-    Wire
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Wire
+   --------------------------------------------------------------------- */
 
 char *
 xs_proto_encode (const xs_proto_t *self, size_t *size_p, xs_err_t *err)
@@ -548,9 +550,11 @@ xs_proto_encode (const xs_proto_t *self, size_t *size_p, xs_err_t *err)
     if (xs_proto_validate (self, err))
         return NULL;
     char *text = json_dumps (self->body, JSON_COMPACT);
-    if (!text)
-        return xs_err_set (err, XS_EINTERNAL, "%s %s: cannot serialise",
-                           xs_proto_type_name (self->type), xs_proto_id (self)), NULL;
+    if (!text) {
+        xs_err_set (err, XS_EINTERNAL, "%s %s: cannot serialise",
+                    xs_proto_type_name (self->type), xs_proto_id (self));
+        return NULL;
+    }
     size_t len = strlen (text);
     if (len > XS_PROTO_MAX_SIZE) {
         xs_err_set (err, XS_EINVAL, "%s %s: %zu bytes, more than the %d-byte limit",
@@ -561,6 +565,37 @@ xs_proto_encode (const xs_proto_t *self, size_t *size_p, xs_err_t *err)
     if (size_p)
         *size_p = len;
     return text;
+}
+
+/* The envelope of a parsed message: its id, version and type. Returns the
+   type, or -1 with *err and *code_p (the error code to answer with); *id_p
+   is the message's id once it is readable. */
+static int
+s_check_envelope (const json_t *body, const char **id_p, const char **code_p, xs_err_t *err)
+{
+    json_t *jid = json_object_get (body, "id");
+    if (!json_is_string (jid) || json_string_length (jid) == 0
+    ||  json_string_length (jid) > XS_PROTO_MAX_ID)
+        return xs_err_set (err, XS_EINVAL, "message has no id (a string of 1 to %d bytes)",
+                           XS_PROTO_MAX_ID);
+    const char *id = *id_p = json_string_value (jid);
+    json_t *v = json_object_get (body, "v");
+    if (!json_is_integer (v))
+        return xs_err_set (err, XS_EINVAL, "message %s has no protocol version v", id);
+    if (json_integer_value (v) != XS_PROTO_VERSION) {
+        *code_p = XS_PROTO_E_VERSION;
+        return xs_err_set (err, XS_EINVAL,
+                           "message %s: protocol version %lld not supported (this side speaks %d)",
+                           id, (long long) json_integer_value (v), XS_PROTO_VERSION);
+    }
+    const char *type = json_string_value (json_object_get (body, "type"));
+    if (!type)
+        return xs_err_set (err, XS_EINVAL, "message %s has no type", id);
+    for (int t = 0; t < XS_PROTO_NTYPES; t++)
+        if (strcmp (s_types [t].name, type) == 0)
+            return t;
+    *code_p = XS_PROTO_E_UNKNOWN_TYPE;
+    return xs_err_set (err, XS_EINVAL, "message %s: unknown type %.64s", id, type);
 }
 
 xs_proto_t *
@@ -599,45 +634,15 @@ xs_proto_decode (const void *data, size_t size, xs_proto_t **reply_p, xs_err_t *
     }
     const char *type = json_string_value (json_object_get (body, "type"));
     is_error = type && strcmp (type, "error") == 0;
-    json_t *jid = json_object_get (body, "id");
-    if (json_is_string (jid) && json_string_length (jid) > 0
-    &&  json_string_length (jid) <= XS_PROTO_MAX_ID)
-        id = json_string_value (jid);
-    else {
-        xs_err_set (err, XS_EINVAL, "message has no id (a string of 1 to %d bytes)",
-                    XS_PROTO_MAX_ID);
+    int t = s_check_envelope (body, &id, &code, err);
+    if (t < 0)
         goto fail;
-    }
-    json_t *v = json_object_get (body, "v");
-    if (!json_is_integer (v)) {
-        xs_err_set (err, XS_EINVAL, "message %s has no protocol version v", id);
-        goto fail;
-    }
-    if (json_integer_value (v) != XS_PROTO_VERSION) {
-        code = XS_PROTO_E_VERSION;
-        xs_err_set (err, XS_EINVAL, "message %s: protocol version %lld not supported (this side speaks %d)",
-                    id, (long long) json_integer_value (v), XS_PROTO_VERSION);
-        goto fail;
-    }
-    if (!type) {
-        xs_err_set (err, XS_EINVAL, "message %s has no type", id);
-        goto fail;
-    }
-    int t = -1;
-    for (int i = 0; i < XS_PROTO_NTYPES; i++)
-        if (strcmp (s_types [i].name, type) == 0)
-            t = i;
-    if (t < 0) {
-        code = XS_PROTO_E_UNKNOWN_TYPE;
-        xs_err_set (err, XS_EINVAL, "message %s: unknown type %.64s", id, type);
-        goto fail;
-    }
     self = xs_zalloc (sizeof *self);
     self->type = (xs_proto_type_t) t;
     self->body = body;
     body = NULL;
     if (self->type == XS_PROTO_REQUEST && json_is_string (xs_proto_get (self, "op"))
-    &&  !xs_proto_op_known (xs_proto_op (self)))
+    &&  !xs_proto_op_known (xs_proto_str (self, "op")))
         code = XS_PROTO_E_UNKNOWN_OP;
     if (xs_proto_validate (self, err))
         goto fail;

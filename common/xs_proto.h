@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "xs_err.h"
+#include "xs_op.h"
 
 #define XS_PROTO_VERSION 1
 /* Largest message either side accepts (also set as ZMQ_MAXMSGSIZE). */
@@ -57,7 +58,9 @@ typedef enum {
 
 typedef struct _xs_proto_t xs_proto_t;
 
-/* ---- construction ---- */
+/* ---------------------------------------------------------------------
+   Construction
+   --------------------------------------------------------------------- */
 
 /* New message of `type` with correlation `id` (copied; NULL or "" makes a
    fresh unique id) and no fields yet. Never NULL. Caller destroys. */
@@ -74,14 +77,18 @@ int xs_proto_set_int (xs_proto_t *self, const char *key, int64_t value);
 int xs_proto_set_bool (xs_proto_t *self, const char *key, bool value);
 
 /* Convenience constructors (never NULL; caller destroys). */
-xs_proto_t *xs_proto_request_new (const char *id, const char *op, json_t **args_p);
+/* A request of `op` (sent as its wire name, xs_op_name); an op that is not
+   a request op fails validation when encoded. */
+xs_proto_t *xs_proto_request_new (const char *id, xs_op_t op, json_t **args_p);
 xs_proto_t *xs_proto_result_ok_new (const char *id, json_t **value_p);
 /* A failed result: error = {kind: xs_errkind_name (err->kind), message}. */
 xs_proto_t *xs_proto_result_fail_new (const char *id, const xs_err_t *err);
 xs_proto_t *xs_proto_error_new (const char *id, const char *code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-/* ---- inspection ---- */
+/* ---------------------------------------------------------------------
+   Inspection
+   --------------------------------------------------------------------- */
 xs_proto_type_t xs_proto_type (const xs_proto_t *self);
 const char *xs_proto_id (const xs_proto_t *self);
 /* Stable wire name of a type ("register", ...); "?" when out of range. */
@@ -96,17 +103,21 @@ int64_t xs_proto_int (const xs_proto_t *self, const char *key, int64_t dflt);
 /* Boolean field or `dflt`. */
 bool xs_proto_bool (const xs_proto_t *self, const char *key, bool dflt);
 
-/* For a `request`: its op and args (borrowed). */
-const char *xs_proto_op (const xs_proto_t *self);
+/* For a `request`: its op (XS_OP_NONE when it names none) and args
+   (borrowed). */
+xs_op_t xs_proto_op (const xs_proto_t *self);
 json_t *xs_proto_args (const xs_proto_t *self);
 
 /* For a failed `result`: fills *err with the remote kind and message. */
 void xs_proto_result_err (const xs_proto_t *self, xs_err_t *err);
 
-/* True when `op` is a request op this version knows. */
+/* True when `op` (a wire name, may be NULL) is a request op this version
+   knows. */
 bool xs_proto_op_known (const char *op);
 
-/* ---- wire ---- */
+/* ---------------------------------------------------------------------
+   Wire
+   --------------------------------------------------------------------- */
 
 /* Checks the message against the schema of its type (and op). 0 or -1. */
 int xs_proto_validate (const xs_proto_t *self, xs_err_t *err);

@@ -1,40 +1,20 @@
-/*  xs_agent: the host agent's message loop, registration, heartbeats and
-    worker threads. */
+/*  xs_agent: the host agent's connection to the catalog: registration,
+    heartbeats, requests in and results out. The workers that run the
+    requests are xs_agent_workers. */
 #include "xs_agent.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "xs_agent_workers.h"
 #include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_proto.h"
 
 #define S_MISSED_ACKS_MAX 3
 #define S_DEFAULT_HEARTBEAT_MS 1000
-
-typedef enum {
-    S_JOB_HOST_INFO,        /* who am I: before registering            */
-    S_JOB_REQUEST,          /* a catalog request: answered by a result */
-    S_JOB_ATTACH,           /* a welcome backend: answered by sr_state */
-    S_JOB_STATS             /* refresh one SR's stats for heartbeats   */
-} s_jobkind_t;
-
-typedef struct {
-    s_jobkind_t kind;
-    char *id;               /* request id (S_JOB_REQUEST)              */
-    char *op;
-    char *args;             /* JSON text                               */
-    int64_t backend_id;     /* S_JOB_ATTACH, S_JOB_STATS               */
-    char *volume;           /* the volume a request makes or removes   */
-    unsigned generation;    /* connection generation it belongs to     */
-} s_job_t;
-
-typedef struct {
-    zactor_t *actor;
-    s_job_t *job;           /* running job or NULL when idle           */
-} s_worker_t;
 
 typedef struct {
     int64_t backend_id;
@@ -50,11 +30,6 @@ typedef struct {
    unchanged entries per host and second. */
 #define S_FULL_HEARTBEAT 10
 
-typedef struct {
-    const xs_executor_t *executor;
-    void *executor_arg;
-} s_worker_args_t;
-
 typedef enum { S_IDENTIFYING, S_REGISTERING, S_REGISTERED } s_state_t;
 
 struct _xs_agent_t {
@@ -65,10 +40,8 @@ struct _xs_agent_t {
     char *server_key;
     zsock_t *dealer;
     zloop_t *loop;
-    s_worker_t *workers;
-    int nworkers;
-    s_worker_args_t wargs;      /* shared by the workers (read only) */
-    zlist_t *queue;             /* s_job_t * waiting for a worker */
+    int stop_fd;                /* SIGTERM/SIGINT signalfd, or -1 */
+    xs_agent_workers_t *workers;
     zhashx_t *srs;              /* "backend_id" -> s_sr_t *       */
     s_state_t state;
     unsigned generation;        /* bumped on every new socket     */
@@ -80,155 +53,19 @@ struct _xs_agent_t {
     unsigned heartbeats;    /* sent since the last welcome             */
     int missed_acks;
     int beats;
-    int busy;                   /* requests queued or running     */
-    bool ready_sent;
 };
 
-/* =========================================================================
-    Jobs and workers
-   ========================================================================= */
-
+/* Queues a job of the current connection for the workers. */
 static void
-s_job_destroy (s_job_t **job_p)
-{
-    if (job_p && *job_p) {
-        free ((*job_p)->id);
-        free ((*job_p)->op);
-        free ((*job_p)->args);
-        free ((*job_p)->volume);
-        free (*job_p);
-        *job_p = NULL;
-    }
-}
-
-static s_job_t *
-s_job_new (s_jobkind_t kind, const char *id, const char *op, const json_t *args)
-{
-    s_job_t *job = xs_zalloc (sizeof *job);
-    job->kind = kind;
-    job->id = id ? xs_strdup (id) : NULL;
-    job->op = xs_strdup (op);
-    job->args = args ? json_dumps (args, JSON_COMPACT) : xs_strdup ("{}");
-    if (!job->op || !job->args)
-        abort ();
-    if (kind == S_JOB_REQUEST) {
-        /* The volume it makes (a snapshot's or clone's new one) or removes. */
-        const char *volume = json_string_value (json_object_get (args, "new_volume_uuid"));
-        if (!volume)
-            volume = json_string_value (json_object_get (args, "volume_uuid"));
-        if (volume && !(job->volume = xs_strdup (volume)))
-            abort ();
-    }
-    return job;
-}
-
-/* Worker thread: runs one job at a time through the executor. */
-
-static void
-s_worker_actor (zsock_t *pipe, void *arg)
-{
-    s_worker_args_t *wa = (s_worker_args_t *) arg;
-    xs_err_t err;
-    void *ctx = wa->executor->open (wa->executor_arg, &err);
-    if (!ctx)
-        xs_warning ("worker: %s executor not ready yet: %s", wa->executor->name, err.msg);
-    zsock_signal (pipe, 0);
-
-    while (true) {
-        char *cmd = NULL, *op = NULL, *args_text = NULL;
-        if (zsock_recv (pipe, "sss", &cmd, &op, &args_text) == -1 || !cmd
-        ||  streq (cmd, "$TERM")) {
-            zstr_free (&cmd);
-            zstr_free (&op);
-            zstr_free (&args_text);
-            break;
-        }
-        json_t *value = NULL;
-        xs_err_clear (&err);
-        if (!ctx)
-            ctx = wa->executor->open (wa->executor_arg, &err);
-        if (ctx) {
-            json_t *args = json_loads (args_text ? args_text : "{}", 0, NULL);
-            value = wa->executor->run (ctx, op, args, &err);
-            json_decref (args);
-            if (!value && err.kind == XS_OK)
-                xs_err_set (&err, XS_EINTERNAL, "%s: executor gave no result", op);
-        }
-        char *text = NULL;
-        if (value && json_is_object (value))
-            text = json_dumps (value, JSON_COMPACT);
-        else {
-            if (value)
-                xs_err_set (&err, XS_EINTERNAL, "%s: executor result is not an object", op);
-            json_t *e = json_pack ("{s:s, s:s}", "kind", xs_errkind_name (err.kind),
-                                   "message", err.msg);
-            if (!e)
-                e = json_pack ("{s:s, s:s}", "kind", xs_errkind_name (err.kind),
-                               "message", "failed (message not UTF-8)");
-            text = json_dumps (e, JSON_COMPACT);
-            json_decref (e);
-            json_decref (value);
-            value = NULL;
-        }
-        zsock_send (pipe, "is", value ? 1 : 0, text);
-        free (text);
-        json_decref (value);
-        zstr_free (&cmd);
-        zstr_free (&op);
-        zstr_free (&args_text);
-    }
-    wa->executor->close (&ctx);
-}
-
-/* Whether a worker is running a request for `volume`. */
-static bool
-s_volume_busy (xs_agent_t *self, const char *volume)
-{
-    for (int i = 0; volume && i < self->nworkers; i++) {
-        s_job_t *job = self->workers [i].job;
-        if (job && job->volume && streq (job->volume, volume))
-            return true;
-    }
-    return false;
-}
-
-/* Hands queued jobs to idle workers, in order, except that requests for a
-   volume wait while another request for it runs: a catalog that restarted
-   sends its unfinished jobs again, and the second vdi_create must find the
-   VDI the first one made (it is idempotent) rather than race it. */
-static void
-s_dispatch (xs_agent_t *self)
-{
-    for (int i = 0; i < self->nworkers && zlist_size (self->queue) > 0; i++) {
-        s_worker_t *w = &self->workers [i];
-        if (w->job)
-            continue;
-        s_job_t *next = NULL;
-        for (s_job_t *job = (s_job_t *) zlist_first (self->queue); job && !next;
-             job = (s_job_t *) zlist_next (self->queue))
-            if (!s_volume_busy (self, job->volume))
-                next = job;
-        if (!next)
-            return;
-        zlist_remove (self->queue, next);
-        w->job = next;
-        zsock_send (w->actor, "sss", "JOB", w->job->op, w->job->args);
-    }
-}
-
-static void
-s_enqueue (xs_agent_t *self, s_job_t *job)
+s_enqueue (xs_agent_t *self, xs_agent_job_t *job)
 {
     job->generation = self->generation;
-    if (job->kind == S_JOB_REQUEST)
-        self->busy++;
-    zlist_append (self->queue, job);
-    s_dispatch (self);
+    xs_agent_workers_enqueue (self->workers, &job);
 }
 
-/* =========================================================================
-    Sending
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Sending
+   --------------------------------------------------------------------- */
 
 /* Encodes and sends; takes ownership of *msg_p. Drops (and logs) what the
    socket will not take now: the catalog re-sends work it needs. */
@@ -254,7 +91,7 @@ s_send (xs_agent_t *self, xs_proto_t **msg_p)
 static json_t *
 s_heartbeat_srs (xs_agent_t *self)
 {
-    json_t *srs = json_array ();
+    json_t *srs = xs_nn (json_array ());
     bool full = self->heartbeats++ % S_FULL_HEARTBEAT == 0;
     for (s_sr_t *sr = (s_sr_t *) zhashx_first (self->srs); sr;
          sr = (s_sr_t *) zhashx_next (self->srs)) {
@@ -264,11 +101,11 @@ s_heartbeat_srs (xs_agent_t *self)
             continue;
         json_decref (sr->sent);
         sr->sent = json_incref (sr->stats);
-        json_t *entry = json_deep_copy (sr->stats);
+        json_t *entry = xs_nn (json_deep_copy (sr->stats));
         json_object_set_new (entry, "backend_id", json_integer (sr->backend_id));
         json_object_set_new (entry, "sr_uuid", json_string (sr->sr_uuid));
         if (!json_is_array (json_object_get (entry, "capabilities")))
-            json_object_set_new (entry, "capabilities", json_array ());
+            json_object_set_new (entry, "capabilities", xs_nn (json_array ()));
         json_array_append_new (srs, entry);
     }
     return srs;
@@ -279,15 +116,15 @@ s_send_heartbeat (xs_agent_t *self)
 {
     xs_proto_t *msg = xs_proto_new (XS_PROTO_HEARTBEAT, NULL);
     xs_proto_set_str (msg, "host_uuid", self->host_uuid);
-    xs_proto_set_int (msg, "busy", self->busy);
+    xs_proto_set_int (msg, "busy", xs_agent_workers_busy (self->workers));
     json_t *srs = s_heartbeat_srs (self);
     xs_proto_set (msg, "srs", &srs);
     s_send (self, &msg);
 }
 
-/* =========================================================================
-    Connection, registration, heartbeats
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Connection, registration, heartbeats
+   --------------------------------------------------------------------- */
 
 static int s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg);
 static int s_on_retry (zloop_t *loop, int timer_id, void *arg);
@@ -375,7 +212,7 @@ static void
 s_identify (xs_agent_t *self)
 {
     self->state = S_IDENTIFYING;
-    s_enqueue (self, s_job_new (S_JOB_HOST_INFO, NULL, "host_info", NULL));
+    s_enqueue (self, xs_agent_job_new (XS_AGENT_JOB_HOST_INFO, NULL, XS_OP_HOST_INFO, NULL));
 }
 
 static int
@@ -400,8 +237,8 @@ s_refresh_stats (xs_agent_t *self)
          sr = (s_sr_t *) zhashx_next (self->srs)) {
         if (sr->refreshing)
             continue;
-        json_t *args = json_pack ("{s:s}", "sr_uuid", sr->sr_uuid);
-        s_job_t *job = s_job_new (S_JOB_STATS, NULL, "sr_stats", args);
+        json_t *args = xs_nn (json_pack ("{s:s}", "sr_uuid", sr->sr_uuid));
+        xs_agent_job_t *job = xs_agent_job_new (XS_AGENT_JOB_STATS, NULL, XS_OP_SR_STATS, args);
         json_decref (args);
         job->backend_id = sr->backend_id;
         sr->refreshing = true;
@@ -430,9 +267,9 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* =========================================================================
-    Incoming messages
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Incoming messages
+   --------------------------------------------------------------------- */
 
 static s_sr_t *
 s_sr_lookup (xs_agent_t *self, int64_t backend_id)
@@ -509,8 +346,8 @@ s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
                      (long long) backend_id);
             continue;
         }
-        json_t *args = json_pack ("{s:O}", "backend", backend);
-        s_job_t *job = s_job_new (S_JOB_ATTACH, NULL, "sr_attach", args);
+        json_t *args = xs_nn (json_pack ("{s:O}", "backend", backend));
+        xs_agent_job_t *job = xs_agent_job_new (XS_AGENT_JOB_ATTACH, NULL, XS_OP_SR_ATTACH, args);
         json_decref (args);
         job->backend_id = backend_id;
         s_enqueue (self, job);
@@ -519,12 +356,8 @@ s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
                                          s_on_heartbeat, self);
     s_send_heartbeat (self);
     self->missed_acks = 1;
-    if (!self->ready_sent && self->cfg.ready_fd >= 0) {
-        if (write (self->cfg.ready_fd, "READY\n", 6) != 6)
-            xs_warning ("readiness fd %d: %s", self->cfg.ready_fd, strerror (errno));
-        close (self->cfg.ready_fd);
-        self->ready_sent = true;
-    }
+    if (self->cfg.ready)
+        xs_daemon_ready (self->cfg.ready);      /* once: it closes what it told */
 }
 
 static void
@@ -573,9 +406,9 @@ s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg)
         case XS_PROTO_REQUEST:
             if (self->state != S_REGISTERED)
                 xs_info ("request %s (%s) before welcome; running it anyway",
-                         xs_proto_id (msg), xs_proto_op (msg));
-            s_enqueue (self, s_job_new (S_JOB_REQUEST, xs_proto_id (msg), xs_proto_op (msg),
-                                        xs_proto_args (msg)));
+                         xs_proto_id (msg), xs_op_name (xs_proto_op (msg)));
+            s_enqueue (self, xs_agent_job_new (XS_AGENT_JOB_REQUEST, xs_proto_id (msg),
+                                               xs_proto_op (msg), xs_proto_args (msg)));
             break;
         case XS_PROTO_ERROR:
             s_on_error (self, msg);
@@ -594,121 +427,128 @@ out:
     return 0;
 }
 
-/* A worker finished its job. */
-static int
-s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
+/* ---------------------------------------------------------------------
+   Finished jobs
+   --------------------------------------------------------------------- */
+
+/* Who this host is: register now, or try again after the backoff. */
+static void
+s_done_host_info (xs_agent_t *self, bool ok, const json_t *payload, const char *reason)
+{
+    const char *uuid = json_string_value (json_object_get (payload, "uuid"));
+    const char *name = json_string_value (json_object_get (payload, "name_label"));
+    if (ok && uuid && *uuid) {
+        free (self->host_uuid);
+        self->host_uuid = xs_strdup (uuid);
+        if (!self->name && name)
+            self->name = xs_strdup (name);
+        s_start_registering (self, true);
+    }
+    else {
+        xs_warning ("cannot learn this host's uuid from xapi: %s; retrying in %d ms",
+                    reason ? reason : "no uuid", self->backoff_ms);
+        s_schedule_retry (self);
+    }
+}
+
+/* A catalog request: the result goes back, and attached or detached SRs
+   join or leave the heartbeats. Takes *payload_p. */
+static void
+s_done_request (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload_p,
+                const char *reason)
+{
+    if (!ok) {
+        xs_err_t err;
+        xs_err_set (&err, xs_errkind_from_name (json_string_value (
+                        json_object_get (*payload_p, "kind"))),
+                    "%s", reason ? reason : "failed");
+        xs_info ("request %s (%s) failed: %s", job->id, xs_op_name (job->op), err.msg);
+        xs_proto_t *result = xs_proto_result_fail_new (job->id, &err);
+        s_send (self, &result);
+        return;
+    }
+    if (job->op == XS_OP_SR_ATTACH || job->op == XS_OP_SR_DETACH) {
+        json_t *args = json_loads (job->args, 0, NULL);
+        json_t *b = json_object_get (args, "backend");
+        int64_t backend_id = json_integer_value (json_object_get (b ? b : args, "backend_id"));
+        const char *sr_uuid = json_string_value (json_object_get (*payload_p, "sr_uuid"));
+        if (job->op == XS_OP_SR_ATTACH && sr_uuid)
+            s_sr_put (self, backend_id, sr_uuid);
+        else
+        if (job->op == XS_OP_SR_DETACH)
+            s_sr_remove (self, backend_id);
+        json_decref (args);
+    }
+    xs_proto_t *result = xs_proto_result_ok_new (job->id, payload_p);
+    s_send (self, &result);
+}
+
+/* A welcome's backend: tell the catalog whether its SR is attached. */
+static void
+s_done_attach (xs_agent_t *self, xs_agent_job_t *job, bool ok, const json_t *payload,
+               const char *reason)
+{
+    if (job->generation != self->generation)
+        return;                 /* for a connection that is gone */
+    xs_proto_t *state = xs_proto_new (XS_PROTO_SR_STATE, NULL);
+    xs_proto_set_int (state, "backend_id", job->backend_id);
+    const char *sr_uuid = json_string_value (json_object_get (payload, "sr_uuid"));
+    if (ok && sr_uuid && *sr_uuid) {
+        s_sr_put (self, job->backend_id, sr_uuid);
+        xs_proto_set_str (state, "state", "attached");
+        xs_proto_set_str (state, "sr_uuid", sr_uuid);
+        xs_info ("backend %lld: SR %s attached", (long long) job->backend_id, sr_uuid);
+        s_refresh_stats (self);
+    }
+    else {
+        xs_warning ("backend %lld: attach failed: %s", (long long) job->backend_id,
+                    reason ? reason : "no sr_uuid in the result");
+        xs_proto_set_str (state, "state", "error");
+        xs_proto_set_str (state, "error", reason ? reason : "no sr_uuid in the result");
+    }
+    s_send (self, &state);
+}
+
+/* Fresh stats of one SR for the next heartbeats. Takes *payload_p when ok. */
+static void
+s_done_stats (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload_p,
+              const char *reason)
+{
+    s_sr_t *sr = s_sr_lookup (self, job->backend_id);
+    if (!sr)
+        return;
+    sr->refreshing = false;
+    if (ok) {
+        json_decref (sr->stats);
+        sr->stats = *payload_p;
+        *payload_p = NULL;
+    }
+    else
+        xs_debug ("backend %lld: stats: %s", (long long) job->backend_id, reason);
+}
+
+/* A worker finished `job` (xs_agent_done_fn): owns job and payload. */
+static void
+s_on_done (void *arg, xs_agent_job_t *job, bool ok, json_t *payload)
 {
     xs_agent_t *self = (xs_agent_t *) arg;
-    s_worker_t *w = NULL;
-    for (int i = 0; i < self->nworkers; i++)
-        if (zactor_sock (self->workers [i].actor) == reader)
-            w = &self->workers [i];
-    int ok = 0;
-    char *text = NULL;
-    if (!w || zsock_recv (reader, "is", &ok, &text) == -1 || !w->job) {
-        zstr_free (&text);
-        return 0;
-    }
-    s_job_t *job = w->job;
-    w->job = NULL;
-    json_t *payload = json_loads (text ? text : "{}", 0, NULL);
-    zstr_free (&text);
-    if (!payload)
-        payload = json_object ();
     const char *reason = json_string_value (json_object_get (payload, "message"));
-    bool current = job->generation == self->generation;
-
     switch (job->kind) {
-        case S_JOB_HOST_INFO: {
-            const char *uuid = json_string_value (json_object_get (payload, "uuid"));
-            const char *name = json_string_value (json_object_get (payload, "name_label"));
-            if (ok && uuid && *uuid) {
-                free (self->host_uuid);
-                self->host_uuid = xs_strdup (uuid);
-                if (!self->name && name)
-                    self->name = xs_strdup (name);
-                s_start_registering (self, true);
-            }
-            else {
-                xs_warning ("cannot learn this host's uuid from xapi: %s; retrying in %d ms",
-                            reason ? reason : "no uuid", self->backoff_ms);
-                s_schedule_retry (self);
-            }
+        case XS_AGENT_JOB_HOST_INFO:
+            s_done_host_info (self, ok, payload, reason);
             break;
-        }
-        case S_JOB_REQUEST: {
-            self->busy--;
-            if (ok) {
-                if (streq (job->op, "sr_attach") || streq (job->op, "sr_detach")) {
-                    json_t *args = json_loads (job->args, 0, NULL);
-                    json_t *b = json_object_get (args, "backend");
-                    int64_t backend_id = json_integer_value (
-                        json_object_get (b ? b : args, "backend_id"));
-                    const char *sr_uuid = json_string_value (json_object_get (payload, "sr_uuid"));
-                    if (streq (job->op, "sr_attach") && sr_uuid)
-                        s_sr_put (self, backend_id, sr_uuid);
-                    else
-                    if (streq (job->op, "sr_detach"))
-                        s_sr_remove (self, backend_id);
-                    json_decref (args);
-                }
-                json_t *value = payload;
-                payload = NULL;
-                xs_proto_t *result = xs_proto_result_ok_new (job->id, &value);
-                s_send (self, &result);
-            }
-            else {
-                xs_err_t err;
-                xs_err_set (&err, xs_errkind_from_name (json_string_value (
-                                json_object_get (payload, "kind"))),
-                            "%s", reason ? reason : "failed");
-                xs_info ("request %s (%s) failed: %s", job->id, job->op, err.msg);
-                xs_proto_t *result = xs_proto_result_fail_new (job->id, &err);
-                s_send (self, &result);
-            }
+        case XS_AGENT_JOB_REQUEST:
+            s_done_request (self, job, ok, &payload, reason);
             break;
-        }
-        case S_JOB_ATTACH: {
-            if (!current)
-                break;
-            xs_proto_t *state = xs_proto_new (XS_PROTO_SR_STATE, NULL);
-            xs_proto_set_int (state, "backend_id", job->backend_id);
-            const char *sr_uuid = json_string_value (json_object_get (payload, "sr_uuid"));
-            if (ok && sr_uuid && *sr_uuid) {
-                s_sr_put (self, job->backend_id, sr_uuid);
-                xs_proto_set_str (state, "state", "attached");
-                xs_proto_set_str (state, "sr_uuid", sr_uuid);
-                xs_info ("backend %lld: SR %s attached", (long long) job->backend_id, sr_uuid);
-                s_refresh_stats (self);
-            }
-            else {
-                xs_warning ("backend %lld: attach failed: %s", (long long) job->backend_id,
-                            reason ? reason : "no sr_uuid in the result");
-                xs_proto_set_str (state, "state", "error");
-                xs_proto_set_str (state, "error", reason ? reason : "no sr_uuid in the result");
-            }
-            s_send (self, &state);
+        case XS_AGENT_JOB_ATTACH:
+            s_done_attach (self, job, ok, payload, reason);
             break;
-        }
-        case S_JOB_STATS: {
-            s_sr_t *sr = s_sr_lookup (self, job->backend_id);
-            if (sr) {
-                sr->refreshing = false;
-                if (ok) {
-                    json_decref (sr->stats);
-                    sr->stats = payload;
-                    payload = NULL;
-                }
-                else
-                    xs_debug ("backend %lld: stats: %s", (long long) job->backend_id, reason);
-            }
+        case XS_AGENT_JOB_STATS:
+            s_done_stats (self, job, ok, &payload, reason);
             break;
-        }
     }
     json_decref (payload);
-    s_job_destroy (&job);
-    s_dispatch (self);
-    return 0;
+    xs_agent_job_destroy (&job);
 }
 
 static int
@@ -720,9 +560,51 @@ s_on_pipe (zloop_t *loop, zsock_t *reader, void *arg)
     return term ? -1 : 0;
 }
 
-/* =========================================================================
-    Construction
-   ========================================================================= */
+/* ---------------------------------------------------------------------
+   Construction
+   --------------------------------------------------------------------- */
+
+/* Checks what the agent cannot run without. Plain words: the program
+   (xs_agent_cfg) says which flag or setting gives each. */
+static int
+s_check_cfg (const xs_agent_cfg_t *cfg, xs_err_t *err)
+{
+    if (!cfg || !cfg->executor)
+        return xs_err_set (err, XS_EINVAL, "agent: no executor");
+    if (!cfg->zone || !*cfg->zone)
+        return xs_err_set (err, XS_EINVAL, "agent: no zone set");
+    if (!cfg->catalog_endpoint || !*cfg->catalog_endpoint)
+        return xs_err_set (err, XS_EINVAL, "agent: no catalog endpoint set");
+    if (!cfg->cert_file || !*cfg->cert_file)
+        return xs_err_set (err, XS_EINVAL, "agent: no certificate set");
+    if (!cfg->catalog_key_file || !*cfg->catalog_key_file)
+        return xs_err_set (err, XS_EINVAL, "agent: no catalog key set");
+    return 0;
+}
+
+/* The own certificate (both parts) and the catalog's public key. */
+static int
+s_load_certs (xs_agent_t *self, const xs_agent_cfg_t *cfg, xs_err_t *err)
+{
+    /* czmq's zcert_load reads FILE and FILE_secret; a missing secret part
+       leaves a certificate with an all-zero secret key: refuse that. */
+    char secret_file [4096];
+    snprintf (secret_file, sizeof secret_file, "%s_secret", cfg->cert_file);
+    if (access (secret_file, R_OK) != 0)
+        return xs_err_set (err, XS_EINVAL, "certificate %s: cannot read its secret part %s: %s",
+                           cfg->cert_file, secret_file, strerror (errno));
+    self->cert = zcert_load (cfg->cert_file);
+    if (!self->cert)
+        return xs_err_set (err, XS_EINVAL, "certificate %s: cannot load (not a czmq certificate?)",
+                           cfg->cert_file);
+    zcert_t *server = zcert_load (cfg->catalog_key_file);
+    if (!server)
+        return xs_err_set (err, XS_EINVAL, "catalog key %s: cannot load (not a czmq certificate?)",
+                           cfg->catalog_key_file);
+    self->server_key = xs_strdup (zcert_public_txt (server));
+    zcert_destroy (&server);
+    return 0;
+}
 
 static char *
 s_strdup_or_null (const char *s)
@@ -730,30 +612,18 @@ s_strdup_or_null (const char *s)
     return s && *s ? xs_strdup (s) : NULL;
 }
 
-xs_agent_t *
-xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
+/* A copy of cfg with its defaults, owning its strings. */
+static void
+s_copy_cfg (xs_agent_t *self, const xs_agent_cfg_t *cfg)
 {
-    xs_agent_t *self = NULL;
-    zcert_t *server = NULL;
-    if (!cfg || !cfg->executor)
-        return xs_err_set (err, XS_EINVAL, "agent: no executor"), NULL;
-    if (!cfg->zone || !*cfg->zone)
-        return xs_err_set (err, XS_EINVAL, "agent: no zone set (--zone or zone= in the config)"), NULL;
-    if (!cfg->catalog_endpoint || !*cfg->catalog_endpoint)
-        return xs_err_set (err, XS_EINVAL, "agent: no catalog endpoint (--catalog)"), NULL;
-    if (!cfg->cert_file || !*cfg->cert_file)
-        return xs_err_set (err, XS_EINVAL, "agent: no certificate (--cert)"), NULL;
-    if (!cfg->catalog_key_file || !*cfg->catalog_key_file)
-        return xs_err_set (err, XS_EINVAL, "agent: no catalog key (--catalog-key)"), NULL;
-
-    self = xs_zalloc (sizeof *self);
     self->cfg = *cfg;
     if (self->cfg.workers <= 0)
         self->cfg.workers = 4;
     if (self->cfg.backoff_min_ms <= 0)
         self->cfg.backoff_min_ms = 500;
     if (self->cfg.backoff_max_ms < self->cfg.backoff_min_ms)
-        self->cfg.backoff_max_ms = self->cfg.backoff_min_ms > 30000 ? self->cfg.backoff_min_ms : 30000;
+        self->cfg.backoff_max_ms = self->cfg.backoff_min_ms > 30000 ? self->cfg.backoff_min_ms
+                                                                    : 30000;
     if (self->cfg.stats_every <= 0)
         self->cfg.stats_every = 1;
     self->catalog_endpoint = xs_strdup (cfg->catalog_endpoint);
@@ -766,50 +636,28 @@ xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
     self->cfg.name = self->cfg_name;
     self->cfg.cert_file = NULL;
     self->cfg.catalog_key_file = NULL;
+}
+
+xs_agent_t *
+xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
+{
+    if (s_check_cfg (cfg, err))
+        return NULL;
+    xs_agent_t *self = xs_zalloc (sizeof *self);
+    s_copy_cfg (self, cfg);
+    self->stop_fd = -1;
     self->retry_timer = -1;
     self->heartbeat_timer = -1;
     self->backoff_ms = self->cfg.backoff_min_ms;
-
-    /* czmq's zcert_load reads FILE and FILE_secret; a missing secret part
-       leaves a certificate with an all-zero secret key: refuse that. */
-    char secret_file [4096];
-    snprintf (secret_file, sizeof secret_file, "%s_secret", cfg->cert_file);
-    if (access (secret_file, R_OK) != 0) {
-        xs_err_set (err, XS_EINVAL, "certificate %s: cannot read its secret part %s: %s",
-                    cfg->cert_file, secret_file, strerror (errno));
+    if (s_load_certs (self, cfg, err))
         goto fail;
-    }
-    self->cert = zcert_load (cfg->cert_file);
-    if (!self->cert) {
-        xs_err_set (err, XS_EINVAL, "certificate %s: cannot load (not a czmq certificate?)",
-                    cfg->cert_file);
-        goto fail;
-    }
-    server = zcert_load (cfg->catalog_key_file);
-    if (!server) {
-        xs_err_set (err, XS_EINVAL, "catalog key %s: cannot load (not a czmq certificate?)",
-                    cfg->catalog_key_file);
-        goto fail;
-    }
-    self->server_key = xs_strdup (zcert_public_txt (server));
-    zcert_destroy (&server);
-
-    self->queue = zlist_new ();
-    self->srs = zhashx_new ();
+    self->srs = xs_nn (zhashx_new ());
     zhashx_set_destructor (self->srs, s_sr_free);
-    self->nworkers = self->cfg.workers;
-    self->workers = xs_zalloc (sizeof (s_worker_t) * (size_t) self->nworkers);
-    self->wargs.executor = self->cfg.executor;
-    self->wargs.executor_arg = self->cfg.executor_arg;
-    for (int i = 0; i < self->nworkers; i++) {
-        self->workers [i].actor = zactor_new (s_worker_actor, &self->wargs);
-        if (!self->workers [i].actor) {
-            xs_err_set (err, XS_EINTERNAL, "agent: cannot start worker %d", i);
-            goto fail;
-        }
-    }
+    self->workers = xs_agent_workers_new (self->cfg.workers, self->cfg.executor,
+                                          self->cfg.executor_arg, err);
+    if (!self->workers)
+        goto fail;
     return self;
-
 fail:
     xs_agent_destroy (&self);
     return NULL;
@@ -821,16 +669,7 @@ xs_agent_destroy (xs_agent_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_agent_t *self = *self_p;
-    for (int i = 0; self->workers && i < self->nworkers; i++) {
-        zactor_destroy (&self->workers [i].actor);
-        s_job_destroy (&self->workers [i].job);
-    }
-    free (self->workers);
-    while (self->queue && zlist_size (self->queue)) {
-        s_job_t *job = (s_job_t *) zlist_pop (self->queue);
-        s_job_destroy (&job);
-    }
-    zlist_destroy (&self->queue);
+    xs_agent_workers_destroy (&self->workers);
     zhashx_destroy (&self->srs);
     zsock_destroy (&self->dealer);
     zloop_destroy (&self->loop);
@@ -846,35 +685,80 @@ xs_agent_destroy (xs_agent_t **self_p)
     *self_p = NULL;
 }
 
+/* ---------------------------------------------------------------------
+   Running
+   --------------------------------------------------------------------- */
+
+/* SIGTERM or SIGINT on the stop fd: the loop ends. */
+static int
+s_on_stop (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    struct signalfd_siginfo info;
+    if (read (item->fd, &info, sizeof info) == (ssize_t) sizeof info)
+        xs_notice ("signal %u: stopping", (unsigned) info.ssi_signo);
+    return -1;
+}
+
+int
+xs_agent_stop_on (xs_agent_t *self, int fd)
+{
+    self->stop_fd = fd;
+    return 0;
+}
+
+/* A parent waiting after xs_daemon_detach learns that start-up is over
+   once the loop runs; XENSM_READY_FD waits for the registration. */
+static void
+s_tell_parent (xs_agent_t *self)
+{
+    xs_daemon_ready_t *ready = self->cfg.ready;
+    if (!ready || ready->parent_fd < 0)
+        return;
+    xs_daemon_ready_t parent = { .env_fd = -1, .parent_fd = ready->parent_fd };
+    xs_daemon_ready (&parent);
+    ready->parent_fd = -1;
+}
+
+/* Sets up the loop: workers, the actor pipe and the stop fd (each may be
+   absent), the socket. */
+static int
+s_loop_new (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
+{
+    self->loop = xs_nn (zloop_new ());
+    if (xs_agent_workers_watch (self->workers, self->loop, s_on_done, self))
+        return xs_err_set (err, XS_EINTERNAL, "agent: cannot watch the workers");
+    if (pipe && zloop_reader (self->loop, pipe, s_on_pipe, self) == -1)
+        return xs_err_set (err, XS_EINTERNAL, "agent: cannot watch the actor pipe");
+    zmq_pollitem_t stop = { NULL, self->stop_fd, ZMQ_POLLIN, 0 };
+    if (self->stop_fd >= 0 && zloop_poller (self->loop, &stop, s_on_stop, self) == -1)
+        return xs_err_set (err, XS_EINTERNAL, "agent: cannot watch for SIGTERM/SIGINT");
+    return s_connect (self, err);
+}
+
 /* Runs the loop; `pipe` (may be NULL) ends it on $TERM. */
 static int
 s_run (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
 {
     int rc = -1;
-    self->loop = zloop_new ();
-    for (int i = 0; i < self->nworkers; i++)
-        zloop_reader (self->loop, zactor_sock (self->workers [i].actor), s_on_worker, self);
-    if (pipe)
-        zloop_reader (self->loop, pipe, s_on_pipe, self);
-    if (s_connect (self, err))
+    if (s_loop_new (self, pipe, err))
         goto out;
     if (pipe)
         zsock_signal (pipe, 0);
+    s_tell_parent (self);
+    self->name = self->cfg.name ? xs_strdup (self->cfg.name) : NULL;
     if (self->cfg.host_uuid) {
         self->host_uuid = xs_strdup (self->cfg.host_uuid);
-        self->name = self->cfg.name ? xs_strdup (self->cfg.name) : NULL;
         s_start_registering (self, true);
     }
-    else {
-        self->name = self->cfg.name ? xs_strdup (self->cfg.name) : NULL;
+    else
         s_identify (self);
-    }
     zloop_start (self->loop);
     rc = 0;
 out:
     if (self->dealer)
         zloop_reader_end (self->loop, self->dealer);
     zsock_destroy (&self->dealer);
+    xs_agent_workers_unwatch (self->workers, self->loop);
     zloop_destroy (&self->loop);
     self->retry_timer = self->heartbeat_timer = -1;
     return rc;

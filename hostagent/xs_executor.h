@@ -7,8 +7,9 @@
 
     Each worker thread opens its own context with `open` and closes it with
     `close`; a context is used by one thread only. `run` receives a request op
-    of docs/PROTOCOL.md "Agent protocol" (already validated by xs_proto) plus
-    the agent-internal op "host_info" (args {}; value {uuid, name_label}).
+    of docs/PROTOCOL.md "Agent protocol" with its args (already validated by
+    xs_proto) or the agent-internal op XS_OP_HOST_INFO (args {}; value
+    {uuid, name_label}).
     It returns the result value (a JSON object, caller owns) or NULL with *err
     filled: the message names the object and the reason.
 */
@@ -18,12 +19,13 @@
 #include <jansson.h>
 
 #include "xs_err.h"
+#include "xs_op.h"
 
 typedef struct {
     const char *name;                               /* for logs: "xapi", "fake" */
     void *(*open) (void *arg, xs_err_t *err);       /* NULL on failure          */
     void (*close) (void **ctx_p);                   /* NULLs *ctx_p             */
-    json_t *(*run) (void *ctx, const char *op, const json_t *args, xs_err_t *err);
+    json_t *(*run) (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err);
 } xs_executor_t;
 
 #endif

@@ -1,11 +1,10 @@
-/*  xs_xapi_exec: the agent's real executor, over xs_hostops. */
+/*  xs_xapi_exec: the agent's real executor, over xs_hostops_dispatch. */
 #include "xs_xapi_exec.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "xs_hostops.h"
-#include "xs_log.h"
+#include "xs_hostops_dispatch.h"
 #include "xs_mem.h"
 #include "xs_xenapi.h"
 
@@ -51,55 +50,49 @@ fail:
     return NULL;
 }
 
-static const char *
-s_str (const json_t *obj, const char *key)
+/* sr_attach's args on the wire are the catalog's backend record,
+   {backend: {backend_id, sr_type, name_label, sr_uuid, create,
+   device_config}}; the op table's are flat (xs_hostops_dispatch.h). A
+   backend without an SR is made only when the catalog chose this agent to
+   create it. NULL + err when there is nothing to attach. */
+static json_t *
+s_attach_args (const json_t *args, xs_err_t *err)
 {
-    return json_string_value (json_object_get (obj, key));
+    const json_t *backend = json_object_get (args, "backend");
+    const json_t *sr_uuid = json_object_get (backend, "sr_uuid");
+    if (!json_is_string (sr_uuid) && !json_is_true (json_object_get (backend, "create"))) {
+        xs_err_set (err, XS_EINVAL, "backend %lld: no SR uuid and not asked to create one",
+                    (long long) json_integer_value (json_object_get (backend, "backend_id")));
+        return NULL;
+    }
+    json_t *flat = xs_nn (json_object ());
+    json_t *type = json_object_get (backend, "sr_type");
+    json_t *label = json_object_get (backend, "name_label");
+    json_t *device_config = json_object_get (backend, "device_config");
+    if (type)
+        json_object_set (flat, "type", type);
+    if (json_is_string (sr_uuid))
+        json_object_set (flat, "sr_uuid", (json_t *) sr_uuid);
+    if (json_string_length (label) > 0)
+        json_object_set (flat, "name_label", label);
+    json_object_set_new (flat, "name_description", xs_nn (json_string ("xensm backend")));
+    if (device_config)
+        json_object_set (flat, "device_config", device_config);
+    return flat;
 }
 
 static json_t *
-s_run (void *ctx_arg, const char *op, const json_t *args, xs_err_t *err)
+s_run (void *ctx_arg, xs_op_t op, const json_t *args, xs_err_t *err)
 {
     s_ctx_t *ctx = (s_ctx_t *) ctx_arg;
-    xs_hostops_t *ops = ctx->ops;
-
-    if (!strcmp (op, "host_info"))
-        return xs_hostops_host_info (ops, err);
-    if (!strcmp (op, "sr_attach")) {
-        const json_t *b = json_object_get (args, "backend");
-        const char *sr_uuid = s_str (b, "sr_uuid");
-        if (!sr_uuid && !json_is_true (json_object_get (b, "create")))
-            return xs_err_set (err, XS_EINVAL, "backend %lld: no SR uuid and not asked to create one",
-                               (long long) json_integer_value (json_object_get (b, "backend_id"))),
-                   NULL;
-        const char *label = s_str (b, "name_label");
-        xs_hostops_sr_spec_t spec = {
-            .sr_uuid = sr_uuid, .type = s_str (b, "sr_type"),
-            .name_label = label && *label ? label : NULL,
-            .name_description = "xensm backend",
-            .device_config = json_object_get (b, "device_config"),
-        };
-        return xs_hostops_sr_attach (ops, &spec, err);
-    }
-    if (!strcmp (op, "sr_detach"))
-        return xs_hostops_sr_detach (ops, s_str (args, "sr_uuid"), err);
-    if (!strcmp (op, "sr_stats"))
-        return xs_hostops_sr_stats (ops, s_str (args, "sr_uuid"), err);
-    if (!strcmp (op, "vdi_create"))
-        return xs_hostops_vdi_create (ops, s_str (args, "sr_uuid"), s_str (args, "volume_uuid"),
-                                      (int64_t) json_integer_value (json_object_get (args, "size")),
-                                      s_str (args, "name"), err);
-    if (!strcmp (op, "vdi_destroy"))
-        return xs_hostops_vdi_destroy (ops, s_str (args, "volume_uuid"), s_str (args, "sr_uuid"), err);
-    if (!strcmp (op, "vdi_clone"))
-        return xs_hostops_vdi_clone (ops, s_str (args, "volume_uuid"), s_str (args, "new_volume_uuid"),
-                                     s_str (args, "sr_uuid"), err);
-    if (!strcmp (op, "vdi_snapshot"))
-        return xs_hostops_vdi_snapshot (ops, s_str (args, "volume_uuid"),
-                                        s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
-    if (!strcmp (op, "vdi_find"))
-        return xs_hostops_vdi_find (ops, s_str (args, "volume_uuid"), s_str (args, "sr_uuid"), err);
-    return xs_err_set (err, XS_EINVAL, "op %s: not supported by the xapi executor", op), NULL;
+    if (op != XS_OP_SR_ATTACH)
+        return xs_hostops_dispatch (ctx->ops, op, args, err);
+    json_t *attach = s_attach_args (args, err);
+    if (!attach)
+        return NULL;
+    json_t *result = xs_hostops_dispatch (ctx->ops, op, attach, err);
+    json_decref (attach);
+    return result;
 }
 
-const xs_executor_t xs_xapi_executor = {"xapi", s_open, s_close, s_run};
+const xs_executor_t xs_xapi_executor = { "xapi", s_open, s_close, s_run };

@@ -1,6 +1,8 @@
 /*  xs_xapi_exec: the agent's real executor. Each worker thread opens its own
     XenAPI client (xs_xenapi) logged in to the configured xapi and runs the
-    agent protocol's ops through xs_hostops (docs/PROTOCOL.md "Request ops").
+    agent protocol's ops (docs/PROTOCOL.md "Request ops") through the one
+    operation table, xs_hostops_dispatch: the wire's args are the table's,
+    except sr_attach's backend record, which it flattens.
 
     Use: xs_agent_cfg_t.executor = &xs_xapi_executor and .executor_arg =
     a xs_xapi_exec_cfg_t that outlives the agent (its strings borrowed).

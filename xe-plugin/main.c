@@ -55,7 +55,7 @@ main (int argc, char *argv [])
     xs_plugin_t *plugin = xs_plugin_new ();
     xs_plugin_set_xapi_url (plugin, getenv ("XENSM_XAPI_URL"));
 #ifdef XS_PLUGIN_HELPER
-    xs_plugin_set_module_call (plugin, xs_plugin_module_call);
+    xs_plugin_set_helper_call (plugin, xs_plugin_helper_call);
 #else
     xs_plugin_set_helper_path (plugin, getenv ("XENSM_HELPER_PATH"));
 #endif

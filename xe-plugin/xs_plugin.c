@@ -14,6 +14,7 @@
 #include "xs_err.h"
 #include "xs_log.h"
 #include "xs_mem.h"
+#include "xs_op.h"
 #include "xs_srtype.h"
 #include "xs_value.h"
 #include "xs_xmlrpc.h"
@@ -22,9 +23,9 @@
 #define XENSM_HELPER_PATH "/usr/libexec/xensm/xensm-xapi"
 #endif
 
-/* -------------------------------------------------------------------- */
-/*  The function table                                                  */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   The function table
+   --------------------------------------------------------------------- */
 
 typedef enum {
     S_ARG_TEXT,         /* non-empty text of at most S_TEXT_MAX bytes          */
@@ -49,10 +50,13 @@ typedef char *(s_local_fn) (const s_function_t *function, char ***description_p)
 #define S_MAX_ARGS 8
 #define S_TEXT_MAX 255
 
+/* A function: one of the plugin's own (a name and a handler run in the
+   plugin), or a host operation (op, run by the xapi helper; its name is
+   xs_op_name (op)). */
 struct _s_function_t {
-    const char *name;
-    s_local_fn *handler;        /* run in the plugin; NULL when needs_xapi    */
-    bool needs_xapi;            /* run by the xapi module                     */
+    const char *name;           /* the plugin's own; NULL for an op           */
+    s_local_fn *handler;        /* run in the plugin; NULL for an op          */
+    xs_op_t op;                 /* XS_OP_NONE for the plugin's own            */
     s_argspec_t args [S_MAX_ARGS];  /* ends at the first NULL name            */
     const char *help;
 };
@@ -64,47 +68,55 @@ static s_local_fn s_ping;
 static s_local_fn s_version;
 
 static const s_function_t s_functions [] = {
-    { "ping", s_ping, false, { S_END },
+    { "ping", s_ping, XS_OP_NONE, { S_END },
       "Answers {\"reply\": \"pong\"} without calling xapi." },
-    { "version", s_version, false, { S_END },
-      "The plugin's version and module interface." },
-    { "host_info", NULL, true, { S_END },
+    { "version", s_version, XS_OP_NONE, { S_END },
+      "The plugin's version." },
+    { NULL, NULL, XS_OP_HOST_INFO, { S_END },
       "This host: uuid, name, address, pool master or member." },
-    { "sr_attach", NULL, true,
+    { NULL, NULL, XS_OP_SR_ATTACH,
       { { "type", S_ARG_SRTYPE, true }, { "sr_uuid", S_ARG_UUID, false },
         { "name_label", S_ARG_TEXT, false }, { "name_description", S_ARG_TEXT, false },
         { "device_config", S_ARG_MAP, false }, S_END },
       "Attaches an SR to this host: introduces sr_uuid (or creates a new SR when no "
       "sr_uuid is given), makes and plugs this host's PBD, scans. device_config keys "
       "are passed as device_config:<key>=<value>." },
-    { "sr_detach", NULL, true,
+    { NULL, NULL, XS_OP_SR_DETACH,
       { { "sr_uuid", S_ARG_UUID, true }, S_END },
       "Unplugs the SR's PBDs and forgets the SR. Never destroys data." },
-    { "sr_stats", NULL, true,
+    { NULL, NULL, XS_OP_SR_STATS,
       { { "sr_uuid", S_ARG_UUID, true }, S_END },
       "The SR's sizes and its type's SM capabilities." },
-    { "vdi_create", NULL, true,
+    { NULL, NULL, XS_OP_VDI_CREATE,
       { { "sr_uuid", S_ARG_UUID, true }, { "volume_uuid", S_ARG_UUID, true },
-        { "size", S_ARG_SIZE, true }, { "name_description", S_ARG_TEXT, false }, S_END },
-      "Creates the VDI of a volume (name_label xensm-<volume_uuid>); returns the "
-      "existing one when it is already there." },
-    { "vdi_destroy", NULL, true,
+        { "size", S_ARG_SIZE, true }, { "name", S_ARG_TEXT, false }, S_END },
+      "Creates the VDI of a volume (name_label xensm-<volume_uuid>; name_description "
+      "the volume's name, else \"xensm volume <volume_uuid>\"); returns the existing "
+      "one when it is already there." },
+    { NULL, NULL, XS_OP_VDI_DESTROY,
       { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
       "Destroys the VDI of a volume; a volume without a VDI is already destroyed." },
-    { "vdi_clone", NULL, true,
+    { NULL, NULL, XS_OP_VDI_CLONE,
       { { "volume_uuid", S_ARG_UUID, true }, { "new_volume_uuid", S_ARG_UUID, true },
         { "sr_uuid", S_ARG_UUID, false }, S_END },
       "Clones a volume's VDI into the VDI of new_volume_uuid (needs VDI_CLONE)." },
-    { "vdi_snapshot", NULL, true,
+    { NULL, NULL, XS_OP_VDI_SNAPSHOT,
       { { "volume_uuid", S_ARG_UUID, true }, { "new_volume_uuid", S_ARG_UUID, true },
         { "sr_uuid", S_ARG_UUID, false }, S_END },
       "Snapshots a volume's VDI into the VDI of new_volume_uuid (needs VDI_SNAPSHOT)." },
-    { "vdi_find", NULL, true,
+    { NULL, NULL, XS_OP_VDI_FIND,
       { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
       "The VDI of a volume (XENSM_NOT_FOUND when it has none)." },
 };
 
 #define S_NFUNCTIONS (sizeof s_functions / sizeof s_functions [0])
+
+/* A function's name: the plugin's own, or its op's wire name. */
+static const char *
+s_name (const s_function_t *function)
+{
+    return function->name ? function->name : xs_op_name (function->op);
+}
 
 /* The request limits: xapi's requests are small and flat. */
 static const xs_xmlrpc_limits_t s_limits = {
@@ -116,13 +128,13 @@ static const xs_xmlrpc_limits_t s_limits = {
 struct _xs_plugin_t {
     char *xapi_url;
     char *helper_path;
-    xs_plugin_module_call_fn *call;     /* in-process xapi functions, or NULL */
+    xs_plugin_call_fn *call;            /* in-process xapi functions, or NULL */
     char *request;                      /* the request being handled, for exec */
 };
 
-/* -------------------------------------------------------------------- */
-/*  Life cycle                                                          */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   Life cycle
+   --------------------------------------------------------------------- */
 
 xs_plugin_t *
 xs_plugin_new (void)
@@ -161,14 +173,14 @@ xs_plugin_set_helper_path (xs_plugin_t *self, const char *path)
 }
 
 void
-xs_plugin_set_module_call (xs_plugin_t *self, xs_plugin_module_call_fn *call)
+xs_plugin_set_helper_call (xs_plugin_t *self, xs_plugin_call_fn *call)
 {
     self->call = call;
 }
 
-/* -------------------------------------------------------------------- */
-/*  ErrorDescription lists                                              */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   ErrorDescription lists
+   --------------------------------------------------------------------- */
 
 /* A NULL-terminated ErrorDescription from `code` and up to three params
    (NULL ones are left out). Caller frees with s_description_free. */
@@ -185,8 +197,10 @@ s_description_new (const char *code, const char *p1, const char *p2, const char 
     return list;
 }
 
+/* A one-message ErrorDescription [code, message]. Caller frees with
+   s_description_free. */
 static char ** __attribute__ ((format (printf, 2, 3)))
-s_failure (const char *code, const char *fmt, ...)
+s_description_printf (const char *code, const char *fmt, ...)
 {
     char message [XS_ERR_MSG_MAX];
     va_list ap;
@@ -194,6 +208,21 @@ s_failure (const char *code, const char *fmt, ...)
     vsnprintf (message, sizeof message, fmt, ap);
     va_end (ap);
     return s_description_new (code, message, NULL, NULL);
+}
+
+void
+xs_plugin_result_clear (xs_plugin_result_t *result)
+{
+    if (!result)
+        return;
+    free (result->value);
+    if (result->description) {
+        for (char **item = result->description; *item; item++)
+            free (*item);
+        free (result->description);
+    }
+    result->value = NULL;
+    result->description = NULL;
 }
 
 static void
@@ -204,9 +233,9 @@ s_description_free (char ***list_p)
     *list_p = NULL;
 }
 
-/* -------------------------------------------------------------------- */
-/*  Responses                                                           */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   Responses
+   --------------------------------------------------------------------- */
 
 /* Copy of `text` that is valid UTF-8 and valid XML 1.0 character data:
    invalid sequences (a message cut in the middle of a character) and
@@ -328,9 +357,9 @@ s_failure_response (char *const *description, size_t *len_p)
     return s_encode (&response, len_p);
 }
 
-/* -------------------------------------------------------------------- */
-/*  Functions run inside the plugin                                     */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   Functions run inside the plugin
+   --------------------------------------------------------------------- */
 
 static char *
 s_json_text (json_t **json_p, char ***description_p)
@@ -339,28 +368,27 @@ s_json_text (json_t **json_p, char ***description_p)
     json_decref (*json_p);
     *json_p = NULL;
     if (!text)
-        *description_p = s_failure ("XENSM_INTERNAL_ERROR", "cannot encode the result as JSON");
+        *description_p = s_description_printf ("XENSM_INTERNAL_ERROR", "cannot encode the result as JSON");
     return text;
 }
 
 static char *
 s_ping (const s_function_t *function, char ***description_p)
 {
-    json_t *json = json_pack ("{s:s}", "reply", "pong");
+    json_t *json = xs_nn (json_pack ("{s:s}", "reply", "pong"));
     return s_json_text (&json, description_p);
 }
 
 static char *
 s_version (const s_function_t *function, char ***description_p)
 {
-    json_t *json = json_pack ("{s:s, s:i}", "version", XENSM_VERSION,
-                              "module_abi", XS_PLUGIN_MODULE_ABI);
+    json_t *json = xs_nn (json_pack ("{s:s}", "version", XENSM_VERSION));
     return s_json_text (&json, description_p);
 }
 
-/* -------------------------------------------------------------------- */
-/*  Argument checks                                                     */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   Argument checks
+   --------------------------------------------------------------------- */
 
 static bool
 s_is_uuid (const char *text)
@@ -439,28 +467,28 @@ s_check_value (const s_function_t *function, const s_argspec_t *spec, const char
     switch (spec->kind) {
         case S_ARG_TEXT:
             if (!*value)
-                snprintf (message, sizeof message, "%s: argument %s is empty", function->name, key);
+                snprintf (message, sizeof message, "%s: argument %s is empty", s_name (function), key);
             else if (strlen (value) > S_TEXT_MAX)
                 snprintf (message, sizeof message, "%s: argument %s is longer than %d bytes",
-                          function->name, key, S_TEXT_MAX);
+                          s_name (function), key, S_TEXT_MAX);
             break;
         case S_ARG_UUID:
             if (!s_is_uuid (value))
                 snprintf (message, sizeof message,
                           "%s: argument %s is not a UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-                          function->name, key);
+                          s_name (function), key);
             break;
         case S_ARG_SIZE:
             if (!s_is_size (value))
                 snprintf (message, sizeof message,
                           "%s: argument %s must be a size in bytes, a decimal integer between 1 and %lld",
-                          function->name, key, (long long) INT64_MAX);
+                          s_name (function), key, (long long) INT64_MAX);
             break;
         case S_ARG_SRTYPE:
             if (!xs_srtype_find (value)) {
                 char *known = xs_srtype_known_list ();
                 snprintf (message, sizeof message, "%s: SR type '%.64s' unknown (known types: %s)",
-                          function->name, value, known ? known : "?");
+                          s_name (function), value, known ? known : "?");
                 free (known);
             }
             break;
@@ -468,7 +496,7 @@ s_check_value (const s_function_t *function, const s_argspec_t *spec, const char
             break;
     }
     if (message [0])
-        return s_description_new ("XENSM_INVALID_ARGUMENT", function->name, key, message);
+        return s_description_new ("XENSM_INVALID_ARGUMENT", s_name (function), key, message);
     return NULL;
 }
 
@@ -496,8 +524,8 @@ s_check_srtype_keys (const s_function_t *function, const xs_value_t *args)
         return NULL;
     char message [XS_ERR_MSG_MAX];
     snprintf (message, sizeof message, "%s: SR type %s needs argument(s) %s",
-              function->name, type->name, missing);
-    return s_description_new ("XENSM_MISSING_ARGUMENT", function->name, missing, message);
+              s_name (function), type->name, missing);
+    return s_description_new ("XENSM_MISSING_ARGUMENT", s_name (function), missing, message);
 }
 
 /* Checks `args` (a struct of strings) against the function's table entry. */
@@ -514,9 +542,9 @@ s_check_args (const s_function_t *function, const xs_value_t *args)
             char *allowed = s_arg_list (function);
             char message [XS_ERR_MSG_MAX];
             snprintf (message, sizeof message, "%s: unknown argument '%.64s' (arguments: %s)",
-                      function->name, key, allowed);
+                      s_name (function), key, allowed);
             free (allowed);
-            return s_description_new ("XENSM_INVALID_ARGUMENT", function->name, key, message);
+            return s_description_new ("XENSM_INVALID_ARGUMENT", s_name (function), key, message);
         }
         char **description = s_check_value (function, spec, key, value);
         if (description)
@@ -527,9 +555,9 @@ s_check_args (const s_function_t *function, const xs_value_t *args)
             char *allowed = s_arg_list (function);
             char message [XS_ERR_MSG_MAX];
             snprintf (message, sizeof message, "%s: missing argument %s (arguments: %s)",
-                      function->name, spec->name, allowed);
+                      s_name (function), spec->name, allowed);
             free (allowed);
-            return s_description_new ("XENSM_MISSING_ARGUMENT", function->name, spec->name, message);
+            return s_description_new ("XENSM_MISSING_ARGUMENT", s_name (function), spec->name, message);
         }
     }
     if (xs_value_get (args, "type"))
@@ -537,9 +565,9 @@ s_check_args (const s_function_t *function, const xs_value_t *args)
     return NULL;
 }
 
-/* -------------------------------------------------------------------- */
-/*  The xapi module                                                     */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   The xapi helper
+   --------------------------------------------------------------------- */
 
 /* Replaces this process with the helper program, which answers the same
    request (argv [1]) itself: stdout, exit status and xapi's view stay
@@ -549,20 +577,20 @@ static void
 s_exec_helper (xs_plugin_t *self, char ***description_p)
 {
     if (!self->request) {
-        *description_p = s_failure ("XENSM_INTERNAL_ERROR", "no request to hand to %s",
+        *description_p = s_description_printf ("XENSM_INTERNAL_ERROR", "no request to hand to %s",
                                     self->helper_path);
         return;
     }
     char *argv [] = { self->helper_path, self->request, NULL };
     fflush (stdout);
     execv (self->helper_path, argv);
-    *description_p = s_failure ("XENSM_HELPER_ERROR",
+    *description_p = s_description_printf ("XENSM_HELPER_ERROR",
                                 "cannot run the xapi helper %s: %s (is xensm installed completely?)",
                                 self->helper_path, strerror (errno));
 }
 
 static char *
-s_module_run (xs_plugin_t *self, const s_function_t *function, const char *session,
+s_helper_run (xs_plugin_t *self, const s_function_t *function, const char *session,
               const xs_value_t *args, char ***description_p)
 {
     if (!self->call) {
@@ -576,7 +604,7 @@ s_module_run (xs_plugin_t *self, const s_function_t *function, const char *sessi
         list [i].value = xs_value_str (xs_value_value_at (args, i));
     }
     xs_plugin_result_t result = { NULL, NULL };
-    int rc = self->call (function->name, self->xapi_url, session, list, nargs, &result);
+    int rc = self->call (s_name (function), self->xapi_url, session, list, nargs, &result);
     free (list);
     char *value = NULL;
     if (rc == 0 && result.value) {
@@ -588,21 +616,21 @@ s_module_run (xs_plugin_t *self, const s_function_t *function, const char *sessi
         result.description = NULL;
     }
     else
-        *description_p = s_failure ("XENSM_INTERNAL_ERROR", "%s: the xapi module gave no %s",
-                                    function->name, rc == 0 ? "value" : "error description");
+        *description_p = s_description_printf ("XENSM_INTERNAL_ERROR", "%s: the xapi helper gave no %s",
+                                    s_name (function), rc == 0 ? "value" : "error description");
     xs_plugin_result_clear (&result);
     return value;
 }
 
-/* -------------------------------------------------------------------- */
-/*  Requests                                                            */
-/* -------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------
+   Requests
+   --------------------------------------------------------------------- */
 
 static const s_function_t *
 s_function_find (const char *name)
 {
     for (size_t i = 0; i < S_NFUNCTIONS; i++)
-        if (strcmp (s_functions [i].name, name) == 0)
+        if (strcmp (s_name (&s_functions [i]), name) == 0)
             return &s_functions [i];
     return NULL;
 }
@@ -613,28 +641,28 @@ s_check_params (const xs_value_t *params)
 {
     size_t count = xs_value_size (params);
     if (count < 2)
-        return s_failure ("XENSM_BAD_REQUEST",
+        return s_description_printf ("XENSM_BAD_REQUEST",
                           "the request has %zu param(s); the xapi plugin protocol sends two "
                           "(the session ref and a struct of arguments)", count);
     if (count > 2)
-        return s_failure ("XENSM_BAD_REQUEST",
+        return s_description_printf ("XENSM_BAD_REQUEST",
                           "the request has %zu params; the xapi plugin protocol sends two "
                           "(the session ref and a struct of arguments)", count);
     const xs_value_t *session = xs_value_at (params, 0);
     if (xs_value_type (session) != XS_VALUE_STRING)
-        return s_failure ("XENSM_BAD_REQUEST", "the first param (the session ref) is a %s, not a string",
+        return s_description_printf ("XENSM_BAD_REQUEST", "the first param (the session ref) is a %s, not a string",
                           xs_value_type_name (xs_value_type (session)));
     if (!*xs_value_str (session))
-        return s_failure ("XENSM_BAD_REQUEST", "the first param (the session ref) is empty");
+        return s_description_printf ("XENSM_BAD_REQUEST", "the first param (the session ref) is empty");
     const xs_value_t *args = xs_value_at (params, 1);
     if (xs_value_type (args) != XS_VALUE_STRUCT)
-        return s_failure ("XENSM_BAD_REQUEST", "the second param (the arguments) is a %s, not a struct",
+        return s_description_printf ("XENSM_BAD_REQUEST", "the second param (the arguments) is a %s, not a struct",
                           xs_value_type_name (xs_value_type (args)));
     size_t nargs = xs_value_size (args);
     for (size_t i = 0; i < nargs; i++) {
         const xs_value_t *value = xs_value_value_at (args, i);
         if (xs_value_type (value) != XS_VALUE_STRING)
-            return s_failure ("XENSM_BAD_REQUEST", "argument '%.64s' is a %s; every argument must be a string",
+            return s_description_printf ("XENSM_BAD_REQUEST", "argument '%.64s' is a %s; every argument must be a string",
                               xs_value_key_at (args, i), xs_value_type_name (xs_value_type (value)));
     }
     return NULL;
@@ -652,11 +680,11 @@ xs_plugin_handle (xs_plugin_t *self, const char *request, size_t len, size_t *le
     char *response = NULL;
 
     if (!request || len == 0) {
-        description = s_failure ("XENSM_BAD_REQUEST", "empty request: expected an XML-RPC methodCall");
+        description = s_description_printf ("XENSM_BAD_REQUEST", "empty request: expected an XML-RPC methodCall");
         goto out;
     }
     if (len > XS_PLUGIN_MAX_REQUEST) {
-        description = s_failure ("XENSM_BAD_REQUEST", "request of %zu bytes is over the limit of %d bytes",
+        description = s_description_printf ("XENSM_BAD_REQUEST", "request of %zu bytes is over the limit of %d bytes",
                                  len, XS_PLUGIN_MAX_REQUEST);
         goto out;
     }
@@ -665,7 +693,7 @@ xs_plugin_handle (xs_plugin_t *self, const char *request, size_t len, size_t *le
     self->request = xs_strndup (request, len);
     params = xs_xmlrpc_decode_call (request, len, &s_limits, &method, &err);
     if (!params) {
-        description = s_failure ("XENSM_BAD_REQUEST", "malformed request: %s", err.msg);
+        description = s_description_printf ("XENSM_BAD_REQUEST", "malformed request: %s", err.msg);
         goto out;
     }
     const s_function_t *function = s_function_find (method);
@@ -680,14 +708,14 @@ xs_plugin_handle (xs_plugin_t *self, const char *request, size_t len, size_t *le
     description = s_check_args (function, args);
     if (description)
         goto out;
-    xs_debug ("function %s", function->name);
-    if (function->needs_xapi)
-        value = s_module_run (self, function, xs_value_str (xs_value_at (params, 0)), args,
+    xs_debug ("function %s", s_name (function));
+    if (function->op != XS_OP_NONE)
+        value = s_helper_run (self, function, xs_value_str (xs_value_at (params, 0)), args,
                               &description);
     else
         value = function->handler (function, &description);
     if (!value && !description)
-        description = s_failure ("XENSM_INTERNAL_ERROR", "%s gave no result", function->name);
+        description = s_description_printf ("XENSM_INTERNAL_ERROR", "%s gave no result", s_name (function));
 
 out:
     if (value)
@@ -710,7 +738,8 @@ xs_plugin_print_help (FILE *out)
                   "args:<name>=<value>...\n\nFunctions:\n", XENSM_VERSION);
     for (size_t i = 0; i < S_NFUNCTIONS; i++) {
         char *args = s_arg_list (&s_functions [i]);
-        fprintf (out, "  %-13s %s\n      %s\n", s_functions [i].name, args, s_functions [i].help);
+        fprintf (out, "  %-13s %s\n      %s\n", s_name (&s_functions [i]), args,
+                 s_functions [i].help);
         free (args);
     }
 }

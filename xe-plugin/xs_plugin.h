@@ -13,13 +13,13 @@
     function's arguments (required or optional, and how each is checked) and
     its help text. Values are JSON text.
 
-    Functions that call xapi (xs_plugin_module.h: libxensm-host, the XenAPI
+    Functions that call xapi (xs_plugin_helper.h: libxensm-host, the XenAPI
     client, libcurl) are not in the plugin executable: for them the plugin
     exec()s the helper program xensm-xapi with the same request, so that
     ping, version and every refused request stay cheap (the plugin itself is
     linked statically where the archives exist: no ld.so work at start).
     The helper is this same handler with the xapi functions linked in
-    (xs_plugin_set_module_call).
+    (xs_plugin_set_helper_call).
 
     Error codes in ErrorDescription (besides xapi's own codes, passed through
     with xapi's params followed by a message naming the object):
@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "xs_plugin_module.h"
+#include "xs_plugin_helper.h"
 
 typedef struct _xs_plugin_t xs_plugin_t;
 
@@ -60,9 +60,10 @@ void xs_plugin_set_xapi_url (xs_plugin_t *self, const char *url);
 /* Path of the xapi helper program (copied; NULL = the default). */
 void xs_plugin_set_helper_path (xs_plugin_t *self, const char *path);
 
-/* Tests and fuzzing: run functions that call xapi through `call` instead of
-   loading the module (NULL restores loading). */
-void xs_plugin_set_module_call (xs_plugin_t *self, xs_plugin_module_call_fn *call);
+/* Runs the functions that call xapi in this process through `call` (the
+   helper program, tests, fuzzing) instead of exec()ing the helper program
+   (NULL restores the exec). */
+void xs_plugin_set_helper_call (xs_plugin_t *self, xs_plugin_call_fn *call);
 
 /* Handles one request document (`len` bytes, need not be NUL-terminated).
    Returns the <methodResponse> document, NUL-terminated, its length in

@@ -1,6 +1,6 @@
 /*  libFuzzer target: the xapi plugin's request handling (xs_plugin_handle):
     XML-RPC parsing, the params checks, dispatch and every function's
-    argument checks. Functions that call xapi run against a stub module that
+    argument checks. Functions that call xapi run against a stub helper that
     answers at once, so the fuzzer reaches the argument checks and the
     response encoding of every function without a network. Every response
     must be one decodable methodResponse holding a Status. */
@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!plugin) {
         xs_log_init ("fuzz", false, XS_LOG_ERROR);
         plugin = xs_plugin_new ();
-        xs_plugin_set_module_call (plugin, s_stub_call);
+        xs_plugin_set_helper_call (plugin, s_stub_call);
     }
     size_t len = 0;
     char *response = xs_plugin_handle (plugin, (const char *) data, size, &len);

@@ -4,16 +4,14 @@
 
     A pool of two hosts; one backend without an SR: exactly one agent
     creates it (SR.create), the other attaches it; a volume is created,
-    snapshotted and deleted through the agents' XenAPI calls; an unknown
-    agent key is refused. Every process started is stopped, also on failure.
+    snapshotted and deleted through the agents' XenAPI calls; the volume's
+    name is its VDI's description (the agent side of the op table's choice,
+    end to end). Every process started is stopped, also on failure.
 */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -26,122 +24,18 @@
 #include "common/xs_log.h"
 #include "catalog/xs_sched.h"
 #include "hostagent/xs_agent.h"
-
-#define S_MAX_PIDS 8
+#include "tests/support/xs_test_loop.h"
+#include "tests/support/xs_test_proc.h"
+#include "tests/support/xs_test_xapisim.h"
 
 static struct {
     char dir [128];
-    pid_t pids [S_MAX_PIDS];
-    int npids;
-    char sock [2][256];
-    char uuid [2][64];
     xs_store_t *store;
     zloop_t *loop;
     xs_batch_t *batch;
     xs_sched_t *sched;
+    xs_test_xapisim_t *sim;
 } S;
-
-static void
-s_kill_all (void)
-{
-    for (int i = 0; i < S.npids; i++)
-        if (S.pids [i] > 0) {
-            kill (S.pids [i], SIGTERM);
-            int status;
-            for (int t = 0; t < 50 && waitpid (S.pids [i], &status, WNOHANG) == 0; t++)
-                usleep (100000);
-            kill (S.pids [i], SIGKILL);
-            waitpid (S.pids [i], &status, 0);
-            S.pids [i] = 0;
-        }
-}
-
-/* Starts argv with stdout to *out_fd (when not NULL) and XENSM_READY_FD on
-   a pipe returned in *ready_fd (when not NULL). */
-static pid_t
-s_spawn (char *const argv [], int *out_fd, int *ready_fd)
-{
-    int out [2] = {-1, -1}, ready [2] = {-1, -1};
-    if (out_fd)
-        assert_int_equal (pipe (out), 0);
-    if (ready_fd)
-        assert_int_equal (pipe (ready), 0);
-    pid_t pid = fork ();
-    assert_true (pid >= 0);
-    if (pid == 0) {
-        if (out_fd) {
-            dup2 (out [1], 1);
-            close (out [0]);
-        }
-        if (ready_fd) {
-            close (ready [0]);
-            char fd [16];
-            snprintf (fd, sizeof fd, "%d", ready [1]);
-            setenv ("XENSM_READY_FD", fd, 1);
-        }
-        execv (argv [0], argv);
-        _exit (127);
-    }
-    S.pids [S.npids++] = pid;
-    if (out_fd) {
-        close (out [1]);
-        *out_fd = out [0];
-    }
-    if (ready_fd) {
-        close (ready [1]);
-        *ready_fd = ready [0];
-    }
-    return pid;
-}
-
-/* A line from fd within timeout_ms, or false. */
-static bool
-s_read_line (int fd, char *buf, size_t size, int timeout_ms)
-{
-    size_t n = 0;
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (n + 1 < size) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int left = (int) (deadline - zclock_mono ());
-        if (left <= 0 || poll (&p, 1, left) <= 0)
-            return false;
-        ssize_t r = read (fd, buf + n, 1);
-        if (r <= 0)
-            return false;
-        if (buf [n] == '\n') {
-            buf [n] = '\0';
-            return true;
-        }
-        n++;
-    }
-    return false;
-}
-
-/* ---- running the catalog loop until a condition holds ---- */
-
-typedef bool (s_pred_fn) (void *arg);
-typedef struct { s_pred_fn *pred; void *arg; int64_t deadline; bool met; } s_until_t;
-
-static int
-s_tick (zloop_t *loop, int timer_id, void *arg)
-{
-    s_until_t *u = (s_until_t *) arg;
-    if (u->pred (u->arg)) {
-        u->met = true;
-        return -1;
-    }
-    return zclock_mono () > u->deadline ? -1 : 0;
-}
-
-static bool
-s_until (s_pred_fn *pred, void *arg, int timeout_ms)
-{
-    s_until_t u = {pred, arg, zclock_mono () + timeout_ms, false};
-    int t = zloop_timer (S.loop, 10, 0, s_tick, &u);
-    zloop_start (S.loop);
-    zloop_timer_end (S.loop, t);
-    return u.met;
-}
 
 typedef struct { bool done; bool failed; xs_err_t err; json_t *reply; } s_res_t;
 
@@ -184,43 +78,14 @@ s_two_hosts (void *arg)
     return up == 2;
 }
 
-static void
-test_agentd_against_xapisim (void **state)
+/* The catalog side, in this process: a store with flavor gold and one nfs
+   backend without an SR in zone z1, the scheduler and its agent server.
+   Returns the backend's id. */
+static int64_t
+s_start_catalog (const char *cert)
 {
-    const char *build = getenv ("XENSM_BUILD_DIR");
-    const char *src = getenv ("XENSM_SOURCE_DIR");
-    assert_non_null (build);
-    assert_non_null (src);
-    char agentd [512], sim [512];
-    snprintf (agentd, sizeof agentd, "%s/hostagent/xensm-agentd", build);
-    snprintf (sim, sizeof sim, "%s/tests/xapisim/xapisim.py", src);
-
-    /* The simulator: one pool of two hosts, root with an empty password. */
-    char unix_dir [256];
-    snprintf (unix_dir, sizeof unix_dir, "%s/sim", S.dir);
-    char *sim_argv [] = {(char *) "/usr/bin/python3", sim, (char *) "--pool",
-                         (char *) "p1:xs01,xs02", (char *) "--user", (char *) "root:",
-                         (char *) "--unix-dir", unix_dir, NULL};
-    int sim_out = -1;
-    s_spawn (sim_argv, &sim_out, NULL);
-    char line [8192];
-    assert_true (s_read_line (sim_out, line, sizeof line, 15000));
-    json_t *info = json_loads (line, 0, NULL);
-    assert_non_null (info);
-    json_t *hosts = json_object_get (json_array_get (json_object_get (info, "pools"), 0), "hosts");
-    for (int i = 0; i < 2; i++) {
-        json_t *h = json_array_get (hosts, (size_t) i);
-        snprintf (S.sock [i], sizeof S.sock [i], "unix:%s",
-                  json_string_value (json_object_get (h, "unix")));
-        snprintf (S.uuid [i], sizeof S.uuid [i], "%s",
-                  json_string_value (json_object_get (h, "uuid")));
-    }
-    json_decref (info);
-
-    /* The catalog side, in this process. */
-    char db [256], cert [256], keys [256];
+    char db [256], keys [256];
     snprintf (db, sizeof db, "%s/catalog.db", S.dir);
-    snprintf (cert, sizeof cert, "%s/catalog.cert", S.dir);
     snprintf (keys, sizeof keys, "%s/agents", S.dir);
     assert_int_equal (xs_cert_generate (cert, NULL), 0);
     xs_err_t err;
@@ -241,83 +106,122 @@ test_agentd_against_xapisim (void **state)
                          .name_label = "toybox", .nconfig = 2, .config = config};
     int64_t backend = xs_store_backend_add (S.store, &spec, &err);
     assert_true (backend > 0);
+    return backend;
+}
 
-    /* Two agents: keys made by the program, enrolled by the catalog. */
-    int ready [2];
-    for (int i = 0; i < 2; i++) {
-        char acert [256];
-        snprintf (acert, sizeof acert, "%s/agent%d.cert", S.dir, i);
-        char *gen_argv [] = {agentd, (char *) "--gen-cert", acert, NULL};
-        pid_t g = s_spawn (gen_argv, NULL, NULL);
-        int status;
-        assert_int_equal (waitpid (g, &status, 0), g);
-        S.pids [--S.npids] = 0;
-        assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
-        zfile_t *f = zfile_new (NULL, acert);
-        assert_int_equal (zfile_input (f), 0);
-        zchunk_t *c = zfile_read (f, zfile_cursize (f), 0);
-        char *text = zchunk_strdup (c);
-        char *key = xs_agentsrv_enroll (xs_sched_agents (S.sched), text, &err);
-        assert_non_null (key);
-        free (key);
-        free (text);
-        zchunk_destroy (&c);
-        zfile_destroy (&f);
-        char *argv [] = {agentd, (char *) "--foreground", (char *) "-c", (char *) "/dev/null",
-                         (char *) "--catalog",
-                         (char *) xs_agentsrv_endpoint (xs_sched_agents (S.sched)),
-                         (char *) "--zone", (char *) "z1", (char *) "--xapi", S.sock [i],
-                         (char *) "--cert", acert, (char *) "--catalog-key", cert,
-                         (char *) "--host-uuid", S.uuid [i], NULL};
-        s_spawn (argv, NULL, &ready [i]);
-    }
-    /* Registration happens on the catalog loop: run it until both are up. */
-    assert_true (s_until (s_two_hosts, NULL, 20000));
-    for (int i = 0; i < 2; i++) {
-        assert_true (s_read_line (ready [i], line, sizeof line, 5000));
-        assert_string_equal (line, "READY");
-        close (ready [i]);
-    }
-    /* The backend's SR: created once, attached by both. */
-    xs_agentsrv_reconcile (xs_sched_agents (S.sched));
-    assert_true (s_until (s_attached_twice, &backend, 20000));
-    xs_backend_t *b = xs_store_backend_get (S.store, backend, &err);
-    assert_non_null (b->sr_uuid);
-    assert_int_equal (b->state, XS_BACKEND_ATTACHED);
-    xs_backend_destroy (&b);
+/* Agent `i` for simulated host i: its key made by the program and enrolled
+   by the catalog. Returns the read end of its XENSM_READY_FD. */
+static int
+s_start_agent (int i, const char *catalog_cert)
+{
+    char agentd [] = XS_AGENTD_PATH;
+    char acert [256];
+    snprintf (acert, sizeof acert, "%s/agent%d.cert", S.dir, i);
+    char *gen_argv [] = {agentd, (char *) "--gen-cert", acert, NULL};
+    int status = xs_test_proc_wait (xs_test_proc_spawn (gen_argv, NULL, NULL));
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    zfile_t *f = zfile_new (NULL, acert);
+    assert_int_equal (zfile_input (f), 0);
+    zchunk_t *c = zfile_read (f, zfile_cursize (f), 0);
+    char *text = zchunk_strdup (c);
+    xs_err_t err;
+    char *key = xs_agentsrv_enroll (xs_sched_agents (S.sched), text, &err);
+    assert_non_null (key);
+    free (key);
+    free (text);
+    zchunk_destroy (&c);
+    zfile_destroy (&f);
+    char *argv [] = {agentd, (char *) "--foreground", (char *) "-c", (char *) "/dev/null",
+                     (char *) "--catalog",
+                     (char *) xs_agentsrv_endpoint (xs_sched_agents (S.sched)),
+                     (char *) "--zone", (char *) "z1", (char *) "--xapi",
+                     (char *) xs_test_xapisim_unix_url (S.sim, (size_t) i),
+                     (char *) "--cert", acert, (char *) "--catalog-key", (char *) catalog_cert,
+                     (char *) "--host-uuid",
+                     (char *) xs_test_xapisim_host_uuid (S.sim, (size_t) i), NULL};
+    int ready = -1;
+    xs_test_proc_spawn (argv, NULL, &ready);
+    return ready;
+}
 
-    /* A volume, its snapshot, then both deleted, all through xapi. */
+/* Runs the catalog loop until `r` is answered; fails the test on an error. */
+static json_t *
+s_answer (s_res_t *r, const char *what)
+{
+    assert_true (xs_test_run_until (S.loop, s_is_done, r, 20000));
+    if (r->failed)
+        fail_msg ("%s: %s", what, r->err.msg);
+    return r->reply;
+}
+
+/* A volume named "data", its snapshot, then both deleted, all through the
+   agents' XenAPI calls. The volume's name is its VDI's description. */
+static void
+s_volume_life_cycle (void)
+{
     s_res_t r = {0};
     xs_sched_create_t req = {.flavor = "gold", .size = 1073741824LL, .name = "data"};
     xs_sched_volume_create (S.sched, &req, s_done, &r);
-    assert_true (s_until (s_is_done, &r, 20000));
-    if (r.failed)
-        fail_msg ("create: %s", r.err.msg);
-    assert_string_equal (json_string_value (json_object_get (r.reply, "state")), "available");
-    assert_true (json_is_string (json_object_get (r.reply, "vdi_uuid")));
+    json_t *volume = s_answer (&r, "create");
+    assert_string_equal (json_string_value (json_object_get (volume, "state")), "available");
+    assert_true (json_is_string (json_object_get (volume, "vdi_uuid")));
     char uuid [64];
-    snprintf (uuid, sizeof uuid, "%s", json_string_value (json_object_get (r.reply, "uuid")));
-    json_decref (r.reply);
+    snprintf (uuid, sizeof uuid, "%s", json_string_value (json_object_get (volume, "uuid")));
+    json_decref (volume);
+    json_t *dump = xs_test_xapisim_dump (S.sim);
+    json_t *vdi = xs_test_xapisim_vdi_of (dump, uuid);
+    assert_non_null (vdi);
+    assert_string_equal (json_string_value (json_object_get (vdi, "name_description")), "data");
+    json_decref (dump);
 
     s_res_t s = {0};
     xs_sched_volume_copy (S.sched, "snapshot", uuid, NULL, s_done, &s);
-    assert_true (s_until (s_is_done, &s, 20000));
-    if (s.failed)
-        fail_msg ("snapshot: %s", s.err.msg);
+    json_t *snapshot = s_answer (&s, "snapshot");
     char snap [64];
-    snprintf (snap, sizeof snap, "%s", json_string_value (json_object_get (s.reply, "uuid")));
-    json_decref (s.reply);
+    snprintf (snap, sizeof snap, "%s", json_string_value (json_object_get (snapshot, "uuid")));
+    json_decref (snapshot);
 
     const char *victims [] = {snap, uuid};
     for (int i = 0; i < 2; i++) {
         s_res_t d = {0};
         xs_sched_volume_delete (S.sched, victims [i], s_done, &d);
-        assert_true (s_until (s_is_done, &d, 20000));
-        if (d.failed)
-            fail_msg ("delete %s: %s", victims [i], d.err.msg);
-        assert_string_equal (json_string_value (json_object_get (d.reply, "state")), "deleted");
-        json_decref (d.reply);
+        json_t *deleted = s_answer (&d, victims [i]);
+        assert_string_equal (json_string_value (json_object_get (deleted, "state")), "deleted");
+        json_decref (deleted);
     }
+}
+
+static void
+test_agentd_against_xapisim (void **state)
+{
+    /* The simulator: one pool of two hosts, root with an empty password. */
+    static const char *const sim_args [] = { "--pool", "p1:xs01,xs02", "--user", "root:", NULL };
+    S.sim = xs_test_xapisim_start (sim_args);
+    char cert [256];
+    snprintf (cert, sizeof cert, "%s/catalog.cert", S.dir);
+    int64_t backend = s_start_catalog (cert);
+    int ready [2];
+    for (int i = 0; i < 2; i++)
+        ready [i] = s_start_agent (i, cert);
+
+    /* Registration happens on the catalog loop: run it until both are up. */
+    assert_true (xs_test_run_until (S.loop, s_two_hosts, NULL, 20000));
+    for (int i = 0; i < 2; i++) {
+        char line [256];
+        assert_true (xs_test_proc_read_line (ready [i], line, sizeof line, 5000));
+        assert_string_equal (line, "READY");
+        close (ready [i]);
+    }
+    /* The backend's SR: created once, attached by both. */
+    xs_agentsrv_reconcile (xs_sched_agents (S.sched));
+    assert_true (xs_test_run_until (S.loop, s_attached_twice, &backend, 20000));
+    xs_err_t err;
+    xs_backend_t *b = xs_store_backend_get (S.store, backend, &err);
+    assert_non_null (b->sr_uuid);
+    assert_int_equal (b->state, XS_BACKEND_ATTACHED);
+    xs_backend_destroy (&b);
+
+    s_volume_life_cycle ();
 }
 
 static int
@@ -331,7 +235,8 @@ setup (void **state)
 static int
 teardown (void **state)
 {
-    s_kill_all ();
+    xs_test_xapisim_stop (&S.sim);
+    xs_test_proc_stop_all ();
     xs_sched_destroy (&S.sched);
     xs_batch_destroy (&S.batch);
     zloop_destroy (&S.loop);

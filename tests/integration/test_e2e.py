@@ -3,6 +3,7 @@ xensm-catalogd, four xensm-agentd (one per simulated host), driven with the
 real xensm-manage. Issue 4's acceptance tests."""
 import json
 import os
+import select
 import signal
 import subprocess
 import tempfile
@@ -557,6 +558,91 @@ class AgentIdentity(unittest.TestCase):
             self.assertIn("inventory %s" % inventory, agent.log())
             self.assertIn(reason, agent.log())
             self.assertIn("set host_uuid", agent.log())
+
+
+class AgentDaemon(unittest.TestCase):
+    """xensm-agentd goes to the background and stops the way xensm-catalogd
+    does (common/xs_daemon): the parent returns 0 once the agent's start-up
+    is over (its loop runs, the catalog need not answer) or 1 with the
+    reason when it fails; SIGTERM and SIGINT end it with status 0."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-agentd-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.cert = os.path.join(self.workdir, "agent.cert")
+        self.catalog_cert = os.path.join(self.workdir, "catalog.cert")
+        for path in (self.cert, self.catalog_cert):
+            subprocess.run([xsm.AGENTD, "--gen-cert", path], check=True, capture_output=True,
+                           env=xsm.clean_env())
+
+    def command(self, *extra):
+        # Nothing listens on port 9: the agent keeps trying to register.
+        return [xsm.AGENTD, "-c", os.devnull, "--catalog", "tcp://127.0.0.1:9", "--zone", "z",
+                "--xapi", "unix:" + os.path.join(self.workdir, "no-xapi.sock"),
+                "--host-uuid", "6f2a1c3e-0000-4000-8000-0000000000aa",
+                "--catalog-key", self.catalog_cert] + list(extra)
+
+    def find_pid(self):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"xensm-agentd") and self.catalog_cert.encode() in argv:
+                return int(entry)
+        return None
+
+    @staticmethod
+    def alive(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    def test_background_start_and_stop(self):
+        p = subprocess.run(self.command("--cert", self.cert), env=xsm.clean_env(),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pid = self.find_pid()
+        self.assertIsNotNone(pid, "no agent left running in the background")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self.alive(pid):
+            time.sleep(0.05)       # not our child: no wait() possible
+        self.assertFalse(self.alive(pid))
+        # A start-up failure reaches the shell through the parent.
+        missing = os.path.join(self.workdir, "missing.cert")
+        p = subprocess.run(self.command("--cert", missing), env=xsm.clean_env(),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("cannot start: certificate %s" % missing, p.stderr)
+        self.assertIsNone(self.find_pid())
+
+    def test_stop_signals_in_the_foreground(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            proc = subprocess.Popen(self.command("--cert", self.cert, "--foreground", "-v"),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, env=xsm.clean_env())
+            try:
+                # Its loop runs once it registers (the log says so as it happens).
+                seen = b""
+                while b"registering host" not in seen:
+                    ready, _, _ = select.select([proc.stderr], [], [], 15)
+                    chunk = os.read(proc.stderr.fileno(), 4096) if ready else b""
+                    self.assertTrue(chunk, "no 'registering host' in: %r" % seen)
+                    seen += chunk
+                proc.send_signal(sig)
+                rest = proc.communicate(timeout=15)[1]
+                self.assertEqual(proc.returncode, 0, seen + rest)
+                self.assertIn(b"stopped", rest)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
 
 
 if __name__ == "__main__":

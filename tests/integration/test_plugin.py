@@ -7,8 +7,8 @@ by logging in to the simulator and a struct of string arguments. Every
 response is parsed with Python's xmlrpc.client.loads (an XML-RPC
 implementation independent of ours), and every run must exit 0 with exactly
 one methodResponse on stdout. The plugin calls back into the simulator over
-its unix socket (XENSM_XAPI_URL) through the xapi module
-(XENSM_HELPER_PATH). The same functions are also called through the
+its unix socket (XENSM_XAPI_URL) through the helper program xensm-xapi
+(XENSM_HELPER_PATH), which it exec()s for the functions that call xapi. The same functions are also called through the
 simulator's host.call_plugin, which execs the plugin the way xapi does.
 
 Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
@@ -214,7 +214,7 @@ class PluginTest(unittest.TestCase):
     # ---- functions that do not call xapi -----------------------------------
 
     def test_ping_and_version(self):
-        # No xapi at all behind them: they never load the module.
+        # No xapi at all behind them: they never exec the helper.
         self.assertEqual(self.ok("ping", url="unix:/nonexistent/xapi")["reply"], "pong")
         version = self.ok("version", url="unix:/nonexistent/xapi")
         self.assertRegex(version["version"], r"^\d+\.\d+\.\d+$")
@@ -403,6 +403,24 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(vdis[0]["uuid"], first["vdi_uuid"])
         self.assertEqual(vdis[0]["other_config"]["xensm-volume"], volume)
         self.assertEqual(int(vdis[0]["virtual_size"]), 5 << 30)
+
+    def test_vdi_description_is_the_volume_name(self):
+        """`name` becomes the VDI's name_description, as in the agent protocol
+        (the one op table, host/xs_hostops_dispatch.h); name_description is
+        not an argument of vdi_create."""
+        sr_uuid = self.new_nfs_sr()
+        named, unnamed = new_uuid(), new_uuid()
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": named, "size": "4096",
+                               "name": "web data"})
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": unnamed, "size": "4096"})
+        self.assertEqual(self.vdis_of(named)[0]["name_description"], "web data")
+        self.assertEqual(self.vdis_of(unnamed)[0]["name_description"], "xensm volume " + unnamed)
+        self.assertEqual(self.vdis_of(named)[0]["name_label"], "xensm-" + named)
+        desc = self.fails("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": new_uuid(),
+                                         "size": "4096", "name_description": "x"},
+                          code="XENSM_INVALID_ARGUMENT")
+        self.assertEqual(desc[1:3], ["vdi_create", "name_description"])
+        self.assertIn("[name]", desc[3])
 
     def test_vdi_find(self):
         sr_uuid = self.new_nfs_sr()

@@ -63,7 +63,7 @@ AGENT_KEYS = {
 # shipped settings its table may still lack (none now).
 CODE_TABLES = {
     "catalog": ("catalog/xs_catalog_cfg.c", set()),
-    "agent": ("hostagent/xensm-agentd.c", set()),
+    "agent": ("hostagent/xs_agent_cfg.c", set()),
 }
 HARDENING = {
     "ProtectSystem": "strict",

@@ -22,7 +22,7 @@ import xmlrpc.client
 
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.getcwd())
 ZMQ_LIBS = re.compile(r"\blib(zmq|czmq|sodium)\.so")
-# What the host programs (not the xapi module, a shared object) link statically.
+# What the host programs (xensm-agentd, the plugin's helper xensm-xapi) link statically.
 HOST_STATIC = re.compile(r"\blib(zmq|czmq|sodium|inih|jansson)\.so")
 
 

@@ -1,5 +1,5 @@
 /*  xs_fake_catalog: a stand-in for xensm-catalogd's admin socket. */
-#include "xs_fake_catalog.h"
+#include "tests/support/xs_fake_catalog.h"
 #include "xs_mem.h"
 
 #include <czmq.h>

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "xs_fake_catalog.h"
+#include "tests/support/xs_fake_catalog.h"
 
 typedef struct {
     xs_fake_catalog_t *catalog;

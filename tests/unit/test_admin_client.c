@@ -4,7 +4,7 @@
     skipped, and malformed and oversized replies refused with an error that
     names the endpoint, well before the timeout. */
 #include "catalog/cli/xs_admin_client.h"
-#include "xs_fake_catalog.h"
+#include "tests/support/xs_fake_catalog.h"
 
 #include <czmq.h>
 #include <setjmp.h>

@@ -10,54 +10,50 @@
 
 #include <czmq.h>
 
-#include "common/xs_cert.h"
 #include "common/xs_log.h"
 #include "common/xs_proto.h"
 #include "hostagent/xs_agent.h"
+#include "tests/support/xs_test_certs.h"
+#include "tests/support/xs_test_exec.h"
 
-/* ---- a scripted executor ---- */
+/* ---------------------------------------------------------------------
+   What the fake xapi answers
+   --------------------------------------------------------------------- */
 
 static json_t *
-s_fake_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
+s_script (void *arg, xs_op_t op, const json_t *args, xs_err_t *err)
 {
-    if (streq (op, "host_info"))
+    if (op == XS_OP_HOST_INFO)
         return json_pack ("{s:s, s:s}", "uuid", "host-from-xapi", "name_label", "xs01");
-    if (streq (op, "sr_attach")) {
+    if (op == XS_OP_SR_ATTACH) {
         json_t *b = json_object_get (args, "backend");
         json_t *sr = json_object_get (b, "sr_uuid");
         if (json_is_string (sr))
             return json_pack ("{s:O}", "sr_uuid", sr);
         return json_pack ("{s:s}", "sr_uuid", "sr-created");
     }
-    if (streq (op, "sr_stats"))
+    if (op == XS_OP_SR_STATS)
         return json_pack ("{s:I, s:I, s:I, s:[s]}", "physical_size", (json_int_t) 1000,
                           "physical_utilisation", (json_int_t) 10,
                           "virtual_allocation", (json_int_t) 100, "capabilities", "VDI_CREATE");
     const char *vol = json_string_value (json_object_get (args, "volume_uuid"));
-    if (vol && streq (vol, "slow"))
-        zclock_sleep (600);
     if (vol && streq (vol, "full")) {
         xs_err_set (err, XS_EXAPI, "SR_FULL [sr-1]");
         return NULL;
     }
-    if (streq (op, "vdi_create"))
+    if (op == XS_OP_VDI_CREATE)
         return json_pack ("{s:s, s:s}", "vdi_uuid", "vdi-of-" , "volume", vol ? vol : "");
-    xs_err_set (err, XS_EINVAL, "%s: not scripted", op);
+    xs_err_set (err, XS_EINVAL, "%s: not scripted", xs_op_name (op));
     return NULL;
 }
 
-static void *s_fake_open (void *arg, xs_err_t *err) { return arg; }
-static void s_fake_close (void **ctx_p) { *ctx_p = NULL; }
-
-static const xs_executor_t s_fake = {"fake", s_fake_open, s_fake_close, s_fake_run};
-
-/* ---- fixture: keys, zauth, a ROUTER ---- */
+/* ---------------------------------------------------------------------
+   Fixture: keys, zauth, a ROUTER, the scripted executor
+   --------------------------------------------------------------------- */
 
 typedef struct {
-    char dir [256];
-    char keys_dir [300];
-    char agent_cert [300];
-    char catalog_cert [300];
+    xs_test_certs_t *certs;
+    xs_test_exec_t *exec;
     zactor_t *auth;
     zsock_t *router;
     int port;
@@ -70,26 +66,15 @@ static int
 setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    snprintf (f->dir, sizeof f->dir, "/tmp/xs_agent_test.XXXXXX");
-    assert_non_null (mkdtemp (f->dir));
-    snprintf (f->keys_dir, sizeof f->keys_dir, "%s/agents.d", f->dir);
-    assert_int_equal (zsys_dir_create ("%s", f->keys_dir), 0);
-    snprintf (f->agent_cert, sizeof f->agent_cert, "%s/agent.cert", f->dir);
-    snprintf (f->catalog_cert, sizeof f->catalog_cert, "%s/catalog.cert", f->dir);
-    assert_int_equal (xs_cert_generate (f->agent_cert, NULL), 0);
-    assert_int_equal (xs_cert_generate (f->catalog_cert, NULL), 0);
-    /* Enroll the agent: its public certificate into the allow-list. */
-    zcert_t *c = zcert_load (f->agent_cert);
-    char path [400];
-    snprintf (path, sizeof path, "%s/agent.cert", f->keys_dir);
-    assert_int_equal (zcert_save_public (c, path), 0);
-    zcert_destroy (&c);
+    /* Both certificates, the agent's enrolled in the allow-list. */
+    f->certs = xs_test_certs_new ("xs_agent_test");
+    f->exec = xs_test_exec_new (s_script, NULL);
 
     f->auth = zactor_new (zauth, NULL);
-    assert_int_equal (zstr_sendx (f->auth, "CURVE", f->keys_dir, NULL), 0);
+    assert_int_equal (zstr_sendx (f->auth, "CURVE", f->certs->keys_dir, NULL), 0);
     zsock_wait (f->auth);
 
-    zcert_t *server = zcert_load (f->catalog_cert);
+    zcert_t *server = zcert_load (f->certs->catalog_cert);
     f->router = zsock_new (ZMQ_ROUTER);
     zcert_apply (server, f->router);
     zcert_destroy (&server);
@@ -105,6 +90,7 @@ setup (void **state)
 static void
 s_stop_agent (fixture_t *f)
 {
+    xs_test_exec_release (f->exec);     /* a held call must not block the workers */
     zactor_destroy (&f->agent_actor);
     xs_agent_destroy (&f->agent);
 }
@@ -117,9 +103,8 @@ teardown (void **state)
     zframe_destroy (&f->peer);
     zsock_destroy (&f->router);
     zactor_destroy (&f->auth);
-    char cmd [400];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal (system (cmd), 0);
+    xs_test_certs_destroy (&f->certs);
+    xs_test_exec_destroy (&f->exec);
     free (f);
     return 0;
 }
@@ -131,9 +116,9 @@ s_start_agent (fixture_t *f, const char *cert, const char *host_uuid, int heartb
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", f->port);
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = endpoint, .zone = "z1", .host_uuid = host_uuid,
-        .cert_file = cert, .catalog_key_file = f->catalog_cert,
+        .cert_file = cert, .catalog_key_file = f->certs->catalog_cert,
         .workers = 2, .backoff_min_ms = 50, .backoff_max_ms = 200,
-        .ready_fd = -1, .executor = &s_fake, .executor_arg = f,
+        .executor = &xs_test_executor, .executor_arg = f->exec,
     };
     xs_err_t err;
     f->agent = xs_agent_new (&cfg, &err);
@@ -213,13 +198,15 @@ s_welcome (fixture_t *f, xs_proto_t *reg, int heartbeat_ms)
     s_send (f, &w);
 }
 
-/* ---- tests ---- */
+/* ---------------------------------------------------------------------
+   Tests
+   --------------------------------------------------------------------- */
 
 static void
 test_register_attach_heartbeat (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, NULL, 0);
+    s_start_agent (f, f->certs->agent_cert, NULL, 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     assert_int_equal (xs_proto_type (reg), XS_PROTO_REGISTER);
@@ -287,61 +274,71 @@ static void
 test_requests_results_and_slow_calls (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    s_start_agent (f, f->certs->agent_cert, "h-conf", 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     assert_string_equal (xs_proto_str (reg, "host_uuid"), "h-conf");
     s_welcome (f, reg, 40);
     xs_proto_destroy (&reg);
 
-    /* A slow call: heartbeats keep coming while it runs. */
+    /* A slow call: the fake holds it in its worker until released. */
+    xs_test_exec_hold (f->exec, "slow");
     json_t *args = json_pack ("{s:s, s:s, s:i}", "sr_uuid", "sr-2", "volume_uuid", "slow", "size", 1);
-    xs_proto_t *req = xs_proto_request_new ("slow-1", "vdi_create", &args);
+    xs_proto_t *req = xs_proto_request_new ("slow-1", XS_OP_VDI_CREATE, &args);
     s_send (f, &req);
     args = json_pack ("{s:s, s:s, s:i}", "sr_uuid", "sr-2", "volume_uuid", "full", "size", 1);
-    req = xs_proto_request_new ("full-1", "vdi_create", &args);
+    req = xs_proto_request_new ("full-1", XS_OP_VDI_CREATE, &args);
     s_send (f, &req);
+    assert_true (xs_test_exec_wait_held (f->exec, 5000));
 
-    int beats_before_slow = 0;
-    bool got_full = false, got_slow = false;
-    while (!got_slow) {
+    /* While it runs, heartbeats keep coming and the other request is
+       answered, with the xapi reason: the loop never stalls. */
+    int beats_while_slow = 0;
+    bool got_full = false;
+    while (!got_full || beats_while_slow < 5) {
         xs_proto_t *m = s_recv_skip (f, "sr_state register");
         assert_non_null (m);
         if (xs_proto_type (m) == XS_PROTO_HEARTBEAT) {
-            beats_before_slow++;
+            beats_while_slow++;
             xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (m));
             s_send (f, &ack);
         }
         else {
             assert_int_equal (xs_proto_type (m), XS_PROTO_RESULT);
-            if (streq (xs_proto_id (m), "full-1")) {
-                /* The failing request answers first, with the xapi reason. */
-                assert_false (got_slow);
-                assert_false (xs_proto_bool (m, "ok", true));
-                xs_err_t err;
-                xs_proto_result_err (m, &err);
-                assert_int_equal (err.kind, XS_EXAPI);
-                assert_string_equal (err.msg, "SR_FULL [sr-1]");
-                got_full = true;
-            }
-            else {
-                assert_string_equal (xs_proto_id (m), "slow-1");
-                assert_true (xs_proto_bool (m, "ok", false));
-                got_slow = true;
-            }
+            assert_string_equal (xs_proto_id (m), "full-1");
+            assert_false (xs_proto_bool (m, "ok", true));
+            xs_err_t err;
+            xs_proto_result_err (m, &err);
+            assert_int_equal (err.kind, XS_EXAPI);
+            assert_string_equal (err.msg, "SR_FULL [sr-1]");
+            got_full = true;
         }
         xs_proto_destroy (&m);
     }
-    assert_true (got_full);
-    /* 600 ms of work at 40 ms heartbeats: the loop never stalled. */
-    assert_true (beats_before_slow >= 5);
+    assert_true (xs_test_exec_holding (f->exec));
+    assert_int_equal (xs_test_exec_calls (f->exec, XS_OP_VDI_CREATE), 1);
+
+    /* Released, the slow call answers. */
+    xs_test_exec_release (f->exec);
+    xs_proto_t *m = NULL;
+    while ((m = s_recv_skip (f, "sr_state register")) && xs_proto_type (m) == XS_PROTO_HEARTBEAT) {
+        xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (m));
+        s_send (f, &ack);
+        xs_proto_destroy (&m);
+    }
+    assert_non_null (m);
+    assert_int_equal (xs_proto_type (m), XS_PROTO_RESULT);
+    assert_string_equal (xs_proto_id (m), "slow-1");
+    assert_true (xs_proto_bool (m, "ok", false));
+    xs_proto_destroy (&m);
+    assert_int_equal (xs_test_exec_calls (f->exec, XS_OP_VDI_CREATE), 2);
 }
 
 static void
 test_garbage_gets_error_and_not_registered_reregisters (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    s_start_agent (f, f->certs->agent_cert, "h-conf", 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     s_welcome (f, reg, 1000);
@@ -378,7 +375,7 @@ static void
 test_silent_catalog_means_register_again (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
-    s_start_agent (f, f->agent_cert, "h-conf", 0);
+    s_start_agent (f, f->certs->agent_cert, "h-conf", 0);
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     char first_id [XS_PROTO_MAX_ID + 1];
@@ -414,8 +411,7 @@ test_unknown_key_is_refused (void **state)
 {
     fixture_t *f = (fixture_t *) *state;
     char stranger [400];
-    snprintf (stranger, sizeof stranger, "%s/stranger.cert", f->dir);
-    assert_int_equal (xs_cert_generate (stranger, NULL), 0);
+    xs_test_certs_make (f->certs, "stranger.cert", stranger, sizeof stranger);
     s_start_agent (f, stranger, "h-stranger", 0);
     zsock_set_rcvtimeo (f->router, 700);
     zmsg_t *m = zmsg_recv (f->router);
@@ -429,12 +425,12 @@ test_bad_config_refused (void **state)
     xs_err_t err;
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = "tcp://127.0.0.1:1", .zone = "z1",
-        .cert_file = "/nonexistent/agent.cert", .catalog_key_file = f->catalog_cert,
-        .ready_fd = -1, .executor = &s_fake,
+        .cert_file = "/nonexistent/agent.cert", .catalog_key_file = f->certs->catalog_cert,
+        .executor = &xs_test_executor, .executor_arg = f->exec,
     };
     assert_null (xs_agent_new (&cfg, &err));
     assert_non_null (strstr (err.msg, "/nonexistent/agent.cert"));
-    cfg.cert_file = f->agent_cert;
+    cfg.cert_file = f->certs->agent_cert;
     cfg.zone = "";
     assert_null (xs_agent_new (&cfg, &err));
     assert_non_null (strstr (err.msg, "zone"));

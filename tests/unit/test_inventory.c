@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hostagent/xs_inventory.h"
+#include "host/xs_inventory.h"
 
 static char s_dir [64];
 static char s_path [128];

@@ -91,10 +91,11 @@ test_request_and_results (void **state)
 {
     json_t *args = json_pack ("{s:s, s:s, s:I}", "sr_uuid", "sr-1",
                               "volume_uuid", "vol-1", "size", (json_int_t) 10737418240LL);
-    xs_proto_t *req = xs_proto_request_new ("op-7", "vdi_create", &args);
+    xs_proto_t *req = xs_proto_request_new ("op-7", XS_OP_VDI_CREATE, &args);
     assert_null (args);
     xs_proto_t *back = s_roundtrip (&req);
-    assert_string_equal (xs_proto_op (back), "vdi_create");
+    assert_int_equal (xs_proto_op (back), XS_OP_VDI_CREATE);
+    assert_string_equal (xs_proto_str (back, "op"), "vdi_create");
     assert_int_equal (json_integer_value (json_object_get (xs_proto_args (back), "size")),
                       10737418240LL);
     xs_proto_destroy (&back);
@@ -269,6 +270,13 @@ test_unknown_fields_ignored_and_ops_known (void **state)
     assert_true (xs_proto_op_known ("sr_attach"));
     assert_false (xs_proto_op_known ("shell"));
     assert_false (xs_proto_op_known (NULL));
+    /* host_info is the agent's own op, never a request. */
+    assert_false (xs_proto_op_known ("host_info"));
+    json_t *none = json_object ();
+    xs_proto_t *req = xs_proto_request_new ("r-1", XS_OP_HOST_INFO, &none);
+    assert_null (xs_proto_encode (req, NULL, &err));
+    assert_non_null (strstr (err.msg, "unknown op host_info"));
+    xs_proto_destroy (&req);
     assert_string_equal (xs_proto_type_name (XS_PROTO_SR_STATE), "sr_state");
     assert_string_equal (xs_proto_type_name ((xs_proto_type_t) 99), "?");
 }

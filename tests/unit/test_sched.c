@@ -32,15 +32,15 @@ static int s_sr_detaches;
 static zhashx_t *s_vdis;            /* volume uuid -> "1"          */
 
 static json_t *
-s_fake_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
+s_fake_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
 {
     const char *host = (const char *) ctx;
     json_t *out = NULL;
     pthread_mutex_lock (&s_lock);
-    if (streq (op, "host_info"))
+    if (op == XS_OP_HOST_INFO)
         out = json_pack ("{s:s, s:s}", "uuid", host, "name_label", host);
     else
-    if (streq (op, "sr_attach")) {
+    if (op == XS_OP_SR_ATTACH) {
         json_t *b = json_object_get (args, "backend");
         const char *sr = json_string_value (json_object_get (b, "sr_uuid"));
         char made [128];
@@ -53,7 +53,7 @@ s_fake_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
         out = json_pack ("{s:s}", "sr_uuid", sr);
     }
     else
-    if (streq (op, "sr_stats")) {
+    if (op == XS_OP_SR_STATS) {
         const char *sr = json_string_value (json_object_get (args, "sr_uuid"));
         bool tiny = strstr (sr, "tiny") != NULL;
         bool nosnap = strstr (sr, "nosnap") != NULL;
@@ -64,11 +64,11 @@ s_fake_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
                          nosnap ? "VDI_RESIZE" : "VDI_SNAPSHOT");
     }
     else
-    if (streq (op, "vdi_create") || streq (op, "vdi_snapshot") || streq (op, "vdi_clone")) {
+    if (op == XS_OP_VDI_CREATE || op == XS_OP_VDI_SNAPSHOT || op == XS_OP_VDI_CLONE) {
         const char *sr = json_string_value (json_object_get (args, "sr_uuid"));
         const char *vol = json_string_value (json_object_get (
-            args, streq (op, "vdi_create") ? "volume_uuid" : "new_volume_uuid"));
-        if (streq (op, "vdi_create"))
+            args, op == XS_OP_VDI_CREATE ? "volume_uuid" : "new_volume_uuid"));
+        if (op == XS_OP_VDI_CREATE)
             s_vdi_creates++;
         if (strstr (sr, "fails"))
             xs_err_set (err, XS_EXAPI, "VDI.create: SR_BACKEND_FAILURE_78 [, VDI Creation failed, ]");
@@ -79,18 +79,18 @@ s_fake_run (void *ctx, const char *op, const json_t *args, xs_err_t *err)
         }
     }
     else
-    if (streq (op, "sr_detach")) {
+    if (op == XS_OP_SR_DETACH) {
         s_sr_detaches++;
         out = json_pack ("{s:b}", "forgotten", 1);
     }
     else
-    if (streq (op, "vdi_destroy")) {
+    if (op == XS_OP_VDI_DESTROY) {
         s_vdi_destroys++;
         zhashx_delete (s_vdis, json_string_value (json_object_get (args, "volume_uuid")));
         out = json_pack ("{s:i}", "destroyed", 1);
     }
     else
-        xs_err_set (err, XS_EINVAL, "%s: not scripted", op);
+        xs_err_set (err, XS_EINVAL, "%s: not scripted", xs_op_name (op));
     pthread_mutex_unlock (&s_lock);
     return out;
 }
@@ -180,7 +180,7 @@ s_start_agent (fx_t *f, const char *host, const char *zone)
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = xs_agentsrv_endpoint (xs_sched_agents (f->sched)), .zone = zone,
         .cert_file = f->agents [i].cert, .catalog_key_file = f->cert, .workers = 2,
-        .backoff_min_ms = 50, .backoff_max_ms = 200, .ready_fd = -1,
+        .backoff_min_ms = 50, .backoff_max_ms = 200,
         .executor = &s_fake, .executor_arg = f->agents [i].host,
     };
     f->agents [i].agent = xs_agent_new (&cfg, &err);

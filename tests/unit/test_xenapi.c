@@ -14,7 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/xs_xenapi.c"
+/* The client's three files, to reach their internals. */
+#include "host/xs_xenapi_http.c"
+#include "host/xs_xenapi.c"
+#include "host/xs_xenapi_calls.c"
 
 /* A 127.0.0.1 port nobody listens on (bound, then closed). */
 static int
@@ -31,7 +34,9 @@ s_closed_port (void)
     return ntohs (sin.sin_port);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   URLs
+   --------------------------------------------------------------------- */
 
 static void
 test_good_urls_are_accepted (void **state)
@@ -48,14 +53,14 @@ test_good_urls_are_accepted (void **state)
         xs_xenapi_t *self = xs_xenapi_new (cases [i].in, &err);
         assert_non_null (self);
         assert_string_equal (xs_xenapi_url (self), cases [i].url);
-        assert_string_equal (self->request_url, cases [i].request);
+        assert_string_equal (self->http->request_url, cases [i].request);
         if (cases [i].socket)
-            assert_string_equal (self->socket_path, cases [i].socket);
+            assert_string_equal (self->http->socket_path, cases [i].socket);
         else
-            assert_null (self->socket_path);
+            assert_null (self->http->socket_path);
         assert_null (xs_xenapi_session (self));
-        assert_int_equal (self->connect_ms, XS_XENAPI_CONNECT_TIMEOUT_MS);
-        assert_int_equal (self->total_ms, XS_XENAPI_TIMEOUT_MS);
+        assert_int_equal (self->http->connect_ms, XS_XENAPI_CONNECT_TIMEOUT_MS);
+        assert_int_equal (self->http->total_ms, XS_XENAPI_TIMEOUT_MS);
         xs_xenapi_destroy (&self);
         assert_null (self);
         xs_xenapi_destroy (&self);          /* idempotent */
@@ -113,7 +118,9 @@ test_long_unix_socket_path_is_refused (void **state)
     assert_non_null (strstr (err.msg, "socket path longer than"));
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Following a pool master
+   --------------------------------------------------------------------- */
 
 static void
 s_check_follow (const char *from, const char *master, const char *expect)
@@ -122,11 +129,11 @@ s_check_follow (const char *from, const char *master, const char *expect)
     xs_err_clear (&err);
     xs_xenapi_t *self = xs_xenapi_new (from, &err);
     assert_non_null (self);
-    if (s_follow_master (self, master, &err))
+    if (xs_http_follow_master (self->http, master, &err))
         fail_msg ("follow %s from %s: %s", master, from, err.msg);
     assert_string_equal (xs_xenapi_url (self), expect);
-    assert_string_equal (self->request_url, expect);
-    assert_null (self->socket_path);
+    assert_string_equal (self->http->request_url, expect);
+    assert_null (self->http->socket_path);
     xs_xenapi_destroy (&self);
 }
 
@@ -156,7 +163,7 @@ test_follow_master_refuses_bad_addresses (void **state)
         xs_err_t err;
         xs_xenapi_t *self = xs_xenapi_new ("http://10.0.0.1:80/", &err);
         assert_non_null (self);
-        if (s_follow_master (self, bad [i], &err) == 0)
+        if (xs_http_follow_master (self->http, bad [i], &err) == 0)
             fail_msg ("master address '%s' accepted as %s", bad [i], xs_xenapi_url (self));
         assert_int_equal (err.kind, XS_EINVAL);
         assert_non_null (strstr (err.msg, "HOST_IS_SLAVE"));
@@ -165,11 +172,13 @@ test_follow_master_refuses_bad_addresses (void **state)
     }
     xs_err_t err;
     xs_xenapi_t *self = xs_xenapi_new ("http://10.0.0.1:80/", &err);
-    assert_int_equal (s_follow_master (self, NULL, &err), -1);
+    assert_int_equal (xs_http_follow_master (self->http, NULL, &err), -1);
     xs_xenapi_destroy (&self);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   XenAPI failures
+   --------------------------------------------------------------------- */
 
 static xs_value_t *
 s_desc (const char *first, ...)
@@ -273,7 +282,9 @@ test_long_failure_message_is_truncated_safely (void **state)
     xs_xenapi_destroy (&self);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Reading records
+   --------------------------------------------------------------------- */
 
 static void
 test_field_int64_reads_strings_and_ints (void **state)
@@ -309,7 +320,9 @@ test_field_int64_reads_strings_and_ints (void **state)
     xs_value_destroy (&rec);
 }
 
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Calls that fail before or at the network
+   --------------------------------------------------------------------- */
 
 static void
 test_call_without_session_is_refused (void **state)
@@ -414,15 +427,15 @@ test_missing_unix_socket_is_a_transport_error (void **state)
     xs_xenapi_t *self = xs_xenapi_new ("unix:/nonexistent/xensm/xapi", &err);
     assert_non_null (self);
     xs_xenapi_set_timeouts (self, 2000, 5000);
-    assert_int_equal (self->connect_ms, 2000);
-    assert_int_equal (self->total_ms, 5000);
+    assert_int_equal (self->http->connect_ms, 2000);
+    assert_int_equal (self->http->total_ms, 5000);
     xs_xenapi_set_session (self, "OpaqueRef:abc");
     assert_null (xs_xenapi_host_get_all (self, &err));
     assert_int_equal (err.kind, XS_ETRANSPORT);
     assert_non_null (strstr (err.msg, "unix:/nonexistent/xensm/xapi"));
     xs_xenapi_set_timeouts (self, 0, -1);
-    assert_int_equal (self->connect_ms, XS_XENAPI_CONNECT_TIMEOUT_MS);
-    assert_int_equal (self->total_ms, XS_XENAPI_TIMEOUT_MS);
+    assert_int_equal (self->http->connect_ms, XS_XENAPI_CONNECT_TIMEOUT_MS);
+    assert_int_equal (self->http->total_ms, XS_XENAPI_TIMEOUT_MS);
     xs_xenapi_destroy (&self);
 }
 
@@ -432,16 +445,16 @@ test_options_are_kept (void **state)
     xs_err_t err;
     xs_xenapi_t *self = xs_xenapi_new ("https://xs01/", &err);
     xs_xenapi_set_ca_file (self, "/etc/xensm/ca.pem");
-    assert_string_equal (self->ca_file, "/etc/xensm/ca.pem");
+    assert_string_equal (self->http->ca_file, "/etc/xensm/ca.pem");
     xs_xenapi_set_ca_file (self, NULL);
-    assert_null (self->ca_file);
+    assert_null (self->http->ca_file);
     xs_xenapi_set_user_agent (self, "probe/1");
-    assert_string_equal (self->user_agent, "probe/1");
+    assert_string_equal (self->http->user_agent, "probe/1");
     xs_xenapi_set_user_agent (self, NULL);
-    assert_null (self->user_agent);
-    assert_false (self->insecure);
+    assert_null (self->http->user_agent);
+    assert_false (self->http->insecure);
     xs_xenapi_set_insecure (self, true);
-    assert_true (self->insecure);
+    assert_true (self->http->insecure);
     /* set_session forgets credentials */
     self->uname = xs_strdup ("root");
     self->pwd = xs_strdup ("pw");

@@ -1,10 +1,14 @@
 /*  xs_hostops: the local SR and VDI operations of a host, through XenAPI.
 
     Shared by the agent daemon (which sends the results to the catalog over
-    ZeroMQ) and the xapi plugin (which returns them as JSON strings). Every
-    operation takes the XenAPI client given to xs_hostops_new (logged in, or
-    holding a borrowed session) and returns a new jansson object (caller
-    json_decref()s it) or NULL with *err set.
+    ZeroMQ) and the xapi plugin's helper (which returns them as JSON
+    strings), both through the one operation table, xs_hostops_dispatch.
+    Files: xs_hostops.c (the object, its XenAPI error, host_info),
+    xs_hostops_sr.c, xs_hostops_vdi.c.
+
+    Every operation takes the XenAPI client given to xs_hostops_new (logged
+    in, or holding a borrowed session) and returns a new jansson object
+    (caller json_decref()s it) or NULL with *err set.
 
     Errors name the object and the XenAPI call, e.g.
         SR 1f5b...: SR.create failed: SR_BACKEND_FAILURE_73 [, NFS mount error, ]

@@ -1,7 +1,10 @@
 /*  xs_xenapi: a XenAPI (xapi) client over XML-RPC, on libcurl.
 
-    Built as its own static library, xensm-xenapi (links libcurl), so that
-    programs which never call xapi do not load libcurl.
+    Part of libxensm-host (host/), the one library that talks to xapi: it
+    links libcurl, which the catalog never links and the xapi plugin
+    executable leaves to its helper program (xe-plugin/CMakeLists.txt).
+    Files: xs_xenapi.c (envelope, sessions, generic calls), xs_xenapi_http.c
+    (URLs, pool master, libcurl transport), xs_xenapi_calls.c (typed helpers).
 
     URLs:
       http://host[:port][/path]    plain HTTP (tests, or a local stunnel)
@@ -60,9 +63,9 @@ typedef struct _xs_xenapi_t xs_xenapi_t;
 #define XS_XENAPI_CONNECT_TIMEOUT_MS  10000
 #define XS_XENAPI_TIMEOUT_MS         300000
 
-/* ------------------------------------------------------------------ */
-/*  Life cycle and options                                            */
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Life cycle and options
+   --------------------------------------------------------------------- */
 
 /* New client for `url` (see above). NULL + err (XS_EINVAL) on a bad URL.
    No network traffic happens until the first call. */
@@ -88,9 +91,9 @@ void xs_xenapi_set_user_agent (xs_xenapi_t *self, const char *agent);
 /* The URL calls go to now (changes after HOST_IS_SLAVE). Borrowed. */
 const char *xs_xenapi_url (xs_xenapi_t *self);
 
-/* ------------------------------------------------------------------ */
-/*  Sessions                                                          */
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Sessions
+   --------------------------------------------------------------------- */
 
 /* session.login_with_password (uname, pwd, "2.0", "xensm"), following
    HOST_IS_SLAVE once. Keeps the credentials for re-login on
@@ -109,9 +112,9 @@ const char *xs_xenapi_session (xs_xenapi_t *self);
    when the call fails. */
 int xs_xenapi_logout (xs_xenapi_t *self, xs_err_t *err);
 
-/* ------------------------------------------------------------------ */
-/*  Generic calls                                                     */
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Generic calls
+   --------------------------------------------------------------------- */
 
 /* Calls `method` (e.g. "VDI.get_uuid") with the session ref followed by
    the items of `params` (an array, borrowed; NULL = none). Returns the
@@ -135,11 +138,11 @@ const xs_value_t *xs_xenapi_error_params (xs_xenapi_t *self);
 /* Param `index` of the last XenAPI error, or NULL. Borrowed. */
 const char *xs_xenapi_error_param (xs_xenapi_t *self, size_t index);
 
-/* ------------------------------------------------------------------ */
-/*  Typed helpers. Refs returned as char * are the caller's to free();  */
-/*  xs_value_t * results (ref arrays, records, maps) are the caller's    */
-/*  to xs_value_destroy(). All return NULL / -1 + err on failure.       */
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Typed helpers. Refs returned as char * are the caller's to free();
+   xs_value_t * results (ref arrays, records, maps) are the caller's
+   to xs_value_destroy(). All return NULL / -1 + err on failure.
+   --------------------------------------------------------------------- */
 
 /* session.get_this_host: the host this session is logged in to. */
 char *xs_xenapi_session_get_this_host (xs_xenapi_t *self, xs_err_t *err);
@@ -226,9 +229,9 @@ xs_value_t *xs_xenapi_vdi_get_record (xs_xenapi_t *self, const char *vdi, xs_err
 /* SM.get_all_records: a struct {SM ref: SM record}. */
 xs_value_t *xs_xenapi_sm_get_all_records (xs_xenapi_t *self, xs_err_t *err);
 
-/* ------------------------------------------------------------------ */
-/*  Reading records                                                   */
-/* ------------------------------------------------------------------ */
+/* ---------------------------------------------------------------------
+   Reading records
+   --------------------------------------------------------------------- */
 
 /* Reads int field `field` of `record`, sent by xapi as a decimal string
    (or an XML-RPC int). -1 + err (XS_EINVAL) when absent or not a number. */

@@ -1,0 +1,361 @@
+/*  xs_hostops_sr: attaching, detaching and measuring SRs (see xs_hostops.h). */
+#include "xs_hostops_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs_log.h"
+#include "xs_mem.h"
+#include "xs_srtype.h"
+
+/* ---------------------------------------------------------------------
+   sr_attach
+   --------------------------------------------------------------------- */
+
+/* One sr_attach under way. */
+typedef struct {
+    const xs_srtype_t *type;
+    char object [160];          /* "SR <uuid>" or "new <type> SR", for messages */
+    char label [128];           /* the SR's name_label                          */
+    xs_value_t *device_config;
+    char *host;                 /* this host's ref                              */
+    char *sr;                   /* the SR's ref                                 */
+    char *sr_uuid;
+    char *pbd;                  /* this host's PBD of the SR                    */
+    bool attached;              /* that PBD is plugged                          */
+    bool created, introduced, pbd_created, plugged;
+} s_attach_t;
+
+static void
+s_attach_free (s_attach_t *a)
+{
+    xs_value_destroy (&a->device_config);
+    free (a->host);
+    free (a->sr);
+    free (a->sr_uuid);
+    free (a->pbd);
+}
+
+/* device_config object of strings -> xs_value struct (caller destroys). */
+static xs_value_t *
+s_map_from_json (const json_t *object, const char *what, xs_err_t *err)
+{
+    xs_value_t *map = xs_value_struct_new ();
+    if (!object)
+        return map;
+    if (!json_is_object (object)) {
+        xs_value_destroy (&map);
+        xs_err_set (err, XS_EINVAL, "%s is not an object of strings", what);
+        return NULL;
+    }
+    const char *key = NULL;
+    json_t *value = NULL;
+    json_object_foreach ((json_t *) object, key, value) {
+        if (!json_is_string (value)) {
+            xs_value_destroy (&map);
+            xs_err_set (err, XS_EINVAL, "%s: value of key '%s' is not a string", what, key);
+            return NULL;
+        }
+        xs_value_set_str (map, key, json_string_value (value));
+    }
+    return map;
+}
+
+/* Checks the spec: a known SR type, a device_config of strings; names the
+   SR and its label. */
+static int
+s_attach_check (const xs_hostops_sr_spec_t *spec, s_attach_t *a, xs_err_t *err)
+{
+    if (!spec || !spec->type)
+        return xs_err_set (err, XS_EINVAL, "SR attach: no SR type given");
+    if (spec->sr_uuid)
+        snprintf (a->object, sizeof a->object, "SR %s", spec->sr_uuid);
+    else
+        snprintf (a->object, sizeof a->object, "new %s SR", spec->type);
+    a->type = xs_srtype_find (spec->type);
+    if (!a->type) {
+        char *known = xs_srtype_known_list ();
+        xs_err_set (err, XS_EINVAL, "%s: SR type '%s' unknown (known types: %s)", a->object,
+                    spec->type, known ? known : "?");
+        free (known);
+        return -1;
+    }
+    a->device_config = s_map_from_json (spec->device_config, "device_config", err);
+    if (!a->device_config) {
+        xs_err_prefix (err, "%s", a->object);
+        return -1;
+    }
+    snprintf (a->label, sizeof a->label, "%s", spec->name_label ? spec->name_label : "");
+    if (!*a->label)
+        snprintf (a->label, sizeof a->label, "xensm %s", a->type->name);
+    return 0;
+}
+
+/* The SR as xapi knows it: SR.get_by_uuid, else SR.introduce; SR.create
+   when the spec has no uuid. Then its uuid from its record. */
+static int
+s_sr_ensure (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, s_attach_t *a, xs_err_t *err)
+{
+    xs_xenapi_sr_args_t args = {
+        .host = a->host,
+        .uuid = spec->sr_uuid,
+        .device_config = a->device_config,
+        .physical_size = 0,
+        .name_label = a->label,
+        .name_description = spec->name_description,
+        .type = a->type->name,
+        .content_type = "user",
+        .shared = a->type->shared,
+        .sm_config = NULL,
+    };
+    if (spec->sr_uuid) {
+        a->sr = xs_xenapi_sr_get_by_uuid (self->client, spec->sr_uuid, err);
+        if (!a->sr && err && err->kind != XS_ENOTFOUND)
+            return xs_hostops_xapi_failed (self, err, a->object, "SR.get_by_uuid");
+        if (!a->sr) {
+            xs_info ("%s: not known to xapi, introducing it", a->object);
+            a->sr = xs_xenapi_sr_introduce (self->client, &args, err);
+            if (!a->sr)
+                return xs_hostops_xapi_failed (self, err, a->object, "SR.introduce");
+            a->introduced = true;
+        }
+    }
+    else {
+        xs_notice ("%s: creating a new SR (this formats the storage)", a->object);
+        a->sr = xs_xenapi_sr_create (self->client, &args, err);
+        if (!a->sr)
+            return xs_hostops_xapi_failed (self, err, a->object, "SR.create");
+        a->created = true;
+    }
+    xs_value_t *record = xs_xenapi_sr_get_record (self->client, a->sr, err);
+    if (!record)
+        return xs_hostops_xapi_failed (self, err, a->object, "SR.get_record");
+    const char *record_uuid = xs_value_get_str (record, "uuid");
+    a->sr_uuid = xs_strdup (record_uuid ? record_uuid : "");
+    snprintf (a->object, sizeof a->object, "SR %s", a->sr_uuid);
+    xs_value_destroy (&record);
+    return 0;
+}
+
+/* This host's PBD of the SR into a->pbd (NULL when there is none) with its
+   plugged state. 0, or -1 + err. */
+static int
+s_pbd_find (xs_hostops_t *self, s_attach_t *a, xs_err_t *err)
+{
+    a->pbd = NULL;
+    a->attached = false;
+    xs_value_t *pbds = xs_xenapi_sr_get_PBDs (self->client, a->sr, err);
+    if (!pbds)
+        return xs_hostops_xapi_failed (self, err, a->object, "SR.get_PBDs");
+    int rc = 0;
+    for (size_t i = 0; i < xs_value_size (pbds) && !a->pbd; i++) {
+        const char *pbd = xs_value_str (xs_value_at (pbds, i));
+        if (!pbd)
+            continue;
+        xs_value_t *record = xs_xenapi_pbd_get_record (self->client, pbd, err);
+        if (!record) {
+            rc = xs_hostops_xapi_failed (self, err, a->object, "PBD.get_record");
+            break;
+        }
+        const char *pbd_host = xs_value_get_str (record, "host");
+        if (pbd_host && strcmp (pbd_host, a->host) == 0) {
+            a->pbd = xs_strdup (pbd);
+            a->attached = xs_hostops_field_bool (record, "currently_attached");
+        }
+        xs_value_destroy (&record);
+    }
+    xs_value_destroy (&pbds);
+    return rc;
+}
+
+/* This host's PBD of the SR made when missing (PBD_EXISTS: made meanwhile
+   by someone else, fine) and plugged when unplugged. */
+static int
+s_pbd_ensure_plugged (xs_hostops_t *self, s_attach_t *a, xs_err_t *err)
+{
+    if (s_pbd_find (self, a, err) != 0)
+        return -1;
+    if (!a->pbd) {
+        a->pbd = xs_xenapi_pbd_create (self->client, a->host, a->sr, a->device_config, NULL, err);
+        const char *code = xs_xenapi_error_code (self->client);
+        if (a->pbd)
+            a->pbd_created = true;
+        else
+        if (code && strcmp (code, "PBD_EXISTS") == 0) {
+            if (s_pbd_find (self, a, err) != 0)
+                return -1;
+            if (!a->pbd)
+                return xs_err_set (err, XS_EXAPI,
+                                   "%s: PBD.create said PBD_EXISTS but this host has no PBD",
+                                   a->object);
+        }
+        else
+            return xs_hostops_xapi_failed (self, err, a->object, "PBD.create");
+    }
+    if (!a->attached) {
+        if (xs_xenapi_pbd_plug (self->client, a->pbd, err) != 0)
+            return xs_hostops_xapi_failed (self, err, a->object, "PBD.plug");
+        a->plugged = true;
+    }
+    return 0;
+}
+
+json_t *
+xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_err_t *err)
+{
+    json_t *result = NULL;
+    s_attach_t a = { .type = NULL };
+
+    xs_hostops_reset (self);
+    if (s_attach_check (spec, &a, err) != 0)
+        goto out;
+    a.host = xs_hostops_this_host (self, a.object, err);
+    if (!a.host
+    ||  s_sr_ensure (self, spec, &a, err) != 0
+    ||  s_pbd_ensure_plugged (self, &a, err) != 0)
+        goto out;
+    if (xs_xenapi_sr_scan (self->client, a.sr, err) != 0) {
+        xs_hostops_xapi_failed (self, err, a.object, "SR.scan");
+        goto out;
+    }
+    result = xs_nn (json_object ());
+    json_object_set_new (result, "sr_uuid", xs_hostops_json_string (a.sr_uuid));
+    json_object_set_new (result, "type", xs_hostops_json_string (a.type->name));
+    json_object_set_new (result, "shared", json_boolean (a.type->shared));
+    json_object_set_new (result, "created", json_boolean (a.created));
+    json_object_set_new (result, "introduced", json_boolean (a.introduced));
+    json_object_set_new (result, "pbd_created", json_boolean (a.pbd_created));
+    json_object_set_new (result, "plugged", json_boolean (a.plugged));
+out:
+    s_attach_free (&a);
+    return result;
+}
+
+/* ---------------------------------------------------------------------
+   sr_detach
+   --------------------------------------------------------------------- */
+
+/* {sr_uuid, forgotten, unplugged}. */
+static json_t *
+s_detach_json (const char *sr_uuid, bool forgotten, int unplugged)
+{
+    return xs_nn (json_pack ("{s:s, s:b, s:i}", "sr_uuid", sr_uuid, "forgotten", forgotten,
+                             "unplugged", unplugged));
+}
+
+/* Unplugs every plugged PBD of `sr`; their number or -1 + err. */
+static int
+s_unplug_all (xs_hostops_t *self, const char *sr, const char *object, xs_err_t *err)
+{
+    xs_value_t *pbds = xs_xenapi_sr_get_PBDs (self->client, sr, err);
+    if (!pbds)
+        return xs_hostops_xapi_failed (self, err, object, "SR.get_PBDs");
+    int unplugged = 0;
+    for (size_t i = 0; i < xs_value_size (pbds) && unplugged >= 0; i++) {
+        const char *pbd = xs_value_str (xs_value_at (pbds, i));
+        if (!pbd)
+            continue;
+        xs_value_t *record = xs_xenapi_pbd_get_record (self->client, pbd, err);
+        if (!record) {
+            unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.get_record");
+            break;
+        }
+        bool attached = xs_hostops_field_bool (record, "currently_attached");
+        xs_value_destroy (&record);
+        if (!attached)
+            continue;
+        if (xs_xenapi_pbd_unplug (self->client, pbd, err) != 0)
+            unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.unplug");
+        else
+            unplugged++;
+    }
+    xs_value_destroy (&pbds);
+    return unplugged;
+}
+
+json_t *
+xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
+{
+    json_t *result = NULL;
+    char *sr = NULL;
+    char object [64];
+
+    xs_hostops_reset (self);
+    snprintf (object, sizeof object, "SR %s", sr_uuid);
+    sr = xs_xenapi_sr_get_by_uuid (self->client, sr_uuid, err);
+    if (!sr) {
+        if (err && err->kind == XS_ENOTFOUND) {
+            xs_info ("%s: not known to xapi, already detached", object);
+            result = s_detach_json (sr_uuid, false, 0);
+            xs_err_clear (err);
+        }
+        else
+            xs_hostops_xapi_failed (self, err, object, "SR.get_by_uuid");
+        goto out;
+    }
+    int unplugged = s_unplug_all (self, sr, object, err);
+    if (unplugged < 0)
+        goto out;
+    /* SR.forget drops xapi's record of the SR and its PBDs; the data on
+       the storage stays. Never SR.destroy. */
+    if (xs_xenapi_sr_forget (self->client, sr, err) != 0) {
+        xs_hostops_xapi_failed (self, err, object, "SR.forget");
+        goto out;
+    }
+    result = s_detach_json (sr_uuid, true, unplugged);
+out:
+    free (sr);
+    return result;
+}
+
+/* ---------------------------------------------------------------------
+   sr_stats
+   --------------------------------------------------------------------- */
+
+json_t *
+xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
+{
+    json_t *result = NULL;
+    json_t *caps = NULL;
+    xs_value_t *record = NULL;
+    char *sr = NULL;
+    char object [64];
+
+    xs_hostops_reset (self);
+    snprintf (object, sizeof object, "SR %s", sr_uuid);
+    sr = xs_hostops_sr_ref (self, sr_uuid, err);
+    if (!sr)
+        goto out;
+    record = xs_xenapi_sr_get_record (self->client, sr, err);
+    if (!record) {
+        xs_hostops_xapi_failed (self, err, object, "SR.get_record");
+        goto out;
+    }
+    int64_t sizes [3] = { 0, 0, 0 };
+    const char *fields [3] = { "physical_size", "physical_utilisation", "virtual_allocation" };
+    for (int i = 0; i < 3; i++)
+        if (xs_hostops_field_int64 (record, fields [i], &sizes [i]) != 0) {
+            xs_err_set (err, XS_EINVAL, "%s: SR.get_record gave no usable %s", object, fields [i]);
+            goto out;
+        }
+    const char *type = xs_value_get_str (record, "type");
+    caps = xs_hostops_capabilities (self, type ? type : "", object, err);
+    if (!caps)
+        goto out;
+    result = xs_nn (json_object ());
+    json_object_set_new (result, "sr_uuid", xs_hostops_json_string (sr_uuid));
+    json_object_set_new (result, "type", xs_hostops_json_string (type));
+    json_object_set_new (result, "name_label",
+                         xs_hostops_json_string (xs_value_get_str (record, "name_label")));
+    json_object_set_new (result, "shared", json_boolean (xs_hostops_field_bool (record, "shared")));
+    for (int i = 0; i < 3; i++)
+        json_object_set_new (result, fields [i], json_integer (sizes [i]));
+    json_object_set_new (result, "capabilities", caps);
+    caps = NULL;
+out:
+    json_decref (caps);
+    xs_value_destroy (&record);
+    free (sr);
+    return result;
+}
