@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalog/xs_store.h"
+#include "catalog/store/xs_store.h"
 
 /* =========================================================================
     Fixture: a temp dir and a database path inside it
