@@ -238,7 +238,7 @@ test_batch_is_one_commit (void **state)
     f->store = xs_store_new (f->db, &err);
     assert_non_null (f->store);
     xs_flavor_t **list = xs_store_flavor_list (f->store, &err);
-    assert_int_equal (xs_store_list_size (list), 2);
+    assert_int_equal (xs_rows_list_size (list), 2);
     xs_flavor_list_destroy (&list);
     f->admin = xs_admin_new (f->store, f->config);
 }
@@ -261,7 +261,7 @@ test_handle_one_in_callers_transaction (void **state)
     assert_true (xs_store_in_transaction (f->store));
     assert_int_equal (xs_store_rollback (f->store, &err), 0);
     xs_flavor_t **list = xs_store_flavor_list (f->store, &err);
-    assert_int_equal (xs_store_list_size (list), 0);
+    assert_int_equal (xs_rows_list_size (list), 0);
     xs_flavor_list_destroy (&list);
 }
 

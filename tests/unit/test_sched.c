@@ -508,7 +508,7 @@ test_no_candidate_lists_every_attempt (void **state)
     assert_non_null (strstr (r.err.msg, "SR_BACKEND_FAILURE_78"));
     /* The volume row says error, with the same reasons. */
     xs_volume_t **vols = xs_store_volume_list (f->store, false, NULL);
-    assert_int_equal (xs_store_list_size (vols), 1);
+    assert_int_equal (xs_rows_list_size (vols), 1);
     assert_int_equal (vols [0]->state, XS_VOLUME_ERROR);
     assert_non_null (strstr (vols [0]->error, b1));
     xs_volume_list_destroy (&vols);
@@ -543,7 +543,7 @@ test_request_id_is_idempotent (void **state)
     s_result_t r3 = s_create (f, "gold", 1024, "req-42");
     assert_string_equal (s_jstr (r1.reply, "uuid"), s_jstr (r3.reply, "uuid"));
     xs_volume_t **vols = xs_store_volume_list (f->store, true, NULL);
-    assert_int_equal (xs_store_list_size (vols), 1);
+    assert_int_equal (xs_rows_list_size (vols), 1);
     xs_volume_list_destroy (&vols);
     pthread_mutex_lock (&s_lock);
     int vdi_creates = s_vdi_creates;
@@ -676,7 +676,7 @@ test_restart_resumes_committed_jobs (void **state)
     assert_true (s_run_until (f, s_volume_available, (void *) vol.uuid, 5000));
     assert_int_equal (xs_sched_jobs_active (f->sched), 0);
     xs_job_t **unfinished = xs_store_job_list_unfinished (f->store, NULL);
-    assert_int_equal (xs_store_list_size (unfinished), 0);
+    assert_int_equal (xs_rows_list_size (unfinished), 0);
     xs_job_list_destroy (&unfinished);
 }
 

@@ -443,7 +443,7 @@ test_flavors (void **state)
     assert_int_equal (err.kind, XS_ENOTFOUND);
 
     xs_flavor_t **list = xs_store_flavor_list (store, &err);
-    assert_int_equal (xs_store_list_size (list), 2);
+    assert_int_equal (xs_rows_list_size (list), 2);
     assert_string_equal (list [0]->label, "gold");
     assert_string_equal (list [1]->label, "silver");
     xs_flavor_list_destroy (&list);
@@ -625,20 +625,20 @@ test_backend_lists_and_state (void **state)
     int64_t b4 = s_add_backend (store, "gold", "z1");
 
     xs_backend_t **list = xs_store_backend_list (store, &err);
-    assert_int_equal (xs_store_list_size (list), 4);
+    assert_int_equal (xs_rows_list_size (list), 4);
     assert_int_equal (list [0]->id, b1);
     assert_int_equal (list [3]->id, b4);
     assert_int_equal (list [2]->nconfig, 2);
     xs_backend_list_destroy (&list);
 
     list = xs_store_backend_list_by_flavor (store, gold, &err);
-    assert_int_equal (xs_store_list_size (list), 3);
+    assert_int_equal (xs_rows_list_size (list), 3);
     assert_int_equal (list [0]->id, b1);
     assert_int_equal (list [1]->id, b3);
     assert_int_equal (list [2]->id, b4);
     xs_backend_list_destroy (&list);
     list = xs_store_backend_list_by_flavor (store, silver, &err);
-    assert_int_equal (xs_store_list_size (list), 1);
+    assert_int_equal (xs_rows_list_size (list), 1);
     assert_int_equal (list [0]->id, b2);
     xs_backend_list_destroy (&list);
 
@@ -652,13 +652,13 @@ test_backend_lists_and_state (void **state)
     assert_int_equal (xs_store_backend_next_of_flavor (store, 999, 0, &err), 0);
 
     list = xs_store_backend_list_by_zone (store, "z2", &err);
-    assert_int_equal (xs_store_list_size (list), 2);
+    assert_int_equal (xs_rows_list_size (list), 2);
     assert_int_equal (list [0]->id, b2);
     assert_int_equal (list [1]->id, b3);
     xs_backend_list_destroy (&list);
     list = xs_store_backend_list_by_zone (store, "nowhere", &err);
     assert_non_null (list);
-    assert_int_equal (xs_store_list_size (list), 0);
+    assert_int_equal (xs_rows_list_size (list), 0);
     xs_backend_list_destroy (&list);
 
     /* State and error text. */
@@ -797,13 +797,13 @@ test_hosts_and_sr_stats (void **state)
     xs_host_destroy (&got);
 
     xs_host_t **hosts = xs_store_host_list (store, NULL, &err);
-    assert_int_equal (xs_store_list_size (hosts), 3);
+    assert_int_equal (xs_rows_list_size (hosts), 3);
     assert_string_equal (hosts [0]->uuid, "h-1");
     assert_string_equal (hosts [1]->uuid, "h-2");
     assert_string_equal (hosts [2]->uuid, "h-3");
     xs_host_list_destroy (&hosts);
     hosts = xs_store_host_list (store, "z2", &err);
-    assert_int_equal (xs_store_list_size (hosts), 1);
+    assert_int_equal (xs_rows_list_size (hosts), 1);
     assert_int_equal (hosts [0]->state, XS_HOST_DOWN);
     xs_host_list_destroy (&hosts);
 
@@ -839,7 +839,7 @@ test_hosts_and_sr_stats (void **state)
     assert_int_equal (xs_store_sr_set_attached (store, "h-1", b2, false, &err), 0);
 
     xs_sr_stats_t **stats = xs_store_sr_stats_list (store, b1, NULL, &err);
-    assert_int_equal (xs_store_list_size (stats), 2);
+    assert_int_equal (xs_rows_list_size (stats), 2);
     assert_string_equal (stats [0]->host_uuid, "h-1");
     assert_true (stats [0]->attached);
     assert_true (stats [0]->has_stats);
@@ -852,7 +852,7 @@ test_hosts_and_sr_stats (void **state)
     xs_sr_stats_list_destroy (&stats);
 
     stats = xs_store_sr_stats_list (store, 0, "h-1", &err);
-    assert_int_equal (xs_store_list_size (stats), 2);
+    assert_int_equal (xs_rows_list_size (stats), 2);
     assert_int_equal (stats [1]->backend_id, b2);
     assert_false (stats [1]->attached);
     assert_false (stats [1]->has_stats);
@@ -862,7 +862,7 @@ test_hosts_and_sr_stats (void **state)
     /* set_attached keeps the stats already reported. */
     assert_int_equal (xs_store_sr_set_attached (store, "h-1", b1, false, &err), 0);
     stats = xs_store_sr_stats_list (store, b1, "h-1", &err);
-    assert_int_equal (xs_store_list_size (stats), 1);
+    assert_int_equal (xs_rows_list_size (stats), 1);
     assert_false (stats [0]->attached);
     assert_true (stats [0]->has_stats);
     assert_int_equal (stats [0]->physical_size, 100LL << 30);
@@ -884,7 +884,7 @@ test_hosts_and_sr_stats (void **state)
     assert_null (xs_store_host_get (store, "h-1", &err));
     assert_int_equal (err.kind, XS_ENOTFOUND);
     stats = xs_store_sr_stats_list (store, 0, NULL, &err);
-    assert_int_equal (xs_store_list_size (stats), 1);
+    assert_int_equal (xs_rows_list_size (stats), 1);
     assert_string_equal (stats [0]->host_uuid, "h-2");
     xs_sr_stats_list_destroy (&stats);
     assert_int_equal (xs_store_host_remove (store, "h-1", &err), -1);
@@ -990,12 +990,12 @@ test_volumes (void **state)
     assert_int_equal (err.kind, XS_ENOTFOUND);
 
     xs_volume_t **list = xs_store_volume_list (store, false, &err);
-    assert_int_equal (xs_store_list_size (list), 2);
+    assert_int_equal (xs_rows_list_size (list), 2);
     assert_string_equal (list [0]->uuid, "vol-1");
     assert_string_equal (list [1]->uuid, "vol-2");
     xs_volume_list_destroy (&list);
     list = xs_store_volume_list (store, true, &err);
-    assert_int_equal (xs_store_list_size (list), 3);
+    assert_int_equal (xs_rows_list_size (list), 3);
     assert_string_equal (list [2]->uuid, "vol-3");
     xs_volume_list_destroy (&list);
 
@@ -1039,7 +1039,7 @@ test_jobs_and_attempts (void **state)
     assert_int_equal (err.kind, XS_EINVAL);
 
     xs_job_t **jobs = xs_store_job_list_unfinished (store, &err);
-    assert_int_equal (xs_store_list_size (jobs), 3);
+    assert_int_equal (xs_rows_list_size (jobs), 3);
     assert_int_equal (jobs [0]->id, j1);
     assert_string_equal (jobs [0]->args, "{\"size\":1048576}");
     assert_int_equal (jobs [2]->backend_id, b1);
@@ -1072,11 +1072,11 @@ test_jobs_and_attempts (void **state)
     assert_int_equal (err.kind, XS_ENOTFOUND);
 
     jobs = xs_store_job_list_unfinished (store, &err);
-    assert_int_equal (xs_store_list_size (jobs), 1);
+    assert_int_equal (xs_rows_list_size (jobs), 1);
     assert_int_equal (jobs [0]->id, j2);
     xs_job_list_destroy (&jobs);
     jobs = xs_store_job_list_by_volume (store, "vol-1", &err);
-    assert_int_equal (xs_store_list_size (jobs), 1);
+    assert_int_equal (xs_rows_list_size (jobs), 1);
     assert_int_equal (jobs [0]->state, XS_JOB_DONE);
     xs_job_list_destroy (&jobs);
 
@@ -1094,7 +1094,7 @@ test_jobs_and_attempts (void **state)
     assert_int_equal (err.kind, XS_ENOTFOUND);
 
     xs_attempt_t **attempts = xs_store_attempt_list_by_volume (store, "vol-1", &err);
-    assert_int_equal (xs_store_list_size (attempts), 3);
+    assert_int_equal (xs_rows_list_size (attempts), 3);
     assert_int_equal (attempts [0]->outcome, XS_ATTEMPT_SKIPPED);
     assert_string_equal (attempts [0]->reason, "not enough space");
     assert_null (attempts [0]->host_uuid);
@@ -1105,7 +1105,7 @@ test_jobs_and_attempts (void **state)
     assert_null (attempts [2]->reason);
     xs_attempt_list_destroy (&attempts);
     attempts = xs_store_attempt_list_by_volume (store, "vol-2", &err);
-    assert_int_equal (xs_store_list_size (attempts), 0);
+    assert_int_equal (xs_rows_list_size (attempts), 0);
     xs_attempt_list_destroy (&attempts);
 
     xs_store_counts_t counts = { 0 };
@@ -1246,11 +1246,11 @@ test_restart_keeps_everything (void **state)
     assert_string_equal (v->uuid, "vol-1");
     xs_volume_destroy (&v);
     xs_sr_stats_t **s = xs_store_sr_stats_list (store, b1, "h-1", &err);
-    assert_int_equal (xs_store_list_size (s), 1);
+    assert_int_equal (xs_rows_list_size (s), 1);
     assert_true (s [0]->attached);
     xs_sr_stats_list_destroy (&s);
     xs_attempt_t **al = xs_store_attempt_list_by_volume (store, "vol-1", &err);
-    assert_int_equal (xs_store_list_size (al), 1);
+    assert_int_equal (xs_rows_list_size (al), 1);
     xs_attempt_list_destroy (&al);
     xs_store_destroy (&store);
 }
@@ -1291,7 +1291,7 @@ test_locked_database_error_loses_nothing (void **state)
     assert_true (xs_store_flavor_create (store, "silver", NULL, &err) > 0);
     assert_true (xs_store_backend_add (store, &spec, &err) > 0);
     xs_flavor_t **list = xs_store_flavor_list (store, &err);
-    assert_int_equal (xs_store_list_size (list), 2);
+    assert_int_equal (xs_rows_list_size (list), 2);
     xs_flavor_list_destroy (&list);
     xs_store_destroy (&store);
 }
@@ -1323,7 +1323,7 @@ test_state_names (void **state)
     assert_int_equal (j, XS_JOB_FAILED);
     assert_true (xs_volume_state_is_live (XS_VOLUME_ERROR));
     assert_false (xs_volume_state_is_live (XS_VOLUME_DELETED));
-    assert_int_equal (xs_store_list_size (NULL), 0);
+    assert_int_equal (xs_rows_list_size (NULL), 0);
 }
 
 /* =========================================================================
@@ -1459,7 +1459,7 @@ s_check_all_or_nothing (xs_store_t *store)
     xs_backend_t **list = xs_store_backend_list (store, &err);
     if (!list)
         fail_msg ("backend list: %s", err.msg);
-    size_t n = xs_store_list_size (list);
+    size_t n = xs_rows_list_size (list);
     assert_true (n <= 1);
     if (n == 1) {
         assert_int_equal (list [0]->nconfig, 3);

@@ -1,0 +1,236 @@
+/*  xs_rows: the store's row types, their state names and destroy functions. */
+#include "xs_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------
+   State names
+   --------------------------------------------------------------------- */
+
+static const char *const s_backend_states [] =
+    { "new", "attaching", "attached", "error", "draining" };
+static const char *const s_host_states [] = { "up", "down" };
+static const char *const s_volume_states [] =
+    { "creating", "available", "deleting", "deleted", "error", "error_deleting" };
+static const char *const s_job_states [] = { "pending", "dispatched", "done", "failed" };
+static const char *const s_outcomes [] = { "ok", "failed", "skipped" };
+
+#define S_N(a) (sizeof (a) / sizeof (a) [0])
+
+static const char *
+s_name (const char *const *names, size_t n, int value)
+{
+    return value >= 0 && (size_t) value < n ? names [value] : "?";
+}
+
+static int
+s_from_name (const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp (names [i], name) == 0)
+            return (int) i;
+    return -1;
+}
+
+const char *
+xs_backend_state_name (xs_backend_state_t s)
+{
+    return s_name (s_backend_states, S_N (s_backend_states), (int) s);
+}
+
+const char *
+xs_host_state_name (xs_host_state_t s)
+{
+    return s_name (s_host_states, S_N (s_host_states), (int) s);
+}
+
+const char *
+xs_volume_state_name (xs_volume_state_t s)
+{
+    return s_name (s_volume_states, S_N (s_volume_states), (int) s);
+}
+
+const char *
+xs_job_state_name (xs_job_state_t s)
+{
+    return s_name (s_job_states, S_N (s_job_states), (int) s);
+}
+
+const char *
+xs_attempt_outcome_name (xs_attempt_outcome_t o)
+{
+    return s_name (s_outcomes, S_N (s_outcomes), (int) o);
+}
+
+#define S_FROM_NAME(fn, type, names, what) \
+int \
+fn (const char *name, type *state_p, xs_err_t *err) \
+{ \
+    int v = s_from_name (names, S_N (names), name); \
+    if (v < 0) \
+        return xs_err_set (err, XS_EINVAL, "unknown " what " '%s'", name ? name : "(null)"); \
+    *state_p = (type) v; \
+    return 0; \
+}
+
+S_FROM_NAME (xs_backend_state_from_name, xs_backend_state_t, s_backend_states, "backend state")
+S_FROM_NAME (xs_host_state_from_name, xs_host_state_t, s_host_states, "host state")
+S_FROM_NAME (xs_volume_state_from_name, xs_volume_state_t, s_volume_states, "volume state")
+S_FROM_NAME (xs_job_state_from_name, xs_job_state_t, s_job_states, "job state")
+S_FROM_NAME (xs_attempt_outcome_from_name, xs_attempt_outcome_t, s_outcomes, "attempt outcome")
+
+bool
+xs_volume_state_is_live (xs_volume_state_t state)
+{
+    return state != XS_VOLUME_DELETED;
+}
+
+size_t
+xs_rows_list_size (const void *list)
+{
+    size_t n = 0;
+    const void *const *items = list;
+    while (items && items [n])
+        n++;
+    return n;
+}
+
+/* ---------------------------------------------------------------------
+   Destroying rows
+   --------------------------------------------------------------------- */
+
+#define S_LIST_DESTROY(type) \
+void \
+type##_list_destroy (type##_t ***list_p) \
+{ \
+    if (list_p && *list_p) { \
+        for (type##_t **item = *list_p; *item; item++) \
+            type##_destroy (item); \
+        free (*list_p); \
+        *list_p = NULL; \
+    } \
+}
+
+void
+xs_flavor_destroy (xs_flavor_t **self_p)
+{
+    if (self_p && *self_p) {
+        xs_flavor_t *self = *self_p;
+        free ((char *) self->label);
+        free ((char *) self->description);
+        free (self);
+        *self_p = NULL;
+    }
+}
+S_LIST_DESTROY (xs_flavor)
+
+void
+xs_backend_destroy (xs_backend_t **self_p)
+{
+    if (self_p && *self_p) {
+        xs_backend_t *self = *self_p;
+        free ((char *) self->flavor_label);
+        free ((char *) self->zone);
+        free ((char *) self->sr_type);
+        free ((char *) self->name_label);
+        free ((char *) self->sr_uuid);
+        free ((char *) self->error);
+        for (size_t i = 0; i < self->nconfig; i++) {
+            free ((char *) self->config [i].key);
+            free ((char *) self->config [i].value);
+        }
+        free (self->config);
+        free (self);
+        *self_p = NULL;
+    }
+}
+S_LIST_DESTROY (xs_backend)
+
+void
+xs_host_destroy (xs_host_t **self_p)
+{
+    if (self_p && *self_p) {
+        xs_host_t *self = *self_p;
+        free ((char *) self->uuid);
+        free ((char *) self->zone);
+        free ((char *) self->name);
+        free ((char *) self->public_key);
+        free (self);
+        *self_p = NULL;
+    }
+}
+S_LIST_DESTROY (xs_host)
+
+void
+xs_sr_stats_destroy (xs_sr_stats_t **self_p)
+{
+    if (self_p && *self_p) {
+        xs_sr_stats_t *self = *self_p;
+        free ((char *) self->host_uuid);
+        for (size_t i = 0; i < self->ncapabilities; i++)
+            free ((char *) self->capabilities [i]);
+        free (self->capabilities);
+        free (self);
+        *self_p = NULL;
+    }
+}
+S_LIST_DESTROY (xs_sr_stats)
+
+void
+xs_volume_destroy (xs_volume_t **self_p)
+{
+    if (self_p && *self_p) {
+        xs_volume_t *self = *self_p;
+        free ((char *) self->uuid);
+        free ((char *) self->name);
+        free ((char *) self->vdi_uuid);
+        free ((char *) self->host_uuid);
+        free ((char *) self->error);
+        free ((char *) self->parent_uuid);
+        free ((char *) self->request_id);
+        free (self);
+        *self_p = NULL;
+    }
+}
+S_LIST_DESTROY (xs_volume)
+
+void
+xs_job_destroy (xs_job_t **self_p)
+{
+    if (self_p && *self_p) {
+        xs_job_t *self = *self_p;
+        free ((char *) self->volume_uuid);
+        free ((char *) self->op);
+        free ((char *) self->args);
+        free ((char *) self->host_uuid);
+        free ((char *) self->result);
+        free ((char *) self->error);
+        free (self);
+        *self_p = NULL;
+    }
+}
+S_LIST_DESTROY (xs_job)
+
+void
+xs_attempt_destroy (xs_attempt_t **self_p)
+{
+    if (self_p && *self_p) {
+        xs_attempt_t *self = *self_p;
+        free ((char *) self->volume_uuid);
+        free ((char *) self->host_uuid);
+        free ((char *) self->reason);
+        free (self);
+        *self_p = NULL;
+    }
+}
+S_LIST_DESTROY (xs_attempt)
+
+const char *
+xs_backend_config_get (const xs_backend_t *backend, const char *key)
+{
+    for (size_t i = 0; backend && key && i < backend->nconfig; i++)
+        if (strcmp (backend->config [i].key, key) == 0)
+            return backend->config [i].value;
+    return NULL;
+}

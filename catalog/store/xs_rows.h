@@ -1,0 +1,207 @@
+/*  xs_rows: what the catalog's store hands out, independent of how it is
+    stored: the row types, their states and state names, and how to free
+    them. Any store implementation (xs_store.h) fills these same rows.
+
+    Ownership: rows are plain structs the caller owns. Free one with its
+    xs_<type>_destroy (&p), a list (a NULL-terminated array of pointers,
+    walked with `for (xs_flavor_t **f = list; *f; f++)`) with
+    xs_<type>_list_destroy (&list). Every destroy NULLs the caller's pointer
+    and accepts NULL.
+*/
+#ifndef XS_ROWS_H_INCLUDED
+#define XS_ROWS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs_err.h"
+
+/* ---------------------------------------------------------------------
+   States. Each has a stable lowercase name (stored in the database, shown
+   by the CLI and sent on the wire).
+   --------------------------------------------------------------------- */
+
+typedef enum {
+    XS_BACKEND_NEW = 0,         /* recorded, no SR attached yet            */
+    XS_BACKEND_ATTACHING,
+    XS_BACKEND_ATTACHED,
+    XS_BACKEND_ERROR,           /* see xs_backend_t.error                  */
+    XS_BACKEND_DRAINING         /* takes no new volumes                    */
+} xs_backend_state_t;
+
+typedef enum {
+    XS_HOST_UP = 0,
+    XS_HOST_DOWN
+} xs_host_state_t;
+
+typedef enum {
+    XS_VOLUME_CREATING = 0,
+    XS_VOLUME_AVAILABLE,
+    XS_VOLUME_DELETING,
+    XS_VOLUME_DELETED,
+    XS_VOLUME_ERROR,
+    XS_VOLUME_ERROR_DELETING
+} xs_volume_state_t;
+
+typedef enum {
+    XS_JOB_PENDING = 0,         /* committed, not yet sent to an agent     */
+    XS_JOB_DISPATCHED,          /* sent, no result yet                     */
+    XS_JOB_DONE,
+    XS_JOB_FAILED
+} xs_job_state_t;
+
+typedef enum {
+    XS_ATTEMPT_OK = 0,          /* the backend took the volume             */
+    XS_ATTEMPT_FAILED,          /* tried and failed (xapi error, timeout)  */
+    XS_ATTEMPT_SKIPPED          /* not tried: not attached, no space, ...  */
+} xs_attempt_outcome_t;
+
+/* Name of a state ("attached", "error_deleting", ...); "?" when out of range. */
+const char *xs_backend_state_name (xs_backend_state_t state);
+const char *xs_host_state_name (xs_host_state_t state);
+const char *xs_volume_state_name (xs_volume_state_t state);
+const char *xs_job_state_name (xs_job_state_t state);
+const char *xs_attempt_outcome_name (xs_attempt_outcome_t outcome);
+
+/* Parse a name (exact, lowercase) into *state_p. 0, or -1 with XS_EINVAL.
+   A store reads the states of its rows with these. */
+int xs_backend_state_from_name (const char *name, xs_backend_state_t *state_p, xs_err_t *err);
+int xs_host_state_from_name (const char *name, xs_host_state_t *state_p, xs_err_t *err);
+int xs_volume_state_from_name (const char *name, xs_volume_state_t *state_p, xs_err_t *err);
+int xs_job_state_from_name (const char *name, xs_job_state_t *state_p, xs_err_t *err);
+int xs_attempt_outcome_from_name (const char *name, xs_attempt_outcome_t *outcome_p,
+                                  xs_err_t *err);
+
+/* True for every volume state but `deleted` (the volume still holds, or may
+   hold, data on its backend). */
+bool xs_volume_state_is_live (xs_volume_state_t state);
+
+/* ---------------------------------------------------------------------
+   Rows
+   --------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t id;
+    const char *label;          /* unique                                  */
+    const char *description;    /* never NULL ("" when none)               */
+    int64_t created_at;
+} xs_flavor_t;
+
+/* One key=value of a backend's device config. Values are kept whole. */
+typedef struct {
+    const char *key;
+    const char *value;
+} xs_kv_t;
+
+typedef struct {
+    int64_t id;
+    int64_t flavor_id;
+    const char *flavor_label;   /* joined from flavor, for display         */
+    const char *zone;
+    const char *sr_type;        /* "nfs", "lvmoiscsi", ...                 */
+    const char *name_label;     /* NULL when not given                     */
+    const char *sr_uuid;        /* NULL until the SR exists                */
+    xs_backend_state_t state;
+    const char *error;          /* last error text; NULL when none         */
+    /* Catalog settings; when has_* is false the catalog default applies. */
+    bool has_ratio;
+    double ratio;               /* over-subscription factor, > 0           */
+    bool has_reserve;
+    double reserve;             /* percent kept free, 0..100               */
+    int64_t created_at;
+    /* device_config, in the order it was given at backend_add. */
+    size_t nconfig;
+    xs_kv_t *config;
+} xs_backend_t;
+
+typedef struct {
+    const char *uuid;           /* xapi host uuid, the key                 */
+    const char *zone;
+    const char *name;           /* may be NULL                             */
+    const char *public_key;     /* Z85 CURVE public key; may be NULL       */
+    xs_host_state_t state;
+    int64_t last_seen;
+    int64_t created_at;
+} xs_host_t;
+
+/* What one host last reported about one backend's SR. */
+typedef struct {
+    const char *host_uuid;
+    int64_t backend_id;
+    bool attached;              /* the host's PBD for the SR is plugged    */
+    bool has_stats;             /* false until sizes were reported         */
+    int64_t physical_size;
+    int64_t physical_utilisation;
+    int64_t virtual_allocation;
+    size_t ncapabilities;
+    const char **capabilities;  /* SM capabilities, e.g. "VDI_CREATE"      */
+    int64_t updated_at;
+} xs_sr_stats_t;
+
+typedef struct {
+    const char *uuid;           /* the key; the VDI is tagged with it      */
+    const char *name;           /* may be NULL                             */
+    int64_t size_bytes;
+    int64_t flavor_id;          /* 0 only for history rows whose flavor is gone */
+    int64_t backend_id;         /* 0 until placed                          */
+    const char *vdi_uuid;       /* NULL until the VDI exists               */
+    const char *host_uuid;      /* agent that made it; may be NULL         */
+    xs_volume_state_t state;
+    const char *error;          /* NULL when none                          */
+    const char *parent_uuid;    /* snapshot/clone source; NULL otherwise   */
+    const char *request_id;     /* idempotency key; unique; may be NULL    */
+    int64_t created_at;
+    int64_t updated_at;
+} xs_volume_t;
+
+/* One dispatched operation (vdi_create, vdi_destroy, sr_attach, ...). */
+typedef struct {
+    int64_t id;
+    const char *volume_uuid;    /* NULL for operations on no volume        */
+    const char *op;             /* protocol op name                        */
+    const char *args;           /* JSON text of the arguments; may be NULL */
+    xs_job_state_t state;
+    int64_t backend_id;         /* 0 when none                             */
+    const char *host_uuid;      /* agent it went to; NULL before dispatch  */
+    const char *result;         /* JSON text of the result; may be NULL    */
+    const char *error;          /* failure text; may be NULL               */
+    int64_t created_at;
+    int64_t updated_at;
+} xs_job_t;
+
+/* One placement attempt of a volume on a backend. */
+typedef struct {
+    int64_t id;
+    const char *volume_uuid;
+    int64_t backend_id;
+    const char *host_uuid;      /* may be NULL (e.g. skipped)              */
+    xs_attempt_outcome_t outcome;
+    const char *reason;         /* may be NULL for XS_ATTEMPT_OK           */
+    int64_t at;
+} xs_attempt_t;
+
+/* Free functions (NULL the pointer; accept NULL). A list is freed with
+   every element. */
+void xs_flavor_destroy (xs_flavor_t **self_p);
+void xs_flavor_list_destroy (xs_flavor_t ***list_p);
+void xs_backend_destroy (xs_backend_t **self_p);
+void xs_backend_list_destroy (xs_backend_t ***list_p);
+void xs_host_destroy (xs_host_t **self_p);
+void xs_host_list_destroy (xs_host_t ***list_p);
+void xs_sr_stats_destroy (xs_sr_stats_t **self_p);
+void xs_sr_stats_list_destroy (xs_sr_stats_t ***list_p);
+void xs_volume_destroy (xs_volume_t **self_p);
+void xs_volume_list_destroy (xs_volume_t ***list_p);
+void xs_job_destroy (xs_job_t **self_p);
+void xs_job_list_destroy (xs_job_t ***list_p);
+void xs_attempt_destroy (xs_attempt_t **self_p);
+void xs_attempt_list_destroy (xs_attempt_t ***list_p);
+
+/* Value of config key `key` of a backend (borrowed from it), or NULL when absent. */
+const char *xs_backend_config_get (const xs_backend_t *backend, const char *key);
+
+/* Number of elements of a NULL-terminated row list (0 for NULL). */
+size_t xs_rows_list_size (const void *list);
+
+#endif
