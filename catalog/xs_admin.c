@@ -298,7 +298,7 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
     const char *flavor = NULL, *sr_type = NULL;
     json_t *jparams = NULL;
     xs_kvlist_t *params = NULL, *config = NULL, *settings = NULL;
-    xs_kv_t *pairs = NULL;
+    xs_kv_spec_t *pairs = NULL;
     xs_backend_t *backend = NULL;
     json_t *result = NULL;
 
@@ -329,7 +329,7 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
         zone = xs_config_get (self->config, XS_CATALOG_SECTION, "default_zone");
     const char *ratio = xs_kvlist_get (settings, "ratio");
     const char *reserve = xs_kvlist_get (settings, "reserve");
-    xs_backend_t spec = {
+    xs_backend_spec_t spec = {
         .flavor_label = flavor,
         .zone = zone,
         .sr_type = sr_type,

@@ -685,8 +685,8 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
     zhashx_update (self->by_route, rk, h);
 
     if (s_write (self)) {
-        xs_host_t up = {.uuid = (char *) uuid, .zone = (char *) zone, .name = (char *) name,
-                        .public_key = (char *) key, .state = XS_HOST_UP};
+        xs_host_spec_t up = {.uuid = uuid, .zone = zone, .name = name, .public_key = key,
+                             .state = XS_HOST_UP};
         if (xs_store_host_upsert (self->store, &up, &err))
             xs_error ("%s", err.msg);
     }
@@ -736,17 +736,17 @@ s_on_heartbeat (xs_agentsrv_t *self, s_host_t *h, xs_proto_t *msg)
             const char **caps = xs_zalloc ((ncap + 1) * sizeof *caps);
             for (size_t k = 0; k < ncap; k++)
                 caps [k] = json_string_value (json_array_get (hsr->capabilities, k));
-            xs_sr_stats_t st = {
+            xs_sr_stats_spec_t st = {
                 .host_uuid = h->uuid, .backend_id = backend_id, .attached = true,
                 .has_stats = true, .physical_size = hsr->physical_size,
                 .physical_utilisation = hsr->physical_utilisation,
                 .virtual_allocation = hsr->virtual_allocation,
-                .ncapabilities = ncap, .capabilities = (void *) caps,
+                .ncapabilities = ncap, .capabilities = caps,
             };
             xs_err_t err;
             if (xs_store_sr_stats_upsert (self->store, &st, &err))
                 xs_debug ("%s", err.msg);
-            free ((void *) caps);
+            free (caps);
         }
     }
     if (store_stats && s_write (self))

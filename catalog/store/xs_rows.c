@@ -1,4 +1,4 @@
-/*  xs_rows: the store's row types, their state names and destroy functions. */
+/*  xs_rows: state names, destroying rows, reading them. */
 #include "xs_rows.h"
 
 #include <stdlib.h>
@@ -117,8 +117,8 @@ xs_flavor_destroy (xs_flavor_t **self_p)
 {
     if (self_p && *self_p) {
         xs_flavor_t *self = *self_p;
-        free ((char *) self->label);
-        free ((char *) self->description);
+        free (self->label);
+        free (self->description);
         free (self);
         *self_p = NULL;
     }
@@ -130,15 +130,15 @@ xs_backend_destroy (xs_backend_t **self_p)
 {
     if (self_p && *self_p) {
         xs_backend_t *self = *self_p;
-        free ((char *) self->flavor_label);
-        free ((char *) self->zone);
-        free ((char *) self->sr_type);
-        free ((char *) self->name_label);
-        free ((char *) self->sr_uuid);
-        free ((char *) self->error);
+        free (self->flavor_label);
+        free (self->zone);
+        free (self->sr_type);
+        free (self->name_label);
+        free (self->sr_uuid);
+        free (self->error);
         for (size_t i = 0; i < self->nconfig; i++) {
-            free ((char *) self->config [i].key);
-            free ((char *) self->config [i].value);
+            free (self->config [i].key);
+            free (self->config [i].value);
         }
         free (self->config);
         free (self);
@@ -152,10 +152,10 @@ xs_host_destroy (xs_host_t **self_p)
 {
     if (self_p && *self_p) {
         xs_host_t *self = *self_p;
-        free ((char *) self->uuid);
-        free ((char *) self->zone);
-        free ((char *) self->name);
-        free ((char *) self->public_key);
+        free (self->uuid);
+        free (self->zone);
+        free (self->name);
+        free (self->public_key);
         free (self);
         *self_p = NULL;
     }
@@ -167,9 +167,9 @@ xs_sr_stats_destroy (xs_sr_stats_t **self_p)
 {
     if (self_p && *self_p) {
         xs_sr_stats_t *self = *self_p;
-        free ((char *) self->host_uuid);
+        free (self->host_uuid);
         for (size_t i = 0; i < self->ncapabilities; i++)
-            free ((char *) self->capabilities [i]);
+            free (self->capabilities [i]);
         free (self->capabilities);
         free (self);
         *self_p = NULL;
@@ -182,13 +182,13 @@ xs_volume_destroy (xs_volume_t **self_p)
 {
     if (self_p && *self_p) {
         xs_volume_t *self = *self_p;
-        free ((char *) self->uuid);
-        free ((char *) self->name);
-        free ((char *) self->vdi_uuid);
-        free ((char *) self->host_uuid);
-        free ((char *) self->error);
-        free ((char *) self->parent_uuid);
-        free ((char *) self->request_id);
+        free (self->uuid);
+        free (self->name);
+        free (self->vdi_uuid);
+        free (self->host_uuid);
+        free (self->error);
+        free (self->parent_uuid);
+        free (self->request_id);
         free (self);
         *self_p = NULL;
     }
@@ -200,12 +200,12 @@ xs_job_destroy (xs_job_t **self_p)
 {
     if (self_p && *self_p) {
         xs_job_t *self = *self_p;
-        free ((char *) self->volume_uuid);
-        free ((char *) self->op);
-        free ((char *) self->args);
-        free ((char *) self->host_uuid);
-        free ((char *) self->result);
-        free ((char *) self->error);
+        free (self->volume_uuid);
+        free (self->op);
+        free (self->args);
+        free (self->host_uuid);
+        free (self->result);
+        free (self->error);
         free (self);
         *self_p = NULL;
     }
@@ -217,9 +217,9 @@ xs_attempt_destroy (xs_attempt_t **self_p)
 {
     if (self_p && *self_p) {
         xs_attempt_t *self = *self_p;
-        free ((char *) self->volume_uuid);
-        free ((char *) self->host_uuid);
-        free ((char *) self->reason);
+        free (self->volume_uuid);
+        free (self->host_uuid);
+        free (self->reason);
         free (self);
         *self_p = NULL;
     }

@@ -1,12 +1,17 @@
 /*  xs_rows: what the catalog's store hands out, independent of how it is
-    stored: the row types, their states and state names, and how to free
-    them. Any store implementation (xs_store.h) fills these same rows.
+    stored: the row types, their states and state names, how to free them.
+    Any store implementation (xs_store.h) fills these same rows; nothing here
+    knows SQL.
 
-    Ownership: rows are plain structs the caller owns. Free one with its
+    Ownership you can read from the type: a row owns every `char *` in it
+    (and its arrays); they go with its destroy. The store's inputs are the
+    separate xs_*_spec_t of xs_store.h, which borrow.
+
+    Rows are plain structs the caller owns. Free one with its
     xs_<type>_destroy (&p), a list (a NULL-terminated array of pointers,
     walked with `for (xs_flavor_t **f = list; *f; f++)`) with
-    xs_<type>_list_destroy (&list). Every destroy NULLs the caller's pointer
-    and accepts NULL.
+    xs_<type>_list_destroy (&list). Every destroy frees the strings, NULLs
+    the caller's pointer and accepts NULL; a list's destroy frees every row.
 */
 #ifndef XS_ROWS_H_INCLUDED
 #define XS_ROWS_H_INCLUDED
@@ -83,27 +88,27 @@ bool xs_volume_state_is_live (xs_volume_state_t state);
 
 typedef struct {
     int64_t id;
-    const char *label;          /* unique                                  */
-    const char *description;    /* never NULL ("" when none)               */
+    char *label;                /* unique                                  */
+    char *description;          /* never NULL ("" when none)               */
     int64_t created_at;
 } xs_flavor_t;
 
 /* One key=value of a backend's device config. Values are kept whole. */
 typedef struct {
-    const char *key;
-    const char *value;
+    char *key;
+    char *value;
 } xs_kv_t;
 
 typedef struct {
     int64_t id;
     int64_t flavor_id;
-    const char *flavor_label;   /* joined from flavor, for display         */
-    const char *zone;
-    const char *sr_type;        /* "nfs", "lvmoiscsi", ...                 */
-    const char *name_label;     /* NULL when not given                     */
-    const char *sr_uuid;        /* NULL until the SR exists                */
+    char *flavor_label;         /* joined from flavor, for display         */
+    char *zone;
+    char *sr_type;              /* "nfs", "lvmoiscsi", ...                 */
+    char *name_label;           /* NULL when not given                     */
+    char *sr_uuid;              /* NULL until the SR exists                */
     xs_backend_state_t state;
-    const char *error;          /* last error text; NULL when none         */
+    char *error;                /* last error text; NULL when none         */
     /* Catalog settings; when has_* is false the catalog default applies. */
     bool has_ratio;
     double ratio;               /* over-subscription factor, > 0           */
@@ -116,10 +121,10 @@ typedef struct {
 } xs_backend_t;
 
 typedef struct {
-    const char *uuid;           /* xapi host uuid, the key                 */
-    const char *zone;
-    const char *name;           /* may be NULL                             */
-    const char *public_key;     /* Z85 CURVE public key; may be NULL       */
+    char *uuid;                 /* xapi host uuid, the key                 */
+    char *zone;
+    char *name;                 /* may be NULL                             */
+    char *public_key;           /* Z85 CURVE public key; may be NULL       */
     xs_host_state_t state;
     int64_t last_seen;
     int64_t created_at;
@@ -127,7 +132,7 @@ typedef struct {
 
 /* What one host last reported about one backend's SR. */
 typedef struct {
-    const char *host_uuid;
+    char *host_uuid;
     int64_t backend_id;
     bool attached;              /* the host's PBD for the SR is plugged    */
     bool has_stats;             /* false until sizes were reported         */
@@ -135,22 +140,22 @@ typedef struct {
     int64_t physical_utilisation;
     int64_t virtual_allocation;
     size_t ncapabilities;
-    const char **capabilities;  /* SM capabilities, e.g. "VDI_CREATE"      */
+    char **capabilities;        /* SM capabilities, e.g. "VDI_CREATE"      */
     int64_t updated_at;
 } xs_sr_stats_t;
 
 typedef struct {
-    const char *uuid;           /* the key; the VDI is tagged with it      */
-    const char *name;           /* may be NULL                             */
+    char *uuid;                 /* the key; the VDI is tagged with it      */
+    char *name;                 /* may be NULL                             */
     int64_t size_bytes;
     int64_t flavor_id;          /* 0 only for history rows whose flavor is gone */
     int64_t backend_id;         /* 0 until placed                          */
-    const char *vdi_uuid;       /* NULL until the VDI exists               */
-    const char *host_uuid;      /* agent that made it; may be NULL         */
+    char *vdi_uuid;             /* NULL until the VDI exists               */
+    char *host_uuid;            /* agent that made it; may be NULL         */
     xs_volume_state_t state;
-    const char *error;          /* NULL when none                          */
-    const char *parent_uuid;    /* snapshot/clone source; NULL otherwise   */
-    const char *request_id;     /* idempotency key; unique; may be NULL    */
+    char *error;                /* NULL when none                          */
+    char *parent_uuid;          /* snapshot/clone source; NULL otherwise   */
+    char *request_id;           /* idempotency key; unique; may be NULL    */
     int64_t created_at;
     int64_t updated_at;
 } xs_volume_t;
@@ -158,14 +163,14 @@ typedef struct {
 /* One dispatched operation (vdi_create, vdi_destroy, sr_attach, ...). */
 typedef struct {
     int64_t id;
-    const char *volume_uuid;    /* NULL for operations on no volume        */
-    const char *op;             /* protocol op name                        */
-    const char *args;           /* JSON text of the arguments; may be NULL */
+    char *volume_uuid;          /* NULL for operations on no volume        */
+    char *op;                   /* protocol op name                        */
+    char *args;                 /* JSON text of the arguments; may be NULL */
     xs_job_state_t state;
     int64_t backend_id;         /* 0 when none                             */
-    const char *host_uuid;      /* agent it went to; NULL before dispatch  */
-    const char *result;         /* JSON text of the result; may be NULL    */
-    const char *error;          /* failure text; may be NULL               */
+    char *host_uuid;            /* agent it went to; NULL before dispatch  */
+    char *result;               /* JSON text of the result; may be NULL    */
+    char *error;                /* failure text; may be NULL               */
     int64_t created_at;
     int64_t updated_at;
 } xs_job_t;
@@ -173,16 +178,18 @@ typedef struct {
 /* One placement attempt of a volume on a backend. */
 typedef struct {
     int64_t id;
-    const char *volume_uuid;
+    char *volume_uuid;
     int64_t backend_id;
-    const char *host_uuid;      /* may be NULL (e.g. skipped)              */
+    char *host_uuid;            /* may be NULL (e.g. skipped)              */
     xs_attempt_outcome_t outcome;
-    const char *reason;         /* may be NULL for XS_ATTEMPT_OK           */
+    char *reason;               /* may be NULL for XS_ATTEMPT_OK           */
     int64_t at;
 } xs_attempt_t;
 
-/* Free functions (NULL the pointer; accept NULL). A list is freed with
-   every element. */
+/* ---------------------------------------------------------------------
+   Freeing rows (see the top of this file)
+   --------------------------------------------------------------------- */
+
 void xs_flavor_destroy (xs_flavor_t **self_p);
 void xs_flavor_list_destroy (xs_flavor_t ***list_p);
 void xs_backend_destroy (xs_backend_t **self_p);
@@ -197,6 +204,10 @@ void xs_job_destroy (xs_job_t **self_p);
 void xs_job_list_destroy (xs_job_t ***list_p);
 void xs_attempt_destroy (xs_attempt_t **self_p);
 void xs_attempt_list_destroy (xs_attempt_t ***list_p);
+
+/* ---------------------------------------------------------------------
+   Reading rows
+   --------------------------------------------------------------------- */
 
 /* Value of config key `key` of a backend (borrowed from it), or NULL when absent. */
 const char *xs_backend_config_get (const xs_backend_t *backend, const char *key);

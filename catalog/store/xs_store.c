@@ -290,12 +290,6 @@ xs_store_destroy (xs_store_t **self_p)
     }
 }
 
-const char *
-xs_store_path (const xs_store_t *self)
-{
-    return self->path;
-}
-
 int
 xs_store_schema_version (xs_store_t *self)
 {

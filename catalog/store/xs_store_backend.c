@@ -78,18 +78,11 @@ s_backend_list (xs_store_t *self, sqlite3_stmt *st, int rc, const char *object, 
     return list;
 }
 
-int64_t
-xs_store_backend_add (xs_store_t *self, const xs_backend_t *spec, xs_err_t *err)
+/* Checks a spec before anything is written; `object` names the backend in
+   messages ("backend (flavor gold, type nfs)"). 0 or -1. */
+static int
+s_backend_check (const xs_backend_spec_t *spec, const char *object, xs_err_t *err)
 {
-    if (!spec)
-        return xs_err_set (err, XS_EINVAL, "backend: no specification given");
-    char object [300];
-    if (spec->flavor_label)
-        snprintf (object, sizeof object, "backend (flavor %s, type %s)", spec->flavor_label,
-                  spec->sr_type ? spec->sr_type : "(none)");
-    else
-        snprintf (object, sizeof object, "backend (flavor %lld, type %s)",
-                  (long long) spec->flavor_id, spec->sr_type ? spec->sr_type : "(none)");
     if (xs_store_empty (spec->sr_type))
         return xs_err_set (err, XS_EINVAL, "%s: an SR type is required", object);
     if (xs_store_empty (spec->zone))
@@ -109,20 +102,19 @@ xs_store_backend_add (xs_store_t *self, const xs_backend_t *spec, xs_err_t *err)
             return xs_err_set (err, XS_EINVAL, "%s: config key %s has no value",
                                object, spec->config [i].key);
     }
+    return 0;
+}
 
-    if (xs_sql_savepoint (self, object, err))
-        return -1;
-    int64_t id = -1;
-    xs_flavor_t *flavor = spec->flavor_label
-                        ? xs_store_flavor_get (self, spec->flavor_label, err)
-                        : xs_store_flavor_get_by_id (self, spec->flavor_id, err);
-    if (!flavor)
-        goto out;
+/* Inserts the backend row of flavor `flavor_id`. Returns its id or -1. */
+static int64_t
+s_backend_insert (xs_store_t *self, const xs_backend_spec_t *spec, int64_t flavor_id,
+                  const char *object, xs_err_t *err)
+{
     sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_BACKEND_INSERT, err);
     if (!st)
-        goto out;
+        return -1;
     int rc = SQLITE_OK;
-    XS_SQL_BIND (sqlite3_bind_int64 (st, 1, flavor->id));
+    XS_SQL_BIND (sqlite3_bind_int64 (st, 1, flavor_id));
     XS_SQL_BIND (xs_sql_bind_text (st, 2, spec->zone));
     XS_SQL_BIND (xs_sql_bind_text (st, 3, spec->sr_type));
     XS_SQL_BIND (xs_sql_bind_text (st, 4, spec->name_label));
@@ -130,43 +122,68 @@ xs_store_backend_add (xs_store_t *self, const xs_backend_t *spec, xs_err_t *err)
     XS_SQL_BIND (spec->has_ratio ? sqlite3_bind_double (st, 6, spec->ratio)
                                  : sqlite3_bind_null (st, 6));
     XS_SQL_BIND (spec->has_reserve ? sqlite3_bind_double (st, 7, spec->reserve)
-                              : sqlite3_bind_null (st, 7));
+                                   : sqlite3_bind_null (st, 7));
     XS_SQL_BIND (sqlite3_bind_int64 (st, 8, xs_store_now_ms ()));
     rc = xs_sql_write (self, st, rc);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE && spec->sr_uuid) {
-        xs_err_set (err, XS_ECONFLICT, "%s: SR %s already belongs to another backend",
-                    object, spec->sr_uuid);
-        goto out;
-    }
-    if (rc != SQLITE_OK) {
-        xs_sql_fail (self, rc, err, "%s", object);
-        goto out;
-    }
-    int64_t new_id = sqlite3_last_insert_rowid (self->db);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE && spec->sr_uuid)
+        return xs_err_set (err, XS_ECONFLICT, "%s: SR %s already belongs to another backend",
+                           object, spec->sr_uuid);
+    if (rc != SQLITE_OK)
+        return xs_sql_fail (self, rc, err, "%s", object);
+    return sqlite3_last_insert_rowid (self->db);
+}
 
-    st = xs_sql_stmt (self, XS_SQL_CONFIG_INSERT, err);
+/* Inserts backend `id`'s config rows, in the spec's order. 0 or -1. */
+static int
+s_backend_insert_config (xs_store_t *self, const xs_backend_spec_t *spec, int64_t id,
+                         const char *object, xs_err_t *err)
+{
+    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_CONFIG_INSERT, err);
     if (!st)
-        goto out;
+        return -1;
     for (size_t i = 0; i < spec->nconfig; i++) {
-        rc = SQLITE_OK;
-        XS_SQL_BIND (sqlite3_bind_int64 (st, 1, new_id));
+        int rc = SQLITE_OK;
+        XS_SQL_BIND (sqlite3_bind_int64 (st, 1, id));
         XS_SQL_BIND (sqlite3_bind_int64 (st, 2, (int64_t) i));
         XS_SQL_BIND (xs_sql_bind_text (st, 3, spec->config [i].key));
         XS_SQL_BIND (xs_sql_bind_text (st, 4, spec->config [i].value));
         rc = xs_sql_write (self, st, rc);
-        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
-            xs_err_set (err, XS_EINVAL, "%s: config key %s given twice",
-                        object, spec->config [i].key);
-            goto out;
-        }
-        if (rc != SQLITE_OK) {
+        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+            return xs_err_set (err, XS_EINVAL, "%s: config key %s given twice",
+                               object, spec->config [i].key);
+        if (rc != SQLITE_OK)
             /* Never the value: it may be a secret. */
-            xs_sql_fail (self, rc, err, "%s config key %s", object, spec->config [i].key);
-            goto out;
-        }
+            return xs_sql_fail (self, rc, err, "%s config key %s", object,
+                                spec->config [i].key);
     }
-    id = new_id;
-out:
+    return 0;
+}
+
+int64_t
+xs_store_backend_add (xs_store_t *self, const xs_backend_spec_t *spec, xs_err_t *err)
+{
+    if (!spec)
+        return xs_err_set (err, XS_EINVAL, "backend: no specification given");
+    char object [300];
+    if (spec->flavor_label)
+        snprintf (object, sizeof object, "backend (flavor %s, type %s)", spec->flavor_label,
+                  spec->sr_type ? spec->sr_type : "(none)");
+    else
+        snprintf (object, sizeof object, "backend (flavor %lld, type %s)",
+                  (long long) spec->flavor_id, spec->sr_type ? spec->sr_type : "(none)");
+    if (s_backend_check (spec, object, err))
+        return -1;
+
+    if (xs_sql_savepoint (self, object, err))
+        return -1;
+    int64_t id = -1;
+    xs_flavor_t *flavor = spec->flavor_label
+                        ? xs_store_flavor_get (self, spec->flavor_label, err)
+                        : xs_store_flavor_get_by_id (self, spec->flavor_id, err);
+    if (flavor)
+        id = s_backend_insert (self, spec, flavor->id, object, err);
+    if (id > 0 && s_backend_insert_config (self, spec, id, object, err))
+        id = -1;
     xs_flavor_destroy (&flavor);
     if (xs_sql_savepoint_end (self, id > 0, object, err))
         return -1;

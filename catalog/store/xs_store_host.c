@@ -45,7 +45,7 @@ s_host_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *er
 }
 
 int
-xs_store_host_upsert (xs_store_t *self, const xs_host_t *host, xs_err_t *err)
+xs_store_host_upsert (xs_store_t *self, const xs_host_spec_t *host, xs_err_t *err)
 {
     if (!host || xs_store_empty (host->uuid))
         return xs_err_set (err, XS_EINVAL, "host: a uuid is required");
@@ -192,7 +192,8 @@ s_sr_missing (xs_store_t *self, const char *host_uuid, int64_t backend_id, xs_er
 }
 
 int
-xs_store_sr_stats_upsert (xs_store_t *self, const xs_sr_stats_t *stats, xs_err_t *err)
+xs_store_sr_stats_upsert (xs_store_t *self, const xs_sr_stats_spec_t *stats,
+                          xs_err_t *err)
 {
     if (!stats || xs_store_empty (stats->host_uuid))
         return xs_err_set (err, XS_EINVAL, "SR report: a host uuid is required");

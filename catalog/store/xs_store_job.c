@@ -50,7 +50,7 @@ s_job_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err
 }
 
 int64_t
-xs_store_job_insert (xs_store_t *self, const xs_job_t *job, xs_err_t *err)
+xs_store_job_insert (xs_store_t *self, const xs_job_spec_t *job, xs_err_t *err)
 {
     if (!job || xs_store_empty (job->op))
         return xs_err_set (err, XS_EINVAL, "job: an op is required");
@@ -92,19 +92,19 @@ xs_store_job_get (xs_store_t *self, int64_t id, xs_err_t *err)
 }
 
 int
-xs_store_job_update (xs_store_t *self, const xs_job_t *job, xs_err_t *err)
+xs_store_job_update (xs_store_t *self, int64_t id, const xs_job_spec_t *job, xs_err_t *err)
 {
     if (!job)
         return xs_err_set (err, XS_EINVAL, "job: nothing to update");
     const char *state = xs_job_state_name (job->state);
     if (strcmp (state, "?") == 0)
         return xs_err_set (err, XS_EINVAL, "job %lld: unknown state %d",
-                           (long long) job->id, (int) job->state);
+                           (long long) id, (int) job->state);
     sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_JOB_UPDATE, err);
     if (!st)
         return -1;
     int rc = SQLITE_OK;
-    XS_SQL_BIND (sqlite3_bind_int64 (st, 1, job->id));
+    XS_SQL_BIND (sqlite3_bind_int64 (st, 1, id));
     XS_SQL_BIND (xs_sql_bind_text (st, 2, state));
     XS_SQL_BIND (xs_sql_bind_id (st, 3, job->backend_id));
     XS_SQL_BIND (xs_sql_bind_text (st, 4, job->host_uuid));
@@ -113,9 +113,9 @@ xs_store_job_update (xs_store_t *self, const xs_job_t *job, xs_err_t *err)
     XS_SQL_BIND (sqlite3_bind_int64 (st, 7, xs_store_now_ms ()));
     rc = xs_sql_write (self, st, rc);
     if (rc != SQLITE_OK)
-        return xs_sql_fail (self, rc, err, "job %lld", (long long) job->id);
+        return xs_sql_fail (self, rc, err, "job %lld", (long long) id);
     if (sqlite3_changes (self->db) == 0)
-        return xs_err_set (err, XS_ENOTFOUND, "job %lld: not found", (long long) job->id);
+        return xs_err_set (err, XS_ENOTFOUND, "job %lld: not found", (long long) id);
     return 0;
 }
 
@@ -170,7 +170,8 @@ s_attempt_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t 
 }
 
 int64_t
-xs_store_attempt_insert (xs_store_t *self, const xs_attempt_t *attempt, xs_err_t *err)
+xs_store_attempt_insert (xs_store_t *self, const xs_attempt_spec_t *attempt,
+                         xs_err_t *err)
 {
     if (!attempt || xs_store_empty (attempt->volume_uuid))
         return xs_err_set (err, XS_EINVAL, "attempt: a volume uuid is required");

@@ -40,7 +40,7 @@ s_volume_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *
 }
 
 int
-xs_store_volume_insert (xs_store_t *self, const xs_volume_t *vol, xs_err_t *err)
+xs_store_volume_insert (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err)
 {
     if (!vol || xs_store_empty (vol->uuid))
         return xs_err_set (err, XS_EINVAL, "volume: a uuid is required");
@@ -139,7 +139,7 @@ xs_store_volume_list (xs_store_t *self, bool include_deleted, xs_err_t *err)
 }
 
 int
-xs_store_volume_update (xs_store_t *self, const xs_volume_t *vol, xs_err_t *err)
+xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err)
 {
     if (!vol || xs_store_empty (vol->uuid))
         return xs_err_set (err, XS_EINVAL, "volume: a uuid is required");

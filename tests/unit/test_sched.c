@@ -315,12 +315,11 @@ static int64_t
 s_backend (fx_t *f, const char *flavor, const char *zone, const char *name)
 {
     xs_err_t err;
-    xs_kv_t config [] = {{.key = (char *) "server", .value = (char *) "nfs.example"},
-                         {.key = (char *) "serverpath", .value = (char *) "/export"},
-                         {.key = (char *) "password", .value = (char *) "s3cret"}};
-    xs_backend_t spec = {.flavor_label = (char *) flavor, .zone = (char *) zone,
-                         .sr_type = (char *) "nfs", .name_label = (char *) name,
-                         .nconfig = 3, .config = config};
+    xs_kv_spec_t config [] = {{.key = "server", .value = "nfs.example"},
+                              {.key = "serverpath", .value = "/export"},
+                              {.key = "password", .value = "s3cret"}};
+    xs_backend_spec_t spec = {.flavor_label = flavor, .zone = zone, .sr_type = "nfs",
+                              .name_label = name, .nconfig = 3, .config = config};
     int64_t id = xs_store_backend_add (f->store, &spec, &err);
     if (id < 0)
         fail_msg ("backend_add: %s", err.msg);
@@ -654,14 +653,14 @@ test_restart_resumes_committed_jobs (void **state)
     /* What a crash right after the commit and before the send leaves: a
        creating volume and its dispatched job. */
     xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
-    xs_volume_t vol = {.uuid = (char *) "11111111-2222-3333-4444-555555555555",
-                       .size_bytes = 4096, .flavor_id = gold->id,
-                       .state = XS_VOLUME_CREATING};
+    xs_volume_spec_t vol = {.uuid = "11111111-2222-3333-4444-555555555555",
+                            .size_bytes = 4096, .flavor_id = gold->id,
+                            .state = XS_VOLUME_CREATING};
     assert_int_equal (xs_store_volume_insert (f->store, &vol, NULL), 0);
-    xs_job_t job = {.volume_uuid = vol.uuid, .op = (char *) "vdi_create",
-                    .args = (char *) "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
-                                     "\"11111111-2222-3333-4444-555555555555\",\"size\":4096}",
-                    .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = (char *) "h1"};
+    xs_job_spec_t job = {.volume_uuid = vol.uuid, .op = "vdi_create",
+                         .args = "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
+                                 "\"11111111-2222-3333-4444-555555555555\",\"size\":4096}",
+                         .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = "h1"};
     assert_true (xs_store_job_insert (f->store, &job, NULL) > 0);
     xs_flavor_destroy (&gold);
 

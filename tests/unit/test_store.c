@@ -149,8 +149,8 @@ s_add_flavor (xs_store_t *store, const char *label)
 static int64_t
 s_add_backend (xs_store_t *store, const char *flavor, const char *zone)
 {
-    xs_kv_t config [] = { { "server", "myserver" }, { "serverpath", "/local/scratch" } };
-    xs_backend_t spec = { .flavor_label = flavor, .zone = zone,
+    xs_kv_spec_t config [] = { { "server", "myserver" }, { "serverpath", "/local/scratch" } };
+    xs_backend_spec_t spec = { .flavor_label = flavor, .zone = zone,
                           .sr_type = "nfs", .config = config, .nconfig = 2 };
     xs_err_t err = { 0 };
     int64_t id = xs_store_backend_add (store, &spec, &err);
@@ -163,7 +163,7 @@ static void
 s_add_volume (xs_store_t *store, const char *uuid, int64_t flavor, int64_t backend,
               xs_volume_state_t state, const char *request_id)
 {
-    xs_volume_t v = { .uuid = uuid, .size_bytes = 1 << 20, .flavor_id = flavor,
+    xs_volume_spec_t v = { .uuid = uuid, .size_bytes = 1 << 20, .flavor_id = flavor,
                       .backend_id = backend, .state = state, .request_id = request_id };
     xs_err_t err = { 0 };
     if (xs_store_volume_insert (store, &v, &err))
@@ -487,7 +487,7 @@ test_backend_config_round_trip (void **state)
     xs_store_t *store = s_open (fx);
     s_add_flavor (store, "gold");
     xs_err_t err = { 0 };
-    xs_kv_t config [] = {
+    xs_kv_spec_t config [] = {
         { "server", "myserver" },
         { "serverpath", "/local/scratch/my name" },
         { "options", "a=b,c=d e=f" },
@@ -496,7 +496,7 @@ test_backend_config_round_trip (void **state)
         { "empty", "" },
     };
     const size_t n = sizeof config / sizeof config [0];
-    xs_backend_t spec = { .flavor_label = "gold", .zone = "zone-a", .sr_type = "nfs",
+    xs_backend_spec_t spec = { .flavor_label = "gold", .zone = "zone-a", .sr_type = "nfs",
                           .name_label = "toybox-renuka", .has_ratio = true, .ratio = 1.5,
                           .has_reserve = true, .reserve = 10, .config = config, .nconfig = n };
     int64_t id = xs_store_backend_add (store, &spec, &err);
@@ -535,13 +535,13 @@ test_backend_add_refusals (void **state)
     fixture_t *fx = *state;
     xs_store_t *store = s_open (fx);
     xs_err_t err = { 0 };
-    xs_backend_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs" };
+    xs_backend_spec_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs" };
     assert_int_equal (xs_store_backend_add (store, &spec, &err), -1);
     assert_int_equal (err.kind, XS_ENOTFOUND);
     assert_string_equal (err.msg, "flavor gold: not found");
     s_add_flavor (store, "gold");
 
-    xs_backend_t bad = spec;
+    xs_backend_spec_t bad = spec;
     bad.sr_type = NULL;
     assert_int_equal (xs_store_backend_add (store, &bad, &err), -1);
     assert_int_equal (err.kind, XS_EINVAL);
@@ -559,7 +559,7 @@ test_backend_add_refusals (void **state)
     bad.reserve = 101;
     assert_int_equal (xs_store_backend_add (store, &bad, &err), -1);
     assert_int_equal (err.kind, XS_EINVAL);
-    xs_kv_t empty_key [] = { { "", "x" } };
+    xs_kv_spec_t empty_key [] = { { "", "x" } };
     bad = spec;
     bad.config = empty_key;
     bad.nconfig = 1;
@@ -586,8 +586,8 @@ test_backend_add_failure_leaves_nothing (void **state)
     xs_err_t err = { 0 };
     /* The third config row fails (duplicate key) after the backend row and
        two config rows were written: all of it must go. */
-    xs_kv_t config [] = { { "server", "a" }, { "password", "hunter2" }, { "server", "b" } };
-    xs_backend_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs",
+    xs_kv_spec_t config [] = { { "server", "a" }, { "password", "hunter2" }, { "server", "b" } };
+    xs_backend_spec_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs",
                           .config = config, .nconfig = 3 };
     assert_int_equal (xs_store_backend_add (store, &spec, &err), -1);
     assert_int_equal (err.kind, XS_EINVAL);
@@ -711,7 +711,7 @@ test_backend_remove (void **state)
     int64_t gold = s_add_flavor (store, "gold");
     int64_t b1 = s_add_backend (store, "gold", "z1");
     int64_t b2 = s_add_backend (store, "gold", "z1");
-    xs_host_t host = { .uuid = "h1", .zone = "z1" };
+    xs_host_spec_t host = { .uuid = "h1", .zone = "z1" };
     assert_int_equal (xs_store_host_upsert (store, &host, &err), 0);
     assert_int_equal (xs_store_sr_set_attached (store, "h1", b1, true, &err), 0);
     s_add_volume (store, "v1", gold, b1, XS_VOLUME_AVAILABLE, NULL);
@@ -767,14 +767,14 @@ test_hosts_and_sr_stats (void **state)
     int64_t b1 = s_add_backend (store, "gold", "z1");
     int64_t b2 = s_add_backend (store, "gold", "z1");
 
-    xs_host_t h = { .uuid = "h-2", .zone = "z1", .name = "xs02", .public_key = "key2",
+    xs_host_spec_t h = { .uuid = "h-2", .zone = "z1", .name = "xs02", .public_key = "key2",
                     .last_seen = 1000 };
     assert_int_equal (xs_store_host_upsert (store, &h, &err), 0);
-    h = (xs_host_t) { .uuid = "h-1", .zone = "z1", .name = "xs01" };
+    h = (xs_host_spec_t) { .uuid = "h-1", .zone = "z1", .name = "xs01" };
     assert_int_equal (xs_store_host_upsert (store, &h, &err), 0);
-    h = (xs_host_t) { .uuid = "h-3", .zone = "z2", .state = XS_HOST_DOWN, .last_seen = 5 };
+    h = (xs_host_spec_t) { .uuid = "h-3", .zone = "z2", .state = XS_HOST_DOWN, .last_seen = 5 };
     assert_int_equal (xs_store_host_upsert (store, &h, &err), 0);
-    h = (xs_host_t) { .uuid = "h-4" };
+    h = (xs_host_spec_t) { .uuid = "h-4" };
     assert_int_equal (xs_store_host_upsert (store, &h, &err), -1);
     assert_int_equal (err.kind, XS_EINVAL);
 
@@ -788,7 +788,7 @@ test_hosts_and_sr_stats (void **state)
     xs_host_destroy (&got);
 
     /* Upsert updates in place and keeps created_at. */
-    h = (xs_host_t) { .uuid = "h-2", .zone = "z1", .name = "xs02-renamed", .last_seen = 2000 };
+    h = (xs_host_spec_t) { .uuid = "h-2", .zone = "z1", .name = "xs02-renamed", .last_seen = 2000 };
     assert_int_equal (xs_store_host_upsert (store, &h, &err), 0);
     got = xs_store_host_get (store, "h-2", &err);
     assert_string_equal (got->name, "xs02-renamed");
@@ -826,7 +826,7 @@ test_hosts_and_sr_stats (void **state)
 
     /* SR reports. */
     const char *caps [] = { "VDI_CREATE", "VDI_DELETE", "VDI_SNAPSHOT" };
-    xs_sr_stats_t s = { .host_uuid = "h-1", .backend_id = b1, .attached = true,
+    xs_sr_stats_spec_t s = { .host_uuid = "h-1", .backend_id = b1, .attached = true,
                         .has_stats = true, .physical_size = 100LL << 30,
                         .physical_utilisation = 10LL << 30, .virtual_allocation = 20LL << 30,
                         .capabilities = caps, .ncapabilities = 3 };
@@ -905,7 +905,7 @@ test_volumes (void **state)
     int64_t gold = s_add_flavor (store, "gold");
     int64_t b1 = s_add_backend (store, "gold", "z1");
 
-    xs_volume_t v = { .uuid = "vol-1", .name = "data", .size_bytes = 10LL << 30,
+    xs_volume_spec_t v = { .uuid = "vol-1", .name = "data", .size_bytes = 10LL << 30,
                       .flavor_id = gold, .state = XS_VOLUME_CREATING, .request_id = "req-1" };
     assert_int_equal (xs_store_volume_insert (store, &v, &err), 0);
     xs_volume_t *got = xs_store_volume_get (store, "vol-1", &err);
@@ -928,7 +928,7 @@ test_volumes (void **state)
     xs_volume_destroy (&got);
     assert_null (xs_store_volume_get_by_request_id (store, "req-2", &err));
     assert_int_equal (err.kind, XS_ENOTFOUND);
-    xs_volume_t dup = v;
+    xs_volume_spec_t dup = v;
     dup.uuid = "vol-2";
     assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
     assert_int_equal (err.kind, XS_ECONFLICT);
@@ -942,7 +942,7 @@ test_volumes (void **state)
     s_add_volume (store, "vol-3", gold, b1, XS_VOLUME_DELETED, NULL);
 
     /* References must exist. */
-    dup = (xs_volume_t) { .uuid = "vol-x", .flavor_id = 77, .state = XS_VOLUME_CREATING };
+    dup = (xs_volume_spec_t) { .uuid = "vol-x", .flavor_id = 77, .state = XS_VOLUME_CREATING };
     assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
     assert_int_equal (err.kind, XS_ENOTFOUND);
     assert_string_equal (err.msg, "volume vol-x: flavor 77 not found");
@@ -961,23 +961,19 @@ test_volumes (void **state)
     assert_int_equal (err.kind, XS_EINVAL);
 
     /* Update writes the mutable fields. */
-    got = xs_store_volume_get (store, "vol-1", &err);
-    got->state = XS_VOLUME_AVAILABLE;
-    got->backend_id = b1;
-    got->vdi_uuid = strdup ("vdi-1");
-    got->host_uuid = strdup ("h-1");
-    assert_int_equal (xs_store_volume_update (store, got, &err), 0);
-    xs_volume_destroy (&got);
+    xs_volume_spec_t upd = { .uuid = "vol-1", .name = "data", .state = XS_VOLUME_AVAILABLE,
+                             .backend_id = b1, .vdi_uuid = "vdi-1", .host_uuid = "h-1" };
+    assert_int_equal (xs_store_volume_update (store, &upd, &err), 0);
     got = xs_store_volume_get (store, "vol-1", &err);
     assert_int_equal (got->state, XS_VOLUME_AVAILABLE);
     assert_int_equal (got->backend_id, b1);
     assert_string_equal (got->vdi_uuid, "vdi-1");
     assert_string_equal (got->host_uuid, "h-1");
     assert_true (got->updated_at >= got->created_at);
-    got->backend_id = 4242;
-    assert_int_equal (xs_store_volume_update (store, got, &err), -1);
-    assert_int_equal (err.kind, XS_ENOTFOUND);
     xs_volume_destroy (&got);
+    upd.backend_id = 4242;
+    assert_int_equal (xs_store_volume_update (store, &upd, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
     assert_int_equal (xs_store_volume_set_state (store, "vol-2", XS_VOLUME_ERROR, "boom", &err), 0);
     got = xs_store_volume_get (store, "vol-2", &err);
     assert_int_equal (got->state, XS_VOLUME_ERROR);
@@ -985,7 +981,7 @@ test_volumes (void **state)
     xs_volume_destroy (&got);
     assert_int_equal (xs_store_volume_set_state (store, "nope", XS_VOLUME_ERROR, NULL, &err), -1);
     assert_int_equal (err.kind, XS_ENOTFOUND);
-    xs_volume_t ghost = { .uuid = "nope", .state = XS_VOLUME_ERROR };
+    xs_volume_spec_t ghost = { .uuid = "nope", .state = XS_VOLUME_ERROR };
     assert_int_equal (xs_store_volume_update (store, &ghost, &err), -1);
     assert_int_equal (err.kind, XS_ENOTFOUND);
 
@@ -1000,7 +996,7 @@ test_volumes (void **state)
     xs_volume_list_destroy (&list);
 
     /* A snapshot records its parent. */
-    xs_volume_t snap = { .uuid = "vol-4", .size_bytes = 1, .flavor_id = gold,
+    xs_volume_spec_t snap = { .uuid = "vol-4", .size_bytes = 1, .flavor_id = gold,
                          .backend_id = b1, .parent_uuid = "vol-1", .state = XS_VOLUME_CREATING };
     assert_int_equal (xs_store_volume_insert (store, &snap, &err), 0);
     got = xs_store_volume_get (store, "vol-4", &err);
@@ -1021,20 +1017,20 @@ test_jobs_and_attempts (void **state)
     s_add_volume (store, "vol-1", gold, 0, XS_VOLUME_CREATING, NULL);
     s_add_volume (store, "vol-2", gold, 0, XS_VOLUME_CREATING, NULL);
 
-    xs_job_t j = { .volume_uuid = "vol-1", .op = "vdi_create",
+    xs_job_spec_t j = { .volume_uuid = "vol-1", .op = "vdi_create",
                    .args = "{\"size\":1048576}", .state = XS_JOB_PENDING };
     int64_t j1 = xs_store_job_insert (store, &j, &err);
     assert_true (j1 > 0);
     j.volume_uuid = "vol-2";
     int64_t j2 = xs_store_job_insert (store, &j, &err);
-    j = (xs_job_t) { .op = "sr_attach", .state = XS_JOB_DISPATCHED, .backend_id = b1,
+    j = (xs_job_spec_t) { .op = "sr_attach", .state = XS_JOB_DISPATCHED, .backend_id = b1,
                      .host_uuid = "h-1" };
     int64_t j3 = xs_store_job_insert (store, &j, &err);
     assert_true (j1 < j2 && j2 < j3);
     j.volume_uuid = "ghost";
     assert_int_equal (xs_store_job_insert (store, &j, &err), -1);
     assert_int_equal (err.kind, XS_ENOTFOUND);
-    j = (xs_job_t) { .op = "" };
+    j = (xs_job_spec_t) { .op = "" };
     assert_int_equal (xs_store_job_insert (store, &j, &err), -1);
     assert_int_equal (err.kind, XS_EINVAL);
 
@@ -1046,28 +1042,21 @@ test_jobs_and_attempts (void **state)
     assert_null (jobs [2]->volume_uuid);
     xs_job_list_destroy (&jobs);
 
+    xs_job_spec_t upd = { .state = XS_JOB_DONE, .backend_id = b2, .host_uuid = "h-2",
+                          .result = "{\"vdi_uuid\":\"vdi-1\"}" };
+    assert_int_equal (xs_store_job_update (store, j1, &upd, &err), 0);
     xs_job_t *got = xs_store_job_get (store, j1, &err);
-    got->state = XS_JOB_DONE;
-    got->backend_id = b2;
-    got->host_uuid = strdup ("h-2");
-    got->result = strdup ("{\"vdi_uuid\":\"vdi-1\"}");
-    assert_int_equal (xs_store_job_update (store, got, &err), 0);
-    xs_job_destroy (&got);
-    got = xs_store_job_get (store, j1, &err);
     assert_int_equal (got->state, XS_JOB_DONE);
     assert_int_equal (got->backend_id, b2);
     assert_string_equal (got->host_uuid, "h-2");
     assert_string_equal (got->result, "{\"vdi_uuid\":\"vdi-1\"}");
     assert_null (got->error);
     xs_job_destroy (&got);
-    got = xs_store_job_get (store, j3, &err);
-    got->state = XS_JOB_FAILED;
-    got->error = strdup ("agent lost");
-    assert_int_equal (xs_store_job_update (store, got, &err), 0);
-    got->id = 999;
-    assert_int_equal (xs_store_job_update (store, got, &err), -1);
+    upd = (xs_job_spec_t) { .state = XS_JOB_FAILED, .backend_id = b1, .host_uuid = "h-1",
+                            .error = "agent lost" };
+    assert_int_equal (xs_store_job_update (store, j3, &upd, &err), 0);
+    assert_int_equal (xs_store_job_update (store, 999, &upd, &err), -1);
     assert_int_equal (err.kind, XS_ENOTFOUND);
-    xs_job_destroy (&got);
     assert_null (xs_store_job_get (store, 999, &err));
     assert_int_equal (err.kind, XS_ENOTFOUND);
 
@@ -1081,13 +1070,13 @@ test_jobs_and_attempts (void **state)
     xs_job_list_destroy (&jobs);
 
     /* Attempts, in the order they were made. */
-    xs_attempt_t a = { .volume_uuid = "vol-1", .backend_id = b1,
+    xs_attempt_spec_t a = { .volume_uuid = "vol-1", .backend_id = b1,
                        .outcome = XS_ATTEMPT_SKIPPED, .reason = "not enough space" };
     assert_true (xs_store_attempt_insert (store, &a, &err) > 0);
-    a = (xs_attempt_t) { .volume_uuid = "vol-1", .backend_id = b2, .host_uuid = "h-2",
+    a = (xs_attempt_spec_t) { .volume_uuid = "vol-1", .backend_id = b2, .host_uuid = "h-2",
                          .outcome = XS_ATTEMPT_FAILED, .reason = "SR_BACKEND_FAILURE_44", .at = 5 };
     assert_true (xs_store_attempt_insert (store, &a, &err) > 0);
-    a = (xs_attempt_t) { .volume_uuid = "vol-1", .backend_id = b2, .outcome = XS_ATTEMPT_OK };
+    a = (xs_attempt_spec_t) { .volume_uuid = "vol-1", .backend_id = b2, .outcome = XS_ATTEMPT_OK };
     assert_true (xs_store_attempt_insert (store, &a, &err) > 0);
     a.volume_uuid = "ghost";
     assert_int_equal (xs_store_attempt_insert (store, &a, &err), -1);
@@ -1222,13 +1211,13 @@ test_restart_keeps_everything (void **state)
     xs_err_t err = { 0 };
     int64_t gold = s_add_flavor (store, "gold");
     int64_t b1 = s_add_backend (store, "gold", "z1");
-    xs_host_t h = { .uuid = "h-1", .zone = "z1" };
+    xs_host_spec_t h = { .uuid = "h-1", .zone = "z1" };
     assert_int_equal (xs_store_host_upsert (store, &h, &err), 0);
     assert_int_equal (xs_store_sr_set_attached (store, "h-1", b1, true, &err), 0);
     s_add_volume (store, "vol-1", gold, b1, XS_VOLUME_AVAILABLE, "r-1");
-    xs_job_t j = { .volume_uuid = "vol-1", .op = "vdi_create", .state = XS_JOB_DISPATCHED };
+    xs_job_spec_t j = { .volume_uuid = "vol-1", .op = "vdi_create", .state = XS_JOB_DISPATCHED };
     assert_true (xs_store_job_insert (store, &j, &err) > 0);
-    xs_attempt_t a = { .volume_uuid = "vol-1", .backend_id = b1, .outcome = XS_ATTEMPT_OK };
+    xs_attempt_spec_t a = { .volume_uuid = "vol-1", .backend_id = b1, .outcome = XS_ATTEMPT_OK };
     assert_true (xs_store_attempt_insert (store, &a, &err) > 0);
     xs_store_destroy (&store);
 
@@ -1278,7 +1267,7 @@ test_locked_database_error_loses_nothing (void **state)
     assert_int_equal (xs_store_begin (store, &err), -1);
     assert_int_equal (err.kind, XS_EIO);
     assert_false (xs_store_in_transaction (store));
-    xs_backend_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs" };
+    xs_backend_spec_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs" };
     assert_int_equal (xs_store_backend_add (store, &spec, &err), -1);
     assert_int_equal (err.kind, XS_EIO);
     /* Reads still work under WAL. */
@@ -1478,8 +1467,8 @@ test_io_faults_are_all_or_nothing (void **state)
     s_add_flavor (store, "gold");
     xs_store_destroy (&store);
 
-    xs_kv_t config [] = { { "server", "s" }, { "serverpath", "/p" }, { "options", "a=b c" } };
-    xs_backend_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs",
+    xs_kv_spec_t config [] = { { "server", "s" }, { "serverpath", "/p" }, { "options", "a=b c" } };
+    xs_backend_spec_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs",
                           .config = config, .nconfig = 3 };
     int faults = 0, durable = 0;
     for (int n = 1; n < 200; n++) {
@@ -1525,7 +1514,7 @@ test_io_faults_are_all_or_nothing (void **state)
         int rc = xs_store_begin (store, &err);
         for (int i = 0; rc == 0 && i < 100; i++) {
             snprintf (uuid, sizeof uuid, "g%d-v%d", n, i);
-            xs_volume_t v = { .uuid = uuid, .size_bytes = 1, .flavor_id = gold_id,
+            xs_volume_spec_t v = { .uuid = uuid, .size_bytes = 1, .flavor_id = gold_id,
                               .state = XS_VOLUME_CREATING };
             rc = xs_store_volume_insert (store, &v, &err);
         }
@@ -1571,7 +1560,7 @@ test_create_rate (void **state)
         for (int i = 0; i < per_batch; i++) {
             snprintf (uuid, sizeof uuid, "v-%d-%d", b, i);
             s_add_volume (store, uuid, gold, 0, XS_VOLUME_CREATING, uuid);
-            xs_job_t j = { .volume_uuid = uuid, .op = "vdi_create", .state = XS_JOB_PENDING };
+            xs_job_spec_t j = { .volume_uuid = uuid, .op = "vdi_create", .state = XS_JOB_PENDING };
             assert_true (xs_store_job_insert (store, &j, &err) > 0);
         }
         assert_int_equal (xs_store_commit (store, &err), 0);
