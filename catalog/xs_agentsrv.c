@@ -221,20 +221,6 @@ s_internal_request (xs_agentsrv_t *self, s_host_t *host, const char *op, int64_t
     Backends for an agent
    ========================================================================= */
 
-/* The backend as the protocol carries it (device_config with secrets). */
-static json_t *
-s_backend_json (const xs_backend_t *b, bool create)
-{
-    json_t *config = json_object ();
-    for (size_t i = 0; i < b->nconfig; i++)
-        json_object_set_new (config, b->config [i].key, json_string (b->config [i].value));
-    return json_pack ("{s:I, s:s, s:s, s:o, s:b, s:b, s:o}",
-                      "backend_id", (json_int_t) b->id, "sr_type", b->sr_type,
-                      "name_label", b->name_label ? b->name_label : "",
-                      "sr_uuid", b->sr_uuid ? json_string (b->sr_uuid) : json_null (),
-                      "shared", 1, "create", create, "device_config", config);
-}
-
 static bool
 s_host_live (s_host_t *h)
 {
@@ -280,7 +266,7 @@ s_zone_backends (xs_agentsrv_t *self, s_host_t *host)
         if ((*b)->state == XS_BACKEND_DRAINING)
             continue;
         bool create = !(*b)->sr_uuid && s_claim_creator (self, *b, host);
-        json_array_append_new (list, s_backend_json (*b, create));
+        json_array_append_new (list, xs_backend_agent_json (*b, create));
         if ((*b)->sr_uuid || create)
             s_hsr_get (host, (*b)->id, true)->pending_since = zclock_mono ();
     }
@@ -392,7 +378,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
             if (hsr && hsr->sr_uuid && !hsr->attached && hsr->at
             &&  zclock_mono () - hsr->at < 10 * self->cfg.heartbeat_ms)
                 continue;       /* failed lately: do not hammer it */
-            json_t *args = json_pack ("{s:o}", "backend", s_backend_json (*b, create));
+            json_t *args = json_pack ("{s:o}", "backend", xs_backend_agent_json (*b, create));
             s_internal_request (self, h, "sr_attach", (*b)->id, &args);
             s_hsr_get (h, (*b)->id, true)->pending_since = zclock_mono ();
         }

@@ -5,7 +5,6 @@
 
 #include "xs_log.h"
 #include "xs_mem.h"
-#include "xs_redact.h"
 
 typedef struct {
     xs_sched_done_fn *fn;
@@ -66,20 +65,7 @@ s_volume_json (xs_sched_t *self, const xs_volume_t *v, const char *flavor_label)
         f = xs_store_flavor_get_by_id (self->store, v->flavor_id, NULL);
         flavor_label = f ? f->label : NULL;
     }
-    json_t *j = json_pack ("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:I, s:I}",
-        "uuid", v->uuid,
-        "name", v->name ? json_string (v->name) : json_null (),
-        "size", (json_int_t) v->size_bytes,
-        "flavor", flavor_label ? json_string (flavor_label) : json_null (),
-        "backend_id", v->backend_id ? json_integer (v->backend_id) : json_null (),
-        "vdi_uuid", v->vdi_uuid ? json_string (v->vdi_uuid) : json_null (),
-        "host_uuid", v->host_uuid ? json_string (v->host_uuid) : json_null (),
-        "state", xs_volume_state_name (v->state),
-        "error", v->error ? json_string (v->error) : json_null (),
-        "parent_uuid", v->parent_uuid ? json_string (v->parent_uuid) : json_null (),
-        "request_id", v->request_id ? json_string (v->request_id) : json_null (),
-        "created_at", (json_int_t) v->created_at,
-        "updated_at", (json_int_t) v->updated_at);
+    json_t *j = xs_volume_json (v, flavor_label);
     xs_flavor_destroy (&f);
     return j;
 }
@@ -1004,22 +990,13 @@ xs_sched_volume_show (xs_sched_t *self, const char *uuid, xs_err_t *err)
     json_t *attempts = json_array ();
     xs_attempt_t **list = xs_store_attempt_list_by_volume (self->store, uuid, err);
     for (xs_attempt_t **a = list; a && *a; a++)
-        json_array_append_new (attempts, json_pack (
-            "{s:I, s:o, s:s, s:o, s:I}", "backend_id", (json_int_t) (*a)->backend_id,
-            "host_uuid", (*a)->host_uuid ? json_string ((*a)->host_uuid) : json_null (),
-            "outcome", xs_attempt_outcome_name ((*a)->outcome),
-            "reason", (*a)->reason ? json_string ((*a)->reason) : json_null (),
-            "at", (json_int_t) (*a)->at));
+        json_array_append_new (attempts, xs_attempt_json (*a));
     xs_attempt_list_destroy (&list);
     json_object_set_new (j, "attempts", attempts);
     json_t *jobs = json_array ();
     xs_job_t **jl = xs_store_job_list_by_volume (self->store, uuid, err);
     for (xs_job_t **jp = jl; jp && *jp; jp++)
-        json_array_append_new (jobs, json_pack (
-            "{s:I, s:s, s:s, s:I, s:o, s:o}", "id", (json_int_t) (*jp)->id, "op", (*jp)->op,
-            "state", xs_job_state_name ((*jp)->state), "backend_id", (json_int_t) (*jp)->backend_id,
-            "host_uuid", (*jp)->host_uuid ? json_string ((*jp)->host_uuid) : json_null (),
-            "error", (*jp)->error ? json_string ((*jp)->error) : json_null ()));
+        json_array_append_new (jobs, xs_job_json (*jp));
     xs_job_list_destroy (&jl);
     json_object_set_new (j, "jobs", jobs);
     return j;
@@ -1062,11 +1039,7 @@ xs_sched_volume_connection (xs_sched_t *self, const char *uuid, bool show_secret
     b = xs_store_backend_get (self->store, v->backend_id, err);
     if (!b)
         goto out;
-    json_t *config = json_object ();
-    for (size_t i = 0; i < b->nconfig; i++)
-        json_object_set_new (config, b->config [i].key, json_string (
-            show_secrets ? b->config [i].value
-                         : xs_redact_value (b->config [i].key, b->config [i].value)));
+    json_t *config = xs_backend_config_json (b, show_secrets);
     out = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o}",
                      "volume_uuid", v->uuid, "vdi_uuid", v->vdi_uuid,
                      "sr_uuid", b->sr_uuid ? b->sr_uuid : "", "sr_type", b->sr_type,

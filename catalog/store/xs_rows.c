@@ -1,5 +1,8 @@
-/*  xs_rows: state names, destroying rows, reading them. */
+/*  xs_rows: state names, destroying rows, reading them, their JSON views. */
+#include "xs_mem.h"
+#include "xs_redact.h"
 #include "xs_rows.h"
+#include "xs_srtype.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -233,4 +236,113 @@ xs_backend_config_get (const xs_backend_t *backend, const char *key)
         if (strcmp (backend->config [i].key, key) == 0)
             return backend->config [i].value;
     return NULL;
+}
+
+/* ---------------------------------------------------------------------
+   JSON views
+   --------------------------------------------------------------------- */
+
+/* text as a JSON string, null for NULL (NULL when text is not UTF-8). */
+static json_t *
+s_string_or_null (const char *text)
+{
+    return text ? json_string (text) : json_null ();
+}
+
+json_t *
+xs_flavor_json (const xs_flavor_t *flavor)
+{
+    return json_pack ("{s:I, s:s, s:s, s:I}",
+                      "id", (json_int_t) flavor->id, "label", flavor->label,
+                      "description", flavor->description ? flavor->description : "",
+                      "created_at", (json_int_t) flavor->created_at);
+}
+
+json_t *
+xs_backend_config_json (const xs_backend_t *backend, bool show_secrets)
+{
+    json_t *config = xs_nn (json_object ());
+    for (size_t i = 0; i < backend->nconfig; i++) {
+        const char *key = backend->config [i].key;
+        const char *value = backend->config [i].value;
+        json_object_set_new (config, key, s_string_or_null (
+            show_secrets ? value : xs_redact_value (key, value)));
+    }
+    return config;
+}
+
+json_t *
+xs_backend_admin_json (const xs_backend_t *backend)
+{
+    const xs_srtype_t *type = xs_srtype_find (backend->sr_type);
+    return json_pack (
+        "{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:b, s:b, s:o, s:I}",
+        "id", (json_int_t) backend->id,
+        "flavor_id", (json_int_t) backend->flavor_id,
+        "flavor", backend->flavor_label ? backend->flavor_label : "",
+        "zone", backend->zone ? backend->zone : "",
+        "sr_type", backend->sr_type ? backend->sr_type : "",
+        "name_label", s_string_or_null (backend->name_label),
+        "sr_uuid", s_string_or_null (backend->sr_uuid),
+        "state", xs_backend_state_name (backend->state),
+        "error", s_string_or_null (backend->error),
+        "ratio", backend->has_ratio ? json_real (backend->ratio) : json_null (),
+        "reserve", backend->has_reserve ? json_real (backend->reserve) : json_null (),
+        "shared", type ? type->shared : 0,
+        "clone_snapshot", type ? type->clone_snapshot : 0,
+        "config", xs_backend_config_json (backend, false),
+        "created_at", (json_int_t) backend->created_at);
+}
+
+json_t *
+xs_backend_agent_json (const xs_backend_t *backend, bool create)
+{
+    const xs_srtype_t *type = xs_srtype_find (backend->sr_type);
+    return json_pack ("{s:I, s:s, s:s, s:o, s:b, s:b, s:o}",
+                      "backend_id", (json_int_t) backend->id, "sr_type", backend->sr_type,
+                      "name_label", backend->name_label ? backend->name_label : "",
+                      "sr_uuid", s_string_or_null (backend->sr_uuid),
+                      "shared", type ? type->shared : 0, "create", create,
+                      "device_config", xs_backend_config_json (backend, true));
+}
+
+json_t *
+xs_volume_json (const xs_volume_t *volume, const char *flavor_label)
+{
+    return json_pack ("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:I, s:I}",
+        "uuid", volume->uuid,
+        "name", s_string_or_null (volume->name),
+        "size", (json_int_t) volume->size_bytes,
+        "flavor", s_string_or_null (flavor_label),
+        "backend_id", volume->backend_id ? json_integer (volume->backend_id) : json_null (),
+        "vdi_uuid", s_string_or_null (volume->vdi_uuid),
+        "host_uuid", s_string_or_null (volume->host_uuid),
+        "state", xs_volume_state_name (volume->state),
+        "error", s_string_or_null (volume->error),
+        "parent_uuid", s_string_or_null (volume->parent_uuid),
+        "request_id", s_string_or_null (volume->request_id),
+        "created_at", (json_int_t) volume->created_at,
+        "updated_at", (json_int_t) volume->updated_at);
+}
+
+json_t *
+xs_attempt_json (const xs_attempt_t *attempt)
+{
+    return json_pack ("{s:I, s:o, s:s, s:o, s:I}",
+                      "backend_id", (json_int_t) attempt->backend_id,
+                      "host_uuid", s_string_or_null (attempt->host_uuid),
+                      "outcome", xs_attempt_outcome_name (attempt->outcome),
+                      "reason", s_string_or_null (attempt->reason),
+                      "at", (json_int_t) attempt->at);
+}
+
+json_t *
+xs_job_json (const xs_job_t *job)
+{
+    return json_pack ("{s:I, s:s, s:s, s:I, s:o, s:o}",
+                      "id", (json_int_t) job->id, "op", job->op,
+                      "state", xs_job_state_name (job->state),
+                      "backend_id", (json_int_t) job->backend_id,
+                      "host_uuid", s_string_or_null (job->host_uuid),
+                      "error", s_string_or_null (job->error));
 }

@@ -7,6 +7,10 @@
     (and its arrays); they go with its destroy. The store's inputs are the
     separate xs_*_spec_t of xs_store.h, which borrow.
 
+    JSON views: each row has one JSON view per audience, named for it (the
+    end of this file); the admin protocol and the agent protocol are built
+    from them, so a field is written in one place.
+
     Rows are plain structs the caller owns. Free one with its
     xs_<type>_destroy (&p), a list (a NULL-terminated array of pointers,
     walked with `for (xs_flavor_t **f = list; *f; f++)`) with
@@ -19,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "xs_err.h"
 
@@ -214,5 +219,49 @@ const char *xs_backend_config_get (const xs_backend_t *backend, const char *key)
 
 /* Number of elements of a NULL-terminated row list (0 for NULL). */
 size_t xs_rows_list_size (const void *list);
+
+/* ---------------------------------------------------------------------
+   JSON views. Each returns a new object the caller owns (json_decref), or
+   NULL when a text field is not valid UTF-8 (jansson refuses such text;
+   only a database written by something else holds it). A config value
+   that is not valid UTF-8 is left out of its config object.
+   --------------------------------------------------------------------- */
+
+/* The admin protocol's flavor: {id, label, description, created_at}. */
+json_t *xs_flavor_json (const xs_flavor_t *flavor);
+
+/* A backend's device_config as an object of strings, in its order. With
+   show_secrets false every secret value (xs_redact: password, chappassword,
+   any key with "password" or "secret") is XS_REDACTED; with true the values
+   are as stored, for the one place that needs them (see xs_backend_agent_json). */
+json_t *xs_backend_config_json (const xs_backend_t *backend, bool show_secrets);
+
+/* The admin protocol's backend, secrets REDACTED: {id, flavor_id, flavor,
+   zone, sr_type, name_label, sr_uuid, state, error, ratio, reserve, shared,
+   clone_snapshot, config, created_at}; shared and clone_snapshot are the SR
+   type's (xs_srtype; false for an unknown type), ratio and reserve null when
+   the catalog default applies. For listings, replies and logs. */
+json_t *xs_backend_admin_json (const xs_backend_t *backend);
+
+/* The agent protocol's *backend* object, secrets IN CLEAR: {backend_id,
+   sr_type, name_label ("" when none), sr_uuid (or null), shared, create,
+   device_config}. `shared` is the SR type's (xs_srtype; false for an
+   unknown type); `create` asks this agent to create the SR. Only for the
+   message to the agent that attaches the SR: never log or list it. */
+json_t *xs_backend_agent_json (const xs_backend_t *backend, bool create);
+
+/* The admin protocol's volume: {uuid, name, size, flavor, backend_id,
+   vdi_uuid, host_uuid, state, error, parent_uuid, request_id, created_at,
+   updated_at}; `flavor` is flavor_label (borrowed; null when NULL), the
+   absent optional fields are null. */
+json_t *xs_volume_json (const xs_volume_t *volume, const char *flavor_label);
+
+/* One placement attempt as `volume show` lists it: {backend_id, host_uuid,
+   outcome, reason, at}. */
+json_t *xs_attempt_json (const xs_attempt_t *attempt);
+
+/* One job as `volume show` lists it: {id, op, state, backend_id, host_uuid,
+   error} (its args and result are not shown). */
+json_t *xs_job_json (const xs_job_t *job);
 
 #endif
