@@ -1,6 +1,6 @@
 /*  xs_rows: what the catalog's store hands out, independent of how it is
-    stored: the row types, their states and state names, how to free them.
-    Any store implementation (xs_store.h) fills these same rows; nothing here
+    stored: the row types, their states and state names, how to free them,
+    their JSON views. Any store implementation (xs_store.h) fills these same rows; nothing here
     knows SQL.
 
     Ownership you can read from the type: a row owns every `char *` in it
@@ -84,7 +84,9 @@ int xs_attempt_outcome_from_name (const char *name, xs_attempt_outcome_t *outcom
                                   xs_err_t *err);
 
 /* True for every volume state but `deleted` (the volume still holds, or may
-   hold, data on its backend). */
+   hold, data on its backend). What "live" means wherever the store counts
+   or refuses on live volumes (flavor_delete, backend_remove, counts); a
+   store implementation must apply the same rule. */
 bool xs_volume_state_is_live (xs_volume_state_t state);
 
 /* ---------------------------------------------------------------------

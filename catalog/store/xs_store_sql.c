@@ -1,6 +1,8 @@
 /*  xs_store_sql: the SQL vocabulary of the store, in one file to review:
-    the schema with its migrations and every statement the store runs.
-    Nothing else in xensm holds SQL text.
+    the schema with its migrations and every statement the store's
+    operations run. Nothing else in xensm holds SQL text, except the
+    connection settings and file checks of opening (the PRAGMAs in
+    xs_store.c), which stay next to the checks they are part of.
 */
 #include "xs_store_int.h"
 

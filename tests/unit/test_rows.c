@@ -72,6 +72,37 @@ s_str (const json_t *obj, const char *key)
    State names
    --------------------------------------------------------------------- */
 
+static void
+test_state_names (void **state)
+{
+    (void) state;
+    xs_err_t err = { 0 };
+    for (int s = XS_VOLUME_CREATING; s <= XS_VOLUME_ERROR_DELETING; s++) {
+        xs_volume_state_t back;
+        assert_int_equal (xs_volume_state_from_name (xs_volume_state_name (s), &back, &err), 0);
+        assert_int_equal (back, s);
+    }
+    assert_string_equal (xs_volume_state_name (XS_VOLUME_ERROR_DELETING), "error_deleting");
+    assert_string_equal (xs_backend_state_name (XS_BACKEND_DRAINING), "draining");
+    assert_string_equal (xs_host_state_name (XS_HOST_DOWN), "down");
+    assert_string_equal (xs_job_state_name (XS_JOB_DISPATCHED), "dispatched");
+    assert_string_equal (xs_attempt_outcome_name (XS_ATTEMPT_SKIPPED), "skipped");
+    assert_string_equal (xs_backend_state_name ((xs_backend_state_t) 9), "?");
+    xs_backend_state_t b;
+    assert_int_equal (xs_backend_state_from_name ("attached", &b, &err), 0);
+    assert_int_equal (b, XS_BACKEND_ATTACHED);
+    assert_int_equal (xs_backend_state_from_name ("Attached", &b, &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    xs_host_state_t h;
+    assert_int_equal (xs_host_state_from_name (NULL, &h, &err), -1);
+    xs_job_state_t j;
+    assert_int_equal (xs_job_state_from_name ("failed", &j, &err), 0);
+    assert_int_equal (j, XS_JOB_FAILED);
+    assert_true (xs_volume_state_is_live (XS_VOLUME_ERROR));
+    assert_false (xs_volume_state_is_live (XS_VOLUME_DELETED));
+    assert_int_equal (xs_rows_list_size (NULL), 0);
+}
+
 /* Every name of every enum parses back to its value; the rest are refused
    with a message naming the kind of state. */
 static void
@@ -415,6 +446,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_state_names),
         cmocka_unit_test (test_every_name_round_trips),
         cmocka_unit_test (test_destroy),
         cmocka_unit_test (test_backend_config_get),
