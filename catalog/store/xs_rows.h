@@ -194,7 +194,9 @@ typedef struct {
 } xs_attempt_t;
 
 /* ---------------------------------------------------------------------
-   Freeing rows (see the top of this file)
+   Freeing rows. xs_<type>_destroy frees the row with every string and
+   array in it and NULLs *self_p; xs_<type>_list_destroy frees every row of
+   the list, the list, and NULLs *list_p. Both accept NULL and a NULL *p.
    --------------------------------------------------------------------- */
 
 void xs_flavor_destroy (xs_flavor_t **self_p);

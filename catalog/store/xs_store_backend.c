@@ -13,6 +13,9 @@ s_backend_free (void *item)
     xs_backend_destroy (&self);
 }
 
+/* The current row as a new xs_backend_t, without its config (see
+   s_backend_load_config); columns in S_BACKEND_COLS order (xs_store_sql.c).
+   An xs_sql_row_fn. */
 static void *
 s_backend_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {

@@ -12,6 +12,8 @@ s_flavor_free (void *item)
     xs_flavor_destroy (&self);
 }
 
+/* The current row as a new xs_flavor_t; columns in S_FLAVOR_COLS order
+   (xs_store_sql.c). An xs_sql_row_fn. */
 static void *
 s_flavor_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {

@@ -24,6 +24,8 @@ s_sr_stats_free (void *item)
    Hosts
    --------------------------------------------------------------------- */
 
+/* The current row as a new xs_host_t; columns in S_HOST_COLS order
+   (xs_store_sql.c). An xs_sql_row_fn. */
 static void *
 s_host_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
@@ -147,6 +149,8 @@ xs_store_host_remove (xs_store_t *self, const char *uuid, xs_err_t *err)
    SR reports: what each host last said about each backend's SR
    --------------------------------------------------------------------- */
 
+/* The current row as a new xs_sr_stats_t; columns in S_SR_COLS order
+   (xs_store_sql.c). An xs_sql_row_fn. */
 static void *
 s_sr_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {

@@ -25,6 +25,8 @@ s_attempt_free (void *item)
    Jobs
    --------------------------------------------------------------------- */
 
+/* The current row as a new xs_job_t; columns in S_JOB_COLS order
+   (xs_store_sql.c). An xs_sql_row_fn. */
 static void *
 s_job_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
@@ -149,6 +151,8 @@ xs_store_job_list_by_volume (xs_store_t *self, const char *volume_uuid, xs_err_t
    Placement attempts
    --------------------------------------------------------------------- */
 
+/* The current row as a new xs_attempt_t; columns in S_ATTEMPT_COLS order
+   (xs_store_sql.c). An xs_sql_row_fn. */
 static void *
 s_attempt_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {

@@ -13,6 +13,8 @@ s_volume_free (void *item)
     xs_volume_destroy (&self);
 }
 
+/* The current row as a new xs_volume_t; columns in S_VOLUME_COLS order
+   (xs_store_sql.c). An xs_sql_row_fn. */
 static void *
 s_volume_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
 {
