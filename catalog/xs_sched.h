@@ -1,7 +1,7 @@
 /*  xs_sched: volumes, first-fit placement and the job journal.
 
     Owns the agent server (xs_agentsrv) and turns admin volume commands into
-    jobs for the agents, as DESIGN.md "Placement" and "The catalog under
+    jobs for the agents, as docs/DESIGN.md "Placement" and "The catalog under
     faults" say:
       - a volume row and its job are committed before work is sent, and the
         result is committed before the caller is answered (group commit

@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------
-   The table (DESIGN.md; keys as xapi-project/sm drivers spell them)
+   The table (docs/DESIGN.md; keys as xapi-project/sm drivers spell them)
    --------------------------------------------------------------------- */
 
 #define S_KEYS(...) ((const char *const []) { __VA_ARGS__, NULL })

@@ -1,5 +1,5 @@
 /*  xs_srtype: the SR types xensm knows and the device_config each needs
-    (DESIGN.md "SR types and their device_config", from xapi-project/sm).
+    (docs/DESIGN.md "SR types and their device-config", from xapi-project/sm).
 
     The key=value arguments of `backend_add` mix two kinds of keys:
     - catalog settings (XS_SRTYPE_SETTINGS: name_label, sr_uuid, zone, ratio,

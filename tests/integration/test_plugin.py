@@ -48,9 +48,17 @@ class Simulator:
         os.symlink(os.path.abspath(PLUGIN), os.path.join(plugins, "xensm"))
         env = dict(os.environ)
         env["XENSM_HELPER_PATH"] = os.path.abspath(HELPER)
+        # A real iscsi SR (RawISCSISR, LUN per VDI) hands out existing LUNs on
+        # VDI.create and keeps their names; the refusal test needs a VDI the
+        # plugin made on an SR without VDI_CLONE/VDI_SNAPSHOT, so the iscsi
+        # driver here makes new VDIs (capabilities as the real driver's).
+        config = os.path.join(self.dir, "sim.json")
+        with open(config, "w", encoding="utf-8") as f:
+            json.dump({"pools": [{"name": "p1", "master": "h1", "hosts": ["h1", "h2"]}],
+                       "drivers": {"iscsi": {"vdis": "file"}}}, f)
         self.proc = subprocess.Popen(
             [sys.executable, SIMULATOR, "--unix-dir", os.path.join(self.dir, "sock"),
-             "--plugin-dir", plugins, "--pool", "p1:h1,h2"],
+             "--plugin-dir", plugins, "--config", config],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
         try:
             # The simulator prints one JSON line once every socket listens.

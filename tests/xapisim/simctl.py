@@ -8,7 +8,8 @@ Python 3 standard library only.  Typical use in a test::
 
     with simctl.Simulator(pools=[("p1", ["h1", "h2"])],
                           plugin_dir=plugin_dir) as sim:
-        master = sim.host("h1")            # dict: name, uuid, ref, url, port, unix
+        master = sim.host("h1")            # dict: name, uuid, ref, address, url,
+                                           #       port, unix
         api = sim.proxy("h1")              # xmlrpc.client proxy over HTTP
         api_unix = sim.proxy("h2", unix=True)   # ... over h2's unix socket
         session = sim.login("h1")          # session ref (raises XapiFailure)
@@ -22,7 +23,10 @@ Python 3 standard library only.  Typical use in a test::
 Simulator(...) arguments (all optional):
     pools        list of (name, [host, ...]) ; the first host is the master.
                  Default [("p1", ["h1"])].
-    config       dict written as the --config JSON file (overrides pools).
+    config       dict written as the --config JSON file (overrides pools; also
+                 drivers, luns, driver_stderr, plugin_files, plugin_binds,
+                 plugin_namespace, legacy_plugin_env, legacy_unix_login,
+                 queue_max_wait: see README.md).
     plugin_dir   directory of host plugins for host.call_plugin.
     session_ttl  idle seconds after which sessions expire (0 = never).
     users        dict name -> password (default {"root": "password"}).
@@ -53,7 +57,11 @@ Control (sim.* methods, sent to the first master; all return quickly):
         running.  host: only calls arriving at that host.  param: {index:
         value}, only calls whose params[index] == value, e.g.
         fail("host.call_plugin", "X", param={3: "vdi_create"}).
-    delay(method, seconds, nth=1, repeat=True, host=None, param=None) -> rule id
+    delay(method, seconds, nth=1, repeat=True, host=None, param=None,
+          when="before") -> rule id
+        the call waits `seconds` before its effect (a task's progress moves,
+        a cancel ends it) or, with when="after", after it (a cancel is then
+        too late).
     drop(method, nth=1, repeat=False, when="before", host=None, param=None)
         -> rule id
         close the connection without a response; when="after" runs the call
@@ -66,7 +74,23 @@ Control (sim.* methods, sent to the first master; all return quickly):
         SR.introduce + PBD.plug can find (spec: type, device_config, uuid?,
         physical_size?, vdis?)
     dump() -> dict of the whole state; counts() -> {method: calls}
+    call_counts() -> {"seconds", "total", "methods", "hosts": {name: {total,
+        methods}}, "sessions": {ref: {host, user, originator, this_host, pool,
+        total, methods}}}
     reset_counts()
+    wait_idle(seconds=30) -> {"idle": True, ...} once no call is being served
+        and no task is pending; raises RuntimeError if still busy after
+        `seconds`.
+    attach_vdi(vdi_uuid, host=None, mode="RW") -> VBD ref, plugged, from that
+        host's control domain (a disk in use).
+    set_driver_stderr(text, sr_type="*"): the SM driver's stderr, the third
+        param of SR_BACKEND_FAILURE_* errors.
+    set_device_luns(match_dict, sizes): LUNs of later iscsi/hba SRs.
+    set_option(name, value); options() -> dict (legacy_plugin_env,
+        legacy_unix_login, plugin_namespace, queue_max_wait)
+
+The temporary directory's path never holds "_" (XenAPI.py's UDSTransport
+turns "_" into "/" in a unix socket's "host" name).
 """
 
 import http.client
@@ -157,6 +181,9 @@ class Simulator:
                  users=None, physical_size=None, extra_args=(), env=None,
                  timeout=20):
         self.tmp = tempfile.mkdtemp(prefix="xapisim-")
+        while "_" in self.tmp:
+            os.rmdir(self.tmp)
+            self.tmp = tempfile.mkdtemp(prefix="xapisim-")
         self.unix_dir = os.path.join(self.tmp, "sock")
         args = [sys.executable, XAPISIM, "--unix-dir", self.unix_dir]
         cfg = dict(config or {})
@@ -305,8 +332,9 @@ class Simulator:
                            "params": list(params), "nth": nth, "repeat": repeat},
                           host, param)
 
-    def delay(self, method, seconds, nth=1, repeat=True, host=None, param=None):
-        return self._rule({"method": method, "action": "delay",
+    def delay(self, method, seconds, nth=1, repeat=True, host=None, param=None,
+              when="before"):
+        return self._rule({"method": method, "action": "delay", "when": when,
                            "seconds": float(seconds), "nth": nth, "repeat": repeat},
                           host, param)
 
@@ -350,3 +378,27 @@ class Simulator:
 
     def reset_counts(self):
         self.control("reset_counts")
+
+    def call_counts(self):
+        return json.loads(self.control("call_counts"))
+
+    def wait_idle(self, seconds=30):
+        state = json.loads(self.control("wait_idle", str(seconds)))
+        if not state["idle"]:
+            raise RuntimeError("xapisim still busy after %ss: %r" % (seconds, state))
+        return state
+
+    def attach_vdi(self, vdi_uuid, host=None, mode="RW"):
+        return self.control("attach_vdi", vdi_uuid, host or "", mode)
+
+    def set_driver_stderr(self, text, sr_type="*"):
+        self.control("set_driver_stderr", text, sr_type)
+
+    def set_device_luns(self, match, sizes):
+        self.control("set_device_luns", dict(match), [str(int(s)) for s in sizes])
+
+    def set_option(self, name, value):
+        self.control("set_option", name, value)
+
+    def options(self):
+        return json.loads(self.control("get_options"))

@@ -28,7 +28,9 @@ typedef struct {
     bool interactive;       /* `in` is a terminal: the prompt may be asked */
 } xs_manage_io_t;
 
-/* Runs one xensm-manage invocation. Returns the process exit code. */
+/* Runs one xensm-manage invocation: argv as main's (argv [0] is the
+   program). argv and io are borrowed; nothing stays allocated after the
+   return, so a test may call it many times. Returns the process exit code. */
 int xs_manage_run (int argc, char **argv, const xs_manage_io_t *io);
 
 /* Parses a volume size: decimal bytes, or with a suffix K, M, G, T (also

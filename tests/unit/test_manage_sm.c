@@ -1,0 +1,250 @@
+/*  Unit tests for xensm-manage's nova-manage commands (xs_manage_sm), run
+    against a fake catalog (manage_fixture): flavor_*, backend_add's order
+    (its own checks, then the flavor, then the confirmation, then the add),
+    backend_list and backend_remove. (The seed's examples run against the
+    real catalogd in tests/integration/test_admin_cli.py.) */
+#include "manage_fixture.h"
+
+#include <czmq.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define S_SR_UUID "0c4b2f9e-5555-4666-8777-888899990000"
+
+/* The commands of one run: their names, in order, as "cmd cmd ...". */
+static void
+s_assert_commands (manage_fixture_t *f, const char *want)
+{
+    json_t *list = manage_take (f);
+    char got [256] = "";
+    size_t i;
+    json_t *request;
+    json_array_foreach (list, i, request) {
+        const char *cmd = json_string_value (json_object_get (request, "cmd"));
+        snprintf (got + strlen (got), sizeof got - strlen (got), "%s%s", i ? " " : "",
+                  cmd ? cmd : "?");
+    }
+    assert_string_equal (got, want);
+    json_decref (list);
+}
+
+/* ---------------------------------------------------------------------
+   sm flavor_*
+   --------------------------------------------------------------------- */
+
+static void
+test_flavor_commands (void **state)
+{
+    manage_fixture_t *f = *state;
+    manage_reply_ok (f, "{\"flavor\": {\"id\": 4, \"label\": \"gold\"}}");
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor_create", "gold",
+                                  "Not all that glitters", NULL), 0);
+    manage_assert_sent (f, "flavor_create", "{\"label\": \"gold\", "
+                        "\"description\": \"Not all that glitters\"}");
+    assert_string_equal (f->out, "flavor gold created (id 4)\n");
+
+    manage_reply_ok (f, "{\"flavors\": [{\"id\": 4, \"label\": \"gold\", "
+                              "\"description\": \"Not all that glitters\"}]}");
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor_l", NULL), 0);
+    manage_assert_sent (f, "flavor_list", "{}");
+    assert_contains (f->out, "id");
+    assert_contains (f->out, "Label");
+    assert_contains (f->out, "Description\n");
+    assert_contains (f->out, "4                 \tgold                \tNot all that glitters\n");
+    assert_int_equal (manage_run (f, NULL, "SM", "FLAVOR_LIST", "gold", NULL), 0);
+    manage_assert_sent (f, "flavor_list", "{\"label\": \"gold\"}");
+
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor_delete", "gold", NULL), 0);
+    manage_assert_sent (f, "flavor_delete", "{\"label\": \"gold\"}");
+    assert_string_equal (f->out, "flavor gold deleted\n");
+
+    /* Not UTF-8: refused before sending, naming what. */
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor_create", "\xff", "d", NULL), 2);
+    assert_contains (f->err, "flavor_create: label and description must be UTF-8 text");
+    /* An ambiguous action lists the matches. */
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor", NULL), 2);
+    assert_contains (f->err, "ambiguous action 'flavor' in category sm (matches: "
+                     "flavor_create flavor_list flavor_delete)");
+    manage_assert_nothing_sent (f);
+}
+
+/* ---------------------------------------------------------------------
+   sm backend_add
+   --------------------------------------------------------------------- */
+
+/* The key=value syntax, --zone and the SR type's keys are checked before
+   anything is sent. */
+static void
+test_backend_add_checks_first (void **state)
+{
+    manage_fixture_t *f = *state;
+    manage_reply_ok (f, "{\"flavors\": []}");
+    static const struct { const char *zone, *type, *kv1, *kv2, *why; } bad [] = {
+        { NULL, "nfs", "server", "serverpath=/x", "sm backend_add: " },
+        { NULL, "bogus", "server=s", "serverpath=/x", "sm backend_add: " },
+        { NULL, "nfs", "server=s", "name_label=n", "serverpath" },
+        { NULL, "nfs", "server=s", "colour=blue", "colour" },
+        { "za", "nfs", "server=s", "zone=zb", "sm backend_add: --zone za and zone=zb disagree" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        int rc = bad [i].zone
+               ? manage_run (f, NULL, "--yes", "--zone", bad [i].zone, "sm", "backend_add",
+                             "gold", bad [i].type, bad [i].kv1, bad [i].kv2, NULL)
+               : manage_run (f, NULL, "--yes", "sm", "backend_add", "gold", bad [i].type,
+                             bad [i].kv1, bad [i].kv2, NULL);
+        assert_int_equal (rc, 2);
+        assert_contains (f->err, bad [i].why);
+        manage_assert_nothing_sent (f);
+    }
+}
+
+static void
+test_backend_add_confirms_a_new_sr (void **state)
+{
+    manage_fixture_t *f = *state;
+    manage_reply_ok (f, "{\"flavors\": [], \"backend\": {\"id\": 3, "
+                              "\"zone\": \"za\", \"sr_uuid\": null}}");
+    const char *want = "{\"flavor\": \"gold\", \"sr_type\": \"nfs\", \"params\": {"
+                       "\"name_label\": \"toybox\", \"server\": \"myserver\", "
+                       "\"serverpath\": \"/local/scratch\", \"zone\": \"za\"}}";
+    /* No terminal, no --yes: warned, refused after the flavor check. */
+    assert_int_equal (manage_run (f, NULL, "--zone", "za", "sm", "backend_add", "gold", "nfs",
+                                  "name_label=toybox", "server=myserver",
+                                  "serverpath=/local/scratch", NULL), 2);
+    assert_contains (f->err, "WARNING: no sr_uuid= given: a NEW nfs SR will be created for "
+                     "flavor gold on server=myserver serverpath=/local/scratch");
+    assert_contains (f->err, "sm backend_add: refusing to create a new SR without "
+                     "confirmation: not on a terminal (pass --yes to confirm); nothing was "
+                     "created\n");
+    s_assert_commands (f, "flavor_list");
+    /* On a terminal, "n" keeps it. */
+    assert_int_equal (manage_run (f, "n\n", "--zone", "za", "sm", "backend_add", "gold", "nfs",
+                                  "name_label=toybox", "server=myserver",
+                                  "serverpath=/local/scratch", NULL), 1);
+    assert_contains (f->err, "Proceed? (y/n) ");
+    assert_contains (f->err, "sm backend_add: not confirmed; nothing was created\n");
+    s_assert_commands (f, "flavor_list");
+    /* "y" adds it, and so does --yes, without asking. */
+    assert_int_equal (manage_run (f, "y\n", "--zone", "za", "sm", "backend_add", "gold", "nfs",
+                                  "name_label=toybox", "server=myserver",
+                                  "serverpath=/local/scratch", NULL), 0);
+    assert_string_equal (f->out, "backend 3 added: flavor gold, SR type nfs, zone za, new SR "
+                         "(created by one agent of the zone)\n");
+    json_t *list = manage_take (f);
+    assert_int_equal (json_array_size (list), 2);
+    json_t *expected = json_loads (want, 0, NULL);
+    assert_non_null (expected);
+    assert_true (json_equal (json_object_get (json_array_get (list, 1), "args"), expected));
+    json_decref (expected);
+    json_decref (list);
+    assert_int_equal (manage_run (f, "n\n", "--yes", "sm", "backend_add", "gold", "nfs",
+                                  "name_label=toybox", "server=myserver",
+                                  "serverpath=/local/scratch", "zone=za", NULL), 0);
+    assert_null (strstr (f->err, "Proceed"));
+    assert_contains (f->err, "WARNING");
+    s_assert_commands (f, "flavor_list backend_add");
+}
+
+static void
+test_backend_add_existing_sr (void **state)
+{
+    manage_fixture_t *f = *state;
+    manage_reply_ok (f, "{\"flavors\": [], \"backend\": {\"id\": 5, "
+                              "\"zone\": \"default\", \"sr_uuid\": \"" S_SR_UUID "\"}}");
+    /* sr_uuid= introduces an SR: no warning, no question, even with no terminal. */
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "nfs",
+                                  "sr_uuid=" S_SR_UUID, "server=s", "serverpath=/p=q", NULL),
+                      0);
+    assert_string_equal (f->err, "");
+    assert_string_equal (f->out, "backend 5 added: flavor gold, SR type nfs, zone default, "
+                         "existing SR " S_SR_UUID " (introduced by the zone's agents)\n");
+    json_t *list = manage_take (f);
+    assert_int_equal (json_array_size (list), 2);
+    json_t *params = json_object_get (json_object_get (json_array_get (list, 1), "args"),
+                                      "params");
+    assert_string_equal (json_string_value (json_object_get (params, "serverpath")), "/p=q");
+    json_decref (list);
+    /* --json prints the catalog's result. */
+    assert_int_equal (manage_run (f, NULL, "--json", "sm", "backend_add", "gold", "nfs",
+                                  "sr_uuid=" S_SR_UUID, "server=s", "serverpath=/p", NULL), 0);
+    json_t *out = json_loads (f->out, 0, NULL);
+    assert_non_null (out);
+    assert_int_equal (json_integer_value (json_object_get (json_object_get (out, "backend"),
+                                                           "id")), 5);
+    json_decref (out);
+    s_assert_commands (f, "flavor_list backend_add");
+
+    /* A flavor the catalog does not know: nothing is added. */
+    manage_reply_error (f, "not_found", "flavor silver: not found");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "silver", "nfs",
+                                  "sr_uuid=" S_SR_UUID, "server=s", "serverpath=/p", NULL), 2);
+    assert_contains (f->err, "xensm-manage: flavor silver: not found\n");
+    s_assert_commands (f, "flavor_list");
+}
+
+/* ---------------------------------------------------------------------
+   sm backend_list, backend_remove
+   --------------------------------------------------------------------- */
+
+static void
+test_backend_list_and_remove (void **state)
+{
+    manage_fixture_t *f = *state;
+    manage_reply_ok (f, "{\"backends\": [{\"id\": 3, \"flavor_id\": 4, "
+        "\"sr_uuid\": null, \"sr_type\": \"lvmoiscsi\", \"name_label\": \"iscsi-a\", "
+        "\"config\": {\"target\": \"10.0.0.5\", \"chappassword\": \"******\"}, "
+        "\"zone\": \"za\", \"ratio\": 1.5, \"reserve\": 10}]}");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_list", NULL), 0);
+    manage_assert_sent (f, "backend_list", "{}");
+    assert_contains (f->out, "Flavor id");
+    assert_contains (f->out, "Config Parameters\n");
+    assert_contains (f->out, "3     4          -                                        "
+                     "lvmoiscsi  name_label=iscsi-a target=10.0.0.5 chappassword=****** "
+                     "zone=za ratio=1.5 reserve=10\n");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_list", "3", NULL), 0);
+    manage_assert_sent (f, "backend_list", "{\"id\": 3}");
+
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_remove", "3", NULL), 0);
+    manage_assert_sent (f, "backend_remove", "{\"id\": 3}");
+    assert_string_equal (f->out, "backend 3 removed\n");
+
+    static const char *const ids [] = { "x", "0", "-1", "3x", "", " 3", "+3" };
+    for (size_t i = 0; i < sizeof ids / sizeof ids [0]; i++) {
+        assert_int_equal (manage_run (f, NULL, "sm", "backend_remove", ids [i], NULL), 2);
+        char want [64];
+        snprintf (want, sizeof want, "sm backend_remove: backend id '%s': not a positive "
+                  "integer\n", ids [i]);
+        assert_contains (f->err, want);
+        assert_contains (f->err, "usage: xensm-manage [options] sm backend_remove <id>\n");
+        assert_int_equal (manage_run (f, NULL, "sm", "backend_list", ids [i], NULL), 2);
+        assert_contains (f->err, "not a positive integer");
+    }
+    manage_assert_nothing_sent (f);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_flavor_commands, manage_setup, manage_teardown),
+        cmocka_unit_test_setup_teardown (test_backend_add_checks_first, manage_setup,
+                                         manage_teardown),
+        cmocka_unit_test_setup_teardown (test_backend_add_confirms_a_new_sr, manage_setup,
+                                         manage_teardown),
+        cmocka_unit_test_setup_teardown (test_backend_add_existing_sr, manage_setup,
+                                         manage_teardown),
+        cmocka_unit_test_setup_teardown (test_backend_list_and_remove, manage_setup,
+                                         manage_teardown),
+    };
+    int rc = cmocka_run_group_tests (tests, NULL, NULL);
+    zsys_shutdown ();
+    return rc;
+}
