@@ -86,6 +86,13 @@ xs_api_reply_json (xs_api_req_t **req_p, unsigned status, json_t *body)
 }
 
 void
+xs_api_reply_text (xs_api_req_t **req_p, unsigned status, const char *content_type, char *body,
+                   size_t len)
+{
+    s_send (req_p, status, content_type, body, len);
+}
+
+void
 xs_api_reply_empty (xs_api_req_t **req_p, unsigned status)
 {
     s_send (req_p, status, "application/json", NULL, 0);

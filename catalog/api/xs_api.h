@@ -152,6 +152,10 @@ void xs_api_reply_json (xs_api_req_t **req_p, unsigned status, json_t *body);
 /* status with an empty body (202 for accepted work). */
 void xs_api_reply_empty (xs_api_req_t **req_p, unsigned status);
 
+/* status with another body (taken; e.g. Prometheus text for /metrics). */
+void xs_api_reply_text (xs_api_req_t **req_p, unsigned status, const char *content_type,
+                        char *body, size_t len);
+
 /* An error in Cinder's shape {"<fault>":{"message","code"}}. */
 void xs_api_reply_error (xs_api_req_t **req_p, unsigned status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

@@ -63,6 +63,7 @@ struct _xs_http_req_t {
 };
 
 static void s_run (xs_http_t *self);
+static void s_kick (xs_http_t *self);
 
 /* ---------------------------------------------------------------------------
  *  Listen addresses
@@ -225,7 +226,7 @@ s_on_watch (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     xs_debug ("api: %s %s: client disconnected before the answer", req->method, req->path);
     s_tell_gone (req, "client disconnected before the answer");
     MHD_resume_connection (req->conn);     /* MHD closes it (we answer MHD_NO) */
-    s_run (req->server);
+    s_kick (req->server);
     return 0;
 }
 
@@ -334,7 +335,7 @@ xs_http_answer (xs_http_req_t **req_p, unsigned status, const char *content_type
     if (was_parked) {
         s_unpark (req);
         MHD_resume_connection (req->conn);
-        /* The resume wakes MHD's epoll fd; the loop runs MHD next time round. */
+        s_kick (req->server);   /* MHD runs next time round the loop */
     }
 }
 
@@ -473,6 +474,16 @@ s_rearm (xs_http_t *self)
     self->timer = zloop_timer (self->loop, (size_t) ms, 1, s_on_timer, self);
 }
 
+/* Runs MHD at the next turn of the loop (after a resume: MHD's own wake-up
+   through its epoll set is not relied on). Never from inside MHD_run. */
+static void
+s_kick (xs_http_t *self)
+{
+    if (self->timer >= 0)
+        zloop_timer_end (self->loop, self->timer);
+    self->timer = zloop_timer (self->loop, 0, 1, s_on_timer, self);
+}
+
 static void
 s_run (xs_http_t *self)
 {
@@ -569,12 +580,12 @@ s_start (xs_http_t *self, const xs_http_opts_t *opts, xs_err_t *err)
     errno = 0;
     self->mhd = MHD_start_daemon (
         flags, 0, NULL, NULL, s_on_access, self,
+        MHD_OPTION_EXTERNAL_LOGGER, s_on_mhd_log, self,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
         MHD_OPTION_CONNECTION_LIMIT, max_conn,
         MHD_OPTION_CONNECTION_TIMEOUT, idle,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) S_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, self,
-        MHD_OPTION_EXTERNAL_LOGGER, s_on_mhd_log, self,
         MHD_OPTION_ARRAY, self->tls ? tls_opts : tls_opts + 2,
         MHD_OPTION_END);
     if (!self->mhd)
