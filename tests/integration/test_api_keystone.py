@@ -71,9 +71,9 @@ class RealKeystone(unittest.TestCase):
                      ["bootstrap", "--bootstrap-password", PASSWORD]):
             subprocess.run([MANAGE, "--config-file", conf] + args, check=True, env=env,
                            capture_output=True, cwd=d, timeout=240)
+        cls.ks_log = open(os.path.join(d, "serve.log"), "w")
         cls.ks = subprocess.Popen([PY, "-c", SERVE], stdout=subprocess.PIPE,
-                                  stderr=open(os.path.join(d, "serve.log"), "w"), text=True,
-                                  env=env, cwd=d)
+                                  stderr=cls.ks_log, text=True, env=env, cwd=d)
         ready, _, _ = select.select([cls.ks.stdout], [], [], 120)
         cls.ks_url = "http://127.0.0.1:%d/v3" % int(cls.ks.stdout.readline())
         cls.admin_token, cls.admin_project = cls.login("admin", PASSWORD, "admin")
@@ -90,6 +90,8 @@ class RealKeystone(unittest.TestCase):
             cls.host.stop()
         cls.ks.send_signal(signal.SIGTERM)
         cls.ks.wait(timeout=30)
+        cls.ks.stdout.close()
+        cls.ks_log.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod

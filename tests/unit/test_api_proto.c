@@ -91,7 +91,7 @@ test_json_bodies (void **state)
     assert_null (xs_api_json_parse ("[1]", 3, &err));
     assert_null (xs_api_json_parse ("", 0, &err));
     assert_null (xs_api_json_parse ("{\"a\":1,\"a\":2}", 13, &err));
-    char deep [200] = "";
+    char deep [400] = "";
     for (int i = 0; i < 40; i++)
         strcat (deep, "{\"a\":");
     strcat (deep, "1");
