@@ -288,6 +288,9 @@ main (int argc, char **argv)
     host.api = xs_api_new (host.loop, &opts, s_routes, &host, &err);
     if (!host.api) {
         fprintf (stderr, "itest_api_host: %s\n", err.msg);
+        zloop_destroy (&host.loop);
+        json_decref (host.volumes);
+        xs_histo_destroy (&host.latency);
         return 1;
     }
     printf ("PORT %u\n", (unsigned) xs_api_port (host.api));
