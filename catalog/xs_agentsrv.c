@@ -13,6 +13,7 @@
 #define S_MISSED_MAX 3              /* heartbeats missed before "down"     */
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
 #define S_STATS_STORE_EVERY 10      /* heartbeats between stats writes     */
+#define S_DRAIN_MAX 256             /* agent messages handled per wake-up  */
 
 /* What one host says about one backend's SR. */
 typedef struct {
@@ -67,6 +68,7 @@ struct _xs_agentsrv_t {
     zhashx_t *creators;         /* "backend_id" -> host uuid (string) */
     int timer;
     int ticks;
+    int64_t last_tick;          /* zclock_mono of the last tick, 0 before */
     uint64_t seq;
 };
 
@@ -512,11 +514,27 @@ s_host_down (xs_agentsrv_t *self, s_host_t *h, const char *why)
     free (uuid);
 }
 
+static int s_drain (xs_agentsrv_t *self);
+
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     xs_agentsrv_t *self = (xs_agentsrv_t *) arg;
+    /* Heartbeats already queued on the socket count: when this loop was
+       busy (a burst of admin requests, a slow commit), the agents were not
+       silent, the catalog was. */
+    for (int round = 0; round < 16 && s_drain (self) == S_DRAIN_MAX; round++)
+        ;
     int64_t now = zclock_mono ();
+    /* A late tick means this loop was not listening (stopped, starved or
+       busy): every host gets a full window from now before its silence
+       counts. */
+    if (self->last_tick && now - self->last_tick > 2 * (int64_t) self->cfg.heartbeat_ms)
+        for (s_host_t *h = (s_host_t *) zhashx_first (self->hosts); h;
+             h = (s_host_t *) zhashx_next (self->hosts))
+            if (h->last_seen < now - self->cfg.heartbeat_ms)
+                h->last_seen = now - self->cfg.heartbeat_ms;
+    self->last_tick = now;
     /* Collect first: s_host_down calls back into the scheduler, which walks
        the hosts itself. */
     zlist_t *down = zlist_new ();
@@ -786,12 +804,14 @@ s_on_result (xs_agentsrv_t *self, const char *key, xs_proto_t *msg)
     free (host_uuid);
 }
 
+/* Handles what is ready on the agent socket, at most S_DRAIN_MAX
+   messages; returns how many were handled. */
 static int
-s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
+s_drain (xs_agentsrv_t *self)
 {
-    xs_agentsrv_t *self = (xs_agentsrv_t *) arg;
-    /* Drain what is ready (bounded), so one commit covers a burst. */
-    for (int n = 0; n < 256; n++) {
+    zsock_t *reader = self->router;
+    int n = 0;
+    for (; n < S_DRAIN_MAX; n++) {
         zmsg_t *zmsg = zmsg_recv_nowait (reader);
         if (!zmsg)
             break;
@@ -873,6 +893,14 @@ next:
         zframe_destroy (&route);
         zmsg_destroy (&zmsg);
     }
+    return n;
+}
+
+static int
+s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    /* Drain what is ready (bounded), so one commit covers a burst. */
+    s_drain ((xs_agentsrv_t *) arg);
     return 0;
 }
 
