@@ -250,7 +250,10 @@ static int
 s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
 {
     xs_agent_t *self = (xs_agent_t *) arg;
-    if (self->missed_acks >= S_MISSED_ACKS_MAX) {
+    /* A catalog that answers late is busy, not gone: reconnecting would lose
+       the requests in flight and add a registration to its load. */
+    if (self->missed_acks >= S_MISSED_ACKS_MAX
+    &&  (int64_t) self->missed_acks * self->heartbeat_ms >= self->cfg.silence_ms) {
         xs_warning ("catalog %s: no answer to %d heartbeats; reconnecting",
                     self->catalog_endpoint, self->missed_acks);
         xs_err_t err;
@@ -260,6 +263,9 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         s_start_registering (self, true);
         return 0;
     }
+    if (self->missed_acks > 0)
+        xs_debug ("catalog %s: %d heartbeat(s) unanswered", self->catalog_endpoint,
+                  self->missed_acks);
     s_send_heartbeat (self);
     self->missed_acks++;
     if (++self->beats % self->cfg.stats_every == 0)
@@ -626,6 +632,8 @@ s_copy_cfg (xs_agent_t *self, const xs_agent_cfg_t *cfg)
                                                                     : 30000;
     if (self->cfg.stats_every <= 0)
         self->cfg.stats_every = 1;
+    if (self->cfg.silence_ms <= 0)
+        self->cfg.silence_ms = 10000;
     self->catalog_endpoint = xs_strdup (cfg->catalog_endpoint);
     self->zone = xs_strdup (cfg->zone);
     self->cfg_host_uuid = s_strdup_or_null (cfg->host_uuid);

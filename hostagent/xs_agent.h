@@ -13,9 +13,10 @@
     detached parent is told once the loop runs (start-up is over), the
     XENSM_READY_FD reader once the catalog welcomed the agent.
 
-    When the catalog goes silent (3 heartbeats without an ack) or answers
-    `not_registered`, the agent drops its socket and registers again with
-    exponential backoff (backoff_min_ms doubling up to backoff_max_ms).
+    When the catalog goes silent (3 heartbeats and at least silence_ms
+    without an ack) or answers `not_registered`, the agent drops its socket
+    and registers again with exponential backoff (backoff_min_ms doubling up
+    to backoff_max_ms). A catalog that only answers late is kept.
 */
 #ifndef XS_AGENT_H_INCLUDED
 #define XS_AGENT_H_INCLUDED
@@ -37,6 +38,8 @@ typedef struct {
     int backoff_min_ms;             /* 0 -> 500                                  */
     int backoff_max_ms;             /* 0 -> 30000                                */
     int stats_every;                /* refresh SR stats every N heartbeats; 0 -> 1 */
+    int silence_ms;                 /* no ack this long (and 3 heartbeats): gone;
+                                       0 -> 10000                                */
     xs_daemon_ready_t *ready;       /* NULL, or told (see above); borrowed       */
     const xs_executor_t *executor;  /* required; borrowed, must outlive the agent */
     void *executor_arg;             /* passed to executor->open                  */
