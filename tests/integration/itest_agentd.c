@@ -22,7 +22,7 @@
 
 #include "common/xs_cert.h"
 #include "common/xs_log.h"
-#include "catalog/xs_sched.h"
+#include "catalog/server/xs_sched.h"
 #include "hostagent/xs_agent.h"
 #include "tests/support/xs_test_loop.h"
 #include "tests/support/xs_test_proc.h"

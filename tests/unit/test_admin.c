@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "catalog/xs_admin.h"
+#include "catalog/server/xs_admin.h"
 #include "catalog/xs_catalog_cfg.h"
 
 typedef struct {

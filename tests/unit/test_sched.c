@@ -16,8 +16,8 @@
 
 #include "common/xs_cert.h"
 #include "common/xs_log.h"
-#include "catalog/xs_sched.h"
-#include "catalog/xs_voladmin.h"
+#include "catalog/server/xs_sched.h"
+#include "catalog/server/xs_voladmin.h"
 #include "hostagent/xs_agent.h"
 
 /* =========================================================================

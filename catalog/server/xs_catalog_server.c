@@ -553,18 +553,6 @@ xs_catalog_server_admin_endpoint (const xs_catalog_server_t *self)
     return self->admin_endpoint;
 }
 
-zloop_t *
-xs_catalog_server_loop (xs_catalog_server_t *self)
-{
-    return self->loop;
-}
-
-xs_store_t *
-xs_catalog_server_store (xs_catalog_server_t *self)
-{
-    return self->store;
-}
-
 uint64_t
 xs_catalog_server_requests (const xs_catalog_server_t *self)
 {

@@ -67,10 +67,6 @@ int xs_catalog_server_run (xs_catalog_server_t *self);
 /* The endpoint actually bound (tcp port resolved), borrowed. */
 const char *xs_catalog_server_admin_endpoint (const xs_catalog_server_t *self);
 
-/* The loop and the store, borrowed, for the parts that join later. */
-zloop_t *xs_catalog_server_loop (xs_catalog_server_t *self);
-xs_store_t *xs_catalog_server_store (xs_catalog_server_t *self);
-
 /* Number of admin requests answered so far (for tests and logs). */
 uint64_t xs_catalog_server_requests (const xs_catalog_server_t *self);
 
