@@ -1,33 +1,22 @@
-/*  xs_catalog_server: the running catalog. Owns the store, the admin
-    socket (a ZeroMQ ROUTER) and the zloop that serves it; xensm-catalogd's
-    main only parses argv, builds one of these and runs it.
+/*  xs_catalog_server: the running catalog, wired together. Owns the store,
+    the zloop, the group commit (xs_batch), the command table (xs_admin),
+    the admin endpoint (xs_admin_socket) and the agent side (xs_sched, which
+    owns xs_agentsrv); xensm-catalogd's main only parses argv, builds one of
+    these and runs it.
 
-    Start-up refuses, with an error naming the file or endpoint, when:
-      - the database cannot be opened for writing, is not a catalog, or is
-        held by another catalog (the store's lock);
-      - the admin endpoint is in use. For ipc:// endpoints ZeroMQ would
-        silently take over a live socket file, so the server first takes an
-        exclusive lock on "<socket path>.lock" (flock; released by the kernel
-        when the process dies) and then probes the socket file with a
-        connect(): a live listener is refused, a stale file is removed. The
-        socket's directory is created (0700) when missing and the socket is
-        created with mode 0600.
+    Start-up refuses, with an error naming the file or endpoint, when the
+    database cannot be opened for writing, is not a catalog or is held by
+    another catalog (the store's lock), or when the admin endpoint is in use
+    (xs_admin_socket says how an ipc:// endpoint is claimed).
 
-    Serving: each time the admin socket is readable the server drains up to
-    `admin_batch` requests, runs them through xs_admin as one group commit
-    and only then sends the replies. Frames that are not
-    [routing id][empty delimiter][body] and bodies over XS_ADMIN_MAX_SIZE get
-    an error reply; bodies over XS_CATALOG_HARD_MAX_SIZE are dropped by
-    ZeroMQ (ZMQ_MAXMSGSIZE) with the peer's connection.
+    Serving: the admin socket hands each request to xs_admin with an
+    xs_reply_t; every store write of a loop pass (admin changes, jobs,
+    results) joins one group commit, and replies leave only after it.
 
-    Agents: the server also runs the agent side on the same loop: the
-    catalog certificate (`cert`, made on first start when neither part
-    exists), the CURVE agent socket (`agent_endpoint`, allow-list
-    `agent_keys`), the scheduler (xs_sched) and the volume and host admin
-    commands (xs_voladmin, as xs_admin's delegate). Every store write of a
-    loop pass — admin changes, jobs, results — joins one group commit
-    (xs_batch); replies leave only after it. Unfinished jobs of the journal
-    resume at start.
+    Agents: the catalog certificate (`cert`, made on first start when
+    neither part exists), the CURVE agent socket (`agent_endpoint`,
+    allow-list `agent_keys`) and the scheduler run on the same loop.
+    Unfinished jobs of the journal resume at start.
 
     Ownership: the config is borrowed and must outlive the server.
 */
@@ -39,10 +28,6 @@
 #include "xs_config.h"
 #include "xs_err.h"
 #include "xs_store.h"
-
-/* ZeroMQ drops (and disconnects) frames above this; between
-   XS_ADMIN_MAX_SIZE and this a request gets a `too_large` reply. */
-#define XS_CATALOG_HARD_MAX_SIZE (16 * 1024 * 1024)
 
 typedef struct _xs_catalog_server_t xs_catalog_server_t;
 

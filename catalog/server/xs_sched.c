@@ -6,11 +6,6 @@
 #include "xs_log.h"
 #include "xs_mem.h"
 
-typedef struct {
-    xs_sched_done_fn *fn;
-    void *arg;
-} s_waiter_t;
-
 /* One job being carried out (in memory; its row is in the journal). */
 typedef struct {
     int64_t job_id;
@@ -28,7 +23,7 @@ typedef struct {
     int64_t flavor_id;
     int64_t size;
     int64_t after;
-    zlist_t *waiters;           /* s_waiter_t * */
+    zlist_t *waiters;           /* xs_reply_t *: answered when the job ends */
     char *prefer_host;          /* resumed: the host that had it, or NULL  */
     int64_t prefer_until;       /* ...until then (zclock_mono)             */
 } s_job_t;
@@ -81,58 +76,34 @@ s_volume_json_by_uuid (xs_sched_t *self, const char *uuid, xs_err_t *err)
     return j;
 }
 
-/* ---- answering callers after the commit ---- */
+/* ---- answering callers ---- */
 
-typedef struct {
-    xs_sched_t *self;
-    xs_sched_done_fn *fn;
-    void *arg;
-    json_t *reply;
-    bool failed;
-    xs_err_t err;
-} s_answer_t;
-
+/* Answers *reply_p with {"volume": volume} (taken) or err, after the
+   current commit. */
 static void
-s_answer_run (void *arg, bool committed)
+s_answer (xs_sched_t *self, xs_reply_t **reply_p, json_t *volume, const xs_err_t *err)
 {
-    s_answer_t *a = (s_answer_t *) arg;
-    if (!committed && !a->failed) {
-        a->failed = true;
-        xs_err_set (&a->err, XS_EIO, "catalog store: the change could not be committed; "
-                                     "nothing was done, try again");
-    }
-    a->fn (a->arg, a->failed ? NULL : a->reply, a->failed ? &a->err : NULL);
-    if (a->failed)
-        json_decref (a->reply);
-    free (a);
-}
-
-/* Answers after the current commit. Takes *reply_p. err NULL = success. */
-static void
-s_answer (xs_sched_t *self, xs_sched_done_fn *fn, void *arg, json_t **reply_p,
-          const xs_err_t *err)
-{
-    s_answer_t *a = xs_zalloc (sizeof *a);
-    a->self = self;
-    a->fn = fn;
-    a->arg = arg;
-    a->reply = reply_p ? *reply_p : NULL;
-    if (reply_p)
-        *reply_p = NULL;
+    xs_reply_after_commit (*reply_p, self->batch);
     if (err) {
-        a->failed = true;
-        a->err = *err;
+        json_decref (volume);
+        xs_reply_err (reply_p, err);
     }
-    xs_batch_defer (self->batch, s_answer_run, a);
+    else
+        xs_reply_ok (reply_p, xs_nn (json_pack ("{s:o}", "volume",
+                                                volume ? volume : json_null ())));
 }
 
 /* Answers at once (nothing was written). */
 static void
-s_answer_now (xs_sched_done_fn *fn, void *arg, json_t *reply, const xs_err_t *err)
+s_answer_now (xs_reply_t **reply_p, json_t *volume, const xs_err_t *err)
 {
-    fn (arg, err ? NULL : reply, err);
-    if (err)
-        json_decref (reply);
+    if (err) {
+        json_decref (volume);
+        xs_reply_err (reply_p, err);
+    }
+    else
+        xs_reply_ok (reply_p, xs_nn (json_pack ("{s:o}", "volume",
+                                                volume ? volume : json_null ())));
 }
 
 /* ---- jobs in memory ---- */
@@ -149,9 +120,9 @@ s_job_free (s_job_t **job_p)
         free (job->host_uuid);
         free (job->prefer_host);
         if (job->waiters) {
-            s_waiter_t *w;
-            while ((w = (s_waiter_t *) zlist_pop (job->waiters)))
-                free (w);
+            xs_reply_t *reply;
+            while ((reply = (xs_reply_t *) zlist_pop (job->waiters)))
+                xs_reply_fail (&reply, XS_EINTERNAL, "volume %s: job dropped", job->volume_uuid);
             zlist_destroy (&job->waiters);
         }
         free (job);
@@ -172,15 +143,12 @@ s_job_new (int64_t job_id, const char *op, const char *volume_uuid, json_t *args
     return job;
 }
 
+/* Takes *reply_p: answered when the job ends. */
 static void
-s_job_wait (s_job_t *job, xs_sched_done_fn *fn, void *arg)
+s_job_wait (s_job_t *job, xs_reply_t **reply_p)
 {
-    if (!fn)
-        return;
-    s_waiter_t *w = xs_zalloc (sizeof *w);
-    w->fn = fn;
-    w->arg = arg;
-    zlist_append (job->waiters, w);
+    zlist_append (job->waiters, *reply_p);
+    *reply_p = NULL;
 }
 
 static void
@@ -194,11 +162,10 @@ s_track (xs_sched_t *self, s_job_t *job)
 static void
 s_job_finish (xs_sched_t *self, s_job_t *job, const xs_err_t *err)
 {
-    s_waiter_t *w;
-    while ((w = (s_waiter_t *) zlist_pop (job->waiters))) {
-        json_t *reply = err ? NULL : s_volume_json_by_uuid (self, job->volume_uuid, NULL);
-        s_answer (self, w->fn, w->arg, &reply, err);
-        free (w);
+    xs_reply_t *reply;
+    while ((reply = (xs_reply_t *) zlist_pop (job->waiters))) {
+        json_t *volume = err ? NULL : s_volume_json_by_uuid (self, job->volume_uuid, NULL);
+        s_answer (self, &reply, volume, err);
     }
     xs_agentsrv_cancel (self->agents, job->wire_id);
     if (zhashx_lookup (self->by_volume, job->volume_uuid) == job)
@@ -625,11 +592,9 @@ s_job_destructor (void **item_p)
         xs_err_t err;
         xs_err_set (&err, XS_EINTERNAL, "volume %s: the catalog is shutting down; the job "
                     "resumes at its next start", job->volume_uuid);
-        s_waiter_t *w;
-        while ((w = (s_waiter_t *) zlist_pop (job->waiters))) {
-            w->fn (w->arg, NULL, &err);
-            free (w);
-        }
+        xs_reply_t *reply;
+        while ((reply = (xs_reply_t *) zlist_pop (job->waiters)))
+            xs_reply_err (&reply, &err);
     }
     s_job_free ((s_job_t **) item_p);
 }
@@ -749,8 +714,7 @@ xs_sched_resume (xs_sched_t *self, xs_err_t *err)
    ========================================================================= */
 
 void
-xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
-                        xs_sched_done_fn *done, void *arg)
+xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req, xs_reply_t **reply_p)
 {
     xs_err_t err;
     xs_flavor_t *flavor = NULL;
@@ -783,9 +747,9 @@ xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
             xs_flavor_destroy (&was);
             s_job_t *running = (s_job_t *) zhashx_lookup (self->by_volume, v->uuid);
             if (running)
-                s_job_wait (running, done, arg);
+                s_job_wait (running, reply_p);
             else
-                s_answer_now (done, arg, s_volume_json (self, v, NULL), NULL);
+                s_answer_now (reply_p, s_volume_json (self, v, NULL), NULL);
             xs_volume_destroy (&v);
             return;
         }
@@ -814,7 +778,7 @@ xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
     snprintf (job->wire_id, sizeof job->wire_id, "new-%s", uuid);
     job->size = req->size;
     job->flavor_id = flavor->id;
-    s_job_wait (job, done, arg);
+    s_job_wait (job, reply_p);
     s_track (self, job);
     xs_info ("volume %s: create %lld bytes of flavor %s", uuid, (long long) req->size,
              flavor->label);
@@ -825,11 +789,11 @@ xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
 fail:
     xs_flavor_destroy (&flavor);
     s_job_free (&job);
-    s_answer_now (done, arg, NULL, &err);
+    s_answer_now (reply_p, NULL, &err);
 }
 
 void
-xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_sched_done_fn *done, void *arg)
+xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_reply_t **reply_p)
 {
     xs_err_t err;
     xs_volume_t *v = uuid ? xs_store_volume_get (self->store, uuid, &err) : NULL;
@@ -842,7 +806,7 @@ xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_sched_done_fn *do
     s_job_t *running = (s_job_t *) zhashx_lookup (self->by_volume, v->uuid);
     if (running) {
         if (streq (running->op, "vdi_destroy")) {
-            s_job_wait (running, done, arg);        /* already being deleted */
+            s_job_wait (running, reply_p);        /* already being deleted */
             goto out;
         }
         xs_err_set (&err, XS_ECONFLICT, "volume %s: still %s; delete it when it is settled",
@@ -850,7 +814,7 @@ xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_sched_done_fn *do
         goto fail;
     }
     if (v->state == XS_VOLUME_DELETED) {
-        s_answer_now (done, arg, s_volume_json (self, v, NULL), NULL);
+        s_answer_now (reply_p, s_volume_json (self, v, NULL), NULL);
         goto out;
     }
     if (!s_write (self, &err))
@@ -860,8 +824,7 @@ xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_sched_done_fn *do
         /* Never placed: nothing on any SR. */
         if (xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_DELETED, NULL, &err))
             goto fail;
-        json_t *reply = s_volume_json_by_uuid (self, v->uuid, NULL);
-        s_answer (self, done, arg, &reply, NULL);
+        s_answer (self, reply_p, s_volume_json_by_uuid (self, v->uuid, NULL), NULL);
         goto out;
     }
     if (xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_DELETING, NULL, &err))
@@ -879,13 +842,13 @@ xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_sched_done_fn *do
     s_job_t *job = s_job_new (id, "vdi_destroy", v->uuid, args);
     job->backend_id = b->id;
     job->zone = xs_strdup (b->zone);
-    s_job_wait (job, done, arg);
+    s_job_wait (job, reply_p);
     s_track (self, job);
     s_dispatch (self, job);
     goto out;
 
 fail:
-    s_answer_now (done, arg, NULL, &err);
+    s_answer_now (reply_p, NULL, &err);
 out:
     xs_volume_destroy (&v);
     xs_backend_destroy (&b);
@@ -904,7 +867,7 @@ s_has_capability (const json_t *caps, const char *cap)
 
 void
 xs_sched_volume_copy (xs_sched_t *self, const char *op, const char *parent_uuid,
-                      const char *name, xs_sched_done_fn *done, void *arg)
+                      const char *name, xs_reply_t **reply_p)
 {
     xs_err_t err;
     xs_volume_t *p = NULL;
@@ -964,7 +927,7 @@ xs_sched_volume_copy (xs_sched_t *self, const char *op, const char *parent_uuid,
     s_job_t *job = s_job_new (id, wire_op, uuid, args);
     job->backend_id = b->id;
     job->zone = xs_strdup (b->zone);
-    s_job_wait (job, done, arg);
+    s_job_wait (job, reply_p);
     s_track (self, job);
     s_dispatch (self, job);
     xs_volume_destroy (&p);
@@ -974,7 +937,7 @@ xs_sched_volume_copy (xs_sched_t *self, const char *op, const char *parent_uuid,
 fail:
     xs_volume_destroy (&p);
     xs_backend_destroy (&b);
-    s_answer_now (done, arg, NULL, &err);
+    s_answer_now (reply_p, NULL, &err);
 }
 
 /* =========================================================================

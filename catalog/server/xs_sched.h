@@ -15,11 +15,10 @@
         operations are idempotent by volume uuid); work on a host that goes
         down moves to another live agent of the zone.
 
-    Completion: every command calls `done (arg, reply, err)` exactly once,
-    possibly before the call returns (validation errors), else after the
-    commit of its outcome. `reply` is a new JSON object the callee owns (the
-    volume, or NULL); `err` is NULL on success, else the failure (its
-    message names the object and the reason).
+    Completion: every volume command takes the caller's xs_reply_t and
+    answers it exactly once: at once for a refusal (nothing written), else
+    after the commit of its outcome, with {"volume": {...}} or the failure
+    (its message names the object and the reason).
 
     Borrowed: store, batch and loop outlive the scheduler.
 */
@@ -34,6 +33,7 @@
 #include "xs_agentsrv.h"
 #include "xs_batch.h"
 #include "xs_err.h"
+#include "xs_reply.h"
 #include "xs_store.h"
 
 typedef struct {
@@ -41,8 +41,6 @@ typedef struct {
     double default_reserve;     /* percent kept free by default; 0..100               */
     int wait_ms;                /* how long a job waits for a live agent; 0 -> 30000   */
 } xs_sched_cfg_t;
-
-typedef void (xs_sched_done_fn) (void *arg, json_t *reply, const xs_err_t *err);
 
 typedef struct {
     const char *flavor;         /* label, required   */
@@ -67,14 +65,13 @@ xs_agentsrv_t *xs_sched_agents (xs_sched_t *self);
    agent of its zone is live. Returns the number resumed, or -1. */
 int xs_sched_resume (xs_sched_t *self, xs_err_t *err);
 
-/* Volume commands (see the header comment for `done`). */
+/* Volume commands: take *reply_p and answer it (see the header comment). */
 void xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
-                             xs_sched_done_fn *done, void *arg);
-void xs_sched_volume_delete (xs_sched_t *self, const char *uuid,
-                             xs_sched_done_fn *done, void *arg);
+                             xs_reply_t **reply_p);
+void xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_reply_t **reply_p);
 /* op is "snapshot" or "clone"; name may be NULL. */
 void xs_sched_volume_copy (xs_sched_t *self, const char *op, const char *parent_uuid,
-                           const char *name, xs_sched_done_fn *done, void *arg);
+                           const char *name, xs_reply_t **reply_p);
 
 /* Synchronous reads; new JSON the caller owns, or NULL with *err. */
 json_t *xs_sched_volume_show (xs_sched_t *self, const char *uuid, xs_err_t *err);

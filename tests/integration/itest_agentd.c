@@ -40,14 +40,15 @@ static struct {
 typedef struct { bool done; bool failed; xs_err_t err; json_t *reply; } s_res_t;
 
 static void
-s_done (void *arg, json_t *reply, const xs_err_t *err)
+s_done (void *arg, xs_reply_answer_t *answer)
 {
     s_res_t *r = (s_res_t *) arg;
     r->done = true;
-    r->reply = reply;
-    if (err) {
+    r->reply = json_incref (json_object_get (answer->result, "volume"));
+    json_decref (answer->result);
+    if (answer->err) {
         r->failed = true;
-        r->err = *err;
+        r->err = *answer->err;
     }
 }
 
@@ -161,7 +162,8 @@ s_volume_life_cycle (void)
 {
     s_res_t r = {0};
     xs_sched_create_t req = {.flavor = "gold", .size = 1073741824LL, .name = "data"};
-    xs_sched_volume_create (S.sched, &req, s_done, &r);
+    xs_reply_t *reply = xs_reply_new (s_done, &r);
+    xs_sched_volume_create (S.sched, &req, &reply);
     json_t *volume = s_answer (&r, "create");
     assert_string_equal (json_string_value (json_object_get (volume, "state")), "available");
     assert_true (json_is_string (json_object_get (volume, "vdi_uuid")));
@@ -175,7 +177,8 @@ s_volume_life_cycle (void)
     json_decref (dump);
 
     s_res_t s = {0};
-    xs_sched_volume_copy (S.sched, "snapshot", uuid, NULL, s_done, &s);
+    reply = xs_reply_new (s_done, &s);
+    xs_sched_volume_copy (S.sched, "snapshot", uuid, NULL, &reply);
     json_t *snapshot = s_answer (&s, "snapshot");
     char snap [64];
     snprintf (snap, sizeof snap, "%s", json_string_value (json_object_get (snapshot, "uuid")));
@@ -184,7 +187,8 @@ s_volume_life_cycle (void)
     const char *victims [] = {snap, uuid};
     for (int i = 0; i < 2; i++) {
         s_res_t d = {0};
-        xs_sched_volume_delete (S.sched, victims [i], s_done, &d);
+        reply = xs_reply_new (s_done, &d);
+        xs_sched_volume_delete (S.sched, victims [i], &reply);
         json_t *deleted = s_answer (&d, victims [i]);
         assert_string_equal (json_string_value (json_object_get (deleted, "state")), "deleted");
         json_decref (deleted);

@@ -17,7 +17,7 @@
 #include "common/xs_cert.h"
 #include "common/xs_log.h"
 #include "catalog/server/xs_sched.h"
-#include "catalog/server/xs_voladmin.h"
+#include "catalog/server/xs_admin.h"
 #include "hostagent/xs_agent.h"
 
 /* =========================================================================
@@ -275,16 +275,25 @@ typedef struct {
     bool failed;
 } s_result_t;
 
+/* xs_reply sink: keeps the volume of the result, or the failure. */
 static void
-s_done (void *arg, json_t *reply, const xs_err_t *err)
+s_done (void *arg, xs_reply_answer_t *answer)
 {
     s_result_t *r = (s_result_t *) arg;
     r->done = true;
-    r->reply = reply;
-    if (err) {
+    r->reply = json_incref (json_object_get (answer->result, "volume"));
+    json_decref (answer->result);
+    if (answer->err) {
         r->failed = true;
-        r->err = *err;
+        r->err = *answer->err;
     }
+}
+
+/* A reply owed to the test, recorded in *r. */
+static xs_reply_t *
+s_reply (s_result_t *r)
+{
+    return xs_reply_new (s_done, r);
 }
 
 static bool
@@ -341,7 +350,9 @@ s_create (fx_t *f, const char *flavor, int64_t size, const char *request_id)
     s_result_t r = {0};
     xs_sched_create_t req = {.flavor = flavor, .size = size, .name = "vol",
                              .request_id = request_id};
-    xs_sched_volume_create (f->sched, &req, s_done, &r);
+    xs_reply_t *reply = s_reply (&r);
+    xs_sched_volume_create (f->sched, &req, &reply);
+    assert_null (reply);
     assert_true (s_run_until (f, s_is_done, &r, 10000));
     return r;
 }
@@ -531,8 +542,9 @@ test_request_id_is_idempotent (void **state)
     /* Two creates with the same id in the same loop pass: one volume. */
     s_result_t r1 = {0}, r2 = {0};
     xs_sched_create_t req = {.flavor = "gold", .size = 1024, .request_id = "req-42"};
-    xs_sched_volume_create (f->sched, &req, s_done, &r1);
-    xs_sched_volume_create (f->sched, &req, s_done, &r2);
+    xs_reply_t *reply1 = s_reply (&r1), *reply2 = s_reply (&r2);
+    xs_sched_volume_create (f->sched, &req, &reply1);
+    xs_sched_volume_create (f->sched, &req, &reply2);
     assert_true (s_run_until (f, s_is_done, &r1, 5000));
     assert_true (s_run_until (f, s_is_done, &r2, 5000));
     assert_false (r1.failed);
@@ -571,7 +583,8 @@ test_snapshot_clone_delete_connection (void **state)
     json_decref (r.reply);
 
     s_result_t snap = {0};
-    xs_sched_volume_copy (f->sched, "snapshot", parent, "snap1", s_done, &snap);
+    xs_reply_t *reply_snap = s_reply (&snap);
+    xs_sched_volume_copy (f->sched, "snapshot", parent, "snap1", &reply_snap);
     assert_true (s_run_until (f, s_is_done, &snap, 5000));
     if (snap.failed)
         fail_msg ("snapshot: %s", snap.err.msg);
@@ -581,7 +594,8 @@ test_snapshot_clone_delete_connection (void **state)
     json_decref (snap.reply);
 
     s_result_t clone = {0};
-    xs_sched_volume_copy (f->sched, "clone", parent, NULL, s_done, &clone);
+    xs_reply_t *reply_clone = s_reply (&clone);
+    xs_sched_volume_copy (f->sched, "clone", parent, NULL, &reply_clone);
     assert_true (s_run_until (f, s_is_done, &clone, 5000));
     assert_false (clone.failed);
     json_decref (clone.reply);
@@ -590,7 +604,8 @@ test_snapshot_clone_delete_connection (void **state)
     r = s_create (f, "plain", 8192, NULL);
     assert_false (r.failed);
     s_result_t no = {0};
-    xs_sched_volume_copy (f->sched, "snapshot", s_jstr (r.reply, "uuid"), NULL, s_done, &no);
+    xs_reply_t *reply_no = s_reply (&no);
+    xs_sched_volume_copy (f->sched, "snapshot", s_jstr (r.reply, "uuid"), NULL, &reply_no);
     assert_true (no.done);
     assert_true (no.failed);
     assert_non_null (strstr (no.err.msg, "VDI_SNAPSHOT"));
@@ -609,7 +624,8 @@ test_snapshot_clone_delete_connection (void **state)
     json_decref (conn);
 
     s_result_t del = {0};
-    xs_sched_volume_delete (f->sched, parent, s_done, &del);
+    xs_reply_t *reply_del = s_reply (&del);
+    xs_sched_volume_delete (f->sched, parent, &reply_del);
     assert_true (s_run_until (f, s_is_done, &del, 5000));
     assert_false (del.failed);
     assert_string_equal (s_jstr (del.reply, "state"), "deleted");
@@ -622,11 +638,13 @@ test_snapshot_clone_delete_connection (void **state)
     assert_int_equal (destroys, 1);
     /* Deleting again is harmless; unknown volumes are not found. */
     s_result_t again = {0};
-    xs_sched_volume_delete (f->sched, parent, s_done, &again);
+    xs_reply_t *reply_again = s_reply (&again);
+    xs_sched_volume_delete (f->sched, parent, &reply_again);
     assert_true (again.done && !again.failed);
     json_decref (again.reply);
     s_result_t unknown = {0};
-    xs_sched_volume_delete (f->sched, "no-such-volume", s_done, &unknown);
+    xs_reply_t *reply_unknown = s_reply (&unknown);
+    xs_sched_volume_delete (f->sched, "no-such-volume", &reply_unknown);
     assert_true (unknown.failed);
     assert_int_equal (unknown.err.kind, XS_ENOTFOUND);
 }
@@ -705,22 +723,26 @@ test_enroll_and_remove (void **state)
     zcert_destroy (&c);
 }
 
-/* ---- xs_voladmin: the admin envelope around all this ---- */
+/* ---- xs_admin: the command table around all this ---- */
 
 typedef struct {
     bool done;
     json_t *reply;
 } s_text_t;
 
+/* xs_reply sink: the answer as an envelope, as the admin socket sends it. */
 static void
-s_on_text (void *arg, char *text, size_t size)
+s_on_answer (void *arg, xs_reply_answer_t *answer)
 {
     s_text_t *t = (s_text_t *) arg;
-    assert_int_equal (strlen (text), size);
-    t->reply = json_loads (text, 0, NULL);
+    if (answer->err)
+        t->reply = json_pack ("{s:s, s:b, s:{s:s, s:s}}", "id", answer->id, "ok", 0, "error",
+                              "code", answer->code, "message", answer->err->msg);
+    else
+        t->reply = json_pack ("{s:s, s:b, s:o}", "id", answer->id, "ok", 1, "result",
+                              answer->result);
     assert_non_null (t->reply);
     t->done = true;
-    free (text);
 }
 
 static bool
@@ -730,10 +752,12 @@ s_text_done (fx_t *f, void *arg)
 }
 
 static json_t *
-s_admin (fx_t *f, xs_voladmin_t *va, const char *cmd, json_t *args)
+s_admin (fx_t *f, xs_admin_t *admin, const char *cmd, json_t *args)
 {
     s_text_t t = {0};
-    xs_voladmin_handle (va, "c1", cmd, args, s_on_text, &t);
+    xs_reply_t *reply = xs_reply_new (s_on_answer, &t);
+    xs_reply_set_id (reply, "c1");
+    xs_admin_run (admin, cmd, args, &reply);
     json_decref (args);
     assert_true (s_run_until (f, s_text_done, &t, 5000));
     assert_string_equal (s_jstr (t.reply, "id"), "c1");
@@ -741,13 +765,12 @@ s_admin (fx_t *f, xs_voladmin_t *va, const char *cmd, json_t *args)
 }
 
 static void
-test_voladmin_commands (void **state)
+test_admin_volume_and_host_commands (void **state)
 {
     fx_t *f = (fx_t *) *state;
-    xs_voladmin_t *va = xs_voladmin_new (f->sched);
-    assert_true (xs_voladmin_handles ("volume_create"));
-    assert_true (xs_voladmin_handles ("host_list"));
-    assert_false (xs_voladmin_handles ("flavor_create"));
+    xs_admin_deps_t deps = {.store = f->store, .batch = f->batch, .sched = f->sched,
+                            .agents = xs_sched_agents (f->sched)};
+    xs_admin_t *va = xs_admin_new (&deps);
     xs_store_flavor_create (f->store, "gold", "", NULL);
     int64_t b = s_backend (f, "gold", "z1", "one");
     s_start_agent (f, "h1", "z1");
@@ -805,7 +828,7 @@ test_voladmin_commands (void **state)
     assert_string_equal (s_jstr (json_object_get (json_object_get (r, "result"), "volume"),
                                  "state"), "deleted");
     json_decref (r);
-    xs_voladmin_destroy (&va);
+    xs_admin_destroy (&va);
 }
 
 int
@@ -822,7 +845,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_snapshot_clone_delete_connection, setup, teardown),
         cmocka_unit_test_setup_teardown (test_restart_resumes_committed_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown (test_enroll_and_remove, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_voladmin_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_admin_volume_and_host_commands, setup, teardown),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     zhashx_destroy (&s_vdis);
