@@ -93,9 +93,9 @@ xs_admin_destroy (xs_admin_t **self_p)
 }
 
 void
-xs_admin_set_agents (xs_admin_t *self, xs_sched_t *sched, xs_agentsrv_t *agents)
+xs_admin_set_agents (xs_admin_t *self, xs_volumes_t *volumes, xs_agentsrv_t *agents)
 {
-    self->deps.sched = sched;
+    self->deps.volumes = volumes;
     self->deps.agents = agents;
 }
 
@@ -232,7 +232,7 @@ xs_admin_run (xs_admin_t *self, const char *name, json_t *args, xs_reply_t **rep
     if (s_check_args (cmd, args, &err))
         xs_admin_answer (cmd->name, reply_p, NULL, &err);
     else
-    if (!self->deps.sched && (strncmp (cmd->name, "volume_", 7) == 0
+    if (!self->deps.volumes && (strncmp (cmd->name, "volume_", 7) == 0
                               || strncmp (cmd->name, "host_", 5) == 0)) {
         xs_err_set (&err, XS_EINTERNAL, "%s: this catalog runs without agents", cmd->name);
         xs_admin_answer (cmd->name, reply_p, NULL, &err);
@@ -337,7 +337,7 @@ s_ping (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 }
 
 /* ---------------------------------------------------------------------
-   Volumes (xs_sched answers the reply once the outcome is committed)
+   Volumes (xs_volumes answers the reply once the outcome is committed)
    --------------------------------------------------------------------- */
 
 static void
@@ -349,42 +349,42 @@ s_volume_create (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
         xs_admin_answer ("volume_create", reply_p, NULL, &err);
         return;
     }
-    xs_sched_create_t req = {
+    xs_volume_request_t req = {
         .flavor = s_str (args, "flavor"),
         .size = json_integer_value (json_object_get (args, "size")),
         .name = s_str (args, "name"),
         .request_id = s_str (args, "request_id"),
     };
-    xs_sched_volume_create (self->deps.sched, &req, reply_p);
+    xs_volumes_create (self->deps.volumes, &req, reply_p);
 }
 
 static void
 s_volume_delete (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
-    xs_sched_volume_delete (self->deps.sched, s_str (args, "uuid"), reply_p);
+    xs_volumes_delete (self->deps.volumes, s_str (args, "uuid"), reply_p);
 }
 
 static void
-s_copy (xs_admin_t *self, json_t *args, const char *op, xs_reply_t **reply_p)
+s_copy (xs_admin_t *self, json_t *args, xs_op_t op, xs_reply_t **reply_p)
 {
     xs_err_t err;
     if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err))
-        xs_admin_answer (op, reply_p, NULL, &err);
+        xs_admin_answer (xs_op_name (op), reply_p, NULL, &err);
     else
-        xs_sched_volume_copy (self->deps.sched, op, s_str (args, "uuid"), s_str (args, "name"),
-                              reply_p);
+        xs_volumes_copy (self->deps.volumes, op, s_str (args, "uuid"), s_str (args, "name"),
+                         reply_p);
 }
 
 static void
 s_volume_snapshot (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
-    s_copy (self, args, "snapshot", reply_p);
+    s_copy (self, args, XS_OP_VDI_SNAPSHOT, reply_p);
 }
 
 static void
 s_volume_clone (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
-    s_copy (self, args, "clone", reply_p);
+    s_copy (self, args, XS_OP_VDI_CLONE, reply_p);
 }
 
 /* Answers {key: value} or the failure in *err. */
@@ -402,7 +402,7 @@ s_volume_list (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     xs_err_t err;
     xs_err_clear (&err);
     bool all = json_is_true (json_object_get (args, "all"));
-    json_t *list = xs_sched_volume_list (self->deps.sched, all, &err);
+    json_t *list = xs_volumes_list (self->deps.volumes, all, &err);
     s_answer_under ("volume_list", "volumes", list, &err, reply_p);
 }
 
@@ -411,7 +411,7 @@ s_volume_show (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
     xs_err_t err;
     xs_err_clear (&err);
-    json_t *volume = xs_sched_volume_show (self->deps.sched, s_str (args, "uuid"), &err);
+    json_t *volume = xs_volumes_show (self->deps.volumes, s_str (args, "uuid"), &err);
     s_answer_under ("volume_show", "volume", volume, &err, reply_p);
 }
 
@@ -422,7 +422,7 @@ s_volume_connection (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     xs_err_clear (&err);
     const char *uuid = s_str (args, "uuid");
     bool secrets = json_is_true (json_object_get (args, "show_secrets"));
-    json_t *connection = xs_sched_volume_connection (self->deps.sched, uuid, secrets, &err);
+    json_t *connection = xs_volumes_connection (self->deps.volumes, uuid, secrets, &err);
     if (connection && secrets)
         xs_notice ("volume %s: connection info with secrets handed out", uuid);
     s_answer_under ("volume_connection", "connection", connection, &err, reply_p);

@@ -35,8 +35,8 @@
 #include "xs_config.h"
 #include "xs_err.h"
 #include "xs_reply.h"
-#include "xs_sched.h"
 #include "xs_store.h"
+#include "xs_volumes.h"
 
 /* The protocol version, in requests and replies. */
 #define XS_ADMIN_VERSION 1
@@ -79,7 +79,7 @@ typedef struct {
     xs_store_t *store;
     const xs_config_t *config;  /* default_zone for backend_add              */
     xs_batch_t *batch;          /* the loop's group commit                  */
-    xs_sched_t *sched;          /* volume_* commands                        */
+    xs_volumes_t *volumes;      /* volume_* commands                        */
     xs_agentsrv_t *agents;      /* host_* commands, SR detach               */
 } xs_admin_deps_t;
 
@@ -88,7 +88,7 @@ xs_admin_t *xs_admin_new (const xs_admin_deps_t *deps);
 
 /* Sets the volume and host commands' objects (both borrowed); until then
    those commands are refused as `internal`. */
-void xs_admin_set_agents (xs_admin_t *self, xs_sched_t *sched, xs_agentsrv_t *agents);
+void xs_admin_set_agents (xs_admin_t *self, xs_volumes_t *volumes, xs_agentsrv_t *agents);
 
 /* Frees the admin; NULLs *self_p; idempotent. */
 void xs_admin_destroy (xs_admin_t **self_p);

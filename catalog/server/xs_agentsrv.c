@@ -43,7 +43,7 @@ typedef struct {
 typedef struct {
     char *id;
     char *host_uuid;
-    char *op;
+    xs_op_t op;
     bool internal;              /* sr_attach/sr_detach of reconciling */
     int64_t backend_id;         /* internal ones                      */
     int64_t deadline;
@@ -116,7 +116,6 @@ s_req_free (void **item_p)
         s_req_t *r = (s_req_t *) *item_p;
         free (r->id);
         free (r->host_uuid);
-        free (r->op);
         free (r);
         *item_p = NULL;
     }
@@ -196,12 +195,12 @@ s_send_host (xs_agentsrv_t *self, s_host_t *host, xs_proto_t **msg_p, xs_err_t *
 
 /* An internal request (reconciling an SR). */
 static void
-s_internal_request (xs_agentsrv_t *self, s_host_t *host, const char *op, int64_t backend_id,
+s_internal_request (xs_agentsrv_t *self, s_host_t *host, xs_op_t op, int64_t backend_id,
                     json_t **args_p)
 {
     char id [XS_PROTO_MAX_ID];
     snprintf (id, sizeof id, "sr-%llu", (unsigned long long) ++self->seq);
-    xs_proto_t *req = xs_proto_request_new (id, xs_op_from_name (op), args_p);
+    xs_proto_t *req = xs_proto_request_new (id, op, args_p);
     xs_err_t err;
     if (s_send_host (self, host, &req, &err)) {
         xs_warning ("%s", err.msg);
@@ -210,7 +209,7 @@ s_internal_request (xs_agentsrv_t *self, s_host_t *host, const char *op, int64_t
     s_req_t *r = xs_zalloc (sizeof *r);
     r->id = xs_strdup (id);
     r->host_uuid = xs_strdup (host->uuid);
-    r->op = xs_strdup (op);
+    r->op = op;
     r->internal = true;
     r->backend_id = backend_id;
     r->deadline = zclock_mono () + self->cfg.request_timeout_ms;
@@ -323,7 +322,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
     zhashx_t *attaching = zhashx_new ();
     for (s_req_t *r = (s_req_t *) zhashx_first (self->reqs); r;
          r = (s_req_t *) zhashx_next (self->reqs))
-        if (r->internal && streq (r->op, "sr_attach")) {
+        if (r->internal && r->op == XS_OP_SR_ATTACH) {
             char key [128];
             snprintf (key, sizeof key, "%s/%lld", r->host_uuid, (long long) r->backend_id);
             zhashx_update (attaching, key, (void *) 1);
@@ -347,7 +346,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
                            (long long) backend_id, h->uuid, hsr->sr_uuid);
                 json_t *args = json_pack ("{s:I, s:s}", "backend_id", (json_int_t) backend_id,
                                           "sr_uuid", hsr->sr_uuid);
-                s_internal_request (self, h, "sr_detach", backend_id, &args);
+                s_internal_request (self, h, XS_OP_SR_DETACH, backend_id, &args);
             }
             char k [32];
             zhashx_delete (h->srs, s_key_of_id (backend_id, k, sizeof k));
@@ -379,7 +378,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
             &&  zclock_mono () - hsr->at < 10 * self->cfg.heartbeat_ms)
                 continue;       /* failed lately: do not hammer it */
             json_t *args = json_pack ("{s:o}", "backend", xs_backend_agent_json (*b, create));
-            s_internal_request (self, h, "sr_attach", (*b)->id, &args);
+            s_internal_request (self, h, XS_OP_SR_ATTACH, (*b)->id, &args);
             s_hsr_get (h, (*b)->id, true)->pending_since = zclock_mono ();
         }
     }
@@ -538,7 +537,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     for (char *id = (char *) zlist_first (late); id; id = (char *) zlist_next (late)) {
         s_req_t *r = (s_req_t *) zhashx_lookup (self->reqs, id);
         xs_err_t err;
-        xs_err_set (&err, XS_ETRANSPORT, "%s on host %s: no result after %d ms", r->op,
+        xs_err_set (&err, XS_ETRANSPORT, "%s on host %s: no result after %d ms", xs_op_name (r->op),
                     r->host_uuid, self->cfg.request_timeout_ms);
         char *host_uuid = xs_strdup (r->host_uuid);
         bool internal = r->internal;
@@ -765,12 +764,12 @@ s_on_result (xs_agentsrv_t *self, const char *key, xs_proto_t *msg)
         xs_proto_result_err (msg, &err);
     json_t *value = ok ? xs_proto_get (msg, "value") : NULL;
     if (r->internal) {
-        if (h && streq (r->op, "sr_attach"))
+        if (h && r->op == XS_OP_SR_ATTACH)
             s_sr_attached (self, h, r->backend_id,
                            json_string_value (json_object_get (value, "sr_uuid")),
                            ok ? NULL : err.msg);
         else
-        if (h && streq (r->op, "sr_detach") && ok) {
+        if (h && r->op == XS_OP_SR_DETACH && ok) {
             char k [32];
             zhashx_delete (h->srs, s_key_of_id (r->backend_id, k, sizeof k));
         }
@@ -924,8 +923,7 @@ xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store, xs_batch_t *ba
     self->batch = batch;
     self->loop = loop;
     self->timer = -1;
-    if (events)
-        self->events = *events;
+    xs_agentsrv_set_events (self, events);
     self->hosts = zhashx_new ();
     zhashx_set_destructor (self->hosts, s_host_free);
     self->by_route = zhashx_new ();
@@ -1120,7 +1118,7 @@ xs_agentsrv_sr_info (xs_agentsrv_t *self, int64_t backend_id, xs_agentsrv_sr_t *
 
 int
 xs_agentsrv_request (xs_agentsrv_t *self, const char *host_uuid, const char *request_id,
-                     const char *op, json_t **args_p, xs_err_t *err)
+                     xs_op_t op, json_t **args_p, xs_err_t *err)
 {
     s_host_t *h = (s_host_t *) zhashx_lookup (self->hosts, host_uuid);
     if (!s_host_live (h)) {
@@ -1128,13 +1126,13 @@ xs_agentsrv_request (xs_agentsrv_t *self, const char *host_uuid, const char *req
         *args_p = NULL;
         return xs_err_set (err, XS_ETRANSPORT, "host %s: not live", host_uuid);
     }
-    xs_proto_t *req = xs_proto_request_new (request_id, xs_op_from_name (op), args_p);
+    xs_proto_t *req = xs_proto_request_new (request_id, op, args_p);
     if (s_send_host (self, h, &req, err))
         return -1;
     s_req_t *r = xs_zalloc (sizeof *r);
     r->id = xs_strdup (request_id);
     r->host_uuid = xs_strdup (host_uuid);
-    r->op = xs_strdup (op);
+    r->op = op;
     r->deadline = zclock_mono () + self->cfg.request_timeout_ms;
     zhashx_update (self->reqs, request_id, r);
     h->inflight++;
@@ -1171,7 +1169,7 @@ xs_agentsrv_detach_backend (xs_agentsrv_t *self, int64_t backend_id, const char 
             continue;
         json_t *args = json_pack ("{s:I, s:s}", "backend_id", (json_int_t) backend_id,
                                   "sr_uuid", uuid);
-        s_internal_request (self, h, "sr_detach", backend_id, &args);
+        s_internal_request (self, h, XS_OP_SR_DETACH, backend_id, &args);
     }
     zlist_destroy (&hosts);
 }
@@ -1377,4 +1375,13 @@ xs_agentsrv_host_list (xs_agentsrv_t *self, xs_err_t *err)
     }
     zhashx_destroy (&keys);
     return list;
+}
+
+void
+xs_agentsrv_set_events (xs_agentsrv_t *self, const xs_agentsrv_events_t *events)
+{
+    if (events)
+        self->events = *events;
+    else
+        memset (&self->events, 0, sizeof self->events);
 }

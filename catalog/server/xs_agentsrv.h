@@ -6,7 +6,7 @@
     stats and capabilities, requests in flight), answers register/heartbeat,
     has each backend's SR created by exactly one agent and introduced by the
     others, marks hosts down after 3 missed heartbeats and sends requests
-    for the scheduler, reporting their results through callbacks.
+    for the job journal (xs_jobs), reporting their results through callbacks.
     Protocol: docs/PROTOCOL.md "Agent protocol".
 
     Runs on the caller's zloop; store writes join the caller's group commit
@@ -22,6 +22,7 @@
 
 #include "xs_batch.h"
 #include "xs_err.h"
+#include "xs_op.h"
 #include "xs_store.h"
 
 typedef struct {
@@ -32,7 +33,7 @@ typedef struct {
     int request_timeout_ms;     /* a request without result fails after; 0 -> 60000 */
 } xs_agentsrv_cfg_t;
 
-/* Callbacks to the scheduler. `arg` is xs_agentsrv_events_t.arg. */
+/* Callbacks to the job journal (xs_jobs). `arg` is xs_agentsrv_events_t.arg. */
 typedef struct {
     /* The result of a request sent with xs_agentsrv_request: value (borrowed)
        on success, else err (the agent's reason, or a timeout). */
@@ -60,10 +61,14 @@ typedef struct _xs_agentsrv_t xs_agentsrv_t;
 
 /* Loads the certificate, starts zauth on keys_dir (created when missing,
    mode 0700), binds the endpoint and joins `loop`. Marks every stored host
-   down (they come back by registering). NULL with *err on failure. */
+   down (they come back by registering). `events` may be NULL (see
+   xs_agentsrv_set_events). NULL with *err on failure. */
 xs_agentsrv_t *xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store,
                                 xs_batch_t *batch, zloop_t *loop,
                                 const xs_agentsrv_events_t *events, xs_err_t *err);
+
+/* Sets (copies) where events go; NULL: nowhere. */
+void xs_agentsrv_set_events (xs_agentsrv_t *self, const xs_agentsrv_events_t *events);
 
 /* Leaves the loop, closes the socket, stops zauth. NULLs *self_p. */
 void xs_agentsrv_destroy (xs_agentsrv_t **self_p);
@@ -87,7 +92,7 @@ void xs_agentsrv_sr_info (xs_agentsrv_t *self, int64_t backend_id, xs_agentsrv_s
 /* Sends request `op` with *args_p (taken) to host_uuid under request_id.
    0, or -1 with *err when the host is not live or the send fails. */
 int xs_agentsrv_request (xs_agentsrv_t *self, const char *host_uuid, const char *request_id,
-                         const char *op, json_t **args_p, xs_err_t *err);
+                         xs_op_t op, json_t **args_p, xs_err_t *err);
 
 /* Forgets request_id (its late result will be ignored). */
 void xs_agentsrv_cancel (xs_agentsrv_t *self, const char *request_id);

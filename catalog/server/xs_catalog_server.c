@@ -10,21 +10,27 @@
 #include "xs_cert.h"
 #include "xs_log.h"
 #include "xs_mem.h"
-#include "xs_sched.h"
+#include "xs_agentsrv.h"
+#include "xs_jobs.h"
+#include "xs_placement.h"
+#include "xs_volumes.h"
 
 struct _xs_catalog_server_t {
     const xs_config_t *config;      /* borrowed                               */
     xs_store_t *store;
     zloop_t *loop;
     xs_batch_t *batch;              /* the loop's group commit                */
-    xs_sched_t *sched;              /* agents, placement, jobs                */
+    xs_agentsrv_t *agents;          /* the agent socket and host registry     */
+    xs_placement_t *placement;      /* first fit                              */
+    xs_jobs_t *jobs;                /* the job journal in memory              */
+    xs_volumes_t *volumes;          /* the volume commands                    */
     xs_admin_t *admin;              /* the command table                      */
     xs_admin_socket_t *socket;      /* the admin endpoint                     */
     int resumed;                    /* jobs resumed at start                  */
 };
 
 /* Starts the agent side: the catalog certificate (made on first start),
-   the agent socket and the scheduler, and resumes the journal. */
+   the agent socket, placement, jobs and volumes, and resumes the journal. */
 static int
 s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
 {
@@ -38,9 +44,11 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
     if (created)
         xs_notice ("made the catalog certificate %s (copy it to every host as the agent's "
                    "catalog_key)", cert);
-    xs_sched_cfg_t sched_cfg = {
+    xs_placement_cfg_t placement_cfg = {
         .default_ratio = xs_config_double (config, XS_CATALOG_SECTION, "default_ratio", 1.0),
         .default_reserve = xs_config_double (config, XS_CATALOG_SECTION, "default_reserve", 0),
+    };
+    xs_jobs_cfg_t jobs_cfg = {
         .wait_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "job_wait_ms", 30000),
     };
     xs_agentsrv_cfg_t agents_cfg = {
@@ -51,19 +59,22 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
         .request_timeout_ms = (int) xs_config_int (config, XS_CATALOG_SECTION,
                                                    "agent_timeout_ms", 360000),
     };
-    self->sched = xs_sched_new (&sched_cfg, &agents_cfg, self->store, self->batch, self->loop,
-                                err);
-    if (!self->sched)
+    self->agents = xs_agentsrv_new (&agents_cfg, self->store, self->batch, self->loop, NULL,
+                                    err);
+    if (!self->agents)
         return -1;
-    xs_agentsrv_t *agents = xs_sched_agents (self->sched);
-    xs_admin_set_agents (self->admin, self->sched, agents);
-    xs_admin_set_info (self->admin, "agent_endpoint", xs_agentsrv_endpoint (agents));
+    self->placement = xs_placement_new (&placement_cfg, self->store, self->batch, self->agents);
+    self->jobs = xs_jobs_new (&jobs_cfg, self->store, self->batch, self->loop, self->agents,
+                              self->placement);
+    self->volumes = xs_volumes_new (self->store, self->batch, self->agents, self->jobs);
+    xs_admin_set_agents (self->admin, self->volumes, self->agents);
+    xs_admin_set_info (self->admin, "agent_endpoint", xs_agentsrv_endpoint (self->agents));
     zcert_t *public = zcert_load (cert);
     if (public) {
         xs_admin_set_info (self->admin, "catalog_key", zcert_public_txt (public));
         zcert_destroy (&public);
     }
-    self->resumed = xs_sched_resume (self->sched, err);
+    self->resumed = xs_jobs_resume (self->jobs, err);
     if (self->resumed < 0)
         return xs_err_prefix (err, "resuming the job journal");
     if (xs_batch_flush (self->batch))
@@ -119,7 +130,10 @@ xs_catalog_server_destroy (xs_catalog_server_t **self_p)
        needs the admin socket, which goes last. */
     if (self->batch)
         xs_batch_flush (self->batch);
-    xs_sched_destroy (&self->sched);
+    xs_volumes_destroy (&self->volumes);
+    xs_jobs_destroy (&self->jobs);
+    xs_placement_destroy (&self->placement);
+    xs_agentsrv_destroy (&self->agents);
     xs_batch_destroy (&self->batch);
     xs_admin_socket_destroy (&self->socket);
     zloop_destroy (&self->loop);
@@ -165,7 +179,7 @@ xs_catalog_server_requests (const xs_catalog_server_t *self)
 const char *
 xs_catalog_server_agent_endpoint (const xs_catalog_server_t *self)
 {
-    return xs_agentsrv_endpoint (xs_sched_agents (self->sched));
+    return xs_agentsrv_endpoint (self->agents);
 }
 
 int

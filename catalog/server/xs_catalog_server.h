@@ -1,7 +1,7 @@
 /*  xs_catalog_server: the running catalog, wired together. Owns the store,
     the zloop, the group commit (xs_batch), the command table (xs_admin),
-    the admin endpoint (xs_admin_socket) and the agent side (xs_sched, which
-    owns xs_agentsrv); xensm-catalogd's main only parses argv, builds one of
+    the admin endpoint (xs_admin_socket) and the agent side (xs_agentsrv,
+    xs_placement, xs_jobs, xs_volumes); xensm-catalogd's main only parses argv, builds one of
     these and runs it.
 
     Start-up refuses, with an error naming the file or endpoint, when the
@@ -15,7 +15,8 @@
 
     Agents: the catalog certificate (`cert`, made on first start when
     neither part exists), the CURVE agent socket (`agent_endpoint`,
-    allow-list `agent_keys`) and the scheduler run on the same loop.
+    allow-list `agent_keys`), placement and the job journal run on the
+    same loop.
     Unfinished jobs of the journal resume at start.
 
     Ownership: the config is borrowed and must outlive the server.

@@ -1,7 +1,7 @@
 /*  Unit tests for xs_admin: the command table and the envelope driven
     without sockets, over a real store in a temp directory and a group
-    commit (xs_batch) flushed by the test. No agents: the volume and host
-    commands are covered by test_volumes and the integration tests. */
+    commit (xs_batch) flushed by the test; then the volume and host commands
+    with real agents (catalog_fixture). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "catalog/server/xs_admin.h"
 #include "catalog/server/xs_reply.h"
 #include "catalog/xs_catalog_cfg.h"
+#include "catalog_fixture.h"
 
 typedef struct {
     char dir [64];
@@ -420,6 +421,114 @@ test_ping_info (void **state)
     json_decref (result);
 }
 
+/* ---- with agents: the volume and host commands (catalog_fixture) ---- */
+
+typedef struct {
+    bool done;
+    json_t *reply;
+} s_text_t;
+
+/* xs_reply sink: the answer as an envelope, as the admin socket sends it. */
+static void
+s_on_answer (void *arg, xs_reply_answer_t *answer)
+{
+    s_text_t *t = (s_text_t *) arg;
+    if (answer->err)
+        t->reply = json_pack ("{s:s, s:b, s:{s:s, s:s}}", "id", answer->id, "ok", 0, "error",
+                              "code", answer->code, "message", answer->err->msg);
+    else
+        t->reply = json_pack ("{s:s, s:b, s:o}", "id", answer->id, "ok", 1, "result",
+                              answer->result);
+    assert_non_null (t->reply);
+    t->done = true;
+}
+
+static bool
+s_text_done (fx_t *f, void *arg)
+{
+    return ((s_text_t *) arg)->done;
+}
+
+static json_t *
+s_admin_agents (fx_t *f, xs_admin_t *admin, const char *cmd, json_t *args)
+{
+    s_text_t t = {0};
+    xs_reply_t *reply = xs_reply_new (s_on_answer, &t);
+    xs_reply_set_id (reply, "c1");
+    xs_admin_run (admin, cmd, args, &reply);
+    json_decref (args);
+    assert_true (fx_run_until (f, s_text_done, &t, 5000));
+    assert_string_equal (fx_jstr (t.reply, "id"), "c1");
+    return t.reply;
+}
+
+static void
+test_volume_and_host_commands (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_admin_deps_t deps = {.store = f->store, .batch = f->batch, .volumes = f->volumes,
+                            .agents = f->agents};
+    xs_admin_t *va = xs_admin_new (&deps);
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t b = fx_backend (f, "gold", "z1", "one");
+    fx_start_agent (f, "h1", "z1");
+    fx_wait_ready (f, b, 1);
+
+    json_t *r = s_admin_agents (f, va, "volume_create",
+                         json_pack ("{s:s, s:I, s:s}", "flavor", "gold", "size",
+                                    (json_int_t) 10737418240LL, "name", "data"));
+    assert_true (json_is_true (json_object_get (r, "ok")));
+    json_t *vol = json_object_get (json_object_get (r, "result"), "volume");
+    assert_string_equal (fx_jstr (vol, "state"), "available");
+    assert_string_equal (fx_jstr (vol, "flavor"), "gold");
+    char uuid [64];
+    snprintf (uuid, sizeof uuid, "%s", fx_jstr (vol, "uuid"));
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_show", json_pack ("{s:s}", "uuid", uuid));
+    vol = json_object_get (json_object_get (r, "result"), "volume");
+    assert_int_equal (json_array_size (json_object_get (vol, "attempts")), 1);
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_list", NULL);
+    assert_int_equal (json_array_size (json_object_get (json_object_get (r, "result"),
+                                                        "volumes")), 1);
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_connection", json_pack ("{s:s}", "uuid", uuid));
+    json_t *conn = json_object_get (json_object_get (r, "result"), "connection");
+    assert_string_equal (fx_jstr (json_object_get (conn, "device_config"), "password"), "******");
+    json_decref (r);
+
+    /* Refusals carry the kind as code and a message naming the problem. */
+    r = s_admin_agents (f, va, "volume_create", json_pack ("{s:s}", "flavor", "gold"));
+    assert_false (json_is_true (json_object_get (r, "ok")));
+    json_t *e = json_object_get (r, "error");
+    assert_string_equal (fx_jstr (e, "code"), "invalid");
+    assert_non_null (strstr (fx_jstr (e, "message"), "size"));
+    json_decref (r);
+    r = s_admin_agents (f, va, "volume_delete", json_pack ("{s:s}", "uuid", "nope"));
+    assert_string_equal (fx_jstr (json_object_get (r, "error"), "code"), "not_found");
+    json_decref (r);
+    r = s_admin_agents (f, va, "volume_create", json_pack ("{s:s, s:i, s:s}", "flavor", "gold",
+                                                    "size", 1, "name", "a\nb"));
+    assert_string_equal (fx_jstr (json_object_get (r, "error"), "code"), "invalid");
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "host_list", NULL);
+    json_t *hosts = json_object_get (json_object_get (r, "result"), "hosts");
+    assert_int_equal (json_array_size (hosts), 1);
+    assert_string_equal (fx_jstr (json_array_get (hosts, 0), "uuid"), "h1");
+    assert_string_equal (fx_jstr (json_array_get (hosts, 0), "state"), "up");
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_delete", json_pack ("{s:s}", "uuid", uuid));
+    assert_string_equal (fx_jstr (json_object_get (json_object_get (r, "result"), "volume"),
+                                 "state"), "deleted");
+    json_decref (r);
+    xs_admin_destroy (&va);
+}
+
 int
 main (void)
 {
@@ -432,6 +541,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_one_table_without_agents, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_run_without_envelope, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ping_info, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_volume_and_host_commands, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
