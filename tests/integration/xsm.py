@@ -88,8 +88,12 @@ class Catalogd:
 
     def command(self):
         cmd = [CATALOGD, "--db", self.db, "--admin", self.endpoint,
-               "--agent", self.agent_endpoint, "--cert", self.cert,
-               "--agent-keys", self.agent_keys]
+               "--agent", self.agent_endpoint]
+        # None: the flag is not given (the daemon's own default applies).
+        if self.cert is not None:
+            cmd += ["--cert", self.cert]
+        if self.agent_keys is not None:
+            cmd += ["--agent-keys", self.agent_keys]
         if self.config:
             cmd += ["-c", self.config]
         else:
