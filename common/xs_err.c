@@ -18,15 +18,22 @@ static const char *s_kind_names [] = {
 #define S_NKINDS (sizeof s_kind_names / sizeof s_kind_names [0])
 
 int
-xs_err_set (xs_err_t *err, xs_errkind_t kind, const char *fmt, ...)
+xs_err_vset (xs_err_t *err, xs_errkind_t kind, const char *fmt, va_list ap)
 {
     if (err) {
-        va_list ap;
-        va_start (ap, fmt);
         err->kind = kind;
         vsnprintf (err->msg, sizeof err->msg, fmt, ap);
-        va_end (ap);
     }
+    return -1;
+}
+
+int
+xs_err_set (xs_err_t *err, xs_errkind_t kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    xs_err_vset (err, kind, fmt, ap);
+    va_end (ap);
     return -1;
 }
 

@@ -33,6 +33,10 @@ typedef struct {
 int xs_err_set (xs_err_t *err, xs_errkind_t kind, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* xs_err_set with a va_list (for functions that take a format). Returns -1. */
+int xs_err_vset (xs_err_t *err, xs_errkind_t kind, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
+
 /* Puts "<context>: " in front of the message already in *err. Returns -1. */
 int xs_err_prefix (xs_err_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));

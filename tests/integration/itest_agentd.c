@@ -1,6 +1,7 @@
 /*  Integration test: real xensm-agentd processes against the xapi simulator
     (tests/xapisim/xapisim.py, a real process), driven by the catalog's own
-    scheduler (xs_sched + xs_agentsrv over a real store) in this process.
+    classes (xs_agentsrv, xs_placement, xs_jobs, xs_volumes over a real
+    store) in this process.
 
     A pool of two hosts; one backend without an SR: exactly one agent
     creates it (SR.create), the other attaches it; a volume is created,
@@ -22,7 +23,12 @@
 
 #include "common/xs_cert.h"
 #include "common/xs_log.h"
-#include "catalog/xs_sched.h"
+#include "catalog/server/xs_agentsrv.h"
+#include "catalog/server/xs_allowlist.h"
+#include "catalog/server/xs_hosts.h"
+#include "catalog/server/xs_jobs.h"
+#include "catalog/server/xs_placement.h"
+#include "catalog/server/xs_volumes.h"
 #include "hostagent/xs_agent.h"
 #include "tests/support/xs_test_loop.h"
 #include "tests/support/xs_test_proc.h"
@@ -33,21 +39,27 @@ static struct {
     xs_store_t *store;
     zloop_t *loop;
     xs_batch_t *batch;
-    xs_sched_t *sched;
+    xs_allowlist_t *allowlist;
+    xs_hosts_t *hosts;
+    xs_agentsrv_t *agents;
+    xs_placement_t *placement;
+    xs_jobs_t *jobs;
+    xs_volumes_t *volumes;
     xs_test_xapisim_t *sim;
 } S;
 
 typedef struct { bool done; bool failed; xs_err_t err; json_t *reply; } s_res_t;
 
 static void
-s_done (void *arg, json_t *reply, const xs_err_t *err)
+s_done (void *arg, xs_reply_answer_t *answer)
 {
     s_res_t *r = (s_res_t *) arg;
     r->done = true;
-    r->reply = reply;
-    if (err) {
+    r->reply = json_incref (json_object_get (answer->result, "volume"));
+    json_decref (answer->result);
+    if (answer->err) {
         r->failed = true;
-        r->err = *err;
+        r->err = *answer->err;
     }
 }
 
@@ -60,15 +72,15 @@ s_is_done (void *arg)
 static bool
 s_attached_twice (void *arg)
 {
-    xs_agentsrv_sr_t sr;
-    xs_agentsrv_sr_info (xs_sched_agents (S.sched), *(int64_t *) arg, &sr);
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (S.hosts, *(int64_t *) arg, &sr);
     return sr.live_hosts == 2 && sr.has_stats;
 }
 
 static bool
 s_two_hosts (void *arg)
 {
-    json_t *hosts = xs_agentsrv_host_list (xs_sched_agents (S.sched), NULL);
+    json_t *hosts = xs_agentsrv_host_list (S.agents, NULL);
     int up = 0;
     size_t i;
     json_t *h;
@@ -79,7 +91,7 @@ s_two_hosts (void *arg)
 }
 
 /* The catalog side, in this process: a store with flavor gold and one nfs
-   backend without an SR in zone z1, the scheduler and its agent server.
+   backend without an SR in zone z1, the agent server, placement, jobs and volumes.
    Returns the backend's id. */
 static int64_t
 s_start_catalog (const char *cert)
@@ -93,12 +105,22 @@ s_start_catalog (const char *cert)
     assert_non_null (S.store);
     S.loop = zloop_new ();
     S.batch = xs_batch_new (S.store, S.loop);
-    xs_sched_cfg_t cfg = {.wait_ms = 10000};
+    S.allowlist = xs_allowlist_new (keys, &err);
+    assert_non_null (S.allowlist);
+    S.hosts = xs_hosts_new ();
     xs_agentsrv_cfg_t acfg = {.endpoint = "tcp://127.0.0.1:*", .cert_file = cert,
-                              .keys_dir = keys, .heartbeat_ms = 200};
-    S.sched = xs_sched_new (&cfg, &acfg, S.store, S.batch, S.loop, &err);
-    if (!S.sched)
+                              .heartbeat_ms = 200};
+    xs_agentsrv_deps_t deps = {.store = S.store, .batch = S.batch, .loop = S.loop,
+                               .hosts = S.hosts, .allowlist = S.allowlist};
+    S.agents = xs_agentsrv_new (&acfg, &deps, &err);
+    if (!S.agents)
         fail_msg ("%s", err.msg);
+    xs_placement_cfg_t pcfg = {.default_ratio = 1.0};
+    S.placement = xs_placement_new (&pcfg, S.store, S.batch, S.hosts);
+    xs_jobs_cfg_t jcfg = {.wait_ms = 10000};
+    S.jobs = xs_jobs_new (&jcfg, S.store, S.batch, S.loop, S.agents, S.hosts,
+                          S.placement);
+    S.volumes = xs_volumes_new (S.store, S.batch, S.hosts, S.jobs);
     assert_true (xs_store_flavor_create (S.store, "gold", "Not all that glitters", &err) > 0);
     xs_kv_spec_t config [] = {{.key = "server", .value = "myserver"},
                               {.key = "serverpath", .value = "/local/scratch/myname"}};
@@ -125,7 +147,7 @@ s_start_agent (int i, const char *catalog_cert)
     zchunk_t *c = zfile_read (f, zfile_cursize (f), 0);
     char *text = zchunk_strdup (c);
     xs_err_t err;
-    char *key = xs_agentsrv_enroll (xs_sched_agents (S.sched), text, &err);
+    char *key = xs_agentsrv_enroll (S.agents, text, &err);
     assert_non_null (key);
     free (key);
     free (text);
@@ -133,7 +155,7 @@ s_start_agent (int i, const char *catalog_cert)
     zfile_destroy (&f);
     char *argv [] = {agentd, (char *) "--foreground", (char *) "-c", (char *) "/dev/null",
                      (char *) "--catalog",
-                     (char *) xs_agentsrv_endpoint (xs_sched_agents (S.sched)),
+                     (char *) xs_agentsrv_endpoint (S.agents),
                      (char *) "--zone", (char *) "z1", (char *) "--xapi",
                      (char *) xs_test_xapisim_unix_url (S.sim, (size_t) i),
                      (char *) "--cert", acert, (char *) "--catalog-key", (char *) catalog_cert,
@@ -160,8 +182,9 @@ static void
 s_volume_life_cycle (void)
 {
     s_res_t r = {0};
-    xs_sched_create_t req = {.flavor = "gold", .size = 1073741824LL, .name = "data"};
-    xs_sched_volume_create (S.sched, &req, s_done, &r);
+    xs_volume_request_t req = {.flavor = "gold", .size = 1073741824LL, .name = "data"};
+    xs_reply_t *reply = xs_reply_new (s_done, &r);
+    xs_volumes_create (S.volumes, &req, &reply);
     json_t *volume = s_answer (&r, "create");
     assert_string_equal (json_string_value (json_object_get (volume, "state")), "available");
     assert_true (json_is_string (json_object_get (volume, "vdi_uuid")));
@@ -175,7 +198,8 @@ s_volume_life_cycle (void)
     json_decref (dump);
 
     s_res_t s = {0};
-    xs_sched_volume_copy (S.sched, "snapshot", uuid, NULL, s_done, &s);
+    reply = xs_reply_new (s_done, &s);
+    xs_volumes_copy (S.volumes, XS_OP_VDI_SNAPSHOT, uuid, NULL, &reply);
     json_t *snapshot = s_answer (&s, "snapshot");
     char snap [64];
     snprintf (snap, sizeof snap, "%s", json_string_value (json_object_get (snapshot, "uuid")));
@@ -184,7 +208,8 @@ s_volume_life_cycle (void)
     const char *victims [] = {snap, uuid};
     for (int i = 0; i < 2; i++) {
         s_res_t d = {0};
-        xs_sched_volume_delete (S.sched, victims [i], s_done, &d);
+        reply = xs_reply_new (s_done, &d);
+        xs_volumes_delete (S.volumes, victims [i], &reply);
         json_t *deleted = s_answer (&d, victims [i]);
         assert_string_equal (json_string_value (json_object_get (deleted, "state")), "deleted");
         json_decref (deleted);
@@ -213,7 +238,7 @@ test_agentd_against_xapisim (void **state)
         close (ready [i]);
     }
     /* The backend's SR: created once, attached by both. */
-    xs_agentsrv_reconcile (xs_sched_agents (S.sched));
+    xs_agentsrv_reconcile (S.agents);
     assert_true (xs_test_run_until (S.loop, s_attached_twice, &backend, 20000));
     xs_err_t err;
     xs_backend_t *b = xs_store_backend_get (S.store, backend, &err);
@@ -237,7 +262,12 @@ teardown (void **state)
 {
     xs_test_xapisim_stop (&S.sim);
     xs_test_proc_stop_all ();
-    xs_sched_destroy (&S.sched);
+    xs_volumes_destroy (&S.volumes);
+    xs_jobs_destroy (&S.jobs);
+    xs_placement_destroy (&S.placement);
+    xs_agentsrv_destroy (&S.agents);
+    xs_hosts_destroy (&S.hosts);
+    xs_allowlist_destroy (&S.allowlist);
     xs_batch_destroy (&S.batch);
     zloop_destroy (&S.loop);
     xs_store_destroy (&S.store);

@@ -1,5 +1,7 @@
-/*  Unit tests for xs_admin: the admin API driven without sockets, over a
-    real store in a temp directory. */
+/*  Unit tests for xs_admin: the command table and the envelope driven
+    without sockets, over a real store in a temp directory and a group
+    commit (xs_batch) flushed by the test; then the volume and host commands
+    with real agents (catalog_fixture). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,16 +13,34 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "catalog/xs_admin.h"
+#include "catalog/server/xs_admin.h"
+#include "catalog/server/xs_reply.h"
 #include "catalog/xs_catalog_cfg.h"
+#include "catalog_fixture.h"
 
 typedef struct {
     char dir [64];
     char db [128];
     xs_store_t *store;
     xs_config_t *config;
+    xs_batch_t *batch;
     xs_admin_t *admin;
 } s_fixture_t;
+
+static void
+s_admin_new (s_fixture_t *f)
+{
+    f->batch = xs_batch_new (f->store, NULL);
+    xs_admin_deps_t deps = {.store = f->store, .config = f->config, .batch = f->batch};
+    f->admin = xs_admin_new (&deps);
+}
+
+static void
+s_admin_destroy (s_fixture_t *f)
+{
+    xs_admin_destroy (&f->admin);
+    xs_batch_destroy (&f->batch);
+}
 
 static int
 s_setup (void **state)
@@ -34,7 +54,7 @@ s_setup (void **state)
     assert_non_null (f->store);
     f->config = xs_catalog_cfg_new ();
     assert_int_equal (xs_config_set (f->config, XS_CATALOG_SECTION, "default_zone", "zd", &err), 0);
-    f->admin = xs_admin_new (f->store, f->config);
+    s_admin_new (f);
     *state = f;
     return 0;
 }
@@ -43,7 +63,7 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *f = *state;
-    xs_admin_destroy (&f->admin);
+    s_admin_destroy (f);
     xs_store_destroy (&f->store);
     xs_config_destroy (&f->config);
     char cmd [128];
@@ -53,19 +73,66 @@ s_teardown (void **state)
     return 0;
 }
 
-/* Sends `text`, returns the parsed reply (caller decrefs). */
+/* What a test's reply sink saw: the answer as the admin socket's
+   envelope would carry it. */
+typedef struct {
+    int answers;
+    json_t *envelope;
+} s_seen_t;
+
+static void
+s_sink (void *arg, xs_reply_answer_t *answer)
+{
+    s_seen_t *seen = arg;
+    seen->answers++;
+    json_decref (seen->envelope);
+    if (answer->err)
+        seen->envelope = json_pack ("{s:i, s:s, s:b, s:{s:s, s:s, s:s}}", "v", 1, "id",
+                                    answer->id, "ok", 0, "error", "code", answer->code,
+                                    "kind", xs_errkind_name (answer->err->kind),
+                                    "message", answer->err->msg);
+    else
+        seen->envelope = json_pack ("{s:i, s:s, s:b, s:o}", "v", 1, "id", answer->id,
+                                    "ok", 1, "result", answer->result);
+    assert_non_null (seen->envelope);
+}
+
+/* Hands `size` bytes to the admin with a reply that records into *seen. */
+static void
+s_handle (s_fixture_t *f, const void *data, size_t size, s_seen_t *seen)
+{
+    xs_reply_t *reply = xs_reply_new (s_sink, seen);
+    xs_admin_handle (f->admin, data, size, &reply);
+    assert_null (reply);
+}
+
+/* Sends `text`, flushes the group commit, returns the reply envelope
+   (caller decrefs). */
+static json_t *
+s_call_size (s_fixture_t *f, const void *data, size_t size)
+{
+    s_seen_t seen = { 0 };
+    s_handle (f, data, size, &seen);
+    assert_int_equal (xs_batch_flush (f->batch), 0);
+    assert_int_equal (seen.answers, 1);
+    assert_int_equal (json_integer_value (json_object_get (seen.envelope, "v")), 1);
+    return seen.envelope;
+}
+
 static json_t *
 s_call (s_fixture_t *f, const char *text)
 {
-    size_t size = 0;
-    char *reply = xs_admin_handle (f->admin, text, strlen (text), &size);
-    assert_non_null (reply);
-    assert_int_equal (strlen (reply), size);
-    json_t *json = json_loads (reply, 0, NULL);
-    assert_non_null (json);
-    free (reply);
-    assert_int_equal (json_integer_value (json_object_get (json, "v")), 1);
-    return json;
+    return s_call_size (f, text, strlen (text));
+}
+
+/* The reply envelope as text (caller frees). */
+static char *
+s_call_text (s_fixture_t *f, const void *data, size_t size)
+{
+    json_t *reply = s_call_size (f, data, size);
+    char *text = json_dumps (reply, JSON_COMPACT);
+    json_decref (reply);
+    return text;
 }
 
 static void
@@ -111,13 +178,12 @@ test_protocol_errors (void **state)
     /* Embedded NUL bytes, and a body over the limit. */
     char nul [] = "{\"v\":1,\"id\":\"a\",\"cmd\":\"ping\"}";
     nul [5] = '\0';
-    size_t size = 0;
-    char *reply = xs_admin_handle (f->admin, nul, sizeof nul - 1, &size);
+    char *reply = s_call_text (f, nul, sizeof nul - 1);
     assert_non_null (strstr (reply, "malformed"));
     free (reply);
     char *big = malloc (XS_ADMIN_MAX_SIZE + 1);
     memset (big, ' ', XS_ADMIN_MAX_SIZE + 1);
-    reply = xs_admin_handle (f->admin, big, XS_ADMIN_MAX_SIZE + 1, &size);
+    reply = s_call_text (f, big, XS_ADMIN_MAX_SIZE + 1);
     assert_non_null (strstr (reply, "too_large"));
     free (reply);
     free (big);
@@ -125,8 +191,21 @@ test_protocol_errors (void **state)
     json_t *r = s_call (f, "{\"v\":1,\"id\":\"xyz\",\"cmd\":\"ping\"}");
     assert_string_equal (json_string_value (json_object_get (r, "id")), "xyz");
     json_decref (r);
-    for (size_t i = 0; xs_admin_command_name (i); i++)
-        assert_non_null (xs_admin_command_name (i));
+    /* Every command of the one table has a handler, a schema and a kind. */
+    size_t n = 0;
+    for (const xs_admin_cmd_t *cmd; (cmd = xs_admin_command (n)); n++) {
+        assert_non_null (cmd->handler);
+        assert_non_null (cmd->args);
+        assert_non_null (cmd->usage);
+        assert_true (cmd->kind == XS_ADMIN_READ || cmd->kind == XS_ADMIN_WRITE
+                     || cmd->kind == XS_ADMIN_WAITS);
+    }
+    assert_int_equal (n, 17);
+    /* Argument types come from the table's schema. */
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":\"1\"}}",
+                    "invalid", "\"id\" must be an integer");
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"volume_list\",\"args\":{\"all\":1}}",
+                    "invalid", "\"all\" must be true or false");
 }
 
 static void
@@ -179,9 +258,8 @@ test_backends_redacted_and_defaults (void **state)
     assert_non_null (stored);
     assert_string_equal (xs_backend_config_get (stored, "password"), "hunter2");
     xs_backend_destroy (&stored);
-    size_t size;
     const char *list = "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_list\"}";
-    char *reply = xs_admin_handle (f->admin, list, strlen (list), &size);
+    char *reply = s_call_text (f, list, strlen (list));
     assert_null (strstr (reply, "hunter2"));
     assert_non_null (strstr (reply, "******"));
     free (reply);
@@ -213,26 +291,30 @@ test_batch_is_one_commit (void **state)
         "{\"v\":1,\"id\":\"5\",\"cmd\":\"flavor_list\"}",
     };
     const size_t n = sizeof requests / sizeof requests [0];
-    const void *data [5];
-    size_t sizes [5];
-    char *replies [5];
-    size_t reply_sizes [5];
-    for (size_t i = 0; i < n; i++) {
-        data [i] = requests [i];
-        sizes [i] = strlen (requests [i]);
-    }
-    xs_admin_handle_batch (f->admin, n, data, sizes, replies, reply_sizes);
+    s_seen_t seen [5] = { { 0 } };
+    for (size_t i = 0; i < n; i++)
+        s_handle (f, requests [i], strlen (requests [i]), &seen [i]);
+    /* Refused before it ran: answered at once. The rest wait for the
+       commit: nothing is acknowledged that is not on disk. */
+    assert_int_equal (seen [2].answers, 1);
+    for (size_t i = 0; i < n; i++)
+        if (i != 2)
+            assert_int_equal (seen [i].answers, 0);
+    assert_true (xs_store_in_transaction (f->store));
+    assert_int_equal (xs_batch_flush (f->batch), 0);
     assert_false (xs_store_in_transaction (f->store));
     const char *expect [] = { "\"ok\":true", "conflict", "malformed", "\"ok\":true", "\"b\"" };
     for (size_t i = 0; i < n; i++) {
-        if (!strstr (replies [i], expect [i]))
-            fail_msg ("reply %zu: %s", i, replies [i]);
-        assert_int_equal (strlen (replies [i]), reply_sizes [i]);
-        free (replies [i]);
+        assert_int_equal (seen [i].answers, 1);
+        char *reply = json_dumps (seen [i].envelope, JSON_COMPACT);
+        if (!strstr (reply, expect [i]))
+            fail_msg ("reply %zu: %s", i, reply);
+        free (reply);
+        json_decref (seen [i].envelope);
     }
     /* Both flavors are stored, on disk: a second store sees them after
        this one is closed. */
-    xs_admin_destroy (&f->admin);
+    s_admin_destroy (f);
     xs_store_destroy (&f->store);
     xs_err_t err;
     f->store = xs_store_new (f->db, &err);
@@ -240,29 +322,7 @@ test_batch_is_one_commit (void **state)
     xs_flavor_t **list = xs_store_flavor_list (f->store, &err);
     assert_int_equal (xs_rows_list_size (list), 2);
     xs_flavor_list_destroy (&list);
-    f->admin = xs_admin_new (f->store, f->config);
-}
-
-static void
-test_handle_one_in_callers_transaction (void **state)
-{
-    s_fixture_t *f = *state;
-    xs_err_t err;
-    const char *create = "{\"v\":1,\"id\":\"1\",\"cmd\":\"flavor_create\",\"args\":{\"label\":\"a\"}}";
-    assert_int_equal (xs_store_begin (f->store, &err), 0);
-    size_t size;
-    char *reply = xs_admin_handle_one (f->admin, create, strlen (create), &size, NULL);
-    assert_non_null (strstr (reply, "\"ok\":true"));
-    free (reply);
-    /* The caller's transaction is still open: a batch cannot start one. */
-    reply = xs_admin_handle (f->admin, create, strlen (create), &size);
-    assert_non_null (strstr (reply, "\"io\""));
-    free (reply);
-    assert_true (xs_store_in_transaction (f->store));
-    assert_int_equal (xs_store_rollback (f->store, &err), 0);
-    xs_flavor_t **list = xs_store_flavor_list (f->store, &err);
-    assert_int_equal (xs_rows_list_size (list), 0);
-    xs_flavor_list_destroy (&list);
+    s_admin_new (f);
 }
 
 static void
@@ -285,127 +345,63 @@ test_backend_remove_refused_while_volumes_live (void **state)
     json_decref (s_expect_ok (f, remove));
 }
 
-/* ---- the delegate: commands served elsewhere (xs_voladmin in catalogd) ---- */
-
-static const char *const s_delegated [] = { "volume_create", "host_list", NULL };
-
-typedef struct {
-    int calls;
-    char id [80];
-    char cmd [80];
-    char args [256];
-    void *ctx;
-    int removed_calls;
-    int64_t removed_id;
-    char removed_sr [80];
-} s_delegate_log_t;
-
-static bool
-s_delegate_handles (const char *cmd)
-{
-    for (size_t i = 0; s_delegated [i]; i++)
-        if (strcmp (s_delegated [i], cmd) == 0)
-            return true;
-    return false;
-}
-
-static const char *
-s_delegate_name (size_t index)
-{
-    return index < 2 ? s_delegated [index] : NULL;
-}
-
 static void
-s_delegate_handle (void *arg, const char *id, const char *cmd, json_t *args, void *ctx)
-{
-    s_delegate_log_t *log = arg;
-    log->calls++;
-    snprintf (log->id, sizeof log->id, "%s", id);
-    snprintf (log->cmd, sizeof log->cmd, "%s", cmd);
-    char *text = json_dumps (args, JSON_COMPACT | JSON_SORT_KEYS);
-    snprintf (log->args, sizeof log->args, "%s", text);
-    free (text);
-    log->ctx = ctx;
-}
-
-static void
-s_delegate_removed (void *arg, int64_t id, const char *sr_uuid)
-{
-    s_delegate_log_t *log = arg;
-    log->removed_calls++;
-    log->removed_id = id;
-    snprintf (log->removed_sr, sizeof log->removed_sr, "%s", sr_uuid ? sr_uuid : "(null)");
-}
-
-static void
-test_delegate (void **state)
+test_one_table_without_agents (void **state)
 {
     s_fixture_t *f = *state;
-    s_delegate_log_t log = { 0 };
-    xs_admin_delegate_t delegate = {
-        .handles = s_delegate_handles, .command_name = s_delegate_name,
-        .handle = s_delegate_handle, .backend_removed = s_delegate_removed, .arg = &log,
-    };
-    xs_admin_set_delegate (f->admin, &delegate);
-    int ctx;
-
-    /* A delegated command is handed over with its id, args and ctx; no reply. */
-    const char *create = "{\"v\":1,\"id\":\"c7\",\"cmd\":\"volume_create\","
-                         "\"args\":{\"flavor\":\"gold\",\"size\":5}}";
-    size_t size = 0;
-    assert_null (xs_admin_handle_one (f->admin, create, strlen (create), &size, &ctx));
-    assert_int_equal (log.calls, 1);
-    assert_string_equal (log.id, "c7");
-    assert_string_equal (log.cmd, "volume_create");
-    assert_string_equal (log.args, "{\"flavor\":\"gold\",\"size\":5}");
-    assert_ptr_equal (log.ctx, &ctx);
-
-    /* Missing args arrive as an empty object, never NULL. */
-    const char *list = "{\"v\":1,\"id\":\"c8\",\"cmd\":\"host_list\"}";
-    assert_null (xs_admin_handle_one (f->admin, list, strlen (list), &size, NULL));
-    assert_int_equal (log.calls, 2);
-    assert_string_equal (log.args, "{}");
-
-    /* The envelope is still checked here: bad ones never reach the delegate. */
-    const char *bad [] = {
-        "{\"v\":2,\"id\":\"c9\",\"cmd\":\"volume_create\"}",
-        "{\"v\":1,\"cmd\":\"volume_create\"}",
-        "{\"v\":1,\"id\":\"c9\",\"cmd\":\"volume_create\",\"args\":[1]}",
-        "not json",
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
-        char *reply = xs_admin_handle_one (f->admin, bad [i], strlen (bad [i]), &size, NULL);
-        assert_non_null (reply);
-        assert_non_null (strstr (reply, "\"ok\":false"));
-        free (reply);
-    }
-    assert_int_equal (log.calls, 2);
-
-    /* Unknown commands list the delegate's too. */
-    s_expect_error (f, "{\"v\":1,\"id\":\"u\",\"cmd\":\"nope\"}", "unknown_command",
-                    "flavor_create");
+    /* Unknown commands list the whole table: the volume and host commands
+       are in it too. */
     const char *nope = "{\"v\":1,\"id\":\"u\",\"cmd\":\"nope\"}";
-    char *reply = xs_admin_handle_one (f->admin, nope, strlen (nope), &size, NULL);
+    char *reply = s_call_text (f, nope, strlen (nope));
+    assert_non_null (strstr (reply, "flavor_create"));
     assert_non_null (strstr (reply, "volume_create"));
     assert_non_null (strstr (reply, "host_list"));
     free (reply);
 
-    /* xs_admin_handle (a batch of its own) never delegates. */
-    s_expect_error (f, create, "unknown_command", "volume_create");
-    assert_int_equal (log.calls, 2);
+    /* The envelope and the schema are checked before a handler runs. */
+    s_expect_error (f, "{\"v\":2,\"id\":\"c9\",\"cmd\":\"volume_create\"}", "unsupported_version", "2");
+    s_expect_error (f, "{\"v\":1,\"cmd\":\"volume_create\"}", "malformed", "id");
+    s_expect_error (f, "{\"v\":1,\"id\":\"c9\",\"cmd\":\"volume_create\",\"args\":[1]}",
+                    "malformed", "args");
+    s_expect_error (f, "{\"v\":1,\"id\":\"c9\",\"cmd\":\"volume_create\",\"args\":{\"flavor\":\"g\"}}",
+                    "invalid", "size");
+    /* Without agents the commands that need them say so. */
+    s_expect_error (f, "{\"v\":1,\"id\":\"c8\",\"cmd\":\"host_list\"}", "internal", "agents");
+    s_expect_error (f, "{\"v\":1,\"id\":\"c8\",\"cmd\":\"volume_create\",\"args\":"
+                       "{\"flavor\":\"g\",\"size\":5}}", "internal", "agents");
 
-    /* backend_remove tells the delegate which SR the hosts should detach. */
+    /* backend_remove of a backend whose SR exists (no agents to tell). */
     json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_create\",\"args\":{\"label\":\"gold\"}}"));
     json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_add\",\"args\":{\"flavor\":\"gold\","
                                  "\"sr_type\":\"hba\",\"params\":{\"sr_uuid\":\"5f4c1a9e-0000-4000-8000-00000000abcd\"}}}"));
     json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":1}}"));
-    assert_int_equal (log.removed_calls, 1);
-    assert_int_equal (log.removed_id, 1);
-    assert_string_equal (log.removed_sr, "5f4c1a9e-0000-4000-8000-00000000abcd");
-    /* A refused removal (no such backend) tells nobody. */
     s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":1}}",
                     "not_found", "1");
-    assert_int_equal (log.removed_calls, 1);
+}
+
+/* xs_admin_run: the entry point without an envelope (the HTTP API). */
+static void
+test_run_without_envelope (void **state)
+{
+    s_fixture_t *f = *state;
+    s_seen_t seen = { 0 };
+    xs_reply_t *reply = xs_reply_new (s_sink, &seen);
+    json_t *args = json_pack ("{s:s}", "label", "gold");
+    xs_admin_run (f->admin, "flavor_create", args, &reply);
+    json_decref (args);
+    assert_null (reply);
+    assert_int_equal (xs_batch_flush (f->batch), 0);
+    assert_int_equal (seen.answers, 1);
+    assert_true (json_is_true (json_object_get (seen.envelope, "ok")));
+    assert_string_equal (json_string_value (json_object_get (seen.envelope, "id")), "");
+    json_decref (seen.envelope);
+    seen.envelope = NULL;
+    reply = xs_reply_new (s_sink, &seen);
+    xs_admin_run (f->admin, "nope", NULL, &reply);
+    assert_int_equal (seen.answers, 2);
+    assert_string_equal (json_string_value (json_object_get (json_object_get (seen.envelope, "error"),
+                                                             "code")), "unknown_command");
+    json_decref (seen.envelope);
 }
 
 static void
@@ -425,6 +421,114 @@ test_ping_info (void **state)
     json_decref (result);
 }
 
+/* ---- with agents: the volume and host commands (catalog_fixture) ---- */
+
+typedef struct {
+    bool done;
+    json_t *reply;
+} s_text_t;
+
+/* xs_reply sink: the answer as an envelope, as the admin socket sends it. */
+static void
+s_on_answer (void *arg, xs_reply_answer_t *answer)
+{
+    s_text_t *t = (s_text_t *) arg;
+    if (answer->err)
+        t->reply = json_pack ("{s:s, s:b, s:{s:s, s:s}}", "id", answer->id, "ok", 0, "error",
+                              "code", answer->code, "message", answer->err->msg);
+    else
+        t->reply = json_pack ("{s:s, s:b, s:o}", "id", answer->id, "ok", 1, "result",
+                              answer->result);
+    assert_non_null (t->reply);
+    t->done = true;
+}
+
+static bool
+s_text_done (fx_t *f, void *arg)
+{
+    return ((s_text_t *) arg)->done;
+}
+
+static json_t *
+s_admin_agents (fx_t *f, xs_admin_t *admin, const char *cmd, json_t *args)
+{
+    s_text_t t = {0};
+    xs_reply_t *reply = xs_reply_new (s_on_answer, &t);
+    xs_reply_set_id (reply, "c1");
+    xs_admin_run (admin, cmd, args, &reply);
+    json_decref (args);
+    assert_true (fx_run_until (f, s_text_done, &t, 5000));
+    assert_string_equal (fx_jstr (t.reply, "id"), "c1");
+    return t.reply;
+}
+
+static void
+test_volume_and_host_commands (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_admin_deps_t deps = {.store = f->store, .batch = f->batch, .volumes = f->volumes,
+                            .agents = f->agents};
+    xs_admin_t *va = xs_admin_new (&deps);
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t b = fx_backend (f, "gold", "z1", "one");
+    fx_start_agent (f, "h1", "z1");
+    fx_wait_ready (f, b, 1);
+
+    json_t *r = s_admin_agents (f, va, "volume_create",
+                         json_pack ("{s:s, s:I, s:s}", "flavor", "gold", "size",
+                                    (json_int_t) 10737418240LL, "name", "data"));
+    assert_true (json_is_true (json_object_get (r, "ok")));
+    json_t *vol = json_object_get (json_object_get (r, "result"), "volume");
+    assert_string_equal (fx_jstr (vol, "state"), "available");
+    assert_string_equal (fx_jstr (vol, "flavor"), "gold");
+    char uuid [64];
+    snprintf (uuid, sizeof uuid, "%s", fx_jstr (vol, "uuid"));
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_show", json_pack ("{s:s}", "uuid", uuid));
+    vol = json_object_get (json_object_get (r, "result"), "volume");
+    assert_int_equal (json_array_size (json_object_get (vol, "attempts")), 1);
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_list", NULL);
+    assert_int_equal (json_array_size (json_object_get (json_object_get (r, "result"),
+                                                        "volumes")), 1);
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_connection", json_pack ("{s:s}", "uuid", uuid));
+    json_t *conn = json_object_get (json_object_get (r, "result"), "connection");
+    assert_string_equal (fx_jstr (json_object_get (conn, "device_config"), "password"), "******");
+    json_decref (r);
+
+    /* Refusals carry the kind as code and a message naming the problem. */
+    r = s_admin_agents (f, va, "volume_create", json_pack ("{s:s}", "flavor", "gold"));
+    assert_false (json_is_true (json_object_get (r, "ok")));
+    json_t *e = json_object_get (r, "error");
+    assert_string_equal (fx_jstr (e, "code"), "invalid");
+    assert_non_null (strstr (fx_jstr (e, "message"), "size"));
+    json_decref (r);
+    r = s_admin_agents (f, va, "volume_delete", json_pack ("{s:s}", "uuid", "nope"));
+    assert_string_equal (fx_jstr (json_object_get (r, "error"), "code"), "not_found");
+    json_decref (r);
+    r = s_admin_agents (f, va, "volume_create", json_pack ("{s:s, s:i, s:s}", "flavor", "gold",
+                                                    "size", 1, "name", "a\nb"));
+    assert_string_equal (fx_jstr (json_object_get (r, "error"), "code"), "invalid");
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "host_list", NULL);
+    json_t *hosts = json_object_get (json_object_get (r, "result"), "hosts");
+    assert_int_equal (json_array_size (hosts), 1);
+    assert_string_equal (fx_jstr (json_array_get (hosts, 0), "uuid"), "h1");
+    assert_string_equal (fx_jstr (json_array_get (hosts, 0), "state"), "up");
+    json_decref (r);
+
+    r = s_admin_agents (f, va, "volume_delete", json_pack ("{s:s}", "uuid", uuid));
+    assert_string_equal (fx_jstr (json_object_get (json_object_get (r, "result"), "volume"),
+                                 "state"), "deleted");
+    json_decref (r);
+    xs_admin_destroy (&va);
+}
+
 int
 main (void)
 {
@@ -433,10 +537,11 @@ main (void)
         cmocka_unit_test_setup_teardown (test_flavors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_backends_redacted_and_defaults, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_batch_is_one_commit, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_handle_one_in_callers_transaction, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_backend_remove_refused_while_volumes_live, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_delegate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_one_table_without_agents, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_run_without_envelope, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ping_info, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_volume_and_host_commands, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-/* A volume as the catalog prints it (xs_sched's s_volume_json). */
+/* A volume as the catalog prints it (xs_volume_view). */
 #define S_UUID "6f1c2a34-1111-4222-8333-444455556666"
 #define S_VOLUME(state, backend) \
     "{\"uuid\": \"" S_UUID "\", \"name\": \"db\", \"size\": 10737418240, " \

@@ -43,7 +43,4 @@ void xs_batch_defer (xs_batch_t *self, xs_batch_fn *fn, void *arg);
    commit failed (the actions then ran with committed = false). */
 int xs_batch_flush (xs_batch_t *self);
 
-/* Commits so far (for tests and benchmarks). */
-uint64_t xs_batch_commits (const xs_batch_t *self);
-
 #endif

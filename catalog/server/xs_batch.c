@@ -17,7 +17,6 @@ struct _xs_batch_t {
     int timer;                  /* flush timer or -1 */
     s_action_t *actions;
     size_t nactions, cap;
-    uint64_t commits;
     bool flushing;
 };
 
@@ -96,8 +95,6 @@ xs_batch_flush (xs_batch_t *self)
             xs_error ("catalog store: group commit failed, its changes are lost: %s", err.msg);
             rc = -1;
         }
-        else
-            self->commits++;
     }
     /* Run the actions of this commit only: one that writes and defers more
        leaves its own for the next commit. */
@@ -115,8 +112,3 @@ xs_batch_flush (xs_batch_t *self)
     return rc;
 }
 
-uint64_t
-xs_batch_commits (const xs_batch_t *self)
-{
-    return self->commits;
-}

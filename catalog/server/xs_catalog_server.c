@@ -1,0 +1,198 @@
+/*  xs_catalog_server: the running catalog, wired together. */
+#include "xs_catalog_server.h"
+
+#include <stdlib.h>
+
+#include "xs_admin.h"
+#include "xs_admin_socket.h"
+#include "xs_batch.h"
+#include "xs_catalog_cfg.h"
+#include "xs_cert.h"
+#include "xs_log.h"
+#include "xs_mem.h"
+#include "xs_agentsrv.h"
+#include "xs_jobs.h"
+#include "xs_placement.h"
+#include "xs_volumes.h"
+
+struct _xs_catalog_server_t {
+    const xs_config_t *config;      /* borrowed                               */
+    xs_store_t *store;
+    zloop_t *loop;
+    xs_batch_t *batch;              /* the loop's group commit                */
+    xs_allowlist_t *allowlist;      /* the agent keys admitted                */
+    xs_hosts_t *hosts;              /* the live host registry                 */
+    xs_agentsrv_t *agents;          /* the agent socket                       */
+    xs_placement_t *placement;      /* first fit                              */
+    xs_jobs_t *jobs;                /* the job journal in memory              */
+    xs_volumes_t *volumes;          /* the volume commands                    */
+    xs_admin_t *admin;              /* the command table                      */
+    xs_admin_socket_t *socket;      /* the admin endpoint                     */
+    int resumed;                    /* jobs resumed at start                  */
+};
+
+/* Starts the agent side: the catalog certificate (made on first start),
+   the agent socket, placement, jobs and volumes, and resumes the journal. */
+static int
+s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
+{
+    const xs_config_t *config = self->config;
+    const char *cert = xs_config_get (config, XS_CATALOG_SECTION, "cert");
+    bool created = false;
+    if (!cert || !*cert)
+        return xs_err_set (err, XS_EINVAL, "no catalog certificate path (set cert in [catalog])");
+    if (xs_cert_ensure (cert, &created, err))
+        return -1;
+    if (created)
+        xs_notice ("made the catalog certificate %s (copy it to every host as the agent's "
+                   "catalog_key)", cert);
+    xs_placement_cfg_t placement_cfg = {
+        .default_ratio = xs_config_double (config, XS_CATALOG_SECTION, "default_ratio", 1.0),
+        .default_reserve = xs_config_double (config, XS_CATALOG_SECTION, "default_reserve", 0),
+    };
+    xs_jobs_cfg_t jobs_cfg = {
+        .wait_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "job_wait_ms", 30000),
+    };
+    xs_agentsrv_cfg_t agents_cfg = {
+        .endpoint = xs_config_get (config, XS_CATALOG_SECTION, "agent_endpoint"),
+        .cert_file = cert,
+        .heartbeat_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "heartbeat_ms", 1000),
+        .request_timeout_ms = (int) xs_config_int (config, XS_CATALOG_SECTION,
+                                                   "agent_timeout_ms", 360000),
+    };
+    self->allowlist = xs_allowlist_new (xs_config_get (config, XS_CATALOG_SECTION, "agent_keys"),
+                                        err);
+    if (!self->allowlist)
+        return -1;
+    self->hosts = xs_hosts_new ();
+    xs_agentsrv_deps_t deps = {.store = self->store, .batch = self->batch, .loop = self->loop,
+                               .hosts = self->hosts, .allowlist = self->allowlist};
+    self->agents = xs_agentsrv_new (&agents_cfg, &deps, err);
+    if (!self->agents)
+        return -1;
+    self->placement = xs_placement_new (&placement_cfg, self->store, self->batch, self->hosts);
+    self->jobs = xs_jobs_new (&jobs_cfg, self->store, self->batch, self->loop, self->agents,
+                              self->hosts, self->placement);
+    self->volumes = xs_volumes_new (self->store, self->batch, self->hosts, self->jobs);
+    xs_admin_set_agents (self->admin, self->volumes, self->agents);
+    xs_admin_set_info (self->admin, "agent_endpoint", xs_agentsrv_endpoint (self->agents));
+    zcert_t *public = zcert_load (cert);
+    if (public) {
+        xs_admin_set_info (self->admin, "catalog_key", zcert_public_txt (public));
+        zcert_destroy (&public);
+    }
+    self->resumed = xs_jobs_resume (self->jobs, err);
+    if (self->resumed < 0)
+        return xs_err_prefix (err, "resuming the job journal");
+    if (xs_batch_flush (self->batch))
+        return xs_err_set (err, XS_EIO, "resuming the job journal: commit failed");
+    return 0;
+}
+
+xs_catalog_server_t *
+xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
+{
+    xs_catalog_server_t *self = xs_zalloc (sizeof *self);
+    self->config = config;
+    long batch_max = xs_config_int (config, XS_CATALOG_SECTION, "admin_batch", 64);
+    const char *db = xs_config_get (config, XS_CATALOG_SECTION, "db");
+    const char *endpoint = xs_config_get (config, XS_CATALOG_SECTION, "admin_endpoint");
+    if (!db || !*db) {
+        xs_err_set (err, XS_EINVAL, "no database path (set db in [catalog] or --db)");
+        goto fail;
+    }
+    self->store = xs_store_new (db, err);
+    if (!self->store) {
+        xs_err_prefix (err, "database");
+        goto fail;
+    }
+    self->loop = zloop_new ();
+    if (!self->loop) {
+        xs_err_set (err, XS_EINTERNAL, "cannot create the event loop");
+        goto fail;
+    }
+    self->batch = xs_batch_new (self->store, self->loop);
+    xs_admin_deps_t deps = {.store = self->store, .config = config, .batch = self->batch};
+    self->admin = xs_admin_new (&deps);
+    /* The admin endpoint first: a second catalog on the same files is
+       refused for it before it touches the agent side. */
+    self->socket = xs_admin_socket_new (endpoint, batch_max < 1 ? 1 : (size_t) batch_max,
+                                        self->admin, self->loop, err);
+    if (!self->socket || s_start_agents (self, err))
+        goto fail;
+    return self;
+fail:
+    xs_catalog_server_destroy (&self);
+    return NULL;
+}
+
+void
+xs_catalog_server_destroy (xs_catalog_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    xs_catalog_server_t *self = *self_p;
+    /* Commit what is pending and send its replies, then answer the clients
+       still waiting for a job (it resumes at the next start); all of that
+       needs the admin socket, which goes last. */
+    if (self->batch)
+        xs_batch_flush (self->batch);
+    xs_volumes_destroy (&self->volumes);
+    xs_jobs_destroy (&self->jobs);
+    xs_placement_destroy (&self->placement);
+    xs_agentsrv_destroy (&self->agents);
+    xs_hosts_destroy (&self->hosts);
+    xs_allowlist_destroy (&self->allowlist);
+    xs_batch_destroy (&self->batch);
+    xs_admin_socket_destroy (&self->socket);
+    zloop_destroy (&self->loop);
+    xs_admin_destroy (&self->admin);
+    xs_store_destroy (&self->store);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_on_stop (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    xs_notice ("stop requested");
+    return -1;          /* ends zloop_start */
+}
+
+int
+xs_catalog_server_stop_on (xs_catalog_server_t *self, int fd)
+{
+    zmq_pollitem_t item = { NULL, fd, ZMQ_POLLIN, 0 };
+    return zloop_poller (self->loop, &item, s_on_stop, self);
+}
+
+int
+xs_catalog_server_run (xs_catalog_server_t *self)
+{
+    zloop_start (self->loop);
+    return 0;
+}
+
+const char *
+xs_catalog_server_admin_endpoint (const xs_catalog_server_t *self)
+{
+    return xs_admin_socket_endpoint (self->socket);
+}
+
+uint64_t
+xs_catalog_server_requests (const xs_catalog_server_t *self)
+{
+    return xs_admin_socket_replies (self->socket);
+}
+
+const char *
+xs_catalog_server_agent_endpoint (const xs_catalog_server_t *self)
+{
+    return xs_agentsrv_endpoint (self->agents);
+}
+
+int
+xs_catalog_server_resumed (const xs_catalog_server_t *self)
+{
+    return self->resumed;
+}

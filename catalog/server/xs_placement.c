@@ -1,0 +1,135 @@
+/*  xs_placement: first-fit placement of a new volume. */
+#include "xs_placement.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "xs_log.h"
+#include "xs_mem.h"
+
+struct _xs_placement_t {
+    xs_placement_cfg_t cfg;
+    xs_store_t *store;
+    xs_batch_t *batch;
+    xs_hosts_t *hosts;
+};
+
+xs_placement_t *
+xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *store, xs_batch_t *batch,
+                  xs_hosts_t *hosts)
+{
+    xs_placement_t *self = xs_zalloc (sizeof *self);
+    self->cfg = *cfg;
+    if (self->cfg.default_ratio <= 0)
+        self->cfg.default_ratio = 1.0;
+    if (self->cfg.default_reserve < 0 || self->cfg.default_reserve > 100)
+        self->cfg.default_reserve = 0;
+    self->store = store;
+    self->batch = batch;
+    self->hosts = hosts;
+    return self;
+}
+
+void
+xs_placement_destroy (xs_placement_t **self_p)
+{
+    if (self_p && *self_p) {
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+xs_placement_attempt (xs_placement_t *self, const char *volume_uuid, int64_t backend_id,
+                      const char *host, xs_attempt_outcome_t outcome, const char *reason)
+{
+    xs_err_t err;
+    xs_attempt_spec_t a = {.volume_uuid = volume_uuid, .backend_id = backend_id,
+                           .host_uuid = host, .outcome = outcome, .reason = reason};
+    if (xs_batch_open (self->batch, &err) || xs_store_attempt_insert (self->store, &a, &err) == -1)
+        xs_error ("volume %s: cannot record attempt on backend %lld: %s", volume_uuid,
+                  (long long) backend_id, err.msg);
+    if (outcome != XS_ATTEMPT_OK)
+        xs_info ("volume %s: backend %lld %s: %s", volume_uuid, (long long) backend_id,
+                 xs_attempt_outcome_name (outcome), reason ? reason : "");
+}
+
+char *
+xs_placement_attempts_text (xs_placement_t *self, const char *volume_uuid)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = xs_nn (open_memstream (&buf, &size));
+    xs_attempt_t **list = xs_store_attempt_list_by_volume (self->store, volume_uuid, NULL);
+    int n = 0;
+    for (xs_attempt_t **a = list; a && *a; a++, n++)
+        fprintf (f, "%sbackend %lld %s: %s", n ? "; " : "", (long long) (*a)->backend_id,
+                 xs_attempt_outcome_name ((*a)->outcome), (*a)->reason ? (*a)->reason : "");
+    if (n == 0) {
+        xs_volume_t *v = xs_store_volume_get (self->store, volume_uuid, NULL);
+        xs_flavor_t *flavor = v ? xs_store_flavor_get_by_id (self->store, v->flavor_id, NULL)
+                                : NULL;
+        fprintf (f, "flavor %s has no backends (add one with `xensm-manage sm backend_add`)",
+                 flavor ? flavor->label : "?");
+        xs_flavor_destroy (&flavor);
+        xs_volume_destroy (&v);
+    }
+    xs_attempt_list_destroy (&list);
+    fclose (f);
+    return xs_nn (buf);
+}
+
+/* Why backend b cannot take `size` now, or NULL when it is a candidate.
+   Caller frees. */
+static char *
+s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
+{
+    if (b->state != XS_BACKEND_ATTACHED)
+        return xs_sprintf ("not attached (state %s%s%s)", xs_backend_state_name (b->state),
+                           b->error ? ": " : "", b->error ? b->error : "");
+    if (xs_hosts_live_in_zone (self->hosts, b->zone) == 0)
+        return xs_sprintf ("no live agent in zone %s", b->zone);
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (self->hosts, b->id, &sr);
+    if (sr.live_hosts == 0)
+        return xs_sprintf ("no live agent of zone %s has its SR attached", b->zone);
+    if (!sr.has_stats)
+        return NULL;
+    double ratio = b->has_ratio ? b->ratio : self->cfg.default_ratio;
+    double reserve = b->has_reserve ? b->reserve : self->cfg.default_reserve;
+    double limit = (double) sr.physical_size * ratio * (1.0 - reserve / 100.0);
+    if ((double) sr.virtual_allocation + (double) size > limit)
+        return xs_sprintf ("no space: %lld bytes allocated + %lld requested > %.0f "
+                           "(size %lld x ratio %g x (1 - reserve %g%%))",
+                           (long long) sr.virtual_allocation, (long long) size, limit,
+                           (long long) sr.physical_size, ratio, reserve);
+    return NULL;
+}
+
+xs_backend_t *
+xs_placement_next (xs_placement_t *self, const char *volume_uuid, int64_t flavor_id,
+                   int64_t size, int64_t *after_p)
+{
+    xs_err_t err;
+    while (true) {
+        int64_t backend_id = xs_store_backend_next_of_flavor (self->store, flavor_id,
+                                                              *after_p, &err);
+        if (backend_id < 0) {
+            xs_error ("volume %s: cannot walk the backends of its flavor: %s",
+                      volume_uuid, err.msg);
+            return NULL;
+        }
+        if (backend_id == 0)
+            return NULL;
+        *after_p = backend_id;
+        xs_backend_t *b = xs_store_backend_get (self->store, backend_id, &err);
+        if (!b)
+            continue;           /* removed meanwhile */
+        char *why = s_skip_reason (self, b, size);
+        if (!why)
+            return b;
+        xs_placement_attempt (self, volume_uuid, backend_id, NULL, XS_ATTEMPT_SKIPPED, why);
+        free (why);
+        xs_backend_destroy (&b);
+    }
+}

@@ -1,0 +1,104 @@
+/*  Unit tests for xs_agentsrv: the agent socket against real xs_agent
+    actors (catalog_fixture): register and the allow-list (one source of
+    truth with the CURVE handshake), enroll, remove, the host list. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "catalog_fixture.h"
+#include "common/xs_log.h"
+
+static void
+test_enroll_and_remove (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_agentsrv_t *a = f->agents;
+    xs_err_t err;
+    assert_null (xs_agentsrv_enroll (a, "not a key", &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    zcert_t *c = zcert_new ();
+    char *key = xs_agentsrv_enroll (a, zcert_public_txt (c), &err);
+    assert_non_null (key);
+    assert_string_equal (key, zcert_public_txt (c));
+    json_t *list = xs_agentsrv_host_list (a, &err);
+    assert_int_equal (json_array_size (list), 1);
+    assert_string_equal (fx_jstr (json_array_get (list, 0), "state"), "enrolled");
+    json_decref (list);
+    assert_int_equal (xs_agentsrv_remove (a, key, &err), 0);
+    list = xs_agentsrv_host_list (a, &err);
+    assert_int_equal (json_array_size (list), 0);
+    json_decref (list);
+    assert_int_equal (xs_agentsrv_remove (a, key, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    free (key);
+    zcert_destroy (&c);
+}
+
+/* Registered and up (an fx_pred_fn; arg: the host name). */
+static bool
+s_host_up (fx_t *f, void *arg)
+{
+    xs_live_host_t *h = xs_hosts_get (f->hosts, (const char *) arg);
+    return h && h->up;
+}
+
+/* The handshake (zauth) and register admit the same keys: any czmq public
+   certificate in the allow-list directory, whatever its file name. Before,
+   zauth admitted a certificate copied in by hand but register refused it
+   (it looked only for "<hex>.key"), so such an agent connected and was
+   turned away for ever. */
+static void
+test_certificate_copied_in_by_hand_admitted (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    char cert [200];
+    fx_make_agent_cert (f, "h7", cert, sizeof cert);
+    char copy [300];
+    snprintf (copy, sizeof copy, "%s/h7-by-hand.cert", f->keys);
+    zcert_t *c = zcert_load (cert);
+    assert_non_null (c);
+    assert_int_equal (zcert_save_public (c, copy), 0);
+    fx_start_agent_as_is (f, "h7", "z1");
+    assert_true (fx_run_until (f, s_host_up, (void *) "h7", 5000));
+    json_t *list = xs_agentsrv_host_list (f->agents, NULL);
+    assert_int_equal (json_array_size (list), 1);
+    assert_string_equal (fx_jstr (json_array_get (list, 0), "state"), "up");
+    json_decref (list);
+
+    /* Removing the host removes that file too: the key is gone from both. */
+    xs_err_t err;
+    assert_int_equal (xs_agentsrv_remove (f->agents, "h7", &err), 0);
+    assert_false (zsys_file_exists (copy));
+    assert_false (xs_allowlist_admits (f->allowlist, zcert_public_txt (c)));
+    zcert_destroy (&c);
+}
+
+/* An agent whose key is not in the allow-list never registers. */
+static void
+test_unknown_key_refused (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    fx_start_agent_as_is (f, "h8", "z1");
+    assert_false (fx_run_until (f, s_host_up, (void *) "h8", 500));
+    json_t *list = xs_agentsrv_host_list (f->agents, NULL);
+    assert_int_equal (json_array_size (list), 0);
+    json_decref (list);
+}
+
+int
+main (void)
+{
+    xs_log_init ("test_agentsrv", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_enroll_and_remove, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown (test_certificate_copied_in_by_hand_admitted, fx_setup,
+                                         fx_teardown),
+        cmocka_unit_test_setup_teardown (test_unknown_key_refused, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

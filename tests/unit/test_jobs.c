@@ -1,0 +1,72 @@
+/*  Unit tests for xs_jobs: the journal resumed after a restart goes back
+    to the host that had the job, which completes it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "catalog_fixture.h"
+#include "common/xs_log.h"
+
+static bool
+s_volume_available (fx_t *f, void *arg)
+{
+    xs_volume_t *v = xs_store_volume_get (f->store, (const char *) arg, NULL);
+    bool ok = v && v->state == XS_VOLUME_AVAILABLE && v->vdi_uuid;
+    xs_volume_destroy (&v);
+    return ok;
+}
+
+static void
+test_restart_resumes_committed_jobs (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t b = fx_backend (f, "gold", "z1", "one");
+    fx_start_agent (f, "h1", "z1");
+    fx_wait_ready (f, b, 1);
+    fx_stop_agents (f);
+
+    /* What a crash right after the commit and before the send leaves: a
+       creating volume and its dispatched job. */
+    xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
+    xs_volume_spec_t vol = {.uuid = "11111111-2222-3333-4444-555555555555",
+                            .size_bytes = 4096, .flavor_id = gold->id,
+                            .state = XS_VOLUME_CREATING};
+    assert_int_equal (xs_store_volume_insert (f->store, &vol, NULL), 0);
+    xs_job_spec_t job = {.volume_uuid = vol.uuid, .op = "vdi_create",
+                         .args = "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
+                                 "\"11111111-2222-3333-4444-555555555555\",\"size\":4096}",
+                         .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = "h1"};
+    assert_true (xs_store_job_insert (f->store, &job, NULL) > 0);
+    xs_flavor_destroy (&gold);
+
+    fx_stop_catalog (f);
+    fx_start_catalog (f);
+    xs_err_t err;
+    assert_int_equal (xs_jobs_resume (f->jobs, &err), 1);
+    assert_int_equal (xs_jobs_active (f->jobs), 1);
+    /* The agent comes back (a new process, same key): the job completes. */
+    f->npeers = 0;
+    fx_start_agent (f, "h1", "z1");
+    assert_true (fx_run_until (f, s_volume_available, (void *) vol.uuid, 5000));
+    assert_int_equal (xs_jobs_active (f->jobs), 0);
+    xs_job_t **unfinished = xs_store_job_list_unfinished (f->store, NULL);
+    assert_int_equal (xs_rows_list_size (unfinished), 0);
+    xs_job_list_destroy (&unfinished);
+}
+
+
+int
+main (void)
+{
+    xs_log_init ("test_jobs", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_restart_resumes_committed_jobs, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
