@@ -53,7 +53,8 @@ class Catalogd:
     """One xensm-catalogd on a temp database and a temp ipc endpoint."""
 
     def __init__(self, workdir, db=None, endpoint=None, config=None, args=(),
-                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0"):
+                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0",
+                 api_listen="127.0.0.1:0"):
         self.workdir = workdir
         self.db = db or os.path.join(workdir, "catalog.db")
         self.endpoint = endpoint or "ipc://%s" % os.path.join(workdir, "run", "admin.sock")
@@ -61,6 +62,7 @@ class Catalogd:
         # ":*" tries 49152 upward, so parallel tests collide on restarts;
         # ping tells which), the certificate and allow-list in the work dir.
         self.agent_endpoint = agent_endpoint
+        self.api_listen = api_listen
         self.cert = os.path.join(workdir, "catalog.cert")
         self.agent_keys = os.path.join(workdir, "agents")
         self.config = config
@@ -71,9 +73,11 @@ class Catalogd:
         self.log_path = os.path.join(workdir, "catalogd-%d.log" % id(self))
 
     def command(self):
+        # The Block Storage API on a port the kernel picks (ping's
+        # api_endpoint tells which), never the default 8776.
         cmd = [CATALOGD, "--db", self.db, "--admin", self.endpoint,
                "--agent", self.agent_endpoint, "--cert", self.cert,
-               "--agent-keys", self.agent_keys]
+               "--agent-keys", self.agent_keys, "--api", self.api_listen]
         if self.config:
             cmd += ["-c", self.config]
         else:
