@@ -387,7 +387,10 @@ class World:
         self.catalogd = Catalogd(workdir, config=cfg)
         test.addCleanup(self.catalogd.kill)
         self.catalogd.start()
-        self.agent_endpoint = self.catalogd.ping()["agent_endpoint"]
+        info = self.catalogd.ping()
+        self.agent_endpoint = info["agent_endpoint"]
+        # The Block Storage API ("http://127.0.0.1:<port>"; None when off).
+        self.api_root = info.get("api_endpoint")
         # Restarts bind the same port, so that agents find the catalog again.
         self.catalogd.agent_endpoint = self.agent_endpoint
         self.agents = {}
