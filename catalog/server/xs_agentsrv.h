@@ -1,16 +1,20 @@
-/*  xs_agentsrv: the catalog's side of the agent protocol.
+/*  xs_agentsrv: the catalog's side of the agent protocol
+    (docs/PROTOCOL.md "Agent protocol").
 
-    Binds the agent ROUTER socket (CURVE server, zauth admitting the public
-    certificates in the allow-list directory, refusals logged), keeps the
-    live host registry (host uuid <-> routing id, zone, last seen, per-SR
-    stats and capabilities, requests in flight), answers register/heartbeat,
-    has each backend's SR created by exactly one agent and introduced by the
-    others, marks hosts down after 3 missed heartbeats and sends requests
-    for the job journal (xs_jobs), reporting their results through callbacks.
-    Protocol: docs/PROTOCOL.md "Agent protocol".
+    Binds the agent ROUTER socket (CURVE server; zauth admits the keys of
+    the allow-list, xs_allowlist; failed handshakes are logged), answers
+    register (welcome with the zone's backends), heartbeat and sr_state,
+    keeps the requests in flight and their deadlines, marks hosts down
+    after 3 missed heartbeats, and sends the jobs' requests, reporting
+    their results through events (xs_jobs). The live hosts are xs_hosts;
+    which host attaches which SR is xs_reconcile, which this class owns.
+
+    It is also the agent side's face for the rest of the catalog: the
+    admin's host commands (enroll, remove, list) and backend changes
+    (reconcile, detach) come here.
 
     Runs on the caller's zloop; store writes join the caller's group commit
-    (xs_batch). Borrowed: store, batch, loop (all outlive the server).
+    (xs_batch). Borrowed: everything in xs_agentsrv_deps_t.
 */
 #ifndef XS_AGENTSRV_H_INCLUDED
 #define XS_AGENTSRV_H_INCLUDED
@@ -20,15 +24,17 @@
 #include <czmq.h>
 #include <jansson.h>
 
+#include "xs_allowlist.h"
 #include "xs_batch.h"
+#include "xs_hosts.h"
 #include "xs_err.h"
 #include "xs_op.h"
+#include "xs_reconcile.h"
 #include "xs_store.h"
 
 typedef struct {
     const char *endpoint;       /* e.g. tcp://0.0.0.0:7601                        */
     const char *cert_file;      /* catalog certificate: FILE + FILE_secret        */
-    const char *keys_dir;       /* allow-list: one public certificate per agent   */
     int heartbeat_ms;           /* 0 -> 1000                                      */
     int request_timeout_ms;     /* a request without result fails after; 0 -> 60000 */
 } xs_agentsrv_cfg_t;
@@ -47,25 +53,23 @@ typedef struct {
     void *arg;
 } xs_agentsrv_events_t;
 
-/* What the live hosts last said about one backend's SR. */
+/* What the agent server works with, all borrowed. */
 typedef struct {
-    bool has_stats;
-    int64_t physical_size;
-    int64_t physical_utilisation;
-    int64_t virtual_allocation;
-    json_t *capabilities;       /* borrowed array of strings, or NULL */
-    int live_hosts;             /* live hosts with the SR attached    */
-} xs_agentsrv_sr_t;
+    xs_store_t *store;
+    xs_batch_t *batch;
+    zloop_t *loop;
+    xs_hosts_t *hosts;
+    xs_allowlist_t *allowlist;
+} xs_agentsrv_deps_t;
 
 typedef struct _xs_agentsrv_t xs_agentsrv_t;
 
-/* Loads the certificate, starts zauth on keys_dir (created when missing,
-   mode 0700), binds the endpoint and joins `loop`. Marks every stored host
-   down (they come back by registering). `events` may be NULL (see
-   xs_agentsrv_set_events). NULL with *err on failure. */
-xs_agentsrv_t *xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, xs_store_t *store,
-                                xs_batch_t *batch, zloop_t *loop,
-                                const xs_agentsrv_events_t *events, xs_err_t *err);
+/* Loads the certificate, starts zauth on the allow-list, binds the
+   endpoint and joins the loop. Marks every stored host down (they come
+   back by registering). No events until xs_agentsrv_set_events. NULL with
+   *err on failure. */
+xs_agentsrv_t *xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, const xs_agentsrv_deps_t *deps,
+                                xs_err_t *err);
 
 /* Sets (copies) where events go; NULL: nowhere. */
 void xs_agentsrv_set_events (xs_agentsrv_t *self, const xs_agentsrv_events_t *events);
@@ -75,19 +79,6 @@ void xs_agentsrv_destroy (xs_agentsrv_t **self_p);
 
 /* The bound endpoint (ephemeral port resolved), borrowed. */
 const char *xs_agentsrv_endpoint (const xs_agentsrv_t *self);
-
-/* Least busy live host of `zone` that has backend_id's SR attached, or NULL.
-   Borrowed host uuid, valid until the next loop pass. */
-const char *xs_agentsrv_pick (xs_agentsrv_t *self, const char *zone, int64_t backend_id);
-
-/* Whether host `host_uuid` is live with backend_id's SR attached. */
-bool xs_agentsrv_can_run (xs_agentsrv_t *self, const char *host_uuid, int64_t backend_id);
-
-/* Number of live hosts in `zone`. */
-int xs_agentsrv_live_in_zone (xs_agentsrv_t *self, const char *zone);
-
-/* Fills *sr with the freshest report about backend_id from live hosts. */
-void xs_agentsrv_sr_info (xs_agentsrv_t *self, int64_t backend_id, xs_agentsrv_sr_t *sr);
 
 /* Sends request `op` with *args_p (taken) to host_uuid under request_id.
    0, or -1 with *err when the host is not live or the send fails. */
@@ -113,6 +104,19 @@ char *xs_agentsrv_enroll (xs_agentsrv_t *self, const char *cert_text, xs_err_t *
 /* Removes host `who` (a host uuid or a Z85 public key): its key leaves the
    allow-list, its row the store, its session is dropped. 0 or -1. */
 int xs_agentsrv_remove (xs_agentsrv_t *self, const char *who, xs_err_t *err);
+
+/* For xs_reconcile: sends internal request `op` (sr_attach, sr_detach)
+   about backend_id to host h with *args_p (taken); a failed send is
+   logged. */
+void xs_agentsrv_send_internal (xs_agentsrv_t *self, xs_live_host_t *h, xs_op_t op,
+                                int64_t backend_id, json_t **args_p);
+
+/* For xs_reconcile: the sr_attach requests in flight, as "host/backend"
+   keys. Caller destroys. */
+zhashx_t *xs_agentsrv_attaches (xs_agentsrv_t *self);
+
+/* For xs_reconcile: capacity came (an SR attached): the on_capacity event. */
+void xs_agentsrv_capacity (xs_agentsrv_t *self);
 
 /* Hosts for `host list`: stored hosts with live state, last seen, attached
    SRs, plus enrolled keys that never registered. New reference. */

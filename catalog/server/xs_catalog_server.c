@@ -21,7 +21,9 @@ struct _xs_catalog_server_t {
     xs_store_t *store;
     zloop_t *loop;
     xs_batch_t *batch;              /* the loop's group commit                */
-    xs_agentsrv_t *agents;          /* the agent socket and host registry     */
+    xs_allowlist_t *allowlist;      /* the agent keys admitted                */
+    xs_hosts_t *hosts;              /* the live host registry                 */
+    xs_agentsrv_t *agents;          /* the agent socket                       */
     xs_placement_t *placement;      /* first fit                              */
     xs_jobs_t *jobs;                /* the job journal in memory              */
     xs_volumes_t *volumes;          /* the volume commands                    */
@@ -56,19 +58,24 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
     xs_agentsrv_cfg_t agents_cfg = {
         .endpoint = xs_config_get (config, XS_CATALOG_SECTION, "agent_endpoint"),
         .cert_file = cert,
-        .keys_dir = xs_config_get (config, XS_CATALOG_SECTION, "agent_keys"),
         .heartbeat_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "heartbeat_ms", 1000),
         .request_timeout_ms = (int) xs_config_int (config, XS_CATALOG_SECTION,
                                                    "agent_timeout_ms", 360000),
     };
-    self->agents = xs_agentsrv_new (&agents_cfg, self->store, self->batch, self->loop, NULL,
-                                    err);
+    self->allowlist = xs_allowlist_new (xs_config_get (config, XS_CATALOG_SECTION, "agent_keys"),
+                                        err);
+    if (!self->allowlist)
+        return -1;
+    self->hosts = xs_hosts_new ();
+    xs_agentsrv_deps_t deps = {.store = self->store, .batch = self->batch, .loop = self->loop,
+                               .hosts = self->hosts, .allowlist = self->allowlist};
+    self->agents = xs_agentsrv_new (&agents_cfg, &deps, err);
     if (!self->agents)
         return -1;
-    self->placement = xs_placement_new (&placement_cfg, self->store, self->batch, self->agents);
+    self->placement = xs_placement_new (&placement_cfg, self->store, self->batch, self->hosts);
     self->jobs = xs_jobs_new (&jobs_cfg, self->store, self->batch, self->loop, self->agents,
-                              self->placement);
-    self->volumes = xs_volumes_new (self->store, self->batch, self->agents, self->jobs);
+                              self->hosts, self->placement);
+    self->volumes = xs_volumes_new (self->store, self->batch, self->hosts, self->jobs);
     xs_admin_set_agents (self->admin, self->volumes, self->agents);
     xs_admin_set_info (self->admin, "agent_endpoint", xs_agentsrv_endpoint (self->agents));
     zcert_t *public = zcert_load (cert);
@@ -141,6 +148,8 @@ xs_catalog_server_destroy (xs_catalog_server_t **self_p)
     xs_jobs_destroy (&self->jobs);
     xs_placement_destroy (&self->placement);
     xs_agentsrv_destroy (&self->agents);
+    xs_hosts_destroy (&self->hosts);
+    xs_allowlist_destroy (&self->allowlist);
     xs_batch_destroy (&self->batch);
     xs_admin_socket_destroy (&self->socket);
     zloop_destroy (&self->loop);

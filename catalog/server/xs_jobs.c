@@ -38,6 +38,7 @@ struct _xs_jobs_t {
     xs_batch_t *batch;
     zloop_t *loop;
     xs_agentsrv_t *agents;
+    xs_hosts_t *hosts;
     xs_placement_t *placement;
     zhashx_t *jobs;             /* volume uuid -> s_job_t * (owned)       */
     zhashx_t *by_wire;          /* wire id -> s_job_t * (borrowed)        */
@@ -205,7 +206,7 @@ s_pick_host (xs_jobs_t *self, s_job_t *job, bool *hold)
 {
     *hold = false;
     if (job->prefer_host) {
-        if (xs_agentsrv_can_run (self->agents, job->prefer_host, job->backend_id))
+        if (xs_hosts_can_run (self->hosts, job->prefer_host, job->backend_id))
             return job->prefer_host;
         if (zclock_mono () < job->prefer_until) {
             xs_debug ("job %s: waiting for host %s, which had it before the restart",
@@ -214,7 +215,7 @@ s_pick_host (xs_jobs_t *self, s_job_t *job, bool *hold)
             return NULL;
         }
     }
-    return xs_agentsrv_pick (self->agents, job->zone, job->backend_id);
+    return xs_hosts_pick (self->hosts, job->zone, job->backend_id);
 }
 
 /* Sends the job to the least busy live agent of its zone that has the SR,
@@ -269,7 +270,7 @@ s_retry_waiting (xs_jobs_t *self, bool expire)
         s_job_t *job = (s_job_t *) zhashx_lookup (self->jobs, v);
         if (!job || job->host_uuid)
             continue;
-        if (xs_agentsrv_pick (self->agents, job->zone, job->backend_id))
+        if (xs_hosts_pick (self->hosts, job->zone, job->backend_id))
             s_dispatch (self, job);
         else
         if (expire && job->wait_deadline && job->wait_deadline < now) {
@@ -612,7 +613,7 @@ s_job_destructor (void **item_p)
 
 xs_jobs_t *
 xs_jobs_new (const xs_jobs_cfg_t *cfg, xs_store_t *store, xs_batch_t *batch, zloop_t *loop,
-             xs_agentsrv_t *agents, xs_placement_t *placement)
+             xs_agentsrv_t *agents, xs_hosts_t *hosts, xs_placement_t *placement)
 {
     xs_jobs_t *self = xs_zalloc (sizeof *self);
     self->cfg = *cfg;
@@ -622,6 +623,7 @@ xs_jobs_new (const xs_jobs_cfg_t *cfg, xs_store_t *store, xs_batch_t *batch, zlo
     self->batch = batch;
     self->loop = loop;
     self->agents = agents;
+    self->hosts = hosts;
     self->placement = placement;
     self->jobs = xs_nn (zhashx_new ());
     zhashx_set_destructor (self->jobs, s_job_destructor);

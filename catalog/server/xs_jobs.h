@@ -19,7 +19,7 @@
     has one per backend tried) is sent under the request id "j<row id>";
     agent results come back under that id.
 
-    Borrowed: store, batch, loop, agents and placement outlive the jobs.
+    Borrowed: store, batch, loop, agents, hosts and placement outlive the jobs.
     The jobs receive the agent server's events until destroyed.
 */
 #ifndef XS_JOBS_H_INCLUDED
@@ -32,6 +32,7 @@
 #include "xs_agentsrv.h"
 #include "xs_batch.h"
 #include "xs_err.h"
+#include "xs_hosts.h"
 #include "xs_op.h"
 #include "xs_placement.h"
 #include "xs_reply.h"
@@ -45,7 +46,8 @@ typedef struct _xs_jobs_t xs_jobs_t;
 
 /* New jobs on `loop`, taking the events of `agents`. Never NULL. */
 xs_jobs_t *xs_jobs_new (const xs_jobs_cfg_t *cfg, xs_store_t *store, xs_batch_t *batch,
-                        zloop_t *loop, xs_agentsrv_t *agents, xs_placement_t *placement);
+                        zloop_t *loop, xs_agentsrv_t *agents, xs_hosts_t *hosts,
+                        xs_placement_t *placement);
 
 /* Answers the clients still waiting (the jobs resume at the next start),
    stops taking agent events. NULLs *self_p; idempotent. */

@@ -11,12 +11,12 @@ struct _xs_placement_t {
     xs_placement_cfg_t cfg;
     xs_store_t *store;
     xs_batch_t *batch;
-    xs_agentsrv_t *agents;
+    xs_hosts_t *hosts;
 };
 
 xs_placement_t *
 xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *store, xs_batch_t *batch,
-                  xs_agentsrv_t *agents)
+                  xs_hosts_t *hosts)
 {
     xs_placement_t *self = xs_zalloc (sizeof *self);
     self->cfg = *cfg;
@@ -26,7 +26,7 @@ xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *store, xs_batch_t *
         self->cfg.default_reserve = 0;
     self->store = store;
     self->batch = batch;
-    self->agents = agents;
+    self->hosts = hosts;
     return self;
 }
 
@@ -87,10 +87,10 @@ s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
     if (b->state != XS_BACKEND_ATTACHED)
         return xs_sprintf ("not attached (state %s%s%s)", xs_backend_state_name (b->state),
                            b->error ? ": " : "", b->error ? b->error : "");
-    if (xs_agentsrv_live_in_zone (self->agents, b->zone) == 0)
+    if (xs_hosts_live_in_zone (self->hosts, b->zone) == 0)
         return xs_sprintf ("no live agent in zone %s", b->zone);
-    xs_agentsrv_sr_t sr;
-    xs_agentsrv_sr_info (self->agents, b->id, &sr);
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (self->hosts, b->id, &sr);
     if (sr.live_hosts == 0)
         return xs_sprintf ("no live agent of zone %s has its SR attached", b->zone);
     if (!sr.has_stats)

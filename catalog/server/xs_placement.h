@@ -8,15 +8,15 @@
     attempt (`skipped`, with the reason); xs_jobs records the others
     (`failed`, `ok`). Attempts join the loop's group commit.
 
-    Borrowed: store, batch and agents outlive the placement.
+    Borrowed: store, batch and hosts outlive the placement.
 */
 #ifndef XS_PLACEMENT_H_INCLUDED
 #define XS_PLACEMENT_H_INCLUDED
 
 #include <stdint.h>
 
-#include "xs_agentsrv.h"
 #include "xs_batch.h"
+#include "xs_hosts.h"
 #include "xs_store.h"
 
 typedef struct {
@@ -28,7 +28,7 @@ typedef struct _xs_placement_t xs_placement_t;
 
 /* Never NULL. Caller destroys. */
 xs_placement_t *xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *store,
-                                  xs_batch_t *batch, xs_agentsrv_t *agents);
+                                  xs_batch_t *batch, xs_hosts_t *hosts);
 
 /* NULLs *self_p; idempotent. */
 void xs_placement_destroy (xs_placement_t **self_p);

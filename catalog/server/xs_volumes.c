@@ -11,17 +11,17 @@
 struct _xs_volumes_t {
     xs_store_t *store;
     xs_batch_t *batch;
-    xs_agentsrv_t *agents;
+    xs_hosts_t *hosts;
     xs_jobs_t *jobs;
 };
 
 xs_volumes_t *
-xs_volumes_new (xs_store_t *store, xs_batch_t *batch, xs_agentsrv_t *agents, xs_jobs_t *jobs)
+xs_volumes_new (xs_store_t *store, xs_batch_t *batch, xs_hosts_t *hosts, xs_jobs_t *jobs)
 {
     xs_volumes_t *self = xs_zalloc (sizeof *self);
     self->store = store;
     self->batch = batch;
-    self->agents = agents;
+    self->hosts = hosts;
     self->jobs = jobs;
     return self;
 }
@@ -240,8 +240,8 @@ s_check_copy (xs_volumes_t *self, xs_op_t op, const xs_volume_t *p, const xs_bac
     bool snapshot = op == XS_OP_VDI_SNAPSHOT;
     const char *verb = snapshot ? "snapshot" : "clone";
     const char *cap = snapshot ? "VDI_SNAPSHOT" : "VDI_CLONE";
-    xs_agentsrv_sr_t sr;
-    xs_agentsrv_sr_info (self->agents, b->id, &sr);
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (self->hosts, b->id, &sr);
     if (sr.capabilities && !s_has_capability (sr.capabilities, cap))
         return xs_err_set (err, XS_EINVAL, "volume %s: backend %lld (SR type %s) cannot %s: "
                            "its SR lacks the %s capability", p->uuid, (long long) b->id,

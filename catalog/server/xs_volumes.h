@@ -9,7 +9,7 @@
     The same request id never makes two volumes: a repeat gets the volume
     the first one made, once it is settled.
 
-    Borrowed: store, batch, agents and jobs outlive the volumes.
+    Borrowed: store, batch, hosts and jobs outlive the volumes.
 */
 #ifndef XS_VOLUMES_H_INCLUDED
 #define XS_VOLUMES_H_INCLUDED
@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "xs_agentsrv.h"
 #include "xs_batch.h"
 #include "xs_err.h"
+#include "xs_hosts.h"
 #include "xs_jobs.h"
 #include "xs_op.h"
 #include "xs_reply.h"
@@ -38,7 +38,7 @@ typedef struct {
 typedef struct _xs_volumes_t xs_volumes_t;
 
 /* Never NULL. Caller destroys. */
-xs_volumes_t *xs_volumes_new (xs_store_t *store, xs_batch_t *batch, xs_agentsrv_t *agents,
+xs_volumes_t *xs_volumes_new (xs_store_t *store, xs_batch_t *batch, xs_hosts_t *hosts,
                               xs_jobs_t *jobs);
 
 /* NULLs *self_p; idempotent. */

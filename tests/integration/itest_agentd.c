@@ -24,6 +24,8 @@
 #include "common/xs_cert.h"
 #include "common/xs_log.h"
 #include "catalog/server/xs_agentsrv.h"
+#include "catalog/server/xs_allowlist.h"
+#include "catalog/server/xs_hosts.h"
 #include "catalog/server/xs_jobs.h"
 #include "catalog/server/xs_placement.h"
 #include "catalog/server/xs_volumes.h"
@@ -37,6 +39,8 @@ static struct {
     xs_store_t *store;
     zloop_t *loop;
     xs_batch_t *batch;
+    xs_allowlist_t *allowlist;
+    xs_hosts_t *hosts;
     xs_agentsrv_t *agents;
     xs_placement_t *placement;
     xs_jobs_t *jobs;
@@ -68,8 +72,8 @@ s_is_done (void *arg)
 static bool
 s_attached_twice (void *arg)
 {
-    xs_agentsrv_sr_t sr;
-    xs_agentsrv_sr_info (S.agents, *(int64_t *) arg, &sr);
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (S.hosts, *(int64_t *) arg, &sr);
     return sr.live_hosts == 2 && sr.has_stats;
 }
 
@@ -101,16 +105,22 @@ s_start_catalog (const char *cert)
     assert_non_null (S.store);
     S.loop = zloop_new ();
     S.batch = xs_batch_new (S.store, S.loop);
+    S.allowlist = xs_allowlist_new (keys, &err);
+    assert_non_null (S.allowlist);
+    S.hosts = xs_hosts_new ();
     xs_agentsrv_cfg_t acfg = {.endpoint = "tcp://127.0.0.1:*", .cert_file = cert,
-                              .keys_dir = keys, .heartbeat_ms = 200};
-    S.agents = xs_agentsrv_new (&acfg, S.store, S.batch, S.loop, NULL, &err);
+                              .heartbeat_ms = 200};
+    xs_agentsrv_deps_t deps = {.store = S.store, .batch = S.batch, .loop = S.loop,
+                               .hosts = S.hosts, .allowlist = S.allowlist};
+    S.agents = xs_agentsrv_new (&acfg, &deps, &err);
     if (!S.agents)
         fail_msg ("%s", err.msg);
     xs_placement_cfg_t pcfg = {.default_ratio = 1.0};
-    S.placement = xs_placement_new (&pcfg, S.store, S.batch, S.agents);
+    S.placement = xs_placement_new (&pcfg, S.store, S.batch, S.hosts);
     xs_jobs_cfg_t jcfg = {.wait_ms = 10000};
-    S.jobs = xs_jobs_new (&jcfg, S.store, S.batch, S.loop, S.agents, S.placement);
-    S.volumes = xs_volumes_new (S.store, S.batch, S.agents, S.jobs);
+    S.jobs = xs_jobs_new (&jcfg, S.store, S.batch, S.loop, S.agents, S.hosts,
+                          S.placement);
+    S.volumes = xs_volumes_new (S.store, S.batch, S.hosts, S.jobs);
     assert_true (xs_store_flavor_create (S.store, "gold", "Not all that glitters", &err) > 0);
     xs_kv_spec_t config [] = {{.key = "server", .value = "myserver"},
                               {.key = "serverpath", .value = "/local/scratch/myname"}};
@@ -256,6 +266,8 @@ teardown (void **state)
     xs_jobs_destroy (&S.jobs);
     xs_placement_destroy (&S.placement);
     xs_agentsrv_destroy (&S.agents);
+    xs_hosts_destroy (&S.hosts);
+    xs_allowlist_destroy (&S.allowlist);
     xs_batch_destroy (&S.batch);
     zloop_destroy (&S.loop);
     xs_store_destroy (&S.store);

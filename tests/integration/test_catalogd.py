@@ -7,7 +7,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -72,10 +71,11 @@ class Lifecycle(xsm.CatalogTestCase):
             self.assertOk(self.manage("sm", "flavor_list"))
         finally:
             os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and self.alive(pid):
-            time.sleep(0.05)       # not our child: no wait() possible
-        self.assertFalse(self.alive(pid), open("/proc/%d/status" % pid).read())
+        # Not our child: no wait() possible, so poll until it is gone.
+        try:
+            xsm.wait_for("catalogd to exit", lambda: not self.alive(pid), timeout=15)
+        except AssertionError:
+            self.fail(open("/proc/%d/status" % pid).read())
         # A background start that fails reports it through the parent.
         d = xsm.Catalogd(self.workdir, db="/proc/no/such.db", foreground=False, verbose=False)
         p = subprocess.run(d.command(), env=env, capture_output=True, text=True, timeout=30)

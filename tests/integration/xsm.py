@@ -2,7 +2,10 @@
 
 Starts the REAL programs from the build tree (env XENSM_BUILD_DIR, set by
 xensm_integration_test) in temp dirs, waits for readiness through
-XENSM_READY_FD (never sleeps), and always stops what it started.
+XENSM_READY_FD, and always stops what it started. Tests never sleep for a
+fixed time: they wait for the thing itself, through the simulator
+(sim.wait_idle: no xapi call in flight) or by polling a condition with a
+deadline (wait_for / World.wait_until: the admin API has no push).
 """
 import json
 import os
@@ -24,6 +27,19 @@ MANAGE = os.path.join(BUILD_DIR, "catalog", "xensm-manage")
 RAWSEND = os.path.join(BUILD_DIR, "tests", "integration", "xs_rawsend")
 
 READY_TIMEOUT = 20.0
+
+
+def wait_for(what, predicate, timeout=30.0, interval=0.05):
+    """Polls predicate() until it returns a true value, which is returned;
+    fails after timeout (a failsafe, never the thing waited for)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
 
 
 def read_log(path):
@@ -439,14 +455,7 @@ class World:
     def wait_until(self, what, predicate, timeout=30.0, interval=0.05):
         """Polls predicate() (through the admin API or the simulator) until it
         returns a true value, which is returned; fails after timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
-            time.sleep(interval)
+        return wait_for(what, predicate, timeout, interval)
 
     def wait_attached(self, counts, with_stats=True, timeout=30.0):
         """Waits until every live host reports `counts[zone]` attached SRs

@@ -123,17 +123,23 @@ fx_start_catalog (fx_t *f)
         fail_msg ("store: %s", err.msg);
     f->loop = zloop_new ();
     f->batch = xs_batch_new (f->store, f->loop);
+    f->allowlist = xs_allowlist_new (f->keys, &err);
+    if (!f->allowlist)
+        fail_msg ("allow-list: %s", err.msg);
+    f->hosts = xs_hosts_new ();
     xs_agentsrv_cfg_t acfg = {.endpoint = "tcp://127.0.0.1:*", .cert_file = f->cert,
-                              .keys_dir = f->keys, .heartbeat_ms = 50,
-                              .request_timeout_ms = 5000};
-    f->agents = xs_agentsrv_new (&acfg, f->store, f->batch, f->loop, NULL, &err);
+                              .heartbeat_ms = 50, .request_timeout_ms = 5000};
+    xs_agentsrv_deps_t deps = {.store = f->store, .batch = f->batch, .loop = f->loop,
+                               .hosts = f->hosts, .allowlist = f->allowlist};
+    f->agents = xs_agentsrv_new (&acfg, &deps, &err);
     if (!f->agents)
         fail_msg ("agents: %s", err.msg);
     xs_placement_cfg_t pcfg = {.default_ratio = 1.0};
-    f->placement = xs_placement_new (&pcfg, f->store, f->batch, f->agents);
+    f->placement = xs_placement_new (&pcfg, f->store, f->batch, f->hosts);
     xs_jobs_cfg_t jcfg = {.wait_ms = 3000};
-    f->jobs = xs_jobs_new (&jcfg, f->store, f->batch, f->loop, f->agents, f->placement);
-    f->volumes = xs_volumes_new (f->store, f->batch, f->agents, f->jobs);
+    f->jobs = xs_jobs_new (&jcfg, f->store, f->batch, f->loop, f->agents, f->hosts,
+                           f->placement);
+    f->volumes = xs_volumes_new (f->store, f->batch, f->hosts, f->jobs);
 }
 
 void
@@ -143,6 +149,8 @@ fx_stop_catalog (fx_t *f)
     xs_jobs_destroy (&f->jobs);
     xs_placement_destroy (&f->placement);
     xs_agentsrv_destroy (&f->agents);
+    xs_hosts_destroy (&f->hosts);
+    xs_allowlist_destroy (&f->allowlist);
     xs_batch_destroy (&f->batch);
     zloop_destroy (&f->loop);
     xs_store_destroy (&f->store);
@@ -162,45 +170,58 @@ s_read_cert (const char *path)
 }
 
 void
+fx_make_agent_cert (fx_t *f, const char *host, char *cert, size_t size)
+{
+    snprintf (cert, size, "%s/%s.cert", f->dir, host);
+    /* A host keeps its key across restarts: the catalog pins it. */
+    if (!zsys_file_exists (cert))
+        assert_int_equal (xs_cert_generate (cert, NULL), 0);
+}
+
+void
+fx_start_agent_as_is (fx_t *f, const char *host, const char *zone)
+{
+    int i = f->npeers++;
+    assert_true (i < FX_MAX_AGENTS);
+    snprintf (f->peers [i].host, sizeof f->peers [i].host, "%s", host);
+    fx_make_agent_cert (f, host, f->peers [i].cert, sizeof f->peers [i].cert);
+    xs_err_t err;
+    xs_agent_cfg_t cfg = {
+        .catalog_endpoint = xs_agentsrv_endpoint (f->agents), .zone = zone,
+        .cert_file = f->peers [i].cert, .catalog_key_file = f->cert, .workers = 2,
+        .backoff_min_ms = 50, .backoff_max_ms = 200,
+        .executor = &s_fake, .executor_arg = f->peers [i].host,
+    };
+    f->peers [i].agent = xs_agent_new (&cfg, &err);
+    if (!f->peers [i].agent)
+        fail_msg ("agent: %s", err.msg);
+    f->peers [i].actor = zactor_new (xs_agent_actor, f->peers [i].agent);
+}
+
+void
 fx_start_agent (fx_t *f, const char *host, const char *zone)
 {
-    int i = f->nhosts++;
-    assert_true (i < FX_MAX_AGENTS);
-    snprintf (f->hosts [i].host, sizeof f->hosts [i].host, "%s", host);
-    char cert [200];
-    snprintf (cert, sizeof cert, "%s/%s.cert", f->dir, host);
-    memcpy (f->hosts [i].cert, cert, sizeof cert);
-    /* A host keeps its key across restarts: the catalog pins it. */
-    if (!zsys_file_exists (f->hosts [i].cert))
-        assert_int_equal (xs_cert_generate (f->hosts [i].cert, NULL), 0);
     /* Enrolled through the catalog, from the public certificate file. */
-    char *text = s_read_cert (f->hosts [i].cert);
+    char cert [200];
+    fx_make_agent_cert (f, host, cert, sizeof cert);
+    char *text = s_read_cert (cert);
     xs_err_t err;
     char *key = xs_agentsrv_enroll (f->agents, text, &err);
     if (!key)
         fail_msg ("enroll: %s", err.msg);
     free (key);
     free (text);
-    xs_agent_cfg_t cfg = {
-        .catalog_endpoint = xs_agentsrv_endpoint (f->agents), .zone = zone,
-        .cert_file = f->hosts [i].cert, .catalog_key_file = f->cert, .workers = 2,
-        .backoff_min_ms = 50, .backoff_max_ms = 200,
-        .executor = &s_fake, .executor_arg = f->hosts [i].host,
-    };
-    f->hosts [i].agent = xs_agent_new (&cfg, &err);
-    if (!f->hosts [i].agent)
-        fail_msg ("agent: %s", err.msg);
-    f->hosts [i].actor = zactor_new (xs_agent_actor, f->hosts [i].agent);
+    fx_start_agent_as_is (f, host, zone);
 }
 
 void
 fx_stop_agents (fx_t *f)
 {
-    for (int i = 0; i < f->nhosts; i++) {
-        zactor_destroy (&f->hosts [i].actor);
-        xs_agent_destroy (&f->hosts [i].agent);
+    for (int i = 0; i < f->npeers; i++) {
+        zactor_destroy (&f->peers [i].actor);
+        xs_agent_destroy (&f->peers [i].agent);
     }
-    f->nhosts = 0;
+    f->npeers = 0;
 }
 
 int
@@ -299,8 +320,8 @@ static bool
 s_backend_ready (fx_t *f, void *arg)
 {
     s_attached_t *a = (s_attached_t *) arg;
-    xs_agentsrv_sr_t sr;
-    xs_agentsrv_sr_info (f->agents, a->id, &sr);
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (f->hosts, a->id, &sr);
     xs_backend_t *b = xs_store_backend_get (f->store, a->id, NULL);
     bool ok = b && b->state == XS_BACKEND_ATTACHED && sr.live_hosts >= a->hosts && sr.has_stats;
     xs_backend_destroy (&b);

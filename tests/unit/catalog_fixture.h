@@ -14,6 +14,8 @@
 #include <jansson.h>
 
 #include "catalog/server/xs_agentsrv.h"
+#include "catalog/server/xs_allowlist.h"
+#include "catalog/server/xs_hosts.h"
 #include "catalog/server/xs_batch.h"
 #include "catalog/server/xs_jobs.h"
 #include "catalog/server/xs_placement.h"
@@ -31,6 +33,8 @@ typedef struct {
     xs_store_t *store;
     zloop_t *loop;
     xs_batch_t *batch;
+    xs_allowlist_t *allowlist;
+    xs_hosts_t *hosts;
     xs_agentsrv_t *agents;
     xs_placement_t *placement;
     xs_jobs_t *jobs;
@@ -40,8 +44,8 @@ typedef struct {
         char cert [200];
         xs_agent_t *agent;
         zactor_t *actor;
-    } hosts [FX_MAX_AGENTS];
-    int nhosts;
+    } peers [FX_MAX_AGENTS];
+    int npeers;
 } fx_t;
 
 /* What the scripted executor has done so far. */
@@ -61,6 +65,13 @@ void fx_stop_catalog (fx_t *f);
 
 /* Starts agent `host` in `zone`, its key enrolled (kept across restarts). */
 void fx_start_agent (fx_t *f, const char *host, const char *zone);
+
+/* Makes agent `host`'s certificate (when missing) without enrolling it;
+   its public certificate's path in *cert (size bytes). */
+void fx_make_agent_cert (fx_t *f, const char *host, char *cert, size_t size);
+
+/* Starts agent `host` in `zone` without enrolling its key. */
+void fx_start_agent_as_is (fx_t *f, const char *host, const char *zone);
 void fx_stop_agents (fx_t *f);
 
 typedef bool (fx_pred_fn) (fx_t *f, void *arg);

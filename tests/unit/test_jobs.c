@@ -51,7 +51,7 @@ test_restart_resumes_committed_jobs (void **state)
     assert_int_equal (xs_jobs_resume (f->jobs, &err), 1);
     assert_int_equal (xs_jobs_active (f->jobs), 1);
     /* The agent comes back (a new process, same key): the job completes. */
-    f->nhosts = 0;
+    f->npeers = 0;
     fx_start_agent (f, "h1", "z1");
     assert_true (fx_run_until (f, s_volume_available, (void *) vol.uuid, 5000));
     assert_int_equal (xs_jobs_active (f->jobs), 0);

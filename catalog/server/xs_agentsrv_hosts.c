@@ -1,0 +1,92 @@
+/*  xs_agentsrv_hosts: the admin's host commands on the agent side:
+    enroll a key, remove a host (its key, its row, its session), list the
+    hosts. */
+#include "xs_agentsrv_int.h"
+
+#include <stdlib.h>
+
+#include "xs_log.h"
+#include "xs_mem.h"
+
+/* The uuid and key of host `who` (a host uuid or a public key): from its
+   row, or the key parsed and the host that registered with it. */
+static int
+s_who (xs_agentsrv_t *self, const char *who, char **uuid_p, char **key_p, xs_err_t *err)
+{
+    xs_host_t *row = xs_store_host_get (self->store, who, NULL);
+    if (row) {
+        *uuid_p = xs_strdup (row->uuid);
+        *key_p = row->public_key ? xs_strdup (row->public_key) : NULL;
+        xs_host_destroy (&row);
+        return 0;
+    }
+    *key_p = xs_allowlist_parse_key (who);
+    if (!*key_p)
+        return xs_err_set (err, XS_ENOTFOUND,
+                           "host %s: not found (give a host uuid or a public key)", who);
+    xs_host_t **hosts = xs_store_host_list (self->store, NULL, err);
+    if (!hosts)
+        return -1;
+    for (xs_host_t **h = hosts; *h && !*uuid_p; h++)
+        if ((*h)->public_key && streq ((*h)->public_key, *key_p))
+            *uuid_p = xs_strdup ((*h)->uuid);
+    xs_host_list_destroy (&hosts);
+    return 0;
+}
+
+int
+xs_agentsrv_remove (xs_agentsrv_t *self, const char *who, xs_err_t *err)
+{
+    char *key = NULL, *uuid = NULL;
+    int rc = -1;
+    bool removed_something = false;
+    if (s_who (self, who, &uuid, &key, err))
+        goto out;
+    int removed = key ? xs_allowlist_remove (self->allowlist, key, err) : 0;
+    if (removed < 0)
+        goto out;
+    removed_something = removed > 0;
+    if (uuid) {
+        xs_live_host_t *h = xs_hosts_get (self->hosts, uuid);
+        if (h) {
+            xs_agentsrv_host_down (self, h, "removed by the admin");
+            xs_hosts_forget (self->hosts, uuid);
+        }
+        if (xs_agentsrv_open_batch (self)) {
+            xs_err_set (err, XS_EIO, "host %s: catalog store unavailable", uuid);
+            goto out;
+        }
+        if (xs_store_host_remove (self->store, uuid, err))
+            goto out;
+        removed_something = true;
+    }
+    if (!removed_something) {
+        xs_err_set (err, XS_ENOTFOUND, "host %s: neither enrolled nor registered", who);
+        goto out;
+    }
+    xs_notice ("host %s removed (key %s)", uuid ? uuid : "-", key ? key : "-");
+    rc = 0;
+out:
+    free (key);
+    free (uuid);
+    return rc;
+}
+
+char *
+xs_agentsrv_enroll (xs_agentsrv_t *self, const char *cert_text, xs_err_t *err)
+{
+    return xs_allowlist_enroll (self->allowlist, cert_text, err);
+}
+
+json_t *
+xs_agentsrv_host_list (xs_agentsrv_t *self, xs_err_t *err)
+{
+    xs_host_t **rows = xs_store_host_list (self->store, NULL, err);
+    if (!rows)
+        return NULL;
+    zlist_t *keys = xs_allowlist_keys (self->allowlist);
+    json_t *list = xs_hosts_list (self->hosts, rows, keys);
+    zlist_destroy (&keys);
+    xs_host_list_destroy (&rows);
+    return list;
+}

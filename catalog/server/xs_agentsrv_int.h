@@ -1,0 +1,47 @@
+/*  xs_agentsrv_int: what xs_agentsrv.c (the socket and the protocol) and
+    xs_agentsrv_hosts.c (the admin's host commands) share. Private to those
+    two files.
+*/
+#ifndef XS_AGENTSRV_INT_H_INCLUDED
+#define XS_AGENTSRV_INT_H_INCLUDED
+
+#include "xs_agentsrv.h"
+
+/* A request in flight on a host. */
+typedef struct {
+    char *id;
+    char *host_uuid;
+    xs_op_t op;
+    bool internal;              /* sr_attach/sr_detach of reconciling */
+    int64_t backend_id;         /* internal ones                      */
+    int64_t deadline;
+} s_req_t;
+
+struct _xs_agentsrv_t {
+    xs_agentsrv_cfg_t cfg;
+    char *endpoint;
+    xs_store_t *store;
+    xs_batch_t *batch;
+    zloop_t *loop;
+    xs_agentsrv_events_t events;
+    xs_allowlist_t *allowlist;  /* borrowed                          */
+    xs_hosts_t *hosts;          /* borrowed                          */
+    xs_reconcile_t *reconcile;
+    zactor_t *auth;
+    zsock_t *router;
+    zsock_t *monitor;           /* handshake failures of the router  */
+    zcert_t *cert;
+    zhashx_t *reqs;             /* request id -> s_req_t *           */
+    int timer;
+    int ticks;
+    uint64_t seq;
+};
+
+/* Opens the group commit; logs when the store cannot. 0 or -1. */
+int xs_agentsrv_open_batch (xs_agentsrv_t *self);
+
+/* Host h is down (why: for the log): its row says so, its requests in
+   flight are lost (on_lost). */
+void xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why);
+
+#endif

@@ -1,0 +1,206 @@
+/*  xs_allowlist: which agent keys the catalog admits. */
+#include "xs_allowlist.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xs_log.h"
+#include "xs_mem.h"
+
+struct _xs_allowlist_t {
+    char *dir;
+};
+
+xs_allowlist_t *
+xs_allowlist_new (const char *dir, xs_err_t *err)
+{
+    if (!dir || !*dir) {
+        xs_err_set (err, XS_EINVAL, "agent keys directory: not set (agent_keys)");
+        return NULL;
+    }
+    if (mkdir (dir, 0700) == -1 && errno != EEXIST) {
+        xs_err_set (err, XS_EIO, "agent keys directory %s: %s", dir, strerror (errno));
+        return NULL;
+    }
+    xs_allowlist_t *self = xs_zalloc (sizeof *self);
+    self->dir = xs_strdup (dir);
+    return self;
+}
+
+void
+xs_allowlist_destroy (xs_allowlist_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->dir);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+const char *
+xs_allowlist_dir (const xs_allowlist_t *self)
+{
+    return self->dir;
+}
+
+/* Calls fn (path, key, arg) for every certificate file in the directory,
+   read as zauth's zcertstore reads it (zcert_load); stops when fn returns
+   non-zero and returns that. */
+typedef int (s_each_fn) (const char *path, const char *key, void *arg);
+
+static int
+s_each_cert (xs_allowlist_t *self, s_each_fn *fn, void *arg)
+{
+    int rc = 0;
+    zdir_t *dir = zdir_new (self->dir, NULL);
+    if (!dir)
+        return 0;
+    zfile_t **files = zdir_flatten (dir);
+    for (int i = 0; files && files [i] && rc == 0; i++) {
+        const char *path = zfile_filename (files [i], NULL);
+        zcert_t *cert = zcert_load (path);
+        if (cert)
+            rc = fn (path, zcert_public_txt (cert), arg);
+        zcert_destroy (&cert);
+    }
+    zdir_flatten_free (&files);
+    zdir_destroy (&dir);
+    return rc;
+}
+
+static int
+s_is_key (const char *path, const char *key, void *arg)
+{
+    return streq (key, (const char *) arg) ? 1 : 0;
+}
+
+bool
+xs_allowlist_admits (xs_allowlist_t *self, const char *key)
+{
+    if (!key || strlen (key) != 40)
+        return false;
+    return s_each_cert (self, s_is_key, (void *) key) == 1;
+}
+
+char *
+xs_allowlist_parse_key (const char *text)
+{
+    char *key = NULL;
+    char *copy = xs_strdup (text);
+    /* A bare key: 40 Z85 characters, maybe with surrounding blanks. */
+    char *start = copy;
+    while (*start == ' ' || *start == '\n' || *start == '\t' || *start == '\r')
+        start++;
+    char *end = start + strlen (start);
+    while (end > start && (end [-1] == ' ' || end [-1] == '\n' || end [-1] == '\r'
+                           || end [-1] == '\t'))
+        *--end = '\0';
+    if (strlen (start) == 40 && !strpbrk (start, " \t\r\n"))
+        key = xs_strdup (start);
+    else
+    if (strstr (copy, "public-key")) {
+        zconfig_t *config = zconfig_str_load (copy);
+        char *pub = config ? zconfig_get (config, "curve/public-key", NULL) : NULL;
+        if (pub)
+            key = xs_strdup (pub);
+        zconfig_destroy (&config);
+    }
+    free (copy);
+    uint8_t raw [32];
+    if (key && (strlen (key) != 40 || !zmq_z85_decode (raw, key))) {
+        free (key);
+        key = NULL;
+    }
+    return key;
+}
+
+/* "<dir>/<hex of key>.key": where enroll writes key. */
+static void
+s_key_file (const char *dir, const uint8_t raw [32], char *buf, size_t size)
+{
+    char hex [65];
+    for (int i = 0; i < 32; i++)
+        snprintf (hex + 2 * i, 3, "%02x", raw [i]);
+    snprintf (buf, size, "%s/%s.key", dir, hex);
+}
+
+char *
+xs_allowlist_enroll (xs_allowlist_t *self, const char *cert_text, xs_err_t *err)
+{
+    char *key = cert_text ? xs_allowlist_parse_key (cert_text) : NULL;
+    uint8_t pub [32], zero [32] = {0};
+    if (!key || !zmq_z85_decode (pub, key)) {
+        free (key);
+        xs_err_set (err, XS_EINVAL, "public key: not a czmq public certificate nor a "
+                                    "40-character Z85 key");
+        return NULL;
+    }
+    char path [4096];
+    s_key_file (self->dir, pub, path, sizeof path);
+    zcert_t *cert = xs_nn (zcert_new_from (pub, zero));
+    zcert_set_meta (cert, "enrolled-by", "xensm-manage host enroll");
+    int rc = zcert_save_public (cert, path);
+    zcert_destroy (&cert);
+    if (rc == -1) {
+        xs_err_set (err, XS_EIO, "allow-list %s: cannot write %s: %s", self->dir, path,
+                    strerror (errno));
+        free (key);
+        return NULL;
+    }
+    xs_notice ("enrolled agent key %s", key);
+    return key;
+}
+
+typedef struct {
+    const char *key;
+    int removed;
+    xs_err_t *err;
+} s_remove_t;
+
+static int
+s_remove_one (const char *path, const char *key, void *arg)
+{
+    s_remove_t *r = (s_remove_t *) arg;
+    if (!streq (key, r->key))
+        return 0;
+    if (unlink (path) == 0 || errno == ENOENT) {
+        r->removed = 1;
+        return 0;
+    }
+    xs_err_set (r->err, XS_EIO, "allow-list: cannot remove %s: %s", path, strerror (errno));
+    return -1;
+}
+
+int
+xs_allowlist_remove (xs_allowlist_t *self, const char *key, xs_err_t *err)
+{
+    s_remove_t r = {key, 0, err};
+    if (s_each_cert (self, s_remove_one, &r) < 0)
+        return -1;
+    return r.removed;
+}
+
+static int
+s_collect (const char *path, const char *key, void *arg)
+{
+    zlist_t *keys = (zlist_t *) arg;
+    for (const char *k = (const char *) zlist_first (keys); k;
+         k = (const char *) zlist_next (keys))
+        if (streq (k, key))
+            return 0;
+    zlist_append (keys, (void *) key);    /* autofree: copied */
+    return 0;
+}
+
+zlist_t *
+xs_allowlist_keys (xs_allowlist_t *self)
+{
+    zlist_t *keys = xs_nn (zlist_new ());
+    zlist_autofree (keys);
+    s_each_cert (self, s_collect, keys);
+    return keys;
+}

@@ -1,0 +1,114 @@
+/*  xs_hosts: the live host registry of the agent server.
+
+    One entry per host that registered since the catalog started: its zone,
+    name, CURVE key, ZeroMQ routing id, when it was last heard from, whether
+    it is up, the requests it has in flight, and what it said about each
+    backend's SR (attached, sizes, capabilities). Entries are plain value
+    types, like the store's rows: xs_agentsrv and xs_reconcile read and set
+    their fields; this class finds them (by uuid or routing id) and answers
+    the questions placement and the jobs ask (who can run on a backend's SR,
+    how many live hosts a zone has).
+
+    Nothing here is stored: the store's host rows are xs_agentsrv's.
+*/
+#ifndef XS_HOSTS_H_INCLUDED
+#define XS_HOSTS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <czmq.h>
+#include <jansson.h>
+
+#include "xs_err.h"
+#include "xs_store.h"
+
+/* What one host says about one backend's SR. */
+typedef struct {
+    int64_t backend_id;
+    char *sr_uuid;
+    bool attached;
+    bool has_stats;
+    int64_t physical_size, physical_utilisation, virtual_allocation;
+    json_t *capabilities;
+    int64_t at;                 /* when last reported (zclock_mono)       */
+    int64_t pending_since;      /* an attach was asked for; 0 when none   */
+} xs_live_sr_t;
+
+/* One live (or lately live) host. */
+typedef struct {
+    char *uuid;
+    char *zone;
+    char *name;
+    char *key;                  /* Z85 CURVE public key                   */
+    zframe_t *routing_id;
+    int64_t last_seen;          /* zclock_mono                            */
+    bool up;
+    int inflight;               /* requests we sent, no result yet        */
+    int busy;                   /* what the agent reported                */
+    int beats;
+    zhashx_t *srs;              /* "backend_id" -> xs_live_sr_t *         */
+} xs_live_host_t;
+
+/* What the live hosts last said about one backend's SR. */
+typedef struct {
+    bool has_stats;
+    int64_t physical_size;
+    int64_t physical_utilisation;
+    int64_t virtual_allocation;
+    json_t *capabilities;       /* borrowed array of strings, or NULL */
+    int live_hosts;             /* live hosts with the SR attached    */
+} xs_hosts_sr_t;
+
+typedef struct _xs_hosts_t xs_hosts_t;
+
+/* Never NULL. Caller destroys. */
+xs_hosts_t *xs_hosts_new (void);
+
+/* NULLs *self_p; idempotent. */
+void xs_hosts_destroy (xs_hosts_t **self_p);
+
+/* The host `uuid`, or NULL. Borrowed. */
+xs_live_host_t *xs_hosts_get (xs_hosts_t *self, const char *uuid);
+
+/* The host whose session has routing id `route`, or NULL. Borrowed. */
+xs_live_host_t *xs_hosts_by_route (xs_hosts_t *self, zframe_t *route);
+
+/* Host `uuid` registered (again) over `route` (copied): a new entry, or
+   the old one with its SRs forgotten; up, seen now, nothing in flight.
+   zone, name and key are copied. Borrowed. */
+xs_live_host_t *xs_hosts_register (xs_hosts_t *self, const char *uuid, const char *zone,
+                                   const char *name, const char *key, zframe_t *route);
+
+/* Forgets host `uuid` (removed). */
+void xs_hosts_forget (xs_hosts_t *self, const char *uuid);
+
+/* The hosts, as a list to walk while the walk may look hosts up
+   (zhashx_lookup moves the table's cursor). Caller destroys the list. */
+zlist_t *xs_hosts_snapshot (xs_hosts_t *self);
+
+/* Host h's report on backend_id's SR; with create, made when missing.
+   NULL when missing (and not create). Borrowed. */
+xs_live_sr_t *xs_live_sr (xs_live_host_t *h, int64_t backend_id, bool create);
+
+/* Forgets host h's report on backend_id's SR (detached). */
+void xs_live_sr_forget (xs_live_host_t *h, int64_t backend_id);
+
+/* Least busy live host of `zone` that has backend_id's SR attached, or
+   NULL. Borrowed uuid, valid until the host is forgotten. */
+const char *xs_hosts_pick (xs_hosts_t *self, const char *zone, int64_t backend_id);
+
+/* Whether host `uuid` is live with backend_id's SR attached. */
+bool xs_hosts_can_run (xs_hosts_t *self, const char *uuid, int64_t backend_id);
+
+/* Number of live hosts in `zone`. */
+int xs_hosts_live_in_zone (xs_hosts_t *self, const char *zone);
+
+/* Fills *sr with the freshest report about backend_id from live hosts. */
+void xs_hosts_sr_info (xs_hosts_t *self, int64_t backend_id, xs_hosts_sr_t *sr);
+
+/* The host list for `host list`: the stored hosts `rows` with live state,
+   last seen and attached SRs, then one "enrolled" entry for each key of
+   `keys` (Z85 strings) that no row has. New reference. */
+json_t *xs_hosts_list (xs_hosts_t *self, xs_host_t **rows, zlist_t *keys);
+
+#endif
