@@ -14,7 +14,7 @@
 #define S_ID_MAX 64
 
 static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
-    s_volume_clone, s_volume_reset_state, s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
+    s_volume_clone, s_volume_reset_state, s_volume_rename, s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
     s_host_list, s_host_remove;
 
 /* ---------------------------------------------------------------------
@@ -49,6 +49,8 @@ static const xs_admin_cmd_t s_commands [] = {
       XS_ADMIN_WAITS, s_volume_clone },
     { "volume_reset_state", "uuid:s state:s",                   "uuid state",
       XS_ADMIN_WRITE, s_volume_reset_state },
+    { "volume_rename",     "uuid:s name:s",                     "uuid name",
+      XS_ADMIN_WRITE, s_volume_rename },
     { "volume_list",       "all?b project?s",                   "[all] [project]",
       XS_ADMIN_READ,  s_volume_list },
     { "volume_show",       "uuid:s",                            "uuid",
@@ -411,6 +413,17 @@ s_volume_reset_state (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
     xs_volumes_reset_state (self->deps.volumes, s_str (args, "uuid"), s_str (args, "state"),
                             reply_p);
+}
+
+static void
+s_volume_rename (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
+{
+    xs_err_t err;
+    if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err))
+        xs_admin_answer ("volume_rename", reply_p, NULL, &err);
+    else
+        xs_volumes_rename (self->deps.volumes, s_str (args, "uuid"), s_str (args, "name"),
+                           reply_p);
 }
 
 /* Answers {key: value} or the failure in *err. */

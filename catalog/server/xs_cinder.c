@@ -419,6 +419,27 @@ s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
 static void s_volumes_detail (xs_api_req_t *req, void *arg) { s_volume_list_route (req, arg, true); }
 static void s_volumes_summary (xs_api_req_t *req, void *arg) { s_volume_list_route (req, arg, false); }
 
+/* Refuses (400, answered; true) a description or metadata that is not
+   empty: xensm keeps neither, and saying so beats dropping them. */
+static bool
+s_check_unstored (json_t *body, xs_api_req_t **req_p)
+{
+    json_t *metadata = json_object_get (body, "metadata");
+    const char *description = s_str (body, "description");
+    if (metadata && !json_is_object (metadata)) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: metadata must be an object.");
+        return true;
+    }
+    if (json_object_size (metadata) || (description && *description)
+    ||  (json_object_get (body, "description") && !json_is_string (
+             json_object_get (body, "description")))) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: xensm does not store volume "
+                            "descriptions or metadata; leave them out (or empty).");
+        return true;
+    }
+    return false;
+}
+
 /* Answers {"volume": detail} with `status`, or 404 when the caller may not
    see it or it is deleted. */
 static void
@@ -525,11 +546,8 @@ s_volume_create (xs_api_req_t *req, void *arg)
         xs_api_reply_err (&req, &err);
         return;
     }
-    json_t *metadata = json_object_get (body, "metadata");
-    if (metadata && !json_is_object (metadata)) {
-        xs_api_reply_error (&req, 400, "Invalid input received: metadata must be an object.");
+    if (s_check_unstored (body, &req))
         return;
-    }
     if (snapshot || json_object_get (body, "imageRef") || json_object_get (body, "backup_id")) {
         xs_api_reply_error (&req, 400, "Invalid input received: xensm creates volumes empty "
                             "or as clones (source_volid); snapshot_id, imageRef and backup_id "
@@ -660,6 +678,45 @@ s_volume_delete (xs_api_req_t *req, void *arg)
     else
         s_call (self, req, "volume_delete", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
                 s_volume_delete_done, v->uuid);
+    xs_volume_destroy (&v);
+}
+
+static void
+s_volume_update_done (xs_cinder_t *self, xs_api_req_t **req_p, s_call_t *call,
+                      const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        s_reply_volume (self, req_p, 200, json_object_get (answer->result, "volume"),
+                        call->key);
+    else
+        s_reply_failure (req_p, answer, 400);
+}
+
+/* PUT /volumes/{id}: the name (description and metadata are not kept). */
+static void
+s_volume_update (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    json_t *body = NULL;
+    const char *name = NULL;
+    xs_err_t err;
+    if (xs_api_json_element (xs_api_req_json (req), "volume", &body, &err)
+    ||  xs_api_json_string (body, "name", 255, &name, &err)) {
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    if (s_check_unstored (body, &req))
+        return;
+    xs_volume_t *v = s_route_volume (self, &req);
+    if (!v)
+        return;
+    if (name && *name)
+        s_call (self, req, "volume_rename",
+                xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "name", name)),
+                s_volume_update_done, v->uuid);
+    else
+        s_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
+                s_volume_show_done, v->uuid);
     xs_volume_destroy (&v);
 }
 
@@ -1052,6 +1109,7 @@ static const xs_api_route_t s_routes [] = {
     {"POST",   "/volumes", s_volume_create, XS_ROUTE_BODY, "volume.create"},
     {"GET",    "/volumes/{id}", s_volume_show, 0, "volume.show"},
     {"DELETE", "/volumes/{id}", s_volume_delete, 0, "volume.delete"},
+    {"PUT",    "/volumes/{id}", s_volume_update, XS_ROUTE_BODY, "volume.update"},
     {"POST",   "/volumes/{id}/action", s_volume_action, XS_ROUTE_BODY, "volume.action"},
     {"GET",    "/types", s_types, 0, "type.list"},
     {"POST",   "/types", s_type_create, XS_ROUTE_BODY, "type.create"},

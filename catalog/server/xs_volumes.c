@@ -359,6 +359,36 @@ fail:
     xs_reply_err (reply_p, &err);
 }
 
+void
+xs_volumes_rename (xs_volumes_t *self, const char *uuid, const char *name,
+                   xs_reply_t **reply_p)
+{
+    xs_err_t err;
+    xs_volume_t *v = xs_store_volume_get (self->store, uuid, &err);
+    if (!v)
+        goto fail;
+    if (v->state == XS_VOLUME_DELETED) {
+        xs_err_set (&err, XS_ENOTFOUND, "volume %s: deleted", v->uuid);
+        goto fail;
+    }
+    if (xs_jobs_running (self->jobs, v->uuid) != XS_OP_NONE) {
+        xs_err_set (&err, XS_ECONFLICT, "volume %s: still %s; rename it when it is settled",
+                    v->uuid, xs_volume_state_name (v->state));
+        goto fail;
+    }
+    xs_volume_spec_t spec = {.uuid = v->uuid, .name = name, .state = v->state,
+                             .backend_id = v->backend_id, .vdi_uuid = v->vdi_uuid,
+                             .host_uuid = v->host_uuid, .error = v->error};
+    if (xs_batch_open (self->batch, &err) || xs_store_volume_update (self->store, &spec, &err))
+        goto fail;
+    s_answer_volume (reply_p, xs_volume_view_by_uuid (self->store, v->uuid, NULL));
+    xs_volume_destroy (&v);
+    return;
+fail:
+    xs_volume_destroy (&v);
+    xs_reply_err (reply_p, &err);
+}
+
 /* =========================================================================
     Reads
    ========================================================================= */

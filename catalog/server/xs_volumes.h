@@ -58,6 +58,10 @@ void xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid,
 void xs_volumes_reset_state (xs_volumes_t *self, const char *uuid, const char *state,
                              xs_reply_t **reply_p);
 
+/* Renames a volume that no job is working on. Answers {"volume": {...}}. */
+void xs_volumes_rename (xs_volumes_t *self, const char *uuid, const char *name,
+                        xs_reply_t **reply_p);
+
 /* The reads: new JSON the caller owns, or NULL with *err. show adds the
    volume's attempts and jobs; connection gives sr_uuid, sr_type, vdi_uuid
    and the keys to introduce the SR, secrets as ****** unless

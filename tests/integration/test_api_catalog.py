@@ -103,11 +103,24 @@ class CatalogApi(unittest.TestCase):
         self.assertEqual(v["uuid"], made["id"])
         self.assertEqual(v["size"], 1 << 30)
         self.assertIn(made["id"], self.w.tagged_vdis())
-        c.openstack("volume", "delete", "web")
+        # Rename (PUT); extend is refused until an agent can resize a VDI;
+        # what xensm does not keep is refused, not dropped.
+        c.openstack("volume", "set", "--name", "web2", "web")
+        self.assertEqual(c.openstack_json("volume", "show", made["id"])["name"], "web2")
+        p = c.openstack("volume", "set", "--size", "2", "web2", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("not supported", p.stderr)
+        p = c.openstack("volume", "set", "--description", "x", "web2", check=False)
+        self.assertIn("does not store", p.stderr)
+        self.assertEqual(c.openstack_json("volume", "show", made["id"])["size"], 1)
+        # An admin's reset-state; an error volume is deletable.
+        self.clients("admin").cinder("reset-state", "--state", "error", made["id"])
+        self.assertEqual(c.openstack_json("volume", "show", made["id"])["status"], "error")
+        c.openstack("volume", "delete", "web2")
         self.assertEqual(c.openstack_json("volume", "list"), [])
         self.assertEqual(self.catalog_volumes("web-team"), [])
         self.assertNotIn(made["id"], self.w.tagged_vdis())
-        p = c.openstack("volume", "show", "web", check=False)
+        p = c.openstack("volume", "show", "web2", check=False)
         self.assertNotEqual(p.returncode, 0)
 
     def test_volume_types_are_the_flavors(self):
@@ -260,6 +273,63 @@ class CatalogApi(unittest.TestCase):
             self.assertEqual(reply[fault]["code"], status)
             self.assertTrue(headers["x-openstack-request-id"].startswith("req-"))
         self.assertEqual(self.w.volumes(), before)
+
+
+class StartUp(unittest.TestCase):
+    """What catalogd refuses about the API, and turning it off."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-api-start-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+
+    def config(self, text):
+        path = os.path.join(self.workdir, "catalog.cfg")
+        with open(path, "w") as f:
+            f.write("[catalog]\n" + text)
+        return path
+
+    def test_noauth_off_loopback_needs_allow_insecure(self):
+        rc, log = xsm.run_catalogd_expect_failure(self.workdir, api_listen="0.0.0.0:0")
+        self.assertEqual(rc, 1)
+        self.assertIn("api_allow_insecure", log)
+        d = xsm.Catalogd(self.workdir, api_listen="0.0.0.0:0",
+                         config=self.config("api_allow_insecure = true\n"))
+        d.start()
+        self.addCleanup(d.kill)
+        self.assertTrue(d.ping()["api_endpoint"].startswith("http://0.0.0.0:"))
+        self.assertEqual(d.stop(), 0)
+
+    def test_keystone_needs_its_settings_and_keeps_the_password_secret(self):
+        rc, log = xsm.run_catalogd_expect_failure(
+            self.workdir, config=self.config("api_auth = keystone\n"))
+        self.assertEqual(rc, 1)
+        self.assertIn("keystone_password_file", log)
+        secret = os.path.join(self.workdir, "ks.pw")
+        with open(secret, "w") as f:
+            f.write("pw-SECRET-123\n")
+        d = xsm.Catalogd(self.workdir, config=self.config(
+            "api_auth = keystone\nkeystone_url = http://127.0.0.1:9/v3\n"
+            "keystone_user = xensm\nkeystone_password_file = %s\n" % secret))
+        d.start()
+        self.addCleanup(d.kill)
+        root = d.ping()["api_endpoint"]
+        st, headers, body = http("GET", root + "/v3/p1/volumes")
+        self.assertEqual(st, 401)
+        self.assertIn("Keystone uri=", headers["WWW-Authenticate"])
+        self.assertEqual(d.stop(), 0)
+        self.assertNotIn("pw-SECRET-123", d.log())
+
+    def test_empty_api_listen_turns_it_off(self):
+        d = xsm.Catalogd(self.workdir, api_listen="")
+        d.start()
+        self.addCleanup(d.kill)
+        self.assertNotIn("api_endpoint", d.ping())
+        self.assertEqual(d.stop(), 0)
+
+    def test_bad_api_listen_is_refused(self):
+        rc, log = xsm.run_catalogd_expect_failure(self.workdir, api_listen="localhost:8776")
+        self.assertEqual(rc, 1)
+        self.assertIn("api_listen", log)
 
 
 if __name__ == "__main__":
