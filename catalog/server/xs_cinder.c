@@ -425,14 +425,15 @@ static bool
 s_check_unstored (json_t *body, xs_api_req_t **req_p)
 {
     json_t *metadata = json_object_get (body, "metadata");
-    const char *description = s_str (body, "description");
+    json_t *description = json_object_get (body, "description");
+    if (!description)           /* Cinder's v1 name, which OSC still sends */
+        description = json_object_get (body, "display_description");
     if (metadata && !json_is_object (metadata)) {
         xs_api_reply_error (req_p, 400, "Invalid input received: metadata must be an object.");
         return true;
     }
-    if (json_object_size (metadata) || (description && *description)
-    ||  (json_object_get (body, "description") && !json_is_string (
-             json_object_get (body, "description")))) {
+    if (json_object_size (metadata)
+    ||  (description && (!json_is_string (description) || json_string_length (description)))) {
         xs_api_reply_error (req_p, 400, "Invalid input received: xensm does not store volume "
                             "descriptions or metadata; leave them out (or empty).");
         return true;
@@ -692,7 +693,8 @@ s_volume_update_done (xs_cinder_t *self, xs_api_req_t **req_p, s_call_t *call,
         s_reply_failure (req_p, answer, 400);
 }
 
-/* PUT /volumes/{id}: the name (description and metadata are not kept). */
+/* PUT /volumes/{id}: the name ("name", or "display_name" as OSC sends it;
+   description and metadata are not kept). */
 static void
 s_volume_update (xs_api_req_t *req, void *arg)
 {
@@ -701,7 +703,8 @@ s_volume_update (xs_api_req_t *req, void *arg)
     const char *name = NULL;
     xs_err_t err;
     if (xs_api_json_element (xs_api_req_json (req), "volume", &body, &err)
-    ||  xs_api_json_string (body, "name", 255, &name, &err)) {
+    ||  xs_api_json_string (body, "name", 255, &name, &err)
+    ||  (!name && xs_api_json_string (body, "display_name", 255, &name, &err))) {
         xs_api_reply_err (&req, &err);
         return;
     }
