@@ -8,6 +8,7 @@
 #include "xs_catalog_server.h"
 #include "xs_daemon.h"
 #include "xs_log.h"
+#include "xs_mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +31,8 @@ s_usage (FILE *stream)
              "usage: %s [-c FILE] [--db PATH] [--admin ENDPOINT] [--agent ENDPOINT]\n"
              "          [--cert FILE] [--agent-keys DIR] [--api LISTEN] [--foreground] [-v]\n"
              "  -c, --config FILE   config file (default %s; a missing default is fine)\n"
-             "  --db PATH           SQLite database (default %s)\n"
+             "  --db PATH           SQLite database (default %s); with --db alone, the\n"
+             "                      certificate and agent_keys go beside it\n"
              "  --admin ENDPOINT    admin endpoint (default %s)\n"
              "  --agent ENDPOINT    endpoint host agents connect to, CURVE (default %s)\n"
              "  --cert FILE         catalog certificate, FILE + FILE_secret; made when both\n"
@@ -43,6 +45,30 @@ s_usage (FILE *stream)
              "\"READY\\n\" is written to fd n once the sockets are bound.\n",
              S_PROGRAM, XS_CATALOG_CFG_PATH, XS_CATALOG_DEFAULT_DB, XS_CATALOG_DEFAULT_ADMIN,
              XS_CATALOG_DEFAULT_AGENT, XS_CATALOG_DEFAULT_CERT, XS_CATALOG_DEFAULT_KEYS);
+}
+
+/* --db given and `cert` / `agent_keys` left at their defaults (no flag, not
+   in the config file): they go beside the database, under the default's
+   file name, so a catalog in a directory of its own needs no /var/lib/xensm. */
+static void
+s_beside_db (xs_config_t *config, const char *db)
+{
+    static const char *const keys [] = { "cert", "agent_keys" };
+    const char *slash = strrchr (db, '/');
+    int dir_len = slash ? (int) (slash - db) : 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys [0]; i++) {
+        const char *origin = xs_config_origin (config, XS_CATALOG_SECTION, keys [i]);
+        if (!origin || strcmp (origin, "default") != 0)
+            continue;
+        const char *dflt = xs_config_get (config, XS_CATALOG_SECTION, keys [i]);
+        const char *base = strrchr (dflt, '/') ? strrchr (dflt, '/') + 1 : dflt;
+        /* "dir/base"; "/base" for a database in /; "base" beside a relative one */
+        char *path = slash ? xs_sprintf ("%.*s/%s", dir_len, db, base) : xs_strdup (base);
+        xs_err_t err;
+        if (xs_config_set (config, XS_CATALOG_SECTION, keys [i], path, &err))
+            fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);   /* keeps the default */
+        free (path);
+    }
 }
 
 int
@@ -107,6 +133,8 @@ main (int argc, char **argv)
             goto out;
         }
     }
+    if (flag_values ['d'])
+        s_beside_db (config, flag_values ['d']);
     xs_daemon_ready_t ready;
     if (xs_daemon_ready_init (&ready, &err)) {
         fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);

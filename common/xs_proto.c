@@ -1,6 +1,7 @@
 /*  xs_proto: one message of the catalog <-> host agent protocol. */
 #include "xs_mem.h"
 #include "xs_proto.h"
+#include "xs_text.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@ typedef enum { S_STR, S_INT, S_BOOL, S_OBJ, S_ARR, S_STRMAP, S_STRARR } s_ftype_
 #define S_NULL     0x02         /* may be JSON null                  */
 #define S_NONEMPTY 0x04         /* string must not be ""             */
 #define S_NONNEG   0x08         /* integer must be >= 0              */
+#define S_NAME     0x10         /* string is a name (xs_text_check_name) */
 
 typedef struct s_schema_t s_schema_t;
 typedef struct {
@@ -76,14 +78,14 @@ static const s_schema_t s_error_obj = {"error", s_error_obj_fields};
 
 static const s_field_t s_register_fields [] = {
     {"host_uuid",     S_STR, S_REQ | S_NONEMPTY, NULL},
-    {"zone",          S_STR, S_REQ | S_NONEMPTY, NULL},
+    {"zone",          S_STR, S_REQ | S_NAME, NULL},
     {"name",          S_STR, S_REQ, NULL},
     {"agent_version", S_STR, 0, NULL},
     {NULL, 0, 0, NULL}
 };
 static const s_field_t s_welcome_fields [] = {
     {"host_uuid",    S_STR, S_REQ | S_NONEMPTY, NULL},
-    {"zone",         S_STR, S_REQ | S_NONEMPTY, NULL},
+    {"zone",         S_STR, S_REQ | S_NAME, NULL},
     {"heartbeat_ms", S_INT, S_REQ | S_NONNEG, NULL},
     {"backends",     S_ARR, S_REQ, &s_backend},
     {NULL, 0, 0, NULL}
@@ -247,6 +249,9 @@ s_check_field (const json_t *value, const s_field_t *f, const char *where, xs_er
         return xs_err_set (err, XS_EINVAL, "%s: field %s must not be empty", where, f->name);
     if ((f->flags & S_NONNEG) && f->type == S_INT && json_integer_value (value) < 0)
         return xs_err_set (err, XS_EINVAL, "%s: field %s must not be negative", where, f->name);
+    if ((f->flags & S_NAME) && f->type == S_STR
+    &&  xs_text_check_name (f->name, json_string_value (value), XS_ZONE_MAX, err))
+        return xs_err_prefix (err, "%s: field", where);
 
     char sub_where [256];
     if (f->type == S_OBJ && f->sub) {

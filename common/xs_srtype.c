@@ -1,5 +1,6 @@
 /*  xs_srtype: the SR types xensm knows and the device_config each needs. */
 #include "xs_srtype.h"
+#include "xs_text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -153,7 +154,16 @@ xs_srtype_check_setting (const char *key, const char *value, xs_err_t *err)
             return xs_err_set (err, XS_EINVAL,
                                "sr_uuid '%s': not a UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
                                value);
+        if (strspn (value, "0-") == strlen (value))
+            return xs_err_set (err, XS_EINVAL, "sr_uuid '%s': the nil UUID names no SR", value);
     }
+    else
+    if (strcmp (key, "zone") == 0)
+        return xs_text_check_name ("zone", value, XS_ZONE_MAX, err);
+    else
+    if ((strcmp (key, "ratio") == 0 || strcmp (key, "reserve") == 0)
+    &&  (value [0] == '-' || value [0] == '+'))
+        return xs_err_set (err, XS_EINVAL, "%s '%s': no sign allowed", key, value);
     else
     if (strcmp (key, "ratio") == 0) {
         if (s_parse_number (value, &number) || number <= 0 || number > 100)

@@ -1,5 +1,6 @@
 /*  xs_agent_cfg: the settings of xensm-agentd (see xs_agent_cfg.h). */
 #include "xs_agent_cfg.h"
+#include "xs_text.h"
 
 #include <string.h>
 
@@ -111,6 +112,8 @@ xs_agent_cfg_settings (xs_config_t *config, const char *path, xs_agent_settings_
         return xs_err_set (err, XS_EINVAL,
                            "no catalog endpoint: give --catalog or catalog_endpoint= in %s", path);
     const char *zone = xs_config_get (config, XS_AGENT_SECTION, "zone");   /* never empty */
+    if (xs_text_check_name ("zone", zone, XS_ZONE_MAX, err))
+        return xs_err_prefix (err, "%s", path);
     const char *host_uuid = NULL;
     if (s_host_uuid (config, path, settings, &host_uuid, err))
         return -1;

@@ -440,6 +440,8 @@ s_on_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     s_req_free (req);
 }
 
+/* libmicrohttpd's own log lines: its format, its arguments. */
+__attribute__ ((format (printf, 2, 0)))
 static void
 s_on_mhd_log (void *cls, const char *fmt, va_list ap)
 {

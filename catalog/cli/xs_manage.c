@@ -23,7 +23,9 @@ static const xs_manage_command_t s_commands [] = {
     { "sm", "backend_add", 2, -1, xs_manage_backend_add,
       "<flavor label> <SR type> [key=value ...]",
       "Add a storage backend to a flavor. Keys are the SR type's device_config plus the\n"
-      "catalog settings name_label=, sr_uuid=, zone=, ratio=, reserve=. Without sr_uuid=\n"
+      "catalog settings name_label=, sr_uuid=, zone=, ratio=, reserve=. A secret (password=,\n"
+      "chappassword=, ...) is best given as key=@FILE (the file's first line) or key=-\n"
+      "(read from standard input): a command line is readable by every user. Without sr_uuid=\n"
       "a NEW SR will be created (formatting the storage): confirm at the prompt or pass\n"
       "--yes. With sr_uuid= the existing SR is introduced and never formatted." },
     { "sm", "backend_list", 0, 1, xs_manage_backend_list, "[id]",
@@ -31,6 +33,8 @@ static const xs_manage_command_t s_commands [] = {
     { "sm", "backend_remove", 1, 1, xs_manage_backend_remove, "<id>",
       "Remove a backend from the catalog. Refused while volumes live on it; the SR is\n"
       "detached from the hosts, never destroyed." },
+    { "sm", "backend_delete", 1, 1, xs_manage_backend_remove, "<id>",
+      "The same as backend_remove (the name nova-manage sm's usage gives it)." },
     { "host", "enroll", 1, 1, xs_manage_host_enroll, "<public certificate file>",
       "Admit a host agent: its public certificate (made with `xensm-agentd --gen-cert\n"
       "FILE`: give FILE, never FILE_secret) joins the catalog's allow-list." },
@@ -114,6 +118,8 @@ s_print_usage (FILE *stream, const char *category)
              "  --timeout S   seconds to wait for the catalog (default %d; %d for volume\n"
              "                create, delete, snapshot and clone, which wait for an agent)\n"
              "  --help, -h    this help; `%s help CATEGORY ACTION` for one command\n"
+             "A `--` right after the action makes the arguments that follow literal\n"
+             "(`sm flavor_create -- --help \"a flavor named --help\"`).\n"
              "\n"
              "Commands (category and action accept a unique prefix):\n",
              XS_MANAGE_PROGRAM, XS_MANAGE_PROGRAM, XS_CATALOG_DEFAULT_ADMIN,
@@ -343,7 +349,8 @@ s_resolve (const xs_manage_io_t *io, int argc, char **argv, int *rc)
     const xs_manage_command_t *command = s_match_action (io->err, category, argv [1]);
     if (!command)
         return NULL;
-    for (int i = 2; i < argc; i++)
+    /* After `--`, every argument is literal (a flavor may be named --help). */
+    for (int i = 2; i < argc && strcmp (argv [2], "--") != 0; i++)
         if (s_is_help (argv [i])) {
             s_print_command_help (io->out, command);
             *rc = 0;
@@ -409,6 +416,10 @@ xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
         goto out;
     int nargs = argc - first - 2;
     char **args = argv + first + 2;
+    if (nargs > 0 && strcmp (args [0], "--") == 0) {
+        nargs--;
+        args++;
+    }
     rc = s_check_arity (io, command, nargs);
     if (rc)
         goto out;

@@ -3,6 +3,7 @@
 #include "xs_manage_cmd.h"
 #include "xs_manage_print.h"
 #include "xs_mem.h"
+#include "xs_redact.h"
 #include "xs_srtype.h"
 
 #include <ctype.h>
@@ -10,6 +11,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------
    sm flavor_*
@@ -70,13 +73,104 @@ xs_manage_flavor_delete (xs_manage_ctx_t *ctx, int argc, char **argv)
    sm backend_add
    --------------------------------------------------------------------- */
 
+/* The first line of `in` (at most XS_SECRET_MAX bytes) into *value, no
+   echo when `in` is a terminal. 0, or -1 with *err naming `what`. */
+#define XS_SECRET_MAX 1024
+static int
+s_read_secret_line (FILE *in, bool prompt, FILE *err_out, const char *what, char **value,
+                    xs_err_t *err)
+{
+    struct termios saved;
+    bool quiet = prompt && tcgetattr (fileno (in), &saved) == 0;
+    if (quiet) {
+        struct termios noecho = saved;
+        noecho.c_lflag &= (tcflag_t) ~ECHO;
+        tcsetattr (fileno (in), TCSAFLUSH, &noecho);
+        fprintf (err_out, "%s: ", what);
+        fflush (err_out);
+    }
+    char line [XS_SECRET_MAX + 2];
+    bool got = fgets (line, sizeof line, in) != NULL;
+    if (quiet) {
+        tcsetattr (fileno (in), TCSAFLUSH, &saved);
+        fputc ('\n', err_out);
+    }
+    size_t n = got ? strcspn (line, "\r\n") : 0;
+    if (n == 0)
+        return xs_err_set (err, XS_EINVAL, "%s: nothing to read (an empty secret)", what);
+    if (n > XS_SECRET_MAX)
+        return xs_err_set (err, XS_EINVAL, "%s: longer than %d bytes", what, XS_SECRET_MAX);
+    line [n] = '\0';
+    *value = xs_strdup (line);
+    explicit_bzero (line, sizeof line);
+    return 0;
+}
+
+/* The first line of FILE (the file may end with or without a newline). */
+static int
+s_read_secret_file (const char *path, const char *what, char **value, xs_err_t *err)
+{
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return xs_err_set (err, XS_EINVAL, "%s: cannot read %s: %s", what, path,
+                           strerror (errno));
+    int rc = s_read_secret_line (f, false, NULL, what, value, err);
+    fclose (f);
+    if (rc)
+        xs_err_prefix (err, "%s", path);
+    return rc;
+}
+
+/* `given` into `params`, secret values given as @FILE (its first line) or
+   - (a line read from standard input) replaced by what they point to; a
+   secret given in the clear works but draws a warning: every user of the
+   machine can read a command line. 0, or -1 with *err. */
+static int
+s_secret_values (xs_manage_ctx_t *ctx, const xs_kvlist_t *given, xs_kvlist_t *params,
+                 xs_err_t *err)
+{
+    for (size_t i = 0; i < xs_kvlist_size (given); i++) {
+        const char *key = xs_kvlist_key (given, i);
+        const char *text = xs_kvlist_value (given, i);
+        char what [96];
+        snprintf (what, sizeof what, "%.64s=", key);
+        char *value = NULL;
+        int rc = 0;
+        if (xs_redact_is_secret (key) && strcmp (text, "-") == 0)
+            rc = s_read_secret_line (ctx->io->in, ctx->io->interactive, ctx->io->err, what,
+                                     &value, err);
+        else
+        if (xs_redact_is_secret (key) && text [0] == '@')
+            rc = s_read_secret_file (text + 1, what, &value, err);
+        else
+        if (xs_redact_is_secret (key))
+            fprintf (ctx->io->err,
+                     "WARNING: %s given on the command line, where every user of this "
+                     "machine can read it; pass %s@FILE or %s- (standard input) instead.\n",
+                     what, what, what);
+        if (!rc)
+            rc = xs_kvlist_add (params, key, value ? value : text, err);
+        if (value) {
+            explicit_bzero (value, strlen (value));
+            free (value);
+        }
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
 /* The key=value arguments into `params`, with --zone added as zone= (they
    must agree when both are given). 0, or -1 with *err. */
 static int
 s_backend_params (xs_manage_ctx_t *ctx, int argc, char **argv, xs_kvlist_t *params,
                   xs_err_t *err)
 {
-    if (xs_kvlist_parse_argv (params, argc, argv, err))
+    xs_kvlist_t *args = xs_kvlist_new ();
+    int rc = xs_kvlist_parse_argv (args, argc, argv, err)
+          || s_secret_values (ctx, args, params, err);
+    xs_kvlist_destroy (&args);
+    if (rc)
         return -1;
     if (!ctx->zone)
         return 0;

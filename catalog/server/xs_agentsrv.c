@@ -14,6 +14,7 @@
 #define S_MISSED_MAX 3              /* heartbeats missed before "down"     */
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
 #define S_STATS_STORE_EVERY 10      /* heartbeats between stats writes     */
+#define S_DRAIN_MAX 256             /* agent messages handled per wake-up  */
 
 static void
 s_req_free (void **item_p)
@@ -217,11 +218,36 @@ s_fail_late (xs_agentsrv_t *self, int64_t now)
     zlist_destroy (&late);
 }
 
+/* A late tick means this loop was not listening (stopped, starved or
+   busy): every host gets a full window from now before its silence
+   counts. */
+static void
+s_forgive_late_tick (xs_agentsrv_t *self, int64_t now)
+{
+    if (self->last_tick && now - self->last_tick > 2 * (int64_t) self->cfg.heartbeat_ms) {
+        zlist_t *hosts = xs_hosts_snapshot (self->hosts);
+        for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (hosts); h;
+             h = (xs_live_host_t *) zlist_next (hosts))
+            if (h->last_seen < now - self->cfg.heartbeat_ms)
+                h->last_seen = now - self->cfg.heartbeat_ms;
+        zlist_destroy (&hosts);
+    }
+    self->last_tick = now;
+}
+
+static int s_drain (xs_agentsrv_t *self);
+
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     xs_agentsrv_t *self = (xs_agentsrv_t *) arg;
+    /* Heartbeats already queued on the socket count: when this loop was
+       busy (a burst of admin requests, a slow commit), the agents were not
+       silent, the catalog was. */
+    for (int round = 0; round < 16 && s_drain (self) == S_DRAIN_MAX; round++)
+        ;
     int64_t now = zclock_mono ();
+    s_forgive_late_tick (self, now);
     s_mark_silent_down (self, now);
     s_fail_late (self, now);
     if (++self->ticks % S_RECONCILE_EVERY == 0)
@@ -499,12 +525,22 @@ out:
     return true;
 }
 
+/* Handles what is ready on the agent socket, at most S_DRAIN_MAX
+   messages; returns how many were handled. */
+static int
+s_drain (xs_agentsrv_t *self)
+{
+    int n = 0;
+    while (n < S_DRAIN_MAX && s_serve_one (self, self->router))
+        n++;
+    return n;
+}
+
 static int
 s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
 {
     /* Drain what is ready (bounded), so one commit covers a burst. */
-    for (int n = 0; n < 256 && s_serve_one ((xs_agentsrv_t *) arg, reader); n++)
-        ;
+    s_drain ((xs_agentsrv_t *) arg);
     return 0;
 }
 

@@ -34,6 +34,7 @@ struct _xs_agentsrv_t {
     zhashx_t *reqs;             /* request id -> s_req_t *           */
     int timer;
     int ticks;
+    int64_t last_tick;          /* zclock_mono of the last tick, 0 before */
     uint64_t seq;
 };
 

@@ -361,7 +361,8 @@ class Dispatch(xsm.CatalogTestCase):
         commands = re.findall(r"^  sm (\w+)", p.stdout, re.M)
         self.assertEqual(sorted(commands), sorted(["flavor_create", "flavor_list",
                                                    "flavor_delete", "backend_add",
-                                                   "backend_list", "backend_remove"]))
+                                                   "backend_list", "backend_remove",
+                                                   "backend_delete"]))
         for action in commands:
             p = self.assertOk(self.manage("sm", action, "--help"))
             self.assertIn("usage: xensm-manage [options] sm %s" % action, p.stdout)

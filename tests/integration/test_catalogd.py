@@ -222,6 +222,39 @@ class RefuseToStart(xsm.CatalogTestCase):
         self.assertFalse(os.path.exists(file_db))
         self.assertEqual(d.stop(), 0)
 
+    def test_db_alone_puts_certificate_and_allow_list_beside_it(self):
+        """--db without --cert / --agent-keys (and none in the config): the
+        certificate and the allow-list go beside the database instead of
+        /var/lib/xensm, so `xensm-catalogd --db DIR/catalog.db` starts."""
+        home = os.path.join(self.workdir, "elsewhere")
+        os.mkdir(home)
+        d = self.new_catalogd(db=os.path.join(home, "catalog.db"),
+                              endpoint="ipc://" + os.path.join(home, "admin.sock"))
+        d.cert = d.agent_keys = None
+        d.start()
+        key = d.ping()["catalog_key"]
+        with open(os.path.join(home, "catalog.cert")) as f:
+            self.assertIn(key, f.read())
+        agent_cert = os.path.join(self.workdir, "a.cert")
+        subprocess.run([xsm.AGENTD, "--gen-cert", agent_cert], check=True,
+                       capture_output=True)
+        self.assertOk(xsm.manage(["host", "enroll", agent_cert], endpoint=d.endpoint))
+        self.assertEqual(len(os.listdir(os.path.join(home, "agents"))), 1)
+        self.assertEqual(d.stop(), 0)
+        # A setting in the config file wins over "beside the database".
+        cfg = os.path.join(self.workdir, "cert.cfg")
+        mine = os.path.join(self.workdir, "mine.cert")
+        with open(cfg, "w") as f:
+            f.write("[catalog]\ncert = %s\n" % mine)
+        d = self.new_catalogd(db=os.path.join(home, "catalog.db"), config=cfg,
+                              endpoint="ipc://" + os.path.join(home, "admin.sock"))
+        d.cert = d.agent_keys = None
+        d.start()
+        with open(mine) as f:
+            self.assertIn(d.ping()["catalog_key"], f.read())
+        self.assertNotEqual(d.ping()["catalog_key"], key)
+        self.assertEqual(d.stop(), 0)
+
 
 class Garbage(xsm.CatalogTestCase):
     """Raw frames on the admin socket: every bad one gets an error reply."""

@@ -34,6 +34,12 @@ class E2E(unittest.TestCase):
             result is not None and any(t is self for t, _ in
                                        result.failures + result.errors))
         if failed or os.environ.get("XSM_E2E_LOGS"):
+            # Notices, warnings and errors of every process first: a burst of
+            # debug lines must not push the cause out of the tail.
+            for name, proc in [("catalogd", self.w.catalogd)] + sorted(self.w.agents.items()):
+                lines = [l for l in proc.log().splitlines() if l[:2] in ("N ", "W ", "E ")]
+                print("---- %s notices, warnings, errors ----\n%s"
+                      % (name, "\n".join(lines[-60:])))
             print("---- catalogd log (tail) ----\n" + self.w.catalogd.log()[-6000:])
 
     # -- set-up helpers ----------------------------------------------------
@@ -298,7 +304,7 @@ class E2E(unittest.TestCase):
                             "--request-id", "stream-%d" % i)
             if "stream-%d" % i in acked_creates:
                 self.assertEqual(v["uuid"], acked_creates["stream-%d" % i]["uuid"])
-            self.assertEqual(v["state"], "available")
+            self.assertEqual(v["state"], "available", v)
         self.check_invariants(acked_creates, acked_deletes)
         names = [v["request_id"] for v in w.volumes().values() if v["request_id"]]
         self.assertEqual(len(names), len(set(names)), "duplicate volumes for a request id")
@@ -473,6 +479,27 @@ class E2E(unittest.TestCase):
         # The enrolled agents still work.
         self.add_backends()
         self.assert_vdi(self.create("--flavor", "silver", "--size", "1G"))
+
+    def test_stalled_catalog_does_not_take_its_silence_for_the_agents(self):
+        """A catalog that stops listening (SIGSTOP here; a long loop pass or a
+        starved machine in life) does not mark hosts down for heartbeats it
+        did not read: the hosts get a full window after the stall."""
+        w = self.w
+        w.catalogd.proc.send_signal(signal.SIGSTOP)
+        try:
+            # The stall lasts until every agent has noticed it (3 heartbeats
+            # without an answer), far past the catalog's 3-heartbeat window.
+            w.wait_until("every agent to notice the silent catalog",
+                         lambda: all("no answer to" in a.log() for a in w.agents.values()))
+        finally:
+            w.catalogd.proc.send_signal(signal.SIGCONT)
+        # The tick that was due runs first after SIGCONT; the agents' new
+        # registrations are handled after it.
+        w.wait_until("every agent to register again",
+                     lambda: all(w.catalogd.log().count("(%s) registered" % n) >= 2
+                                 for n in w.agents))
+        self.assertNotIn(" is down: ", w.catalogd.log())
+        self.assertEqual({h["state"] for h in w.hosts()}, {"up"})
 
     def test_removed_host_is_refused_until_enrolled_again(self):
         """host remove revokes a running agent: its CURVE session outlives

@@ -92,8 +92,12 @@ class Catalogd:
         # The Block Storage API on a port the kernel picks (ping's
         # api_endpoint tells which), never the default 8776.
         cmd = [CATALOGD, "--db", self.db, "--admin", self.endpoint,
-               "--agent", self.agent_endpoint, "--cert", self.cert,
-               "--agent-keys", self.agent_keys, "--api", self.api_listen]
+               "--agent", self.agent_endpoint, "--api", self.api_listen]
+        # None: the flag is not given (the daemon's own default applies).
+        if self.cert is not None:
+            cmd += ["--cert", self.cert]
+        if self.agent_keys is not None:
+            cmd += ["--agent-keys", self.agent_keys]
         if self.config:
             cmd += ["-c", self.config]
         else:

@@ -64,6 +64,18 @@ test_flavor_commands (void **state)
     manage_assert_sent (f, "flavor_delete", "{\"label\": \"gold\"}");
     assert_string_equal (f->out, "flavor gold deleted\n");
 
+    /* After `--` the arguments are literal: a flavor named --help. */
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor_create", "--", "--help", "odd",
+                                  NULL), 0);
+    manage_assert_sent (f, "flavor_create", "{\"label\": \"--help\", "
+                        "\"description\": \"odd\"}");
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor_delete", "--", "--help", NULL), 0);
+    manage_assert_sent (f, "flavor_delete", "{\"label\": \"--help\"}");
+    /* Without it, --help is the command's help, and nothing is sent. */
+    assert_int_equal (manage_run (f, NULL, "sm", "flavor_create", "--help", "odd", NULL), 0);
+    assert_contains (f->out, "sm flavor_create <label> <description>");
+    manage_assert_nothing_sent (f);
+
     /* Not UTF-8: refused before sending, naming what. */
     assert_int_equal (manage_run (f, NULL, "sm", "flavor_create", "\xff", "d", NULL), 2);
     assert_contains (f->err, "flavor_create: label and description must be UTF-8 text");
@@ -91,6 +103,12 @@ test_backend_add_checks_first (void **state)
         { NULL, "nfs", "server=s", "name_label=n", "serverpath" },
         { NULL, "nfs", "server=s", "colour=blue", "colour" },
         { "za", "nfs", "server=s", "zone=zb", "sm backend_add: --zone za and zone=zb disagree" },
+        { NULL, "nfs", "server=s", "zone=a b", "zone 'a b': byte 1 not allowed" },
+        { NULL, "nfs", "server=s", "sr_uuid=00000000-0000-0000-0000-000000000000",
+          "the nil UUID names no SR" },
+        { NULL, "nfs", "server=s", "reserve=-0", "reserve '-0': no sign allowed" },
+        { NULL, "nfs", "server=s", "name_label=x\xe2\x80\xaey",
+          "invisible or direction-changing character U+202E" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         int rc = bad [i].zone
@@ -188,6 +206,83 @@ test_backend_add_existing_sr (void **state)
     s_assert_commands (f, "flavor_list");
 }
 
+/* The sent backend_add's params.<key>, or NULL; asserts two requests. */
+static char *
+s_sent_param (manage_fixture_t *f, const char *key)
+{
+    json_t *list = manage_take (f);
+    assert_int_equal (json_array_size (list), 2);
+    json_t *params = json_object_get (json_object_get (json_array_get (list, 1), "args"),
+                                      "params");
+    const char *value = json_string_value (json_object_get (params, key));
+    char *copy = value ? strdup (value) : NULL;
+    json_decref (list);
+    return copy;
+}
+
+static void
+test_backend_add_reads_secrets_from_a_file_or_stdin (void **state)
+{
+    manage_fixture_t *f = *state;
+    manage_reply_ok (f, "{\"flavors\": [], \"backend\": {\"id\": 5, "
+                              "\"zone\": \"default\", \"sr_uuid\": \"" S_SR_UUID "\"}}");
+    /* In the clear: it works, with a warning that names the key, never the value. */
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "lvmoiscsi",
+                                  "sr_uuid=" S_SR_UUID, "target=t", "targetIQN=iqn", "SCSIid=1",
+                                  "chappassword=clear-one", NULL), 0);
+    assert_contains (f->err, "WARNING: chappassword= given on the command line");
+    assert_null (strstr (f->err, "clear-one"));
+    char *sent = s_sent_param (f, "chappassword");
+    assert_string_equal (sent, "clear-one");
+    free (sent);
+
+    /* key=- reads one line of standard input; no warning. */
+    assert_int_equal (manage_run (f, "from stdin\nnot this\n", "sm", "backend_add", "gold",
+                                  "lvmoiscsi", "sr_uuid=" S_SR_UUID, "target=t",
+                                  "targetIQN=iqn", "SCSIid=1", "chappassword=-", NULL), 0);
+    assert_string_equal (f->err, "");
+    sent = s_sent_param (f, "chappassword");
+    assert_string_equal (sent, "from stdin");
+    free (sent);
+
+    /* key=@FILE reads the file's first line. */
+    char path [128];
+    snprintf (path, sizeof path, "%s/chap", f->dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs ("from a file\nsecond line\n", file);
+    fclose (file);
+    char arg [160];
+    snprintf (arg, sizeof arg, "incoming_chappassword=@%s", path);
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "lvmoiscsi",
+                                  "sr_uuid=" S_SR_UUID, "target=t", "targetIQN=iqn", "SCSIid=1",
+                                  arg, NULL), 0);
+    assert_string_equal (f->err, "");
+    sent = s_sent_param (f, "incoming_chappassword");
+    assert_string_equal (sent, "from a file");
+    free (sent);
+
+    /* A file that cannot be read, or no input: the key and the reason; nothing sent. */
+    snprintf (arg, sizeof arg, "chappassword=@%s/missing", f->dir);
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "lvmoiscsi",
+                                  "sr_uuid=" S_SR_UUID, "target=t", "targetIQN=iqn", "SCSIid=1",
+                                  arg, NULL), 2);
+    assert_contains (f->err, "chappassword=: cannot read ");
+    assert_contains (f->err, "/missing: No such file or directory");
+    manage_assert_nothing_sent (f);
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "lvmoiscsi",
+                                  "sr_uuid=" S_SR_UUID, "target=t", "targetIQN=iqn", "SCSIid=1",
+                                  "chappassword=-", NULL), 2);
+    assert_contains (f->err, "chappassword=: nothing to read (an empty secret)");
+    manage_assert_nothing_sent (f);
+    /* Only secrets are read: a path in another key is sent as given. */
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "nfs",
+                                  "sr_uuid=" S_SR_UUID, "server=s", "serverpath=@/p", NULL), 0);
+    sent = s_sent_param (f, "serverpath");
+    assert_string_equal (sent, "@/p");
+    free (sent);
+}
+
 /* ---------------------------------------------------------------------
    sm backend_list, backend_remove
    --------------------------------------------------------------------- */
@@ -213,6 +308,12 @@ test_backend_list_and_remove (void **state)
     assert_int_equal (manage_run (f, NULL, "sm", "backend_remove", "3", NULL), 0);
     manage_assert_sent (f, "backend_remove", "{\"id\": 3}");
     assert_string_equal (f->out, "backend 3 removed\n");
+    /* nova-manage sm's usage names it backend_delete: the same command. */
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_delete", "3", NULL), 0);
+    manage_assert_sent (f, "backend_remove", "{\"id\": 3}");
+    assert_string_equal (f->out, "backend 3 removed\n");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_delete", "x", NULL), 2);
+    assert_contains (f->err, "usage: xensm-manage [options] sm backend_delete <id>\n");
 
     static const char *const ids [] = { "x", "0", "-1", "3x", "", " 3", "+3" };
     for (size_t i = 0; i < sizeof ids / sizeof ids [0]; i++) {
@@ -237,6 +338,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_flavor_commands, manage_setup, manage_teardown),
         cmocka_unit_test_setup_teardown (test_backend_add_checks_first, manage_setup,
                                          manage_teardown),
+        cmocka_unit_test_setup_teardown (test_backend_add_reads_secrets_from_a_file_or_stdin,
+                                         manage_setup, manage_teardown),
         cmocka_unit_test_setup_teardown (test_backend_add_confirms_a_new_sr, manage_setup,
                                          manage_teardown),
         cmocka_unit_test_setup_teardown (test_backend_add_existing_sr, manage_setup,
