@@ -2,7 +2,7 @@
     builds an xs_catalog_server and runs it; the logic lives in the classes.
 
     xensm-catalogd [-c FILE] [--db PATH] [--admin ENDPOINT] [--agent ENDPOINT]
-                   [--cert FILE] [--agent-keys DIR] [--foreground] [-v]
+                   [--cert FILE] [--agent-keys DIR] [--api LISTEN] [--foreground] [-v]
 */
 #include "xs_catalog_cfg.h"
 #include "xs_catalog_server.h"
@@ -29,7 +29,7 @@ s_usage (FILE *stream)
 {
     fprintf (stream,
              "usage: %s [-c FILE] [--db PATH] [--admin ENDPOINT] [--agent ENDPOINT]\n"
-             "          [--cert FILE] [--agent-keys DIR] [--foreground] [-v]\n"
+             "          [--cert FILE] [--agent-keys DIR] [--api LISTEN] [--foreground] [-v]\n"
              "  -c, --config FILE   config file (default %s; a missing default is fine)\n"
              "  --db PATH           SQLite database (default %s); with --db alone, the\n"
              "                      certificate and agent_keys go beside it\n"
@@ -38,6 +38,7 @@ s_usage (FILE *stream)
              "  --cert FILE         catalog certificate, FILE + FILE_secret; made when both\n"
              "                      are missing (default %s)\n"
              "  --agent-keys DIR    allow-list of agent public certificates (default %s)\n"
+             "  --api LISTEN        Block Storage API address, e.g. 127.0.0.1:8776 (\"\": off)\n"
              "  -f, --foreground    stay in the foreground, log to stderr\n"
              "  -v, --verbose       log debug messages\n"
              "Flags override the config file. With XENSM_READY_FD=<n> in the environment,\n"
@@ -80,6 +81,7 @@ main (int argc, char **argv)
         { "agent",      required_argument, NULL, 'A' },
         { "cert",       required_argument, NULL, 'k' },
         { "agent-keys", required_argument, NULL, 'K' },
+        { "api",        required_argument, NULL, 'P' },
         { "foreground", no_argument,       NULL, 'f' },
         { "verbose",    no_argument,       NULL, 'v' },
         { "help",       no_argument,       NULL, 'h' },
@@ -89,7 +91,7 @@ main (int argc, char **argv)
     /* Flags that override a setting of [catalog]. */
     static const struct { int opt; const char *key; } flag_keys [] = {
         { 'd', "db" }, { 'a', "admin_endpoint" }, { 'A', "agent_endpoint" },
-        { 'k', "cert" }, { 'K', "agent_keys" },
+        { 'k', "cert" }, { 'K', "agent_keys" }, { 'P', "api_listen" },
     };
     const char *flag_values [128] = { NULL };
     const char *config_path = NULL;
@@ -98,7 +100,7 @@ main (int argc, char **argv)
     while ((opt = getopt_long (argc, argv, "c:fvh", options, NULL)) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
-        case 'd': case 'a': case 'A': case 'k': case 'K':
+        case 'd': case 'a': case 'A': case 'k': case 'K': case 'P':
             flag_values [opt] = optarg;
             break;
         case 'f': foreground = true; break;

@@ -2,6 +2,9 @@
 #include "xs_catalog_cfg.h"
 #include "xs_log.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -11,6 +14,37 @@ s_check_zone (const char *value, xs_err_t *err)
     for (const char *p = value; *p; p++)
         if ((unsigned char) *p < 0x20 || *p == 0x7f)
             return xs_err_set (err, XS_EINVAL, "control character in zone name");
+    return 0;
+}
+
+static const char *const s_api_auth_names [] = {"noauth", "keystone", NULL};
+
+/* api_listen: empty (off), "a.b.c.d:port" or "[v6]:port", numeric (the
+   daemon's xs_http parses it again; this check keeps the CLI free of it). */
+static int
+s_check_listen (const char *value, xs_err_t *err)
+{
+    if (!*value)
+        return 0;
+    char host [64];
+    const char *colon = strrchr (value, ':');
+    size_t hlen = colon ? (size_t) (colon - value) : 0;
+    bool v6 = hlen >= 2 && value [0] == '[' && value [hlen - 1] == ']';
+    if (v6) {
+        value++;
+        hlen -= 2;
+    }
+    unsigned char buf [16];
+    char *end = NULL;
+    long port = colon ? strtol (colon + 1, &end, 10) : -1;
+    if (!colon || hlen == 0 || hlen >= sizeof host || !colon [1] || *end || port < 0
+    ||  port > 65535)
+        return xs_err_set (err, XS_EINVAL, "api_listen '%s': expected a.b.c.d:port or "
+                           "[v6]:port (numeric), or empty for no API", v6 ? value - 1 : value);
+    snprintf (host, sizeof host, "%.*s", (int) hlen, value);
+    if (inet_pton (v6 ? AF_INET6 : AF_INET, host, buf) != 1)
+        return xs_err_set (err, XS_EINVAL, "api_listen: '%s' is not a numeric IP%s address",
+                           host, v6 ? "v6" : "v4");
     return 0;
 }
 
@@ -43,6 +77,35 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
       false, NULL, "an operation an agent has not answered after this fails over" },
     { XS_CATALOG_SECTION, "job_wait_ms", XS_CONFIG_INT, "30000", 100, 86400000, NULL, false,
       NULL, "how long a job waits for a live agent of its zone" },
+    /* The OpenStack Block Storage API (docs/API.md). */
+    { XS_CATALOG_SECTION, "api_listen", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_API, 0, 0, NULL,
+      true, s_check_listen, "HTTP address of the Block Storage API (empty: off)" },
+    { XS_CATALOG_SECTION, "api_public_endpoint", XS_CONFIG_STRING, "", 0, 0, NULL, true,
+      NULL, "base URL clients reach the API at, for next links (empty: the Host header)" },
+    { XS_CATALOG_SECTION, "api_cert", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL,
+      "PEM certificate (chain) of the API: https when set" },
+    { XS_CATALOG_SECTION, "api_key", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL,
+      "PEM private key of api_cert" },
+    { XS_CATALOG_SECTION, "api_auth", XS_CONFIG_ENUM, "noauth", 0, 0, s_api_auth_names, false,
+      NULL, "noauth (every caller is admin; loopback only) or keystone" },
+    { XS_CATALOG_SECTION, "api_allow_insecure", XS_CONFIG_BOOL, "false", 0, 0, NULL, false,
+      NULL, "allow api_auth = noauth on a non-loopback api_listen" },
+    { XS_CATALOG_SECTION, "api_noauth_project", XS_CONFIG_STRING, "admin", 0, 0, NULL, false,
+      NULL, "project of a noauth request that names none" },
+    { XS_CATALOG_SECTION, "api_quota_volumes", XS_CONFIG_INT, "1000", -1, 1e9, NULL, false,
+      NULL, "volumes per project (-1: unlimited)" },
+    { XS_CATALOG_SECTION, "api_quota_gigabytes", XS_CONFIG_INT, "100000", -1, 1e12, NULL, false,
+      NULL, "GiB of volumes per project (-1: unlimited)" },
+    { XS_CATALOG_SECTION, "keystone_url", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL,
+      "Keystone (api_auth = keystone): http(s)://host:5000" },
+    { XS_CATALOG_SECTION, "keystone_user", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL,
+      "the service user that validates tokens" },
+    { XS_CATALOG_SECTION, "keystone_password_file", XS_CONFIG_STRING, "", 0, 0, NULL, true,
+      NULL, "file holding keystone_user's password (never in argv or the config)" },
+    { XS_CATALOG_SECTION, "keystone_project", XS_CONFIG_STRING, "service", 0, 0, NULL, false,
+      NULL, "keystone_user's project" },
+    { XS_CATALOG_SECTION, "keystone_cafile", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL,
+      "CA bundle for an https Keystone (empty: the system's)" },
     { .key = NULL }
 };
 

@@ -17,6 +17,15 @@
         heartbeat_ms = 1000
         agent_timeout_ms = 360000
         job_wait_ms = 30000
+        api_listen = 127.0.0.1:8776         (empty: no API)
+        api_public_endpoint =               (e.g. https://vol.example:8776)
+        api_cert = / api_key =              (https when set)
+        api_auth = noauth | keystone
+        api_allow_insecure = false          (noauth off loopback)
+        api_noauth_project = admin
+        api_quota_volumes = 1000 / api_quota_gigabytes = 100000
+        keystone_url, keystone_user, keystone_password_file,
+        keystone_project = service, keystone_cafile
 
     Command-line flags override the file (xs_config_set).
 */
@@ -36,6 +45,7 @@
 #define XS_CATALOG_DEFAULT_AGENT "tcp://*:7601"
 #define XS_CATALOG_DEFAULT_CERT "/var/lib/xensm/catalog.cert"
 #define XS_CATALOG_DEFAULT_KEYS "/var/lib/xensm/agents"
+#define XS_CATALOG_DEFAULT_API  "127.0.0.1:8776"
 
 /* The option table (static, ends with a NULL key). */
 extern const xs_config_option_t xs_catalog_cfg_options [];

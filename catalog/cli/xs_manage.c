@@ -45,10 +45,11 @@ static const xs_manage_command_t s_commands [] = {
       "Revoke a host: its key leaves the allow-list and its session is dropped.\n"
       "Asks for confirmation on a terminal; --yes skips it." },
     { "volume", "create", 0, -1, xs_manage_volume_create,
-      "--flavor F --size S [--name N] [--request-id R]",
+      "--flavor F --size S [--name N] [--request-id R] [--project P]",
       "Create a volume of flavor F and size S (bytes, or with a K, M, G or T suffix:\n"
       "powers of 1024). Placement is first-fit over the flavor's backends; `volume\n"
       "show` lists every attempt. The same --request-id always returns the same volume.\n"
+      "--project: the owning project, as the Block Storage API sees it.\n"
       "Waits for the outcome (120 s unless --timeout is given)." },
     { "volume", "delete", 1, 1, xs_manage_volume_delete, "<uuid>",
       "Delete a volume and its VDI." },
@@ -56,8 +57,8 @@ static const xs_manage_command_t s_commands [] = {
       "Snapshot a volume on its own backend (the SR must support VDI_SNAPSHOT)." },
     { "volume", "clone", 1, -1, xs_manage_volume_clone, "<uuid> [--name N]",
       "Clone a volume on its own backend (the SR must support VDI_CLONE)." },
-    { "volume", "list", 0, 1, xs_manage_volume_list, "[--all]",
-      "List volumes (--all: deleted ones too)." },
+    { "volume", "list", 0, 3, xs_manage_volume_list, "[--all] [--project P]",
+      "List volumes (--all: deleted ones too; --project: only that project's)." },
     { "volume", "show", 1, 1, xs_manage_volume_show, "<uuid>",
       "Show a volume, its placement attempts and its jobs." },
     { "volume", "connection", 1, 2, xs_manage_volume_connection, "<uuid> [--show-secrets]",

@@ -56,6 +56,8 @@ s_volume_print (xs_manage_ctx_t *ctx, json_t *v)
     fprintf (out, "size:        %s (%" JSON_INTEGER_FORMAT " bytes)\n", size,
              json_integer_value (json_object_get (v, "size")));
     fprintf (out, "flavor:      %s\n", xs_manage_str (v, "flavor", "-"));
+    if (*xs_manage_str (v, "project", ""))
+        fprintf (out, "project:     %s\n", xs_manage_str (v, "project", "-"));
     if (json_is_integer (backend))
         fprintf (out, "backend:     %" JSON_INTEGER_FORMAT "\n", json_integer_value (backend));
     else
@@ -83,7 +85,7 @@ s_volume_done (xs_manage_ctx_t *ctx, json_t *result, char **argv)
    --------------------------------------------------------------------- */
 
 typedef struct {
-    const char *flavor, *size, *name, *request_id;
+    const char *flavor, *size, *name, *request_id, *project;
 } s_create_opts_t;
 
 static int
@@ -95,6 +97,7 @@ s_create_option (int opt, const char *value, void *state)
     case 's': o->size = value; break;
     case 'n': o->name = value; break;
     case 'r': o->request_id = value; break;
+    case 'p': o->project = value; break;
     }
     return 0;
 }
@@ -107,9 +110,10 @@ xs_manage_volume_create (xs_manage_ctx_t *ctx, int argc, char **argv)
         { "size",       required_argument, NULL, 's' },
         { "name",       required_argument, NULL, 'n' },
         { "request-id", required_argument, NULL, 'r' },
+        { "project",    required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 }
     };
-    s_create_opts_t o = { NULL, NULL, NULL, NULL };
+    s_create_opts_t o = { NULL, NULL, NULL, NULL, NULL };
     int npos = 0;
     int rc = xs_manage_parse_options (ctx, argc, argv, longopts, s_create_option, &o, &npos);
     if (rc)
@@ -126,6 +130,7 @@ xs_manage_volume_create (xs_manage_ctx_t *ctx, int argc, char **argv)
     json_t *args = json_pack ("{s:s, s:I}", "flavor", o.flavor, "size", (json_int_t) bytes);
     s_set_text (&args, "name", o.name);
     s_set_text (&args, "request_id", o.request_id);
+    s_set_text (&args, "project", o.project);
     xs_manage_wait_long (ctx);
     return xs_manage_call_print (ctx, "volume_create", &args, "flavor, name and request id",
                                  s_volume_done, argv);
@@ -210,12 +215,21 @@ int
 xs_manage_volume_list (xs_manage_ctx_t *ctx, int argc, char **argv)
 {
     bool all = false;
-    if (argc) {
-        if (strcmp (argv [0], "--all") != 0)
-            return xs_manage_usage_error (ctx, "unexpected argument '%s'", argv [0]);
-        all = true;
+    const char *project = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv [i], "--all") == 0)
+            all = true;
+        else
+        if (strcmp (argv [i], "--project") == 0 && i + 1 < argc)
+            project = argv [++i];
+        else
+        if (strncmp (argv [i], "--project=", 10) == 0)
+            project = argv [i] + 10;
+        else
+            return xs_manage_usage_error (ctx, "unexpected argument '%s'", argv [i]);
     }
     json_t *args = xs_nn (json_pack ("{s:b}", "all", all));
+    s_set_text (&args, "project", project);
     return xs_manage_call_print (ctx, "volume_list", &args, "", s_volume_table, argv);
 }
 

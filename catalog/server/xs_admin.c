@@ -14,7 +14,7 @@
 #define S_ID_MAX 64
 
 static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
-    s_volume_clone, s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
+    s_volume_clone, s_volume_reset_state, s_volume_rename, s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
     s_host_list, s_host_remove;
 
 /* ---------------------------------------------------------------------
@@ -38,8 +38,8 @@ static const xs_admin_cmd_t s_commands [] = {
       XS_ADMIN_READ,  xs_admin_backend_list },
     { "backend_remove",    "id:I",                              "id",
       XS_ADMIN_WRITE, xs_admin_backend_remove },
-    { "volume_create",     "flavor:s size:I name?s request_id?s",
-      "flavor size [name] [request_id]",
+    { "volume_create",     "flavor:s size:I name?s request_id?s project?s",
+      "flavor size [name] [request_id] [project]",
       XS_ADMIN_WAITS, s_volume_create },
     { "volume_delete",     "uuid:s",                            "uuid",
       XS_ADMIN_WAITS, s_volume_delete },
@@ -47,7 +47,11 @@ static const xs_admin_cmd_t s_commands [] = {
       XS_ADMIN_WAITS, s_volume_snapshot },
     { "volume_clone",      "uuid:s name?s",                     "uuid [name]",
       XS_ADMIN_WAITS, s_volume_clone },
-    { "volume_list",       "all?b",                             "[all]",
+    { "volume_reset_state", "uuid:s state:s",                   "uuid state",
+      XS_ADMIN_WRITE, s_volume_reset_state },
+    { "volume_rename",     "uuid:s name:s",                     "uuid name",
+      XS_ADMIN_WRITE, s_volume_rename },
+    { "volume_list",       "all?b project?s",                   "[all] [project]",
       XS_ADMIN_READ,  s_volume_list },
     { "volume_show",       "uuid:s",                            "uuid",
       XS_ADMIN_READ,  s_volume_show },
@@ -186,6 +190,21 @@ static const char *
 s_str (json_t *args, const char *key)
 {
     return json_string_value (json_object_get (args, key));
+}
+
+/* A project argument: absent, or [A-Za-z0-9_-]{1,64} (the API's rule). */
+static int
+s_check_project (json_t *args, xs_err_t *err)
+{
+    const char *project = s_str (args, "project");
+    if (!project)
+        return 0;
+    size_t len = strlen (project);
+    bool ok = len > 0 && len <= S_ID_MAX && strspn (project, "abcdefghijklmnopqrstuvwxyz"
+                                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+                                            == len;
+    return ok ? 0 : xs_err_set (err, XS_EINVAL, "project '%.64s': use 1 to 64 letters, digits, "
+                                "'_' or '-'", project);
 }
 
 /* ---------------------------------------------------------------------
@@ -345,7 +364,8 @@ s_volume_create (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
     xs_err_t err;
     if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err)
-    ||  s_check_text ("request id", args, "request_id", S_ID_MAX, &err)) {
+    ||  s_check_text ("request id", args, "request_id", S_ID_MAX, &err)
+    ||  s_check_project (args, &err)) {
         xs_admin_answer ("volume_create", reply_p, NULL, &err);
         return;
     }
@@ -354,6 +374,7 @@ s_volume_create (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
         .size = json_integer_value (json_object_get (args, "size")),
         .name = s_str (args, "name"),
         .request_id = s_str (args, "request_id"),
+        .project = s_str (args, "project"),
     };
     xs_volumes_create (self->deps.volumes, &req, reply_p);
 }
@@ -387,6 +408,24 @@ s_volume_clone (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     s_copy (self, args, XS_OP_VDI_CLONE, reply_p);
 }
 
+static void
+s_volume_reset_state (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
+{
+    xs_volumes_reset_state (self->deps.volumes, s_str (args, "uuid"), s_str (args, "state"),
+                            reply_p);
+}
+
+static void
+s_volume_rename (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
+{
+    xs_err_t err;
+    if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err))
+        xs_admin_answer ("volume_rename", reply_p, NULL, &err);
+    else
+        xs_volumes_rename (self->deps.volumes, s_str (args, "uuid"), s_str (args, "name"),
+                           reply_p);
+}
+
 /* Answers {key: value} or the failure in *err. */
 static void
 s_answer_under (const char *cmd, const char *key, json_t *value, const xs_err_t *err,
@@ -402,7 +441,16 @@ s_volume_list (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     xs_err_t err;
     xs_err_clear (&err);
     bool all = json_is_true (json_object_get (args, "all"));
-    json_t *list = xs_volumes_list (self->deps.volumes, all, &err);
+    const char *project = s_str (args, "project");
+    json_t *list = s_check_project (args, &err) ? NULL
+                 : xs_volumes_list (self->deps.volumes, all, &err);
+    size_t i = 0;
+    while (list && project && i < json_array_size (list))
+        if (streq (json_string_value (json_object_get (json_array_get (list, i), "project")),
+                   project))
+            i++;
+        else
+            json_array_remove (list, i);
     s_answer_under ("volume_list", "volumes", list, &err, reply_p);
 }
 

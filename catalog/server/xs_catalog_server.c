@@ -7,6 +7,7 @@
 #include "xs_admin_socket.h"
 #include "xs_batch.h"
 #include "xs_catalog_cfg.h"
+#include "xs_cinder.h"
 #include "xs_cert.h"
 #include "xs_log.h"
 #include "xs_mem.h"
@@ -28,6 +29,7 @@ struct _xs_catalog_server_t {
     xs_volumes_t *volumes;          /* the volume commands                    */
     xs_admin_t *admin;              /* the command table                      */
     xs_admin_socket_t *socket;      /* the admin endpoint                     */
+    xs_cinder_t *api;               /* the Block Storage API (NULL: off)      */
     int resumed;                    /* jobs resumed at start                  */
 };
 
@@ -120,6 +122,10 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
                                         self->admin, self->loop, err);
     if (!self->socket || s_start_agents (self, err))
         goto fail;
+    if (xs_cinder_new (self->loop, config, self->admin, self->store, &self->api, err))
+        goto fail;
+    if (self->api)
+        xs_admin_set_info (self->admin, "api_endpoint", xs_cinder_endpoint (self->api));
     return self;
 fail:
     xs_catalog_server_destroy (&self);
@@ -137,6 +143,7 @@ xs_catalog_server_destroy (xs_catalog_server_t **self_p)
        needs the admin socket, which goes last. */
     if (self->batch)
         xs_batch_flush (self->batch);
+    xs_cinder_destroy (&self->api);         /* parked HTTP requests are gone */
     xs_volumes_destroy (&self->volumes);
     xs_jobs_destroy (&self->jobs);
     xs_placement_destroy (&self->placement);

@@ -140,7 +140,8 @@ xs_volumes_create (xs_volumes_t *self, const xs_volume_request_t *req, xs_reply_
     xs_volume_spec_t vol = {.uuid = uuid, .name = req->name, .size_bytes = req->size,
                             .flavor_id = flavor->id, .state = XS_VOLUME_CREATING,
                             .request_id = req->request_id && *req->request_id
-                                          ? req->request_id : NULL};
+                                          ? req->request_id : NULL,
+                            .project = req->project};
     if (xs_store_volume_insert (self->store, &vol, &err))
         goto fail;
     json_t *args = xs_nn (json_pack ("{s:s, s:I}", "volume_uuid", uuid,
@@ -293,7 +294,8 @@ xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, const 
     s_new_uuid (uuid, sizeof uuid);
     xs_volume_spec_t vol = {.uuid = uuid, .name = name, .size_bytes = p->size_bytes,
                             .flavor_id = p->flavor_id, .backend_id = b->id,
-                            .state = XS_VOLUME_CREATING, .parent_uuid = p->uuid};
+                            .state = XS_VOLUME_CREATING, .parent_uuid = p->uuid,
+                            .project = p->project};
     if (xs_store_volume_insert (self->store, &vol, &err))
         goto fail;
     json_t *args = xs_nn (json_pack ("{s:s, s:s, s:s}", "sr_uuid", b->sr_uuid,
@@ -308,6 +310,83 @@ fail:
 out:
     xs_volume_destroy (&p);
     xs_backend_destroy (&b);
+}
+
+/* =========================================================================
+    Reset
+   ========================================================================= */
+
+void
+xs_volumes_reset_state (xs_volumes_t *self, const char *uuid, const char *state,
+                        xs_reply_t **reply_p)
+{
+    xs_err_t err;
+    xs_volume_state_t to;
+    xs_volume_t *v = NULL;
+    if (xs_volume_state_from_name (state, &to, &err)
+    ||  (to != XS_VOLUME_AVAILABLE && to != XS_VOLUME_ERROR && to != XS_VOLUME_ERROR_DELETING)) {
+        xs_reply_fail (reply_p, XS_EINVAL, "volume reset: state must be available, error or "
+                       "error_deleting, not '%.32s'", state ? state : "");
+        return;
+    }
+    v = xs_store_volume_get (self->store, uuid, &err);
+    if (!v)
+        goto fail;
+    if (v->state == XS_VOLUME_DELETED) {
+        xs_err_set (&err, XS_ENOTFOUND, "volume %s: deleted", v->uuid);
+        goto fail;
+    }
+    if (xs_jobs_running (self->jobs, v->uuid) != XS_OP_NONE) {
+        xs_err_set (&err, XS_ECONFLICT, "volume %s: a job is still running on it; reset it "
+                    "when it is settled", v->uuid);
+        goto fail;
+    }
+    if (to == XS_VOLUME_AVAILABLE && !v->vdi_uuid) {
+        xs_err_set (&err, XS_ECONFLICT, "volume %s: has no VDI, it cannot be available",
+                    v->uuid);
+        goto fail;
+    }
+    if (xs_batch_open (self->batch, &err)
+    ||  xs_store_volume_set_state (self->store, v->uuid, to, v->error, &err))
+        goto fail;
+    xs_notice ("volume %s: state reset from %s to %s", v->uuid,
+               xs_volume_state_name (v->state), xs_volume_state_name (to));
+    s_answer_volume (reply_p, xs_volume_view_by_uuid (self->store, v->uuid, NULL));
+    xs_volume_destroy (&v);
+    return;
+fail:
+    xs_volume_destroy (&v);
+    xs_reply_err (reply_p, &err);
+}
+
+void
+xs_volumes_rename (xs_volumes_t *self, const char *uuid, const char *name,
+                   xs_reply_t **reply_p)
+{
+    xs_err_t err;
+    xs_volume_t *v = xs_store_volume_get (self->store, uuid, &err);
+    if (!v)
+        goto fail;
+    if (v->state == XS_VOLUME_DELETED) {
+        xs_err_set (&err, XS_ENOTFOUND, "volume %s: deleted", v->uuid);
+        goto fail;
+    }
+    if (xs_jobs_running (self->jobs, v->uuid) != XS_OP_NONE) {
+        xs_err_set (&err, XS_ECONFLICT, "volume %s: still %s; rename it when it is settled",
+                    v->uuid, xs_volume_state_name (v->state));
+        goto fail;
+    }
+    xs_volume_spec_t spec = {.uuid = v->uuid, .name = name, .state = v->state,
+                             .backend_id = v->backend_id, .vdi_uuid = v->vdi_uuid,
+                             .host_uuid = v->host_uuid, .error = v->error};
+    if (xs_batch_open (self->batch, &err) || xs_store_volume_update (self->store, &spec, &err))
+        goto fail;
+    s_answer_volume (reply_p, xs_volume_view_by_uuid (self->store, v->uuid, NULL));
+    xs_volume_destroy (&v);
+    return;
+fail:
+    xs_volume_destroy (&v);
+    xs_reply_err (reply_p, &err);
 }
 
 /* =========================================================================

@@ -32,6 +32,7 @@ typedef struct {
     int64_t size;               /* bytes, > 0        */
     const char *name;           /* may be NULL       */
     const char *request_id;     /* may be NULL       */
+    const char *project;        /* owner; may be NULL */
 } xs_volume_request_t;
 
 typedef struct _xs_volumes_t xs_volumes_t;
@@ -50,6 +51,16 @@ void xs_volumes_delete (xs_volumes_t *self, const char *uuid, xs_reply_t **reply
 /* op is XS_OP_VDI_SNAPSHOT or XS_OP_VDI_CLONE; name may be NULL. */
 void xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid,
                       const char *name, xs_reply_t **reply_p);
+
+/* Sets the state of a volume that no job is working on to `state`
+   (available, error or error_deleting): an operator's repair after an
+   outcome the catalog could not learn. Answers {"volume": {...}}. */
+void xs_volumes_reset_state (xs_volumes_t *self, const char *uuid, const char *state,
+                             xs_reply_t **reply_p);
+
+/* Renames a volume that no job is working on. Answers {"volume": {...}}. */
+void xs_volumes_rename (xs_volumes_t *self, const char *uuid, const char *name,
+                        xs_reply_t **reply_p);
 
 /* The reads: new JSON the caller owns, or NULL with *err. show adds the
    volume's attempts and jobs; connection gives sr_uuid, sr_type, vdi_uuid

@@ -192,6 +192,7 @@ xs_volume_destroy (xs_volume_t **self_p)
         free (self->error);
         free (self->parent_uuid);
         free (self->request_id);
+        free (self->project);
         free (self);
         *self_p = NULL;
     }
@@ -309,7 +310,7 @@ xs_backend_agent_json (const xs_backend_t *backend, bool create)
 json_t *
 xs_volume_json (const xs_volume_t *volume, const char *flavor_label)
 {
-    return json_pack ("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:I, s:I}",
+    return json_pack ("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:I, s:I, s:s}",
         "uuid", volume->uuid,
         "name", s_string_or_null (volume->name),
         "size", (json_int_t) volume->size_bytes,
@@ -322,7 +323,8 @@ xs_volume_json (const xs_volume_t *volume, const char *flavor_label)
         "parent_uuid", s_string_or_null (volume->parent_uuid),
         "request_id", s_string_or_null (volume->request_id),
         "created_at", (json_int_t) volume->created_at,
-        "updated_at", (json_int_t) volume->updated_at);
+        "updated_at", (json_int_t) volume->updated_at,
+        "project", volume->project ? volume->project : "");
 }
 
 json_t *

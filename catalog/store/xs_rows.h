@@ -165,6 +165,7 @@ typedef struct {
     char *request_id;           /* idempotency key; unique; may be NULL    */
     int64_t created_at;
     int64_t updated_at;
+    char *project;              /* owner (API tenant); "" when none        */
 } xs_volume_t;
 
 /* One dispatched operation (vdi_create, vdi_destroy, sr_attach, ...). */

@@ -51,7 +51,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 1
+#define XS_STORE_SCHEMA_VERSION 2
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -116,6 +116,7 @@ typedef struct {
     const char *error;          /* may be NULL                             */
     const char *parent_uuid;    /* snapshot/clone source; may be NULL      */
     const char *request_id;     /* idempotency key; NULL or non-empty      */
+    const char *project;        /* owner (API tenant); NULL: "" (insert only) */
 } xs_volume_spec_t;
 
 /* A job to insert (every field), or the new values of one to update

@@ -108,7 +108,11 @@ const char *const xs_sql_migrations [] = {
     "  reason      TEXT,"
     "  at          INTEGER NOT NULL"
     ");"
-    "CREATE INDEX attempt_by_volume ON attempt (volume_uuid, id);"
+    "CREATE INDEX attempt_by_volume ON attempt (volume_uuid, id);",
+    /* 1 -> 2: every volume belongs to a project (the Block Storage API's
+       tenant; '' for volumes made before projects). */
+    "ALTER TABLE volume ADD COLUMN project TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX volume_by_project ON volume (project, state);"
 };
 
 _Static_assert (sizeof xs_sql_migrations / sizeof xs_sql_migrations [0]
@@ -131,7 +135,7 @@ _Static_assert (sizeof xs_sql_migrations / sizeof xs_sql_migrations [0]
     " virtual_allocation, capabilities, updated_at FROM host_sr "
 #define S_VOLUME_COLS \
     "SELECT uuid, name, size_bytes, flavor_id, backend_id, vdi_uuid, host_uuid, state," \
-    " error, parent_uuid, request_id, created_at, updated_at FROM volume "
+    " error, parent_uuid, request_id, created_at, updated_at, project FROM volume "
 #define S_JOB_COLS \
     "SELECT id, volume_uuid, op, args, state, backend_id, host_uuid, result, error," \
     " created_at, updated_at FROM job "
@@ -212,8 +216,8 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
 
     [XS_SQL_VOLUME_INSERT] =
         "INSERT INTO volume (uuid, name, size_bytes, flavor_id, backend_id, vdi_uuid,"
-        " host_uuid, state, error, parent_uuid, request_id, created_at, updated_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        " host_uuid, state, error, parent_uuid, request_id, created_at, updated_at, project)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
     [XS_SQL_VOLUME_GET]        = S_VOLUME_COLS "WHERE uuid = ?1",
     [XS_SQL_VOLUME_BY_REQUEST] = S_VOLUME_COLS "WHERE request_id = ?1",
     [XS_SQL_VOLUME_LIST]       = S_VOLUME_COLS "WHERE ?1 OR state <> 'deleted' ORDER BY rowid",

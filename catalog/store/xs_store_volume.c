@@ -32,6 +32,7 @@ s_volume_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *
     v->request_id = xs_sql_col_text (st, 10);
     v->created_at = sqlite3_column_int64 (st, 11);
     v->updated_at = sqlite3_column_int64 (st, 12);
+    v->project = xs_sql_col_text_req (st, 13);
     if (xs_volume_state_from_name (state, &v->state, NULL)) {
         xs_err_set (err, XS_EIO, "%s: volume %s has unknown state '%s'",
                     self->path, v->uuid, state ? state : "(null)");
@@ -73,6 +74,7 @@ xs_store_volume_insert (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t 
     XS_SQL_BIND (xs_sql_bind_text (st, 10, vol->parent_uuid));
     XS_SQL_BIND (xs_sql_bind_text (st, 11, vol->request_id));
     XS_SQL_BIND (sqlite3_bind_int64 (st, 12, xs_store_now_ms ()));
+    XS_SQL_BIND (xs_sql_bind_text (st, 13, vol->project ? vol->project : ""));
     rc = xs_sql_write (self, st, rc);
     if (rc == SQLITE_OK)
         return 0;

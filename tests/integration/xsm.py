@@ -69,7 +69,8 @@ class Catalogd:
     """One xensm-catalogd on a temp database and a temp ipc endpoint."""
 
     def __init__(self, workdir, db=None, endpoint=None, config=None, args=(),
-                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0"):
+                 foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0",
+                 api_listen="127.0.0.1:0"):
         self.workdir = workdir
         self.db = db or os.path.join(workdir, "catalog.db")
         self.endpoint = endpoint or "ipc://%s" % os.path.join(workdir, "run", "admin.sock")
@@ -77,6 +78,7 @@ class Catalogd:
         # ":*" tries 49152 upward, so parallel tests collide on restarts;
         # ping tells which), the certificate and allow-list in the work dir.
         self.agent_endpoint = agent_endpoint
+        self.api_listen = api_listen
         self.cert = os.path.join(workdir, "catalog.cert")
         self.agent_keys = os.path.join(workdir, "agents")
         self.config = config
@@ -87,8 +89,10 @@ class Catalogd:
         self.log_path = os.path.join(workdir, "catalogd-%d.log" % id(self))
 
     def command(self):
+        # The Block Storage API on a port the kernel picks (ping's
+        # api_endpoint tells which), never the default 8776.
         cmd = [CATALOGD, "--db", self.db, "--admin", self.endpoint,
-               "--agent", self.agent_endpoint]
+               "--agent", self.agent_endpoint, "--api", self.api_listen]
         # None: the flag is not given (the daemon's own default applies).
         if self.cert is not None:
             cmd += ["--cert", self.cert]
@@ -403,7 +407,10 @@ class World:
         self.catalogd = Catalogd(workdir, config=cfg)
         test.addCleanup(self.catalogd.kill)
         self.catalogd.start()
-        self.agent_endpoint = self.catalogd.ping()["agent_endpoint"]
+        info = self.catalogd.ping()
+        self.agent_endpoint = info["agent_endpoint"]
+        # The Block Storage API ("http://127.0.0.1:<port>"; None when off).
+        self.api_root = info.get("api_endpoint")
         # Restarts bind the same port, so that agents find the catalog again.
         self.catalogd.agent_endpoint = self.agent_endpoint
         self.agents = {}

@@ -42,6 +42,20 @@ CATALOG_KEYS = {
     "heartbeat_ms": "1000",
     "agent_timeout_ms": "360000",
     "job_wait_ms": "30000",
+    "api_listen": "127.0.0.1:8776",
+    "api_public_endpoint": "",
+    "api_cert": "",
+    "api_key": "",
+    "api_auth": "noauth",
+    "api_allow_insecure": "false",
+    "api_noauth_project": "admin",
+    "api_quota_volumes": "1000",
+    "api_quota_gigabytes": "100000",
+    "keystone_url": "",
+    "keystone_user": "",
+    "keystone_password_file": "",
+    "keystone_project": "service",
+    "keystone_cafile": "",
 }
 AGENT_KEYS = {
     "catalog_endpoint": "tcp://catalog.example.com:7601",   # an example: no default
@@ -311,6 +325,7 @@ class InstallLayoutTest(unittest.TestCase):
                                  "--db", os.path.join(work, "catalog.db"),
                                  "--admin", f"ipc://{work}/admin.sock",
                                  "--agent", "tcp://127.0.0.1:*",
+                                 "--api", "127.0.0.1:0",
                                  "--cert", os.path.join(work, "catalog.cert"),
                                  "--agent-keys", os.path.join(work, "agents")],
                                 env=env, pass_fds=(write_fd,), stdout=subprocess.PIPE,

@@ -75,6 +75,36 @@ test_file_over_defaults (void **state)
     xs_config_destroy (&config);
 }
 
+/* The Block Storage API's settings: on at 127.0.0.1:8776 and noauth by
+   default; api_listen is numeric or empty; api_auth one of two. */
+static void
+test_api_settings (void **state)
+{
+    xs_config_t *config = xs_catalog_cfg_new ();
+    xs_err_t err;
+    assert_string_equal (xs_config_get (config, XS_CATALOG_SECTION, "api_listen"),
+                         "127.0.0.1:8776");
+    assert_string_equal (xs_config_get (config, XS_CATALOG_SECTION, "api_auth"), "noauth");
+    assert_false (xs_config_bool (config, XS_CATALOG_SECTION, "api_allow_insecure", true));
+    static const char *const good [] = {"", "0.0.0.0:0", "127.0.0.1:8776", "[::1]:8776",
+                                        "[::]:65535"};
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++)
+        assert_int_equal (xs_config_set (config, XS_CATALOG_SECTION, "api_listen", good [i],
+                                         &err), 0);
+    static const char *const bad [] = {"localhost:8776", "127.0.0.1", "127.0.0.1:", ":8776",
+                                       "127.0.0.1:65536", "127.0.0.1:-1", "[::1:8776",
+                                       "::1:8776x", "1.2.3.4:80 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_int_equal (xs_config_set (config, XS_CATALOG_SECTION, "api_listen", bad [i],
+                                         &err), -1);
+        s_assert_contains (err.msg, "api_listen");
+    }
+    assert_int_equal (xs_config_set (config, XS_CATALOG_SECTION, "api_auth", "none", &err), -1);
+    assert_int_equal (xs_config_set (config, XS_CATALOG_SECTION, "api_auth", "keystone", &err),
+                      0);
+    xs_config_destroy (&config);
+}
+
 /* ---------------------------------------------------------------------
    Endpoints
    --------------------------------------------------------------------- */
@@ -118,6 +148,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_defaults),
         cmocka_unit_test (test_file_over_defaults),
+        cmocka_unit_test (test_api_settings),
         cmocka_unit_test (test_endpoints),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -26,11 +26,11 @@ test_help_lists_volume_and_host (void **state)
         "  host enroll <public certificate file>\n",
         "  host list\n",
         "  host remove <host uuid or public key>\n",
-        "  volume create --flavor F --size S [--name N] [--request-id R]\n",
+        "  volume create --flavor F --size S [--name N] [--request-id R] [--project P]\n",
         "  volume delete <uuid>\n",
         "  volume snapshot <uuid> [--name N]\n",
         "  volume clone <uuid> [--name N]\n",
-        "  volume list [--all]\n",
+        "  volume list [--all] [--project P]\n",
         "  volume show <uuid>\n",
         "  volume connection <uuid> [--show-secrets]\n",
     };

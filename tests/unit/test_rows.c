@@ -379,8 +379,9 @@ test_volume_json (void **state)
     (void) state;
     xs_volume_t *v = s_volume ("v-1");
     json_t *j = xs_volume_json (v, NULL);
-    assert_int_equal (json_object_size (j), 13);
+    assert_int_equal (json_object_size (j), 14);
     assert_string_equal (s_str (j, "uuid"), "v-1");
+    assert_string_equal (s_str (j, "project"), "");
     assert_int_equal (json_integer_value (json_object_get (j, "size")), 1 << 20);
     assert_string_equal (s_str (j, "state"), "creating");
     const char *nulls [] = { "name", "flavor", "backend_id", "vdi_uuid", "host_uuid",

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "store_fixture.h"
+#include "xs_store_int.h"      /* xs_sql_migrations */
 
 /* ---------------------------------------------------------------------
    Helpers
@@ -137,6 +138,31 @@ test_migrate_empty_file_to_current (void **state)
     store = fx_open (fx);
     assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_store_destroy (&store);
+}
+
+/* Schema 1 -> 2 (projects): a volume of a version 1 catalog keeps
+   everything and belongs to project "". */
+static void
+test_migrate_1_to_2_adds_projects (void **state)
+{
+    fixture_t *fx = *state;
+    assert_int_equal (fx_raw_exec (fx->path, xs_sql_migrations [0]), SQLITE_OK);
+    assert_int_equal (fx_raw_exec (fx->path,
+        "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
+        "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at)"
+        " VALUES ('vol-1', 'old', 1024, 1, 'available', 1, 1);"
+        "PRAGMA user_version = 1; PRAGMA application_id = 2020830531;"), SQLITE_OK);
+    xs_store_t *store = fx_open (fx);
+    assert_int_equal (xs_store_schema_version (store), 2);
+    xs_err_t err = { 0 };
+    xs_volume_t *v = xs_store_volume_get (store, "vol-1", &err);
+    assert_non_null (v);
+    assert_string_equal (v->name, "old");
+    assert_string_equal (v->project, "");
+    xs_volume_destroy (&v);
+    xs_store_destroy (&store);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM sqlite_schema WHERE "
+                                  "type = 'index' AND name = 'volume_by_project'"), 1);
 }
 
 static void
@@ -513,6 +539,7 @@ main (void)
         FX_TEST (test_new_file_is_0600_with_sidecars),
         FX_TEST (test_existing_lax_file_is_tightened),
         FX_TEST (test_migrate_empty_file_to_current),
+        FX_TEST (test_migrate_1_to_2_adds_projects),
         FX_TEST (test_newer_schema_is_refused_untouched),
         FX_TEST (test_foreign_sqlite_database_is_refused),
         FX_TEST (test_garbage_file_is_refused_untouched),

@@ -35,6 +35,7 @@ test_volume_insert (void **state)
     assert_null (got->host_uuid);
     assert_int_equal (got->state, XS_VOLUME_CREATING);
     assert_string_equal (got->request_id, "req-1");
+    assert_string_equal (got->project, "");
     assert_true (got->created_at > 0);
     assert_int_equal (got->created_at, got->updated_at);
     xs_volume_destroy (&got);
@@ -55,6 +56,13 @@ test_volume_insert (void **state)
     assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
     assert_int_equal (err.kind, XS_ECONFLICT);
     assert_string_equal (err.msg, "volume vol-1: already exists");
+    /* The owning project round-trips. */
+    xs_volume_spec_t owned = { .uuid = "vol-p", .size_bytes = 1, .flavor_id = gold,
+                               .state = XS_VOLUME_CREATING, .project = "proj1" };
+    assert_int_equal (xs_store_volume_insert (store, &owned, &err), 0);
+    got = xs_store_volume_get (store, "vol-p", &err);
+    assert_string_equal (got->project, "proj1");
+    xs_volume_destroy (&got);
     fx_add_volume (store, "vol-2", gold, b1, XS_VOLUME_AVAILABLE, NULL);
     fx_add_volume (store, "vol-3", gold, b1, XS_VOLUME_DELETED, NULL);
 

@@ -1,0 +1,368 @@
+"""Phase B of the Block Storage API: the REAL Debian clients (openstack,
+cinder, openstacksdk) against a real xensm-catalogd, four real agents and
+the xapi simulator (xsm.World), in noauth mode.
+
+One World for the class: flavor gold (one NFS backend in za) and silver
+(one lvmoiscsi backend in zb). Each test uses its own project, so that
+the tests do not see each other's volumes (that isolation is itself under
+test). In noauth mode the project named api_noauth_project ("admin") is
+the admin.
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import osclients  # noqa: E402
+import xsm  # noqa: E402
+
+
+class _ClassCleanups:
+    """What xsm.World needs of a test case, for a World per class."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def addCleanup(self, fn, *args, **kwargs):
+        self.cls.addClassCleanup(fn, *args, **kwargs)
+
+
+def http(method, url, body=None, headers=None):
+    """(status, headers, parsed JSON or None) of one request."""
+    data = None
+    hdrs = dict(headers or {})
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        hdrs.setdefault("Content-Type", "application/json")
+    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            raw = r.read()
+            return r.status, r.headers, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, e.headers, json.loads(raw) if raw else None
+
+
+@unittest.skipUnless(osclients.have_clients(), "the OpenStack clients are not installed")
+class CatalogApi(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="xsm-api-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.w = xsm.World(_ClassCleanups(cls), cls.workdir)
+        cls.root = cls.w.api_root
+        assert cls.root and cls.root.startswith("http://127.0.0.1:"), cls.root
+        w = cls.w
+        w.ok("sm", "flavor_create", "gold", "NFS in za")
+        w.ok("sm", "flavor_create", "silver", "iSCSI in zb")
+        w.ok("--yes", "sm", "backend_add", "gold", "nfs", "name_label=gold-1",
+             "server=filer", "serverpath=/g1", "zone=za")
+        w.ok("--yes", "sm", "backend_add", "silver", "lvmoiscsi", "name_label=silver-1",
+             "zone=zb", "target=10.0.0.5", "targetIQN=iqn.2004-04.com.example:lun1",
+             "SCSIid=3600a0b80", "chapuser=xensm", "chappassword=s3cret-chap")
+        w.wait_attached({"za": 1, "zb": 1})
+
+    def clients(self, project):
+        c = osclients.Clients(self.root, project=project)
+        self.addCleanup(c.close)
+        return c
+
+    def tearDown(self):
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        if result is not None and any(t is self for t, _ in result.failures + result.errors):
+            print("---- catalogd log (tail) ----\n" + self.w.catalogd.log()[-6000:])
+
+    def catalog_volumes(self, project):
+        return [v for v in self.w.volumes(all=False).values() if v.get("project") == project]
+
+    # -- openstack ------------------------------------------------------------
+
+    def test_openstack_volume_create_list_show_delete(self):
+        c = self.clients("web-team")
+        made = c.openstack_json("volume", "create", "--type", "gold", "--size", "1", "web")
+        self.assertEqual(made["name"], "web")
+        self.assertEqual(made["size"], 1)
+        self.assertEqual(made["type"], "gold")
+        self.assertIn(made["status"], ("creating", "available"))
+        listed = c.openstack_json("volume", "list")
+        self.assertEqual([(v["Name"], v["Size"]) for v in listed], [("web", 1)])
+        shown = c.openstack_json("volume", "show", "web")
+        self.assertEqual(shown["id"], made["id"])
+        self.assertEqual(shown["status"], "available")
+        self.assertEqual(shown["availability_zone"], "za")
+        self.assertEqual(shown["os-vol-tenant-attr:tenant_id"], "web-team")
+        # The catalog agrees: one VDI in the simulator, tagged with the volume.
+        [v] = self.catalog_volumes("web-team")
+        self.assertEqual(v["uuid"], made["id"])
+        self.assertEqual(v["size"], 1 << 30)
+        self.assertIn(made["id"], self.w.tagged_vdis())
+        # Rename (PUT); extend is refused until an agent can resize a VDI;
+        # what xensm does not keep is refused, not dropped.
+        c.openstack("volume", "set", "--name", "web2", "web")
+        self.assertEqual(c.openstack_json("volume", "show", made["id"])["name"], "web2")
+        p = c.openstack("volume", "set", "--size", "2", "web2", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("not supported", p.stderr)
+        p = c.openstack("volume", "set", "--description", "x", "web2", check=False)
+        self.assertIn("does not store", p.stderr)
+        self.assertEqual(c.openstack_json("volume", "show", made["id"])["size"], 1)
+        # An admin's reset-state; an error volume is deletable.
+        self.clients("admin").cinder("reset-state", "--state", "error", made["id"])
+        self.assertEqual(c.openstack_json("volume", "show", made["id"])["status"], "error")
+        c.openstack("volume", "delete", "web2")
+        self.assertEqual(c.openstack_json("volume", "list"), [])
+        self.assertEqual(self.catalog_volumes("web-team"), [])
+        self.assertNotIn(made["id"], self.w.tagged_vdis())
+        p = c.openstack("volume", "show", "web2", check=False)
+        self.assertNotEqual(p.returncode, 0)
+
+    def test_volume_types_are_the_flavors(self):
+        admin = self.clients("admin")
+        types = admin.openstack_json("volume", "type", "list")
+        self.assertEqual(sorted(t["Name"] for t in types), ["gold", "silver"])
+        gold = admin.openstack_json("volume", "type", "show", "gold")
+        self.assertEqual(gold["name"], "gold")
+        self.assertEqual(gold["description"], "NFS in za")
+        by_id = admin.openstack_json("volume", "type", "show", gold["id"])
+        self.assertEqual(by_id["name"], "gold")
+        made = admin.openstack_json("volume", "type", "create", "--description", "later",
+                                    "bronze")
+        self.assertEqual(made["name"], "bronze")
+        flavors = [f["label"] for f in self.w.json("sm", "flavor_list")["flavors"]]
+        self.assertIn("bronze", flavors)
+        # Only the admin changes types; a duplicate is a conflict.
+        user = self.clients("someone")
+        p = user.openstack("volume", "type", "create", "tin", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("HTTP 403", p.stderr)
+        p = admin.openstack("volume", "type", "create", "bronze", check=False)
+        self.assertIn("HTTP 409", p.stderr)
+        admin.openstack("volume", "type", "delete", "bronze")
+        flavors = [f["label"] for f in self.w.json("sm", "flavor_list")["flavors"]]
+        self.assertNotIn("bronze", flavors)
+        # cinder's type commands too.
+        rows = admin.cinder_table("type-list")
+        self.assertEqual(sorted(r["Name"] for r in rows), ["gold", "silver"])
+
+    def test_availability_zones_are_the_zones(self):
+        zones = self.clients("zones").openstack_json("availability", "zone", "list", "--volume")
+        self.assertEqual(sorted((z["Zone Name"], z["Zone Status"]) for z in zones),
+                         [("za", "available"), ("zb", "available")])
+
+    # -- cinder ---------------------------------------------------------------
+
+    def test_cinder_create_unplaceable_shows_the_attempts(self):
+        self.w.ok("sm", "flavor_create", "empty", "a flavor without backends")
+        self.addCleanup(self.w.manage, "sm", "flavor_delete", "empty")
+        c = self.clients("doomed-team")
+        p = c.cinder("create", "--volume-type", "empty", "--name", "doomed", "--poll", "1",
+                     check=False)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        out = p.stdout + p.stderr
+        self.assertIn("no backend could take it", out)
+        self.assertIn("flavor empty has no backends", out)
+        rows = c.cinder_table("list")
+        self.assertEqual([(r["Name"], r["Status"]) for r in rows], [("doomed", "error")])
+        # The message is there for the API too, keyed by the create's request id.
+        [v] = self.catalog_volumes("doomed-team")
+        st, _, body = http("GET", "%s/v3/doomed-team/messages?request_id=%s"
+                           % (self.root, v["request_id"]))
+        self.assertEqual(st, 200)
+        [m] = body["messages"]
+        self.assertEqual(m["resource_uuid"], v["uuid"])
+        self.assertIn("no backend could take it", m["user_message"])
+        c.cinder("delete", "doomed")
+        self.w.wait_until("doomed deleted", lambda: not self.catalog_volumes("doomed-team"))
+
+    def test_cinder_quota_and_limits_count_the_catalog(self):
+        c = self.clients("quota-team")
+        c.cinder("create", "--volume-type", "silver", "--name", "q1", "2")
+        rows = {r["Property"]: r for r in c.cinder_table("quota-show", "quota-team")}
+        self.assertEqual(rows["volumes"]["Value"], "1000")
+        self.assertEqual(rows["gigabytes"]["Value"], "100000")
+        usage = {r["Type"]: r for r in c.cinder_table("quota-usage", "quota-team")}
+        self.assertEqual(usage["volumes"]["In_use"], "1")
+        self.assertEqual(usage["gigabytes"]["In_use"], "2")
+        limits = {r["Name"]: r["Value"] for r in c.cinder_table("absolute-limits")}
+        self.assertEqual(limits["totalVolumesUsed"], "1")
+        self.assertEqual(limits["totalGigabytesUsed"], "2")
+        self.assertEqual(limits["maxTotalVolumeGigabytes"], "100000")
+        # Over the quota: 413 overLimit, and nothing is made.
+        p = c.cinder("create", "--volume-type", "silver", "--name", "huge", "99999",
+                     check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("HTTP 413", p.stderr)
+        self.assertEqual([v["name"] for v in self.catalog_volumes("quota-team")], ["q1"])
+        c.cinder("delete", "q1")
+        self.w.wait_until("q1 deleted", lambda: not self.catalog_volumes("quota-team"))
+
+    # -- openstacksdk ---------------------------------------------------------
+
+    def test_sdk_create_and_delete_with_wait(self):
+        c = self.clients("sdk-team")
+        out = c.sdk(
+            "v = conn.create_volume(size=1, name='sdkvol', volume_type='gold', wait=True)\n"
+            "out['created'] = {'id': v.id, 'status': v.status, 'size': v.size}\n"
+            "out['listed'] = [x.name for x in conn.block_storage.volumes()]\n"
+            "out['deleted'] = conn.delete_volume(v.id, wait=True)\n"
+            "out['after'] = [x.name for x in conn.block_storage.volumes()]\n")
+        self.assertEqual(out["created"]["status"], "available")
+        self.assertEqual(out["created"]["size"], 1)
+        self.assertEqual(out["listed"], ["sdkvol"])
+        self.assertTrue(out["deleted"])
+        self.assertEqual(out["after"], [])
+        self.assertEqual(self.catalog_volumes("sdk-team"), [])
+
+    # -- projects -------------------------------------------------------------
+
+    def test_two_projects_are_isolated(self):
+        a, b = self.clients("proj-a"), self.clients("proj-b")
+        va = a.openstack_json("volume", "create", "--type", "gold", "--size", "1", "mine-a")
+        vb = b.openstack_json("volume", "create", "--type", "gold", "--size", "1", "mine-b")
+        self.assertEqual([v["Name"] for v in a.openstack_json("volume", "list")], ["mine-a"])
+        self.assertEqual([r["Name"] for r in b.cinder_table("list")], ["mine-b"])
+        # By id, by name, and to delete: the other project's volume does not exist.
+        self.assertNotEqual(b.openstack("volume", "show", va["id"], check=False).returncode, 0)
+        self.assertNotEqual(b.openstack("volume", "show", "mine-a", check=False).returncode, 0)
+        st, _, body = http("DELETE", "%s/v3/proj-b/volumes/%s" % (self.root, va["id"]))
+        self.assertEqual(st, 404)
+        self.assertEqual(body["itemNotFound"]["code"], 404)
+        # The admin sees both with --all-tenants; the CLI filters by project.
+        rows = self.clients("admin").cinder_table("list", "--all-tenants")
+        names = {r["Name"] for r in rows}
+        self.assertTrue({"mine-a", "mine-b"} <= names, names)
+        listed = self.w.json("volume", "list", "--project", "proj-a")["volumes"]
+        self.assertEqual([v["uuid"] for v in listed], [va["id"]])
+        a.openstack("volume", "delete", "mine-a")
+        b.openstack("volume", "delete", vb["id"])
+        self.assertEqual(self.catalog_volumes("proj-a") + self.catalog_volumes("proj-b"), [])
+
+    # -- paging ---------------------------------------------------------------
+
+    def test_paging_is_stable_and_the_clients_follow_next(self):
+        made = []
+        for i in range(5):
+            v = self.w.json("volume", "create", "--flavor", "silver", "--size", "1M",
+                            "--name", "page-%d" % i, "--project", "page-team")["volume"]
+            made.append(v["uuid"])
+        newest_first = list(reversed(made))
+        base = "%s/v3/page-team/volumes/detail" % self.root
+        st, _, body = http("GET", base + "?limit=2")
+        self.assertEqual(st, 200)
+        self.assertEqual([v["id"] for v in body["volumes"]], newest_first[:2])
+        seen = [v["id"] for v in body["volumes"]]
+        while body.get("volumes_links"):
+            [link] = body["volumes_links"]
+            self.assertEqual(link["rel"], "next")
+            self.assertTrue(link["href"].startswith(self.root + "/v3/page-team/"))
+            st, _, body = http("GET", link["href"])
+            self.assertEqual(st, 200)
+            seen += [v["id"] for v in body["volumes"]]
+        self.assertEqual(seen, newest_first)
+        st, _, body = http("GET", base + "?status=available&name=page-3")
+        self.assertEqual([v["id"] for v in body["volumes"]], [made[3]])
+        # cinderclient follows the links itself (limit 2 per page).
+        rows = self.clients("page-team").cinder_table("list", "--limit", "2")
+        self.assertEqual(len(rows), 2)
+        rows = self.clients("page-team").cinder_table("list")     # cinder sorts its table
+        self.assertEqual(sorted(r["ID"] for r in rows), sorted(made))
+        for uuid in made:
+            self.w.ok("volume", "delete", uuid)
+
+    # -- bad input ------------------------------------------------------------
+
+    def test_bad_input_gets_cinders_errors_and_changes_nothing(self):
+        base = "%s/v3/bad-team" % self.root
+        before = self.w.volumes()
+        cases = [
+            ("POST", "/volumes", b"{not json", 400, "badRequest"),
+            ("POST", "/volumes", {"volume": {"size": "x"}}, 400, "badRequest"),
+            ("POST", "/volumes", {"volume": {"size": 0, "volume_type": "gold"}}, 400,
+             "badRequest"),
+            ("POST", "/volumes", {"volume": {"size": 1}}, 400, "badRequest"),
+            ("POST", "/volumes", {"volume": {"size": 1, "volume_type": "nope"}}, 404,
+             "itemNotFound"),
+            ("POST", "/volumes", {"nothing": {}}, 400, "badRequest"),
+            ("GET", "/volumes/not-a-uuid", None, 404, "itemNotFound"),
+            ("GET", "/volumes/detail?limit=-1", None, 400, "badRequest"),
+            ("GET", "/volumes/detail?marker=00000000-0000-4000-8000-000000000000", None, 400,
+             "badRequest"),
+            ("GET", "/nothing-here", None, 404, "itemNotFound"),
+            ("PATCH", "/volumes", None, 405, "badMethod"),
+            ("POST", "/types", {"volume_type": {"name": "x"}}, 403, "forbidden"),
+        ]
+        for method, path, body, status, fault in cases:
+            st, headers, reply = http(method, base + path, body)
+            self.assertEqual(st, status, (method, path, reply))
+            self.assertEqual(list(reply), [fault], (method, path, reply))
+            self.assertEqual(reply[fault]["code"], status)
+            self.assertTrue(headers["x-openstack-request-id"].startswith("req-"))
+        self.assertEqual(self.w.volumes(), before)
+
+
+class StartUp(unittest.TestCase):
+    """What catalogd refuses about the API, and turning it off."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-api-start-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+
+    def config(self, text):
+        path = os.path.join(self.workdir, "catalog.cfg")
+        with open(path, "w") as f:
+            f.write("[catalog]\n" + text)
+        return path
+
+    def test_noauth_off_loopback_needs_allow_insecure(self):
+        rc, log = xsm.run_catalogd_expect_failure(self.workdir, api_listen="0.0.0.0:0")
+        self.assertEqual(rc, 1)
+        self.assertIn("api_allow_insecure", log)
+        d = xsm.Catalogd(self.workdir, api_listen="0.0.0.0:0",
+                         config=self.config("api_allow_insecure = true\n"))
+        d.start()
+        self.addCleanup(d.kill)
+        self.assertTrue(d.ping()["api_endpoint"].startswith("http://0.0.0.0:"))
+        self.assertEqual(d.stop(), 0)
+
+    def test_keystone_needs_its_settings_and_keeps_the_password_secret(self):
+        rc, log = xsm.run_catalogd_expect_failure(
+            self.workdir, config=self.config("api_auth = keystone\n"))
+        self.assertEqual(rc, 1)
+        self.assertIn("keystone_password_file", log)
+        secret = os.path.join(self.workdir, "ks.pw")
+        with open(secret, "w") as f:
+            f.write("pw-SECRET-123\n")
+        d = xsm.Catalogd(self.workdir, config=self.config(
+            "api_auth = keystone\nkeystone_url = http://127.0.0.1:9/v3\n"
+            "keystone_user = xensm\nkeystone_password_file = %s\n" % secret))
+        d.start()
+        self.addCleanup(d.kill)
+        root = d.ping()["api_endpoint"]
+        st, headers, body = http("GET", root + "/v3/p1/volumes")
+        self.assertEqual(st, 401)
+        self.assertIn("Keystone uri=", headers["WWW-Authenticate"])
+        self.assertEqual(d.stop(), 0)
+        self.assertNotIn("pw-SECRET-123", d.log())
+
+    def test_empty_api_listen_turns_it_off(self):
+        d = xsm.Catalogd(self.workdir, api_listen="")
+        d.start()
+        self.addCleanup(d.kill)
+        self.assertNotIn("api_endpoint", d.ping())
+        self.assertEqual(d.stop(), 0)
+
+    def test_bad_api_listen_is_refused(self):
+        rc, log = xsm.run_catalogd_expect_failure(self.workdir, api_listen="localhost:8776")
+        self.assertEqual(rc, 1)
+        self.assertIn("api_listen", log)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
