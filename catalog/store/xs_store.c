@@ -113,6 +113,12 @@ xs_store_commit (xs_store_t *self, xs_err_t *err)
 {
     if (!self->in_txn)
         return xs_err_set (err, XS_EINVAL, "%s: no transaction to commit", self->path);
+    if (self->txn_lost) {
+        self->in_txn = self->txn_lost = false;
+        return xs_err_set (err, XS_EIO, "%s: commit: the transaction was rolled back by an "
+                           "earlier failure (%s); nothing of it is stored", self->path,
+                           self->txn_lost_why);
+    }
     int rc = xs_sql_exec (self, XS_SQL_COMMIT);
     if (rc == XS_RC_OK) {
         self->in_txn = false;
@@ -121,7 +127,7 @@ xs_store_commit (xs_store_t *self, xs_err_t *err)
     xs_sql_fail (self, rc, err, "commit");
     if (!self->drv->autocommit (self))
         xs_sql_exec (self, XS_SQL_ROLLBACK);
-    self->in_txn = false;
+    self->in_txn = self->txn_lost = false;
     return -1;
 }
 
@@ -130,7 +136,7 @@ xs_store_rollback (xs_store_t *self, xs_err_t *err)
 {
     if (!self->in_txn)
         return 0;
-    self->in_txn = false;
+    self->in_txn = self->txn_lost = false;
     if (self->drv->autocommit (self))
         return 0;                       /* the database already rolled it back */
     int rc = xs_sql_exec (self, XS_SQL_ROLLBACK);

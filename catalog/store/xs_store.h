@@ -201,8 +201,11 @@ int xs_store_commit (xs_store_t *self, xs_err_t *err);
 /* Rolls back the open transaction; 0 (nothing to do) when none is open. */
 int xs_store_rollback (xs_store_t *self, xs_err_t *err);
 
-/* True between xs_store_begin and xs_store_commit/rollback (false again when
-   a failure rolled the transaction back; the error then says so). */
+/* True between xs_store_begin and xs_store_commit/rollback. When a failure
+   made the database roll the transaction back (the error then says so), it
+   stays true: every operation fails with the reason, and so does the commit
+   (nothing of it is stored), until the caller commits or rolls back; a
+   group commit never acknowledges what was lost. */
 bool xs_store_in_transaction (const xs_store_t *self);
 
 /* Current Unix time in milliseconds (the store's timestamps). */

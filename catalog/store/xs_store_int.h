@@ -148,6 +148,10 @@ struct _xs_store_t {
     char *path;                         /* file, or URI (no password): messages */
     void *conn;                         /* the driver's connection          */
     bool in_txn;
+    bool txn_lost;                      /* the database rolled it back: every
+                                           operation fails until commit
+                                           (which fails) or rollback       */
+    char txn_lost_why [512];            /* what rolled it back              */
     int op_depth;                       /* open xs_sql_savepoint levels     */
     bool op_outer;                      /* the outer one began a transaction */
     int64_t changes;                    /* rows the last write changed      */
@@ -158,6 +162,12 @@ struct _xs_store_t {
 
 /* True for NULL and "". */
 bool xs_store_empty (const char *text);
+
+/* Notes that the database rolled back the caller's open transaction
+   (self->errmsg says why): from now on every operation fails, and so does
+   the commit, until the caller rolls back. Nothing is acknowledged that was
+   not committed. */
+void xs_sql_txn_lost (xs_store_t *self);
 
 /* Copies `msg` into self->errmsg (the next xs_sql_fail reports it). */
 void xs_sql_set_errmsg (xs_store_t *self, const char *msg);

@@ -113,19 +113,33 @@ xs_sql_fail (xs_store_t *self, int rc, xs_err_t *err, const char *fmt, ...)
     va_end (ap);
 
     const char *tail = "";
-    if (self->in_txn && self->drv->autocommit (self)) {
-        self->in_txn = false;
-        tail = "; the open transaction was rolled back";
+    if (self->in_txn && !self->txn_lost && self->drv->autocommit (self)) {
+        xs_sql_txn_lost (self);
+        tail = "; the open transaction was rolled back (nothing of it will be stored)";
     }
     if ((rc & 0xff) == XS_RC_CONSTRAINT)
         return xs_err_set (err, XS_ECONFLICT, "%s: %s%s", object, self->errmsg, tail);
     return xs_err_set (err, XS_EIO, "%s: %s (%s)%s", self->path, self->errmsg, object, tail);
 }
 
+void
+xs_sql_txn_lost (xs_store_t *self)
+{
+    if (self->in_txn && !self->txn_lost) {
+        self->txn_lost = true;
+        snprintf (self->txn_lost_why, sizeof self->txn_lost_why, "%s", self->errmsg);
+    }
+}
+
 /* The prepared statement `id`, reset and unbound, or NULL with *err set. */
 xs_sql_stmt_t *
 xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err)
 {
+    if (self->txn_lost && id != XS_SQL_ROLLBACK) {
+        xs_err_set (err, XS_EIO, "%s: the open transaction was rolled back by an earlier "
+                    "failure (%s): roll it back", self->path, self->txn_lost_why);
+        return NULL;
+    }
     xs_sql_stmt_t *st = &self->stmts [id];
     if (!st->h) {
         int rc = self->drv->prepare (self, st);
@@ -210,7 +224,7 @@ xs_sql_savepoint_end (xs_store_t *self, bool ok, const char *object, xs_err_t *e
         }
     }
     if (self->in_txn && self->drv->autocommit (self))
-        self->in_txn = false;
+        xs_sql_txn_lost (self);
     return -1;
 }
 

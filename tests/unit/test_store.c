@@ -68,6 +68,7 @@ s_write_file (const char *path, const void *data, size_t size, mode_t mode)
 static void
 test_new_file_is_0600_with_sidecars (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     mode_t old = umask (0);             /* a lax umask must not matter */
     xs_store_t *store = fx_open (fx);
@@ -75,7 +76,7 @@ test_new_file_is_0600_with_sidecars (void **state)
     assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     fx_add_flavor (store, "gold");
 
-    char p [256];
+    char p [512];
     assert_int_equal (s_mode (fx->path), 0600);
     snprintf (p, sizeof p, "%s-wal", fx->path);
     assert_int_equal (s_mode (p), 0600);
@@ -100,6 +101,7 @@ test_new_file_is_0600_with_sidecars (void **state)
 static void
 test_existing_lax_file_is_tightened (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     s_write_file (fx->path, "", 0, 0644);      /* version 0: an empty file */
     xs_store_t *store = fx_open (fx);
@@ -110,6 +112,7 @@ test_existing_lax_file_is_tightened (void **state)
 static void
 test_migrate_empty_file_to_current (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     s_write_file (fx->path, "", 0, 0600);
     xs_store_t *store = fx_open (fx);
@@ -142,6 +145,7 @@ test_migrate_empty_file_to_current (void **state)
 static void
 test_newer_schema_is_refused_untouched (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     xs_store_t *store = fx_open (fx);
     fx_add_flavor (store, "gold");
@@ -168,6 +172,7 @@ test_newer_schema_is_refused_untouched (void **state)
 static void
 test_foreign_sqlite_database_is_refused (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     assert_int_equal (fx_raw_exec (fx->path, "CREATE TABLE mine (x); INSERT INTO mine VALUES (42)"),
                       SQLITE_OK);
@@ -185,6 +190,7 @@ test_foreign_sqlite_database_is_refused (void **state)
 static void
 test_garbage_file_is_refused_untouched (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     char garbage [8192];
     for (size_t i = 0; i < sizeof garbage; i++)
@@ -203,7 +209,7 @@ test_garbage_file_is_refused_untouched (void **state)
     assert_memory_equal (after, garbage, n);
     free (after);
     /* No WAL was made for it either. */
-    char p [256];
+    char p [512];
     snprintf (p, sizeof p, "%s-wal", fx->path);
     assert_int_not_equal (access (p, F_OK), 0);
 }
@@ -211,6 +217,7 @@ test_garbage_file_is_refused_untouched (void **state)
 static void
 test_corrupt_file_gives_clear_error (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     xs_store_t *store = fx_open (fx);
     char label [32];
@@ -282,7 +289,7 @@ test_unusable_paths (void **state)
     assert_null (xs_store_new (NULL, &err));
     assert_int_equal (err.kind, XS_EINVAL);
     assert_null (xs_store_new ("", &err));
-    char p [256];
+    char p [512];
     snprintf (p, sizeof p, "%s/no/such/dir/catalog.db", fx->dir);
     assert_null (xs_store_new (p, &err));
     assert_int_equal (err.kind, XS_EIO);
@@ -434,6 +441,7 @@ test_restart_keeps_everything (void **state)
 static void
 test_locked_database_error_loses_nothing (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     xs_store_t *store = fx_open (fx);
     xs_err_t err = { 0 };
@@ -525,5 +533,5 @@ main (void)
         FX_TEST (test_locked_database_error_loses_nothing),
         FX_TEST (test_create_rate),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }
