@@ -86,10 +86,17 @@ s_set_msg (xs_store_t *self, const char *msg)
         msg = "unknown error";
     if (strncmp (msg, "ERROR:  ", 8) == 0)
         msg += 8;
-    snprintf (self->errmsg, sizeof self->errmsg, "%s", msg);
-    size_t n = strlen (self->errmsg);
-    while (n > 0 && (self->errmsg [n - 1] == '\n' || self->errmsg [n - 1] == ' '))
-        self->errmsg [--n] = '\0';
+    /* One line: libpq's newlines, tabs and runs of spaces become one space. */
+    size_t n = 0;
+    for (const char *c = msg; *c && n + 1 < sizeof self->errmsg; c++) {
+        char ch = *c == '\n' || *c == '\t' ? ' ' : *c;
+        if (ch == ' ' && (n == 0 || self->errmsg [n - 1] == ' '))
+            continue;
+        self->errmsg [n++] = ch;
+    }
+    while (n > 0 && self->errmsg [n - 1] == ' ')
+        n--;
+    self->errmsg [n] = '\0';
 }
 
 /* True when the connection is gone. */
@@ -106,14 +113,11 @@ s_result_rc (xs_store_t *self, const PGresult *res)
 {
     s_pg_t *pg = S_PG (self);
     if (s_lost (pg)) {
-        char msg [sizeof self->errmsg];
-        snprintf (msg, sizeof msg, "connection to the database lost (%s); "
-                  "reconnecting", pg->conn ? PQerrorMessage (pg->conn) : "no connection");
+        s_set_msg (self, pg->conn ? PQerrorMessage (pg->conn) : "no connection");
+        char msg [sizeof self->errmsg + 64];
+        snprintf (msg, sizeof msg, "connection to the database lost (%s); reconnecting",
+                  self->errmsg);
         s_set_msg (self, msg);
-        /* Every newline of libpq's message becomes a space. */
-        for (char *c = self->errmsg; *c; c++)
-            if (*c == '\n')
-                *c = ' ';
         return XS_RC_IOERR;
     }
     const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -273,9 +277,6 @@ s_connect (xs_store_t *self, xs_err_t *err)
     pg->conn = PQconnectdbParams (keys, values, 1);
     if (!pg->conn || PQstatus (pg->conn) != CONNECTION_OK) {
         s_set_msg (self, pg->conn ? PQerrorMessage (pg->conn) : "out of memory");
-        for (char *c = self->errmsg; *c; c++)
-            if (*c == '\n')
-                *c = ' ';
         return xs_err_set (err, XS_EIO, "%s: cannot connect: %s", self->path, self->errmsg);
     }
     pg->generation++;
