@@ -43,6 +43,7 @@
 #define S_LOCK_KEY 0x78736d43
 #define S_LOCK_KEY_TEXT "2020830531"
 _Static_assert (S_LOCK_KEY == 2020830531, "S_LOCK_KEY_TEXT is S_LOCK_KEY");
+#define S_LOCK_WAIT_MS_TEXT "2000"
 #define S_MAX_PARAMS 16
 #define S_BACKOFF_MIN_MS 100
 #define S_BACKOFF_MAX_MS 5000
@@ -243,18 +244,24 @@ static int
 s_session (xs_store_t *self, xs_err_t *err)
 {
     s_pg_t *pg = S_PG (self);
-    char sql [160];
-    snprintf (sql, sizeof sql, "SET synchronous_commit = on; SET lock_timeout = %d; "
-              "SET client_min_messages = error", pg->busy_timeout_ms);
-    int64_t locked = 0;
-    if (s_run (self, sql, "cannot set up the session", NULL, err)
-    ||  s_run (self, "SELECT pg_try_advisory_lock (" S_LOCK_KEY_TEXT ")::int",
-               "cannot take the catalog's lock", &locked, err))
+    /* The lock is waited for a little: the session of a process that just
+       died (kill -9, then a restart) holds it until its server notices. */
+    if (s_run (self, "SET synchronous_commit = on; SET client_min_messages = error;"
+               " SET lock_timeout = " S_LOCK_WAIT_MS_TEXT, "cannot set up the session", NULL, err))
         return -1;
-    if (!locked)
-        return xs_err_set (err, XS_ECONFLICT, "%s: already open by another xensm process "
-                           "(advisory lock %d is held)", self->path, S_LOCK_KEY);
-    return 0;
+    xs_err_t lock_err = { 0 };
+    if (s_run (self, "SELECT pg_advisory_lock (" S_LOCK_KEY_TEXT ")",
+               "cannot take the catalog's lock", NULL, &lock_err)) {
+        if (strstr (lock_err.msg, "lock timeout"))
+            return xs_err_set (err, XS_ECONFLICT, "%s: already open by another xensm process "
+                               "(advisory lock %d is held)", self->path, S_LOCK_KEY);
+        if (err)
+            *err = lock_err;
+        return -1;
+    }
+    char sql [64];
+    snprintf (sql, sizeof sql, "SET lock_timeout = %d", pg->busy_timeout_ms);
+    return s_run (self, sql, "cannot set up the session", NULL, err);
 }
 
 /* Connects (again). 0, or -1 with *err. */

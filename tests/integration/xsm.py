@@ -25,6 +25,21 @@ RAWSEND = os.path.join(BUILD_DIR, "tests", "integration", "xs_rawsend")
 
 READY_TIMEOUT = 20.0
 
+# XENSM_TEST_DB=pg (ctest label pg): every catalogd gets a fresh database on
+# one real PostgreSQL server of this process (tests/support/pgtest.py)
+# instead of an SQLite file.
+TEST_DB = os.environ.get("XENSM_TEST_DB", "sqlite")
+_pg_count = [0]
+
+
+def pg_database():
+    """A fresh PostgreSQL database's URI on the process's test server."""
+    import sys
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+    import pgtest
+    _pg_count[0] += 1
+    return pgtest.shared().create_db("it_%d_%d" % (os.getpid(), _pg_count[0]))
+
 
 def read_log(path):
     """A daemon's log file as text ("" before it exists)."""
@@ -55,6 +70,8 @@ class Catalogd:
     def __init__(self, workdir, db=None, endpoint=None, config=None, args=(),
                  foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0"):
         self.workdir = workdir
+        if db is None and TEST_DB == "pg":
+            db = pg_database()
         self.db = db or os.path.join(workdir, "catalog.db")
         self.endpoint = endpoint or "ipc://%s" % os.path.join(workdir, "run", "admin.sock")
         # The agent side: a port the kernel picks at random (":0"; czmq's
