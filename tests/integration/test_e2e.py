@@ -299,7 +299,7 @@ class E2E(unittest.TestCase):
                             "--request-id", "stream-%d" % i)
             if "stream-%d" % i in acked_creates:
                 self.assertEqual(v["uuid"], acked_creates["stream-%d" % i]["uuid"])
-            self.assertEqual(v["state"], "available")
+            self.assertEqual(v["state"], "available", v)
         self.check_invariants(acked_creates, acked_deletes)
         names = [v["request_id"] for v in w.volumes().values() if v["request_id"]]
         self.assertEqual(len(names), len(set(names)), "duplicate volumes for a request id")
