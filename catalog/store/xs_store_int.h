@@ -124,10 +124,11 @@ typedef struct {
     double (*col_double) (xs_sql_stmt_t *st, int i);
     const char *(*col_text) (xs_sql_stmt_t *st, int i);   /* NULL for SQL NULL */
     bool (*col_null) (xs_sql_stmt_t *st, int i);
-    /* Runs a write in its own savepoint when a transaction is open, so that
-       its failure undoes only itself (PostgreSQL aborts the whole
-       transaction on any error otherwise). */
-    bool stmt_savepoints;
+    /* When not NULL: steps a write in a savepoint of its own, used inside
+       the caller's transaction so that a failed write undoes only itself
+       (PostgreSQL aborts the whole transaction on any error otherwise).
+       XS_RC_DONE, or the write's error with the savepoint rolled back. */
+    int (*step_savepoint) (xs_sql_stmt_t *st);
 } xs_sql_driver_t;
 
 extern const xs_sql_driver_t xs_sql_lite_driver;

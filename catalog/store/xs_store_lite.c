@@ -440,5 +440,5 @@ const xs_sql_driver_t xs_sql_lite_driver = {
     .col_double = s_lite_col_double,
     .col_text = s_lite_col_text,
     .col_null = s_lite_col_null,
-    .stmt_savepoints = false,
+    .step_savepoint = NULL,    /* SQLite undoes a failed statement alone */
 };

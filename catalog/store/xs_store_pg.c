@@ -57,6 +57,7 @@ typedef struct {
     int busy_timeout_ms;
     int backoff_ms;                     /* before the next reconnection     */
     int64_t retry_at;                   /* no attempt before (ms)           */
+    bool dead;                          /* the server said it ends the session */
 } s_pg_t;
 
 /* One statement (st->h). */
@@ -104,7 +105,7 @@ s_set_msg (xs_store_t *self, const char *msg)
 static bool
 s_lost (s_pg_t *pg)
 {
-    return !pg->conn || PQstatus (pg->conn) != CONNECTION_OK;
+    return !pg->conn || pg->dead || PQstatus (pg->conn) != CONNECTION_OK;
 }
 
 /* A failed result as an XS_RC_ code, its message kept. Never the values:
@@ -113,8 +114,13 @@ static int
 s_result_rc (xs_store_t *self, const PGresult *res)
 {
     s_pg_t *pg = S_PG (self);
+    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+    if (state && (strncmp (state, "08", 2) == 0 || strncmp (state, "57P0", 4) == 0))
+        pg->dead = true;        /* the server ends the session (shutdown, kill) */
     if (s_lost (pg)) {
-        s_set_msg (self, pg->conn ? PQerrorMessage (pg->conn) : "no connection");
+        const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        s_set_msg (self, primary ? primary : pg->conn ? PQerrorMessage (pg->conn)
+                                                      : "no connection");
         char msg [sizeof self->errmsg + 64];
         snprintf (msg, sizeof msg, "connection to the database lost (%s); reconnecting",
                   self->errmsg);
@@ -123,7 +129,6 @@ s_result_rc (xs_store_t *self, const PGresult *res)
     }
     const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     s_set_msg (self, primary ? primary : PQerrorMessage (pg->conn));
-    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
     if (!state)
         return XS_RC_ERROR;
     if (strcmp (state, "23505") == 0)
@@ -282,6 +287,7 @@ s_connect (xs_store_t *self, xs_err_t *err)
     keys [n] = NULL;
     values [n] = NULL;
     pg->conn = PQconnectdbParams (keys, values, 1);
+    pg->dead = false;
     if (!pg->conn || PQstatus (pg->conn) != CONNECTION_OK) {
         s_set_msg (self, pg->conn ? PQerrorMessage (pg->conn) : "out of memory");
         return xs_err_set (err, XS_EIO, "%s: cannot connect: %s", self->path, self->errmsg);
@@ -544,6 +550,27 @@ s_pg_bind_null (xs_sql_stmt_t *st, int i)
     return rc;
 }
 
+/* Prepares st on the current connection unless it is already. */
+static int
+s_prepared (xs_sql_stmt_t *st)
+{
+    xs_store_t *self = st->store;
+    s_pg_t *pg = S_PG (self);
+    s_pgst_t *h = S_ST (st);
+    if (h->generation == pg->generation)
+        return XS_RC_OK;
+    PGresult *res = PQprepare (pg->conn, h->name, xs_pg_sql_text [st->id], h->nparams, NULL);
+    int rc = XS_RC_OK;
+    if (PQresultStatus (res) != PGRES_COMMAND_OK)
+        rc = s_result_rc (self, res);
+    else
+        h->generation = pg->generation;
+    PQclear (res);
+    return rc;
+}
+
+static int s_result (xs_sql_stmt_t *st, PGresult *res);
+
 /* Runs the statement: a write to the end (DONE), a query into h->res. */
 static int
 s_execute (xs_sql_stmt_t *st)
@@ -554,18 +581,22 @@ s_execute (xs_sql_stmt_t *st)
     int rc = s_ready (self);
     if (rc != XS_RC_OK)
         return rc;
-    if (h->generation != pg->generation) {
-        PGresult *res = PQprepare (pg->conn, h->name, xs_pg_sql_text [st->id], h->nparams,
-                                   NULL);
-        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-            rc = s_result_rc (self, res);
-            PQclear (res);
-            return rc;
-        }
-        PQclear (res);
-        h->generation = pg->generation;
-    }
-    PGresult *res = PQexecPrepared (pg->conn, h->name, h->nparams, h->values, NULL, NULL, 0);
+    rc = s_prepared (st);
+    if (rc != XS_RC_OK)
+        return rc;
+    return s_result (st, PQexecPrepared (pg->conn, h->name, h->nparams, h->values,
+                                         NULL, NULL, 0));
+}
+
+/* What result `res` of statement st (which it frees) means: XS_RC_DONE for
+   a write (self->changes, self->last_id set), XS_RC_ROW for a query (its
+   rows kept in h->res), or the error. */
+static int
+s_result (xs_sql_stmt_t *st, PGresult *res)
+{
+    xs_store_t *self = st->store;
+    s_pgst_t *h = S_ST (st);
+    int rc;
     ExecStatusType status = PQresultStatus (res);
     if (status == PGRES_COMMAND_OK) {
         const char *tuples = PQcmdTuples (res);
@@ -639,6 +670,79 @@ s_pg_col_double (xs_sql_stmt_t *st, int i)
     return t ? strtod (t, NULL) : 0.0;
 }
 
+/* A write in a savepoint of its own, in one round trip: SAVEPOINT, the
+   statement and RELEASE go as one pipeline. When the statement fails, the
+   pipeline stops there and the savepoint is rolled back. */
+static int
+s_pg_step_savepoint (xs_sql_stmt_t *st)
+{
+    xs_store_t *self = st->store;
+    s_pg_t *pg = S_PG (self);
+    s_pgst_t *h = S_ST (st);
+    int rc = s_ready (self);
+    if (rc == XS_RC_OK)
+        rc = s_prepared (st);
+    if (rc != XS_RC_OK)
+        return rc;
+    if (!PQenterPipelineMode (pg->conn)
+    ||  !PQsendQueryParams (pg->conn, "SAVEPOINT xs_w", 0, NULL, NULL, NULL, NULL, 0)
+    ||  !PQsendQueryPrepared (pg->conn, h->name, h->nparams, h->values, NULL, NULL, 0)
+    ||  !PQsendQueryParams (pg->conn, "RELEASE SAVEPOINT xs_w", 0, NULL, NULL, NULL, NULL, 0)
+    ||  !PQpipelineSync (pg->conn)) {
+        rc = s_result_rc (self, NULL);
+        PQexitPipelineMode (pg->conn);
+        return rc == XS_RC_ERROR ? XS_RC_IOERR : rc;
+    }
+    /* Three results (each followed by NULL), then the sync. */
+    int write_rc = XS_RC_IOERR, other_rc = XS_RC_OK;
+    xs_sql_set_errmsg (self, "no result from the server");
+    for (int i = 0; i < 3; i++) {
+        PGresult *res = PQgetResult (pg->conn);
+        if (!res) {
+            write_rc = other_rc = s_result_rc (self, NULL);
+            break;
+        }
+        if (i == 1 && other_rc != XS_RC_OK) {
+            write_rc = other_rc;                        /* the SAVEPOINT failed */
+            PQclear (res);
+        }
+        else
+        if (i == 1)
+            write_rc = s_result (st, res);              /* frees it */
+        else {
+            ExecStatusType t = PQresultStatus (res);
+            if (t != PGRES_COMMAND_OK && t != PGRES_PIPELINE_ABORTED && other_rc == XS_RC_OK)
+                other_rc = s_result_rc (self, res);
+            PQclear (res);
+        }
+        while ((res = PQgetResult (pg->conn)))          /* the NULL after each */
+            PQclear (res);
+    }
+    PGresult *res;
+    while ((res = PQgetResult (pg->conn))) {
+        bool sync = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+        PQclear (res);
+        if (sync)
+            break;
+    }
+    PQexitPipelineMode (pg->conn);
+    if (write_rc == XS_RC_ROW) {
+        /* A query is not a write: keep no rows. */
+        s_pg_reset (st);
+        write_rc = XS_RC_DONE;
+    }
+    if (write_rc == XS_RC_DONE && other_rc != XS_RC_OK)
+        write_rc = other_rc;
+    if (write_rc != XS_RC_DONE && !s_lost (pg)
+    &&  PQtransactionStatus (pg->conn) == PQTRANS_INERROR) {
+        char msg [sizeof self->errmsg];
+        memcpy (msg, self->errmsg, sizeof msg);
+        PQclear (PQexec (pg->conn, "ROLLBACK TO SAVEPOINT xs_w; RELEASE SAVEPOINT xs_w"));
+        memcpy (self->errmsg, msg, sizeof msg);
+    }
+    return write_rc;
+}
+
 const xs_sql_driver_t xs_sql_pg_driver = {
     .name = "PostgreSQL",
     .open = s_pg_open,
@@ -658,5 +762,5 @@ const xs_sql_driver_t xs_sql_pg_driver = {
     .col_double = s_pg_col_double,
     .col_text = s_pg_col_text,
     .col_null = s_pg_col_null,
-    .stmt_savepoints = true,
+    .step_savepoint = s_pg_step_savepoint,
 };

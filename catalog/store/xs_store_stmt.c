@@ -267,41 +267,18 @@ xs_sql_count (xs_store_t *self, xs_sql_id_t id, int64_t num, const char *object,
 
 /* Runs a write statement whose parameters are bound (`rc` carries the bind
    result). Returns XS_RC_OK, or the error (message kept). On a driver with
-   stmt_savepoints, a write inside the caller's transaction (and outside an
-   operation's own savepoint) gets a savepoint of its own, so that its
+   step_savepoint, a write inside the caller's transaction (and outside an
+   operation's own savepoint) runs in a savepoint of its own, so that its
    failure undoes only itself. */
 int
 xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc)
 {
-    bool sp = rc == XS_RC_OK && self->drv->stmt_savepoints && self->in_txn
-           && self->op_depth == 0 && !self->drv->autocommit (self);
-    if (sp) {
-        int r = xs_sql_exec (self, XS_SQL_SAVEPOINT);
-        if (r != XS_RC_OK) {
-            xs_sql_reset (st);
-            return r;
-        }
-    }
-    rc = xs_sql_step (self, st, rc);
+    if (rc == XS_RC_OK && self->drv->step_savepoint && self->in_txn && self->op_depth == 0
+    &&  !self->drv->autocommit (self))
+        rc = self->drv->step_savepoint (st);
+    else
+        rc = xs_sql_step (self, st, rc);
     xs_sql_reset (st);
-    if (sp) {
-        int64_t changes = self->changes, last_id = self->last_id;
-        if (rc == XS_RC_DONE) {
-            int r = xs_sql_exec (self, XS_SQL_RELEASE);
-            if (r != XS_RC_OK)
-                rc = r;
-        }
-        else
-        if (!self->drv->autocommit (self)) {
-            char msg [sizeof self->errmsg];
-            memcpy (msg, self->errmsg, sizeof msg);
-            xs_sql_exec (self, XS_SQL_ROLLBACK_TO);
-            xs_sql_exec (self, XS_SQL_RELEASE);
-            memcpy (self->errmsg, msg, sizeof msg);
-        }
-        self->changes = changes;
-        self->last_id = last_id;
-    }
     return rc == XS_RC_DONE ? XS_RC_OK : rc;
 }
 
