@@ -1,6 +1,8 @@
 """bench/catalog_bench.py: section 3 of bench/run, catalog throughput and scale.
 
-Runs the real xensm-catalogd (durable SQLite, synchronous=FULL) with bench
+Runs the real xensm-catalogd (durable SQLite, synchronous=FULL; and, in the
+throughput rounds, the same on a real PostgreSQL 15 with fsync on and
+synchronous_commit on, started here by tests/support/pgtest.py) with bench
 agents (bench/bench_agents.c: the real xs_agent with an executor that answers
 at once) and drives it with the load client (bench/bench_load.c) over the
 admin protocol; the baseline is a bare ZeroMQ relay (bench/bench_relay.c)
@@ -23,6 +25,7 @@ import time
 
 AGENTS = 10
 BACKENDS = 100
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def log(text):
@@ -98,9 +101,11 @@ class Proc:
 class Stack:
     """A server (catalogd or the relay) with its bench agents, in a temp dir."""
 
-    def __init__(self, build_dir, kind, backends=BACKENDS, heartbeat_ms=1000, fill=0):
+    def __init__(self, build_dir, kind, backends=BACKENDS, heartbeat_ms=1000, fill=0,
+                 db_uri=None):
         self.build_dir = build_dir
         self.kind = kind
+        self.db_uri = db_uri            # a PostgreSQL database, else an SQLite file
         self.backends = backends
         self.dir = tempfile.mkdtemp(prefix="xensm-bench-%s-" % kind)
         self.endpoint = "ipc://%s/admin.sock" % self.dir
@@ -138,7 +143,7 @@ class Stack:
             cfg = os.path.join(d, "catalog.cfg")
             with open(cfg, "w", encoding="utf-8") as f:
                 f.write("[catalog]\nheartbeat_ms = %d\nadmin_batch = 256\n" % heartbeat_ms)
-            db = os.path.join(d, "catalog.db")
+            db = self.db_uri or os.path.join(d, "catalog.db")
             if fill:
                 out = subprocess.run([self.prog("bench", "xs-bench-fill"), "--db", db,
                                       "--volumes", str(fill), "--backends", str(self.backends)],
@@ -197,18 +202,35 @@ def _median(runs, phase, key):
     return statistics.median(r[phase][key] for r in runs)
 
 
+def pg_server():
+    """A durable PostgreSQL server for the bench, or (None, why not)."""
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+    try:
+        import pgtest
+        return pgtest.Server(durable=True), None
+    except (ImportError, RuntimeError, OSError) as exn:
+        return None, str(exn)
+
+
 def throughput(build_dir, count, window, rounds):
-    """3 catalog: durable creates/s against the relay, interleaved rounds."""
-    cat = relay = None
+    """3 catalog: durable creates/s against the relay, interleaved rounds;
+    the same catalogd on PostgreSQL in the same rounds."""
+    cat = relay = pg = server = None
     try:
         cat = Stack(build_dir, "catalog")
         relay = Stack(build_dir, "relay")
+        server, pg_why = pg_server()
+        if server:
+            pg = Stack(build_dir, "catalog", db_uri=server.create_db("bench"))
         # Warm-up: page cache, SQLite statements, connections.
         cat.run(min(count, 1000), window, "warm")
         relay.run(min(count, 1000), window, "warm")
-        runs = {"catalog": [], "relay": []}
+        if pg:
+            pg.run(min(count, 1000), window, "warm")
+        runs = {"catalog": [], "relay": [], "pg": [], "pg_why": pg_why}
+        stacks = [("relay", relay), ("catalog", cat)] + ([("pg", pg)] if pg else [])
         for r in range(rounds):
-            for name, stack in (("relay", relay), ("catalog", cat)):
+            for name, stack in stacks:
                 res = stack.run(count, window, "r%d" % r)
                 runs[name].append(res)
                 log("   round %d %-7s creates %7.0f/s p50 %6.2f ms p99 %6.2f ms, deletes %7.0f/s"
@@ -220,9 +242,11 @@ def throughput(build_dir, count, window, rounds):
                        "relay": relay.run(min(count, 2000), low, "low")}
         return runs
     finally:
-        for s in (cat, relay):
+        for s in (cat, relay, pg):
             if s:
                 s.close()
+        if server:
+            server.stop()
 
 
 def placement(build_dir, counts, creates):
@@ -278,6 +302,7 @@ def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=
     p50 = _median(runs["catalog"], "create", "p50")
     p99 = _median(runs["catalog"], "create", "p99")
     low = runs.pop("low")
+    pg_runs, pg_why = runs.pop("pg"), runs.pop("pg_why")
     failed = sum(r[p]["failed"] for k in runs for r in runs[k] for p in ("create", "delete"))
     cpu = statistics.median(r["server_cpu_s"] / (2 * count) for r in runs["catalog"]) * 1e6
     agents_cpu = statistics.median(r["agents_cpu_s"] / (2 * count)
@@ -291,6 +316,20 @@ def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=
                 "%.0f%%" % (share * 100),
                 ">=2,000/s: %s, >=25%% of relay: %s" % ("met" if cat_rate >= 2000 else "MISSED",
                                                       "met" if share >= 0.25 else "MISSED")))
+    if pg_runs:
+        pg_rate = _median(pg_runs, "create", "rate")
+        pg_failed = sum(r[p]["failed"] for r in pg_runs for p in ("create", "delete"))
+        out.append(("3 catalog", "durable creates/s on PostgreSQL 15 (local, unix socket, "
+                    "fsync on; same agents, load and rounds); p50 / p99; deletes/s; failed",
+                    "%.0f/s; %.1f / %.1f ms; %.0f/s; %d failed"
+                    % (pg_rate, _median(pg_runs, "create", "p50"),
+                       _median(pg_runs, "create", "p99"),
+                       _median(pg_runs, "delete", "rate"), pg_failed),
+                    "SQLite %.0f/s" % cat_rate, "%.0f%%" % (pg_rate / cat_rate * 100),
+                    ">=1,500/s: %s" % ("met" if pg_rate >= 1500 else "MISSED")))
+    else:
+        out.append(("3 catalog", "durable creates/s on PostgreSQL 15",
+                    "not measured: %s" % pg_why, "-", "-", ">=1,500/s"))
     out.append(("3 catalog", "create latency p50 / p99 (window %d)" % window,
                 "%.1f / %.1f ms" % (p50, p99),
                 "relay %.1f / %.1f ms" % (_median(runs["relay"], "create", "p50"),

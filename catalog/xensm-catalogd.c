@@ -47,7 +47,7 @@ s_usage (FILE *stream)
              XS_CATALOG_DEFAULT_AGENT, XS_CATALOG_DEFAULT_CERT, XS_CATALOG_DEFAULT_KEYS);
 }
 
-/* --db given and `cert` / `agent_keys` left at their defaults (no flag, not
+/* --db FILE given and `cert` / `agent_keys` left at their defaults (no flag, not
    in the config file): they go beside the database, under the default's
    file name, so a catalog in a directory of its own needs no /var/lib/xensm. */
 static void
@@ -133,7 +133,7 @@ main (int argc, char **argv)
             goto out;
         }
     }
-    if (flag_values ['d'])
+    if (flag_values ['d'] && !strstr (flag_values ['d'], "://"))   /* a file, not a URI */
         s_beside_db (config, flag_values ['d']);
     xs_daemon_ready_t ready;
     if (xs_daemon_ready_init (&ready, &err)) {

@@ -50,7 +50,11 @@ s_check_listen (const char *value, xs_err_t *err)
 
 const xs_config_option_t xs_catalog_cfg_options [] = {
     { XS_CATALOG_SECTION, "db", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_DB, 0, 0, NULL, false,
-      NULL, "SQLite database file (created with mode 0600)" },
+      NULL, "SQLite database file (created with mode 0600), or a PostgreSQL database "
+      "as a libpq URI postgresql://user@host/dbname (no password in it)" },
+    { XS_CATALOG_SECTION, "db_password_file", XS_CONFIG_STRING, "", 0, 0, NULL, true,
+      NULL, "PostgreSQL: file whose first line is the password (mode 0600), when "
+      "~/.pgpass has none" },
     { XS_CATALOG_SECTION, "admin_endpoint", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_ADMIN, 0, 0,
       NULL, false, xs_catalog_cfg_check_endpoint,
       "ZeroMQ endpoint of the admin API (ipc:// socket file mode 0600)" },

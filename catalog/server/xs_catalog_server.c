@@ -103,7 +103,10 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
         xs_err_set (err, XS_EINVAL, "no database path (set db in [catalog] or --db)");
         goto fail;
     }
-    self->store = xs_store_new (db, err);
+    const char *password_file = xs_config_get (config, XS_CATALOG_SECTION, "db_password_file");
+    xs_store_options_t db_options = {
+        .password_file = password_file && *password_file ? password_file : NULL };
+    self->store = xs_store_open (db, &db_options, err);
     if (!self->store) {
         xs_err_prefix (err, "database");
         goto fail;

@@ -2,10 +2,9 @@
 
     This header is the store's interface and names nothing of how the data is
     kept: the rows it hands out are xs_rows.h, its inputs are the spec
-    structs below. Today one implementation stands behind it, the embedded
-    store in catalog/store/xs_store*.c (how it keeps a database file is
-    described at the top of xs_store.c); a second one (a database server)
-    would implement the same functions with the same contracts.
+    structs below. Two databases stand behind it with the same contracts:
+    an SQLite file (xs_store_lite.c says how it is kept) and a PostgreSQL
+    server (xs_store_pg.c); xs_store_open picks one by the name given.
 
     One xs_store_t is one open catalog database, used by one process at a
     time: opening a database another store holds fails with XS_ECONFLICT. An
@@ -154,6 +153,33 @@ typedef struct {
    a database. A failed open never modifies an existing database's data. */
 xs_store_t *xs_store_new (const char *path, xs_err_t *err);
 
+/* How to reach a database server (ignored for an SQLite file). */
+typedef struct {
+    /* A file whose first line is the password (mode 0600 or 0400), for a
+       server that asks for one and no ~/.pgpass entry; NULL: none. The
+       password is never taken from the command line nor logged. */
+    const char *password_file;
+} xs_store_options_t;
+
+/* Opens the catalog database `db`: a path is an SQLite file (as
+   xs_store_new); "postgresql://..." or "postgres://..." is a libpq URI of a
+   PostgreSQL database, which must exist (the store makes its tables) and
+   which this store then holds alone (an advisory lock: a second store on
+   it fails with XS_ECONFLICT). A URI that carries a password is refused
+   (XS_EINVAL): use ~/.pgpass or options->password_file. `options` may be
+   NULL. The contracts below are the same for both.
+
+   PostgreSQL: when the connection is lost, the operation (or commit) that
+   saw it fails with XS_EIO "<uri>: connection to the database lost ...",
+   the open transaction is gone (nothing of it was committed), and the
+   following calls reconnect, with a backoff from 100 ms to 5 s between
+   attempts. */
+xs_store_t *xs_store_open (const char *db, const xs_store_options_t *options,
+                           xs_err_t *err);
+
+/* "SQLite" or "PostgreSQL". */
+const char *xs_store_kind (const xs_store_t *self);
+
 /* Rolls back any open transaction, closes the database and lets another
    store open it. NULLs *self_p; idempotent. */
 void xs_store_destroy (xs_store_t **self_p);
@@ -176,8 +202,11 @@ int xs_store_commit (xs_store_t *self, xs_err_t *err);
 /* Rolls back the open transaction; 0 (nothing to do) when none is open. */
 int xs_store_rollback (xs_store_t *self, xs_err_t *err);
 
-/* True between xs_store_begin and xs_store_commit/rollback (false again when
-   a failure rolled the transaction back; the error then says so). */
+/* True between xs_store_begin and xs_store_commit/rollback. When a failure
+   made the database roll the transaction back (the error then says so), it
+   stays true: every operation fails with the reason, and so does the commit
+   (nothing of it is stored), until the caller commits or rolls back; a
+   group commit never acknowledges what was lost. */
 bool xs_store_in_transaction (const xs_store_t *self);
 
 /* Current Unix time in milliseconds (the store's timestamps). */

@@ -15,13 +15,13 @@ s_flavor_free (void *item)
 /* The current row as a new xs_flavor_t; columns in S_FLAVOR_COLS order
    (xs_store_sql.c). An xs_sql_row_fn. */
 static void *
-s_flavor_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
+s_flavor_row (xs_store_t *self, xs_sql_stmt_t *st, const char *object, xs_err_t *err)
 {
     xs_flavor_t *f = xs_zalloc (sizeof *f);
-    f->id = sqlite3_column_int64 (st, 0);
+    f->id = xs_sql_col_int64 (st, 0);
     f->label = xs_sql_col_text_req (st, 1);
     f->description = xs_sql_col_text_req (st, 2);
-    f->created_at = sqlite3_column_int64 (st, 3);
+    f->created_at = xs_sql_col_int64 (st, 3);
     return f;
 }
 
@@ -31,17 +31,17 @@ xs_store_flavor_create (xs_store_t *self, const char *label, const char *descrip
 {
     if (xs_store_empty (label))
         return xs_err_set (err, XS_EINVAL, "flavor: a label is required");
-    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_FLAVOR_INSERT, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_FLAVOR_INSERT, err);
     if (!st)
         return -1;
-    int rc = SQLITE_OK;
+    int rc = XS_RC_OK;
     XS_SQL_BIND (xs_sql_bind_text (st, 1, label));
     XS_SQL_BIND (xs_sql_bind_text (st, 2, description ? description : ""));
-    XS_SQL_BIND (sqlite3_bind_int64 (st, 3, xs_store_now_ms ()));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 3, xs_store_now_ms ()));
     rc = xs_sql_write (self, st, rc);
-    if (rc == SQLITE_OK)
-        return sqlite3_last_insert_rowid (self->db);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+    if (rc == XS_RC_OK)
+        return self->last_id;
+    if (rc == XS_RC_CONSTRAINT_UNIQUE)
         return xs_err_set (err, XS_ECONFLICT, "flavor %s: already exists", label);
     return xs_sql_fail (self, rc, err, "flavor %s", label);
 }
@@ -53,7 +53,7 @@ xs_store_flavor_get (xs_store_t *self, const char *label, xs_err_t *err)
         xs_err_set (err, XS_EINVAL, "flavor: a label is required");
         return NULL;
     }
-    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_FLAVOR_BY_LABEL, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_FLAVOR_BY_LABEL, err);
     if (!st)
         return NULL;
     char object [300];
@@ -64,21 +64,21 @@ xs_store_flavor_get (xs_store_t *self, const char *label, xs_err_t *err)
 xs_flavor_t *
 xs_store_flavor_get_by_id (xs_store_t *self, int64_t id, xs_err_t *err)
 {
-    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_FLAVOR_BY_ID, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_FLAVOR_BY_ID, err);
     if (!st)
         return NULL;
     char object [64];
     snprintf (object, sizeof object, "flavor %lld", (long long) id);
-    return xs_sql_fetch_one (self, st, sqlite3_bind_int64 (st, 1, id), s_flavor_row, object, err);
+    return xs_sql_fetch_one (self, st, xs_sql_bind_int64 (st, 1, id), s_flavor_row, object, err);
 }
 
 xs_flavor_t **
 xs_store_flavor_list (xs_store_t *self, xs_err_t *err)
 {
-    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_FLAVOR_LIST, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_FLAVOR_LIST, err);
     if (!st)
         return NULL;
-    return (xs_flavor_t **) xs_sql_fetch_all (self, st, SQLITE_OK, s_flavor_row,
+    return (xs_flavor_t **) xs_sql_fetch_all (self, st, XS_RC_OK, s_flavor_row,
                                               s_flavor_free, "flavor list", err);
 }
 
@@ -109,11 +109,11 @@ xs_store_flavor_delete (xs_store_t *self, const char *label, xs_err_t *err)
                     (long long) volumes, volumes == 1 ? "" : "s", volumes == 1 ? "s" : "");
         goto out;
     }
-    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_FLAVOR_DELETE, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_FLAVOR_DELETE, err);
     if (!st)
         goto out;
-    int rc = xs_sql_write (self, st, sqlite3_bind_int64 (st, 1, flavor->id));
-    if (rc != SQLITE_OK) {
+    int rc = xs_sql_write (self, st, xs_sql_bind_int64 (st, 1, flavor->id));
+    if (rc != XS_RC_OK) {
         xs_sql_fail (self, rc, err, "%s", object);
         goto out;
     }

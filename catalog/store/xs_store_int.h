@@ -1,17 +1,28 @@
-/*  xs_store_int: private to catalog/store/. What the SQLite store's files
-    share: the store object, the statement ids (their SQL is in
-    xs_store_sql.c), and the xs_sql_* machinery (xs_store_stmt.c) every
-    table file (xs_store_<table>.c) runs its statements with.
+/*  xs_store_int: private to catalog/store/. What the store's files share:
+    the store object, the statement ids, the driver table (the ops that
+    differ between SQLite and PostgreSQL), and the xs_sql_* machinery
+    (xs_store_stmt.c) every table file (xs_store_<table>.c) runs its
+    statements with.
+
+    Two drivers stand behind one set of table files:
+      SQLite      xs_store_lite.c  (+ xs_store_sql.c, its SQL)
+      PostgreSQL  xs_store_pg.c    (+ xs_store_pg_sql.c, its SQL)
+    xs_store_open picks one from the database name (a path or a
+    postgresql:// URI); from then on every statement goes through
+    self->drv. The table files hold the store's rules (checks, messages,
+    which statements an operation runs); a driver only prepares, binds,
+    steps and reads columns, and names its failures with the result codes
+    below (SQLite's numbers, so the SQLite driver passes them through).
 
     Nothing outside catalog/store/ includes this header: the interface is
-    xs_store.h and xs_rows.h, which name no SQLite type.
+    xs_store.h and xs_rows.h, which name no database type.
 
     Conventions of the machinery:
-      - a statement is prepared once (lazily, SQLITE_PREPARE_PERSISTENT),
-        fetched with xs_sql_stmt, bound with XS_SQL_BIND, stepped, and reset
-        with xs_sql_reset (xs_sql_write, _fetch_*, _exists, _count reset it
+      - a statement is prepared once per connection (lazily), fetched with
+        xs_sql_stmt, bound with XS_SQL_BIND, stepped, and reset with
+        xs_sql_reset (xs_sql_write, _fetch_*, _exists, _count reset it
         themselves);
-      - text is bound SQLITE_STATIC: the caller's strings must outlive the
+      - text is bound by reference: the caller's strings must outlive the
         step, which they do (every statement is reset before returning);
       - every failure becomes an xs_err_t through xs_sql_fail, which never
         prints a bound value (config values may be secrets).
@@ -19,14 +30,33 @@
 #ifndef XS_STORE_INT_H_INCLUDED
 #define XS_STORE_INT_H_INCLUDED
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "xs_store.h"
 
 /* ---------------------------------------------------------------------
-   Statements (SQL text in xs_store_sql.c)
+   Result codes: SQLite's values, which the PostgreSQL driver maps its
+   SQLSTATEs onto (23505 unique, 23503 foreign key, ...).
+   --------------------------------------------------------------------- */
+
+#define XS_RC_OK                    0
+#define XS_RC_ERROR                 1
+#define XS_RC_BUSY                  5
+#define XS_RC_IOERR                 10      /* also: connection lost       */
+#define XS_RC_CONSTRAINT            19
+#define XS_RC_MISUSE                21
+#define XS_RC_ROW                   100
+#define XS_RC_DONE                  101
+#define XS_RC_CONSTRAINT_CHECK      (XS_RC_CONSTRAINT | (1 << 8))
+#define XS_RC_CONSTRAINT_FOREIGNKEY (XS_RC_CONSTRAINT | (3 << 8))
+#define XS_RC_CONSTRAINT_NOTNULL    (XS_RC_CONSTRAINT | (5 << 8))
+#define XS_RC_CONSTRAINT_PRIMARYKEY (XS_RC_CONSTRAINT | (6 << 8))
+#define XS_RC_CONSTRAINT_UNIQUE     (XS_RC_CONSTRAINT | (8 << 8))
+
+/* ---------------------------------------------------------------------
+   Statements (SQL text: xs_store_sql.c for SQLite, xs_store_pg_sql.c for
+   PostgreSQL, both indexed by this enum)
    --------------------------------------------------------------------- */
 
 typedef enum {
@@ -52,83 +82,154 @@ typedef enum {
     XS_SQL_NSTMTS
 } xs_sql_id_t;
 
-/* The SQL of each statement, indexed by xs_sql_id_t. */
+/* The SQL of each statement, per dialect, indexed by xs_sql_id_t. */
 extern const char *const xs_sql_text [XS_SQL_NSTMTS];
+extern const char *const xs_pg_sql_text [XS_SQL_NSTMTS];
 
-/* xs_sql_migrations [v] brings a database from schema version v to v + 1;
-   there are XS_STORE_SCHEMA_VERSION of them. */
+/* Migrations, per dialect: [v] brings a database from schema version v to
+   v + 1. Both lists have XS_STORE_SCHEMA_VERSION steps (one list of
+   version numbers; each dialect says each step in its own SQL). */
 extern const char *const xs_sql_migrations [XS_STORE_SCHEMA_VERSION];
+extern const char *const xs_pg_migrations [XS_STORE_SCHEMA_VERSION];
+
+/* ---------------------------------------------------------------------
+   The driver: what differs between SQLite and PostgreSQL
+   --------------------------------------------------------------------- */
+
+typedef struct _xs_sql_stmt_t xs_sql_stmt_t;
+
+typedef struct {
+    const char *name;                   /* "SQLite", "PostgreSQL"           */
+    /* Connects to self->path, takes it for this store alone, checks it is
+       an xensm catalog no newer than this program, migrates it. 0 or -1. */
+    int (*open) (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err);
+    /* Rolls back what is open, finalizes the statements, disconnects. */
+    void (*close) (xs_store_t *self);
+    int (*schema_version) (xs_store_t *self);
+    void (*set_busy_timeout) (xs_store_t *self, int ms);
+    /* True when the connection has no transaction open (or is lost). */
+    bool (*autocommit) (xs_store_t *self);
+    /* Prepares statement `id` into st->h. An XS_RC_ code (message kept). */
+    int (*prepare) (xs_store_t *self, xs_sql_stmt_t *st);
+    void (*finalize) (xs_sql_stmt_t *st);
+    int (*bind_int64) (xs_sql_stmt_t *st, int i, int64_t value);
+    int (*bind_double) (xs_sql_stmt_t *st, int i, double value);
+    int (*bind_text) (xs_sql_stmt_t *st, int i, const char *text);    /* borrowed */
+    int (*bind_null) (xs_sql_stmt_t *st, int i);
+    /* XS_RC_ROW, XS_RC_DONE or an error (message kept in self->errmsg).
+       On DONE of a write, sets self->changes and self->last_id. */
+    int (*step) (xs_sql_stmt_t *st);
+    void (*reset) (xs_sql_stmt_t *st);
+    int64_t (*col_int64) (xs_sql_stmt_t *st, int i);
+    double (*col_double) (xs_sql_stmt_t *st, int i);
+    const char *(*col_text) (xs_sql_stmt_t *st, int i);   /* NULL for SQL NULL */
+    bool (*col_null) (xs_sql_stmt_t *st, int i);
+    /* When not NULL: steps a write in a savepoint of its own, used inside
+       the caller's transaction so that a failed write undoes only itself
+       (PostgreSQL aborts the whole transaction on any error otherwise).
+       XS_RC_DONE, or the write's error with the savepoint rolled back. */
+    int (*step_savepoint) (xs_sql_stmt_t *st);
+} xs_sql_driver_t;
+
+extern const xs_sql_driver_t xs_sql_lite_driver;
+extern const xs_sql_driver_t xs_sql_pg_driver;
+
+struct _xs_sql_stmt_t {
+    xs_store_t *store;
+    xs_sql_id_t id;
+    void *h;                            /* the driver's statement           */
+};
 
 /* ---------------------------------------------------------------------
    The store object
    --------------------------------------------------------------------- */
 
 struct _xs_store_t {
-    char *path;
-    char *lock_path;
-    int lock_fd;
-    int db_fd;                          /* the file, while opening          */
-    unsigned db_mode;                   /* its mode when found              */
-    sqlite3 *db;
+    const xs_sql_driver_t *drv;
+    char *path;                         /* file, or URI (no password): messages */
+    void *conn;                         /* the driver's connection          */
     bool in_txn;
-    char errmsg [256];                  /* SQLite's message of the last failure */
-    sqlite3_stmt *stmts [XS_SQL_NSTMTS];
+    bool txn_lost;                      /* the database rolled it back: every
+                                           operation fails until commit
+                                           (which fails) or rollback       */
+    char txn_lost_why [512];            /* what rolled it back              */
+    int op_depth;                       /* open xs_sql_savepoint levels     */
+    bool op_outer;                      /* the outer one began a transaction */
+    int64_t changes;                    /* rows the last write changed      */
+    int64_t last_id;                    /* id the last insert made          */
+    char errmsg [512];                  /* the driver's message of the last failure */
+    xs_sql_stmt_t stmts [XS_SQL_NSTMTS];
 };
 
 /* True for NULL and "". */
 bool xs_store_empty (const char *text);
+
+/* Notes that the database rolled back the caller's open transaction
+   (self->errmsg says why): from now on every operation fails, and so does
+   the commit, until the caller rolls back. Nothing is acknowledged that was
+   not committed. */
+void xs_sql_txn_lost (xs_store_t *self);
+
+/* Copies `msg` into self->errmsg (the next xs_sql_fail reports it). */
+void xs_sql_set_errmsg (xs_store_t *self, const char *msg);
 
 /* ---------------------------------------------------------------------
    Columns and parameters
    --------------------------------------------------------------------- */
 
 /* Text column i as a new string (caller frees), NULL for SQL NULL. */
-char *xs_sql_col_text (sqlite3_stmt *st, int i);
+char *xs_sql_col_text (xs_sql_stmt_t *st, int i);
 
 /* Text column i that the schema says is NOT NULL, as a new string (caller
-   frees); "" if the file disagrees. */
-char *xs_sql_col_text_req (sqlite3_stmt *st, int i);
+   frees); "" if the database disagrees. */
+char *xs_sql_col_text_req (xs_sql_stmt_t *st, int i);
+
+/* Text column i, borrowed until the next step or reset; NULL for SQL NULL. */
+const char *xs_sql_col_cstr (xs_sql_stmt_t *st, int i);
+int64_t xs_sql_col_int64 (xs_sql_stmt_t *st, int i);
+double xs_sql_col_double (xs_sql_stmt_t *st, int i);
+bool xs_sql_col_null (xs_sql_stmt_t *st, int i);
 
 /* Binds text (borrowed until the statement is reset); NULL binds SQL NULL. */
-int xs_sql_bind_text (sqlite3_stmt *st, int i, const char *text);
+int xs_sql_bind_text (xs_sql_stmt_t *st, int i, const char *text);
 
 /* Binds an id; 0 (none) binds SQL NULL. */
-int xs_sql_bind_id (sqlite3_stmt *st, int i, int64_t id);
+int xs_sql_bind_id (xs_sql_stmt_t *st, int i, int64_t id);
+int xs_sql_bind_int64 (xs_sql_stmt_t *st, int i, int64_t value);
+int xs_sql_bind_double (xs_sql_stmt_t *st, int i, double value);
+int xs_sql_bind_null (xs_sql_stmt_t *st, int i);
 
-/* Accumulates bind results in the caller's `int rc` (SQLITE_OK to start):
+/* Accumulates bind results in the caller's `int rc` (XS_RC_OK to start):
    the first failure sticks and the step is then skipped. */
-#define XS_SQL_BIND(expr) do { if (rc == SQLITE_OK) rc = (expr); } while (0)
+#define XS_SQL_BIND(expr) do { if (rc == XS_RC_OK) rc = (expr); } while (0)
 
 /* ---------------------------------------------------------------------
    Running statements
    --------------------------------------------------------------------- */
 
 /* The prepared statement `id` (owned by the store), or NULL with *err set. */
-sqlite3_stmt *xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err);
+xs_sql_stmt_t *xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err);
 
 /* Resets a statement after use and drops its (borrowed) bindings. NULL is fine. */
-void xs_sql_reset (sqlite3_stmt *st);
+void xs_sql_reset (xs_sql_stmt_t *st);
 
-/* Steps `st` unless binding already failed (`rc` != SQLITE_OK); keeps
-   SQLite's message on failure. Returns SQLITE_ROW, SQLITE_DONE or an error. */
-int xs_sql_step (xs_store_t *self, sqlite3_stmt *st, int rc);
+/* Steps `st` unless binding already failed (`rc` != XS_RC_OK); keeps the
+   driver's message on failure. Returns XS_RC_ROW, XS_RC_DONE or an error. */
+int xs_sql_step (xs_store_t *self, xs_sql_stmt_t *st, int rc);
 
 /* Runs statement `id`, which has no parameters (BEGIN, SAVEPOINT, ...).
-   Returns SQLITE_OK or the SQLite error. */
+   Returns XS_RC_OK or the error. */
 int xs_sql_exec (xs_store_t *self, xs_sql_id_t id);
 
 /* Runs a write statement whose parameters are bound (`rc` carries the bind
-   result) and resets it. Returns SQLITE_OK or the SQLite error (message kept
-   for xs_sql_fail). */
-int xs_sql_write (xs_store_t *self, sqlite3_stmt *st, int rc);
+   result) and resets it; self->changes and self->last_id tell what it did.
+   Returns XS_RC_OK or the error (message kept for xs_sql_fail). */
+int xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc);
 
-/* Keeps SQLite's current message for the next xs_sql_fail. */
-void xs_sql_capture (xs_store_t *self);
-
-/* Turns SQLite failure `rc` into *err; `fmt` names the object. A constraint
+/* Turns failure `rc` into *err; `fmt` names the object. A constraint
    failure is XS_ECONFLICT "<object>: <reason>"; anything else is XS_EIO
-   "<file>: <reason> (<object>)". Notes when SQLite rolled back the caller's
-   open transaction. Returns -1. */
+   "<database>: <reason> (<object>)". Notes when the database rolled back
+   the caller's open transaction. Returns -1. */
 int xs_sql_fail (xs_store_t *self, int rc, xs_err_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 
@@ -145,11 +246,11 @@ int64_t xs_sql_count (xs_store_t *self, xs_sql_id_t id, int64_t num, const char 
    Savepoints: each multi-statement operation is atomic on its own
    --------------------------------------------------------------------- */
 
-/* Opens the operation's savepoint. 0 or -1. */
+/* Opens the operation's savepoint (a transaction when none is open). 0 or -1. */
 int xs_sql_savepoint (xs_store_t *self, const char *object, xs_err_t *err);
 
-/* Ends it: releases it when `ok`, else undoes it (leaving *err as the failed
-   step set it). Returns 0, or -1 when !ok or the release failed. */
+/* Ends it: releases (commits) it when `ok`, else undoes it (leaving *err as
+   the failed step set it). Returns 0, or -1 when !ok or the release failed. */
 int xs_sql_savepoint_end (xs_store_t *self, bool ok, const char *object, xs_err_t *err);
 
 /* ---------------------------------------------------------------------
@@ -158,7 +259,7 @@ int xs_sql_savepoint_end (xs_store_t *self, bool ok, const char *object, xs_err_
 
 /* Makes one row struct from the current row of `st` (the caller owns it),
    or NULL with *err set. */
-typedef void *(*xs_sql_row_fn) (xs_store_t *self, sqlite3_stmt *st, const char *object,
+typedef void *(*xs_sql_row_fn) (xs_store_t *self, xs_sql_stmt_t *st, const char *object,
                                 xs_err_t *err);
 
 /* Frees one row made by an xs_sql_row_fn. */
@@ -166,12 +267,12 @@ typedef void (*xs_sql_free_fn) (void *item);
 
 /* The first row of a bound statement through `row` (caller owns it), or NULL:
    XS_ENOTFOUND "<object>: not found" when there is none. Resets `st`. */
-void *xs_sql_fetch_one (xs_store_t *self, sqlite3_stmt *st, int rc, xs_sql_row_fn row,
+void *xs_sql_fetch_one (xs_store_t *self, xs_sql_stmt_t *st, int rc, xs_sql_row_fn row,
                         const char *object, xs_err_t *err);
 
 /* Every row of a bound statement as a NULL-terminated list (caller owns it
    and its rows), or NULL (and nothing to free). Resets `st`. */
-void **xs_sql_fetch_all (xs_store_t *self, sqlite3_stmt *st, int rc, xs_sql_row_fn row,
+void **xs_sql_fetch_all (xs_store_t *self, xs_sql_stmt_t *st, int rc, xs_sql_row_fn row,
                          xs_sql_free_fn free_fn, const char *object, xs_err_t *err);
 
 #endif

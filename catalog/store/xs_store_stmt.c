@@ -1,7 +1,8 @@
-/*  xs_store_stmt: the SQLite machinery the table files share (declared in
-    xs_store_int.h): the statement cache, binding, stepping, fetching rows
-    into row structs, savepoints, and turning SQLite's failures into
-    xs_err_t. No SQL text here: that is xs_store_sql.c.
+/*  xs_store_stmt: the machinery the table files share (declared in
+    xs_store_int.h), over the store's driver: the statement cache, binding,
+    stepping, fetching rows into row structs, savepoints, and turning the
+    database's failures into xs_err_t. No SQL text here: that is
+    xs_store_sql.c (SQLite) and xs_store_pg_sql.c (PostgreSQL).
 */
 #include "xs_mem.h"
 #include "xs_store_int.h"
@@ -23,31 +24,73 @@ xs_store_empty (const char *text)
 
 /* Text column as a fresh string, NULL for SQL NULL. */
 char *
-xs_sql_col_text (sqlite3_stmt *st, int i)
+xs_sql_col_text (xs_sql_stmt_t *st, int i)
 {
-    const unsigned char *t = sqlite3_column_text (st, i);
-    return t ? xs_strdup ((const char *) t) : NULL;
+    const char *t = st->store->drv->col_text (st, i);
+    return t ? xs_strdup (t) : NULL;
 }
 
-/* Text column that the schema says is NOT NULL; "" if the file disagrees. */
+/* Text column that the schema says is NOT NULL; "" if the database disagrees. */
 char *
-xs_sql_col_text_req (sqlite3_stmt *st, int i)
+xs_sql_col_text_req (xs_sql_stmt_t *st, int i)
 {
-    const unsigned char *t = sqlite3_column_text (st, i);
-    return xs_strdup (t ? (const char *) t : "");
+    const char *t = st->store->drv->col_text (st, i);
+    return xs_strdup (t ? t : "");
+}
+
+const char *
+xs_sql_col_cstr (xs_sql_stmt_t *st, int i)
+{
+    return st->store->drv->col_text (st, i);
+}
+
+int64_t
+xs_sql_col_int64 (xs_sql_stmt_t *st, int i)
+{
+    return st->store->drv->col_int64 (st, i);
+}
+
+double
+xs_sql_col_double (xs_sql_stmt_t *st, int i)
+{
+    return st->store->drv->col_double (st, i);
+}
+
+bool
+xs_sql_col_null (xs_sql_stmt_t *st, int i)
+{
+    return st->store->drv->col_null (st, i);
 }
 
 int
-xs_sql_bind_text (sqlite3_stmt *st, int i, const char *s)
+xs_sql_bind_text (xs_sql_stmt_t *st, int i, const char *s)
 {
-    return s ? sqlite3_bind_text (st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null (st, i);
+    return s ? st->store->drv->bind_text (st, i, s) : st->store->drv->bind_null (st, i);
 }
 
 /* Binds an id; 0 (none) becomes NULL. */
 int
-xs_sql_bind_id (sqlite3_stmt *st, int i, int64_t id)
+xs_sql_bind_id (xs_sql_stmt_t *st, int i, int64_t id)
 {
-    return id ? sqlite3_bind_int64 (st, i, id) : sqlite3_bind_null (st, i);
+    return id ? st->store->drv->bind_int64 (st, i, id) : st->store->drv->bind_null (st, i);
+}
+
+int
+xs_sql_bind_int64 (xs_sql_stmt_t *st, int i, int64_t value)
+{
+    return st->store->drv->bind_int64 (st, i, value);
+}
+
+int
+xs_sql_bind_double (xs_sql_stmt_t *st, int i, double value)
+{
+    return st->store->drv->bind_double (st, i, value);
+}
+
+int
+xs_sql_bind_null (xs_sql_stmt_t *st, int i)
+{
+    return st->store->drv->bind_null (st, i);
 }
 
 /* ---------------------------------------------------------------------
@@ -55,9 +98,9 @@ xs_sql_bind_id (sqlite3_stmt *st, int i, int64_t id)
    --------------------------------------------------------------------- */
 
 void
-xs_sql_capture (xs_store_t *self)
+xs_sql_set_errmsg (xs_store_t *self, const char *msg)
 {
-    snprintf (self->errmsg, sizeof self->errmsg, "%s", sqlite3_errmsg (self->db));
+    snprintf (self->errmsg, sizeof self->errmsg, "%s", msg ? msg : "unknown error");
 }
 
 int
@@ -70,52 +113,59 @@ xs_sql_fail (xs_store_t *self, int rc, xs_err_t *err, const char *fmt, ...)
     va_end (ap);
 
     const char *tail = "";
-    if (self->in_txn && sqlite3_get_autocommit (self->db)) {
-        self->in_txn = false;
-        tail = "; the open transaction was rolled back";
+    if (self->in_txn && !self->txn_lost && self->drv->autocommit (self)) {
+        xs_sql_txn_lost (self);
+        tail = "; the open transaction was rolled back (nothing of it will be stored)";
     }
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    if ((rc & 0xff) == XS_RC_CONSTRAINT)
         return xs_err_set (err, XS_ECONFLICT, "%s: %s%s", object, self->errmsg, tail);
     return xs_err_set (err, XS_EIO, "%s: %s (%s)%s", self->path, self->errmsg, object, tail);
 }
 
+void
+xs_sql_txn_lost (xs_store_t *self)
+{
+    if (self->in_txn && !self->txn_lost) {
+        self->txn_lost = true;
+        snprintf (self->txn_lost_why, sizeof self->txn_lost_why, "%s", self->errmsg);
+    }
+}
+
 /* The prepared statement `id`, reset and unbound, or NULL with *err set. */
-sqlite3_stmt *
+xs_sql_stmt_t *
 xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err)
 {
-    if (!self->stmts [id]) {
-        int rc = sqlite3_prepare_v3 (self->db, xs_sql_text [id], -1, SQLITE_PREPARE_PERSISTENT,
-                                     &self->stmts [id], NULL);
-        if (rc != SQLITE_OK) {
-            xs_sql_capture (self);
-            sqlite3_finalize (self->stmts [id]);
-            self->stmts [id] = NULL;
+    if (self->txn_lost && id != XS_SQL_ROLLBACK) {
+        xs_err_set (err, XS_EIO, "%s: the open transaction was rolled back by an earlier "
+                    "failure (%s): roll it back", self->path, self->txn_lost_why);
+        return NULL;
+    }
+    xs_sql_stmt_t *st = &self->stmts [id];
+    if (!st->h) {
+        int rc = self->drv->prepare (self, st);
+        if (rc != XS_RC_OK) {
             xs_sql_fail (self, rc, err, "preparing statement %d", (int) id);
             return NULL;
         }
     }
-    return self->stmts [id];
+    return st;
 }
 
 /* Resets a statement after use and drops its (borrowed) bindings. */
 void
-xs_sql_reset (sqlite3_stmt *st)
+xs_sql_reset (xs_sql_stmt_t *st)
 {
-    if (st) {
-        sqlite3_reset (st);
-        sqlite3_clear_bindings (st);
-    }
+    if (st && st->h)
+        st->store->drv->reset (st);
 }
 
-/* Steps `st` unless binding already failed (`rc` != SQLITE_OK); captures
-   SQLite's message on failure. Returns SQLITE_ROW, SQLITE_DONE or an error. */
+/* Steps `st` unless binding already failed (`rc` != XS_RC_OK); the driver
+   keeps its message on failure. Returns XS_RC_ROW, XS_RC_DONE or an error. */
 int
-xs_sql_step (xs_store_t *self, sqlite3_stmt *st, int rc)
+xs_sql_step (xs_store_t *self, xs_sql_stmt_t *st, int rc)
 {
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step (st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        xs_sql_capture (self);
+    if (rc == XS_RC_OK)
+        rc = self->drv->step (st);
     return rc;
 }
 
@@ -123,12 +173,12 @@ xs_sql_step (xs_store_t *self, sqlite3_stmt *st, int rc)
 int
 xs_sql_exec (xs_store_t *self, xs_sql_id_t id)
 {
-    sqlite3_stmt *st = xs_sql_stmt (self, id, NULL);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, id, NULL);
     if (!st)
-        return SQLITE_ERROR;
-    int rc = xs_sql_step (self, st, SQLITE_OK);
+        return XS_RC_ERROR;
+    int rc = xs_sql_step (self, st, XS_RC_OK);
     xs_sql_reset (st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    return rc == XS_RC_DONE ? XS_RC_OK : rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -138,32 +188,43 @@ xs_sql_exec (xs_store_t *self, xs_sql_id_t id)
 int
 xs_sql_savepoint (xs_store_t *self, const char *object, xs_err_t *err)
 {
-    int rc = xs_sql_exec (self, XS_SQL_SAVEPOINT);
-    return rc == SQLITE_OK ? 0 : xs_sql_fail (self, rc, err, "%s", object);
+    bool outer = self->op_depth == 0 && self->drv->autocommit (self);
+    int rc = xs_sql_exec (self, outer ? XS_SQL_BEGIN : XS_SQL_SAVEPOINT);
+    if (rc != XS_RC_OK)
+        return xs_sql_fail (self, rc, err, "%s", object);
+    if (self->op_depth++ == 0)
+        self->op_outer = outer;
+    return 0;
 }
 
-/* Ends the operation's savepoint: releases it when `ok`, else undoes it
-   (leaving *err as the failed step set it). Returns 0 or -1. */
+/* Ends the operation's savepoint: releases it (or, when it began a
+   transaction, commits that) when `ok`, else undoes it (leaving *err as the
+   failed step set it). Returns 0 or -1. */
 int
 xs_sql_savepoint_end (xs_store_t *self, bool ok, const char *object, xs_err_t *err)
 {
+    bool outer = --self->op_depth == 0 && self->op_outer;
     if (ok) {
-        int rc = xs_sql_exec (self, XS_SQL_RELEASE);
-        if (rc == SQLITE_OK)
+        int rc = xs_sql_exec (self, outer ? XS_SQL_COMMIT : XS_SQL_RELEASE);
+        if (rc == XS_RC_OK)
             return 0;
         xs_sql_fail (self, rc, err, "%s", object);
-        /* Outside a transaction RELEASE is the commit; if that failed,
+        /* Outside a transaction this was the commit; if that failed,
            give up the whole thing. */
-        if (!self->in_txn && !sqlite3_get_autocommit (self->db))
+        if (outer && !self->drv->autocommit (self))
             xs_sql_exec (self, XS_SQL_ROLLBACK);
         return -1;
     }
-    if (!sqlite3_get_autocommit (self->db)) {
-        xs_sql_exec (self, XS_SQL_ROLLBACK_TO);
-        xs_sql_exec (self, XS_SQL_RELEASE);
+    if (!self->drv->autocommit (self)) {
+        if (outer)
+            xs_sql_exec (self, XS_SQL_ROLLBACK);
+        else {
+            xs_sql_exec (self, XS_SQL_ROLLBACK_TO);
+            xs_sql_exec (self, XS_SQL_RELEASE);
+        }
     }
-    if (self->in_txn && sqlite3_get_autocommit (self->db))
-        self->in_txn = false;
+    if (self->in_txn && self->drv->autocommit (self))
+        xs_sql_txn_lost (self);
     return -1;
 }
 
@@ -173,15 +234,15 @@ int
 xs_sql_exists (xs_store_t *self, xs_sql_id_t id, const char *text, int64_t num,
                xs_err_t *err)
 {
-    sqlite3_stmt *st = xs_sql_stmt (self, id, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, id, err);
     if (!st)
         return -1;
-    int rc = text ? xs_sql_bind_text (st, 1, text) : sqlite3_bind_int64 (st, 1, num);
+    int rc = text ? xs_sql_bind_text (st, 1, text) : xs_sql_bind_int64 (st, 1, num);
     rc = xs_sql_step (self, st, rc);
     xs_sql_reset (st);
-    if (rc == SQLITE_ROW)
+    if (rc == XS_RC_ROW)
         return 1;
-    if (rc == SQLITE_DONE)
+    if (rc == XS_RC_DONE)
         return 0;
     return xs_sql_fail (self, rc, err, "lookup");
 }
@@ -191,27 +252,34 @@ int64_t
 xs_sql_count (xs_store_t *self, xs_sql_id_t id, int64_t num, const char *object,
               xs_err_t *err)
 {
-    sqlite3_stmt *st = xs_sql_stmt (self, id, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, id, err);
     if (!st)
         return -1;
-    int rc = xs_sql_step (self, st, sqlite3_bind_int64 (st, 1, num));
+    int rc = xs_sql_step (self, st, xs_sql_bind_int64 (st, 1, num));
     int64_t n = -1;
-    if (rc == SQLITE_ROW)
-        n = sqlite3_column_int64 (st, 0);
+    if (rc == XS_RC_ROW)
+        n = xs_sql_col_int64 (st, 0);
     else
-        xs_sql_fail (self, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err, "%s", object);
+        xs_sql_fail (self, rc == XS_RC_DONE ? XS_RC_ERROR : rc, err, "%s", object);
     xs_sql_reset (st);
     return n;
 }
 
 /* Runs a write statement whose parameters are bound (`rc` carries the bind
-   result). Returns SQLITE_OK, or the SQLite error (message captured). */
+   result). Returns XS_RC_OK, or the error (message kept). On a driver with
+   step_savepoint, a write inside the caller's transaction (and outside an
+   operation's own savepoint) runs in a savepoint of its own, so that its
+   failure undoes only itself. */
 int
-xs_sql_write (xs_store_t *self, sqlite3_stmt *st, int rc)
+xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc)
 {
-    rc = xs_sql_step (self, st, rc);
+    if (rc == XS_RC_OK && self->drv->step_savepoint && self->in_txn && self->op_depth == 0
+    &&  !self->drv->autocommit (self))
+        rc = self->drv->step_savepoint (st);
+    else
+        rc = xs_sql_step (self, st, rc);
     xs_sql_reset (st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    return rc == XS_RC_DONE ? XS_RC_OK : rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -221,15 +289,15 @@ xs_sql_write (xs_store_t *self, sqlite3_stmt *st, int rc)
 /* First row of a bound statement through `row`, or NULL: XS_ENOTFOUND
    "<object>: not found" when there is none. */
 void *
-xs_sql_fetch_one (xs_store_t *self, sqlite3_stmt *st, int rc, xs_sql_row_fn row,
+xs_sql_fetch_one (xs_store_t *self, xs_sql_stmt_t *st, int rc, xs_sql_row_fn row,
                   const char *object, xs_err_t *err)
 {
     void *item = NULL;
     rc = xs_sql_step (self, st, rc);
-    if (rc == SQLITE_ROW)
+    if (rc == XS_RC_ROW)
         item = row (self, st, object, err);
     else
-    if (rc == SQLITE_DONE)
+    if (rc == XS_RC_DONE)
         xs_err_set (err, XS_ENOTFOUND, "%s: not found", object);
     else
         xs_sql_fail (self, rc, err, "%s", object);
@@ -239,13 +307,13 @@ xs_sql_fetch_one (xs_store_t *self, sqlite3_stmt *st, int rc, xs_sql_row_fn row,
 
 /* Every row of a bound statement as a NULL-terminated list, or NULL. */
 void **
-xs_sql_fetch_all (xs_store_t *self, sqlite3_stmt *st, int rc, xs_sql_row_fn row,
+xs_sql_fetch_all (xs_store_t *self, xs_sql_stmt_t *st, int rc, xs_sql_row_fn row,
                   xs_sql_free_fn free_fn, const char *object, xs_err_t *err)
 {
     size_t n = 0, cap = 8;
     void **list = xs_zalloc (cap * sizeof *list);
-    if (rc == SQLITE_OK) {
-        while ((rc = xs_sql_step (self, st, SQLITE_OK)) == SQLITE_ROW) {
+    if (rc == XS_RC_OK) {
+        while ((rc = xs_sql_step (self, st, XS_RC_OK)) == XS_RC_ROW) {
             void *item = row (self, st, object, err);
             if (!item)
                 goto fail;
@@ -257,9 +325,7 @@ xs_sql_fetch_all (xs_store_t *self, sqlite3_stmt *st, int rc, xs_sql_row_fn row,
             list [n] = NULL;
         }
     }
-    else
-        xs_sql_capture (self);
-    if (rc != SQLITE_DONE) {
+    if (rc != XS_RC_DONE) {
         xs_sql_fail (self, rc, err, "%s", object);
         goto fail;
     }

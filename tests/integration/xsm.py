@@ -28,6 +28,21 @@ RAWSEND = os.path.join(BUILD_DIR, "tests", "integration", "xs_rawsend")
 
 READY_TIMEOUT = 20.0
 
+# XENSM_TEST_DB=pg (ctest label pg): every catalogd gets a fresh database on
+# one real PostgreSQL server of this process (tests/support/pgtest.py)
+# instead of an SQLite file.
+TEST_DB = os.environ.get("XENSM_TEST_DB", "sqlite")
+_pg_count = [0]
+
+
+def pg_database():
+    """A fresh PostgreSQL database's URI on the process's test server."""
+    import sys
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+    import pgtest
+    _pg_count[0] += 1
+    return pgtest.shared().create_db("it_%d_%d" % (os.getpid(), _pg_count[0]))
+
 
 def wait_for(what, predicate, timeout=30.0, interval=0.05):
     """Polls predicate() until it returns a true value, which is returned;
@@ -72,6 +87,8 @@ class Catalogd:
                  foreground=True, verbose=True, agent_endpoint="tcp://127.0.0.1:0",
                  api_listen="127.0.0.1:0"):
         self.workdir = workdir
+        if db is None and TEST_DB == "pg":
+            db = pg_database()
         self.db = db or os.path.join(workdir, "catalog.db")
         self.endpoint = endpoint or "ipc://%s" % os.path.join(workdir, "run", "admin.sock")
         # The agent side: a port the kernel picks at random (":0"; czmq's
@@ -388,7 +405,11 @@ class World:
 
     HOSTS = (("a1", "za"), ("a2", "za"), ("b1", "zb"), ("b2", "zb"))
     # Catalog pace for tests: a host is down after 3 missed heartbeats.
-    CATALOG_CFG = ("[catalog]\nheartbeat_ms = 200\njob_wait_ms = 10000\n"
+    # On PostgreSQL a loop pass costs round trips to the server; on a loaded
+    # 2-CPU machine a pass of a few dozen creates passed 600 ms, and hosts
+    # went down for it: 500 ms heartbeats there (down after 1.5 s).
+    CATALOG_CFG = ("[catalog]\nheartbeat_ms = %d\njob_wait_ms = 10000\n"
+                   % (500 if TEST_DB == "pg" else 200) +
                    "agent_timeout_ms = 20000\n")
 
     def __init__(self, test, workdir, capacity=(), start_agents=True):

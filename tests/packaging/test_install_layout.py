@@ -30,6 +30,7 @@ LAYOUT = {
 }
 CATALOG_KEYS = {
     "db": "/var/lib/xensm/catalog.db",
+    "db_password_file": "",
     "admin_endpoint": "ipc:///run/xensm/admin.sock",
     "default_zone": "default",
     "default_ratio": "1.0",

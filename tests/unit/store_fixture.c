@@ -14,6 +14,51 @@
 
 #include "store_fixture.h"
 
+static xs_test_pg_t *s_pg;
+static int s_ndb;
+
+bool
+fx_is_pg (void)
+{
+    const char *db = getenv ("XENSM_TEST_DB");
+    return db && strcmp (db, "pg") == 0;
+}
+
+xs_test_pg_t *
+fx_pg (void)
+{
+    return s_pg;
+}
+
+int
+fx_group_setup (void **state)
+{
+    (void) state;
+    if (!fx_is_pg ())
+        return 0;
+    char err [512];
+    s_pg = xs_test_pg_start (false, err, sizeof err);
+    if (!s_pg) {
+        print_error ("PostgreSQL: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int
+fx_group_teardown (void **state)
+{
+    (void) state;
+    xs_test_pg_stop (&s_pg);
+    return 0;
+}
+
+static bool
+s_is_uri (const char *path)
+{
+    return strncmp (path, "postgresql://", 13) == 0;
+}
+
 int
 fx_setup (void **state)
 {
@@ -26,6 +71,16 @@ fx_setup (void **state)
         return -1;
     }
     snprintf (fx->path, sizeof fx->path, "%s/catalog.db", fx->dir);
+    if (s_pg) {
+        snprintf (fx->dbname, sizeof fx->dbname, "xs_%d_%d", (int) getpid (), ++s_ndb);
+        if (xs_test_pg_createdb (s_pg, fx->dbname)) {
+            print_error ("cannot create database %s\n", fx->dbname);
+            rmdir (fx->dir);
+            free (fx);
+            return -1;
+        }
+        xs_test_pg_uri (s_pg, fx->dbname, fx->path, sizeof fx->path);
+    }
     *state = fx;
     return 0;
 }
@@ -62,6 +117,8 @@ fx_teardown (void **state)
     if (d)
         closedir (d);
     rmdir (fx->dir);
+    if (s_pg && *fx->dbname)
+        xs_test_pg_dropdb (s_pg, fx->dbname);
     free (fx);
     return 0;
 }
@@ -87,6 +144,12 @@ fx_reopen (fixture_t *fx)
 int64_t
 fx_raw_int (const char *path, const char *sql)
 {
+    if (s_is_uri (path)) {
+        long long v = -1;
+        if (xs_test_pg_query (path, sql, &v))
+            fail_msg ("%s: %s failed", path, sql);
+        return v;
+    }
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t value = -1;
@@ -102,6 +165,10 @@ fx_raw_int (const char *path, const char *sql)
 int
 fx_raw_exec (const char *path, const char *sql)
 {
+    if (s_is_uri (path)) {
+        int rc = xs_test_pg_query (path, sql, NULL);
+        return rc == 0 ? FX_OK : rc == -2 ? FX_CONSTRAINT : FX_ERROR;
+    }
     sqlite3 *db = NULL;
     assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                                        NULL), SQLITE_OK);

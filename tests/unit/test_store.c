@@ -4,7 +4,12 @@
     the group-commit rate. Each test works in its own temporary directory; a
     second, raw SQLite connection checks what is really in the file and plays
     "another process" where needed. The tables have a test file each
-    (test_store_<table>.c); fault injection is test_store_faults.c. */
+    (test_store_<table>.c); fault injection is test_store_faults.c.
+
+    Run with XENSM_TEST_DB=pg (unit.store.pg), the same tests run on a real
+    PostgreSQL server, the file tests are skipped and the PostgreSQL ones
+    (the section at the end) run: the schema in the database, refusals,
+    the password never in the URI, a lost connection, a held lock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +17,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -69,6 +75,7 @@ s_write_file (const char *path, const void *data, size_t size, mode_t mode)
 static void
 test_new_file_is_0600_with_sidecars (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     mode_t old = umask (0);             /* a lax umask must not matter */
     xs_store_t *store = fx_open (fx);
@@ -76,7 +83,7 @@ test_new_file_is_0600_with_sidecars (void **state)
     assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     fx_add_flavor (store, "gold");
 
-    char p [256];
+    char p [512];
     assert_int_equal (s_mode (fx->path), 0600);
     snprintf (p, sizeof p, "%s-wal", fx->path);
     assert_int_equal (s_mode (p), 0600);
@@ -101,6 +108,7 @@ test_new_file_is_0600_with_sidecars (void **state)
 static void
 test_existing_lax_file_is_tightened (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     s_write_file (fx->path, "", 0, 0644);      /* version 0: an empty file */
     xs_store_t *store = fx_open (fx);
@@ -111,6 +119,7 @@ test_existing_lax_file_is_tightened (void **state)
 static void
 test_migrate_empty_file_to_current (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     s_write_file (fx->path, "", 0, 0600);
     xs_store_t *store = fx_open (fx);
@@ -168,6 +177,7 @@ test_migrate_1_to_2_adds_projects (void **state)
 static void
 test_newer_schema_is_refused_untouched (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     xs_store_t *store = fx_open (fx);
     fx_add_flavor (store, "gold");
@@ -194,6 +204,7 @@ test_newer_schema_is_refused_untouched (void **state)
 static void
 test_foreign_sqlite_database_is_refused (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     assert_int_equal (fx_raw_exec (fx->path, "CREATE TABLE mine (x); INSERT INTO mine VALUES (42)"),
                       SQLITE_OK);
@@ -211,6 +222,7 @@ test_foreign_sqlite_database_is_refused (void **state)
 static void
 test_garbage_file_is_refused_untouched (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     char garbage [8192];
     for (size_t i = 0; i < sizeof garbage; i++)
@@ -229,7 +241,7 @@ test_garbage_file_is_refused_untouched (void **state)
     assert_memory_equal (after, garbage, n);
     free (after);
     /* No WAL was made for it either. */
-    char p [256];
+    char p [512];
     snprintf (p, sizeof p, "%s-wal", fx->path);
     assert_int_not_equal (access (p, F_OK), 0);
 }
@@ -237,6 +249,7 @@ test_garbage_file_is_refused_untouched (void **state)
 static void
 test_corrupt_file_gives_clear_error (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     xs_store_t *store = fx_open (fx);
     char label [32];
@@ -308,7 +321,7 @@ test_unusable_paths (void **state)
     assert_null (xs_store_new (NULL, &err));
     assert_int_equal (err.kind, XS_EINVAL);
     assert_null (xs_store_new ("", &err));
-    char p [256];
+    char p [512];
     snprintf (p, sizeof p, "%s/no/such/dir/catalog.db", fx->dir);
     assert_null (xs_store_new (p, &err));
     assert_int_equal (err.kind, XS_EIO);
@@ -460,6 +473,7 @@ test_restart_keeps_everything (void **state)
 static void
 test_locked_database_error_loses_nothing (void **state)
 {
+    FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
     xs_store_t *store = fx_open (fx);
     xs_err_t err = { 0 };
@@ -495,6 +509,268 @@ test_locked_database_error_loses_nothing (void **state)
     xs_flavor_t **list = xs_store_flavor_list (store, &err);
     assert_int_equal (xs_rows_list_size (list), 2);
     xs_flavor_list_destroy (&list);
+    xs_store_destroy (&store);
+}
+
+/* ---------------------------------------------------------------------
+   PostgreSQL: the same contracts on a database server
+   --------------------------------------------------------------------- */
+
+static void
+test_pg_migrate_empty_database (void **state)
+{
+    FX_PG_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    assert_string_equal (xs_store_kind (store), "PostgreSQL");
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+    xs_store_destroy (&store);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT version FROM xensm_schema"),
+                      XS_STORE_SCHEMA_VERSION);
+    const char *tables [] = { "flavor", "backend", "backend_config", "host", "host_sr",
+                              "volume", "job", "attempt" };
+    for (size_t i = 0; i < sizeof tables / sizeof tables [0]; i++) {
+        char sql [160];
+        snprintf (sql, sizeof sql, "SELECT count(*) FROM pg_tables"
+                  " WHERE schemaname = current_schema () AND tablename = '%s'", tables [i]);
+        assert_int_equal (fx_raw_int (fx->path, sql), 1);
+    }
+    const char *indexes [] = { "backend_by_flavor", "job_unfinished", "attempt_by_volume" };
+    for (size_t i = 0; i < sizeof indexes / sizeof indexes [0]; i++) {
+        char sql [160];
+        snprintf (sql, sizeof sql, "SELECT count(*) FROM pg_indexes WHERE indexname = '%s'",
+                  indexes [i]);
+        assert_int_equal (fx_raw_int (fx->path, sql), 1);
+    }
+    store = fx_open (fx);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+    xs_store_destroy (&store);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM xensm_schema"), 1);
+}
+
+static void
+test_pg_newer_schema_is_refused_untouched (void **state)
+{
+    FX_PG_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    fx_add_flavor (store, "gold");
+    xs_store_destroy (&store);
+    char sql [64];
+    snprintf (sql, sizeof sql, "UPDATE xensm_schema SET version = %d",
+              XS_STORE_SCHEMA_VERSION + 5);
+    assert_int_equal (fx_raw_exec (fx->path, sql), FX_OK);
+    xs_err_t err = { 0 };
+    assert_null (xs_store_new (fx->path, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, fx->path));
+    assert_non_null (strstr (err.msg, "newer"));
+    assert_int_equal (fx_raw_int (fx->path, "SELECT version FROM xensm_schema"),
+                      XS_STORE_SCHEMA_VERSION + 5);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM flavor"), 1);
+}
+
+static void
+test_pg_foreign_database_is_refused (void **state)
+{
+    FX_PG_ONLY ();
+    fixture_t *fx = *state;
+    assert_int_equal (fx_raw_exec (fx->path, "CREATE TABLE mine (x int);"
+                                   " INSERT INTO mine VALUES (42)"), FX_OK);
+    xs_err_t err = { 0 };
+    assert_null (xs_store_new (fx->path, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, "not an xensm catalog"));
+    print_message ("foreign database: %s\n", err.msg);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT x FROM mine"), 42);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM pg_tables"
+                                  " WHERE schemaname = current_schema ()"), 1);
+}
+
+static void
+test_pg_password_never_in_the_uri (void **state)
+{
+    FX_PG_ONLY ();
+    fixture_t *fx = *state;
+    char uri [512];
+    snprintf (uri, sizeof uri, "postgresql://xensm:s3cr3t@/%s?host=%s", fx->dbname,
+              xs_test_pg_socket_dir (fx_pg ()));
+    xs_err_t err = { 0 };
+    assert_null (xs_store_new (uri, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, ".pgpass"));
+    assert_null (strstr (err.msg, "s3cr3t"));
+    snprintf (uri, sizeof uri, "%s&password=s3cr3t", fx->path);
+    assert_null (xs_store_new (uri, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_null (strstr (err.msg, "s3cr3t"));
+    /* Not a URI libpq can read: refused without repeating it. */
+    assert_null (xs_store_new ("postgresql://xensm:s3cr3t@[bad/x", &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_null (strstr (err.msg, "s3cr3t"));
+}
+
+static void
+test_pg_password_file (void **state)
+{
+    FX_PG_ONLY ();
+    fixture_t *fx = *state;
+    char file [512];
+    snprintf (file, sizeof file, "%s/db.password", fx->dir);
+    xs_store_options_t options = { .password_file = file };
+    xs_err_t err = { 0 };
+    /* Missing. */
+    assert_null (xs_store_open (fx->path, &options, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, file));
+    /* Readable by others. */
+    s_write_file (file, "s3cr3t\n", 7, 0644);
+    assert_null (xs_store_open (fx->path, &options, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, "chmod 600"));
+    assert_null (strstr (err.msg, "s3cr3t"));
+    /* Empty. */
+    s_write_file (file, "\n", 1, 0600);
+    assert_null (xs_store_open (fx->path, &options, &err));
+    assert_non_null (strstr (err.msg, "empty"));
+    /* Right (the test server trusts its socket: the password is sent, not needed). */
+    s_write_file (file, "s3cr3t\n", 7, 0600);
+    xs_store_t *store = xs_store_open (fx->path, &options, &err);
+    assert_non_null (store);
+    fx_add_flavor (store, "gold");
+    xs_store_destroy (&store);
+}
+
+static void
+test_pg_lost_connection_loses_nothing_acknowledged (void **state)
+{
+    FX_PG_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    xs_err_t err = { 0 };
+    fx_add_flavor (store, "gold");
+
+    /* A group commit in flight when the server drops the session. */
+    assert_int_equal (xs_store_begin (store, &err), 0);
+    fx_add_flavor (store, "silver");
+    assert_true (xs_test_pg_kick (fx_pg (), fx->dbname) >= 1);
+    assert_int_equal (xs_store_flavor_create (store, "bronze", NULL, &err), -1);
+    assert_int_equal (err.kind, XS_EIO);
+    assert_non_null (strstr (err.msg, fx->path));
+    assert_non_null (strstr (err.msg, "connection to the database lost"));
+    assert_non_null (strstr (err.msg, "flavor bronze"));
+    assert_non_null (strstr (err.msg, "rolled back"));
+    print_message ("lost: %s\n", err.msg);
+    /* The transaction is gone: everything in it fails, the commit too. */
+    assert_true (xs_store_in_transaction (store));
+    assert_int_equal (xs_store_flavor_create (store, "copper", NULL, &err), -1);
+    assert_int_equal (err.kind, XS_EIO);
+    assert_int_equal (xs_store_commit (store, &err), -1);
+    assert_int_equal (err.kind, XS_EIO);
+    assert_non_null (strstr (err.msg, "nothing of it is stored"));
+    print_message ("commit: %s\n", err.msg);
+    assert_false (xs_store_in_transaction (store));
+
+    /* Reconnected: nothing of the lost transaction is there, gold is. */
+    assert_null (xs_store_flavor_get (store, "silver", &err));
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    xs_flavor_t *f = xs_store_flavor_get (store, "gold", &err);
+    assert_non_null (f);
+    xs_flavor_destroy (&f);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM flavor"), 1);
+    /* It holds the database again: a second store is refused. */
+    assert_null (xs_store_new (fx->path, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+
+    /* Outside a transaction: the operation that sees it fails, the next works. */
+    assert_true (xs_test_pg_kick (fx_pg (), fx->dbname) >= 1);
+    assert_int_equal (xs_store_flavor_create (store, "silver", NULL, &err), -1);
+    assert_int_equal (err.kind, XS_EIO);
+    assert_false (xs_store_in_transaction (store));
+    assert_true (xs_store_flavor_create (store, "silver", NULL, &err) > 0);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM flavor"), 2);
+
+    /* The server gone for good: each call fails at once, saying so. */
+    xs_test_pg_t *pg = fx_pg ();
+    assert_int_equal (xs_test_pg_dropdb (pg, fx->dbname), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_null (xs_store_flavor_get (store, "gold", &err));
+        assert_int_equal (err.kind, XS_EIO);
+        assert_non_null (strstr (err.msg, fx->path));
+    }
+    print_message ("gone: %s\n", err.msg);
+    xs_store_destroy (&store);
+}
+
+static void
+test_pg_locked_table_error_loses_nothing (void **state)
+{
+    FX_PG_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    xs_err_t err = { 0 };
+    fx_add_flavor (store, "gold");
+    xs_store_set_busy_timeout (store, 50);
+
+    /* Another session (an admin's psql) holds a lock on the table. */
+    PGconn *other = PQconnectdb (fx->path);
+    assert_int_equal (PQstatus (other), CONNECTION_OK);
+    PGresult *res = PQexec (other, "BEGIN; LOCK TABLE flavor IN EXCLUSIVE MODE");
+    assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+    PQclear (res);
+
+    assert_int_equal (xs_store_flavor_create (store, "silver", NULL, &err), -1);
+    assert_int_equal (err.kind, XS_EIO);
+    assert_non_null (strstr (err.msg, fx->path));
+    assert_non_null (strstr (err.msg, "lock timeout"));
+    assert_non_null (strstr (err.msg, "flavor silver"));
+    print_message ("locked: %s\n", err.msg);
+    /* Inside a group commit, the failed write undoes only itself. */
+    assert_int_equal (xs_store_begin (store, &err), 0);
+    assert_int_equal (xs_store_flavor_create (store, "silver", NULL, &err), -1);
+    assert_true (xs_store_in_transaction (store));
+    xs_host_spec_t h = { .uuid = "h-1", .zone = "z1" };
+    assert_int_equal (xs_store_host_upsert (store, &h, &err), 0);
+    /* Reads of the locked table still work (EXCLUSIVE lets them). */
+    xs_flavor_t *f = xs_store_flavor_get (store, "gold", &err);
+    assert_non_null (f);
+    xs_flavor_destroy (&f);
+    assert_int_equal (xs_store_commit (store, &err), 0);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM host"), 1);
+
+    res = PQexec (other, "ROLLBACK");
+    PQclear (res);
+    PQfinish (other);
+    assert_true (xs_store_flavor_create (store, "silver", NULL, &err) > 0);
+    xs_store_destroy (&store);
+}
+
+/* A conflict inside a group commit undoes only itself (PostgreSQL would
+   abort the whole transaction without the store's savepoint per write). */
+static void
+test_conflict_inside_transaction_undoes_only_itself (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    xs_err_t err = { 0 };
+    int64_t gold = fx_add_flavor (store, "gold");
+    assert_int_equal (xs_store_begin (store, &err), 0);
+    fx_add_volume (store, "v-1", gold, 0, XS_VOLUME_CREATING, "r-1");
+    assert_int_equal (xs_store_flavor_create (store, "gold", NULL, &err), -1);
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    xs_volume_spec_t dup = { .uuid = "v-2", .size_bytes = 1, .flavor_id = gold,
+                             .state = XS_VOLUME_CREATING, .request_id = "r-1" };
+    assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_non_null (strstr (err.msg, "already used by volume v-1"));
+    xs_job_spec_t orphan = { .volume_uuid = "nope", .op = "vdi_create",
+                             .state = XS_JOB_PENDING };
+    assert_int_equal (xs_store_job_insert (store, &orphan, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    fx_add_volume (store, "v-3", gold, 0, XS_VOLUME_CREATING, "r-3");
+    assert_true (xs_store_in_transaction (store));
+    assert_int_equal (xs_store_commit (store, &err), 0);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM volume"), 2);
     xs_store_destroy (&store);
 }
 
@@ -551,6 +827,14 @@ main (void)
         FX_TEST (test_restart_keeps_everything),
         FX_TEST (test_locked_database_error_loses_nothing),
         FX_TEST (test_create_rate),
+        FX_TEST (test_conflict_inside_transaction_undoes_only_itself),
+        FX_TEST (test_pg_migrate_empty_database),
+        FX_TEST (test_pg_newer_schema_is_refused_untouched),
+        FX_TEST (test_pg_foreign_database_is_refused),
+        FX_TEST (test_pg_password_never_in_the_uri),
+        FX_TEST (test_pg_password_file),
+        FX_TEST (test_pg_lost_connection_loses_nothing_acknowledged),
+        FX_TEST (test_pg_locked_table_error_loses_nothing),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }

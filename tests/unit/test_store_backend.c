@@ -304,5 +304,5 @@ main (void)
         FX_TEST_OPEN (test_backend_state_and_sr_uuid),
         FX_TEST_OPEN (test_backend_remove),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }

@@ -90,5 +90,5 @@ main (void)
     const struct CMUnitTest tests [] = {
         FX_TEST_OPEN (test_flavors),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }

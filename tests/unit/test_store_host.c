@@ -173,5 +173,5 @@ main (void)
         FX_TEST_OPEN (test_hosts),
         FX_TEST_OPEN (test_sr_reports),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }

@@ -142,5 +142,5 @@ main (void)
         FX_TEST_OPEN (test_jobs),
         FX_TEST_OPEN (test_attempts),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }

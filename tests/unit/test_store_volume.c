@@ -152,5 +152,5 @@ main (void)
         FX_TEST_OPEN (test_volume_insert),
         FX_TEST_OPEN (test_volume_update_and_list),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }
