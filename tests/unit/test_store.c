@@ -155,12 +155,17 @@ static void
 test_migrate_1_to_2_adds_projects (void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal (fx_raw_exec (fx->path, xs_sql_migrations [0]), SQLITE_OK);
+    /* A version 1 catalog as each store writes it. */
+    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg () ? xs_pg_migrations [0]
+                                                         : xs_sql_migrations [0]), FX_OK);
     assert_int_equal (fx_raw_exec (fx->path,
         "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
         "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at)"
-        " VALUES ('vol-1', 'old', 1024, 1, 'available', 1, 1);"
-        "PRAGMA user_version = 1; PRAGMA application_id = 2020830531;"), SQLITE_OK);
+        " VALUES ('vol-1', 'old', 1024, 1, 'available', 1, 1);"), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg ()
+        ? "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
+          "INSERT INTO xensm_schema VALUES (1)"
+        : "PRAGMA user_version = 1; PRAGMA application_id = 2020830531;"), FX_OK);
     xs_store_t *store = fx_open (fx);
     assert_int_equal (xs_store_schema_version (store), 2);
     xs_err_t err = { 0 };
@@ -170,8 +175,10 @@ test_migrate_1_to_2_adds_projects (void **state)
     assert_string_equal (v->project, "");
     xs_volume_destroy (&v);
     xs_store_destroy (&store);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM sqlite_schema WHERE "
-                                  "type = 'index' AND name = 'volume_by_project'"), 1);
+    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
+        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_by_project'"
+        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+          " AND name = 'volume_by_project'"), 1);
 }
 
 static void
