@@ -9,6 +9,7 @@
 
 #include "xs_log.h"
 #include "xs_mem.h"
+#include "xs_redact.h"
 #include "xs_xmlrpc.h"
 
 struct _xs_xenapi_t {
@@ -155,7 +156,11 @@ s_failure (xs_xenapi_t *self, const char *method, const xs_value_t *desc, const 
         else
         if (session && strcmp (param, session) == 0)
             param = "(session ref)";        /* a secret: never in messages */
-        s_append (text, sizeof text, &at, param);
+        /* A driver's stderr (SR_BACKEND_FAILURE_*) may quote a secret: the
+           message is logged and sent on; the params stay as xapi sent them. */
+        char *redacted = xs_redact_text (param);
+        s_append (text, sizeof text, &at, redacted);
+        free (redacted);
     }
     s_append (text, sizeof text, &at, "]");
     xs_errkind_t kind = XS_EXAPI;
