@@ -113,6 +113,28 @@ xs_hostops_refuse (xs_hostops_t *self, xs_err_t *err, xs_errkind_t kind, const c
    Helpers the operations share
    --------------------------------------------------------------------- */
 
+int
+xs_hostops_tag (xs_hostops_t *self, const char *method, const char *ref, const char *key,
+                const char *value, const char *object, xs_err_t *err)
+{
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, ref);
+    xs_value_append_str (params, key);
+    xs_value_append_str (params, value);
+    xs_value_t *reply = xs_xenapi_call (self->client, method, params, err);
+    xs_value_destroy (&params);
+    if (reply) {
+        xs_value_destroy (&reply);
+        return 0;
+    }
+    const char *code = xs_xenapi_error_code (self->client);
+    if (code && strcmp (code, "MAP_DUPLICATE_KEY") == 0) {
+        xs_err_clear (err);
+        return 0;
+    }
+    return xs_hostops_xapi_failed (self, err, object, method);
+}
+
 /* The host these operations are for: the configured uuid, else the
    session's host. On a pool member a session on the local socket belongs
    to the master (xapi forwards it), so the agent names its host. */

@@ -20,6 +20,10 @@
 #define XS_HOSTOPS_VOLUME_KEY   "xensm-volume"    /* VDI other_config: its volume  */
 #define XS_HOSTOPS_PARENT_KEY   "xensm-parent"    /* VDI other_config: copied from */
 #define XS_HOSTOPS_LABEL_PREFIX "xensm-"          /* VDI name_label: xensm-<uuid>  */
+#define XS_HOSTOPS_SR_KEY       "xensm-sr"        /* SR other_config: created or
+                                                     introduced by xensm          */
+#define XS_HOSTOPS_PBD_KEY      "xensm-pbd"       /* PBD other_config: xensm made
+                                                     it (on an SR not xensm's)    */
 
 struct _xs_hostops_t {
     xs_xenapi_t *client;        /* borrowed */
@@ -27,6 +31,12 @@ struct _xs_hostops_t {
     char *error_code;
     xs_value_t *error_params;
 };
+
+/* Calls `method` (Class.add_to_other_config) on `ref` with key = value;
+   MAP_DUPLICATE_KEY (already there) is success. 0, or -1 + err naming
+   `object`. */
+int xs_hostops_tag (xs_hostops_t *self, const char *method, const char *ref, const char *key,
+                    const char *value, const char *object, xs_err_t *err);
 
 /* Forgets the XenAPI error of the last operation. */
 void xs_hostops_reset (xs_hostops_t *self);

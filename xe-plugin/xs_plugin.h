@@ -37,6 +37,9 @@
       SR_OPERATION_NOT_SUPPORTED [sr uuid, capability]
                                               refused before asking xapi (the
                                               SR's type lacks VDI_CLONE, ...)
+      XENSM_SR_IN_USE [sr uuid, reason]       sr_detach refused: the SR holds a
+                                              VDI xensm does not own, or a disk
+                                              in use (xs_hostops.h, Ownership)
       XENSM_<KIND> [message]                  other failures of a function
                                               (NOT_FOUND, TRANSPORT, INVALID, ...)
 */

@@ -107,6 +107,8 @@ s_new_sr (fixture_t *f, const char *type, json_t *device_config, char *uuid)
     if (!sr)
         fail_msg ("sr_attach: %s", err.msg);
     assert_true (s_bool (sr, "created"));
+    assert_string_equal (s_str (sr, "origin"), "created");
+    assert_true (s_bool (sr, "xensm_owned"));
     snprintf (uuid, 64, "%s", s_str (sr, "sr_uuid"));
     json_decref (sr);
     json_decref (device_config);
@@ -233,6 +235,8 @@ test_sr_introduce_makes_and_plugs_the_pbd (void **state)
     if (!sr)
         fail_msg ("sr_attach: %s", err.msg);
     assert_true (s_bool (sr, "introduced"));
+    assert_string_equal (s_str (sr, "origin"), "introduced");
+    assert_true (s_bool (sr, "xensm_owned"));
     assert_true (s_bool (sr, "pbd_created"));
     assert_true (s_bool (sr, "plugged"));
     assert_false (s_bool (sr, "created"));
@@ -274,6 +278,155 @@ test_sr_attach_refusals (void **state)
     assert_string_equal (xs_hostops_error_code (f->ops), "SR_BACKEND_FAILURE_101");
     assert_int_equal (xs_value_size (xs_hostops_error_params (f->ops)), 3);
     json_decref (partial);
+}
+
+/* ---------------------------------------------------------------------
+   SR ownership (issue 11: never destroy records the pool had before xensm)
+   --------------------------------------------------------------------- */
+
+/* Calls `method` (ref[, a]) through the fixture's client; the reply. */
+static xs_value_t *
+s_xapi (fixture_t *f, const char *method, const char *ref, const char *a)
+{
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, ref);
+    if (a)
+        xs_value_append_str (params, a);
+    xs_err_t err;
+    xs_value_t *reply = xs_xenapi_call (f->client, method, params, &err);
+    xs_value_destroy (&params);
+    if (!reply)
+        fail_msg ("%s: %s", method, err.msg);
+    return reply;
+}
+
+/* The number of plugged PBDs of SR `uuid` (-1: xapi does not know it). */
+static int
+s_plugged_pbds (fixture_t *f, const char *uuid)
+{
+    xs_err_t err;
+    char *sr = xs_xenapi_sr_get_by_uuid (f->client, uuid, &err);
+    if (!sr)
+        return -1;
+    xs_value_t *pbds = xs_xenapi_sr_get_PBDs (f->client, sr, &err);
+    assert_non_null (pbds);
+    int plugged = 0;
+    for (size_t i = 0; i < xs_value_size (pbds); i++) {
+        xs_value_t *on = s_xapi (f, "PBD.get_currently_attached",
+                                 xs_value_str (xs_value_at (pbds, i)), NULL);
+        plugged += xs_value_bool (on);
+        xs_value_destroy (&on);
+    }
+    xs_value_destroy (&pbds);
+    free (sr);
+    return plugged;
+}
+
+static void
+test_sr_the_pool_had_is_never_forgotten (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    /* The pool's own shared SR, made before xensm (both PBDs plugged), with
+       a VM's disk on it. */
+    char *host = xs_xenapi_session_get_this_host (f->client, &err);
+    xs_value_t *config = xs_value_struct_new ();
+    xs_value_set_str (config, "server", "filer");
+    xs_value_set_str (config, "serverpath", "/sr/pools");
+    xs_xenapi_sr_args_t args = { .host = host, .device_config = config, .name_label = "VMs",
+                                 .type = "nfs", .content_type = "user", .shared = true };
+    char *sr = xs_xenapi_sr_create (f->client, &args, &err);
+    if (!sr)
+        fail_msg ("SR.create: %s", err.msg);
+    xs_value_t *uuid_v = s_xapi (f, "SR.get_uuid", sr, NULL);
+    char uuid [64];
+    snprintf (uuid, sizeof uuid, "%s", xs_value_str (uuid_v));
+    xs_value_destroy (&uuid_v);
+    xs_xenapi_vdi_args_t vdi_args = { .sr = sr, .name_label = "vm disk", .virtual_size = GIB };
+    char *vdi = xs_xenapi_vdi_create (f->client, &vdi_args, &err);
+    assert_non_null (vdi);
+
+    /* xensm attaches it: found, not xensm's. */
+    xs_hostops_sr_spec_t spec = { .sr_uuid = uuid, .type = "nfs" };
+    json_t *got = xs_hostops_sr_attach (f->ops, &spec, &err);
+    if (!got)
+        fail_msg ("sr_attach: %s", err.msg);
+    assert_string_equal (s_str (got, "origin"), "found");
+    assert_false (s_bool (got, "xensm_owned"));
+    json_decref (got);
+
+    /* Detach keeps it: not forgotten, no PBD unplugged, the VDI's record
+       still there. */
+    got = xs_hostops_sr_detach (f->ops, uuid, &err);
+    if (!got)
+        fail_msg ("sr_detach: %s", err.msg);
+    assert_false (s_bool (got, "forgotten"));
+    assert_false (s_bool (got, "xensm_owned"));
+    assert_int_equal (json_integer_value (json_object_get (got, "unplugged")), 0);
+    assert_non_null (strstr (s_str (got, "kept"), "before xensm"));
+    json_decref (got);
+    assert_int_equal (s_plugged_pbds (f, uuid), 2);
+    xs_value_t *label = s_xapi (f, "VDI.get_name_label", vdi, NULL);
+    assert_string_equal (xs_value_str (label), "vm disk");
+    xs_value_destroy (&label);
+
+    free (vdi);
+    free (sr);
+    free (host);
+    xs_value_destroy (&config);
+}
+
+static void
+test_sr_detach_refuses_foreign_vdis_and_disks_in_use (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char uuid [64];
+    s_new_sr (f, "nfs", s_nfs_config ("/sr/owned"), uuid);
+
+    /* Someone else's VDI on xensm's SR: SR.forget would delete its record. */
+    char *sr = xs_xenapi_sr_get_by_uuid (f->client, uuid, &err);
+    xs_xenapi_vdi_args_t vdi_args = { .sr = sr, .name_label = "not ours", .virtual_size = GIB };
+    char *foreign = xs_xenapi_vdi_create (f->client, &vdi_args, &err);
+    assert_non_null (foreign);
+    assert_null (xs_hostops_sr_detach (f->ops, uuid, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_non_null (strstr (err.msg, "does not own"));
+    assert_string_equal (xs_hostops_error_code (f->ops), "XENSM_SR_IN_USE");
+    const xs_value_t *params = xs_hostops_error_params (f->ops);
+    assert_string_equal (xs_value_str (xs_value_at (params, 0)), uuid);
+    assert_non_null (strstr (xs_value_str (xs_value_at (params, 1)), "not ours"));
+    assert_int_equal (s_plugged_pbds (f, uuid), 2);
+    assert_int_equal (xs_xenapi_vdi_destroy (f->client, foreign, &err), 0);
+
+    /* A volume's VDI in use (an attached VBD): refused as well. */
+    json_t *vdi = xs_hostops_vdi_create (f->ops, uuid, VOL_F, GIB, NULL, &err);
+    assert_non_null (vdi);
+    xs_value_t *cparams = xs_value_array_new ();
+    xs_value_append_str (cparams, s_str (vdi, "vdi_uuid"));
+    xs_value_t *vbd = xs_test_xapisim_control (s_sim, "attach_vdi", cparams);
+    assert_null (xs_hostops_sr_detach (f->ops, uuid, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_non_null (strstr (err.msg, "in use"));
+    assert_int_equal (s_plugged_pbds (f, uuid), 2);
+
+    /* Released: detached and forgotten. */
+    xs_value_t *r = s_xapi (f, "VBD.unplug", xs_value_str (vbd), NULL);
+    xs_value_destroy (&r);
+    r = s_xapi (f, "VBD.destroy", xs_value_str (vbd), NULL);
+    xs_value_destroy (&r);
+    json_t *gone = xs_hostops_sr_detach (f->ops, uuid, &err);
+    if (!gone)
+        fail_msg ("sr_detach: %s", err.msg);
+    assert_true (s_bool (gone, "forgotten"));
+    assert_true (s_bool (gone, "xensm_owned"));
+    json_decref (gone);
+    assert_int_equal (s_plugged_pbds (f, uuid), -1);
+
+    xs_value_destroy (&vbd);
+    json_decref (vdi);
+    free (foreign);
+    free (sr);
 }
 
 /* ---------------------------------------------------------------------
@@ -467,6 +620,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_sr_introduce_makes_and_plugs_the_pbd,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sr_attach_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_sr_the_pool_had_is_never_forgotten, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_sr_detach_refuses_foreign_vdis_and_disks_in_use,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_life_cycle_is_repeatable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_copy_without_capability_is_refused_with_xapis_code,
