@@ -118,9 +118,20 @@ s_sr_ensure (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, s_attach_t *a
         if (!a->sr) {
             xs_info ("%s: not known to xapi, introducing it", a->object);
             a->sr = xs_xenapi_sr_introduce (self->client, &args, err);
+            const char *code = xs_xenapi_error_code (self->client);
+            if (!a->sr && code && strcmp (code, "SR_UUID_EXISTS") == 0) {
+                /* Another agent of the pool introduced it meanwhile: the
+                   expected outcome of the race, not an error. */
+                xs_info ("%s: introduced meanwhile by another agent", a->object);
+                a->sr = xs_xenapi_sr_get_by_uuid (self->client, spec->sr_uuid, err);
+                if (!a->sr)
+                    return xs_hostops_xapi_failed (self, err, a->object, "SR.get_by_uuid");
+            }
+            else
             if (!a->sr)
                 return xs_hostops_xapi_failed (self, err, a->object, "SR.introduce");
-            a->introduced = true;
+            else
+                a->introduced = true;
         }
     }
     else {
@@ -235,6 +246,9 @@ xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_e
 {
     json_t *result = NULL;
     s_attach_t a = { .type = NULL };
+    xs_err_t local;
+    if (!err)
+        err = &local;
 
     xs_hostops_reset (self);
     if (s_attach_check (spec, &a, err) != 0)
@@ -295,6 +309,8 @@ s_unplug_pbds (xs_hostops_t *self, const char *sr, bool ours_only, const char *o
         if (!pbd)
             continue;
         xs_value_t *record = xs_xenapi_pbd_get_record (self->client, pbd, err);
+        if (!record && err->kind == XS_ENOTFOUND)
+            continue;                   /* gone meanwhile (another agent) */
         if (!record) {
             unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.get_record");
             break;
@@ -307,11 +323,15 @@ s_unplug_pbds (xs_hostops_t *self, const char *sr, bool ours_only, const char *o
         if (ours_only && !ours)
             continue;
         if (attached) {
-            if (xs_xenapi_pbd_unplug (self->client, pbd, err) != 0) {
+            if (xs_xenapi_pbd_unplug (self->client, pbd, err) == 0)
+                unplugged++;
+            else
+            if (err->kind == XS_ENOTFOUND)
+                continue;               /* gone meanwhile (another agent) */
+            else {
                 unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.unplug");
                 break;
             }
-            unplugged++;
         }
         if (ours_only && xs_xenapi_pbd_destroy (self->client, pbd, err) != 0)
             unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.destroy");
@@ -395,6 +415,9 @@ xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     xs_value_t *record = NULL;
     char object [64];
     char why [XS_ERR_MSG_MAX / 2];
+    xs_err_t local;
+    if (!err)
+        err = &local;
 
     xs_hostops_reset (self);
     snprintf (object, sizeof object, "SR %s", sr_uuid);
@@ -411,6 +434,8 @@ xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     }
     record = xs_xenapi_sr_get_record (self->client, sr, err);
     if (!record) {
+        if (err->kind == XS_ENOTFOUND)
+            goto gone;
         xs_hostops_xapi_failed (self, err, object, "SR.get_record");
         goto out;
     }
@@ -436,15 +461,28 @@ xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
         goto out;
     }
     int unplugged = s_unplug_pbds (self, sr, false, object, err);
-    if (unplugged < 0)
+    if (unplugged < 0) {
+        if (err->kind == XS_ENOTFOUND)
+            goto gone;
         goto out;
+    }
     /* SR.forget drops xapi's record of the SR, its PBDs and its VDIs; the
        data on the storage stays. Never SR.destroy. */
     if (xs_xenapi_sr_forget (self->client, sr, err) != 0) {
+        if (err->kind == XS_ENOTFOUND)
+            goto gone;
         xs_hostops_xapi_failed (self, err, object, "SR.forget");
         goto out;
     }
     result = s_detach_json (sr_uuid, true, unplugged, true, NULL);
+    goto out;
+gone:
+    /* HANDLE_INVALID: another agent of the pool detached it meanwhile, the
+       expected outcome of the race (as when xapi never knew it). */
+    xs_info ("%s: detached meanwhile by another agent", object);
+    xs_hostops_reset (self);
+    xs_err_clear (err);
+    result = s_detach_json (sr_uuid, false, 0, true, NULL);
 out:
     xs_value_destroy (&record);
     free (sr);

@@ -429,6 +429,46 @@ test_sr_detach_refuses_foreign_vdis_and_disks_in_use (void **state)
     free (sr);
 }
 
+/* Agents of one pool racing on one backend (issue 11, audit P11): the
+   other agent's SR.introduce between our SR.get_by_uuid and ours gives
+   SR_UUID_EXISTS; its SR.forget before ours gives HANDLE_INVALID. Both are
+   the expected outcome, not errors. */
+static void
+test_sr_races_with_another_agent (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char uuid [64];
+    s_new_sr (f, "nfs", s_nfs_config ("/sr/race"), uuid);
+
+    /* Our look-up ran before the other agent's introduce. */
+    const char *const missing [] = { "SR", uuid, NULL };
+    xs_test_xapisim_fail (s_sim, "SR.get_by_uuid", 1, false, "UUID_INVALID", missing);
+    xs_hostops_sr_spec_t spec = { .sr_uuid = uuid, .type = "nfs" };
+    json_t *got = xs_hostops_sr_attach (f->ops, &spec, &err);
+    if (!got)
+        fail_msg ("sr_attach after SR_UUID_EXISTS: %s", err.msg);
+    assert_string_equal (s_str (got, "sr_uuid"), uuid);
+    assert_string_equal (s_str (got, "origin"), "found");
+    assert_true (s_bool (got, "xensm_owned"));
+    json_decref (got);
+    xs_test_xapisim_clear_faults (s_sim);
+
+    /* The other agent forgot it first. */
+    const char *const gone [] = { "SR", "OpaqueRef:gone", NULL };
+    xs_test_xapisim_fail (s_sim, "SR.forget", 1, false, "HANDLE_INVALID", gone);
+    got = xs_hostops_sr_detach (f->ops, uuid, &err);
+    if (!got)
+        fail_msg ("sr_detach after HANDLE_INVALID: %s", err.msg);
+    assert_false (s_bool (got, "forgotten"));
+    assert_null (xs_hostops_error_code (f->ops));
+    json_decref (got);
+    xs_test_xapisim_clear_faults (s_sim);
+    got = xs_hostops_sr_detach (f->ops, uuid, &err);
+    assert_non_null (got);
+    json_decref (got);
+}
+
 /* ---------------------------------------------------------------------
    VDIs
    --------------------------------------------------------------------- */
@@ -624,6 +664,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_sr_detach_refuses_foreign_vdis_and_disks_in_use,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_sr_races_with_another_agent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_life_cycle_is_repeatable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_copy_without_capability_is_refused_with_xapis_code,
