@@ -166,37 +166,54 @@ xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     return sr;
 }
 
-/* The SM record's "capabilities" list, or the keys of its "features" map. */
+/* The SM record's "capabilities" list, or the keys of its "features" map
+   (capabilities is deprecated; xapi still fills it). A new array. */
+static json_t *
+s_sm_capabilities (const xs_value_t *record)
+{
+    json_t *list = xs_nn (json_array ());
+    const xs_value_t *caps = xs_value_get (record, "capabilities");
+    for (size_t k = 0; k < xs_value_size (caps); k++) {
+        const char *cap = xs_value_str (xs_value_at (caps, k));
+        if (cap)
+            json_array_append_new (list, xs_hostops_json_string (cap));
+    }
+    if (json_array_size (list) == 0) {
+        const xs_value_t *features = xs_value_get (record, "features");
+        for (size_t k = 0; k < xs_value_size (features); k++)
+            json_array_append_new (list, xs_hostops_json_string (xs_value_key_at (features, k)));
+    }
+    return list;
+}
+
 json_t *
-xs_hostops_capabilities (xs_hostops_t *self, const char *type, const char *object, xs_err_t *err)
+xs_hostops_sm_drivers (xs_hostops_t *self, const char *object, xs_err_t *err)
 {
     xs_value_t *records = xs_xenapi_sm_get_all_records (self->client, err);
     if (!records) {
         xs_hostops_xapi_failed (self, err, object, "SM.get_all_records");
         return NULL;
     }
-    json_t *list = xs_nn (json_array ());
-    size_t count = xs_value_size (records);
-    for (size_t i = 0; i < count; i++) {
+    json_t *drivers = xs_nn (json_object ());
+    for (size_t i = 0; i < xs_value_size (records); i++) {
         const xs_value_t *record = xs_value_value_at (records, i);
         const char *sm_type = xs_value_get_str (record, "type");
-        if (!sm_type || strcmp (sm_type, type) != 0)
-            continue;
-        const xs_value_t *caps = xs_value_get (record, "capabilities");
-        for (size_t k = 0; k < xs_value_size (caps); k++) {
-            const char *cap = xs_value_str (xs_value_at (caps, k));
-            if (cap)
-                json_array_append_new (list, xs_hostops_json_string (cap));
-        }
-        if (json_array_size (list) == 0) {
-            const xs_value_t *features = xs_value_get (record, "features");
-            for (size_t k = 0; k < xs_value_size (features); k++)
-                json_array_append_new (list,
-                                       xs_hostops_json_string (xs_value_key_at (features, k)));
-        }
-        break;
+        if (sm_type && *sm_type)
+            json_object_set_new (drivers, sm_type, s_sm_capabilities (record));
     }
     xs_value_destroy (&records);
+    return drivers;
+}
+
+json_t *
+xs_hostops_capabilities (xs_hostops_t *self, const char *type, const char *object, xs_err_t *err)
+{
+    json_t *drivers = xs_hostops_sm_drivers (self, object, err);
+    if (!drivers)
+        return NULL;
+    json_t *list = json_object_get (drivers, type);
+    list = list ? json_incref (list) : xs_nn (json_array ());
+    json_decref (drivers);
     return list;
 }
 
@@ -300,7 +317,11 @@ xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err)
             goto out;
         }
     }
+    json_t *drivers = xs_hostops_sm_drivers (self, "this host's pool", err);
+    if (!drivers)
+        goto out;
     result = s_host_json (host, record, master, master_record);
+    json_object_set_new (result, "sm_drivers", drivers);
 out:
     free (host);
     free (master);

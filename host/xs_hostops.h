@@ -77,7 +77,9 @@ const char *xs_hostops_error_code (xs_hostops_t *self);
 /* Params of that error: an array of strings (borrowed), or NULL. */
 const xs_value_t *xs_hostops_error_params (xs_hostops_t *self);
 
-/* {uuid, name_label, hostname, address, is_pool_master, pool_master_uuid} */
+/* {uuid, name_label, hostname, address, is_pool_master, pool_master_uuid,
+    sm_drivers: {SR type: [capability, ...]}} (the pool's SM records: the
+   SR types its hosts can really attach, and what each can do). */
 json_t *xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err);
 
 /* {sr_uuid, type, shared, created, introduced, pbd_created, plugged,
@@ -90,8 +92,9 @@ json_t *xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *sp
 json_t *xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
 /* {sr_uuid, type, name_label, shared, physical_size, physical_utilisation,
-    virtual_allocation, capabilities: [...]}; capabilities from
-   SM.get_all_records for the SR's type. */
+    virtual_allocation, capabilities: [...], lun_per_vdi}; capabilities
+   from SM.get_all_records for the SR's type; lun_per_vdi from the SR type
+   table (iscsi, hba: no volume can be created there). */
 json_t *xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
 /* Creates the VDI of `volume_uuid` (size bytes) in SR `sr_uuid`, or returns

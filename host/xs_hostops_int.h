@@ -67,6 +67,10 @@ char *xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
 json_t *xs_hostops_capabilities (xs_hostops_t *self, const char *type, const char *object,
                                  xs_err_t *err);
 
+/* The pool's SM drivers from SM.get_all_records: a new JSON object
+   {SR type: [capability, ...]}; NULL + err naming `object`. */
+json_t *xs_hostops_sm_drivers (xs_hostops_t *self, const char *object, xs_err_t *err);
+
 /* True when the array `list` holds the string `capability`. */
 bool xs_hostops_has_capability (const json_t *list, const char *capability);
 

@@ -533,6 +533,8 @@ xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
         json_object_set_new (result, fields [i], json_integer (sizes [i]));
     json_object_set_new (result, "capabilities", caps);
     caps = NULL;
+    const xs_srtype_t *srtype = xs_srtype_find (type);
+    json_object_set_new (result, "lun_per_vdi", json_boolean (srtype && srtype->lun_per_vdi));
 out:
     json_decref (caps);
     xs_value_destroy (&record);

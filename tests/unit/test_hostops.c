@@ -120,6 +120,18 @@ s_nfs_config (const char *path)
     return json_pack ("{s:s, s:s}", "server", "filer", "serverpath", path);
 }
 
+/* True when the JSON array `list` holds the string `item`. */
+static bool
+s_has (const json_t *list, const char *item)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (list, i, v)
+        if (json_is_string (v) && strcmp (json_string_value (v), item) == 0)
+            return true;
+    return false;
+}
+
 /* ---------------------------------------------------------------------
    host_info
    --------------------------------------------------------------------- */
@@ -136,6 +148,16 @@ test_host_info_names_this_host_and_its_master (void **state)
     assert_string_equal (s_str (info, "name_label"), xs_test_xapisim_host_name (s_sim, 0));
     assert_true (s_bool (info, "is_pool_master"));
     assert_string_equal (s_str (info, "pool_master_uuid"), xs_test_xapisim_host_uuid (s_sim, 0));
+    /* The pool's SM drivers and what each can do (issue 11: SR types the
+       pool really has): no netapp driver; hba (LUN per VDI: its "VDI_CREATE"
+       hands out an existing LUN, hence lun_per_vdi in sr_stats) cannot clone. */
+    json_t *drivers = json_object_get (info, "sm_drivers");
+    assert_true (json_is_object (drivers));
+    assert_true (s_has (json_object_get (drivers, "nfs"), "VDI_CREATE"));
+    assert_true (json_is_array (json_object_get (drivers, "hba")));
+    assert_true (s_has (json_object_get (drivers, "hba"), "VDI_DELETE"));
+    assert_false (s_has (json_object_get (drivers, "hba"), "VDI_CLONE"));
+    assert_null (json_object_get (drivers, "netapp"));
     json_decref (info);
 
     /* A member named by uuid (what the agent does from the inventory). */
@@ -193,6 +215,8 @@ test_sr_create_attach_stats_detach (void **state)
     json_array_foreach (caps, i, cap)
         has_create |= strcmp (json_string_value (cap), "VDI_CREATE") == 0;
     assert_true (has_create);
+    assert_false (s_bool (stats, "lun_per_vdi"));
+    assert_true (json_is_false (json_object_get (stats, "lun_per_vdi")));
     json_decref (stats);
 
     /* Detach unplugs both hosts' PBDs and forgets; a second time is a no-op. */
@@ -602,6 +626,10 @@ test_copy_without_capability_is_refused_with_xapis_code (void **state)
     xs_err_t err;
     char sr [64];
     s_new_sr (f, "iscsi", json_pack ("{s:s, s:s}", "target", "t", "targetIQN", "iqn"), sr);
+    json_t *stats = xs_hostops_sr_stats (f->ops, sr, &err);
+    assert_non_null (stats);
+    assert_true (s_bool (stats, "lun_per_vdi"));        /* RawISCSISR */
+    json_decref (stats);
     json_t *vdi = xs_hostops_vdi_create (f->ops, sr, VOL_E, GIB, NULL, &err);
     if (!vdi)
         fail_msg ("vdi_create: %s", err.msg);
