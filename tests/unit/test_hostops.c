@@ -493,6 +493,36 @@ test_sr_races_with_another_agent (void **state)
     json_decref (got);
 }
 
+/* A secret inside a xapi error text (the SM driver's stderr, third param
+   of SR_BACKEND_FAILURE_*) never reaches the message that is logged and
+   sent to the catalog (issue 11, D7); the params stay as xapi sent them. */
+static void
+test_secret_in_xapi_error_is_redacted (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, "iscsiadm --chappassword=hunter2 failed; secret: s3cr3t");
+    xs_value_append_str (params, "lvmoiscsi");
+    xs_value_t *r = xs_test_xapisim_control (s_sim, "set_driver_stderr", params);
+    xs_value_destroy (&r);
+    json_t *config = json_pack ("{s:s, s:s, s:s, s:s}", "target", "t", "targetIQN", "iqn",
+                                "chapuser", "u", "chappassword", "hunter2");
+    xs_hostops_sr_spec_t spec = { .type = "lvmoiscsi", .device_config = config };
+    assert_null (xs_hostops_sr_attach (f->ops, &spec, &err));
+    params = xs_value_array_new ();
+    xs_value_append_str (params, "");
+    xs_value_append_str (params, "lvmoiscsi");
+    r = xs_test_xapisim_control (s_sim, "set_driver_stderr", params);
+    xs_value_destroy (&r);
+    assert_int_equal (err.kind, XS_EXAPI);
+    assert_non_null (strstr (err.msg, "SR_BACKEND_FAILURE_"));
+    assert_null (strstr (err.msg, "hunter2"));
+    assert_null (strstr (err.msg, "s3cr3t"));
+    assert_non_null (strstr (err.msg, "--chappassword=******"));
+    json_decref (config);
+}
+
 /* ---------------------------------------------------------------------
    VDIs
    --------------------------------------------------------------------- */
@@ -693,6 +723,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_sr_detach_refuses_foreign_vdis_and_disks_in_use,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sr_races_with_another_agent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_secret_in_xapi_error_is_redacted, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_life_cycle_is_repeatable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_copy_without_capability_is_refused_with_xapis_code,
