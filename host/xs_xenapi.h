@@ -22,7 +22,10 @@
     replaces host[:port] of the URL; without a port in the address the URL's
     port is kept; from a unix: URL the client goes to https://<master>/), and
     on SESSION_INVALID during a call it logs in again once and retries the
-    call once. With a borrowed session SESSION_INVALID is an ordinary error.
+    call once. HOST_IS_SLAVE during a call (the master changed; xapi refuses
+    before running the call) is followed the same way on every call: to the
+    master it names, a new login there, the call sent once more. With a
+    borrowed session both are ordinary errors.
 
     Errors: a XenAPI failure gives XS_EXAPI (XS_ENOTFOUND for UUID_INVALID
     and HANDLE_INVALID) with a message like

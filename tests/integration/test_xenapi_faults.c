@@ -143,6 +143,38 @@ test_expired_session_is_renewed_once (void **state)
     xs_xenapi_destroy (&client);
 }
 
+/* The master changed after login: every call, not only the login, follows
+   HOST_IS_SLAVE [master address] (issue 11, audit P7): to that master, a new
+   login, the call sent once more. Here the simulator's master answers one
+   call as a demoted master would, naming the master's address (its own). */
+static void
+test_host_is_slave_is_followed_on_any_call (void **state)
+{
+    if (strncmp (xt_env ("XT_URL"), "unix:", 5) == 0)
+        skip ();            /* a local socket forwards: never HOST_IS_SLAVE */
+    xs_err_t err;
+    xs_xenapi_t *client = xt_sim_client ();
+    int logins = s_sim_count ("session.login_with_password");
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, "127.0.0.1");
+    s_sim_fault ("pool.get_all", "fail", 1, false, "HOST_IS_SLAVE", params, 0, NULL);
+    xs_value_t *pools = xs_xenapi_pool_get_all (client, &err);
+    if (!pools)
+        fail_msg ("pool.get_all after HOST_IS_SLAVE: %s", err.msg);
+    assert_int_equal (xs_value_size (pools), 1);
+    assert_int_equal (s_sim_count ("session.login_with_password"), logins + 1);
+    xs_value_destroy (&pools);
+
+    /* Followed once per call: a master that keeps answering HOST_IS_SLAVE
+       is an error, not a loop. */
+    params = xs_value_array_new ();
+    xs_value_append_str (params, "127.0.0.1");
+    s_sim_fault ("pool.get_all", "fail", 1, true, "HOST_IS_SLAVE", params, 0, NULL);
+    assert_null (xs_xenapi_pool_get_all (client, &err));
+    assert_string_equal (xs_xenapi_error_code (client), "HOST_IS_SLAVE");
+    xs_xenapi_destroy (&client);
+}
+
 static void
 test_session_invalid_twice_is_an_error (void **state)
 {
@@ -294,6 +326,7 @@ test_dropped_connection_is_reported_and_never_resent (void **state)
 static const struct CMUnitTest s_faults [] = {
     cmocka_unit_test_setup (test_expired_session_is_renewed_once, s_faults_setup),
     cmocka_unit_test_setup (test_session_invalid_twice_is_an_error, s_faults_setup),
+    cmocka_unit_test_setup (test_host_is_slave_is_followed_on_any_call, s_faults_setup),
     cmocka_unit_test_setup (test_failed_relogin_is_reported, s_faults_setup),
     cmocka_unit_test_setup (test_injected_backend_failure_keeps_code_and_params, s_faults_setup),
     cmocka_unit_test_setup (test_delay_over_the_timeout_says_timeout, s_faults_setup),
