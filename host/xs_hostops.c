@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xs_log.h"
 #include "xs_mem.h"
@@ -31,6 +32,9 @@ xs_hostops_destroy (xs_hostops_t **self_p)
     xs_hostops_t *self = *self_p;
     xs_hostops_reset (self);
     free (self->host_uuid);
+    free (self->sr_ref);
+    free (self->sr_uuid);
+    json_decref (self->sm_drivers);
     free (self);
     *self_p = NULL;
 }
@@ -155,6 +159,17 @@ xs_hostops_this_host (xs_hostops_t *self, const char *object, xs_err_t *err)
     return host;
 }
 
+static void
+s_remember_sr (xs_hostops_t *self, const char *ref, const char *uuid)
+{
+    char *r = xs_strdup (ref);
+    char *u = xs_strdup (uuid);
+    free (self->sr_ref);
+    free (self->sr_uuid);
+    self->sr_ref = r;
+    self->sr_uuid = u;
+}
+
 char *
 xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
 {
@@ -163,7 +178,27 @@ xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     char *sr = xs_xenapi_sr_get_by_uuid (self->client, sr_uuid, err);
     if (!sr)
         xs_hostops_xapi_failed (self, err, object, "SR.get_by_uuid");
+    else
+        s_remember_sr (self, sr, sr_uuid);
     return sr;
+}
+
+char *
+xs_hostops_sr_uuid_of (xs_hostops_t *self, const char *sr, xs_err_t *err)
+{
+    if (sr && self->sr_ref && strcmp (sr, self->sr_ref) == 0)
+        return xs_strdup (self->sr_uuid);
+    xs_value_t *record = xs_xenapi_sr_get_record (self->client, sr ? sr : "", err);
+    if (!record) {
+        xs_hostops_xapi_failed (self, err, "SR of the VDI", "SR.get_record");
+        return NULL;
+    }
+    const char *record_uuid = xs_value_get_str (record, "uuid");
+    char *uuid = xs_strdup (record_uuid ? record_uuid : "");
+    xs_value_destroy (&record);
+    if (*uuid)
+        s_remember_sr (self, sr, uuid);
+    return uuid;
 }
 
 /* The SM record's "capabilities" list, or the keys of its "features" map
@@ -186,9 +221,19 @@ s_sm_capabilities (const xs_value_t *record)
     return list;
 }
 
-json_t *
-xs_hostops_sm_drivers (xs_hostops_t *self, const char *object, xs_err_t *err)
+static int64_t
+s_now_ms (void)
 {
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+json_t *
+xs_hostops_sm_drivers (xs_hostops_t *self, bool fresh, const char *object, xs_err_t *err)
+{
+    if (!fresh && self->sm_drivers && s_now_ms () - self->sm_drivers_ms < XS_HOSTOPS_SM_CACHE_MS)
+        return json_incref (self->sm_drivers);
     xs_value_t *records = xs_xenapi_sm_get_all_records (self->client, err);
     if (!records) {
         xs_hostops_xapi_failed (self, err, object, "SM.get_all_records");
@@ -202,13 +247,16 @@ xs_hostops_sm_drivers (xs_hostops_t *self, const char *object, xs_err_t *err)
             json_object_set_new (drivers, sm_type, s_sm_capabilities (record));
     }
     xs_value_destroy (&records);
+    json_decref (self->sm_drivers);
+    self->sm_drivers = json_incref (drivers);
+    self->sm_drivers_ms = s_now_ms ();
     return drivers;
 }
 
 json_t *
 xs_hostops_capabilities (xs_hostops_t *self, const char *type, const char *object, xs_err_t *err)
 {
-    json_t *drivers = xs_hostops_sm_drivers (self, object, err);
+    json_t *drivers = xs_hostops_sm_drivers (self, false, object, err);
     if (!drivers)
         return NULL;
     json_t *list = json_object_get (drivers, type);
@@ -317,7 +365,7 @@ xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err)
             goto out;
         }
     }
-    json_t *drivers = xs_hostops_sm_drivers (self, "this host's pool", err);
+    json_t *drivers = xs_hostops_sm_drivers (self, true, "this host's pool", err);
     if (!drivers)
         goto out;
     result = s_host_json (host, record, master, master_record);

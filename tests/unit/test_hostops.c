@@ -22,6 +22,7 @@
 #define VOL_D "0d000000-0000-4000-8000-00000000000d"
 #define VOL_E "0e000000-0000-4000-8000-00000000000e"
 #define VOL_F "0f000000-0000-4000-8000-00000000000f"
+#define VOL_G "01000000-0000-4000-8000-000000000010"
 
 static xs_test_xapisim_t *s_sim;
 
@@ -523,6 +524,72 @@ test_secret_in_xapi_error_is_redacted (void **state)
     json_decref (config);
 }
 
+/* sim.counts: {method: calls} (new JSON object). */
+static json_t *
+s_counts (void)
+{
+    xs_value_t *text = xs_test_xapisim_control (s_sim, "counts", NULL);
+    json_t *counts = json_loads (xs_value_str (text), 0, NULL);
+    xs_value_destroy (&text);
+    assert_non_null (counts);
+    return counts;
+}
+
+/* Calls made between two sim.counts: of `method`, or of all when NULL. */
+static int
+s_calls (const json_t *before, const json_t *after, const char *method)
+{
+    int n = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) after, key, value)
+        if (!method || strcmp (key, method) == 0)
+            n += (int) (json_integer_value (value)
+                        - json_integer_value (json_object_get (before, key)));
+    return n;
+}
+
+/* Every agent's calls land on the pool master (issue 11, audit P12): SR
+   stats do not read SM.get_all_records on every refresh, and a volume
+   create costs a bounded number of calls (bench/results.md keeps the row). */
+static void
+test_calls_per_create_and_per_refresh (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char sr [64];
+    s_new_sr (f, "nfs", s_nfs_config ("/sr/calls"), sr);
+    json_t *before = s_counts ();
+    for (int i = 0; i < 5; i++) {
+        json_t *stats = xs_hostops_sr_stats (f->ops, sr, &err);
+        assert_non_null (stats);
+        json_decref (stats);
+    }
+    json_t *after = s_counts ();
+    assert_int_equal (s_calls (before, after, "SM.get_all_records"), 1);
+    assert_int_equal (s_calls (before, after, NULL), 5 * 2 + 1);
+    json_decref (before);
+    json_decref (after);
+
+    before = s_counts ();
+    json_t *vdi = xs_hostops_vdi_create (f->ops, sr, VOL_G, GIB, NULL, &err);
+    assert_non_null (vdi);
+    after = s_counts ();
+    const char *key;
+    json_t *value;
+    json_object_foreach (after, key, value)
+        if (s_calls (before, after, key))
+            print_message ("  %s %d\n", key, s_calls (before, after, key));
+    int per_create = s_calls (before, after, NULL);
+    print_message ("xapi calls per volume create: %d\n", per_create);
+    assert_true (per_create <= 4);
+    json_decref (before);
+    json_decref (after);
+    json_decref (vdi);
+    json_t *gone = xs_hostops_vdi_destroy (f->ops, VOL_G, sr, &err);
+    json_decref (gone);
+}
+
 /* ---------------------------------------------------------------------
    VDIs
    --------------------------------------------------------------------- */
@@ -724,6 +791,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sr_races_with_another_agent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_secret_in_xapi_error_is_redacted, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_calls_per_create_and_per_refresh, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_life_cycle_is_repeatable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_refusals, s_setup, s_teardown),
