@@ -230,6 +230,14 @@ out:
     return result;
 }
 
+void
+xs_xenapi_task_failed (xs_xenapi_t *self, const char *method, const xs_value_t *desc,
+                       xs_err_t *err)
+{
+    s_clear_xapi_error (self);
+    s_failure (self, method, desc, self->session, err);
+}
+
 /* ---------------------------------------------------------------------
    Sessions
    --------------------------------------------------------------------- */
