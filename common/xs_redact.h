@@ -8,6 +8,7 @@
 #define XS_REDACT_H_INCLUDED
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define XS_REDACTED "******"
 
@@ -16,5 +17,21 @@ bool xs_redact_is_secret (const char *key);
 
 /* `value`, or XS_REDACTED when `key` is secret. Borrowed; never NULL for a non-NULL value. */
 const char *xs_redact_value (const char *key, const char *value);
+
+/* Free text from elsewhere (a xapi error's params: SR_BACKEND_FAILURE_*
+   carries the SM driver's stderr, which may echo a command line or a
+   config) with the value after every secret key replaced by XS_REDACTED:
+   "chappassword=abc", "password: abc", "secret = 'a b'", "\"cifspassword\":
+   \"abc\"" (the value runs to the closing quote, else to white space or
+   one of , ; ) ] } &). Returns a new string (caller frees). */
+char *xs_redact_text (const char *text);
+
+/* Replaces, in place, every occurrence of each secret value of the
+   NULL-terminated `values` (values shorter than 3 bytes are left: too
+   likely to be ordinary text) in the NUL-terminated `text` by
+   XS_REDACTED, as long as `text` (of `size` bytes) has room; when it has
+   not, the value's bytes become '*'. For messages that may quote a secret
+   the caller knows (a device_config's passwords). */
+void xs_redact_values (char *text, size_t size, const char *const *values);
 
 #endif

@@ -17,22 +17,24 @@
 #define S_NONE ((const char *const []) { NULL })
 
 static const xs_srtype_t s_types [] = {
-    { "nfs", S_KEYS ("server", "serverpath"), S_KEYS ("nfsversion", "options"), true, true },
+    { "nfs", S_KEYS ("server", "serverpath"), S_KEYS ("nfsversion", "options"), true, true, false },
     { "lvmoiscsi", S_KEYS ("target", "targetIQN", "SCSIid"),
       S_KEYS ("port", "chapuser", "chappassword", "incoming_chapuser",
-              "incoming_chappassword", "multihomed", "allocation"), true, true },
-    { "lvmohba", S_KEYS ("SCSIid"), S_KEYS ("allocation"), true, true },
+              "incoming_chappassword", "multihomed", "allocation"), true, true, false },
+    { "lvmohba", S_KEYS ("SCSIid"), S_KEYS ("allocation"), true, true, false },
     { "iscsi", S_KEYS ("target", "targetIQN"),
-      S_KEYS ("port", "chapuser", "chappassword", "multihomed"), true, false },
-    { "hba", S_NONE, S_KEYS ("type"), true, false },
+      S_KEYS ("port", "chapuser", "chappassword", "multihomed"), true, false, true },
+    { "hba", S_NONE, S_KEYS ("type"), true, false, true },
     { "netapp", S_KEYS ("target", "username", "password", "aggregate"),
-      S_KEYS ("FlexVols", "allocation"), true, true },
+      S_KEYS ("FlexVols", "allocation"), true, true, false },
     { "equal", S_KEYS ("target", "username", "password", "storagepool"),
-      S_KEYS ("snap-reserve-percentage", "snap-depletion"), true, true },
-    { "smb", S_KEYS ("server", "username", "password"), S_NONE, true, true },
-    { "ext", S_KEYS ("device"), S_NONE, false, true },
-    { "lvm", S_KEYS ("device"), S_NONE, false, true },
-    { "file", S_KEYS ("location"), S_NONE, false, true },
+      S_KEYS ("snap-reserve-percentage", "snap-depletion"), true, true, false },
+    /* SMBSR: only server is required; without credentials it mounts as
+       guest (getMountOptions). */
+    { "smb", S_KEYS ("server"), S_KEYS ("username", "password"), true, true, false },
+    { "ext", S_KEYS ("device"), S_NONE, false, true, false },
+    { "lvm", S_KEYS ("device"), S_NONE, false, true, false },
+    { "file", S_KEYS ("location"), S_NONE, false, true, false },
 };
 
 #define S_NTYPES (sizeof s_types / sizeof s_types [0])

@@ -26,6 +26,9 @@ typedef struct {
     const char *const *optional;    /* NULL-terminated device_config keys      */
     bool shared;                    /* SR.create shared=true                   */
     bool clone_snapshot;            /* VDI.clone / VDI.snapshot supported      */
+    bool lun_per_vdi;               /* the driver hands out existing LUNs as
+                                       VDIs (RawISCSISR, RawHBASR): no
+                                       VDI_CREATE, so no volume can be made  */
 } xs_srtype_t;
 
 /* The type named `name` (exact, lower case as xapi spells it), or NULL. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xs_log.h"
 #include "xs_mem.h"
@@ -31,6 +32,9 @@ xs_hostops_destroy (xs_hostops_t **self_p)
     xs_hostops_t *self = *self_p;
     xs_hostops_reset (self);
     free (self->host_uuid);
+    free (self->sr_ref);
+    free (self->sr_uuid);
+    json_decref (self->sm_drivers);
     free (self);
     *self_p = NULL;
 }
@@ -113,6 +117,28 @@ xs_hostops_refuse (xs_hostops_t *self, xs_err_t *err, xs_errkind_t kind, const c
    Helpers the operations share
    --------------------------------------------------------------------- */
 
+int
+xs_hostops_tag (xs_hostops_t *self, const char *method, const char *ref, const char *key,
+                const char *value, const char *object, xs_err_t *err)
+{
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, ref);
+    xs_value_append_str (params, key);
+    xs_value_append_str (params, value);
+    xs_value_t *reply = xs_xenapi_call (self->client, method, params, err);
+    xs_value_destroy (&params);
+    if (reply) {
+        xs_value_destroy (&reply);
+        return 0;
+    }
+    const char *code = xs_xenapi_error_code (self->client);
+    if (code && strcmp (code, "MAP_DUPLICATE_KEY") == 0) {
+        xs_err_clear (err);
+        return 0;
+    }
+    return xs_hostops_xapi_failed (self, err, object, method);
+}
+
 /* The host these operations are for: the configured uuid, else the
    session's host. On a pool member a session on the local socket belongs
    to the master (xapi forwards it), so the agent names its host. */
@@ -133,6 +159,17 @@ xs_hostops_this_host (xs_hostops_t *self, const char *object, xs_err_t *err)
     return host;
 }
 
+static void
+s_remember_sr (xs_hostops_t *self, const char *ref, const char *uuid)
+{
+    char *r = xs_strdup (ref);
+    char *u = xs_strdup (uuid);
+    free (self->sr_ref);
+    free (self->sr_uuid);
+    self->sr_ref = r;
+    self->sr_uuid = u;
+}
+
 char *
 xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
 {
@@ -141,40 +178,90 @@ xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     char *sr = xs_xenapi_sr_get_by_uuid (self->client, sr_uuid, err);
     if (!sr)
         xs_hostops_xapi_failed (self, err, object, "SR.get_by_uuid");
+    else
+        s_remember_sr (self, sr, sr_uuid);
     return sr;
 }
 
-/* The SM record's "capabilities" list, or the keys of its "features" map. */
-json_t *
-xs_hostops_capabilities (xs_hostops_t *self, const char *type, const char *object, xs_err_t *err)
+char *
+xs_hostops_sr_uuid_of (xs_hostops_t *self, const char *sr, xs_err_t *err)
 {
+    if (sr && self->sr_ref && strcmp (sr, self->sr_ref) == 0)
+        return xs_strdup (self->sr_uuid);
+    xs_value_t *record = xs_xenapi_sr_get_record (self->client, sr ? sr : "", err);
+    if (!record) {
+        xs_hostops_xapi_failed (self, err, "SR of the VDI", "SR.get_record");
+        return NULL;
+    }
+    const char *record_uuid = xs_value_get_str (record, "uuid");
+    char *uuid = xs_strdup (record_uuid ? record_uuid : "");
+    xs_value_destroy (&record);
+    if (*uuid)
+        s_remember_sr (self, sr, uuid);
+    return uuid;
+}
+
+/* The SM record's "capabilities" list, or the keys of its "features" map
+   (capabilities is deprecated; xapi still fills it). A new array. */
+static json_t *
+s_sm_capabilities (const xs_value_t *record)
+{
+    json_t *list = xs_nn (json_array ());
+    const xs_value_t *caps = xs_value_get (record, "capabilities");
+    for (size_t k = 0; k < xs_value_size (caps); k++) {
+        const char *cap = xs_value_str (xs_value_at (caps, k));
+        if (cap)
+            json_array_append_new (list, xs_hostops_json_string (cap));
+    }
+    if (json_array_size (list) == 0) {
+        const xs_value_t *features = xs_value_get (record, "features");
+        for (size_t k = 0; k < xs_value_size (features); k++)
+            json_array_append_new (list, xs_hostops_json_string (xs_value_key_at (features, k)));
+    }
+    return list;
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+json_t *
+xs_hostops_sm_drivers (xs_hostops_t *self, bool fresh, const char *object, xs_err_t *err)
+{
+    if (!fresh && self->sm_drivers && s_now_ms () - self->sm_drivers_ms < XS_HOSTOPS_SM_CACHE_MS)
+        return json_incref (self->sm_drivers);
     xs_value_t *records = xs_xenapi_sm_get_all_records (self->client, err);
     if (!records) {
         xs_hostops_xapi_failed (self, err, object, "SM.get_all_records");
         return NULL;
     }
-    json_t *list = xs_nn (json_array ());
-    size_t count = xs_value_size (records);
-    for (size_t i = 0; i < count; i++) {
+    json_t *drivers = xs_nn (json_object ());
+    for (size_t i = 0; i < xs_value_size (records); i++) {
         const xs_value_t *record = xs_value_value_at (records, i);
         const char *sm_type = xs_value_get_str (record, "type");
-        if (!sm_type || strcmp (sm_type, type) != 0)
-            continue;
-        const xs_value_t *caps = xs_value_get (record, "capabilities");
-        for (size_t k = 0; k < xs_value_size (caps); k++) {
-            const char *cap = xs_value_str (xs_value_at (caps, k));
-            if (cap)
-                json_array_append_new (list, xs_hostops_json_string (cap));
-        }
-        if (json_array_size (list) == 0) {
-            const xs_value_t *features = xs_value_get (record, "features");
-            for (size_t k = 0; k < xs_value_size (features); k++)
-                json_array_append_new (list,
-                                       xs_hostops_json_string (xs_value_key_at (features, k)));
-        }
-        break;
+        if (sm_type && *sm_type)
+            json_object_set_new (drivers, sm_type, s_sm_capabilities (record));
     }
     xs_value_destroy (&records);
+    json_decref (self->sm_drivers);
+    self->sm_drivers = json_incref (drivers);
+    self->sm_drivers_ms = s_now_ms ();
+    return drivers;
+}
+
+json_t *
+xs_hostops_capabilities (xs_hostops_t *self, const char *type, const char *object, xs_err_t *err)
+{
+    json_t *drivers = xs_hostops_sm_drivers (self, false, object, err);
+    if (!drivers)
+        return NULL;
+    json_t *list = json_object_get (drivers, type);
+    list = list ? json_incref (list) : xs_nn (json_array ());
+    json_decref (drivers);
     return list;
 }
 
@@ -278,7 +365,11 @@ xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err)
             goto out;
         }
     }
+    json_t *drivers = xs_hostops_sm_drivers (self, true, "this host's pool", err);
+    if (!drivers)
+        goto out;
     result = s_host_json (host, record, master, master_record);
+    json_object_set_new (result, "sm_drivers", drivers);
 out:
     free (host);
     free (master);

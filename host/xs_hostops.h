@@ -28,7 +28,15 @@
     SRs are attached with SR.get_by_uuid, else SR.introduce (or SR.create when
     no sr_uuid is given, shared as the SR type table says); then this host's
     PBD is made when missing, plugged when unplugged, and the SR scanned.
-    Detaching unplugs the SR's PBDs and forgets the SR: it never destroys one.
+
+    Ownership: an SR xensm created or introduced carries other_config
+    "xensm-sr" = created | introduced; an SR found already there does not
+    (the pool's), and a PBD xensm made for it carries "xensm-pbd". Detaching
+    the pool's SR removes only those PBDs and never forgets it. Detaching
+    xensm's SR unplugs its PBDs and forgets it (never SR.destroy), unless it
+    holds a VDI xensm does not own (SR.forget deletes every VDI record of
+    the SR) or a VDI with an attached VBD: then it is refused (XS_ECONFLICT,
+    error code XENSM_SR_IN_USE [sr uuid, reason]).
 */
 #ifndef XS_HOSTOPS_H_INCLUDED
 #define XS_HOSTOPS_H_INCLUDED
@@ -69,19 +77,24 @@ const char *xs_hostops_error_code (xs_hostops_t *self);
 /* Params of that error: an array of strings (borrowed), or NULL. */
 const xs_value_t *xs_hostops_error_params (xs_hostops_t *self);
 
-/* {uuid, name_label, hostname, address, is_pool_master, pool_master_uuid} */
+/* {uuid, name_label, hostname, address, is_pool_master, pool_master_uuid,
+    sm_drivers: {SR type: [capability, ...]}} (the pool's SM records: the
+   SR types its hosts can really attach, and what each can do). */
 json_t *xs_hostops_host_info (xs_hostops_t *self, xs_err_t *err);
 
-/* {sr_uuid, type, shared, created, introduced, pbd_created, plugged} */
+/* {sr_uuid, type, shared, created, introduced, pbd_created, plugged,
+    origin: "created" | "introduced" | "found", xensm_owned} */
 json_t *xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_err_t *err);
 
-/* {sr_uuid, forgotten, unplugged}; forgotten is false when xapi did not
-   know the SR (already detached). */
+/* {sr_uuid, forgotten, unplugged, xensm_owned[, kept]}; forgotten is false
+   when xapi did not know the SR (already detached) or when it is the
+   pool's (kept: why). Refusals: see Ownership above. */
 json_t *xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
 /* {sr_uuid, type, name_label, shared, physical_size, physical_utilisation,
-    virtual_allocation, capabilities: [...]}; capabilities from
-   SM.get_all_records for the SR's type. */
+    virtual_allocation, capabilities: [...], lun_per_vdi}; capabilities
+   from SM.get_all_records for the SR's type; lun_per_vdi from the SR type
+   table (iscsi, hba: no volume can be created there). */
 json_t *xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
 /* Creates the VDI of `volume_uuid` (size bytes) in SR `sr_uuid`, or returns

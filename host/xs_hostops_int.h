@@ -20,13 +20,31 @@
 #define XS_HOSTOPS_VOLUME_KEY   "xensm-volume"    /* VDI other_config: its volume  */
 #define XS_HOSTOPS_PARENT_KEY   "xensm-parent"    /* VDI other_config: copied from */
 #define XS_HOSTOPS_LABEL_PREFIX "xensm-"          /* VDI name_label: xensm-<uuid>  */
+#define XS_HOSTOPS_SR_KEY       "xensm-sr"        /* SR other_config: created or
+                                                     introduced by xensm          */
+#define XS_HOSTOPS_PBD_KEY      "xensm-pbd"       /* PBD other_config: xensm made
+                                                     it (on an SR not xensm's)    */
 
 struct _xs_hostops_t {
     xs_xenapi_t *client;        /* borrowed */
     char *host_uuid;            /* "this host", or NULL: ask the session */
     char *error_code;
     xs_value_t *error_params;
+    char *sr_ref, *sr_uuid;     /* the last SR resolved: a ref always names
+                                   the same object, so ref -> uuid holds */
+    json_t *sm_drivers;         /* cached SM.get_all_records, or NULL    */
+    int64_t sm_drivers_ms;      /* when (CLOCK_MONOTONIC ms)             */
 };
+
+/* How long the cached SM drivers serve sr_stats (a driver is installed
+   with a toolstack restart; host_info always reads them afresh). */
+#define XS_HOSTOPS_SM_CACHE_MS  (10 * 60 * 1000)
+
+/* Calls `method` (Class.add_to_other_config) on `ref` with key = value;
+   MAP_DUPLICATE_KEY (already there) is success. 0, or -1 + err naming
+   `object`. */
+int xs_hostops_tag (xs_hostops_t *self, const char *method, const char *ref, const char *key,
+                    const char *value, const char *object, xs_err_t *err);
 
 /* Forgets the XenAPI error of the last operation. */
 void xs_hostops_reset (xs_hostops_t *self);
@@ -52,10 +70,20 @@ char *xs_hostops_this_host (xs_hostops_t *self, const char *object, xs_err_t *er
    xapi does not know it). */
 char *xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
+/* The uuid of SR ref `sr` (caller frees): remembered from the last
+   xs_hostops_sr_ref, else SR.get_record. NULL + err. */
+char *xs_hostops_sr_uuid_of (xs_hostops_t *self, const char *sr, xs_err_t *err);
+
 /* The capabilities of SR type `type` from SM.get_all_records: a new JSON
    array of strings (empty when the type has no SM record); NULL + err. */
 json_t *xs_hostops_capabilities (xs_hostops_t *self, const char *type, const char *object,
                                  xs_err_t *err);
+
+/* The pool's SM drivers from SM.get_all_records: a new reference to a JSON
+   object {SR type: [capability, ...]}; NULL + err naming `object`. Served
+   from the cache when younger than XS_HOSTOPS_SM_CACHE_MS unless `fresh`. */
+json_t *xs_hostops_sm_drivers (xs_hostops_t *self, bool fresh, const char *object,
+                               xs_err_t *err);
 
 /* True when the array `list` holds the string `capability`. */
 bool xs_hostops_has_capability (const json_t *list, const char *capability);

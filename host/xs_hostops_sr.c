@@ -25,6 +25,8 @@ typedef struct {
     char *pbd;                  /* this host's PBD of the SR                    */
     bool attached;              /* that PBD is plugged                          */
     bool created, introduced, pbd_created, plugged;
+    bool owned;                 /* xensm created or introduced the SR (now or
+                                   before: its other_config tag)                */
 } s_attach_t;
 
 static void
@@ -116,9 +118,20 @@ s_sr_ensure (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, s_attach_t *a
         if (!a->sr) {
             xs_info ("%s: not known to xapi, introducing it", a->object);
             a->sr = xs_xenapi_sr_introduce (self->client, &args, err);
+            const char *code = xs_xenapi_error_code (self->client);
+            if (!a->sr && code && strcmp (code, "SR_UUID_EXISTS") == 0) {
+                /* Another agent of the pool introduced it meanwhile: the
+                   expected outcome of the race, not an error. */
+                xs_info ("%s: introduced meanwhile by another agent", a->object);
+                a->sr = xs_xenapi_sr_get_by_uuid (self->client, spec->sr_uuid, err);
+                if (!a->sr)
+                    return xs_hostops_xapi_failed (self, err, a->object, "SR.get_by_uuid");
+            }
+            else
             if (!a->sr)
                 return xs_hostops_xapi_failed (self, err, a->object, "SR.introduce");
-            a->introduced = true;
+            else
+                a->introduced = true;
         }
     }
     else {
@@ -134,7 +147,24 @@ s_sr_ensure (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, s_attach_t *a
     const char *record_uuid = xs_value_get_str (record, "uuid");
     a->sr_uuid = xs_strdup (record_uuid ? record_uuid : "");
     snprintf (a->object, sizeof a->object, "SR %s", a->sr_uuid);
+    const char *owner = xs_value_get_str (xs_value_get (record, "other_config"),
+                                          XS_HOSTOPS_SR_KEY);
+    a->owned = owner && *owner;
     xs_value_destroy (&record);
+    if (a->created || a->introduced) {
+        /* What xensm attached, it may detach (SR.forget) later; an SR the
+           pool already had, never. A tag that cannot be set leaves the SR
+           the pool's: kept on detach, which is the safe side. */
+        if (xs_hostops_tag (self, "SR.add_to_other_config", a->sr, XS_HOSTOPS_SR_KEY,
+                            a->created ? "created" : "introduced", a->object, err) == 0)
+            a->owned = true;
+        else {
+            xs_warning ("%s: %s; the SR counts as the pool's (never forgotten by xensm)",
+                        a->object, err->msg);
+            xs_hostops_reset (self);
+            xs_err_clear (err);
+        }
+    }
     return 0;
 }
 
@@ -179,8 +209,18 @@ s_pbd_ensure_plugged (xs_hostops_t *self, s_attach_t *a, xs_err_t *err)
     if (!a->pbd) {
         a->pbd = xs_xenapi_pbd_create (self->client, a->host, a->sr, a->device_config, NULL, err);
         const char *code = xs_xenapi_error_code (self->client);
-        if (a->pbd)
+        if (a->pbd) {
             a->pbd_created = true;
+            /* On the pool's SR, xensm removes on detach only the PBDs it
+               made (PBD.create drops other_config: tag it afterwards). */
+            if (!a->owned
+            &&  xs_hostops_tag (self, "PBD.add_to_other_config", a->pbd, XS_HOSTOPS_PBD_KEY,
+                                "created", a->object, err) != 0) {
+                xs_warning ("%s: %s; this PBD stays on detach", a->object, err->msg);
+                xs_hostops_reset (self);
+                xs_err_clear (err);
+            }
+        }
         else
         if (code && strcmp (code, "PBD_EXISTS") == 0) {
             if (s_pbd_find (self, a, err) != 0)
@@ -206,6 +246,9 @@ xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_e
 {
     json_t *result = NULL;
     s_attach_t a = { .type = NULL };
+    xs_err_t local;
+    if (!err)
+        err = &local;
 
     xs_hostops_reset (self);
     if (s_attach_check (spec, &a, err) != 0)
@@ -227,6 +270,9 @@ xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_e
     json_object_set_new (result, "introduced", json_boolean (a.introduced));
     json_object_set_new (result, "pbd_created", json_boolean (a.pbd_created));
     json_object_set_new (result, "plugged", json_boolean (a.plugged));
+    json_object_set_new (result, "origin", xs_nn (json_string (
+        a.created ? "created" : a.introduced ? "introduced" : "found")));
+    json_object_set_new (result, "xensm_owned", json_boolean (a.owned));
 out:
     s_attach_free (&a);
     return result;
@@ -236,17 +282,23 @@ out:
    sr_detach
    --------------------------------------------------------------------- */
 
-/* {sr_uuid, forgotten, unplugged}. */
+/* {sr_uuid, forgotten, unplugged, xensm_owned[, kept]}. */
 static json_t *
-s_detach_json (const char *sr_uuid, bool forgotten, int unplugged)
+s_detach_json (const char *sr_uuid, bool forgotten, int unplugged, bool owned, const char *kept)
 {
-    return xs_nn (json_pack ("{s:s, s:b, s:i}", "sr_uuid", sr_uuid, "forgotten", forgotten,
-                             "unplugged", unplugged));
+    json_t *result = xs_nn (json_pack ("{s:s, s:b, s:i, s:b}", "sr_uuid", sr_uuid,
+                                       "forgotten", forgotten, "unplugged", unplugged,
+                                       "xensm_owned", owned));
+    if (kept)
+        json_object_set_new (result, "kept", xs_nn (json_string (kept)));
+    return result;
 }
 
-/* Unplugs every plugged PBD of `sr`; their number or -1 + err. */
+/* Unplugs the plugged PBDs of `sr`: every one, or (ours_only) only those
+   xensm made, which it then destroys too. Their number or -1 + err. */
 static int
-s_unplug_all (xs_hostops_t *self, const char *sr, const char *object, xs_err_t *err)
+s_unplug_pbds (xs_hostops_t *self, const char *sr, bool ours_only, const char *object,
+               xs_err_t *err)
 {
     xs_value_t *pbds = xs_xenapi_sr_get_PBDs (self->client, sr, err);
     if (!pbds)
@@ -257,21 +309,102 @@ s_unplug_all (xs_hostops_t *self, const char *sr, const char *object, xs_err_t *
         if (!pbd)
             continue;
         xs_value_t *record = xs_xenapi_pbd_get_record (self->client, pbd, err);
+        if (!record && err->kind == XS_ENOTFOUND)
+            continue;                   /* gone meanwhile (another agent) */
         if (!record) {
             unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.get_record");
             break;
         }
         bool attached = xs_hostops_field_bool (record, "currently_attached");
+        const char *made = xs_value_get_str (xs_value_get (record, "other_config"),
+                                             XS_HOSTOPS_PBD_KEY);
+        bool ours = made && *made;
         xs_value_destroy (&record);
-        if (!attached)
+        if (ours_only && !ours)
             continue;
-        if (xs_xenapi_pbd_unplug (self->client, pbd, err) != 0)
-            unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.unplug");
-        else
-            unplugged++;
+        if (attached) {
+            if (xs_xenapi_pbd_unplug (self->client, pbd, err) == 0)
+                unplugged++;
+            else
+            if (err->kind == XS_ENOTFOUND)
+                continue;               /* gone meanwhile (another agent) */
+            else {
+                unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.unplug");
+                break;
+            }
+        }
+        if (ours_only && xs_xenapi_pbd_destroy (self->client, pbd, err) != 0)
+            unplugged = xs_hostops_xapi_failed (self, err, object, "PBD.destroy");
     }
     xs_value_destroy (&pbds);
     return unplugged;
+}
+
+/* Whether VDI record `vdi` is a volume's VDI: tagged, or (its tag lost to
+   an SR.forget + SR.introduce) named xensm-<uuid>. */
+static bool
+s_vdi_is_ours (const xs_value_t *vdi)
+{
+    const char *volume = xs_value_get_str (xs_value_get (vdi, "other_config"),
+                                           XS_HOSTOPS_VOLUME_KEY);
+    if (volume && *volume)
+        return true;
+    const char *label = xs_value_get_str (vdi, "name_label");
+    size_t plen = strlen (XS_HOSTOPS_LABEL_PREFIX);
+    return label && strncmp (label, XS_HOSTOPS_LABEL_PREFIX, plen) == 0
+        && strlen (label + plen) == 36;
+}
+
+/* Why SR.forget must not run on `record`'s SR, in why (NUL-terminated;
+   "" when it may): a VDI xensm does not own (SR.forget deletes every VDI
+   record of the SR: a VM would lose its disk's record) or an attached VBD
+   (a disk in use). 0, or -1 + err. */
+static int
+s_forget_blocker (xs_hostops_t *self, const xs_value_t *record, const char *object, char *why,
+                  size_t size, xs_err_t *err)
+{
+    *why = '\0';
+    const xs_value_t *vdis = xs_value_get (record, "VDIs");
+    for (size_t i = 0; i < xs_value_size (vdis) && !*why; i++) {
+        const char *vdi = xs_value_str (xs_value_at (vdis, i));
+        if (!vdi)
+            continue;
+        xs_value_t *rec = xs_xenapi_vdi_get_record (self->client, vdi, err);
+        if (!rec) {
+            if (err->kind == XS_ENOTFOUND)      /* destroyed meanwhile */
+                continue;
+            return xs_hostops_xapi_failed (self, err, object, "VDI.get_record");
+        }
+        const char *uuid = xs_value_get_str (rec, "uuid");
+        const char *label = xs_value_get_str (rec, "name_label");
+        const xs_value_t *managed = xs_value_get (rec, "managed");
+        bool hidden = managed && !xs_hostops_field_bool (rec, "managed");
+        if (!hidden && !s_vdi_is_ours (rec))
+            snprintf (why, size, "it holds VDI %s ('%s') that xensm does not own, whose "
+                      "record SR.forget would delete", uuid ? uuid : "?", label ? label : "");
+        const xs_value_t *vbds = xs_value_get (rec, "VBDs");
+        for (size_t j = 0; j < xs_value_size (vbds) && !*why; j++) {
+            xs_value_t *params = xs_value_array_new ();
+            xs_value_append_str (params, xs_value_str (xs_value_at (vbds, j)));
+            xs_value_t *attached = xs_xenapi_call (self->client, "VBD.get_currently_attached",
+                                                   params, err);
+            xs_value_destroy (&params);
+            if (!attached) {
+                if (err->kind == XS_ENOTFOUND)
+                    continue;
+                xs_value_destroy (&rec);
+                return xs_hostops_xapi_failed (self, err, object, "VBD.get_currently_attached");
+            }
+            bool on = xs_value_type (attached) == XS_VALUE_BOOL ? xs_value_bool (attached)
+                    : xs_value_str (attached) && strcmp (xs_value_str (attached), "true") == 0;
+            xs_value_destroy (&attached);
+            if (on)
+                snprintf (why, size, "VDI %s ('%s') is in use (attached VBD)",
+                          uuid ? uuid : "?", label ? label : "");
+        }
+        xs_value_destroy (&rec);
+    }
+    return 0;
 }
 
 json_t *
@@ -279,7 +412,12 @@ xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
 {
     json_t *result = NULL;
     char *sr = NULL;
+    xs_value_t *record = NULL;
     char object [64];
+    char why [XS_ERR_MSG_MAX / 2];
+    xs_err_t local;
+    if (!err)
+        err = &local;
 
     xs_hostops_reset (self);
     snprintf (object, sizeof object, "SR %s", sr_uuid);
@@ -287,24 +425,66 @@ xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     if (!sr) {
         if (err && err->kind == XS_ENOTFOUND) {
             xs_info ("%s: not known to xapi, already detached", object);
-            result = s_detach_json (sr_uuid, false, 0);
+            result = s_detach_json (sr_uuid, false, 0, false, NULL);
             xs_err_clear (err);
         }
         else
             xs_hostops_xapi_failed (self, err, object, "SR.get_by_uuid");
         goto out;
     }
-    int unplugged = s_unplug_all (self, sr, object, err);
-    if (unplugged < 0)
+    record = xs_xenapi_sr_get_record (self->client, sr, err);
+    if (!record) {
+        if (err->kind == XS_ENOTFOUND)
+            goto gone;
+        xs_hostops_xapi_failed (self, err, object, "SR.get_record");
         goto out;
-    /* SR.forget drops xapi's record of the SR and its PBDs; the data on
-       the storage stays. Never SR.destroy. */
+    }
+    const char *owner = xs_value_get_str (xs_value_get (record, "other_config"),
+                                          XS_HOSTOPS_SR_KEY);
+    if (!owner || !*owner) {
+        /* The pool had this SR before xensm: never SR.forget it nor unplug
+           other hosts' PBDs; remove only the PBDs xensm made. */
+        int removed = s_unplug_pbds (self, sr, true, object, err);
+        if (removed < 0)
+            goto out;
+        xs_notice ("%s: the pool's SR, not xensm's: kept (%d PBD(s) xensm made unplugged)",
+                   object, removed);
+        result = s_detach_json (sr_uuid, false, removed, false,
+                                "the pool had this SR before xensm: not forgotten");
+        goto out;
+    }
+    if (s_forget_blocker (self, record, object, why, sizeof why, err) != 0)
+        goto out;
+    if (*why) {
+        xs_hostops_refuse (self, err, XS_ECONFLICT, "XENSM_SR_IN_USE", sr_uuid, why,
+                           "%s: not detached: %s", object, why);
+        goto out;
+    }
+    int unplugged = s_unplug_pbds (self, sr, false, object, err);
+    if (unplugged < 0) {
+        if (err->kind == XS_ENOTFOUND)
+            goto gone;
+        goto out;
+    }
+    /* SR.forget drops xapi's record of the SR, its PBDs and its VDIs; the
+       data on the storage stays. Never SR.destroy. */
     if (xs_xenapi_sr_forget (self->client, sr, err) != 0) {
+        if (err->kind == XS_ENOTFOUND)
+            goto gone;
         xs_hostops_xapi_failed (self, err, object, "SR.forget");
         goto out;
     }
-    result = s_detach_json (sr_uuid, true, unplugged);
+    result = s_detach_json (sr_uuid, true, unplugged, true, NULL);
+    goto out;
+gone:
+    /* HANDLE_INVALID: another agent of the pool detached it meanwhile, the
+       expected outcome of the race (as when xapi never knew it). */
+    xs_info ("%s: detached meanwhile by another agent", object);
+    xs_hostops_reset (self);
+    xs_err_clear (err);
+    result = s_detach_json (sr_uuid, false, 0, true, NULL);
 out:
+    xs_value_destroy (&record);
     free (sr);
     return result;
 }
@@ -353,6 +533,8 @@ xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
         json_object_set_new (result, fields [i], json_integer (sizes [i]));
     json_object_set_new (result, "capabilities", caps);
     caps = NULL;
+    const xs_srtype_t *srtype = xs_srtype_find (type);
+    json_object_set_new (result, "lun_per_vdi", json_boolean (srtype && srtype->lun_per_vdi));
 out:
     json_decref (caps);
     xs_value_destroy (&record);

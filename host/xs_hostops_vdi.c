@@ -109,27 +109,12 @@ s_vdi_find (xs_hostops_t *self, s_vdi_op_t *op, const char *volume_uuid, xs_err_
     return s_vdi_lookup (self, volume_uuid, op->sr, &op->vdi, &op->record, err);
 }
 
-/* The uuid of SR ref `sr` (caller frees). */
-static char *
-s_sr_uuid_of (xs_hostops_t *self, const char *sr, xs_err_t *err)
-{
-    xs_value_t *record = xs_xenapi_sr_get_record (self->client, sr, err);
-    if (!record) {
-        xs_hostops_xapi_failed (self, err, "SR of the VDI", "SR.get_record");
-        return NULL;
-    }
-    const char *record_uuid = xs_value_get_str (record, "uuid");
-    char *uuid = xs_strdup (record_uuid ? record_uuid : "");
-    xs_value_destroy (&record);
-    return uuid;
-}
-
 /* {volume_uuid, vdi_uuid, sr_uuid, virtual_size, size, physical_utilisation,
    is_a_snapshot} of a VDI record. */
 static json_t *
 s_vdi_json (xs_hostops_t *self, const char *volume_uuid, const xs_value_t *record, xs_err_t *err)
 {
-    char *sr_uuid = s_sr_uuid_of (self, xs_value_get_str (record, "SR"), err);
+    char *sr_uuid = xs_hostops_sr_uuid_of (self, xs_value_get_str (record, "SR"), err);
     if (!sr_uuid)
         return NULL;
     int64_t size = 0, used = 0;

@@ -9,6 +9,7 @@
 
 #include "xs_log.h"
 #include "xs_mem.h"
+#include "xs_redact.h"
 #include "xs_xmlrpc.h"
 
 struct _xs_xenapi_t {
@@ -155,7 +156,11 @@ s_failure (xs_xenapi_t *self, const char *method, const xs_value_t *desc, const 
         else
         if (session && strcmp (param, session) == 0)
             param = "(session ref)";        /* a secret: never in messages */
-        s_append (text, sizeof text, &at, param);
+        /* A driver's stderr (SR_BACKEND_FAILURE_*) may quote a secret: the
+           message is logged and sent on; the params stay as xapi sent them. */
+        char *redacted = xs_redact_text (param);
+        s_append (text, sizeof text, &at, redacted);
+        free (redacted);
     }
     s_append (text, sizeof text, &at, "]");
     xs_errkind_t kind = XS_EXAPI;
@@ -223,6 +228,14 @@ out:
     }
     xs_value_destroy (&reply);
     return result;
+}
+
+void
+xs_xenapi_task_failed (xs_xenapi_t *self, const char *method, const xs_value_t *desc,
+                       xs_err_t *err)
+{
+    s_clear_xapi_error (self);
+    s_failure (self, method, desc, self->session, err);
 }
 
 /* ---------------------------------------------------------------------
@@ -377,15 +390,37 @@ s_call (xs_xenapi_t *self, const char *method, const xs_value_t *params, bool se
     xs_value_t *all = s_session_params (self, params, self_arg);
     xs_value_t *result = s_invoke (self, method, all, self->session, err);
     xs_value_destroy (&all);
-    if (result || !self->err_code || strcmp (self->err_code, "SESSION_INVALID") != 0
-        || !self->uname || !self->pwd)
+    if (result || !self->err_code || !self->uname || !self->pwd)
         return result;
-
-    xs_info ("xapi %s: session expired during %s; logging in again", xs_http_url (self->http),
-             method);
+    const char *why = "session expired";
+    if (strcmp (self->err_code, "HOST_IS_SLAVE") == 0) {
+        why = "the host became a pool member";
+        /* The host we talk to is no longer the master (a new master was
+           designated): xapi refused before running the call, so it is safe
+           to send it again, to the master it names, after a login there. */
+        const char *master_param = xs_xenapi_error_param (self, 0);
+        char *master = xs_strdup (master_param ? master_param : "");
+        char *from = xs_strdup (xs_http_url (self->http));
+        int rc = xs_http_follow_master (self->http, master, err);
+        if (rc == 0)
+            xs_notice ("xapi %s is now a pool member (during %s); following HOST_IS_SLAVE to %s",
+                       from, method, xs_http_url (self->http));
+        free (master);
+        free (from);
+        if (rc) {
+            xs_err_prefix (err, "%s", method);
+            return NULL;
+        }
+    }
+    else
+    if (strcmp (self->err_code, "SESSION_INVALID") == 0)
+        xs_info ("xapi %s: session expired during %s; logging in again",
+                 xs_http_url (self->http), method);
+    else
+        return result;
     s_free_secret (&self->session);
     if (s_login (self, err)) {
-        xs_err_prefix (err, "%s: session expired and logging in again failed", method);
+        xs_err_prefix (err, "%s: %s and logging in again failed", method, why);
         return NULL;
     }
     all = s_session_params (self, params, self_arg);

@@ -22,7 +22,10 @@
     replaces host[:port] of the URL; without a port in the address the URL's
     port is kept; from a unix: URL the client goes to https://<master>/), and
     on SESSION_INVALID during a call it logs in again once and retries the
-    call once. With a borrowed session SESSION_INVALID is an ordinary error.
+    call once. HOST_IS_SLAVE during a call (the master changed; xapi refuses
+    before running the call) is followed the same way on every call: to the
+    master it names, a new login there, the call sent once more. With a
+    borrowed session both are ordinary errors.
 
     Errors: a XenAPI failure gives XS_EXAPI (XS_ENOTFOUND for UUID_INVALID
     and HANDLE_INVALID) with a message like
@@ -137,6 +140,37 @@ const xs_value_t *xs_xenapi_error_params (xs_xenapi_t *self);
 
 /* Param `index` of the last XenAPI error, or NULL. Borrowed. */
 const char *xs_xenapi_error_param (xs_xenapi_t *self, size_t index);
+
+/* ---------------------------------------------------------------------
+   Tasks: long storage operations (SR.create, PBD.plug, VDI.create, ...)
+   run as Async.<method>, whose task the client follows (task.get_record,
+   then event.from on that task until it changes: no polling sleeps). On
+   the deadline the client sends task.cancel and waits a little for what
+   xapi finally did: a task that still succeeded gives its result (nothing
+   is orphaned), a cancelled one TASK_CANCELLED. The task is tagged
+   (other_config XS_XENAPI_TASK_TAG_KEY = tag) so that a restarted caller
+   can find it again, and destroyed once it has ended.
+   --------------------------------------------------------------------- */
+
+#define XS_XENAPI_TASK_TAG_KEY "xensm-op"
+
+typedef struct {
+    long deadline_ms;           /* in: 0 = wait until the task ends         */
+    const char *tag;            /* in: the task's tag, or NULL              */
+    bool cancelled;             /* out: task.cancel was sent (deadline)     */
+    char status [16];           /* out: success, failure, cancelled, pending */
+    char ref [80];              /* out: the task's ref                      */
+} xs_xenapi_task_t;
+
+/* Async.<method>(session, params...) and its task followed to the end (see
+   above). Returns the task's result value (caller owns; "" for a method
+   without one) or NULL + err: the task's XenAPI error (error code and
+   params readable as after a synchronous call; TASK_CANCELLED after a
+   cancel), or XS_ETRANSPORT when the task did not end even after
+   task.cancel (left to xapi, still tagged). */
+xs_value_t *xs_xenapi_call_async (xs_xenapi_t *self, const char *method,
+                                  const xs_value_t *params, xs_xenapi_task_t *task,
+                                  xs_err_t *err);
 
 /* ---------------------------------------------------------------------
    Typed helpers. Refs returned as char * are the caller's to free();

@@ -6,6 +6,7 @@
     xs_xenapi_http.c   xs_http: the target URL (http, https, unix:), moving
                        to a pool master, and one POST per call over libcurl
     xs_xenapi_calls.c  the typed helpers (host, pool, SR, PBD, VDI, SM)
+    xs_xenapi_task.c   Async.* calls and following their task
 */
 #ifndef XS_XENAPI_INT_H_INCLUDED
 #define XS_XENAPI_INT_H_INCLUDED
@@ -52,6 +53,12 @@ int xs_http_follow_master (xs_http_t *self, const char *master, xs_err_t *err);
    (not an XML-RPC response, too large), XS_EINTERNAL (libcurl). */
 xs_value_t *xs_http_post (xs_http_t *self, const char *method, const char *body, size_t len,
                           xs_err_t *err);
+
+/* Makes a task's error_info (an ErrorDescription: [code, params...]) the
+   client's last XenAPI error, as if `method` had failed with it; fills err
+   ("method: CODE [params]"). */
+void xs_xenapi_task_failed (xs_xenapi_t *self, const char *method, const xs_value_t *desc,
+                            xs_err_t *err);
 
 /* ---------------------------------------------------------------------
    For the typed helpers

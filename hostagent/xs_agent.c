@@ -53,6 +53,8 @@ struct _xs_agent_t {
     unsigned heartbeats;    /* sent since the last welcome             */
     int missed_acks;
     int beats;
+    json_t *sm_drivers;         /* the pool's SM drivers (host_info), or NULL */
+    bool sm_drivers_sent;       /* in a register or heartbeat since learnt    */
 };
 
 /* Queues a job of the current connection for the workers. */
@@ -119,6 +121,11 @@ s_send_heartbeat (xs_agent_t *self)
     xs_proto_set_int (msg, "busy", xs_agent_workers_busy (self->workers));
     json_t *srs = s_heartbeat_srs (self);
     xs_proto_set (msg, "srs", &srs);
+    if (self->sm_drivers && !self->sm_drivers_sent) {
+        json_t *drivers = json_incref (self->sm_drivers);
+        xs_proto_set (msg, "sm_drivers", &drivers);
+        self->sm_drivers_sent = true;
+    }
     s_send (self, &msg);
 }
 
@@ -171,6 +178,11 @@ s_send_register (xs_agent_t *self)
     xs_proto_set_str (msg, "zone", self->zone);
     xs_proto_set_str (msg, "name", self->name ? self->name : "");
     xs_proto_set_str (msg, "agent_version", XENSM_VERSION);
+    if (self->sm_drivers) {
+        json_t *drivers = json_incref (self->sm_drivers);
+        xs_proto_set (msg, "sm_drivers", &drivers);
+        self->sm_drivers_sent = true;
+    }
     xs_info ("catalog %s: registering host %s in zone %s", self->catalog_endpoint,
              self->host_uuid, self->zone);
     s_send (self, &msg);
@@ -443,6 +455,19 @@ s_done_host_info (xs_agent_t *self, bool ok, const json_t *payload, const char *
 {
     const char *uuid = json_string_value (json_object_get (payload, "uuid"));
     const char *name = json_string_value (json_object_get (payload, "name_label"));
+    json_t *drivers = json_object_get (payload, "sm_drivers");
+    if (ok && json_is_object (drivers)) {
+        json_decref (self->sm_drivers);
+        self->sm_drivers = json_incref (drivers);
+        self->sm_drivers_sent = false;
+    }
+    if (self->state != S_IDENTIFYING) {
+        /* The host's uuid came from the configuration: this only learnt
+           the pool's SM drivers (sent with the next heartbeat). */
+        if (!ok)
+            xs_info ("cannot learn the pool's SM drivers: %s", reason ? reason : "?");
+        return;
+    }
     if (ok && uuid && *uuid) {
         free (self->host_uuid);
         self->host_uuid = xs_strdup (uuid);
@@ -689,6 +714,7 @@ xs_agent_destroy (xs_agent_t **self_p)
     free (self->cfg_name);
     free (self->host_uuid);
     free (self->name);
+    json_decref (self->sm_drivers);
     free (self);
     *self_p = NULL;
 }
@@ -757,6 +783,8 @@ s_run (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
     if (self->cfg.host_uuid) {
         self->host_uuid = xs_strdup (self->cfg.host_uuid);
         s_start_registering (self, true);
+        /* The pool's SM drivers, for the catalog (not needed to register). */
+        s_enqueue (self, xs_agent_job_new (XS_AGENT_JOB_HOST_INFO, NULL, XS_OP_HOST_INFO, NULL));
     }
     else
         s_identify (self);

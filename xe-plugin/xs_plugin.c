@@ -15,6 +15,7 @@
 #include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_op.h"
+#include "xs_plugin_cfg.h"
 #include "xs_srtype.h"
 #include "xs_value.h"
 #include "xs_xmlrpc.h"
@@ -128,6 +129,9 @@ static const xs_xmlrpc_limits_t s_limits = {
 struct _xs_plugin_t {
     char *xapi_url;
     char *helper_path;
+    char *host_uuid;                    /* this host, or NULL               */
+    char *host_error;                   /* why it is unknown, or NULL       */
+    char *config_error;                 /* the settings file's error, or NULL */
     xs_plugin_call_fn *call;            /* in-process xapi functions, or NULL */
     char *request;                      /* the request being handled, for exec */
 };
@@ -153,6 +157,9 @@ xs_plugin_destroy (xs_plugin_t **self_p)
     xs_plugin_t *self = *self_p;
     free (self->xapi_url);
     free (self->helper_path);
+    free (self->host_uuid);
+    free (self->host_error);
+    free (self->config_error);
     free (self->request);
     free (self);
     *self_p = NULL;
@@ -170,6 +177,22 @@ xs_plugin_set_helper_path (xs_plugin_t *self, const char *path)
 {
     free (self->helper_path);
     self->helper_path = xs_strdup (path && *path ? path : XENSM_HELPER_PATH);
+}
+
+void
+xs_plugin_set_host (xs_plugin_t *self, const char *uuid, const char *error)
+{
+    free (self->host_uuid);
+    free (self->host_error);
+    self->host_uuid = uuid ? xs_strdup (uuid) : NULL;
+    self->host_error = error ? xs_strdup (error) : NULL;
+}
+
+void
+xs_plugin_set_config_error (xs_plugin_t *self, const char *message)
+{
+    free (self->config_error);
+    self->config_error = message ? xs_strdup (message) : NULL;
 }
 
 void
@@ -593,6 +616,10 @@ static char *
 s_helper_run (xs_plugin_t *self, const s_function_t *function, const char *session,
               const xs_value_t *args, char ***description_p)
 {
+    if (self->config_error) {
+        *description_p = s_description_new ("XENSM_CONFIG_ERROR", self->config_error, NULL, NULL);
+        return NULL;
+    }
     if (!self->call) {
         s_exec_helper (self, description_p);
         return NULL;
@@ -604,7 +631,8 @@ s_helper_run (xs_plugin_t *self, const s_function_t *function, const char *sessi
         list [i].value = xs_value_str (xs_value_value_at (args, i));
     }
     xs_plugin_result_t result = { NULL, NULL };
-    int rc = self->call (s_name (function), self->xapi_url, session, list, nargs, &result);
+    xs_plugin_where_t where = { self->xapi_url, self->host_uuid, self->host_error };
+    int rc = self->call (s_name (function), &where, session, list, nargs, &result);
     free (list);
     char *value = NULL;
     if (rc == 0 && result.value) {
@@ -742,4 +770,8 @@ xs_plugin_print_help (FILE *out)
                  s_functions [i].help);
         free (args);
     }
+    fprintf (out, "\nSettings: %s\n", XS_PLUGIN_CFG_PATH);
+    for (const xs_config_option_t *o = xs_plugin_cfg_options; o->key; o++)
+        fprintf (out, "  [%s] %s = %s\n      %s\n", o->section, o->key, o->dflt ? o->dflt : "",
+                 o->help);
 }

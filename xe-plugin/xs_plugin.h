@@ -21,15 +21,27 @@
     The helper is this same handler with the xapi functions linked in
     (xs_plugin_set_helper_call).
 
-    Error codes in ErrorDescription (besides xapi's own codes, passed through
-    with xapi's params followed by a message naming the object):
-      UNKNOWN_XENAPI_PLUGIN_FUNCTION [fn]
+    Errors follow xapi's convention: ErrorDescription = [code, params...].
+    An error xapi gave a function passes through with exactly xapi's code
+    and params (SESSION_INVALID [session ref], SR_BACKEND_FAILURE_73 ["",
+    reason, driver stderr], ...); the message naming the object goes to
+    syslog, not into the params (xapi throws a plugin's stderr away when it
+    exits 0). xensm's own codes and their params:
+      UNKNOWN_XENAPI_PLUGIN_FUNCTION [fn]     as XenAPIPlugin.py
       XENSM_BAD_REQUEST [message]             malformed XML or params
       XENSM_MISSING_ARGUMENT [fn, arg, message]
       XENSM_INVALID_ARGUMENT [fn, arg, message]
       XENSM_HELPER_ERROR [message]            the xapi helper cannot be run
+      XENSM_CONFIG_ERROR [message]            the settings file is unusable
+      XENSM_NO_HOST_UUID [message]            no inventory: "this host" unknown
+      SR_OPERATION_NOT_SUPPORTED [sr uuid, capability]
+                                              refused before asking xapi (the
+                                              SR's type lacks VDI_CLONE, ...)
+      XENSM_SR_IN_USE [sr uuid, reason]       sr_detach refused: the SR holds a
+                                              VDI xensm does not own, or a disk
+                                              in use (xs_hostops.h, Ownership)
       XENSM_<KIND> [message]                  other failures of a function
-                                              (NOT_FOUND, TRANSPORT, ...)
+                                              (NOT_FOUND, TRANSPORT, INVALID, ...)
 */
 #ifndef XS_PLUGIN_H_INCLUDED
 #define XS_PLUGIN_H_INCLUDED
@@ -48,7 +60,8 @@ typedef struct _xs_plugin_t xs_plugin_t;
 #define XS_PLUGIN_MAX_REQUEST (1024 * 1024)
 
 /* New request handler with the default xapi URL and helper path
-   (XENSM_HELPER_PATH, the installed libexec/xensm/xensm-xapi). */
+   (XENSM_HELPER_PATH, the installed libexec/xensm/xensm-xapi); the program
+   sets both from its settings file (xs_plugin_cfg). */
 xs_plugin_t *xs_plugin_new (void);
 
 /* Frees the handler, NULLs *self_p. Idempotent. */
@@ -59,6 +72,15 @@ void xs_plugin_set_xapi_url (xs_plugin_t *self, const char *url);
 
 /* Path of the xapi helper program (copied; NULL = the default). */
 void xs_plugin_set_helper_path (xs_plugin_t *self, const char *path);
+
+/* This host's uuid (from the inventory), or NULL with `error` saying why it
+   is unknown: the functions that act on this host are then refused
+   (XENSM_NO_HOST_UUID). Both NULL: the session's host (tests). Copied. */
+void xs_plugin_set_host (xs_plugin_t *self, const char *uuid, const char *error);
+
+/* The settings file could not be used (`message`, copied; NULL clears it):
+   every function that calls xapi is refused with XENSM_CONFIG_ERROR. */
+void xs_plugin_set_config_error (xs_plugin_t *self, const char *message);
 
 /* Runs the functions that call xapi in this process through `call` (the
    helper program, tests, fuzzing) instead of exec()ing the helper program

@@ -5,6 +5,7 @@
     xs_hostops_dispatch.
 */
 #include <ctype.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,11 +54,11 @@ s_args_json (const xs_plugin_arg_t *list, size_t count)
    Results
    --------------------------------------------------------------------- */
 
-/* ErrorDescription [code, params..., message] (params from `params`, an
-   array of strings, may be NULL). */
+/* ErrorDescription [code, params...]: xapi's own errors pass through with
+   exactly xapi's params (the message naming the object goes to syslog);
+   xensm's own errors are [code, message]. */
 static char **
-s_description (const char *code, const xs_value_t *params, const char *session,
-               const char *message)
+s_description (const char *code, const xs_value_t *params, const char *message)
 {
     size_t nparams = params ? xs_value_size (params) : 0;
     char **list = xs_zalloc ((nparams + 3) * sizeof *list);
@@ -65,11 +66,10 @@ s_description (const char *code, const xs_value_t *params, const char *session,
     list [n++] = xs_strdup (code);
     for (size_t i = 0; i < nparams; i++) {
         const char *param = xs_value_str (xs_value_at (params, i));
-        if (param && session && strcmp (param, session) == 0)
-            param = "(session ref)";        /* a secret: never echoed */
         list [n++] = xs_strdup (param ? param : "");
     }
-    list [n++] = xs_strdup (message);
+    if (message)
+        list [n++] = xs_strdup (message);
     return list;
 }
 
@@ -81,12 +81,19 @@ s_kind_description (const xs_err_t *err)
     snprintf (code, sizeof code, "XENSM_%s", xs_errkind_name (err->kind));
     for (char *c = code; *c; c++)
         *c = (char) toupper ((unsigned char) *c);
-    return s_description (code, NULL, NULL, err->msg [0] ? err->msg : "unknown error");
+    return s_description (code, NULL, err->msg [0] ? err->msg : "unknown error");
+}
+
+/* The functions that act on "this host": its PBD, its SR, its record. */
+static bool
+s_needs_host (xs_op_t op)
+{
+    return op == XS_OP_HOST_INFO || op == XS_OP_SR_ATTACH || op == XS_OP_SR_DETACH;
 }
 
 int
-xs_plugin_helper_call (const char *function, const char *xapi_url, const char *session,
-                       const xs_plugin_arg_t *arg_list, size_t nargs,
+xs_plugin_helper_call (const char *function, const xs_plugin_where_t *where,
+                       const char *session, const xs_plugin_arg_t *arg_list, size_t nargs,
                        xs_plugin_result_t *result)
 {
     xs_err_t err;
@@ -103,17 +110,26 @@ xs_plugin_helper_call (const char *function, const char *xapi_url, const char *s
     xs_op_t op = xs_op_from_name (function);
     if (!xs_hostops_op (op)) {
         xs_err_set (&err, XS_EINTERNAL, "xapi helper: no function %s", function);
-        result->description = s_description ("UNKNOWN_XENAPI_PLUGIN_FUNCTION", NULL, NULL, function);
+        result->description = s_description ("UNKNOWN_XENAPI_PLUGIN_FUNCTION", NULL, function);
         goto out;
     }
-    client = xs_xenapi_new (xapi_url, &err);
+    if (s_needs_host (op) && !where->host_uuid && where->host_error) {
+        /* Never the session's host: xapi hands a plugin the caller's
+           session, which on a pool member belongs to the master. */
+        xs_err_set (&err, XS_EINVAL, "%s: this host is unknown: %s", function, where->host_error);
+        xs_error ("%s", err.msg);
+        result->description = s_description ("XENSM_NO_HOST_UUID", NULL, err.msg);
+        goto out;
+    }
+    client = xs_xenapi_new (where->xapi_url, &err);
     if (!client) {
-        xs_err_prefix (&err, "%s: xapi URL %s", function, xapi_url);
+        xs_err_prefix (&err, "%s: xapi URL %s", function, where->xapi_url);
         result->description = s_kind_description (&err);
         goto out;
     }
     xs_xenapi_set_session (client, session);
     ops = xs_hostops_new (client);
+    xs_hostops_set_host_uuid (ops, where->host_uuid);
     args = s_args_json (arg_list, nargs);
     json = xs_hostops_dispatch (ops, op, args, &err);
     if (!json) {
@@ -122,14 +138,14 @@ xs_plugin_helper_call (const char *function, const char *xapi_url, const char *s
             xs_err_set (&err, XS_EINTERNAL, "%s failed without a reason", function);
         xs_error ("%s: %s", function, err.msg);
         if (code)
-            result->description = s_description (code, xs_hostops_error_params (ops), session, err.msg);
+            result->description = s_description (code, xs_hostops_error_params (ops), NULL);
         else
             result->description = s_kind_description (&err);
         goto out;
     }
     result->value = json_dumps (json, JSON_COMPACT | JSON_SORT_KEYS);
     if (!result->value) {
-        result->description = s_description ("XENSM_INTERNAL_ERROR", NULL, NULL,
+        result->description = s_description ("XENSM_INTERNAL_ERROR", NULL,
                                              "cannot encode the result as JSON");
         goto out;
     }

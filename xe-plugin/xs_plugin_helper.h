@@ -33,10 +33,19 @@ typedef struct {
     char **description;
 } xs_plugin_result_t;
 
-/* Runs `function` against xapi at `xapi_url` with the caller's `session`
-   ref and the already validated `args`. Returns 0 with result->value set,
-   or -1 with result->description set. */
-typedef int (xs_plugin_call_fn) (const char *function, const char *xapi_url,
+/* Where a function runs: the xapi to call and the host it acts on. */
+typedef struct {
+    const char *xapi_url;       /* xapi (the local socket)                       */
+    const char *host_uuid;      /* this host, from the inventory; NULL: unknown  */
+    const char *host_error;     /* why host_uuid is NULL (then the functions that
+                                   act on this host are refused); NULL with a
+                                   NULL host_uuid: the session's host (tests)    */
+} xs_plugin_where_t;
+
+/* Runs `function` against xapi at where->xapi_url, on host where->host_uuid,
+   with the caller's `session` ref and the already validated `args`. Returns
+   0 with result->value set, or -1 with result->description set. */
+typedef int (xs_plugin_call_fn) (const char *function, const xs_plugin_where_t *where,
                                  const char *session, const xs_plugin_arg_t *args,
                                  size_t nargs, xs_plugin_result_t *result);
 

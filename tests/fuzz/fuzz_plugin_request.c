@@ -17,7 +17,7 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static int
-s_stub_call (const char *function, const char *xapi_url, const char *session,
+s_stub_call (const char *function, const xs_plugin_where_t *where, const char *session,
              const xs_plugin_arg_t *args, size_t nargs, xs_plugin_result_t *result)
 {
     /* Fail for odd argument counts so both response shapes are encoded. */

@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
-"""The xensm xapi plugin (xe-plugin/) against the xapi simulator.
+"""The xensm xapi plugin (xe-plugin/) against the xapi simulator, run the
+way xapi runs it.
 
-The plugin is run exactly as xapi runs it: one argument, an XML-RPC
-methodCall built with Python's xmlrpc.client.dumps holding a session ref got
-by logging in to the simulator and a struct of string arguments. Every
-response is parsed with Python's xmlrpc.client.loads (an XML-RPC
-implementation independent of ours), and every run must exit 0 with exactly
-one methodResponse on stdout. The plugin calls back into the simulator over
-its unix socket (XENSM_XAPI_URL) through the helper program xensm-xapi
-(XENSM_HELPER_PATH), which it exec()s for the functions that call xapi. The same functions are also called through the
-simulator's host.call_plugin, which execs the plugin the way xapi does.
+Every function goes through the simulator's host.call_plugin: the plugin is
+exec'd with one argument (the methodCall xapi builds), PATH alone in its
+environment, in a private mount namespace where its host's socket is
+/var/lib/xcp/xapi, its inventory /etc/xensource-inventory and its settings
+file the one the test lays there (plugin_files); the settings name the
+built helper program xensm-xapi, which the plugin exec()s for the functions
+that call xapi. Input xapi never sends (malformed XML, a stale session, no
+argument) goes through sim.exec_plugin: the same namespace and environment,
+argv as the test gives it; such a run must exit 0 with exactly one
+methodResponse on stdout. Responses are parsed with Python's xmlrpc.client
+(an XML-RPC implementation independent of ours).
 
 Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
 """
 
 import json
 import os
-import shutil
+import re
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
 import uuid
 import xmlrpc.client
@@ -29,7 +35,9 @@ BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(HERE, "..", "..", "build"
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.path.join(HERE, "..", ".."))
 PLUGIN = os.path.join(BUILD, "xe-plugin", "xensm")
 HELPER = os.path.join(BUILD, "xe-plugin", "xensm-xapi")
-SIMULATOR = os.path.join(SOURCE, "tests", "xapisim", "xapisim.py")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "xapisim"))
+import simctl  # noqa: E402
+
 TIMEOUT = 60
 
 
@@ -37,63 +45,84 @@ def new_uuid():
     return str(uuid.uuid4())
 
 
-class Simulator:
-    """One xapisim process: a pool with a master and a member, unix sockets
-    in a temp dir, the plugin installed in its plugin dir."""
+def settings_path():
+    """Where the built plugin reads its settings (its --help says)."""
+    out = subprocess.run([PLUGIN, "--help"], capture_output=True, timeout=TIMEOUT,
+                         check=True).stdout.decode()
+    return re.search(r"^Settings: (\S+)", out, re.M).group(1)
 
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="xensm-plugin-test-")
-        plugins = os.path.join(self.dir, "plugins")
-        os.mkdir(plugins)
-        os.symlink(os.path.abspath(PLUGIN), os.path.join(plugins, "xensm"))
-        env = dict(os.environ)
-        env["XENSM_HELPER_PATH"] = os.path.abspath(HELPER)
-        # A real iscsi SR (RawISCSISR, LUN per VDI) hands out existing LUNs on
-        # VDI.create and keeps their names; the refusal test needs a VDI the
-        # plugin made on an SR without VDI_CLONE/VDI_SNAPSHOT, so the iscsi
-        # driver here makes new VDIs (capabilities as the real driver's).
-        config = os.path.join(self.dir, "sim.json")
-        with open(config, "w", encoding="utf-8") as f:
-            json.dump({"pools": [{"name": "p1", "master": "h1", "hosts": ["h1", "h2"]}],
-                       "drivers": {"iscsi": {"vdis": "file"}}}, f)
-        self.proc = subprocess.Popen(
-            [sys.executable, SIMULATOR, "--unix-dir", os.path.join(self.dir, "sock"),
-             "--plugin-dir", plugins, "--config", config],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
-        try:
-            # The simulator prints one JSON line once every socket listens.
-            line = self.proc.stdout.readline()
-            info = json.loads(line)
-        except Exception:
-            self.stop()
-            raise
-        hosts = info["pools"][0]["hosts"]
-        self.master = next(h for h in hosts if h["name"] == "h1")
-        self.member = next(h for h in hosts if h["name"] == "h2")
-        self.url = self.master["url"]
-        self.unix = self.master["unix"]
 
-    def proxy(self):
-        return xmlrpc.client.ServerProxy(self.url, allow_none=False)
+class Syslog:
+    """A syslog socket of the test's own, bound at /dev/log in the plugins'
+    mount namespace (plugin_binds): what the plugin and its helper log.
 
-    def control(self, method, *params):
-        with self.proxy() as proxy:
-            reply = getattr(proxy, method)(*params)
-        if reply.get("Status") != "Success":
-            raise RuntimeError("%s: %r" % (method, reply))
-        return reply.get("Value")
+    A thread drains the socket as messages come: a unix datagram socket
+    queues only net.unix.max_dgram_qlen (often 10) messages, and syslog(3)
+    blocks the plugin once the queue is full."""
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "log.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.05)
+        self.lock = threading.Lock()
+        self.lines = []
+        self.running = True
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        # recv under the lock (briefly: 50 ms timeout), so that read() never
+        # misses a datagram the thread has taken but not yet stored
+        while self.running:
+            with self.lock:
+                try:
+                    data = self.sock.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                self.lines.append(data.decode("utf-8", "replace"))
+            time.sleep(0)
+
+    def read(self):
+        """Every message logged since the last read. syslog(3) has sent each
+        datagram before the plugin exits: those the thread has not taken yet
+        are still queued, and are taken here without waiting."""
+        with self.lock:
+            while True:
+                try:
+                    data = self.sock.recv(65536, socket.MSG_DONTWAIT)
+                except (BlockingIOError, socket.timeout):
+                    break
+                self.lines.append(data.decode("utf-8", "replace"))
+            out, self.lines = self.lines, []
+        return out
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+def plugin_world(extra_settings="", pools=(("p1", ["h1", "h2"]),), syslog=None, **config):
+    """A simulator whose hosts have the plugin installed as on a real host:
+    the plugin in the plugin dir, its settings file naming the built helper,
+    and (with `syslog`) the test's syslog socket at /dev/log."""
+    plugins = os.path.join(tempfile.mkdtemp(prefix="xensm-plugin-test-"), "plugins")
+    os.mkdir(plugins)
+    if syslog:
+        config.setdefault("plugin_binds", []).append({"source": syslog.path,
+                                                      "target": "/dev/log"})
+    os.symlink(os.path.abspath(PLUGIN), os.path.join(plugins, "xensm"))
+    settings = "[plugin]\nhelper = %s\nlog_level = debug\n%s" % (
+        os.path.abspath(HELPER), extra_settings)
+    config = dict(config)
+    config.setdefault("plugin_files", {})[settings_path()] = settings
+    config["pools"] = [{"name": n, "master": h[0], "hosts": list(h)} for n, h in pools]
+    sim = simctl.Simulator(config=config, plugin_dir=plugins)
+    sim.plugins = plugins
+    return sim
 
 
 class Xapi:
@@ -126,14 +155,22 @@ class PluginTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        for path in (PLUGIN, HELPER, SIMULATOR):
+        for path in (PLUGIN, HELPER):
             if not os.path.exists(path):
                 raise RuntimeError("%s is missing: build the tree first" % path)
-        cls.sim = Simulator()
+        # A real iscsi SR (RawISCSISR, LUN per VDI) hands out existing LUNs on
+        # VDI.create and keeps their names; the refusal test needs a VDI the
+        # plugin made on an SR without VDI_CLONE/VDI_SNAPSHOT, so the iscsi
+        # driver here makes new VDIs (capabilities as the real driver's).
+        cls.logdir = tempfile.TemporaryDirectory(prefix="xensm-plugin-log-")
+        cls.syslog = Syslog(cls.logdir.name)
+        cls.sim = plugin_world(drivers={"iscsi": {"vdis": "file"}}, syslog=cls.syslog)
         try:
-            cls.xapi = Xapi(cls.sim.url)
-            cls.host = cls.xapi("session.get_this_host", cls.xapi.session)
-            cls.host_uuid = cls.xapi("host.get_uuid", cls.host)
+            cls.master = cls.sim.host("h1")
+            cls.member = cls.sim.host("h2")
+            cls.xapi = Xapi(cls.master["url"])
+            cls.host = cls.master["ref"]
+            cls.host_uuid = cls.master["uuid"]
         except Exception:
             cls.sim.stop()
             raise
@@ -142,23 +179,31 @@ class PluginTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.xapi.close()
         cls.sim.stop()
+        cls.syslog.close()
+        cls.logdir.cleanup()
+
+    def setUp(self):
+        self.syslog.read()
 
     def tearDown(self):
-        self.sim.control("sim.clear_faults")
+        self.sim.clear_faults()
+
+    def assertLogged(self, text):
+        """`text` is in a message the plugin logged since the last check."""
+        lines = self.syslog.read()
+        self.assertTrue(any(text in line for line in lines), (text, lines))
+        return lines
 
     # ---- running the plugin as xapi does ---------------------------------
 
-    def run_raw(self, request_argv, url=None):
-        """Runs the plugin with argv[1:] = request_argv; returns stdout text
-        after checking the exit status and that stdout holds one response."""
-        env = dict(os.environ)
-        env["XENSM_XAPI_URL"] = url or ("unix:" + self.sim.unix)
-        env["XENSM_HELPER_PATH"] = os.path.abspath(HELPER)
-        proc = subprocess.run([PLUGIN] + request_argv, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=TIMEOUT)
-        out = proc.stdout.decode("utf-8")
-        self.assertEqual(proc.returncode, 0, "plugin exited %d: %s" % (proc.returncode,
-                                                                     proc.stderr.decode()))
+    def run_raw(self, request_argv, host="h1"):
+        """Runs the plugin for `host` with argv[1:] = request_argv (what xapi
+        never sends); returns stdout text after checking the exit status and
+        that stdout holds one response."""
+        run = self.sim.exec_plugin(host, "xensm", request_argv)
+        out = run["stdout"]
+        self.assertEqual(run["returncode"], 0, "plugin exited %d: %s" % (run["returncode"],
+                                                                       run["stderr"]))
         self.assertEqual(out.count("<methodResponse>"), 1, out)
         self.assertEqual(out.count("</methodResponse>"), 1, out)
         self.assertTrue(out.rstrip().endswith("</methodResponse>"), out)
@@ -179,9 +224,17 @@ class PluginTest(unittest.TestCase):
             self.assertTrue(all(isinstance(x, str) for x in result["ErrorDescription"]))
         return result
 
-    def plugin(self, fn, args=None, session=None, url=None):
-        request = xmlrpc.client.dumps((session or self.xapi.session, args or {}), fn)
-        return self.parse(self.run_raw([request], url=url))
+    def plugin(self, fn, args=None, session=None, host="h1"):
+        """fn through host.call_plugin on `host`, or, with a session of the
+        test's own choosing, run directly with that session."""
+        if session is not None:
+            request = xmlrpc.client.dumps((session, args or {}), fn)
+            return self.parse(self.run_raw([request], host=host))
+        reply = self.xapi.call("host.call_plugin", self.sim.host(host)["ref"], "xensm", fn,
+                               args or {})
+        if reply["Status"] == "Failure":
+            self.assertNotEqual(reply["ErrorDescription"][0], "XENAPI_PLUGIN_FAILURE", reply)
+        return self.parse(xmlrpc.client.dumps((reply,), methodresponse=True))
 
     def ok(self, fn, args=None, **kw):
         result = self.plugin(fn, args, **kw)
@@ -214,14 +267,17 @@ class PluginTest(unittest.TestCase):
     # ---- functions that do not call xapi -----------------------------------
 
     def test_ping_and_version(self):
-        # No xapi at all behind them: they never exec the helper.
-        self.assertEqual(self.ok("ping", url="unix:/nonexistent/xapi")["reply"], "pong")
-        version = self.ok("version", url="unix:/nonexistent/xapi")
+        # Answered by the plugin itself: no call reaches xapi.
+        self.sim.reset_counts()
+        self.assertEqual(self.ok("ping", session="OpaqueRef:none")["reply"], "pong")
+        version = self.ok("version", session="OpaqueRef:none")
         self.assertRegex(version["version"], r"^\d+\.\d+\.\d+$")
+        self.assertEqual(self.sim.call_counts()["total"], 0)
 
     def test_help(self):
         proc = subprocess.run([PLUGIN, "--help"], capture_output=True, timeout=TIMEOUT)
         self.assertEqual(proc.returncode, 0)
+        self.assertIn(b"Settings: ", proc.stdout)
         for fn in ("ping", "version", "host_info", "sr_attach", "sr_detach", "sr_stats",
                    "vdi_create", "vdi_destroy", "vdi_clone", "vdi_snapshot", "vdi_find"):
             self.assertIn(fn.encode(), proc.stdout)
@@ -270,8 +326,11 @@ class PluginTest(unittest.TestCase):
         bogus = "OpaqueRef:" + new_uuid()
         desc = self.fails("sr_stats", {"sr_uuid": new_uuid()}, session=bogus,
                           code="SESSION_INVALID")
-        # The session ref is a secret: never echoed.
-        self.assertNotIn(bogus, "".join(desc))
+        # xapi's error as xapi gives it (the caller holds that ref anyway) ...
+        self.assertEqual(desc, ["SESSION_INVALID", bogus])
+        # ... but the ref, a secret, never reaches the log.
+        lines = self.assertLogged("SESSION_INVALID")
+        self.assertNotIn(bogus, "".join(lines))
 
     # ---- host_info -------------------------------------------------------------
 
@@ -281,8 +340,57 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(info["name_label"], self.xapi("host.get_name_label", self.host))
         self.assertTrue(info["is_pool_master"])
         self.assertEqual(info["pool_master_uuid"], self.host_uuid)
-        # Over HTTP as well as over the unix socket.
-        self.assertEqual(self.ok("host_info", url=self.sim.url)["uuid"], self.host_uuid)
+
+    def test_acts_on_the_host_it_runs_on(self):
+        """On a member, xapi hands the plugin the caller's session, which
+        belongs to the master: the plugin still acts on its own host, the
+        one of its inventory (audit P1)."""
+        info = self.ok("host_info", host="h2")
+        self.assertEqual(info["uuid"], self.member["uuid"])
+        self.assertFalse(info["is_pool_master"])
+        self.assertEqual(info["pool_master_uuid"], self.host_uuid)
+        # A local SR made through h2 is h2's: its device, its only PBD.
+        value = self.ok("sr_attach", {"type": "ext", "device_config:device": "/dev/sdb"},
+                        host="h2")
+        sr = self.xapi("SR.get_by_uuid", value["sr_uuid"])
+        pbds = self.xapi("SR.get_PBDs", sr)
+        self.assertEqual([self.xapi("PBD.get_host", p) for p in pbds], [self.member["ref"]])
+        # and a shared one gets h2's PBD plugged
+        value = self.ok("sr_attach", self.nfs_args(), host="h2")
+        sr = self.xapi("SR.get_by_uuid", value["sr_uuid"])
+        self.assertTrue(self.pbd_of(sr, self.member["ref"])["currently_attached"])
+
+    def test_settings_xapi_url(self):
+        """xapi_url in the settings file points the helper elsewhere (here:
+        its host's own TCP port)."""
+        sim = plugin_world("xapi_url = http://@HOST_ADDRESS@:@PORT@/\n", pools=(("p", ["m"]),))
+        try:
+            s = sim.login("m")
+            sim.reset_counts()
+            info = json.loads(sim.call("m", "host.call_plugin", s, sim.host("m")["ref"],
+                                       "xensm", "host_info", {}))
+            self.assertEqual(info["uuid"], sim.host("m")["uuid"])
+            counts = sim.call_counts()
+            self.assertGreater(counts["hosts"]["m"]["methods"].get("host.get_record", 0), 0)
+        finally:
+            sim.stop()
+
+    def test_bad_settings_are_reported(self):
+        """A settings file that cannot be used: every function that calls
+        xapi answers XENSM_CONFIG_ERROR naming the file and line; ping still
+        answers."""
+        sim = plugin_world("no_such_key = 1\n", pools=(("p", ["m"]),))
+        try:
+            s = sim.login("m")
+            ref = sim.host("m")["ref"]
+            self.assertEqual(json.loads(sim.call("m", "host.call_plugin", s, ref, "xensm",
+                                                 "ping", {}))["reply"], "pong")
+            with self.assertRaises(simctl.XapiFailure) as cm:
+                sim.call("m", "host.call_plugin", s, ref, "xensm", "host_info", {})
+            self.assertEqual(cm.exception.code, "XENSM_CONFIG_ERROR")
+            self.assertIn("no_such_key", cm.exception.params[0])
+        finally:
+            sim.stop()
 
     # ---- SRs -------------------------------------------------------------------
 
@@ -368,22 +476,46 @@ class PluginTest(unittest.TestCase):
         self.fails("sr_stats", {"sr_uuid": new_uuid()}, code="UUID_INVALID")
 
     def test_xapi_error_passthrough(self):
-        self.sim.control("sim.add_fault", {"method": "SR.create", "action": "fail",
+        self.sim.control("add_fault", {"method": "SR.create", "action": "fail",
                                            "code": "SR_BACKEND_FAILURE_73",
                                            "params": ["", "NFS mount error", "server unreachable"]})
         desc = self.fails("sr_attach", self.nfs_args(), code="SR_BACKEND_FAILURE_73")
-        self.assertEqual(desc[1:4], ["", "NFS mount error", "server unreachable"])
-        self.assertIn("SR.create failed", desc[-1])
-        self.assertIn("nfs SR", desc[-1])
+        # exactly xapi's params; the message naming the SR is in syslog
+        self.assertEqual(desc, ["SR_BACKEND_FAILURE_73", "", "NFS mount error",
+                                "server unreachable"])
+        self.assertLogged("new nfs SR: SR.create failed: SR_BACKEND_FAILURE_73")
         # A missing device_config key as the SM driver reports it.
         sr_uuid = self.new_nfs_sr()
-        self.sim.control("sim.add_fault", {"method": "VDI.create", "action": "fail",
+        self.sim.control("add_fault", {"method": "VDI.create", "action": "fail",
                                            "code": "SR_FULL", "params": ["1", "2"]})
         volume = new_uuid()
         desc = self.fails("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume,
                                          "size": "1024"}, code="SR_FULL")
-        self.assertIn("volume %s: VDI.create failed" % volume, desc[-1])
+        self.assertEqual(desc, ["SR_FULL", "1", "2"])
+        self.assertLogged("volume %s: VDI.create failed" % volume)
         self.assertEqual(self.vdis_of(volume), [])
+
+    def test_logs_go_to_syslog(self):
+        """xapi throws a plugin's stderr away when it exits 0: the plugin and
+        its helper log to syslog, with their own names and at the level of
+        the settings file (debug here), and a secret in a driver's stderr is
+        redacted there."""
+        self.fails("vdi_find", {"volume_uuid": new_uuid()}, code="XENSM_NOT_FOUND")
+        lines = self.assertLogged("xensm-xapi[")
+        self.assertTrue(any("xensm-plugin[" in line and "function vdi_find" in line
+                            for line in lines), lines)
+        self.sim.set_driver_stderr("mount -o password=hunter2 failed", "nfs")
+        try:
+            desc = self.fails("sr_attach", {"type": "nfs", "device_config:server": "s",
+                                            "device_config:serverpath": "/p",
+                                            "sr_uuid": new_uuid()},
+                              code="SR_BACKEND_FAILURE_47")
+        finally:
+            self.sim.set_driver_stderr("", "nfs")
+        # the caller gets xapi's error as xapi gives it; the log never the secret
+        self.assertEqual(desc[3], "mount -o password=hunter2 failed")
+        lines = self.assertLogged("password=******")
+        self.assertNotIn("hunter2", "".join(lines))
 
     # ---- VDIs ------------------------------------------------------------------
 
@@ -500,16 +632,16 @@ class PluginTest(unittest.TestCase):
         self.assertNotIn("VDI_CLONE", caps)
         volume = new_uuid()
         self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume, "size": "4096"})
-        before = self.sim.control("sim.counts")
+        before = self.sim.control("counts")
         for fn, cap in (("vdi_clone", "VDI_CLONE"), ("vdi_snapshot", "VDI_SNAPSHOT")):
             child = new_uuid()
             desc = self.fails(fn, {"volume_uuid": volume, "new_volume_uuid": child},
                               code="SR_OPERATION_NOT_SUPPORTED")
-            self.assertEqual(desc[1:3], [sr_uuid, cap])
-            self.assertIn("does not support " + cap, desc[-1])
+            self.assertEqual(desc, ["SR_OPERATION_NOT_SUPPORTED", sr_uuid, cap])
+            self.assertLogged("does not support " + cap)
             self.assertEqual(self.vdis_of(child), [])
         # Refused before asking xapi to copy.
-        after = json.loads(self.sim.control("sim.counts"))
+        after = json.loads(self.sim.control("counts"))
         before = json.loads(before)
         for method in ("VDI.clone", "VDI.snapshot"):
             self.assertEqual(after.get(method, 0), before.get(method, 0))
@@ -518,9 +650,10 @@ class PluginTest(unittest.TestCase):
 
     def calls_of(self, fn, args):
         """The XenAPI methods (with repeats) that one successful run of fn makes."""
-        self.sim.control("sim.reset_counts")
+        self.sim.control("reset_counts")
         value = self.ok(fn, args)
-        counts = json.loads(self.sim.control("sim.counts"))
+        counts = json.loads(self.sim.control("counts"))
+        counts.pop("host.call_plugin")      # the caller's call, not the plugin's
         return value, counts
 
     def inject_each_call(self, fn, make_args, check):
@@ -532,14 +665,14 @@ class PluginTest(unittest.TestCase):
         for method, times in sorted(counts.items()):
             for nth in range(1, times + 1):
                 args = make_args()
-                self.sim.control("sim.reset_counts")
-                self.sim.control("sim.add_fault", {"method": method, "action": "fail",
+                self.sim.control("reset_counts")
+                self.sim.control("add_fault", {"method": method, "action": "fail",
                                                    "nth": nth, "code": "INJECTED_FAILURE",
                                                    "params": [method, str(nth)]})
                 desc = self.fails(fn, args)
-                self.sim.control("sim.clear_faults")
-                self.assertEqual(desc[0], "INJECTED_FAILURE", (method, nth, desc))
-                self.assertIn(method + " failed", desc[-1])
+                self.sim.control("clear_faults")
+                self.assertEqual(desc, ["INJECTED_FAILURE", method, str(nth)])
+                self.assertLogged(method + " failed: INJECTED_FAILURE")
                 value = self.ok(fn, args)
                 check(args, value)
 
@@ -577,12 +710,13 @@ class PluginTest(unittest.TestCase):
         sr_uuid = self.new_nfs_sr()
         self.ok("sr_detach", {"sr_uuid": sr_uuid})
         args = self.nfs_args(sr_uuid=sr_uuid)
-        self.sim.control("sim.add_fault", {"method": "PBD.plug", "action": "fail",
+        self.sim.control("add_fault", {"method": "PBD.plug", "action": "fail",
                                            "code": "SR_BACKEND_FAILURE_73",
                                            "params": ["", "NFS mount error", ""]})
         desc = self.fails("sr_attach", args, code="SR_BACKEND_FAILURE_73")
-        self.assertIn("SR %s: PBD.plug failed" % sr_uuid, desc[-1])
-        self.sim.control("sim.clear_faults")
+        self.assertEqual(desc, ["SR_BACKEND_FAILURE_73", "", "NFS mount error", ""])
+        self.assertLogged("SR %s: PBD.plug failed" % sr_uuid)
+        self.sim.control("clear_faults")
         value = self.ok("sr_attach", args)
         self.assertFalse(value["introduced"])     # introduced by the first try
         self.assertFalse(value["pbd_created"])    # and its PBD made then too

@@ -12,6 +12,7 @@
         XT_CA_FILE     CA bundle for the https group
         XT_TIMEOUT_MS  a short total timeout for the timeout cases
         XT_SIM_URL     where the simulator's control methods (sim.*) are
+        XT_HOST_UUID   the uuid of the host XT_URL reaches (group sim)
     Each group prints cmocka's report; the exit status is the number of
     failed tests. The groups are in test_xenapi_fake.c, test_xenapi_sim.c
     and test_xenapi_faults.c; this file holds what they share and main.

@@ -223,7 +223,8 @@ class SimulatorTest(unittest.TestCase):
         master, member = cls.sim.host("h1"), cls.sim.host("h2")
         cls.env = {"XT_URL": master["url"], "XT_MEMBER_URL": member["url"],
                    "XT_SIM_URL": master["url"], "XT_USER": "root",
-                   "XT_PASS": "xensm-test-pw", "XT_TIMEOUT_MS": "400"}
+                   "XT_PASS": "xensm-test-pw", "XT_TIMEOUT_MS": "400",
+                   "XT_HOST_UUID": master["uuid"]}
         cls.master, cls.member = master, member
 
     @classmethod
@@ -236,27 +237,15 @@ class SimulatorTest(unittest.TestCase):
     def test_helpers_over_tcp(self):
         run_group(self, "sim", self.env)
 
-    # Transitional: group "sim" of test_xenapi.c expects a wrong password to
-    # fail on a unix socket and, on a member's socket, this host to be the
-    # master. Real xapi pre-authenticates unix-socket logins and makes the
-    # session the member's own (xapi_session.ml), as the simulator does by
-    # default; these two runs ask for the simulator's former behaviour
-    # (legacy_unix_login) until those assertions change.
-
     def test_helpers_over_unix_socket(self):
-        self.sim.set_option("legacy_unix_login", True)
-        try:
-            run_group(self, "sim", dict(self.env, XT_URL="unix:" + self.master["unix"]))
-        finally:
-            self.sim.set_option("legacy_unix_login", False)
+        run_group(self, "sim", dict(self.env, XT_URL="unix:" + self.master["unix"]))
 
     def test_member_unix_socket_reaches_the_pool(self):
-        # xapi's local socket on a member forwards to the master: no HOST_IS_SLAVE.
-        self.sim.set_option("legacy_unix_login", True)
-        try:
-            run_group(self, "sim", dict(self.env, XT_URL="unix:" + self.member["unix"]))
-        finally:
-            self.sim.set_option("legacy_unix_login", False)
+        # xapi's local socket on a member: the login is local (the session
+        # the member's own), every other call goes to the master; no
+        # HOST_IS_SLAVE.
+        run_group(self, "sim", dict(self.env, XT_URL="unix:" + self.member["unix"],
+                                    XT_HOST_UUID=self.member["uuid"]))
 
     def test_host_is_slave_is_followed(self):
         run_group(self, "member", self.env)

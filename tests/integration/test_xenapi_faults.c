@@ -143,6 +143,125 @@ test_expired_session_is_renewed_once (void **state)
     xs_xenapi_destroy (&client);
 }
 
+/* The master changed after login: every call, not only the login, follows
+   HOST_IS_SLAVE [master address] (issue 11, audit P7): to that master, a new
+   login, the call sent once more. Here the simulator's master answers one
+   call as a demoted master would, naming the master's address (its own). */
+static void
+test_host_is_slave_is_followed_on_any_call (void **state)
+{
+    if (strncmp (xt_env ("XT_URL"), "unix:", 5) == 0)
+        skip ();            /* a local socket forwards: never HOST_IS_SLAVE */
+    xs_err_t err;
+    xs_xenapi_t *client = xt_sim_client ();
+    int logins = s_sim_count ("session.login_with_password");
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, "127.0.0.1");
+    s_sim_fault ("pool.get_all", "fail", 1, false, "HOST_IS_SLAVE", params, 0, NULL);
+    xs_value_t *pools = xs_xenapi_pool_get_all (client, &err);
+    if (!pools)
+        fail_msg ("pool.get_all after HOST_IS_SLAVE: %s", err.msg);
+    assert_int_equal (xs_value_size (pools), 1);
+    assert_int_equal (s_sim_count ("session.login_with_password"), logins + 1);
+    xs_value_destroy (&pools);
+
+    /* Followed once per call: a master that keeps answering HOST_IS_SLAVE
+       is an error, not a loop. */
+    params = xs_value_array_new ();
+    xs_value_append_str (params, "127.0.0.1");
+    s_sim_fault ("pool.get_all", "fail", 1, true, "HOST_IS_SLAVE", params, 0, NULL);
+    assert_null (xs_xenapi_pool_get_all (client, &err));
+    assert_string_equal (xs_xenapi_error_code (client), "HOST_IS_SLAVE");
+    xs_xenapi_destroy (&client);
+}
+
+/* Async.* and its task (issue 11, audit P6): the result of the task, its
+   failure as if the call had failed, and on the deadline task.cancel with
+   what xapi finally did. */
+static void
+test_async_call_follows_its_task (void **state)
+{
+    xs_err_t err;
+    xs_xenapi_t *client = xt_sim_client ();
+    xs_value_t *config = NULL;
+    char *sr = xt_create_nfs_sr (client, "async", &config);
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, sr);
+
+    xs_xenapi_task_t task = { .deadline_ms = 10000, .tag = "volume 1" };
+    xs_value_t *value = xs_xenapi_call_async (client, "SR.scan", params, &task, &err);
+    if (!value)
+        fail_msg ("Async.SR.scan: %s", err.msg);
+    assert_string_equal (task.status, "success");
+    assert_false (task.cancelled);
+    assert_string_equal (xs_value_str (value), "");
+    xs_value_destroy (&value);
+
+    /* A ref as the task's result: Async.VDI.create's new VDI. */
+    xs_value_t *record = xs_value_struct_new ();
+    xs_value_set_str (record, "name_label", "async vdi");
+    xs_value_set_str (record, "name_description", "");
+    xs_value_set_str (record, "SR", sr);
+    xs_value_set_str (record, "virtual_size", "1048576");
+    xs_value_set_str (record, "type", "user");
+    xs_value_t *item = xs_value_bool_new (false);
+    xs_value_set (record, "sharable", &item);
+    item = xs_value_bool_new (false);
+    xs_value_set (record, "read_only", &item);
+    const char *maps [] = { "other_config", "xenstore_data", "sm_config" };
+    for (size_t i = 0; i < 3; i++) {
+        item = xs_value_struct_new ();
+        xs_value_set (record, maps [i], &item);
+    }
+    item = xs_value_array_new ();
+    xs_value_set (record, "tags", &item);
+    xs_value_t *vdi_params = xs_value_array_new ();
+    xs_value_append (vdi_params, &record);
+    value = xs_xenapi_call_async (client, "VDI.create", vdi_params, &task, &err);
+    if (!value)
+        fail_msg ("Async.VDI.create: %s", err.msg);
+    assert_contains (xs_value_str (value), "OpaqueRef:");
+    assert_int_equal (xs_xenapi_vdi_destroy (client, xs_value_str (value), &err), 0);
+    xs_value_destroy (&value);
+    xs_value_destroy (&vdi_params);
+
+    /* The task fails: its error as the call's. */
+    xs_value_t *desc = xs_value_array_new ();
+    xs_value_append_str (desc, "");
+    xs_value_append_str (desc, "The SR scan failed");
+    xs_value_append_str (desc, "");
+    s_sim_fault ("SR.scan", "fail", 1, false, "SR_BACKEND_FAILURE_40", desc, 0, NULL);
+    assert_null (xs_xenapi_call_async (client, "SR.scan", params, &task, &err));
+    assert_int_equal (err.kind, XS_EXAPI);
+    assert_string_equal (xs_xenapi_error_code (client), "SR_BACKEND_FAILURE_40");
+    assert_string_equal (task.status, "failure");
+    assert_contains (err.msg, "SR.scan: SR_BACKEND_FAILURE_40 [, The SR scan failed, ]");
+
+    /* Over the deadline: cancelled, and reported as such. */
+    s_sim_fault ("SR.scan", "delay", 1, false, NULL, NULL, 10.0, "before");
+    task.deadline_ms = 300;
+    double start = xt_now ();
+    assert_null (xs_xenapi_call_async (client, "SR.scan", params, &task, &err));
+    assert_true (task.cancelled);
+    assert_string_equal (task.status, "cancelled");
+    assert_string_equal (xs_xenapi_error_code (client), "TASK_CANCELLED");
+    assert_true (xt_now () - start < 5.0);
+
+    /* Over the deadline but the cancel comes too late: xapi's result kept. */
+    s_sim_fault ("SR.scan", "delay", 1, false, NULL, NULL, 1.0, "after");
+    value = xs_xenapi_call_async (client, "SR.scan", params, &task, &err);
+    if (!value)
+        fail_msg ("Async.SR.scan, cancel too late: %s", err.msg);
+    assert_true (task.cancelled);
+    assert_string_equal (task.status, "success");
+    xs_value_destroy (&value);
+
+    xs_value_destroy (&params);
+    xs_value_destroy (&config);
+    free (sr);
+    xs_xenapi_destroy (&client);
+}
+
 static void
 test_session_invalid_twice_is_an_error (void **state)
 {
@@ -294,6 +413,8 @@ test_dropped_connection_is_reported_and_never_resent (void **state)
 static const struct CMUnitTest s_faults [] = {
     cmocka_unit_test_setup (test_expired_session_is_renewed_once, s_faults_setup),
     cmocka_unit_test_setup (test_session_invalid_twice_is_an_error, s_faults_setup),
+    cmocka_unit_test_setup (test_host_is_slave_is_followed_on_any_call, s_faults_setup),
+    cmocka_unit_test_setup (test_async_call_follows_its_task, s_faults_setup),
     cmocka_unit_test_setup (test_failed_relogin_is_reported, s_faults_setup),
     cmocka_unit_test_setup (test_injected_backend_failure_keeps_code_and_params, s_faults_setup),
     cmocka_unit_test_setup (test_delay_over_the_timeout_says_timeout, s_faults_setup),

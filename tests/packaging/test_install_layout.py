@@ -23,6 +23,7 @@ BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(SOURCE, "build"))
 LAYOUT = {
     "etc/xensm/catalog.cfg": ("f", 0o644),
     "etc/xensm/agent.cfg": ("f", 0o600),      # may hold xapi credentials
+    "etc/xensm/plugin.cfg": ("f", 0o644),
     "etc/xensm/keys": ("d", 0o700),
     "var/lib/xensm": ("d", 0o700),
     "usr/lib/systemd/system/xensm-catalogd.service": ("f", 0o644),
@@ -74,11 +75,18 @@ AGENT_KEYS = {
     "workers": "4",
     "log_level": "notice",
 }
+PLUGIN_KEYS = {
+    "helper": "/usr/libexec/xensm/xensm-xapi",
+    "log_level": "notice",
+    "xapi_url": "unix:/var/lib/xcp/xapi",
+    "inventory": "/etc/xensource-inventory",
+}
 # Where each program's settings table lives (xs_config_option_t), and the
 # shipped settings its table may still lack (none now).
 CODE_TABLES = {
     "catalog": ("catalog/xs_catalog_cfg.c", set()),
     "agent": ("hostagent/xs_agent_cfg.c", set()),
+    "plugin": ("xe-plugin/xs_plugin_cfg.c", set()),
 }
 HARDENING = {
     "ProtectSystem": "strict",
@@ -288,6 +296,9 @@ class InstallLayoutTest(unittest.TestCase):
     def test_agent_config(self):
         self.check_config("etc/xensm/agent.cfg", "agent", AGENT_KEYS)
 
+    def test_plugin_config(self):
+        self.check_config("etc/xensm/plugin.cfg", "plugin", PLUGIN_KEYS)
+
     def check_against_code(self, section, shipped):
         rel, pending = CODE_TABLES[section]
         table = code_settings(rel)
@@ -355,6 +366,9 @@ class InstallLayoutTest(unittest.TestCase):
 
     def test_agent_config_matches_agentd(self):
         self.check_against_code("agent", AGENT_KEYS)
+
+    def test_plugin_config_matches_the_plugin(self):
+        self.check_against_code("plugin", PLUGIN_KEYS)
 
 
 if __name__ == "__main__":

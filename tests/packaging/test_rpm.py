@@ -43,6 +43,7 @@ LAYOUT = {
         f"{LIBEXECDIR}/xensm/xensm-xapi": ("f", 0o755, ""),
         "/etc/xensm": ("d", 0o755, ""),
         "/etc/xensm/agent.cfg": ("f", 0o600, "cn"),
+        "/etc/xensm/plugin.cfg": ("f", 0o644, "cn"),
         "/etc/xensm/keys": ("d", 0o700, ""),
         f"{UNITDIR}/xensm-agentd.service": ("f", 0o644, ""),
     },

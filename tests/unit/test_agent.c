@@ -24,7 +24,8 @@ static json_t *
 s_script (void *arg, xs_op_t op, const json_t *args, xs_err_t *err)
 {
     if (op == XS_OP_HOST_INFO)
-        return json_pack ("{s:s, s:s}", "uuid", "host-from-xapi", "name_label", "xs01");
+        return json_pack ("{s:s, s:s, s:{s:[s, s]}}", "uuid", "host-from-xapi",
+                          "name_label", "xs01", "sm_drivers", "nfs", "VDI_CREATE", "VDI_CLONE");
     if (op == XS_OP_SR_ATTACH) {
         json_t *b = json_object_get (args, "backend");
         json_t *sr = json_object_get (b, "sr_uuid");
@@ -214,6 +215,12 @@ test_register_attach_heartbeat (void **state)
     assert_string_equal (xs_proto_str (reg, "host_uuid"), "host-from-xapi");
     assert_string_equal (xs_proto_str (reg, "name"), "xs01");
     assert_string_equal (xs_proto_str (reg, "zone"), "z1");
+    /* The pool's SM drivers, for the catalog (issue 11: SR types the pool
+       really has). */
+    json_t *drivers = xs_proto_get (reg, "sm_drivers");
+    assert_true (json_is_object (drivers));
+    assert_string_equal (json_string_value (json_array_get (json_object_get (drivers, "nfs"), 1)),
+                         "VDI_CLONE");
     s_welcome (f, reg, 50);
     xs_proto_destroy (&reg);
 
@@ -234,10 +241,12 @@ test_register_attach_heartbeat (void **state)
 
     /* Heartbeats soon carry both SRs' stats. */
     bool with_stats = false;
+    int with_drivers = 0;
     for (int n = 0; n < 40 && !with_stats; n++) {
         xs_proto_t *hb = s_recv_skip (f, "sr_state register");
         assert_non_null (hb);
         assert_int_equal (xs_proto_type (hb), XS_PROTO_HEARTBEAT);
+        with_drivers += json_is_object (xs_proto_get (hb, "sm_drivers"));
         json_t *srs = xs_proto_get (hb, "srs");
         if (json_array_size (srs) == 2) {
             with_stats = true;
@@ -249,6 +258,7 @@ test_register_attach_heartbeat (void **state)
         xs_proto_destroy (&hb);
     }
     assert_true (with_stats);
+    assert_int_equal (with_drivers, 0);        /* the register had them */
 
     /* Unchanged stats are not sent again, except on every 10th heartbeat:
        of any 20 in a row, 2 carry both SRs and 18 none. */

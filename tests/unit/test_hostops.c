@@ -22,6 +22,7 @@
 #define VOL_D "0d000000-0000-4000-8000-00000000000d"
 #define VOL_E "0e000000-0000-4000-8000-00000000000e"
 #define VOL_F "0f000000-0000-4000-8000-00000000000f"
+#define VOL_G "01000000-0000-4000-8000-000000000010"
 
 static xs_test_xapisim_t *s_sim;
 
@@ -107,6 +108,8 @@ s_new_sr (fixture_t *f, const char *type, json_t *device_config, char *uuid)
     if (!sr)
         fail_msg ("sr_attach: %s", err.msg);
     assert_true (s_bool (sr, "created"));
+    assert_string_equal (s_str (sr, "origin"), "created");
+    assert_true (s_bool (sr, "xensm_owned"));
     snprintf (uuid, 64, "%s", s_str (sr, "sr_uuid"));
     json_decref (sr);
     json_decref (device_config);
@@ -116,6 +119,18 @@ static json_t *
 s_nfs_config (const char *path)
 {
     return json_pack ("{s:s, s:s}", "server", "filer", "serverpath", path);
+}
+
+/* True when the JSON array `list` holds the string `item`. */
+static bool
+s_has (const json_t *list, const char *item)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (list, i, v)
+        if (json_is_string (v) && strcmp (json_string_value (v), item) == 0)
+            return true;
+    return false;
 }
 
 /* ---------------------------------------------------------------------
@@ -134,6 +149,16 @@ test_host_info_names_this_host_and_its_master (void **state)
     assert_string_equal (s_str (info, "name_label"), xs_test_xapisim_host_name (s_sim, 0));
     assert_true (s_bool (info, "is_pool_master"));
     assert_string_equal (s_str (info, "pool_master_uuid"), xs_test_xapisim_host_uuid (s_sim, 0));
+    /* The pool's SM drivers and what each can do (issue 11: SR types the
+       pool really has): no netapp driver; hba (LUN per VDI: its "VDI_CREATE"
+       hands out an existing LUN, hence lun_per_vdi in sr_stats) cannot clone. */
+    json_t *drivers = json_object_get (info, "sm_drivers");
+    assert_true (json_is_object (drivers));
+    assert_true (s_has (json_object_get (drivers, "nfs"), "VDI_CREATE"));
+    assert_true (json_is_array (json_object_get (drivers, "hba")));
+    assert_true (s_has (json_object_get (drivers, "hba"), "VDI_DELETE"));
+    assert_false (s_has (json_object_get (drivers, "hba"), "VDI_CLONE"));
+    assert_null (json_object_get (drivers, "netapp"));
     json_decref (info);
 
     /* A member named by uuid (what the agent does from the inventory). */
@@ -191,6 +216,8 @@ test_sr_create_attach_stats_detach (void **state)
     json_array_foreach (caps, i, cap)
         has_create |= strcmp (json_string_value (cap), "VDI_CREATE") == 0;
     assert_true (has_create);
+    assert_false (s_bool (stats, "lun_per_vdi"));
+    assert_true (json_is_false (json_object_get (stats, "lun_per_vdi")));
     json_decref (stats);
 
     /* Detach unplugs both hosts' PBDs and forgets; a second time is a no-op. */
@@ -233,6 +260,8 @@ test_sr_introduce_makes_and_plugs_the_pbd (void **state)
     if (!sr)
         fail_msg ("sr_attach: %s", err.msg);
     assert_true (s_bool (sr, "introduced"));
+    assert_string_equal (s_str (sr, "origin"), "introduced");
+    assert_true (s_bool (sr, "xensm_owned"));
     assert_true (s_bool (sr, "pbd_created"));
     assert_true (s_bool (sr, "plugged"));
     assert_false (s_bool (sr, "created"));
@@ -274,6 +303,291 @@ test_sr_attach_refusals (void **state)
     assert_string_equal (xs_hostops_error_code (f->ops), "SR_BACKEND_FAILURE_101");
     assert_int_equal (xs_value_size (xs_hostops_error_params (f->ops)), 3);
     json_decref (partial);
+}
+
+/* ---------------------------------------------------------------------
+   SR ownership (issue 11: never destroy records the pool had before xensm)
+   --------------------------------------------------------------------- */
+
+/* Calls `method` (ref[, a]) through the fixture's client; the reply. */
+static xs_value_t *
+s_xapi (fixture_t *f, const char *method, const char *ref, const char *a)
+{
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, ref);
+    if (a)
+        xs_value_append_str (params, a);
+    xs_err_t err;
+    xs_value_t *reply = xs_xenapi_call (f->client, method, params, &err);
+    xs_value_destroy (&params);
+    if (!reply)
+        fail_msg ("%s: %s", method, err.msg);
+    return reply;
+}
+
+/* The number of plugged PBDs of SR `uuid` (-1: xapi does not know it). */
+static int
+s_plugged_pbds (fixture_t *f, const char *uuid)
+{
+    xs_err_t err;
+    char *sr = xs_xenapi_sr_get_by_uuid (f->client, uuid, &err);
+    if (!sr)
+        return -1;
+    xs_value_t *pbds = xs_xenapi_sr_get_PBDs (f->client, sr, &err);
+    assert_non_null (pbds);
+    int plugged = 0;
+    for (size_t i = 0; i < xs_value_size (pbds); i++) {
+        xs_value_t *on = s_xapi (f, "PBD.get_currently_attached",
+                                 xs_value_str (xs_value_at (pbds, i)), NULL);
+        plugged += xs_value_bool (on);
+        xs_value_destroy (&on);
+    }
+    xs_value_destroy (&pbds);
+    free (sr);
+    return plugged;
+}
+
+static void
+test_sr_the_pool_had_is_never_forgotten (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    /* The pool's own shared SR, made before xensm (both PBDs plugged), with
+       a VM's disk on it. */
+    char *host = xs_xenapi_session_get_this_host (f->client, &err);
+    xs_value_t *config = xs_value_struct_new ();
+    xs_value_set_str (config, "server", "filer");
+    xs_value_set_str (config, "serverpath", "/sr/pools");
+    xs_xenapi_sr_args_t args = { .host = host, .device_config = config, .name_label = "VMs",
+                                 .type = "nfs", .content_type = "user", .shared = true };
+    char *sr = xs_xenapi_sr_create (f->client, &args, &err);
+    if (!sr)
+        fail_msg ("SR.create: %s", err.msg);
+    xs_value_t *uuid_v = s_xapi (f, "SR.get_uuid", sr, NULL);
+    char uuid [64];
+    snprintf (uuid, sizeof uuid, "%s", xs_value_str (uuid_v));
+    xs_value_destroy (&uuid_v);
+    xs_xenapi_vdi_args_t vdi_args = { .sr = sr, .name_label = "vm disk", .virtual_size = GIB };
+    char *vdi = xs_xenapi_vdi_create (f->client, &vdi_args, &err);
+    assert_non_null (vdi);
+
+    /* xensm attaches it: found, not xensm's. */
+    xs_hostops_sr_spec_t spec = { .sr_uuid = uuid, .type = "nfs" };
+    json_t *got = xs_hostops_sr_attach (f->ops, &spec, &err);
+    if (!got)
+        fail_msg ("sr_attach: %s", err.msg);
+    assert_string_equal (s_str (got, "origin"), "found");
+    assert_false (s_bool (got, "xensm_owned"));
+    json_decref (got);
+
+    /* Detach keeps it: not forgotten, no PBD unplugged, the VDI's record
+       still there. */
+    got = xs_hostops_sr_detach (f->ops, uuid, &err);
+    if (!got)
+        fail_msg ("sr_detach: %s", err.msg);
+    assert_false (s_bool (got, "forgotten"));
+    assert_false (s_bool (got, "xensm_owned"));
+    assert_int_equal (json_integer_value (json_object_get (got, "unplugged")), 0);
+    assert_non_null (strstr (s_str (got, "kept"), "before xensm"));
+    json_decref (got);
+    assert_int_equal (s_plugged_pbds (f, uuid), 2);
+    xs_value_t *label = s_xapi (f, "VDI.get_name_label", vdi, NULL);
+    assert_string_equal (xs_value_str (label), "vm disk");
+    xs_value_destroy (&label);
+
+    free (vdi);
+    free (sr);
+    free (host);
+    xs_value_destroy (&config);
+}
+
+static void
+test_sr_detach_refuses_foreign_vdis_and_disks_in_use (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char uuid [64];
+    s_new_sr (f, "nfs", s_nfs_config ("/sr/owned"), uuid);
+
+    /* Someone else's VDI on xensm's SR: SR.forget would delete its record. */
+    char *sr = xs_xenapi_sr_get_by_uuid (f->client, uuid, &err);
+    xs_xenapi_vdi_args_t vdi_args = { .sr = sr, .name_label = "not ours", .virtual_size = GIB };
+    char *foreign = xs_xenapi_vdi_create (f->client, &vdi_args, &err);
+    assert_non_null (foreign);
+    assert_null (xs_hostops_sr_detach (f->ops, uuid, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_non_null (strstr (err.msg, "does not own"));
+    assert_string_equal (xs_hostops_error_code (f->ops), "XENSM_SR_IN_USE");
+    const xs_value_t *params = xs_hostops_error_params (f->ops);
+    assert_string_equal (xs_value_str (xs_value_at (params, 0)), uuid);
+    assert_non_null (strstr (xs_value_str (xs_value_at (params, 1)), "not ours"));
+    assert_int_equal (s_plugged_pbds (f, uuid), 2);
+    assert_int_equal (xs_xenapi_vdi_destroy (f->client, foreign, &err), 0);
+
+    /* A volume's VDI in use (an attached VBD): refused as well. */
+    json_t *vdi = xs_hostops_vdi_create (f->ops, uuid, VOL_F, GIB, NULL, &err);
+    assert_non_null (vdi);
+    xs_value_t *cparams = xs_value_array_new ();
+    xs_value_append_str (cparams, s_str (vdi, "vdi_uuid"));
+    xs_value_t *vbd = xs_test_xapisim_control (s_sim, "attach_vdi", cparams);
+    assert_null (xs_hostops_sr_detach (f->ops, uuid, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_non_null (strstr (err.msg, "in use"));
+    assert_int_equal (s_plugged_pbds (f, uuid), 2);
+
+    /* Released: detached and forgotten. */
+    xs_value_t *r = s_xapi (f, "VBD.unplug", xs_value_str (vbd), NULL);
+    xs_value_destroy (&r);
+    r = s_xapi (f, "VBD.destroy", xs_value_str (vbd), NULL);
+    xs_value_destroy (&r);
+    json_t *gone = xs_hostops_sr_detach (f->ops, uuid, &err);
+    if (!gone)
+        fail_msg ("sr_detach: %s", err.msg);
+    assert_true (s_bool (gone, "forgotten"));
+    assert_true (s_bool (gone, "xensm_owned"));
+    json_decref (gone);
+    assert_int_equal (s_plugged_pbds (f, uuid), -1);
+
+    xs_value_destroy (&vbd);
+    json_decref (vdi);
+    free (foreign);
+    free (sr);
+}
+
+/* Agents of one pool racing on one backend (issue 11, audit P11): the
+   other agent's SR.introduce between our SR.get_by_uuid and ours gives
+   SR_UUID_EXISTS; its SR.forget before ours gives HANDLE_INVALID. Both are
+   the expected outcome, not errors. */
+static void
+test_sr_races_with_another_agent (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char uuid [64];
+    s_new_sr (f, "nfs", s_nfs_config ("/sr/race"), uuid);
+
+    /* Our look-up ran before the other agent's introduce. */
+    const char *const missing [] = { "SR", uuid, NULL };
+    xs_test_xapisim_fail (s_sim, "SR.get_by_uuid", 1, false, "UUID_INVALID", missing);
+    xs_hostops_sr_spec_t spec = { .sr_uuid = uuid, .type = "nfs" };
+    json_t *got = xs_hostops_sr_attach (f->ops, &spec, &err);
+    if (!got)
+        fail_msg ("sr_attach after SR_UUID_EXISTS: %s", err.msg);
+    assert_string_equal (s_str (got, "sr_uuid"), uuid);
+    assert_string_equal (s_str (got, "origin"), "found");
+    assert_true (s_bool (got, "xensm_owned"));
+    json_decref (got);
+    xs_test_xapisim_clear_faults (s_sim);
+
+    /* The other agent forgot it first. */
+    const char *const gone [] = { "SR", "OpaqueRef:gone", NULL };
+    xs_test_xapisim_fail (s_sim, "SR.forget", 1, false, "HANDLE_INVALID", gone);
+    got = xs_hostops_sr_detach (f->ops, uuid, &err);
+    if (!got)
+        fail_msg ("sr_detach after HANDLE_INVALID: %s", err.msg);
+    assert_false (s_bool (got, "forgotten"));
+    assert_null (xs_hostops_error_code (f->ops));
+    json_decref (got);
+    xs_test_xapisim_clear_faults (s_sim);
+    got = xs_hostops_sr_detach (f->ops, uuid, &err);
+    assert_non_null (got);
+    json_decref (got);
+}
+
+/* A secret inside a xapi error text (the SM driver's stderr, third param
+   of SR_BACKEND_FAILURE_*) never reaches the message that is logged and
+   sent to the catalog (issue 11, D7); the params stay as xapi sent them. */
+static void
+test_secret_in_xapi_error_is_redacted (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, "iscsiadm --chappassword=hunter2 failed; secret: s3cr3t");
+    xs_value_append_str (params, "lvmoiscsi");
+    xs_value_t *r = xs_test_xapisim_control (s_sim, "set_driver_stderr", params);
+    xs_value_destroy (&r);
+    json_t *config = json_pack ("{s:s, s:s, s:s, s:s}", "target", "t", "targetIQN", "iqn",
+                                "chapuser", "u", "chappassword", "hunter2");
+    xs_hostops_sr_spec_t spec = { .type = "lvmoiscsi", .device_config = config };
+    assert_null (xs_hostops_sr_attach (f->ops, &spec, &err));
+    params = xs_value_array_new ();
+    xs_value_append_str (params, "");
+    xs_value_append_str (params, "lvmoiscsi");
+    r = xs_test_xapisim_control (s_sim, "set_driver_stderr", params);
+    xs_value_destroy (&r);
+    assert_int_equal (err.kind, XS_EXAPI);
+    assert_non_null (strstr (err.msg, "SR_BACKEND_FAILURE_"));
+    assert_null (strstr (err.msg, "hunter2"));
+    assert_null (strstr (err.msg, "s3cr3t"));
+    assert_non_null (strstr (err.msg, "--chappassword=******"));
+    json_decref (config);
+}
+
+/* sim.counts: {method: calls} (new JSON object). */
+static json_t *
+s_counts (void)
+{
+    xs_value_t *text = xs_test_xapisim_control (s_sim, "counts", NULL);
+    json_t *counts = json_loads (xs_value_str (text), 0, NULL);
+    xs_value_destroy (&text);
+    assert_non_null (counts);
+    return counts;
+}
+
+/* Calls made between two sim.counts: of `method`, or of all when NULL. */
+static int
+s_calls (const json_t *before, const json_t *after, const char *method)
+{
+    int n = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) after, key, value)
+        if (!method || strcmp (key, method) == 0)
+            n += (int) (json_integer_value (value)
+                        - json_integer_value (json_object_get (before, key)));
+    return n;
+}
+
+/* Every agent's calls land on the pool master (issue 11, audit P12): SR
+   stats do not read SM.get_all_records on every refresh, and a volume
+   create costs a bounded number of calls (bench/results.md keeps the row). */
+static void
+test_calls_per_create_and_per_refresh (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char sr [64];
+    s_new_sr (f, "nfs", s_nfs_config ("/sr/calls"), sr);
+    json_t *before = s_counts ();
+    for (int i = 0; i < 5; i++) {
+        json_t *stats = xs_hostops_sr_stats (f->ops, sr, &err);
+        assert_non_null (stats);
+        json_decref (stats);
+    }
+    json_t *after = s_counts ();
+    assert_int_equal (s_calls (before, after, "SM.get_all_records"), 1);
+    assert_int_equal (s_calls (before, after, NULL), 5 * 2 + 1);
+    json_decref (before);
+    json_decref (after);
+
+    before = s_counts ();
+    json_t *vdi = xs_hostops_vdi_create (f->ops, sr, VOL_G, GIB, NULL, &err);
+    assert_non_null (vdi);
+    after = s_counts ();
+    const char *key;
+    json_t *value;
+    json_object_foreach (after, key, value)
+        if (s_calls (before, after, key))
+            print_message ("  %s %d\n", key, s_calls (before, after, key));
+    int per_create = s_calls (before, after, NULL);
+    print_message ("xapi calls per volume create: %d\n", per_create);
+    assert_true (per_create <= 4);
+    json_decref (before);
+    json_decref (after);
+    json_decref (vdi);
+    json_t *gone = xs_hostops_vdi_destroy (f->ops, VOL_G, sr, &err);
+    json_decref (gone);
 }
 
 /* ---------------------------------------------------------------------
@@ -409,6 +723,10 @@ test_copy_without_capability_is_refused_with_xapis_code (void **state)
     xs_err_t err;
     char sr [64];
     s_new_sr (f, "iscsi", json_pack ("{s:s, s:s}", "target", "t", "targetIQN", "iqn"), sr);
+    json_t *stats = xs_hostops_sr_stats (f->ops, sr, &err);
+    assert_non_null (stats);
+    assert_true (s_bool (stats, "lun_per_vdi"));        /* RawISCSISR */
+    json_decref (stats);
     json_t *vdi = xs_hostops_vdi_create (f->ops, sr, VOL_E, GIB, NULL, &err);
     if (!vdi)
         fail_msg ("vdi_create: %s", err.msg);
@@ -467,6 +785,15 @@ main (void)
         cmocka_unit_test_setup_teardown (test_sr_introduce_makes_and_plugs_the_pbd,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sr_attach_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_sr_the_pool_had_is_never_forgotten, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_sr_detach_refuses_foreign_vdis_and_disks_in_use,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_sr_races_with_another_agent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_secret_in_xapi_error_is_redacted, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_calls_per_create_and_per_refresh, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_life_cycle_is_repeatable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_copy_without_capability_is_refused_with_xapis_code,

@@ -32,12 +32,12 @@ static const char *s_stub_fail_code;    /* NULL: succeed */
 static const char *s_stub_fail_text;
 
 static int
-s_stub_call (const char *function, const char *xapi_url, const char *session,
+s_stub_call (const char *function, const xs_plugin_where_t *where, const char *session,
              const xs_plugin_arg_t *args, size_t nargs, xs_plugin_result_t *result)
 {
     s_stub_calls++;
     snprintf (s_seen_function, sizeof s_seen_function, "%s", function);
-    snprintf (s_seen_url, sizeof s_seen_url, "%s", xapi_url);
+    snprintf (s_seen_url, sizeof s_seen_url, "%s", where->xapi_url);
     snprintf (s_seen_session, sizeof s_seen_session, "%s", session);
     json_decref (s_seen_args);
     s_seen_args = json_object ();

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "common/xs_redact.h"
@@ -30,12 +31,56 @@ test_plain_keys_pass_through (void **state)
     assert_null (xs_redact_value ("password", NULL));
 }
 
+/* Secrets inside xapi's error texts (SR_BACKEND_FAILURE_*: the SM
+   driver's stderr) never reach a log or the catalog (issue 11, D7). */
+static void
+test_secrets_in_free_text (void **state)
+{
+    static const struct { const char *in, *out; } cases [] = {
+        { "driver said: secret=s3cr3t", "driver said: secret=******" },
+        { "iscsiadm -m node --chappassword=hunter2 -T iqn", "iscsiadm -m node --chappassword=****** -T iqn" },
+        { "password: hunter2, user root", "password: ******, user root" },
+        { "{\"cifspassword\": \"a b c\", \"server\": \"s\"}",
+          "{\"cifspassword\": \"******\", \"server\": \"s\"}" },
+        { "incoming_chappassword='x y' target=10.0.0.1", "incoming_chappassword='******' target=10.0.0.1" },
+        { "[, NFS mount error, secret=abc]", "[, NFS mount error, secret=******]" },
+        { "no secrets here: server=filer, path=/a", "no secrets here: server=filer, path=/a" },
+        { "password", "password" },
+        { "password=", "password=" },
+        { "mypassword=", "mypassword=" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char *got = xs_redact_text (cases [i].in);
+        assert_string_equal (got, cases [i].out);
+        free (got);
+    }
+    assert_null (xs_redact_text (NULL));
+}
+
+static void
+test_known_values_in_text (void **state)
+{
+    char text [128] = "login failed for CHAP secret hunter2 (hunter2), ok";
+    const char *const values [] = { "hunter2", "ab", NULL };
+    xs_redact_values (text, sizeof text, values);
+    assert_string_equal (text, "login failed for CHAP secret ****** (******), ok");
+    /* No room to grow: the value's own bytes become '*'. */
+    char tight [] = "pw abcdefghij";
+    const char *const long_one [] = { "abc", NULL };
+    xs_redact_values (tight, sizeof tight, long_one);
+    assert_string_equal (tight, "pw ***defghij");
+    xs_redact_values (NULL, 0, values);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_known_secret_keys),
         cmocka_unit_test (test_plain_keys_pass_through),
+        cmocka_unit_test (test_secrets_in_free_text),
+        cmocka_unit_test (test_known_values_in_text),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

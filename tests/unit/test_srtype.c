@@ -41,6 +41,11 @@ test_table_matches_design (void **state)
     assert_false (xs_srtype_find ("lvm")->shared);
     assert_false (xs_srtype_find ("file")->shared);
     assert_true (xs_srtype_find ("smb")->shared);
+    /* LUN-per-VDI drivers (RawISCSISR, RawHBASR) cannot create VDIs. */
+    assert_true (iscsi->lun_per_vdi);
+    assert_true (xs_srtype_find ("hba")->lun_per_vdi);
+    assert_false (nfs->lun_per_vdi);
+    assert_false (xs_srtype_find ("lvmoiscsi")->lun_per_vdi);
     assert_null (xs_srtype_find ("NFS"));
     assert_null (xs_srtype_find ("zfs"));
     assert_null (xs_srtype_find (NULL));
@@ -51,6 +56,24 @@ test_table_matches_design (void **state)
     for (size_t i = 0; i < xs_srtype_count (); i++)
         assert_string_equal (xs_srtype_at (i)->name, names [i]);
     assert_null (xs_srtype_at (xs_srtype_count ()));
+}
+
+/* SMBSR requires only server and mounts as guest without credentials
+   (xapi-project/sm drivers/SMBSR.py load, getMountOptions). */
+static void
+test_smb_needs_only_server (void **state)
+{
+    xs_kvlist_t *args = s_args ("server=//filer/share", NULL);
+    xs_kvlist_t *dc = NULL;
+    xs_err_t err;
+    if (xs_srtype_split ("smb", args, &dc, NULL, &err) != 0)
+        fail_msg ("smb with only server: %s", err.msg);
+    xs_kvlist_destroy (&dc);
+    xs_kvlist_destroy (&args);
+    args = s_args ("server=//filer/share", "username=u", "password=p", NULL);
+    assert_int_equal (xs_srtype_split ("smb", args, &dc, NULL, &err), 0);
+    xs_kvlist_destroy (&dc);
+    xs_kvlist_destroy (&args);
 }
 
 static void
@@ -175,6 +198,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_table_matches_design),
+        cmocka_unit_test (test_smb_needs_only_server),
         cmocka_unit_test (test_seed_example_splits_settings),
         cmocka_unit_test (test_unknown_type_lists_known),
         cmocka_unit_test (test_missing_keys_named),

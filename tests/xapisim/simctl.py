@@ -25,8 +25,7 @@ Simulator(...) arguments (all optional):
                  Default [("p1", ["h1"])].
     config       dict written as the --config JSON file (overrides pools; also
                  drivers, luns, driver_stderr, plugin_files, plugin_binds,
-                 plugin_namespace, legacy_plugin_env, legacy_unix_login,
-                 queue_max_wait: see README.md).
+                 plugin_namespace, queue_max_wait: see README.md).
     plugin_dir   directory of host plugins for host.call_plugin.
     session_ttl  idle seconds after which sessions expire (0 = never).
     users        dict name -> password (default {"root": "password"}).
@@ -86,8 +85,11 @@ Control (sim.* methods, sent to the first master; all return quickly):
     set_driver_stderr(text, sr_type="*"): the SM driver's stderr, the third
         param of SR_BACKEND_FAILURE_* errors.
     set_device_luns(match_dict, sizes): LUNs of later iscsi/hba SRs.
-    set_option(name, value); options() -> dict (legacy_plugin_env,
-        legacy_unix_login, plugin_namespace, queue_max_wait)
+    set_option(name, value); options() -> dict (plugin_namespace,
+        queue_max_wait)
+    exec_plugin(host, plugin, argv) -> {"returncode", "stdout", "stderr"}:
+        runs a plugin for that host as host.call_plugin does (its namespace,
+        PATH alone) with argv[1:] = argv as given (input xapi never sends).
 
 The temporary directory's path never holds "_" (XenAPI.py's UDSTransport
 turns "_" into "/" in a unix socket's "host" name).
@@ -402,3 +404,6 @@ class Simulator:
 
     def options(self):
         return json.loads(self.control("get_options"))
+
+    def exec_plugin(self, host, plugin, argv):
+        return json.loads(self.control("exec_plugin", host, plugin, list(argv)))

@@ -64,7 +64,7 @@ if fn == "exit":
     sys.stderr.write("boom")
     sys.exit(3)
 if fn == "callback":
-    path = os.environ["XENSM_XAPI_URL"][len("unix:"):]
+    path = "/var/lib/xcp/xapi"
     class C(http.client.HTTPConnection):
         def connect(self):
             self.sock = socket.socket(socket.AF_UNIX)
@@ -820,7 +820,7 @@ class Plugins(SimTest):
         self.assertEqual(self.fails("SESSION_INVALID", "host.get_all", out["session"]),
                          [out["session"]])
         self.assertEqual(out["args"], {"a": "1", "b": "", "c": "x<&>y"})
-        self.assertEqual(out["url"], "unix:" + h2["unix"])
+        self.assertIsNone(out["url"])       # PATH alone: no XENSM_XAPI_URL
         argv = out["argv"]
         self.assertEqual(len(argv), 1)
         self.assertEqual(argv[0], (
@@ -833,7 +833,7 @@ class Plugins(SimTest):
         out = json.loads(self.c("host.call_plugin", self.s, self.h1["ref"], "testplug",
                                 "echo", {}))
         self.assertEqual(out["session"], self.s)
-        self.assertEqual(out["url"], "unix:" + self.h1["unix"])
+        self.assertIsNone(out["url"])
 
     def test_plugin_values_and_failures(self):
         ref = self.h1["ref"]
@@ -988,17 +988,19 @@ class LocalLogin(SimTest):
         s = self.sim.login("h1")
         self.assertEqual(self.c("session.get_this_host", s, s), self.h1["ref"])
 
-    def test_legacy_unix_login(self):
-        self.sim.set_option("legacy_unix_login", True)
-        try:
-            self.fails("SESSION_AUTHENTICATION_FAILED", "session.login_with_password",
-                       "root", "nope", host="h2", unix=True)
-            s = self.sim.login("h2", unix=True)
-            self.assertEqual(self.c("session.get_this_host", s, s, host="h2", unix=True),
-                             self.h1["ref"])
-        finally:
-            self.sim.set_option("legacy_unix_login", False)
-        self.assertFalse(self.sim.options()["legacy_unix_login"])
+    def test_no_legacy_login(self):
+        """The transitional legacy_unix_login option is gone: a config that
+        names it is refused, and so is set_option."""
+        with self.assertRaises(simctl.XapiFailure) as cm:
+            self.sim.set_option("legacy_unix_login", True)
+        self.assertEqual(cm.exception.code, "INVALID_VALUE")
+        self.assertNotIn("legacy_unix_login", self.sim.options())
+        self.fails("SESSION_AUTHENTICATION_FAILED", "session.login_with_password",
+                   "root", "nope", host="h1")
+        s = self.c("session.login_with_password", "root", "nope", "2.0", "t", host="h2",
+                   unix=True)
+        self.assertEqual(self.c("session.get_this_host", s, s, host="h2", unix=True),
+                         self.sim.host("h2")["ref"])
 
 
 class Drivers(SimTest):
@@ -1730,8 +1732,7 @@ class PluginEnvironment(unittest.TestCase):
         with open(os.path.join(cls.bind, "marker"), "w", encoding="utf-8") as f:
             f.write("bound")
         cls.target = "/opt/xapisim-test-%s" % os.getpid()
-        cfg = {"legacy_plugin_env": False,
-               "plugin_files": {"/etc/xensm/plugin.cfg":
+        cfg = {"plugin_files": {"/etc/xensm/plugin.cfg":
                                 "host = @HOST_UUID@\nmaster = @MASTER_ADDRESS@\n"},
                "plugin_binds": [{"source": cls.bind, "target": cls.target}]}
         cls.sim = simctl.Simulator(pools=[("p1", ["h1", "h2"])], plugin_dir=plugins,
@@ -1782,19 +1783,36 @@ class PluginEnvironment(unittest.TestCase):
         self.assertFalse(os.path.exists("/etc/xensm/plugin.cfg")
                          and open("/etc/xensm/plugin.cfg").read().startswith("host = "))
 
-    def test_legacy_plugin_env(self):
-        self.sim.set_option("legacy_plugin_env", True)
-        try:
-            out = json.loads(self.plugin("h2", "env", {}))
-        finally:
-            self.sim.set_option("legacy_plugin_env", False)
-        # the simulator's XENSM_* variables (ours, and ctest's XENSM_*_DIR)
-        expected = {k: v for k, v in os.environ.items() if k.startswith("XENSM_")}
-        expected.update({"PATH": "/sbin:/usr/sbin:/bin:/usr/bin",
-                         "XENSM_XAPI_URL": "unix:" + self.sim.host("h2")["unix"],
-                         "XENSM_HELPER_PATH": "/nowhere", "XENSM_LOG_LEVEL": "debug"})
+    def test_no_legacy_plugin_env(self):
+        """legacy_plugin_env is gone: the simulator's XENSM_* variables never
+        reach a plugin (PATH alone, as forkhelpers.ml gives), and a config
+        naming the option is refused at start."""
+        out = json.loads(self.plugin("h2", "env", {}))
         env = {k: v for k, v in out["env"].items() if not k.endswith("SAN_OPTIONS")}
-        self.assertEqual(env, expected)
+        self.assertEqual(env, {"PATH": "/sbin:/usr/sbin:/bin:/usr/bin"})
+        with self.assertRaises(simctl.XapiFailure):
+            self.sim.set_option("legacy_plugin_env", True)
+        with self.assertRaises(Exception):
+            simctl.Simulator(pools=[("p", ["m"])], config={"legacy_plugin_env": False},
+                             timeout=10)
+
+    def test_exec_plugin_raw_argv(self):
+        """sim.exec_plugin: the plugin as host.call_plugin runs it (the
+        host's files, PATH alone) with argv as the test gives it."""
+        call = xmlrpc.client.dumps(("OpaqueRef:x", {}), "env")
+        out = self.sim.exec_plugin("h2", "envplugin", [call])
+        self.assertEqual(out["returncode"], 0, out)
+        (resp,), _ = xmlrpc.client.loads(out["stdout"])
+        got = json.loads(resp["Value"])
+        self.assertIn("INSTALLATION_UUID='%s'\n" % self.sim.host("h2")["uuid"],
+                      got["inventory"])
+        self.assertEqual(got["argc"], 2)
+        out = self.sim.exec_plugin("h1", "envplugin", ["not xml", "two"])
+        self.assertNotEqual(out["returncode"], 0)
+        self.assertIn("Traceback", out["stderr"])
+        with self.assertRaises(simctl.XapiFailure) as cm:
+            self.sim.exec_plugin("h1", "nosuchplugin", [call])
+        self.assertEqual(cm.exception.code, "XENAPI_MISSING_PLUGIN")
 
     def test_runs_as_long_as_it_needs(self):
         """No timeout (xapi_plugins.ml: execute_command_get_output without

@@ -831,15 +831,13 @@ class Simulator:
         stderr = config.get("driver_stderr", "")
         self.driver_stderr = dict(stderr) if isinstance(stderr, dict) else {"*": str(stderr)}
         self.options = {
-            # transitional: XENSM_XAPI_URL and the simulator's XENSM_* variables
-            # in every plugin's environment (the product's plugin still reads them)
-            "legacy_plugin_env": bool(config.get("legacy_plugin_env", True)),
-            # transitional: unix-socket logins checked and owned by the master,
-            # as the simulator did before (a C test still expects it)
-            "legacy_unix_login": bool(config.get("legacy_unix_login", False)),
             "plugin_namespace": bool(config.get("plugin_namespace", True)),
             "queue_max_wait": float(config.get("queue_max_wait", QUEUE_MAX_WAIT)),
         }
+        for gone in ("legacy_plugin_env", "legacy_unix_login"):
+            if gone in config:
+                raise ValueError("config key %s was removed: plugins get PATH alone and "
+                                 "unix-socket logins are local, as in xapi" % gone)
         self.plugin_files = {}
         for path, content in config.get("plugin_files", {}).items():
             if not os.path.isabs(path) or ".." in path.split("/"):
@@ -1640,23 +1638,33 @@ class Simulator:
             # sanitizer builds only: not something xapi passes
             if k.endswith("SAN_OPTIONS"):
                 env[k] = v
-        if self.options["legacy_plugin_env"]:
-            for k, v in os.environ.items():
-                if k.startswith("XENSM_"):
-                    env[k] = v
-            env["XENSM_XAPI_URL"] = "unix:" + target.unix_path
         return env
 
     def run_plugin(self, target, path, sref, fn, args, _temp):
         call = plugin_call_xml(fn, sref, args)
+        rc, out, err = self.spawn_plugin(target, path, [call])
+        if rc < 0:
+            try:
+                sig = signal.Signals(-rc).name
+            except ValueError:
+                sig = str(-rc)
+            raise XapiError("XENAPI_PLUGIN_FAILURE", "signal: %s" % sig, out, err)
+        if rc != 0:
+            raise XapiError("XENAPI_PLUGIN_FAILURE", "non-zero exit", out, err)
+        return parse_plugin_output(out)
+
+    def spawn_plugin(self, target, path, plugin_args):
+        """Runs plugin `path` for host `target` as forkhelpers.ml does (PATH
+        alone, the host's namespace) with argv[1:] = plugin_args; waits
+        (no timeout) and returns (exit status or -signal, stdout, stderr)."""
         env = self.plugin_env(target)
         if self.options["plugin_namespace"]:
             argv = ["unshare", "--mount", "--propagation", "private", "--",
                     "/bin/sh", "-c", self.namespace_script(target, path, env),
-                    "xapisim-plugin", call]
+                    "xapisim-plugin"] + list(plugin_args)
             penv = {"PATH": PLUGIN_PATH}
         else:
-            argv = [path, call]
+            argv = [path] + list(plugin_args)
             penv = env
         try:
             proc = subprocess.Popen(argv, env=penv, cwd="/", stdin=subprocess.DEVNULL,
@@ -1672,17 +1680,8 @@ class Simulator:
         finally:
             with self.lock:
                 self.plugin_procs.discard(proc)
-        out = out.decode("utf-8", "replace")
-        err = err.decode("utf-8", "replace")
-        if proc.returncode < 0:
-            try:
-                sig = signal.Signals(-proc.returncode).name
-            except ValueError:
-                sig = str(-proc.returncode)
-            raise XapiError("XENAPI_PLUGIN_FAILURE", "signal: %s" % sig, out, err)
-        if proc.returncode != 0:
-            raise XapiError("XENAPI_PLUGIN_FAILURE", "non-zero exit", out, err)
-        return parse_plugin_output(out)
+        return (proc.returncode, out.decode("utf-8", "replace"),
+                err.decode("utf-8", "replace"))
 
     # -- the plugin's view of "its" host ----------------------------------------
 
@@ -1776,7 +1775,7 @@ class Simulator:
         for src, tgt in self.plugin_binds:
             lines.append("mount --bind %s %s" % (q(src), q(tgt)))
         lines.append("cd /")
-        lines.append("exec env -i %s %s \"$1\"" % (
+        lines.append("exec env -i %s %s \"$@\"" % (
             " ".join(q("%s=%s" % kv) for kv in sorted(env.items())), q(plugin)))
         return "\n".join(lines)
 
@@ -2044,8 +2043,7 @@ def plan_marks(sim, call):
 @api("session.login_with_password")
 def session_login(sim, c, uname, pwd, version="", originator=""):
     pool = c.pool
-    local = c.transport == "unix" and not sim.options["legacy_unix_login"]
-    if local:
+    if c.transport == "unix":
         # xapi_session.ml: a unix-socket login is pre-authenticated (root,
         # no password) and the session's host is the one that took it
         this_host, superuser = c.host.ref, True
@@ -2842,6 +2840,24 @@ def c_set_option(sim, name, value):
         old = sim.options[name]
         sim.options[name] = float(value) if isinstance(old, float) else bool(value)
     return ""
+
+
+@control("sim.exec_plugin")
+def c_exec_plugin(sim, host_name, plugin, argv):
+    """Runs plugin `plugin` of the plugin dir for host `host_name` exactly
+    as host.call_plugin does (its namespace, PATH alone) but with argv[1:] =
+    `argv` (a list of strings) as given rather than the methodCall xapi
+    builds: for tests of input xapi never sends (malformed XML, a stale
+    session).  JSON {returncode, stdout, stderr}."""
+    host = next((h for h in sim.hosts if h.name == host_name), None)
+    if host is None:
+        raise XapiError("INVALID_VALUE", "host", host_name)
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        raise XapiError("INVALID_VALUE", "argv", "a list of strings")
+    if not sim.plugin_dir or plugin not in os.listdir(sim.plugin_dir):
+        raise XapiError("XENAPI_MISSING_PLUGIN", plugin)
+    rc, out, err = sim.spawn_plugin(host, os.path.join(sim.plugin_dir, plugin), argv)
+    return json.dumps({"returncode": rc, "stdout": out, "stderr": err})
 
 
 @control("sim.get_options")
