@@ -1,5 +1,6 @@
 /*  xs_admin: the catalog's admin API (one JSON request -> one JSON reply). */
 #include "xs_admin.h"
+#include "xs_build_config.h"
 #include "xs_catalog_cfg.h"
 #include "xs_kvlist.h"
 #include "xs_log.h"

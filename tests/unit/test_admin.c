@@ -13,6 +13,7 @@
 
 #include "catalog/xs_admin.h"
 #include "catalog/xs_catalog_cfg.h"
+#include "xs_build_config.h"
 
 typedef struct {
     char dir [64];
