@@ -83,10 +83,10 @@ main (int argc, char **argv)
             snprintf (sr, sizeof sr, "00000000-0000-4000-9000-%012ld", b + 1);
             snprintf (path, sizeof path, "/bench/%ld", b + 1);
             snprintf (label, sizeof label, "bench-%ld", b + 1);
-            xs_kv_t config [] = {{"server", "192.0.2.1"}, {"serverpath", path}};
-            xs_backend_t spec = {.flavor_label = flavor, .zone = zone, .sr_type = "nfs",
-                                 .name_label = label, .sr_uuid = sr, .nconfig = 2,
-                                 .config = config};
+            xs_kv_spec_t config [] = {{"server", "192.0.2.1"}, {"serverpath", path}};
+            xs_backend_spec_t spec = {.flavor_label = flavor, .zone = zone, .sr_type = "nfs",
+                                      .name_label = label, .sr_uuid = sr, .nconfig = 2,
+                                      .config = config};
             ids [b] = xs_store_backend_add (store, &spec, &err);
             if (ids [b] < 0)
                 goto fail;
@@ -127,14 +127,14 @@ main (int argc, char **argv)
         snprintf (result, sizeof result,
                   "{\"vdi_uuid\":\"%s\",\"sr_uuid\":\"%s\",\"size\":%lld}", uuid, sr,
                   1073741824LL);
-        xs_volume_t vol = {.uuid = uuid, .size_bytes = 1073741824LL, .flavor_id = f->id,
-                           .backend_id = ids [b], .vdi_uuid = uuid, .host_uuid = host,
-                           .state = XS_VOLUME_AVAILABLE, .request_id = rid};
-        xs_job_t job = {.volume_uuid = uuid, .op = "vdi_create", .args = args,
-                        .state = XS_JOB_DONE, .backend_id = ids [b], .host_uuid = host,
-                        .result = result};
-        xs_attempt_t at = {.volume_uuid = uuid, .backend_id = ids [b], .host_uuid = host,
-                           .outcome = XS_ATTEMPT_OK};
+        xs_volume_spec_t vol = {.uuid = uuid, .size_bytes = 1073741824LL, .flavor_id = f->id,
+                                .backend_id = ids [b], .vdi_uuid = uuid, .host_uuid = host,
+                                .state = XS_VOLUME_AVAILABLE, .request_id = rid};
+        xs_job_spec_t job = {.volume_uuid = uuid, .op = "vdi_create", .args = args,
+                             .state = XS_JOB_DONE, .backend_id = ids [b], .host_uuid = host,
+                             .result = result};
+        xs_attempt_spec_t at = {.volume_uuid = uuid, .backend_id = ids [b], .host_uuid = host,
+                                .outcome = XS_ATTEMPT_OK};
         if (xs_store_volume_insert (store, &vol, &err) || xs_store_job_insert (store, &job, &err) < 0
         ||  xs_store_attempt_insert (store, &at, &err) < 0)
             goto fail;

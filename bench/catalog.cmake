@@ -19,5 +19,5 @@ xensm_link_zmq(xs-bench-relay)
 
 add_executable(xs-bench-fill bench_fill.c)
 target_include_directories(xs-bench-fill PRIVATE ${CZMQ_INCLUDE_DIRS})
-target_link_libraries(xs-bench-fill PRIVATE xensm-catalog)
+target_link_libraries(xs-bench-fill PRIVATE xensm-store)
 xensm_link_zmq(xs-bench-fill)

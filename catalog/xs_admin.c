@@ -5,7 +5,6 @@
 #include "xs_kvlist.h"
 #include "xs_log.h"
 #include "xs_mem.h"
-#include "xs_redact.h"
 #include "xs_srtype.h"
 #include "xs_text.h"
 
@@ -158,57 +157,6 @@ s_unpack (const char *cmd, json_t *args, xs_err_t *err, const char *fmt, ...)
    JSON views of store rows (secrets redacted)
    --------------------------------------------------------------------- */
 
-static json_t *
-s_string_or_null (const char *text)
-{
-    return text ? json_string (text) : json_null ();
-}
-
-static json_t *
-s_flavor_json (const xs_flavor_t *flavor)
-{
-    json_t *obj = json_pack ("{s:I, s:s, s:s, s:I}",
-                             "id", (json_int_t) flavor->id, "label", flavor->label,
-                             "description", flavor->description ? flavor->description : "",
-                             "created_at", (json_int_t) flavor->created_at);
-    if (!obj)
-        abort ();
-    return obj;
-}
-
-static json_t *
-s_backend_json (const xs_backend_t *backend)
-{
-    json_t *config = json_object ();
-    if (!config)
-        abort ();
-    for (size_t i = 0; i < backend->nconfig; i++) {
-        const char *key = backend->config [i].key;
-        const char *value = xs_redact_value (key, backend->config [i].value);
-        json_object_set_new (config, key, s_string_or_null (value));
-    }
-    const xs_srtype_t *type = xs_srtype_find (backend->sr_type);
-    json_t *obj = json_pack ("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:b, s:b, s:o, s:I}",
-                             "id", (json_int_t) backend->id,
-                             "flavor_id", (json_int_t) backend->flavor_id,
-                             "flavor", backend->flavor_label ? backend->flavor_label : "",
-                             "zone", backend->zone ? backend->zone : "",
-                             "sr_type", backend->sr_type ? backend->sr_type : "",
-                             "name_label", s_string_or_null (backend->name_label),
-                             "sr_uuid", s_string_or_null (backend->sr_uuid),
-                             "state", xs_backend_state_name (backend->state),
-                             "error", s_string_or_null (backend->error),
-                             "ratio", backend->has_ratio ? json_real (backend->ratio) : json_null (),
-                             "reserve", backend->has_reserve ? json_real (backend->reserve) : json_null (),
-                             "shared", type ? type->shared : 0,
-                             "clone_snapshot", type ? type->clone_snapshot : 0,
-                             "config", config,
-                             "created_at", (json_int_t) backend->created_at);
-    if (!obj)
-        abort ();
-    return obj;
-}
-
 /* ---------------------------------------------------------------------
    Commands
    --------------------------------------------------------------------- */
@@ -243,7 +191,7 @@ s_cmd_flavor_create (xs_admin_t *self, json_t *args, xs_err_t *err)
     if (!flavor)
         goto out;
     xs_notice ("flavor %s created (id %" PRId64 ")", flavor->label, flavor->id);
-    result = json_pack ("{s:o}", "flavor", s_flavor_json (flavor));
+    result = json_pack ("{s:o}", "flavor", xs_nn (xs_flavor_json (flavor)));
 out:
     xs_flavor_destroy (&flavor);
     return result;
@@ -265,14 +213,14 @@ s_cmd_flavor_list (xs_admin_t *self, json_t *args, xs_err_t *err)
         flavor = xs_store_flavor_get (self->store, label, err);
         if (!flavor)
             goto out;
-        json_array_append_new (array, s_flavor_json (flavor));
+        json_array_append_new (array, xs_nn (xs_flavor_json (flavor)));
     }
     else {
         list = xs_store_flavor_list (self->store, err);
         if (!list)
             goto out;
         for (xs_flavor_t **f = list; *f; f++)
-            json_array_append_new (array, s_flavor_json (*f));
+            json_array_append_new (array, xs_nn (xs_flavor_json (*f)));
     }
     result = json_pack ("{s:O}", "flavors", array);
 out:
@@ -299,7 +247,7 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
     const char *flavor = NULL, *sr_type = NULL;
     json_t *jparams = NULL;
     xs_kvlist_t *params = NULL, *config = NULL, *settings = NULL;
-    xs_kv_t *pairs = NULL;
+    xs_kv_spec_t *pairs = NULL;
     xs_backend_t *backend = NULL;
     json_t *result = NULL;
 
@@ -330,7 +278,7 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
         zone = xs_config_get (self->config, XS_CATALOG_SECTION, "default_zone");
     const char *ratio = xs_kvlist_get (settings, "ratio");
     const char *reserve = xs_kvlist_get (settings, "reserve");
-    xs_backend_t spec = {
+    xs_backend_spec_t spec = {
         .flavor_label = flavor,
         .zone = zone,
         .sr_type = sr_type,
@@ -352,7 +300,7 @@ s_cmd_backend_add (xs_admin_t *self, json_t *args, xs_err_t *err)
     xs_notice ("backend %" PRId64 " added: flavor %s, SR type %s, zone %s, %s",
                backend->id, flavor, sr_type, backend->zone,
                backend->sr_uuid ? "existing SR to introduce" : "new SR to create");
-    result = json_pack ("{s:o, s:b}", "backend", s_backend_json (backend),
+    result = json_pack ("{s:o, s:b}", "backend", xs_nn (xs_backend_admin_json (backend)),
                         "creates_sr", backend->sr_uuid == NULL);
 out:
     free (pairs);
@@ -379,14 +327,14 @@ s_cmd_backend_list (xs_admin_t *self, json_t *args, xs_err_t *err)
         backend = xs_store_backend_get (self->store, id, err);
         if (!backend)
             goto out;
-        json_array_append_new (array, s_backend_json (backend));
+        json_array_append_new (array, xs_nn (xs_backend_admin_json (backend)));
     }
     else {
         list = xs_store_backend_list (self->store, err);
         if (!list)
             goto out;
         for (xs_backend_t **b = list; *b; b++)
-            json_array_append_new (array, s_backend_json (*b));
+            json_array_append_new (array, xs_nn (xs_backend_admin_json (*b)));
     }
     result = json_pack ("{s:O}", "backends", array);
 out:

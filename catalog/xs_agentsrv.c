@@ -221,20 +221,6 @@ s_internal_request (xs_agentsrv_t *self, s_host_t *host, const char *op, int64_t
     Backends for an agent
    ========================================================================= */
 
-/* The backend as the protocol carries it (device_config with secrets). */
-static json_t *
-s_backend_json (const xs_backend_t *b, bool create)
-{
-    json_t *config = json_object ();
-    for (size_t i = 0; i < b->nconfig; i++)
-        json_object_set_new (config, b->config [i].key, json_string (b->config [i].value));
-    return json_pack ("{s:I, s:s, s:s, s:o, s:b, s:b, s:o}",
-                      "backend_id", (json_int_t) b->id, "sr_type", b->sr_type,
-                      "name_label", b->name_label ? b->name_label : "",
-                      "sr_uuid", b->sr_uuid ? json_string (b->sr_uuid) : json_null (),
-                      "shared", 1, "create", create, "device_config", config);
-}
-
 static bool
 s_host_live (s_host_t *h)
 {
@@ -280,7 +266,7 @@ s_zone_backends (xs_agentsrv_t *self, s_host_t *host)
         if ((*b)->state == XS_BACKEND_DRAINING)
             continue;
         bool create = !(*b)->sr_uuid && s_claim_creator (self, *b, host);
-        json_array_append_new (list, s_backend_json (*b, create));
+        json_array_append_new (list, xs_backend_agent_json (*b, create));
         if ((*b)->sr_uuid || create)
             s_hsr_get (host, (*b)->id, true)->pending_since = zclock_mono ();
     }
@@ -392,7 +378,7 @@ xs_agentsrv_reconcile (xs_agentsrv_t *self)
             if (hsr && hsr->sr_uuid && !hsr->attached && hsr->at
             &&  zclock_mono () - hsr->at < 10 * self->cfg.heartbeat_ms)
                 continue;       /* failed lately: do not hammer it */
-            json_t *args = json_pack ("{s:o}", "backend", s_backend_json (*b, create));
+            json_t *args = json_pack ("{s:o}", "backend", xs_backend_agent_json (*b, create));
             s_internal_request (self, h, "sr_attach", (*b)->id, &args);
             s_hsr_get (h, (*b)->id, true)->pending_since = zclock_mono ();
         }
@@ -685,8 +671,8 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
     zhashx_update (self->by_route, rk, h);
 
     if (s_write (self)) {
-        xs_host_t up = {.uuid = (char *) uuid, .zone = (char *) zone, .name = (char *) name,
-                        .public_key = (char *) key, .state = XS_HOST_UP};
+        xs_host_spec_t up = {.uuid = uuid, .zone = zone, .name = name, .public_key = key,
+                             .state = XS_HOST_UP};
         if (xs_store_host_upsert (self->store, &up, &err))
             xs_error ("%s", err.msg);
     }
@@ -736,17 +722,17 @@ s_on_heartbeat (xs_agentsrv_t *self, s_host_t *h, xs_proto_t *msg)
             const char **caps = xs_zalloc ((ncap + 1) * sizeof *caps);
             for (size_t k = 0; k < ncap; k++)
                 caps [k] = json_string_value (json_array_get (hsr->capabilities, k));
-            xs_sr_stats_t st = {
+            xs_sr_stats_spec_t st = {
                 .host_uuid = h->uuid, .backend_id = backend_id, .attached = true,
                 .has_stats = true, .physical_size = hsr->physical_size,
                 .physical_utilisation = hsr->physical_utilisation,
                 .virtual_allocation = hsr->virtual_allocation,
-                .ncapabilities = ncap, .capabilities = (void *) caps,
+                .ncapabilities = ncap, .capabilities = caps,
             };
             xs_err_t err;
             if (xs_store_sr_stats_upsert (self->store, &st, &err))
                 xs_debug ("%s", err.msg);
-            free ((void *) caps);
+            free (caps);
         }
     }
     if (store_stats && s_write (self))

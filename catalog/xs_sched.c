@@ -5,7 +5,6 @@
 
 #include "xs_log.h"
 #include "xs_mem.h"
-#include "xs_redact.h"
 
 typedef struct {
     xs_sched_done_fn *fn;
@@ -66,20 +65,7 @@ s_volume_json (xs_sched_t *self, const xs_volume_t *v, const char *flavor_label)
         f = xs_store_flavor_get_by_id (self->store, v->flavor_id, NULL);
         flavor_label = f ? f->label : NULL;
     }
-    json_t *j = json_pack ("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:I, s:I}",
-        "uuid", v->uuid,
-        "name", v->name ? json_string (v->name) : json_null (),
-        "size", (json_int_t) v->size_bytes,
-        "flavor", flavor_label ? json_string (flavor_label) : json_null (),
-        "backend_id", v->backend_id ? json_integer (v->backend_id) : json_null (),
-        "vdi_uuid", v->vdi_uuid ? json_string (v->vdi_uuid) : json_null (),
-        "host_uuid", v->host_uuid ? json_string (v->host_uuid) : json_null (),
-        "state", xs_volume_state_name (v->state),
-        "error", v->error ? json_string (v->error) : json_null (),
-        "parent_uuid", v->parent_uuid ? json_string (v->parent_uuid) : json_null (),
-        "request_id", v->request_id ? json_string (v->request_id) : json_null (),
-        "created_at", (json_int_t) v->created_at,
-        "updated_at", (json_int_t) v->updated_at);
+    json_t *j = xs_volume_json (v, flavor_label);
     xs_flavor_destroy (&f);
     return j;
 }
@@ -229,11 +215,11 @@ s_job_store (xs_sched_t *self, s_job_t *job, xs_job_state_t state, const json_t 
 {
     xs_err_t err;
     char *result_text = result ? json_dumps (result, JSON_COMPACT) : NULL;
-    xs_job_t row = {
-        .id = job->job_id, .state = state, .backend_id = job->backend_id,
-        .host_uuid = job->host_uuid, .result = result_text, .error = (char *) error,
+    xs_job_spec_t row = {
+        .state = state, .backend_id = job->backend_id,
+        .host_uuid = job->host_uuid, .result = result_text, .error = error,
     };
-    if (s_write (self, &err) == false || xs_store_job_update (self->store, &row, &err))
+    if (s_write (self, &err) == false || xs_store_job_update (self->store, job->job_id, &row, &err))
         xs_error ("job %lld: cannot record %s: %s", (long long) job->job_id,
                   xs_job_state_name (state), err.msg);
     free (result_text);
@@ -376,8 +362,8 @@ s_attempt (xs_sched_t *self, const char *volume_uuid, int64_t backend_id, const 
            xs_attempt_outcome_t outcome, const char *reason)
 {
     xs_err_t err;
-    xs_attempt_t a = {.volume_uuid = (char *) volume_uuid, .backend_id = backend_id,
-                      .host_uuid = (char *) host, .outcome = outcome, .reason = (char *) reason};
+    xs_attempt_spec_t a = {.volume_uuid = volume_uuid, .backend_id = backend_id,
+                           .host_uuid = host, .outcome = outcome, .reason = reason};
     if (!s_write (self, &err) || xs_store_attempt_insert (self->store, &a, &err) == -1)
         xs_error ("volume %s: cannot record attempt on backend %lld: %s", volume_uuid,
                   (long long) backend_id, err.msg);
@@ -482,8 +468,8 @@ s_place_next (xs_sched_t *self, s_job_t *job)
         job->wait_deadline = 0;
         xs_backend_destroy (&b);
         char *args_text = json_dumps (job->args, JSON_COMPACT);
-        xs_job_t row = {.volume_uuid = job->volume_uuid, .op = job->op, .args = args_text,
-                        .state = XS_JOB_PENDING, .backend_id = backend_id};
+        xs_job_spec_t row = {.volume_uuid = job->volume_uuid, .op = job->op, .args = args_text,
+                             .state = XS_JOB_PENDING, .backend_id = backend_id};
         int64_t id = s_write (self, &err) ? xs_store_job_insert (self->store, &row, &err) : -1;
         free (args_text);
         if (id < 0) {
@@ -590,12 +576,9 @@ s_on_result (void *arg, const char *request_id, const char *host_uuid, const jso
             return;
         }
         else {
-            xs_volume_t upd = *v;
-            upd.vdi_uuid = (char *) vdi;
-            upd.host_uuid = (char *) host_uuid;
-            upd.backend_id = job->backend_id;
-            upd.state = XS_VOLUME_AVAILABLE;
-            upd.error = NULL;
+            xs_volume_spec_t upd = {.uuid = v->uuid, .name = v->name, .vdi_uuid = vdi,
+                                    .host_uuid = host_uuid, .backend_id = job->backend_id,
+                                    .state = XS_VOLUME_AVAILABLE};
             if (xs_store_volume_update (self->store, &upd, &e))
                 xs_error ("volume %s: %s", v->uuid, e.msg);
             xs_volume_destroy (&v);
@@ -727,10 +710,10 @@ xs_sched_resume (xs_sched_t *self, xs_err_t *err)
         if (!usable) {
             xs_warning ("job %lld (%s): cannot be resumed (volume, backend or args gone); "
                         "marked failed", (long long) row->id, row->op);
-            xs_job_t upd = {.id = row->id, .state = XS_JOB_FAILED, .backend_id = row->backend_id,
-                            .error = (char *) "could not be resumed after a restart"};
+            xs_job_spec_t upd = {.state = XS_JOB_FAILED, .backend_id = row->backend_id,
+                                 .error = "could not be resumed after a restart"};
             if (s_write (self, NULL))
-                xs_store_job_update (self->store, &upd, NULL);
+                xs_store_job_update (self->store, row->id, &upd, NULL);
             if (v && (v->state == XS_VOLUME_CREATING) && s_write (self, NULL))
                 xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_ERROR,
                                            "its job could not be resumed after a restart", NULL);
@@ -818,10 +801,10 @@ xs_sched_volume_create (xs_sched_t *self, const xs_sched_create_t *req,
     zuuid_t *u = zuuid_new ();
     snprintf (uuid, sizeof uuid, "%s", zuuid_str_canonical (u));
     zuuid_destroy (&u);
-    xs_volume_t vol = {.uuid = uuid, .name = (char *) req->name, .size_bytes = req->size,
-                       .flavor_id = flavor->id, .state = XS_VOLUME_CREATING,
-                       .request_id = req->request_id && *req->request_id
-                                     ? (char *) req->request_id : NULL};
+    xs_volume_spec_t vol = {.uuid = uuid, .name = req->name, .size_bytes = req->size,
+                            .flavor_id = flavor->id, .state = XS_VOLUME_CREATING,
+                            .request_id = req->request_id && *req->request_id
+                                          ? req->request_id : NULL};
     if (xs_store_volume_insert (self->store, &vol, &err))
         goto fail;
     json_t *args = json_pack ("{s:s, s:I}", "volume_uuid", uuid, "size", (json_int_t) req->size);
@@ -885,8 +868,8 @@ xs_sched_volume_delete (xs_sched_t *self, const char *uuid, xs_sched_done_fn *do
         goto fail;
     json_t *args = json_pack ("{s:s, s:s}", "volume_uuid", v->uuid, "sr_uuid", b->sr_uuid);
     char *args_text = json_dumps (args, JSON_COMPACT);
-    xs_job_t row = {.volume_uuid = v->uuid, .op = (char *) "vdi_destroy", .args = args_text,
-                    .state = XS_JOB_PENDING, .backend_id = b->id};
+    xs_job_spec_t row = {.volume_uuid = v->uuid, .op = "vdi_destroy", .args = args_text,
+                         .state = XS_JOB_PENDING, .backend_id = b->id};
     int64_t id = xs_store_job_insert (self->store, &row, &err);
     free (args_text);
     if (id < 0) {
@@ -959,9 +942,9 @@ xs_sched_volume_copy (xs_sched_t *self, const char *op, const char *parent_uuid,
     zuuid_t *u = zuuid_new ();
     snprintf (uuid, sizeof uuid, "%s", zuuid_str_canonical (u));
     zuuid_destroy (&u);
-    xs_volume_t vol = {.uuid = uuid, .name = (char *) name, .size_bytes = p->size_bytes,
-                       .flavor_id = p->flavor_id, .backend_id = b->id,
-                       .state = XS_VOLUME_CREATING, .parent_uuid = p->uuid};
+    xs_volume_spec_t vol = {.uuid = uuid, .name = name, .size_bytes = p->size_bytes,
+                            .flavor_id = p->flavor_id, .backend_id = b->id,
+                            .state = XS_VOLUME_CREATING, .parent_uuid = p->uuid};
     if (xs_store_volume_insert (self->store, &vol, &err))
         goto fail;
     const char *wire_op = snapshot ? "vdi_snapshot" : "vdi_clone";
@@ -970,8 +953,8 @@ xs_sched_volume_copy (xs_sched_t *self, const char *op, const char *parent_uuid,
     if (name)
         json_object_set_new (args, "name", json_string (name));
     char *args_text = json_dumps (args, JSON_COMPACT);
-    xs_job_t row = {.volume_uuid = uuid, .op = (char *) wire_op, .args = args_text,
-                    .state = XS_JOB_PENDING, .backend_id = b->id};
+    xs_job_spec_t row = {.volume_uuid = uuid, .op = wire_op, .args = args_text,
+                         .state = XS_JOB_PENDING, .backend_id = b->id};
     int64_t id = xs_store_job_insert (self->store, &row, &err);
     free (args_text);
     if (id < 0) {
@@ -1007,22 +990,13 @@ xs_sched_volume_show (xs_sched_t *self, const char *uuid, xs_err_t *err)
     json_t *attempts = json_array ();
     xs_attempt_t **list = xs_store_attempt_list_by_volume (self->store, uuid, err);
     for (xs_attempt_t **a = list; a && *a; a++)
-        json_array_append_new (attempts, json_pack (
-            "{s:I, s:o, s:s, s:o, s:I}", "backend_id", (json_int_t) (*a)->backend_id,
-            "host_uuid", (*a)->host_uuid ? json_string ((*a)->host_uuid) : json_null (),
-            "outcome", xs_attempt_outcome_name ((*a)->outcome),
-            "reason", (*a)->reason ? json_string ((*a)->reason) : json_null (),
-            "at", (json_int_t) (*a)->at));
+        json_array_append_new (attempts, xs_attempt_json (*a));
     xs_attempt_list_destroy (&list);
     json_object_set_new (j, "attempts", attempts);
     json_t *jobs = json_array ();
     xs_job_t **jl = xs_store_job_list_by_volume (self->store, uuid, err);
     for (xs_job_t **jp = jl; jp && *jp; jp++)
-        json_array_append_new (jobs, json_pack (
-            "{s:I, s:s, s:s, s:I, s:o, s:o}", "id", (json_int_t) (*jp)->id, "op", (*jp)->op,
-            "state", xs_job_state_name ((*jp)->state), "backend_id", (json_int_t) (*jp)->backend_id,
-            "host_uuid", (*jp)->host_uuid ? json_string ((*jp)->host_uuid) : json_null (),
-            "error", (*jp)->error ? json_string ((*jp)->error) : json_null ()));
+        json_array_append_new (jobs, xs_job_json (*jp));
     xs_job_list_destroy (&jl);
     json_object_set_new (j, "jobs", jobs);
     return j;
@@ -1065,11 +1039,7 @@ xs_sched_volume_connection (xs_sched_t *self, const char *uuid, bool show_secret
     b = xs_store_backend_get (self->store, v->backend_id, err);
     if (!b)
         goto out;
-    json_t *config = json_object ();
-    for (size_t i = 0; i < b->nconfig; i++)
-        json_object_set_new (config, b->config [i].key, json_string (
-            show_secrets ? b->config [i].value
-                         : xs_redact_value (b->config [i].key, b->config [i].value)));
+    json_t *config = xs_backend_config_json (b, show_secrets);
     out = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o}",
                      "volume_uuid", v->uuid, "vdi_uuid", v->vdi_uuid,
                      "sr_uuid", b->sr_uuid ? b->sr_uuid : "", "sr_type", b->sr_type,

@@ -9,8 +9,8 @@
 
     Error messages never show a value whose key is a secret (xs_redact).
 
-    (Named kvlist, not kv: catalog/xs_store.h already has xs_kv_t for ONE
-    stored pair of a backend's config.)
+    (Named kvlist, not kv: catalog/store/xs_rows.h already has xs_kv_t for
+    ONE stored pair of a backend's config.)
 
     Ownership: an xs_kvlist_t owns copies of its keys and values; getters return
     borrowed pointers valid until the pair is removed or the set destroyed.

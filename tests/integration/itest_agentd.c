@@ -100,10 +100,10 @@ s_start_catalog (const char *cert)
     if (!S.sched)
         fail_msg ("%s", err.msg);
     assert_true (xs_store_flavor_create (S.store, "gold", "Not all that glitters", &err) > 0);
-    xs_kv_t config [] = {{.key = "server", .value = "myserver"},
-                         {.key = "serverpath", .value = "/local/scratch/myname"}};
-    xs_backend_t spec = {.flavor_label = "gold", .zone = "z1", .sr_type = "nfs",
-                         .name_label = "toybox", .nconfig = 2, .config = config};
+    xs_kv_spec_t config [] = {{.key = "server", .value = "myserver"},
+                              {.key = "serverpath", .value = "/local/scratch/myname"}};
+    xs_backend_spec_t spec = {.flavor_label = "gold", .zone = "z1", .sr_type = "nfs",
+                              .name_label = "toybox", .nconfig = 2, .config = config};
     int64_t backend = xs_store_backend_add (S.store, &spec, &err);
     assert_true (backend > 0);
     return backend;

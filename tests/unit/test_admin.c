@@ -239,7 +239,7 @@ test_batch_is_one_commit (void **state)
     f->store = xs_store_new (f->db, &err);
     assert_non_null (f->store);
     xs_flavor_t **list = xs_store_flavor_list (f->store, &err);
-    assert_int_equal (xs_store_list_size (list), 2);
+    assert_int_equal (xs_rows_list_size (list), 2);
     xs_flavor_list_destroy (&list);
     f->admin = xs_admin_new (f->store, f->config);
 }
@@ -262,7 +262,7 @@ test_handle_one_in_callers_transaction (void **state)
     assert_true (xs_store_in_transaction (f->store));
     assert_int_equal (xs_store_rollback (f->store, &err), 0);
     xs_flavor_t **list = xs_store_flavor_list (f->store, &err);
-    assert_int_equal (xs_store_list_size (list), 0);
+    assert_int_equal (xs_rows_list_size (list), 0);
     xs_flavor_list_destroy (&list);
 }
 
@@ -274,8 +274,8 @@ test_backend_remove_refused_while_volumes_live (void **state)
     json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_add\",\"args\":{\"flavor\":\"gold\","
                                  "\"sr_type\":\"hba\"}}"));
     xs_err_t err;
-    xs_volume_t vol = { .uuid = "8a5c2a34-1111-2222-3333-444455556666", .size_bytes = 1024,
-                        .flavor_id = 1, .backend_id = 1, .state = XS_VOLUME_AVAILABLE };
+    xs_volume_spec_t vol = { .uuid = "8a5c2a34-1111-2222-3333-444455556666", .size_bytes = 1024,
+                             .flavor_id = 1, .backend_id = 1, .state = XS_VOLUME_AVAILABLE };
     assert_int_equal (xs_store_volume_insert (f->store, &vol, &err), 0);
     const char *remove = "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":1}}";
     s_expect_error (f, remove, "conflict", "backend 1");

@@ -315,12 +315,11 @@ static int64_t
 s_backend (fx_t *f, const char *flavor, const char *zone, const char *name)
 {
     xs_err_t err;
-    xs_kv_t config [] = {{.key = (char *) "server", .value = (char *) "nfs.example"},
-                         {.key = (char *) "serverpath", .value = (char *) "/export"},
-                         {.key = (char *) "password", .value = (char *) "s3cret"}};
-    xs_backend_t spec = {.flavor_label = (char *) flavor, .zone = (char *) zone,
-                         .sr_type = (char *) "nfs", .name_label = (char *) name,
-                         .nconfig = 3, .config = config};
+    xs_kv_spec_t config [] = {{.key = "server", .value = "nfs.example"},
+                              {.key = "serverpath", .value = "/export"},
+                              {.key = "password", .value = "s3cret"}};
+    xs_backend_spec_t spec = {.flavor_label = flavor, .zone = zone, .sr_type = "nfs",
+                              .name_label = name, .nconfig = 3, .config = config};
     int64_t id = xs_store_backend_add (f->store, &spec, &err);
     if (id < 0)
         fail_msg ("backend_add: %s", err.msg);
@@ -508,7 +507,7 @@ test_no_candidate_lists_every_attempt (void **state)
     assert_non_null (strstr (r.err.msg, "SR_BACKEND_FAILURE_78"));
     /* The volume row says error, with the same reasons. */
     xs_volume_t **vols = xs_store_volume_list (f->store, false, NULL);
-    assert_int_equal (xs_store_list_size (vols), 1);
+    assert_int_equal (xs_rows_list_size (vols), 1);
     assert_int_equal (vols [0]->state, XS_VOLUME_ERROR);
     assert_non_null (strstr (vols [0]->error, b1));
     xs_volume_list_destroy (&vols);
@@ -543,7 +542,7 @@ test_request_id_is_idempotent (void **state)
     s_result_t r3 = s_create (f, "gold", 1024, "req-42");
     assert_string_equal (s_jstr (r1.reply, "uuid"), s_jstr (r3.reply, "uuid"));
     xs_volume_t **vols = xs_store_volume_list (f->store, true, NULL);
-    assert_int_equal (xs_store_list_size (vols), 1);
+    assert_int_equal (xs_rows_list_size (vols), 1);
     xs_volume_list_destroy (&vols);
     pthread_mutex_lock (&s_lock);
     int vdi_creates = s_vdi_creates;
@@ -654,14 +653,14 @@ test_restart_resumes_committed_jobs (void **state)
     /* What a crash right after the commit and before the send leaves: a
        creating volume and its dispatched job. */
     xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
-    xs_volume_t vol = {.uuid = (char *) "11111111-2222-3333-4444-555555555555",
-                       .size_bytes = 4096, .flavor_id = gold->id,
-                       .state = XS_VOLUME_CREATING};
+    xs_volume_spec_t vol = {.uuid = "11111111-2222-3333-4444-555555555555",
+                            .size_bytes = 4096, .flavor_id = gold->id,
+                            .state = XS_VOLUME_CREATING};
     assert_int_equal (xs_store_volume_insert (f->store, &vol, NULL), 0);
-    xs_job_t job = {.volume_uuid = vol.uuid, .op = (char *) "vdi_create",
-                    .args = (char *) "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
-                                     "\"11111111-2222-3333-4444-555555555555\",\"size\":4096}",
-                    .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = (char *) "h1"};
+    xs_job_spec_t job = {.volume_uuid = vol.uuid, .op = "vdi_create",
+                         .args = "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
+                                 "\"11111111-2222-3333-4444-555555555555\",\"size\":4096}",
+                         .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = "h1"};
     assert_true (xs_store_job_insert (f->store, &job, NULL) > 0);
     xs_flavor_destroy (&gold);
 
@@ -676,7 +675,7 @@ test_restart_resumes_committed_jobs (void **state)
     assert_true (s_run_until (f, s_volume_available, (void *) vol.uuid, 5000));
     assert_int_equal (xs_sched_jobs_active (f->sched), 0);
     xs_job_t **unfinished = xs_store_job_list_unfinished (f->store, NULL);
-    assert_int_equal (xs_store_list_size (unfinished), 0);
+    assert_int_equal (xs_rows_list_size (unfinished), 0);
     xs_job_list_destroy (&unfinished);
 }
 

@@ -1,0 +1,198 @@
+/*  xs_store_volume: volumes: the uuid, size, flavor and placement of each,
+    its state, and its request id (idempotency key). */
+#include "xs_mem.h"
+#include "xs_store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_volume_free (void *item)
+{
+    xs_volume_t *self = item;
+    xs_volume_destroy (&self);
+}
+
+/* The current row as a new xs_volume_t; columns in S_VOLUME_COLS order
+   (xs_store_sql.c). An xs_sql_row_fn. */
+static void *
+s_volume_row (xs_store_t *self, sqlite3_stmt *st, const char *object, xs_err_t *err)
+{
+    xs_volume_t *v = xs_zalloc (sizeof *v);
+    v->uuid = xs_sql_col_text_req (st, 0);
+    v->name = xs_sql_col_text (st, 1);
+    v->size_bytes = sqlite3_column_int64 (st, 2);
+    v->flavor_id = sqlite3_column_int64 (st, 3);
+    v->backend_id = sqlite3_column_int64 (st, 4);
+    v->vdi_uuid = xs_sql_col_text (st, 5);
+    v->host_uuid = xs_sql_col_text (st, 6);
+    const char *state = (const char *) sqlite3_column_text (st, 7);
+    v->error = xs_sql_col_text (st, 8);
+    v->parent_uuid = xs_sql_col_text (st, 9);
+    v->request_id = xs_sql_col_text (st, 10);
+    v->created_at = sqlite3_column_int64 (st, 11);
+    v->updated_at = sqlite3_column_int64 (st, 12);
+    if (xs_volume_state_from_name (state, &v->state, NULL)) {
+        xs_err_set (err, XS_EIO, "%s: volume %s has unknown state '%s'",
+                    self->path, v->uuid, state ? state : "(null)");
+        xs_volume_destroy (&v);
+        return NULL;
+    }
+    return v;
+}
+
+int
+xs_store_volume_insert (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err)
+{
+    if (!vol || xs_store_empty (vol->uuid))
+        return xs_err_set (err, XS_EINVAL, "volume: a uuid is required");
+    if (vol->flavor_id <= 0)
+        return xs_err_set (err, XS_EINVAL, "volume %s: a flavor is required", vol->uuid);
+    if (vol->size_bytes < 0)
+        return xs_err_set (err, XS_EINVAL, "volume %s: size %lld is negative", vol->uuid,
+                           (long long) vol->size_bytes);
+    if (vol->request_id && !*vol->request_id)
+        return xs_err_set (err, XS_EINVAL, "volume %s: request id is empty", vol->uuid);
+    const char *state = xs_volume_state_name (vol->state);
+    if (strcmp (state, "?") == 0)
+        return xs_err_set (err, XS_EINVAL, "volume %s: unknown state %d", vol->uuid,
+                           (int) vol->state);
+    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_VOLUME_INSERT, err);
+    if (!st)
+        return -1;
+    int rc = SQLITE_OK;
+    XS_SQL_BIND (xs_sql_bind_text (st, 1, vol->uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 2, vol->name));
+    XS_SQL_BIND (sqlite3_bind_int64 (st, 3, vol->size_bytes));
+    XS_SQL_BIND (sqlite3_bind_int64 (st, 4, vol->flavor_id));
+    XS_SQL_BIND (xs_sql_bind_id (st, 5, vol->backend_id));
+    XS_SQL_BIND (xs_sql_bind_text (st, 6, vol->vdi_uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 7, vol->host_uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 8, state));
+    XS_SQL_BIND (xs_sql_bind_text (st, 9, vol->error));
+    XS_SQL_BIND (xs_sql_bind_text (st, 10, vol->parent_uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 11, vol->request_id));
+    XS_SQL_BIND (sqlite3_bind_int64 (st, 12, xs_store_now_ms ()));
+    rc = xs_sql_write (self, st, rc);
+    if (rc == SQLITE_OK)
+        return 0;
+    if ((rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    &&  vol->request_id && strstr (self->errmsg, "request_id")) {
+        xs_volume_t *other = xs_store_volume_get_by_request_id (self, vol->request_id, NULL);
+        xs_err_set (err, XS_ECONFLICT, "volume request %s: already used by volume %s",
+                    vol->request_id, other ? other->uuid : "?");
+        xs_volume_destroy (&other);
+        return -1;
+    }
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return xs_err_set (err, XS_ECONFLICT, "volume %s: already exists", vol->uuid);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        int flavor = xs_sql_exists (self, XS_SQL_FLAVOR_EXISTS, NULL, vol->flavor_id, err);
+        if (flavor < 0)
+            return -1;
+        if (!flavor)
+            return xs_err_set (err, XS_ENOTFOUND, "volume %s: flavor %lld not found",
+                               vol->uuid, (long long) vol->flavor_id);
+        return xs_err_set (err, XS_ENOTFOUND, "volume %s: backend %lld not found",
+                           vol->uuid, (long long) vol->backend_id);
+    }
+    return xs_sql_fail (self, rc, err, "volume %s", vol->uuid);
+}
+
+xs_volume_t *
+xs_store_volume_get (xs_store_t *self, const char *uuid, xs_err_t *err)
+{
+    if (xs_store_empty (uuid)) {
+        xs_err_set (err, XS_EINVAL, "volume: a uuid is required");
+        return NULL;
+    }
+    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_VOLUME_GET, err);
+    if (!st)
+        return NULL;
+    char object [300];
+    snprintf (object, sizeof object, "volume %s", uuid);
+    return xs_sql_fetch_one (self, st, xs_sql_bind_text (st, 1, uuid), s_volume_row, object, err);
+}
+
+xs_volume_t *
+xs_store_volume_get_by_request_id (xs_store_t *self, const char *request_id, xs_err_t *err)
+{
+    if (xs_store_empty (request_id)) {
+        xs_err_set (err, XS_EINVAL, "volume: a request id is required");
+        return NULL;
+    }
+    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_VOLUME_BY_REQUEST, err);
+    if (!st)
+        return NULL;
+    char object [300];
+    snprintf (object, sizeof object, "volume request %s", request_id);
+    return xs_sql_fetch_one (self, st, xs_sql_bind_text (st, 1, request_id), s_volume_row,
+                             object, err);
+}
+
+xs_volume_t **
+xs_store_volume_list (xs_store_t *self, bool include_deleted, xs_err_t *err)
+{
+    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_VOLUME_LIST, err);
+    if (!st)
+        return NULL;
+    return (xs_volume_t **) xs_sql_fetch_all (self, st, sqlite3_bind_int (st, 1, include_deleted),
+                                              s_volume_row, s_volume_free, "volume list", err);
+}
+
+int
+xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err)
+{
+    if (!vol || xs_store_empty (vol->uuid))
+        return xs_err_set (err, XS_EINVAL, "volume: a uuid is required");
+    const char *state = xs_volume_state_name (vol->state);
+    if (strcmp (state, "?") == 0)
+        return xs_err_set (err, XS_EINVAL, "volume %s: unknown state %d", vol->uuid,
+                           (int) vol->state);
+    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_VOLUME_UPDATE, err);
+    if (!st)
+        return -1;
+    int rc = SQLITE_OK;
+    XS_SQL_BIND (xs_sql_bind_text (st, 1, vol->uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 2, vol->name));
+    XS_SQL_BIND (xs_sql_bind_text (st, 3, state));
+    XS_SQL_BIND (xs_sql_bind_id (st, 4, vol->backend_id));
+    XS_SQL_BIND (xs_sql_bind_text (st, 5, vol->vdi_uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 6, vol->host_uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 7, vol->error));
+    XS_SQL_BIND (sqlite3_bind_int64 (st, 8, xs_store_now_ms ()));
+    rc = xs_sql_write (self, st, rc);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return xs_err_set (err, XS_ENOTFOUND, "volume %s: backend %lld not found",
+                           vol->uuid, (long long) vol->backend_id);
+    if (rc != SQLITE_OK)
+        return xs_sql_fail (self, rc, err, "volume %s", vol->uuid);
+    if (sqlite3_changes (self->db) == 0)
+        return xs_err_set (err, XS_ENOTFOUND, "volume %s: not found", vol->uuid);
+    return 0;
+}
+
+int
+xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t state,
+                           const char *error, xs_err_t *err)
+{
+    if (xs_store_empty (uuid))
+        return xs_err_set (err, XS_EINVAL, "volume: a uuid is required");
+    const char *name = xs_volume_state_name (state);
+    if (strcmp (name, "?") == 0)
+        return xs_err_set (err, XS_EINVAL, "volume %s: unknown state %d", uuid, (int) state);
+    sqlite3_stmt *st = xs_sql_stmt (self, XS_SQL_VOLUME_SET_STATE, err);
+    if (!st)
+        return -1;
+    int rc = SQLITE_OK;
+    XS_SQL_BIND (xs_sql_bind_text (st, 1, uuid));
+    XS_SQL_BIND (xs_sql_bind_text (st, 2, name));
+    XS_SQL_BIND (xs_sql_bind_text (st, 3, error));
+    XS_SQL_BIND (sqlite3_bind_int64 (st, 4, xs_store_now_ms ()));
+    rc = xs_sql_write (self, st, rc);
+    if (rc != SQLITE_OK)
+        return xs_sql_fail (self, rc, err, "volume %s", uuid);
+    if (sqlite3_changes (self->db) == 0)
+        return xs_err_set (err, XS_ENOTFOUND, "volume %s: not found", uuid);
+    return 0;
+}

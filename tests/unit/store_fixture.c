@@ -1,0 +1,146 @@
+/*  store_fixture: the store tests' temporary directory, store and helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_fixture.h"
+
+int
+fx_setup (void **state)
+{
+    fixture_t *fx = calloc (1, sizeof *fx);
+    if (!fx)
+        return -1;
+    snprintf (fx->dir, sizeof fx->dir, "/tmp/xs-store-XXXXXX");
+    if (!mkdtemp (fx->dir)) {
+        free (fx);
+        return -1;
+    }
+    snprintf (fx->path, sizeof fx->path, "%s/catalog.db", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+int
+fx_setup_open (void **state)
+{
+    if (fx_setup (state))
+        return -1;
+    fixture_t *fx = *state;
+    xs_err_t err = { 0 };
+    fx->store = xs_store_new (fx->path, &err);
+    if (!fx->store) {
+        print_error ("open %s: %s\n", fx->path, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int
+fx_teardown (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_destroy (&fx->store);
+    DIR *d = opendir (fx->dir);
+    struct dirent *e;
+    while (d && (e = readdir (d))) {
+        if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..")) {
+            char p [512];
+            snprintf (p, sizeof p, "%s/%s", fx->dir, e->d_name);
+            unlink (p);
+        }
+    }
+    if (d)
+        closedir (d);
+    rmdir (fx->dir);
+    free (fx);
+    return 0;
+}
+
+xs_store_t *
+fx_open (fixture_t *fx)
+{
+    xs_err_t err = { 0 };
+    xs_store_t *store = xs_store_new (fx->path, &err);
+    if (!store)
+        fail_msg ("open %s: %s", fx->path, err.msg);
+    return store;
+}
+
+xs_store_t *
+fx_reopen (fixture_t *fx)
+{
+    xs_store_destroy (&fx->store);
+    fx->store = fx_open (fx);
+    return fx->store;
+}
+
+int64_t
+fx_raw_int (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t value = -1;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step (st) == SQLITE_ROW)
+        value = sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+    return value;
+}
+
+int
+fx_raw_exec (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                       NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+    int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+    sqlite3_close (db);
+    return rc & 0xff;
+}
+
+int64_t
+fx_add_flavor (xs_store_t *store, const char *label)
+{
+    xs_err_t err = { 0 };
+    int64_t id = xs_store_flavor_create (store, label, "desc", &err);
+    if (id <= 0)
+        fail_msg ("flavor %s: %s", label, err.msg);
+    return id;
+}
+
+int64_t
+fx_add_backend (xs_store_t *store, const char *flavor, const char *zone)
+{
+    xs_kv_spec_t config [] = { { "server", "myserver" }, { "serverpath", "/local/scratch" } };
+    xs_backend_spec_t spec = { .flavor_label = flavor, .zone = zone,
+                               .sr_type = "nfs", .config = config, .nconfig = 2 };
+    xs_err_t err = { 0 };
+    int64_t id = xs_store_backend_add (store, &spec, &err);
+    if (id <= 0)
+        fail_msg ("backend: %s", err.msg);
+    return id;
+}
+
+void
+fx_add_volume (xs_store_t *store, const char *uuid, int64_t flavor, int64_t backend,
+               xs_volume_state_t state, const char *request_id)
+{
+    xs_volume_spec_t v = { .uuid = uuid, .size_bytes = 1 << 20, .flavor_id = flavor,
+                           .backend_id = backend, .state = state, .request_id = request_id };
+    xs_err_t err = { 0 };
+    if (xs_store_volume_insert (store, &v, &err))
+        fail_msg ("volume %s: %s", uuid, err.msg);
+}

@@ -1,0 +1,258 @@
+/*  Unit tests for xs_api_proto: Cinder's faults, microversions, bodies,
+    fields, pagination, the noauth rule and request ids. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "catalog/api/xs_api_proto.h"
+
+static void
+test_fault_names (void **state)
+{
+    assert_string_equal (xs_api_fault_name (400), "badRequest");
+    assert_string_equal (xs_api_fault_name (401), "unauthorized");
+    assert_string_equal (xs_api_fault_name (404), "itemNotFound");
+    assert_string_equal (xs_api_fault_name (405), "badMethod");
+    assert_string_equal (xs_api_fault_name (409), "conflictingRequest");
+    assert_string_equal (xs_api_fault_name (413), "overLimit");
+    assert_string_equal (xs_api_fault_name (415), "badMediaType");
+    assert_string_equal (xs_api_fault_name (503), "serviceUnavailable");
+    assert_string_equal (xs_api_fault_name (406), "computeFault");
+    assert_string_equal (xs_api_fault_name (500), "computeFault");
+    json_t *f = xs_api_fault (404, "Volume x could not be found.");
+    char *text = json_dumps (f, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal (text, "{\"itemNotFound\":{\"code\":404,"
+                               "\"message\":\"Volume x could not be found.\"}}");
+    free (text);
+    json_decref (f);
+    assert_int_equal (xs_api_status_for (XS_EINVAL), 400);
+    assert_int_equal (xs_api_status_for (XS_ENOTFOUND), 404);
+    assert_int_equal (xs_api_status_for (XS_ECONFLICT), 409);
+    assert_int_equal (xs_api_status_for (XS_EIO), 500);
+}
+
+static void
+test_versions (void **state)
+{
+    xs_api_version_t v;
+    xs_err_t err;
+    assert_int_equal (xs_api_version_parse (NULL, &v, &err), 0);
+    assert_int_equal (v.minor, 0);
+    assert_int_equal (xs_api_version_parse ("volume 3.62", &v, &err), 0);
+    assert_int_equal (v.major, 3);
+    assert_int_equal (v.minor, 62);
+    assert_int_equal (xs_api_version_parse ("volume latest", &v, &err), 0);
+    assert_int_equal (v.minor, XS_API_MAX_MINOR);
+    assert_int_equal (xs_api_version_parse ("compute 2.1, volume 3.5", &v, &err), 0);
+    assert_int_equal (v.minor, 5);
+    assert_int_equal (xs_api_version_parse ("Volume 3.0", &v, &err), 0);
+    assert_int_equal (xs_api_version_parse ("compute 2.90", &v, &err), 0);  /* not ours */
+    assert_int_equal (v.minor, 0);
+    assert_int_equal (xs_api_version_parse ("volume 3.71", &v, &err), 406);
+    assert_string_equal (err.msg, "Version 3.71 is not supported by the API. Minimum is 3.0 "
+                                  "and maximum is 3.70.");
+    assert_int_equal (v.minor, 0);
+    assert_int_equal (xs_api_version_parse ("volume 2.0", &v, &err), 406);
+    assert_int_equal (xs_api_version_parse ("volume 3.x", &v, &err), 400);
+    assert_string_equal (err.msg, "API Version String 3.x is of invalid format. Must be of "
+                                  "format MajorNum.MinorNum.");
+    assert_int_equal (xs_api_version_parse ("volume 03.1", &v, &err), 400);
+    assert_int_equal (xs_api_version_parse ("volume 3.01", &v, &err), 400);
+    assert_int_equal (xs_api_version_parse ("volume", &v, &err), 400);
+    assert_int_equal (xs_api_version_parse ("volume 3.1 x", &v, &err), 400);
+    assert_int_equal (xs_api_version_parse ("volume 3.99999999999", &v, &err), 400);
+    char buf [16];
+    assert_string_equal (xs_api_version_str ((xs_api_version_t) {3, 7}, buf, sizeof buf), "3.7");
+}
+
+static void
+test_json_bodies (void **state)
+{
+    xs_err_t err;
+    const char ok [] = "{\"volume\":{\"size\":1,\"imageRef\":null,\"metadata\":{\"a\":null},"
+                       "\"l\":[null,{\"b\":null}]}}";
+    json_t *body = xs_api_json_parse (ok, strlen (ok), &err);
+    assert_non_null (body);
+    json_t *vol;
+    assert_int_equal (xs_api_json_element (body, "volume", &vol, &err), 0);
+    assert_null (json_object_get (vol, "imageRef"));
+    assert_int_equal (json_object_size (json_object_get (vol, "metadata")), 0);
+    assert_int_equal (json_object_size (json_array_get (json_object_get (vol, "l"), 1)), 0);
+    assert_int_equal (xs_api_json_element (body, "snapshot", &vol, &err), -1);
+    assert_string_equal (err.msg, "Missing required element 'snapshot' in request body.");
+    json_decref (body);
+
+    assert_null (xs_api_json_parse ("{\"volume\":", 10, &err));
+    assert_non_null (strstr (err.msg, "Malformed request body"));
+    assert_null (xs_api_json_parse ("[1]", 3, &err));
+    assert_null (xs_api_json_parse ("", 0, &err));
+    assert_null (xs_api_json_parse ("{\"a\":1,\"a\":2}", 13, &err));
+    char deep [400] = "";
+    for (int i = 0; i < 40; i++)
+        strcat (deep, "{\"a\":");
+    strcat (deep, "1");
+    for (int i = 0; i < 40; i++)
+        strcat (deep, "}");
+    assert_null (xs_api_json_parse (deep, strlen (deep), &err));
+    assert_non_null (strstr (err.msg, "deeper"));
+}
+
+static void
+test_json_fields (void **state)
+{
+    xs_err_t err;
+    json_t *o = json_pack ("{s:s, s:i, s:s, s:s, s:b, s:s, s:i, s:f, s:s}", "name", "web",
+                           "size", 10, "ssize", "12", "bad", "1x", "flag", 1, "sflag", "No",
+                           "n", 5, "real", 1.0, "ctl", "a\001b");
+    const char *s;
+    assert_int_equal (xs_api_json_string (o, "name", 255, &s, &err), 0);
+    assert_string_equal (s, "web");
+    assert_int_equal (xs_api_json_string (o, "absent", 255, &s, &err), 0);
+    assert_null (s);
+    assert_int_equal (xs_api_json_string (o, "size", 255, &s, &err), -1);
+    assert_string_equal (err.msg, "Invalid input for field/attribute size. Value: 10. "
+                                  "Not a string.");
+    assert_int_equal (xs_api_json_string (o, "ctl", 255, &s, &err), -1);
+    assert_non_null (strstr (err.msg, "control character"));
+    assert_int_equal (xs_api_json_string (o, "name", 2, &s, &err), -1);
+    long long n;
+    bool present;
+    assert_int_equal (xs_api_json_int (o, "size", 1, 100, &n, &present, &err), 0);
+    assert_true (present);
+    assert_int_equal (n, 10);
+    assert_int_equal (xs_api_json_int (o, "ssize", 1, 100, &n, &present, &err), 0);
+    assert_int_equal (n, 12);
+    assert_int_equal (xs_api_json_int (o, "bad", 1, 100, &n, &present, &err), -1);
+    assert_int_equal (xs_api_json_int (o, "real", 1, 100, &n, &present, &err), -1);
+    assert_int_equal (xs_api_json_int (o, "size", 11, 100, &n, &present, &err), -1);
+    assert_non_null (strstr (err.msg, "Must be between 11 and 100."));
+    assert_int_equal (xs_api_json_int (o, "absent", 1, 100, &n, &present, &err), 0);
+    assert_false (present);
+    bool b;
+    assert_int_equal (xs_api_json_bool (o, "flag", &b, &present, &err), 0);
+    assert_true (b);
+    assert_int_equal (xs_api_json_bool (o, "sflag", &b, &present, &err), 0);
+    assert_false (b);
+    assert_true (present);
+    assert_int_equal (xs_api_json_bool (o, "n", &b, &present, &err), -1);
+    json_decref (o);
+}
+
+static void
+test_paging (void **state)
+{
+    xs_api_page_t p;
+    xs_err_t err;
+    assert_int_equal (xs_api_page_parse (NULL, NULL, NULL, &p, &err), 0);
+    assert_int_equal (p.limit, 1000);
+    assert_false (p.limit_given);
+    assert_int_equal (xs_api_page_parse ("5000", "m", " 3 ", &p, &err), 0);
+    assert_int_equal (p.limit, 1000);
+    assert_string_equal (p.marker, "m");
+    assert_int_equal (p.offset, 3);
+    assert_int_equal (xs_api_page_parse ("0", "", NULL, &p, &err), 0);
+    assert_int_equal (p.limit, 1000);
+    assert_null (p.marker);
+    assert_int_equal (xs_api_page_parse ("x", NULL, NULL, &p, &err), -1);
+    assert_string_equal (err.msg, "limit param must be an integer");
+    assert_int_equal (xs_api_page_parse ("-1", NULL, NULL, &p, &err), -1);
+    assert_string_equal (err.msg, "limit param must be positive");
+    assert_int_equal (xs_api_page_parse (NULL, NULL, "-2", &p, &err), -1);
+    assert_int_equal (xs_api_page_parse (NULL, NULL, "1e3", &p, &err), -1);
+
+    json_t *items = json_pack ("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "id", "e", "id", "d",
+                               "id", "c", "id", "b", "id", "a");
+    assert_int_equal (xs_api_page_parse ("2", NULL, NULL, &p, &err), 0);
+    json_t *page = xs_api_page_array (items, &p, &err);
+    assert_int_equal (json_array_size (page), 2);
+    assert_true (xs_api_page_full (&p, 2));
+    json_decref (page);
+    assert_int_equal (xs_api_page_parse ("2", "d", NULL, &p, &err), 0);
+    page = xs_api_page_array (items, &p, &err);
+    assert_string_equal (json_string_value (json_object_get (json_array_get (page, 0), "id")),
+                         "c");
+    json_decref (page);
+    assert_int_equal (xs_api_page_parse ("2", "b", NULL, &p, &err), 0);
+    page = xs_api_page_array (items, &p, &err);
+    assert_int_equal (json_array_size (page), 1);
+    assert_false (xs_api_page_full (&p, 1));
+    json_decref (page);
+    assert_int_equal (xs_api_page_parse (NULL, "zz", NULL, &p, &err), 0);
+    assert_null (xs_api_page_array (items, &p, &err));
+    assert_string_equal (err.msg, "Invalid input received: marker not found: zz");
+    json_decref (items);
+
+    char *q = NULL;
+    xs_api_query_append (&q, "name", "a b&c=d/é");
+    xs_api_query_append (&q, "all_tenants", "1");
+    xs_api_query_append (&q, "flag", NULL);
+    assert_string_equal (q, "name=a%20b%26c%3Dd%2F%C3%A9&all_tenants=1&flag");
+    free (q);
+}
+
+static void
+test_noauth_rule (void **state)
+{
+    xs_api_identity_t id;
+    xs_err_t err;
+    /* the URL first, then X-Project-Id, then the token after ':' */
+    assert_int_equal (xs_api_noauth_identity ("urlp", "hdrp", "bob", "alice:tokp", NULL, &id,
+                                              &err), 0);
+    assert_string_equal (id.project_id, "urlp");
+    assert_string_equal (id.user_id, "bob");
+    assert_true (id.is_admin);
+    assert_int_equal (xs_api_noauth_identity (NULL, "hdrp", NULL, "alice:tokp", NULL, &id,
+                                              &err), 0);
+    assert_string_equal (id.project_id, "hdrp");
+    assert_string_equal (id.user_id, "alice");
+    assert_int_equal (xs_api_noauth_identity (NULL, NULL, NULL, "alice:tokp", NULL, &id,
+                                              &err), 0);
+    assert_string_equal (id.project_id, "tokp");
+    /* OSC: "notused", no headers */
+    assert_int_equal (xs_api_noauth_identity (NULL, NULL, NULL, "notused", "dflt", &id, &err), 0);
+    assert_string_equal (id.project_id, "dflt");
+    assert_string_equal (id.user_id, "admin");
+    assert_int_equal (xs_api_noauth_identity (NULL, NULL, NULL, NULL, NULL, &id, &err), 0);
+    assert_string_equal (id.project_id, "admin");
+    /* the URL project wins over a different token project: no 400 */
+    assert_int_equal (xs_api_noauth_identity ("p1", NULL, NULL, "u:p2", NULL, &id, &err), 0);
+    assert_string_equal (id.project_id, "p1");
+    assert_int_equal (xs_api_noauth_identity (NULL, "bad id", NULL, NULL, NULL, &id, &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_int_equal (xs_api_noauth_identity (NULL, NULL, "u/x", NULL, NULL, &id, &err), -1);
+}
+
+static void
+test_request_ids (void **state)
+{
+    char a [XS_API_REQ_ID_SIZE], b [XS_API_REQ_ID_SIZE];
+    xs_api_request_id (a);
+    xs_api_request_id (b);
+    assert_int_equal (strlen (a), 40);
+    assert_true (xs_api_request_id_valid (a));
+    assert_string_not_equal (a, b);
+    assert_int_equal (a [4 + 14], '4');                 /* version 4 */
+    assert_non_null (strchr ("89ab", a [4 + 19]));      /* RFC 4122 variant */
+    assert_false (xs_api_request_id_valid ("req-ABCDEF00-0000-4000-8000-000000000000"));
+    assert_false (xs_api_request_id_valid ("6f4a2b3c-0000-4000-8000-00000000dead"));
+    assert_false (xs_api_request_id_valid (NULL));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_fault_names),
+        cmocka_unit_test (test_versions),
+        cmocka_unit_test (test_json_bodies),
+        cmocka_unit_test (test_json_fields),
+        cmocka_unit_test (test_paging),
+        cmocka_unit_test (test_noauth_rule),
+        cmocka_unit_test (test_request_ids),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

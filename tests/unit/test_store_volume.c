@@ -1,0 +1,148 @@
+/*  Unit tests of the store's volumes (xs_store_volume.c): insert with its
+    unique keys and references, update, state, lists, parents. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_fixture.h"
+
+static void
+test_volume_insert (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_t *store = fx->store;
+    xs_err_t err = { 0 };
+    int64_t gold = fx_add_flavor (store, "gold");
+    int64_t b1 = fx_add_backend (store, "gold", "z1");
+
+    xs_volume_spec_t v = { .uuid = "vol-1", .name = "data", .size_bytes = 10LL << 30,
+                      .flavor_id = gold, .state = XS_VOLUME_CREATING, .request_id = "req-1" };
+    assert_int_equal (xs_store_volume_insert (store, &v, &err), 0);
+    xs_volume_t *got = xs_store_volume_get (store, "vol-1", &err);
+    assert_non_null (got);
+    assert_string_equal (got->name, "data");
+    assert_int_equal (got->size_bytes, 10LL << 30);
+    assert_int_equal (got->flavor_id, gold);
+    assert_int_equal (got->backend_id, 0);
+    assert_null (got->vdi_uuid);
+    assert_null (got->host_uuid);
+    assert_int_equal (got->state, XS_VOLUME_CREATING);
+    assert_string_equal (got->request_id, "req-1");
+    assert_true (got->created_at > 0);
+    assert_int_equal (got->created_at, got->updated_at);
+    xs_volume_destroy (&got);
+
+    /* Idempotency key and uuid are unique; NULL request ids are not. */
+    got = xs_store_volume_get_by_request_id (store, "req-1", &err);
+    assert_string_equal (got->uuid, "vol-1");
+    xs_volume_destroy (&got);
+    assert_null (xs_store_volume_get_by_request_id (store, "req-2", &err));
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    xs_volume_spec_t dup = v;
+    dup.uuid = "vol-2";
+    assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_string_equal (err.msg, "volume request req-1: already used by volume vol-1");
+    dup = v;
+    dup.request_id = NULL;
+    assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_string_equal (err.msg, "volume vol-1: already exists");
+    fx_add_volume (store, "vol-2", gold, b1, XS_VOLUME_AVAILABLE, NULL);
+    fx_add_volume (store, "vol-3", gold, b1, XS_VOLUME_DELETED, NULL);
+
+    /* References must exist. */
+    dup = (xs_volume_spec_t) { .uuid = "vol-x", .flavor_id = 77, .state = XS_VOLUME_CREATING };
+    assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_string_equal (err.msg, "volume vol-x: flavor 77 not found");
+    dup.flavor_id = gold;
+    dup.backend_id = 88;
+    assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_string_equal (err.msg, "volume vol-x: backend 88 not found");
+    dup.backend_id = 0;
+    dup.size_bytes = -1;
+    assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    dup.size_bytes = 1;
+    dup.state = (xs_volume_state_t) 17;
+    assert_int_equal (xs_store_volume_insert (store, &dup, &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+}
+
+static void
+test_volume_update_and_list (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_t *store = fx->store;
+    xs_err_t err = { 0 };
+    int64_t gold = fx_add_flavor (store, "gold");
+    int64_t b1 = fx_add_backend (store, "gold", "z1");
+    xs_volume_spec_t v = { .uuid = "vol-1", .name = "data", .size_bytes = 10LL << 30,
+                           .flavor_id = gold, .state = XS_VOLUME_CREATING,
+                           .request_id = "req-1" };
+    assert_int_equal (xs_store_volume_insert (store, &v, &err), 0);
+    fx_add_volume (store, "vol-2", gold, b1, XS_VOLUME_AVAILABLE, NULL);
+    fx_add_volume (store, "vol-3", gold, b1, XS_VOLUME_DELETED, NULL);
+    xs_volume_t *got = NULL;
+    /* Update writes the mutable fields. */
+    xs_volume_spec_t upd = { .uuid = "vol-1", .name = "data", .state = XS_VOLUME_AVAILABLE,
+                             .backend_id = b1, .vdi_uuid = "vdi-1", .host_uuid = "h-1" };
+    assert_int_equal (xs_store_volume_update (store, &upd, &err), 0);
+    got = xs_store_volume_get (store, "vol-1", &err);
+    assert_int_equal (got->state, XS_VOLUME_AVAILABLE);
+    assert_int_equal (got->backend_id, b1);
+    assert_string_equal (got->vdi_uuid, "vdi-1");
+    assert_string_equal (got->host_uuid, "h-1");
+    assert_true (got->updated_at >= got->created_at);
+    xs_volume_destroy (&got);
+    upd.backend_id = 4242;
+    assert_int_equal (xs_store_volume_update (store, &upd, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_int_equal (xs_store_volume_set_state (store, "vol-2", XS_VOLUME_ERROR, "boom", &err), 0);
+    got = xs_store_volume_get (store, "vol-2", &err);
+    assert_int_equal (got->state, XS_VOLUME_ERROR);
+    assert_string_equal (got->error, "boom");
+    xs_volume_destroy (&got);
+    assert_int_equal (xs_store_volume_set_state (store, "nope", XS_VOLUME_ERROR, NULL, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    xs_volume_spec_t ghost = { .uuid = "nope", .state = XS_VOLUME_ERROR };
+    assert_int_equal (xs_store_volume_update (store, &ghost, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+
+    xs_volume_t **list = xs_store_volume_list (store, false, &err);
+    assert_int_equal (xs_rows_list_size (list), 2);
+    assert_string_equal (list [0]->uuid, "vol-1");
+    assert_string_equal (list [1]->uuid, "vol-2");
+    xs_volume_list_destroy (&list);
+    list = xs_store_volume_list (store, true, &err);
+    assert_int_equal (xs_rows_list_size (list), 3);
+    assert_string_equal (list [2]->uuid, "vol-3");
+    xs_volume_list_destroy (&list);
+
+    /* A snapshot records its parent. */
+    xs_volume_spec_t snap = { .uuid = "vol-4", .size_bytes = 1, .flavor_id = gold,
+                         .backend_id = b1, .parent_uuid = "vol-1", .state = XS_VOLUME_CREATING };
+    assert_int_equal (xs_store_volume_insert (store, &snap, &err), 0);
+    got = xs_store_volume_get (store, "vol-4", &err);
+    assert_string_equal (got->parent_uuid, "vol-1");
+    xs_volume_destroy (&got);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        FX_TEST_OPEN (test_volume_insert),
+        FX_TEST_OPEN (test_volume_update_and_list),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
