@@ -11,7 +11,7 @@ its unix socket (XENSM_XAPI_URL) through the helper program xensm-xapi
 (XENSM_HELPER_PATH), which it exec()s for the functions that call xapi. The same functions are also called through the
 simulator's host.call_plugin, which execs the plugin the way xapi does.
 
-Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
+Environment (set by ctest): XENSM_PROG_* (the programs), XENSM_SOURCE_DIR.
 """
 
 import json
@@ -25,10 +25,12 @@ import uuid
 import xmlrpc.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.path.join(HERE, "..", ".."))
-PLUGIN = os.path.join(BUILD, "xe-plugin", "xensm")
-HELPER = os.path.join(BUILD, "xe-plugin", "xensm-xapi")
+sys.path.insert(0, HERE)
+import xsm  # noqa: E402
+
+PLUGIN = xsm.program("xensm")
+HELPER = xsm.program("xensm-xapi")
 SIMULATOR = os.path.join(SOURCE, "tests", "xapisim", "xapisim.py")
 TIMEOUT = 60
 
