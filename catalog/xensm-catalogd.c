@@ -4,6 +4,7 @@
     xensm-catalogd [-c FILE] [--db PATH] [--admin ENDPOINT] [--agent ENDPOINT]
                    [--cert FILE] [--agent-keys DIR] [--api LISTEN] [--foreground] [-v]
 */
+#include "xs_build_config.h"
 #include "xs_catalog_cfg.h"
 #include "xs_catalog_server.h"
 #include "xs_daemon.h"

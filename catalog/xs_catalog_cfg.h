@@ -32,11 +32,8 @@
 #ifndef XS_CATALOG_CFG_H_INCLUDED
 #define XS_CATALOG_CFG_H_INCLUDED
 
+#include "xs_build_config.h"
 #include "xs_config.h"
-
-#ifndef XENSM_SYSCONF_DIR
-#   define XENSM_SYSCONF_DIR "/etc/xensm"
-#endif
 
 #define XS_CATALOG_CFG_PATH     XENSM_SYSCONF_DIR "/catalog.cfg"
 #define XS_CATALOG_SECTION      "catalog"

@@ -9,15 +9,28 @@ function(xensm_unit_test name)
   set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 120)
 endfunction()
 
-# xensm_integration_test(<name> COMMAND <cmd...>)
-#   An integration test that drives the real programs. The build tree's
-#   program paths reach the test through the environment.
+# The programs integration tests start. Each reaches the test as
+# XENSM_PROG_<NAME> (xensm-catalogd -> XENSM_PROG_XENSM_CATALOGD) holding
+# $<TARGET_FILE:...>, so no test knows where the build puts a program.
+set(XENSM_TEST_PROGRAMS xensm-catalogd xensm-manage xensm-agentd xensm xensm-xapi
+    xs_rawsend itest_xenapi itest_api_host zmq_static_probe)
+
+# xensm_integration_test(<name> COMMAND <cmd...> [TIMEOUT <s>])
+#   An integration test that drives the real programs, given their paths in
+#   the environment (above), and XENSM_BUILD_DIR / XENSM_SOURCE_DIR.
 function(xensm_integration_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "COMMAND" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  set(env "XENSM_BUILD_DIR=${PROJECT_BINARY_DIR}" "XENSM_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+          "XENSM_STATIC_HOST=${XENSM_STATIC_HOST}")
+  foreach(program IN LISTS XENSM_TEST_PROGRAMS)
+    string(TOUPPER "${program}" var)
+    string(MAKE_C_IDENTIFIER "XENSM_PROG_${var}" var)
+    list(APPEND env "${var}=$<$<TARGET_EXISTS:${program}>:$<TARGET_FILE:${program}>>")
+  endforeach()
   add_test(NAME integration.${name} COMMAND ${T_COMMAND})
   set_tests_properties(integration.${name} PROPERTIES LABELS integration TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "XENSM_BUILD_DIR=${PROJECT_BINARY_DIR};XENSM_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    ENVIRONMENT "${env}")
 endfunction()

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "xs_build_config.h"
 #include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_xmlrpc.h"

@@ -16,6 +16,7 @@
 
 #include "xs_agent.h"
 #include "xs_agent_cfg.h"
+#include "xs_build_config.h"
 #include "xs_cert.h"
 #include "xs_daemon.h"
 #include "xs_log.h"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "xs_agent_workers.h"
+#include "xs_build_config.h"
 #include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_proto.h"

@@ -22,13 +22,10 @@
 #include <stdbool.h>
 
 #include "xs_agent.h"
+#include "xs_build_config.h"
 #include "xs_config.h"
 #include "xs_log.h"
 #include "xs_xapi_exec.h"
-
-#ifndef XENSM_SYSCONF_DIR
-#   define XENSM_SYSCONF_DIR "/etc/xensm"
-#endif
 
 #define XS_AGENT_CFG_PATH   XENSM_SYSCONF_DIR "/agent.cfg"
 #define XS_AGENT_SECTION    "agent"

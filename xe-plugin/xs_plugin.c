@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xs_build_config.h"
 #include "xs_err.h"
 #include "xs_log.h"
 #include "xs_mem.h"
@@ -19,10 +20,6 @@
 #include "xs_srtype.h"
 #include "xs_value.h"
 #include "xs_xmlrpc.h"
-
-#ifndef XENSM_HELPER_PATH
-#define XENSM_HELPER_PATH "/usr/libexec/xensm/xensm-xapi"
-#endif
 
 /* ---------------------------------------------------------------------
    The function table

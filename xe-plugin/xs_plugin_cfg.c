@@ -1,11 +1,9 @@
 /*  xs_plugin_cfg: the plugin's settings (see xs_plugin_cfg.h). */
 #include "xs_plugin_cfg.h"
+#include "xs_build_config.h"
 
 #include "xs_plugin.h"
 
-#ifndef XENSM_HELPER_PATH
-#define XENSM_HELPER_PATH "/usr/libexec/xensm/xensm-xapi"
-#endif
 
 const xs_config_option_t xs_plugin_cfg_options [] = {
     { XS_PLUGIN_SECTION, "helper", XS_CONFIG_STRING, XENSM_HELPER_PATH, 0, 0, NULL, false, NULL,

@@ -24,9 +24,7 @@
 #include "xs_err.h"
 #include "xs_log.h"
 
-#ifndef XENSM_SYSCONF_DIR
-#   define XENSM_SYSCONF_DIR "/etc/xensm"
-#endif
+#include "xs_build_config.h"
 
 #define XS_PLUGIN_CFG_PATH  XENSM_SYSCONF_DIR "/plugin.cfg"
 #define XS_PLUGIN_SECTION   "plugin"

@@ -1,6 +1,7 @@
 /*  xs_manage: the admin CLI (xensm-manage): the command table, matching the
     command words, help, the global options and the run. The handlers live
     by category in xs_manage_sm.c, xs_manage_volume.c and xs_manage_host.c. */
+#include "xs_build_config.h"
 #include "xs_catalog_cfg.h"
 #include "xs_manage.h"
 #include "xs_manage_cmd.h"

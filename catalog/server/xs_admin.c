@@ -1,5 +1,6 @@
 /*  xs_admin: the admin protocol's commands, from one table. */
 #include "xs_admin_int.h"
+#include "xs_build_config.h"
 
 #include <stdarg.h>
 #include <stdio.h>

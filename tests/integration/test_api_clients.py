@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import osclients  # noqa: E402
 import xsm  # noqa: E402
 
-HOST = os.path.join(xsm.BUILD_DIR, "tests", "integration", "itest_api_host")
+HOST = xsm.program("itest_api_host")
 
 
 class ApiHost:

@@ -14,7 +14,7 @@ argv as the test gives it; such a run must exit 0 with exactly one
 methodResponse on stdout. Responses are parsed with Python's xmlrpc.client
 (an XML-RPC implementation independent of ours).
 
-Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
+Environment (set by ctest): XENSM_PROG_* (the programs), XENSM_SOURCE_DIR.
 """
 
 import json
@@ -31,10 +31,13 @@ import uuid
 import xmlrpc.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.path.join(HERE, "..", ".."))
-PLUGIN = os.path.join(BUILD, "xe-plugin", "xensm")
-HELPER = os.path.join(BUILD, "xe-plugin", "xensm-xapi")
+sys.path.insert(0, HERE)
+import xsm  # noqa: E402
+
+PLUGIN = xsm.program("xensm")
+HELPER = xsm.program("xensm-xapi")
+SIMULATOR = os.path.join(SOURCE, "tests", "xapisim", "xapisim.py")
 sys.path.insert(0, os.path.join(SOURCE, "tests", "xapisim"))
 import simctl  # noqa: E402
 

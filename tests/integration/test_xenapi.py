@@ -10,7 +10,7 @@ Runs groups of the C program itest_xenapi (tests/integration/test_xenapi.c):
     every typed helper, HOST_IS_SLAVE, SESSION_INVALID, injected failures,
     delays and dropped connections, over TCP and the unix socket.
 
-Environment: XENSM_BUILD_DIR, XENSM_SOURCE_DIR (set by ctest).
+Environment (set by ctest): XENSM_PROG_* (the programs), XENSM_SOURCE_DIR.
 """
 
 import http.server
@@ -25,9 +25,11 @@ import threading
 import unittest
 import xmlrpc.client
 
-BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-PROGRAM = os.path.join(BUILD, "tests", "integration", "itest_xenapi")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xsm  # noqa: E402
+
+PROGRAM = xsm.program("itest_xenapi")
 GROUP_TIMEOUT = 120
 
 

@@ -1,6 +1,6 @@
 """Shared helpers for xensm integration tests (Python 3 standard library only).
 
-Starts the REAL programs from the build tree (env XENSM_BUILD_DIR, set by
+Starts the REAL programs CMake built (env XENSM_PROG_*, set by
 xensm_integration_test) in temp dirs, waits for readiness through
 XENSM_READY_FD, and always stops what it started. Tests never sleep for a
 fixed time: they wait for the thing itself, through the simulator
@@ -22,9 +22,23 @@ BUILD_DIR = os.environ.get("XENSM_BUILD_DIR") or os.path.abspath(
 SOURCE_DIR = os.environ.get("XENSM_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 
-CATALOGD = os.path.join(BUILD_DIR, "catalog", "xensm-catalogd")
-MANAGE = os.path.join(BUILD_DIR, "catalog", "xensm-manage")
-RAWSEND = os.path.join(BUILD_DIR, "tests", "integration", "xs_rawsend")
+
+
+def program(target):
+    """The path of the program CMake built for <target>: $XENSM_PROG_<TARGET>
+    ($<TARGET_FILE:target>, set by xensm_integration_test). Run the tests
+    through ctest, which sets it."""
+    var = "XENSM_PROG_" + "".join(c if c.isalnum() else "_" for c in target.upper())
+    path = os.environ.get(var)
+    if not path:
+        raise unittest.SkipTest(f"{var} is not set: run this test through ctest "
+                                f"(or no target {target} in this build)")
+    return path
+
+
+CATALOGD = program("xensm-catalogd")
+MANAGE = program("xensm-manage")
+RAWSEND = program("xs_rawsend")
 
 READY_TIMEOUT = 20.0
 
@@ -283,7 +297,7 @@ class CatalogTestCase(unittest.TestCase):
 #  Host agents and a simulated XenServer world, for end-to-end tests
 # ---------------------------------------------------------------------------
 
-AGENTD = os.path.join(BUILD_DIR, "hostagent", "xensm-agentd")
+AGENTD = program("xensm-agentd")
 
 
 def simctl_module():

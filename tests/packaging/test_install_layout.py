@@ -1,7 +1,8 @@
 """The packaging install rules: default configs, systemd units, directories.
 
-Configures the source tree with the RPM's layout (prefix /usr) in a temp dir
-and installs the `packaging` component into a DESTDIR, then checks every path
+Configures the source tree with the RPM's layout (prefix /usr) in a temp dir,
+builds the five packaged programs (Debug: the quickest) and installs the
+`catalog` and `host` components into two DESTDIRs, then checks every path
 and mode, the units (foreground, Restart=on-failure, journald, hardening that
 leaves xapi's socket reachable; `systemd-analyze verify` clean) and the
 default configs (INI, every setting present, commented, with its default).
@@ -17,18 +18,29 @@ import tempfile
 import unittest
 
 SOURCE = os.environ.get("XENSM_SOURCE_DIR", os.getcwd())
-BUILD = os.environ.get("XENSM_BUILD_DIR", os.path.join(SOURCE, "build"))
 
 # path -> (type, mode): the layout DESIGN.md and issue 6 ask for.
-LAYOUT = {
-    "etc/xensm/catalog.cfg": ("f", 0o644),
-    "etc/xensm/agent.cfg": ("f", 0o600),      # may hold xapi credentials
-    "etc/xensm/plugin.cfg": ("f", 0o644),
-    "etc/xensm/keys": ("d", 0o700),
-    "var/lib/xensm": ("d", 0o700),
-    "usr/lib/systemd/system/xensm-catalogd.service": ("f", 0o644),
-    "usr/lib/systemd/system/xensm-agentd.service": ("f", 0o644),
+# Each install component is one RPM: `catalog` and `host`.
+COMPONENTS = {
+    "catalog": {
+        "usr/sbin/xensm-catalogd": ("f", 0o755),
+        "usr/bin/xensm-manage": ("f", 0o755),
+        "etc/xensm/catalog.cfg": ("f", 0o644),
+        "var/lib/xensm": ("d", 0o700),
+        "usr/lib/systemd/system/xensm-catalogd.service": ("f", 0o644),
+    },
+    "host": {
+        "usr/sbin/xensm-agentd": ("f", 0o755),
+        "etc/xapi.d/plugins/xensm": ("f", 0o755),
+        "usr/libexec/xensm/xensm-xapi": ("f", 0o755),
+        "etc/xensm/agent.cfg": ("f", 0o600),      # may hold xapi credentials
+        "etc/xensm/plugin.cfg": ("f", 0o644),
+        "etc/xensm/keys": ("d", 0o700),
+        "usr/lib/systemd/system/xensm-agentd.service": ("f", 0o644),
+    },
 }
+PROGRAMS = ["xensm-catalogd", "xensm-manage", "xensm-agentd", "xensm", "xensm-xapi"]
+LAYOUT = {**COMPONENTS["catalog"], **COMPONENTS["host"]}
 CATALOG_KEYS = {
     "db": "/var/lib/xensm/catalog.db",
     "db_password_file": "",
@@ -187,13 +199,29 @@ class InstallLayoutTest(unittest.TestCase):
         cls.build = os.path.join(cls.tmp, "build")
         cls.root = os.path.join(cls.tmp, "root")
         run(["cmake", "-S", SOURCE, "-B", cls.build, "-DCMAKE_INSTALL_PREFIX=/usr",
-             "-DBUILD_TESTING=OFF"])
+             "-DCMAKE_BUILD_TYPE=Debug", "-DBUILD_TESTING=OFF", "-DXENSM_BENCH=OFF"])
+        run(["cmake", "--build", cls.build, "-j2", "--target"] + PROGRAMS)
         cls.install()
 
     @classmethod
-    def install(cls):
-        env = dict(os.environ, DESTDIR=cls.root)
-        return run(["cmake", "--install", cls.build, "--component", "packaging"], env=env)
+    def install(cls, components=("catalog", "host")):
+        # Each component alone in its own root (test_components_are_the_packages),
+        # and both into the one root the other tests look at.
+        for component in components:
+            for root in (cls.root, os.path.join(cls.tmp, "root-" + component)):
+                env = dict(os.environ, DESTDIR=root)
+                run(["cmake", "--install", cls.build, "--component", component], env=env)
+
+    def test_components_are_the_packages(self):
+        for component, layout in COMPONENTS.items():
+            root = os.path.join(self.tmp, "root-" + component)
+            found = set()
+            for dirpath, dirnames, filenames in os.walk(root):
+                for name in dirnames + filenames:
+                    rel = os.path.relpath(os.path.join(dirpath, name), root)
+                    if not any(p.startswith(rel + "/") for p in layout):
+                        found.add(rel)
+            self.assertEqual(found, set(layout), f"component {component}")
 
     @classmethod
     def tearDownClass(cls):
@@ -314,7 +342,7 @@ class InstallLayoutTest(unittest.TestCase):
                 self.assertEqual(shipped[key], default, f"[{section}] {key}: default in {rel}")
 
     def test_catalogd_starts_with_shipped_config_uncommented(self):
-        catalogd = os.path.join(BUILD, "catalog", "xensm-catalogd")
+        catalogd = os.environ.get("XENSM_PROG_XENSM_CATALOGD", "")
         if not os.access(catalogd, os.X_OK):
             self.skipTest("xensm-catalogd is not built")
         table = code_settings(CODE_TABLES["catalog"][0]) or {}

@@ -1,4 +1,4 @@
-/*  zmq_static_probe: proves that a program linked with xensm_link_zmq (STATIC)
+/*  zmq_static_probe: proves that a program linked with xensm_static_program (a static executable)
     has a working czmq, libzmq and libsodium inside it.
 
     It does what xensm-agentd does with them: makes CURVE key pairs

@@ -17,6 +17,7 @@
 #include "catalog/server/xs_reply.h"
 #include "catalog/xs_catalog_cfg.h"
 #include "catalog_fixture.h"
+#include "xs_build_config.h"
 
 typedef struct {
     char dir [64];

@@ -3,6 +3,7 @@
     (manage_fixture). The commands themselves: test_manage_sm.c,
     test_manage_volume.c, test_manage_host.c. */
 #include "manage_fixture.h"
+#include "xs_build_config.h"
 
 #include <czmq.h>
 #include <setjmp.h>

@@ -15,6 +15,7 @@
 #include "xe-plugin/xs_plugin.h"
 #include "common/xs_value.h"
 #include "common/xs_xmlrpc.h"
+#include "xs_build_config.h"
 
 #define SESSION "OpaqueRef:2b1a4c5e-0000-4000-8000-000000000001"
 #define UUID_A  "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
