@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import shutil
 import threading
+import time
 import unittest
 
 import xsm
