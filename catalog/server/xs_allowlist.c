@@ -47,9 +47,31 @@ xs_allowlist_dir (const xs_allowlist_t *self)
     return self->dir;
 }
 
+/* The public key in certificate file `path`, as zcert_load reads it
+   ("curve/public-key", 40 Z85 characters), or NULL. Caller frees. Read by
+   hand: zconfig_load leaks its zfile on a file that is not ZPL. */
+static char *
+s_file_key (const char *path)
+{
+    char *key = NULL;
+    zfile_t *file = zfile_new (NULL, path);
+    zchunk_t *chunk = NULL;
+    if (file && zfile_input (file) == 0)
+        chunk = zfile_read (file, zfile_cursize (file), 0);
+    zconfig_t *root = chunk ? zconfig_chunk_load (chunk) : NULL;
+    const char *text = root ? zconfig_get (root, "curve/public-key", NULL) : NULL;
+    uint8_t raw [32];
+    if (text && strlen (text) == 40 && zmq_z85_decode (raw, text))
+        key = xs_strdup (text);
+    zconfig_destroy (&root);
+    zchunk_destroy (&chunk);
+    zfile_destroy (&file);
+    return key;
+}
+
 /* Calls fn (path, key, arg) for every certificate file in the directory,
-   read as zauth's zcertstore reads it (zcert_load); stops when fn returns
-   non-zero and returns that. */
+   read as zauth's zcertstore reads it; stops when fn returns non-zero and
+   returns that. */
 typedef int (s_each_fn) (const char *path, const char *key, void *arg);
 
 static int
@@ -62,10 +84,10 @@ s_each_cert (xs_allowlist_t *self, s_each_fn *fn, void *arg)
     zfile_t **files = zdir_flatten (dir);
     for (int i = 0; files && files [i] && rc == 0; i++) {
         const char *path = zfile_filename (files [i], NULL);
-        zcert_t *cert = zcert_load (path);
-        if (cert)
-            rc = fn (path, zcert_public_txt (cert), arg);
-        zcert_destroy (&cert);
+        char *key = s_file_key (path);
+        if (key)
+            rc = fn (path, key, arg);
+        free (key);
     }
     zdir_flatten_free (&files);
     zdir_destroy (&dir);
