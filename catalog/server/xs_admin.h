@@ -1,9 +1,10 @@
 /*  xs_admin: the admin protocol's commands (docs/PROTOCOL.md, "Admin
     protocol"), served from ONE table, in the redis way.
 
-    Each command has a name, an argument schema (a jansson unpack format,
-    checked before its handler runs), the arguments in words (for refusals)
-    and a kind that says when its reply may leave:
+    Each command has a name, an argument schema (checked before its handler
+    runs: "key:T" required, "key?T" optional, T one of s string, I integer,
+    b boolean, o any value; other keys are ignored), the arguments in words
+    (for refusals) and a kind that says when its reply may leave:
 
       READ    changes nothing; answered after the commit of whatever its
               loop pass wrote (a read never shows a change that may still
@@ -68,7 +69,7 @@ typedef void (xs_admin_fn) (xs_admin_t *self, json_t *args, xs_reply_t **reply_p
 /* One entry of the command table. */
 typedef struct {
     const char *name;           /* "volume_create"                          */
-    const char *args;           /* jansson unpack format: the schema        */
+    const char *args;           /* the schema: "flavor:s size:I name?s"     */
     const char *usage;          /* the arguments in words: "flavor size ..." */
     xs_admin_kind_t kind;
     xs_admin_fn *handler;
@@ -87,7 +88,8 @@ typedef struct {
 xs_admin_t *xs_admin_new (const xs_admin_deps_t *deps);
 
 /* Sets the volume and host commands' objects (both borrowed); until then
-   those commands are refused as `internal`. */
+   (a catalog without agents: tests, the fuzzer) the volume_* and host_*
+   commands are refused as `internal`. */
 void xs_admin_set_agents (xs_admin_t *self, xs_volumes_t *volumes, xs_agentsrv_t *agents);
 
 /* Frees the admin; NULLs *self_p; idempotent. */

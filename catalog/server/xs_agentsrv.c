@@ -704,6 +704,8 @@ xs_agentsrv_destroy (xs_agentsrv_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_agentsrv_t *self = *self_p;
+    /* First, while the socket is open: its flush may still send. */
+    xs_reconcile_destroy (&self->reconcile);
     if (self->timer >= 0)
         zloop_timer_end (self->loop, self->timer);
     if (self->router)
@@ -717,7 +719,6 @@ xs_agentsrv_destroy (xs_agentsrv_t **self_p)
     zactor_destroy (&self->auth);
     zcert_destroy (&self->cert);
     zhashx_destroy (&self->reqs);
-    xs_reconcile_destroy (&self->reconcile);
     free (self->endpoint);
     free (self);
     *self_p = NULL;

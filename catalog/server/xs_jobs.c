@@ -640,6 +640,8 @@ xs_jobs_destroy (xs_jobs_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_jobs_t *self = *self_p;
+    /* Actions this deferred (sends) point at it: they run first. */
+    xs_batch_flush (self->batch);
     zloop_timer_end (self->loop, self->timer);
     xs_agentsrv_set_events (self->agents, NULL);
     zhashx_destroy (&self->by_wire);

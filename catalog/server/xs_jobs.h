@@ -49,8 +49,9 @@ xs_jobs_t *xs_jobs_new (const xs_jobs_cfg_t *cfg, xs_store_t *store, xs_batch_t 
                         zloop_t *loop, xs_agentsrv_t *agents, xs_hosts_t *hosts,
                         xs_placement_t *placement);
 
-/* Answers the clients still waiting (the jobs resume at the next start),
-   stops taking agent events. NULLs *self_p; idempotent. */
+/* Flushes the batch (actions deferred here point at the jobs), answers
+   the clients still waiting (the jobs resume at the next start), stops
+   taking agent events. NULLs *self_p; idempotent. */
 void xs_jobs_destroy (xs_jobs_t **self_p);
 
 /* Loads every unfinished job of the journal and resumes it as soon as an

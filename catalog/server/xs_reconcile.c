@@ -47,6 +47,8 @@ void
 xs_reconcile_destroy (xs_reconcile_t **self_p)
 {
     if (self_p && *self_p) {
+        /* An action this deferred (s_after_sr_uuid) points at it. */
+        xs_batch_flush ((*self_p)->batch);
         zhashx_destroy (&(*self_p)->creators);
         free (*self_p);
         *self_p = NULL;

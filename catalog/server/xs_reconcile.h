@@ -31,7 +31,8 @@ xs_reconcile_t *xs_reconcile_new (xs_store_t *store, xs_batch_t *batch, xs_hosts
                                   xs_agentsrv_t *agents, int heartbeat_ms,
                                   int request_timeout_ms);
 
-/* NULLs *self_p; idempotent. */
+/* Flushes the batch (an action deferred here points at it). NULLs
+   *self_p; idempotent. */
 void xs_reconcile_destroy (xs_reconcile_t **self_p);
 
 /* The backends of host h's zone for its welcome (the agent view; one live

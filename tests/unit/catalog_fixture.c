@@ -127,8 +127,10 @@ fx_start_catalog (fx_t *f)
     if (!f->allowlist)
         fail_msg ("allow-list: %s", err.msg);
     f->hosts = xs_hosts_new ();
+    /* Heartbeats every 100 ms: agents give up on a catalog after 3 without
+       an answer, and this loop runs only while a test waits on it. */
     xs_agentsrv_cfg_t acfg = {.endpoint = "tcp://127.0.0.1:*", .cert_file = f->cert,
-                              .heartbeat_ms = 50, .request_timeout_ms = 5000};
+                              .heartbeat_ms = 100, .request_timeout_ms = 5000};
     xs_agentsrv_deps_t deps = {.store = f->store, .batch = f->batch, .loop = f->loop,
                                .hosts = f->hosts, .allowlist = f->allowlist};
     f->agents = xs_agentsrv_new (&acfg, &deps, &err);
@@ -348,7 +350,8 @@ fx_wait_ready (fx_t *f, int64_t id, int hosts)
 {
     xs_agentsrv_reconcile (f->agents);
     s_attached_t a = {id, hosts};
-    if (!fx_run_until (f, s_backend_ready, &a, 5000))
+    /* The deadline is a failsafe for a loaded machine, not what is waited for. */
+    if (!fx_run_until (f, s_backend_ready, &a, 15000))
         fail_msg ("backend %lld never attached on %d hosts", (long long) id, hosts);
 }
 
