@@ -158,6 +158,12 @@ xs_api_req_header (const xs_api_req_t *req, const char *name)
 }
 
 json_t *xs_api_req_json (const xs_api_req_t *req) { return req->json; }
+
+const char *
+xs_api_req_body (const xs_api_req_t *req, size_t *len)
+{
+    return xs_http_req_body (req->http, len);
+}
 const char *xs_api_req_id (const xs_api_req_t *req) { return req->id; }
 xs_api_version_t xs_api_req_version (const xs_api_req_t *req) { return req->version; }
 const xs_api_identity_t *xs_api_req_identity (const xs_api_req_t *req) { return &req->identity; }

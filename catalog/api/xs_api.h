@@ -100,6 +100,11 @@ const char *xs_api_req_header (const xs_api_req_t *req, const char *name);
    NULL for other routes. Borrowed. */
 json_t *xs_api_req_json (const xs_api_req_t *req);
 
+/* The raw request body (not NUL-terminated, *len bytes; NULL when empty),
+   borrowed: for the rare route that must see what xs_api_req_json dropped
+   (an action sent as {"os-force_delete": null}). */
+const char *xs_api_req_body (const xs_api_req_t *req, size_t *len);
+
 /* "req-<uuid4>", the id on the reply. */
 const char *xs_api_req_id (const xs_api_req_t *req);
 

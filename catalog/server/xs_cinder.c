@@ -740,11 +740,22 @@ s_volume_action (xs_api_req_t *req, void *arg)
 {
     xs_cinder_t *self = (xs_cinder_t *) arg;
     json_t *body = xs_api_req_json (req);
+    json_t *raw = NULL;
+    if (json_object_size (body) == 0) {
+        /* {"os-force_delete": null}, as cinderclient sends it: the parsed
+           body lost the null; the raw one (already checked) has the name. */
+        size_t len = 0;
+        const char *data = xs_api_req_body (req, &len);
+        raw = data ? json_loadb (data, len, 0, NULL) : NULL;
+    }
     xs_volume_t *v = s_route_volume (self, &req);
-    if (!v)
+    if (!v) {
+        json_decref (raw);
         return;
-    const char *action = json_object_size (body) == 1 ? json_object_iter_key (
-                             json_object_iter (body)) : NULL;
+    }
+    json_t *named = raw ? raw : body;
+    const char *action = json_is_object (named) && json_object_size (named) == 1
+                       ? json_object_iter_key (json_object_iter (named)) : NULL;
     if (!action)
         xs_api_reply_error (&req, 400, "Invalid input received: the body names one action.");
     else
@@ -776,6 +787,7 @@ s_volume_action (xs_api_req_t *req, void *arg)
         xs_api_reply_error (&req, 400, "Invalid input received: action %.64s is not supported "
                             "by xensm.", action);
     xs_volume_destroy (&v);
+    json_decref (raw);
 }
 
 /* =========================================================================

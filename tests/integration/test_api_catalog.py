@@ -241,7 +241,8 @@ class CatalogApi(unittest.TestCase):
         listed = self.w.json("volume", "list", "--project", "proj-a")["volumes"]
         self.assertEqual([v["uuid"] for v in listed], [va["id"]])
         a.openstack("volume", "delete", "mine-a")
-        b.openstack("volume", "delete", vb["id"])
+        # The admin's force delete (os-force_delete) of another project's volume.
+        self.clients("admin").openstack("volume", "delete", "--force", vb["id"])
         self.assertEqual(self.catalog_volumes("proj-a") + self.catalog_volumes("proj-b"), [])
 
     # -- paging ---------------------------------------------------------------
