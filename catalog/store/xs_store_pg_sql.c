@@ -9,6 +9,7 @@
         the database as an xensm catalog.
 */
 #include "xs_store_int.h"
+#include "xs_store_cols.h"
 
 /* ---------------------------------------------------------------------
    Schema: xs_pg_migrations [v] brings a database from version v to v + 1,
@@ -127,25 +128,6 @@ _Static_assert (sizeof xs_pg_migrations / sizeof xs_pg_migrations [0]
    Statements, by xs_sql_id_t; the columns of each S_<TABLE>_COLS in the
    order of xs_store_sql.c (the row functions read both).
    --------------------------------------------------------------------- */
-
-#define S_FLAVOR_COLS "SELECT id, label, description, created_at FROM flavor "
-#define S_BACKEND_COLS \
-    "SELECT b.id, b.flavor_id, f.label, b.zone, b.sr_type, b.name_label, b.sr_uuid," \
-    " b.state, b.error, b.ratio, b.reserve, b.created_at" \
-    " FROM backend b JOIN flavor f ON f.id = b.flavor_id "
-#define S_HOST_COLS \
-    "SELECT uuid, zone, name, public_key, state, last_seen, created_at FROM host "
-#define S_SR_COLS \
-    "SELECT host_uuid, backend_id, attached, physical_size, physical_utilisation," \
-    " virtual_allocation, capabilities, updated_at FROM host_sr "
-#define S_VOLUME_COLS \
-    "SELECT uuid, name, size_bytes, flavor_id, backend_id, vdi_uuid, host_uuid, state," \
-    " error, parent_uuid, request_id, created_at, updated_at, project FROM volume "
-#define S_JOB_COLS \
-    "SELECT id, volume_uuid, op, args, state, backend_id, host_uuid, result, error," \
-    " created_at, updated_at FROM job "
-#define S_ATTEMPT_COLS \
-    "SELECT id, volume_uuid, backend_id, host_uuid, outcome, reason, at FROM attempt "
 
 const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_BEGIN]        = "BEGIN",

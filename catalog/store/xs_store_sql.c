@@ -5,6 +5,7 @@
     xs_store.c), which stay next to the checks they are part of.
 */
 #include "xs_store_int.h"
+#include "xs_store_cols.h"
 
 /* ---------------------------------------------------------------------
    Schema: xs_sql_migrations [v] brings a database from user_version v to
@@ -122,25 +123,6 @@ _Static_assert (sizeof xs_sql_migrations / sizeof xs_sql_migrations [0]
    Statements, by xs_sql_id_t (xs_store_int.h). The column order of each
    S_<TABLE>_COLS is the order s_<table>_row in xs_store_<table>.c reads.
    --------------------------------------------------------------------- */
-
-#define S_FLAVOR_COLS "SELECT id, label, description, created_at FROM flavor "
-#define S_BACKEND_COLS \
-    "SELECT b.id, b.flavor_id, f.label, b.zone, b.sr_type, b.name_label, b.sr_uuid," \
-    " b.state, b.error, b.ratio, b.reserve, b.created_at" \
-    " FROM backend b JOIN flavor f ON f.id = b.flavor_id "
-#define S_HOST_COLS \
-    "SELECT uuid, zone, name, public_key, state, last_seen, created_at FROM host "
-#define S_SR_COLS \
-    "SELECT host_uuid, backend_id, attached, physical_size, physical_utilisation," \
-    " virtual_allocation, capabilities, updated_at FROM host_sr "
-#define S_VOLUME_COLS \
-    "SELECT uuid, name, size_bytes, flavor_id, backend_id, vdi_uuid, host_uuid, state," \
-    " error, parent_uuid, request_id, created_at, updated_at, project FROM volume "
-#define S_JOB_COLS \
-    "SELECT id, volume_uuid, op, args, state, backend_id, host_uuid, result, error," \
-    " created_at, updated_at FROM job "
-#define S_ATTEMPT_COLS \
-    "SELECT id, volume_uuid, backend_id, host_uuid, outcome, reason, at FROM attempt "
 
 const char *const xs_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_BEGIN]        = "BEGIN IMMEDIATE",
