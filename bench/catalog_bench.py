@@ -142,7 +142,10 @@ class Stack:
         if self.kind == "catalog":
             cfg = os.path.join(d, "catalog.cfg")
             with open(cfg, "w", encoding="utf-8") as f:
-                f.write("[catalog]\nheartbeat_ms = %d\nadmin_batch = 256\n" % heartbeat_ms)
+                # The admin path is measured; no Block Storage API listener
+                # (its default port would collide between the bench's catalogs).
+                f.write("[catalog]\nheartbeat_ms = %d\nadmin_batch = 256\napi_listen =\n"
+                        % heartbeat_ms)
             db = self.db_uri or os.path.join(d, "catalog.db")
             if fill:
                 out = subprocess.run([self.prog("bench", "xs-bench-fill"), "--db", db,
