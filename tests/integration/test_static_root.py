@@ -18,6 +18,7 @@ Skipped unless the build was configured with XENSM_STATIC_HOST=ON.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -144,17 +145,29 @@ class StaticRootTest(unittest.TestCase):
         self.assertNotIn("xensm-catalogd", p.stdout)
 
     def test_plugin_answers_ping_and_host_info(self):
+        # The plugin's settings (where its --help says) and the host's
+        # inventory, as a dom0 has them: the plugin acts on the host it runs on.
+        out = subprocess.run([xsm.program("xensm"), "--help"], capture_output=True,
+                             text=True, check=True).stdout
+        settings_in_root = re.search(r"^Settings: (\S+)", out, re.M).group(1)
+        settings = os.path.join(self.workdir, "plugin.cfg")
+        with open(settings, "w") as f:
+            f.write("[plugin]\nhelper = %s\nxapi_url = unix:/var/lib/xcp/xapi\n"
+                    % HELPER_IN_ROOT)
+        inventory = os.path.join(self.workdir, "xensource-inventory")
+        with open(inventory, "w") as f:
+            f.write("INSTALLATION_UUID='%s'\n" % self.host["uuid"])
         root = make_root(self.workdir, {PLUGIN_IN_ROOT: xsm.program("xensm"),
-                                        HELPER_IN_ROOT: xsm.program("xensm-xapi")})
-        self.assertEqual(root_listing(root), {PLUGIN_IN_ROOT, HELPER_IN_ROOT,
-                                              "/var/lib/xcp/xapi"})
+                                        HELPER_IN_ROOT: xsm.program("xensm-xapi"),
+                                        settings_in_root: settings,
+                                        "/etc/xensource-inventory": inventory})
+        self.assertEqual(root_listing(root), {PLUGIN_IN_ROOT, HELPER_IN_ROOT, settings_in_root,
+                                              "/etc/xensource-inventory", "/var/lib/xcp/xapi"})
         session = self.w.sim.login("a1", password="")
 
         def call(fn):
             request = xmlrpc.client.dumps((session, {}), fn)
-            p = self.run_in_root(root, [PLUGIN_IN_ROOT, request],
-                                 env={"XENSM_XAPI_URL": "unix:/var/lib/xcp/xapi",
-                                      "XENSM_HELPER_PATH": HELPER_IN_ROOT})
+            p = self.run_in_root(root, [PLUGIN_IN_ROOT, request], env={})
             self.assertEqual(p.returncode, 0, p.stderr)
             (result,), _ = xmlrpc.client.loads(p.stdout)
             self.assertEqual(result["Status"], "Success", result)
