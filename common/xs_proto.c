@@ -27,7 +27,7 @@ typedef enum { S_STR, S_INT, S_BOOL, S_OBJ, S_ARR, S_STRMAP, S_STRARR } s_ftype_
 #define S_NULL     0x02         /* may be JSON null                  */
 #define S_NONEMPTY 0x04         /* string must not be ""             */
 #define S_NONNEG   0x08         /* integer must be >= 0              */
-#define S_NAME     0x10         /* string is a name (xs_text_check_name) */
+#define S_NAME     0x10         /* string is a zone name (xs_text_check_name, XS_ZONE_MAX) */
 
 typedef struct s_schema_t s_schema_t;
 typedef struct {

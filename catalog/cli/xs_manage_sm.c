@@ -134,16 +134,17 @@ s_secret_values (xs_manage_ctx_t *ctx, const xs_kvlist_t *given, xs_kvlist_t *pa
         const char *text = xs_kvlist_value (given, i);
         char what [96];
         snprintf (what, sizeof what, "%.64s=", key);
+        bool secret = xs_redact_is_secret (key);
         char *value = NULL;
         int rc = 0;
-        if (xs_redact_is_secret (key) && strcmp (text, "-") == 0)
+        if (secret && strcmp (text, "-") == 0)
             rc = s_read_secret_line (ctx->io->in, ctx->io->interactive, ctx->io->err, what,
                                      &value, err);
         else
-        if (xs_redact_is_secret (key) && text [0] == '@')
+        if (secret && text [0] == '@')
             rc = s_read_secret_file (text + 1, what, &value, err);
         else
-        if (xs_redact_is_secret (key))
+        if (secret)
             fprintf (ctx->io->err,
                      "WARNING: %s given on the command line, where every user of this "
                      "machine can read it; pass %s@FILE or %s- (standard input) instead.\n",
