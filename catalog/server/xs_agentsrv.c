@@ -159,6 +159,7 @@ xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why)
     if (!h->up)
         return;
     h->up = false;
+    h->downs++;
     xs_warning ("host %s (%s, zone %s) is down: %s", h->uuid, h->name ? h->name : "",
                 h->zone, why);
     if (xs_agentsrv_open_batch (self) == 0) {
@@ -185,8 +186,12 @@ s_mark_silent_down (xs_agentsrv_t *self, int64_t now)
             zlist_append (down, h);
     zlist_destroy (&hosts);
     for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (down); h;
-         h = (xs_live_host_t *) zlist_next (down))
-        xs_agentsrv_host_down (self, h, "missed 3 heartbeats");
+         h = (xs_live_host_t *) zlist_next (down)) {
+        char why [64];
+        snprintf (why, sizeof why, "missed 3 heartbeats (silent for %lld ms)",
+                  (long long) (now - h->last_seen));
+        xs_agentsrv_host_down (self, h, why);
+    }
     zlist_destroy (&down);
 }
 
@@ -645,6 +650,11 @@ s_bind (xs_agentsrv_t *self, const char *endpoint, xs_err_t *err)
     if (zloop_reader (self->loop, self->router, s_on_router, self) == -1)
         return xs_err_set (err, XS_EINTERNAL, "agent socket: cannot poll");
     self->timer = zloop_timer (self->loop, (size_t) self->cfg.heartbeat_ms, 0, s_on_tick, self);
+    /* The first tick is judged late from here: a catalog stalled before it
+       (stopped, starved) must forgive too. With 0, hosts registered in the
+       first heartbeat period were marked down by the tick after the stall,
+       before the I/O thread had handed their queued heartbeats over. */
+    self->last_tick = zclock_mono ();
     return 0;
 }
 

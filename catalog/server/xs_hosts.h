@@ -43,6 +43,7 @@ typedef struct {
     zframe_t *routing_id;
     int64_t last_seen;          /* zclock_mono                            */
     bool up;
+    int downs;                  /* times marked down since registered    */
     int inflight;               /* requests we sent, no result yet        */
     int busy;                   /* what the agent reported                */
     int beats;

@@ -130,7 +130,8 @@ fx_start_catalog (fx_t *f)
     /* Heartbeats every 100 ms: agents give up on a catalog after 3 without
        an answer, and this loop runs only while a test waits on it. */
     xs_agentsrv_cfg_t acfg = {.endpoint = "tcp://127.0.0.1:*", .cert_file = f->cert,
-                              .heartbeat_ms = 100, .request_timeout_ms = 5000};
+                              .heartbeat_ms = f->heartbeat_ms ? f->heartbeat_ms : 100,
+                              .request_timeout_ms = 5000};
     xs_agentsrv_deps_t deps = {.store = f->store, .batch = f->batch, .loop = f->loop,
                                .hosts = f->hosts, .allowlist = f->allowlist};
     f->agents = xs_agentsrv_new (&acfg, &deps, &err);

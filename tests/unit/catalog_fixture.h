@@ -46,6 +46,7 @@ typedef struct {
         zactor_t *actor;
     } peers [FX_MAX_AGENTS];
     int npeers;
+    int heartbeat_ms;           /* the catalog's; 0 for 100 ms            */
 } fx_t;
 
 /* What the scripted executor has done so far. */
