@@ -30,7 +30,8 @@ s_usage (FILE *stream)
 {
     fprintf (stream,
              "usage: %s [-c FILE] [--db PATH] [--admin ENDPOINT] [--agent ENDPOINT]\n"
-             "          [--cert FILE] [--agent-keys DIR] [--api LISTEN] [--foreground] [-v]\n"
+             "          [--cert FILE] [--agent-keys DIR] [--api LISTEN] [--accept-lost-wal]\n"
+             "          [--foreground] [-v]\n"
              "  -c, --config FILE   config file (default %s; a missing default is fine)\n"
              "  --db PATH           SQLite database (default %s); with --db alone, the\n"
              "                      certificate and agent_keys go beside it\n"
@@ -40,6 +41,8 @@ s_usage (FILE *stream)
              "                      are missing (default %s)\n"
              "  --agent-keys DIR    allow-list of agent public certificates (default %s)\n"
              "  --api LISTEN        Block Storage API address, e.g. 127.0.0.1:8776 (\"\": off)\n"
+             "  --accept-lost-wal   start although the SQLite catalog was not closed cleanly\n"
+             "                      and its -wal file is missing (what it held is lost)\n"
              "  -f, --foreground    stay in the foreground, log to stderr\n"
              "  -v, --verbose       log debug messages\n"
              "Flags override the config file. With XENSM_READY_FD=<n> in the environment,\n"
@@ -83,6 +86,7 @@ main (int argc, char **argv)
         { "cert",       required_argument, NULL, 'k' },
         { "agent-keys", required_argument, NULL, 'K' },
         { "api",        required_argument, NULL, 'P' },
+        { "accept-lost-wal", no_argument, NULL, 'W' },
         { "foreground", no_argument,       NULL, 'f' },
         { "verbose",    no_argument,       NULL, 'v' },
         { "help",       no_argument,       NULL, 'h' },
@@ -93,6 +97,7 @@ main (int argc, char **argv)
     static const struct { int opt; const char *key; } flag_keys [] = {
         { 'd', "db" }, { 'a', "admin_endpoint" }, { 'A', "agent_endpoint" },
         { 'k', "cert" }, { 'K', "agent_keys" }, { 'P', "api_listen" },
+        { 'W', "accept_lost_wal" },
     };
     const char *flag_values [128] = { NULL };
     const char *config_path = NULL;
@@ -104,6 +109,7 @@ main (int argc, char **argv)
         case 'd': case 'a': case 'A': case 'k': case 'K': case 'P':
             flag_values [opt] = optarg;
             break;
+        case 'W': flag_values ['W'] = "true"; break;
         case 'f': foreground = true; break;
         case 'v': verbose = true; break;
         case 'h': s_usage (stdout); return 0;

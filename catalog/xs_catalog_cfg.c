@@ -55,6 +55,9 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
     { XS_CATALOG_SECTION, "db_password_file", XS_CONFIG_STRING, "", 0, 0, NULL, true,
       NULL, "PostgreSQL: file whose first line is the password (mode 0600), when "
       "~/.pgpass has none" },
+    { XS_CATALOG_SECTION, "accept_lost_wal", XS_CONFIG_BOOL, "false", 0, 0, NULL, false,
+      NULL, "SQLite: start although the catalog was not closed cleanly and its -wal file "
+      "is missing (what it held is lost); for one start, as --accept-lost-wal" },
     { XS_CATALOG_SECTION, "admin_endpoint", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_ADMIN, 0, 0,
       NULL, false, xs_catalog_cfg_check_endpoint,
       "ZeroMQ endpoint of the admin API (ipc:// socket file mode 0600)" },

@@ -105,7 +105,9 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
     }
     const char *password_file = xs_config_get (config, XS_CATALOG_SECTION, "db_password_file");
     xs_store_options_t db_options = {
-        .password_file = password_file && *password_file ? password_file : NULL };
+        .password_file = password_file && *password_file ? password_file : NULL,
+        .accept_lost_wal = xs_config_bool (config, XS_CATALOG_SECTION, "accept_lost_wal",
+                                           false) };
     self->store = xs_store_open (db, &db_options, err);
     if (!self->store) {
         xs_err_prefix (err, "database");

@@ -159,6 +159,10 @@ typedef struct {
        server that asks for one and no ~/.pgpass entry; NULL: none. The
        password is never taken from the command line nor logged. */
     const char *password_file;
+    /* SQLite: open even though the write-ahead log of a catalog that was
+       not closed cleanly is missing (someone deleted it: what was
+       acknowledged since the last checkpoint is lost). Refused otherwise. */
+    bool accept_lost_wal;
 } xs_store_options_t;
 
 /* Opens the catalog database `db`: a path is an SQLite file (as

@@ -109,6 +109,9 @@ typedef struct {
     void (*set_busy_timeout) (xs_store_t *self, int ms);
     /* True when the connection has no transaction open (or is lost). */
     bool (*autocommit) (xs_store_t *self);
+    /* When not NULL: runs before every BEGIN (SQLite: a write-ahead log
+       deleted under the running catalog is checkpointed and made again). */
+    int (*before_begin) (xs_store_t *self, xs_err_t *err);
     /* Prepares statement `id` into st->h. An XS_RC_ code (message kept). */
     int (*prepare) (xs_store_t *self, xs_sql_stmt_t *st);
     void (*finalize) (xs_sql_stmt_t *st);

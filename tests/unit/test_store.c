@@ -110,10 +110,31 @@ test_existing_lax_file_is_tightened (void **state)
 {
     FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
-    s_write_file (fx->path, "", 0, 0644);      /* version 0: an empty file */
     xs_store_t *store = fx_open (fx);
+    xs_store_destroy (&store);
+    assert_int_equal (chmod (fx->path, 0644), 0);
+    store = fx_open (fx);
     assert_int_equal (s_mode (fx->path), 0600);
     xs_store_destroy (&store);
+}
+
+/* A zero-length file is a lost or truncated catalog, not a new one: it was
+   started as an empty catalog and written to (fault campaign D12). */
+static void
+test_empty_file_is_refused_untouched (void **state)
+{
+    FX_SQLITE_ONLY ();
+    fixture_t *fx = *state;
+    s_write_file (fx->path, "", 0, 0600);
+    xs_err_t err = { 0 };
+    xs_store_t *store = xs_store_new (fx->path, &err);
+    assert_null (store);
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, fx->path));
+    assert_non_null (strstr (err.msg, "empty (0 bytes)"));
+    struct stat sb;
+    assert_int_equal (stat (fx->path, &sb), 0);
+    assert_int_equal (sb.st_size, 0);
 }
 
 static void
@@ -121,7 +142,7 @@ test_migrate_empty_file_to_current (void **state)
 {
     FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
-    s_write_file (fx->path, "", 0, 0600);
+    unlink (fx->path);                  /* made by the store: version 0 */
     xs_store_t *store = fx_open (fx);
     xs_store_destroy (&store);
     assert_int_equal (fx_raw_int (fx->path, "PRAGMA user_version"), XS_STORE_SCHEMA_VERSION);
@@ -519,6 +540,101 @@ test_locked_database_error_loses_nothing (void **state)
     xs_store_destroy (&store);
 }
 
+/* Copies `path`'s file `suffix` ("", "-wal", ".lock") to `to`, if it exists:
+   what a crash at this moment would leave on disk. */
+static void
+s_crash_copy (const char *path, const char *suffix, const char *to)
+{
+    char from [512], dest [512];
+    snprintf (from, sizeof from, "%s%s", path, suffix);
+    snprintf (dest, sizeof dest, "%s%s", to, suffix);
+    size_t size = 0;
+    if (access (from, F_OK) != 0)
+        return;
+    char *data = s_slurp (from, &size);
+    s_write_file (dest, data, size, 0600);
+    free (data);
+}
+
+static int64_t
+s_flavor_count (xs_store_t *store)
+{
+    xs_err_t err = { 0 };
+    xs_flavor_t **list = xs_store_flavor_list (store, &err);
+    assert_non_null (list);
+    int64_t n = (int64_t) xs_rows_list_size (list);
+    xs_flavor_list_destroy (&list);
+    return n;
+}
+
+/* The write-ahead log deleted under a running catalog: commits went on into
+   a file nobody could find, and a crash lost them all (fault campaign D14:
+   77 of 400). Now the next transaction checkpoints the deleted log into the
+   database and starts a new one: a crash image holds every commit. */
+static void
+test_deleted_wal_while_open_loses_nothing (void **state)
+{
+    FX_SQLITE_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    fx_add_flavor (store, "before");
+    char p [512];
+    snprintf (p, sizeof p, "%s-wal", fx->path);
+    assert_int_equal (unlink (p), 0);
+    snprintf (p, sizeof p, "%s-shm", fx->path);
+    unlink (p);
+    fx_add_flavor (store, "after");
+    fx_add_flavor (store, "later");
+    char crash [512];
+    snprintf (crash, sizeof crash, "%s.crash", fx->path);
+    s_crash_copy (fx->path, "", crash);
+    s_crash_copy (fx->path, "-wal", crash);
+    xs_store_destroy (&store);
+    xs_err_t err = { 0 };
+    xs_store_t *image = xs_store_new (crash, &err);
+    assert_non_null (image);
+    assert_int_equal (s_flavor_count (image), 3);
+    xs_store_destroy (&image);
+}
+
+/* A catalog killed with its log deleted afterwards lost what the log held
+   (D14: 200 of 200, silently). Now it is refused, naming the file, unless
+   accepted; after a clean close the log holds nothing and may go. */
+static void
+test_lost_wal_after_a_crash_is_refused (void **state)
+{
+    FX_SQLITE_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    fx_add_flavor (store, "gold");
+    char crash [512], wal [600];
+    snprintf (crash, sizeof crash, "%s.crash", fx->path);
+    s_crash_copy (fx->path, "", crash);
+    s_crash_copy (fx->path, ".lock", crash);        /* says "open" */
+    xs_store_destroy (&store);
+    snprintf (wal, sizeof wal, "%s-wal", crash);
+    assert_int_not_equal (access (wal, F_OK), 0);   /* the log was not copied */
+
+    xs_err_t err = { 0 };
+    assert_null (xs_store_new (crash, &err));
+    assert_int_equal (err.kind, XS_EIO);
+    assert_non_null (strstr (err.msg, wal));
+    assert_non_null (strstr (err.msg, "--accept-lost-wal"));
+    xs_store_options_t accept = { .accept_lost_wal = true };
+    xs_store_t *image = xs_store_open (crash, &accept, &err);
+    assert_non_null (image);
+    xs_store_destroy (&image);
+
+    /* Closed cleanly: the log is checkpointed, deleting it loses nothing. */
+    store = fx_open (fx);
+    xs_store_destroy (&store);
+    snprintf (wal, sizeof wal, "%s-wal", fx->path);
+    unlink (wal);
+    store = fx_open (fx);
+    assert_int_equal (s_flavor_count (store), 1);
+    xs_store_destroy (&store);
+}
+
 /* ---------------------------------------------------------------------
    PostgreSQL: the same contracts on a database server
    --------------------------------------------------------------------- */
@@ -821,6 +937,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         FX_TEST (test_new_file_is_0600_with_sidecars),
         FX_TEST (test_existing_lax_file_is_tightened),
+        FX_TEST (test_empty_file_is_refused_untouched),
         FX_TEST (test_migrate_empty_file_to_current),
         FX_TEST (test_migrate_1_to_2_adds_projects),
         FX_TEST (test_newer_schema_is_refused_untouched),
@@ -833,6 +950,8 @@ main (void)
         FX_TEST (test_transactions),
         FX_TEST (test_restart_keeps_everything),
         FX_TEST (test_locked_database_error_loses_nothing),
+        FX_TEST (test_deleted_wal_while_open_loses_nothing),
+        FX_TEST (test_lost_wal_after_a_crash_is_refused),
         FX_TEST (test_create_rate),
         FX_TEST (test_conflict_inside_transaction_undoes_only_itself),
         FX_TEST (test_pg_migrate_empty_database),
