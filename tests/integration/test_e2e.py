@@ -11,6 +11,7 @@ import shutil
 import threading
 import time
 import unittest
+import uuid
 
 import xsm
 
@@ -564,6 +565,47 @@ class E2E(unittest.TestCase):
             self.assertTrue(a.running())
         self.add_backends()
         self.assert_vdi(self.create("--flavor", "gold", "--size", "1G"))
+
+
+    def test_a_key_is_one_host_in_one_zone(self):
+        """An enrolled key is bound to the host uuid and zone of its first
+        register. Before, one key registered any number of uuids (a
+        5,000-character one too) and moved a host to another zone, whose
+        welcome carries that zone's backend secrets (fault campaign D9)."""
+        w = self.w
+        self.add_backends()
+        client = os.path.join(self.workdir, "squatter.cert")
+        subprocess.run([xsm.AGENTD, "--gen-cert", client], check=True, capture_output=True)
+        w.ok("host", "enroll", client)
+
+        def register(host, zone):
+            frame = "s:" + json.dumps({"v": 1, "id": "r", "type": "register", "host_uuid": host,
+                                       "zone": zone, "name": "squatter"})
+            rc, reply = xsm.rawsend_curve(w.agent_endpoint, w.catalogd.cert, client, [frame])
+            self.assertEqual(rc, 0)
+            return json.loads(reply[0])
+
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        refused = register("a" * 5000, "za")
+        self.assertEqual((refused["type"], refused["code"]), ("error", "refused"), refused)
+        self.assertIn("host_uuid", refused["message"])
+        self.assertEqual(register(first, "za")["type"], "welcome")
+        refused = register(second, "za")
+        self.assertEqual(refused["type"], "error", refused)
+        self.assertIn("bound to host " + first, refused["message"])
+        refused = register(first, "zb")
+        self.assertEqual(refused["type"], "error", refused)
+        self.assertIn("registered in zone za, not zb", refused["message"])
+        self.assertNotIn("backends", refused)
+        refused = register(w.agents["a1"].host_uuid, "za")
+        self.assertIn("bound to host " + first, refused["message"])
+        hosts = [h["uuid"] for h in w.hosts()]
+        self.assertIn(first, hosts)
+        self.assertNotIn(second, hosts)
+        # Removed, the key and the uuid are free again.
+        w.ok("--yes", "host", "remove", first)
+        w.ok("host", "enroll", client)
+        self.assertEqual(register(second, "zb")["type"], "welcome")
 
 
 class AgentIdentity(unittest.TestCase):
