@@ -330,34 +330,38 @@ out:
 
 static xs_value_t *s_dec_value (xs_xmlrpc_parse_t *dec, xmlNodePtr node, int depth);
 
+/* Appends to array the value of each <name> child of node (another element
+   is an error); with `wrapped`, each child holds one <value> (a <param>),
+   else it is one (an array's <value>). 0, or -1 with the error recorded. */
+static int
+s_dec_items (xs_xmlrpc_parse_t *dec, xmlNodePtr node, const char *name, bool wrapped,
+             xs_value_t *array, int depth)
+{
+    if (s_elements_only (dec, node))
+        return -1;
+    for (xmlNodePtr child = node->children; child; child = child->next) {
+        if (child->type != XML_ELEMENT_NODE)
+            continue;
+        if (!s_is (child, name))
+            return xs_xmlrpc_parse_fail (dec, child, "unexpected <%s> inside <%s>",
+                                         (const char *) child->name, (const char *) node->name);
+        xmlNodePtr value = wrapped ? s_only_child (dec, child, "value", true) : child;
+        xs_value_t *item = value ? s_dec_value (dec, value, depth) : NULL;
+        if (!item)
+            return -1;
+        xs_value_append (array, &item);
+    }
+    return 0;
+}
+
 static xs_value_t *
 s_dec_array (xs_xmlrpc_parse_t *dec, xmlNodePtr node, int depth)
 {
     xs_value_t *array = xs_value_array_new ();
     xmlNodePtr data = s_only_child (dec, node, "data", false);
-    if (dec->failed)
-        goto fail;
-    if (data) {
-        if (s_elements_only (dec, data))
-            goto fail;
-        for (xmlNodePtr child = data->children; child; child = child->next) {
-            if (child->type != XML_ELEMENT_NODE)
-                continue;
-            if (!s_is (child, "value")) {
-                xs_xmlrpc_parse_fail (dec, child, "unexpected <%s> inside <data>",
-                                      (const char *) child->name);
-                goto fail;
-            }
-            xs_value_t *item = s_dec_value (dec, child, depth);
-            if (!item)
-                goto fail;
-            xs_value_append (array, &item);
-        }
-    }
+    if (dec->failed || (data && s_dec_items (dec, data, "value", false, array, depth)))
+        xs_value_destroy (&array);
     return array;
-fail:
-    xs_value_destroy (&array);
-    return NULL;
 }
 
 static xs_value_t *
@@ -518,30 +522,9 @@ static xs_value_t *
 s_dec_params (xs_xmlrpc_parse_t *dec, xmlNodePtr list)
 {
     xs_value_t *params = xs_value_array_new ();
-    if (!list)
-        return params;
-    if (s_elements_only (dec, list))
-        goto fail;
-    for (xmlNodePtr param = list->children; param; param = param->next) {
-        if (param->type != XML_ELEMENT_NODE)
-            continue;
-        if (!s_is (param, "param")) {
-            xs_xmlrpc_parse_fail (dec, param, "unexpected <%s> inside <params>",
-                                  (const char *) param->name);
-            goto fail;
-        }
-        xmlNodePtr value = s_only_child (dec, param, "value", true);
-        if (!value)
-            goto fail;
-        xs_value_t *item = s_dec_value (dec, value, 0);
-        if (!item)
-            goto fail;
-        xs_value_append (params, &item);
-    }
+    if (list && s_dec_items (dec, list, "param", true, params, 0))
+        xs_value_destroy (&params);
     return params;
-fail:
-    xs_value_destroy (&params);
-    return NULL;
 }
 
 xs_value_t *
