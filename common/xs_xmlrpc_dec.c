@@ -405,6 +405,20 @@ fail:
     return NULL;
 }
 
+/* The text of node as a string value, or NULL with the error recorded. */
+static xs_value_t *
+s_dec_string (xs_xmlrpc_parse_t *dec, xmlNodePtr node)
+{
+    char *owned = NULL;
+    size_t len = 0;
+    const char *text = s_text (dec, node, &len, &owned);
+    if (!text)
+        return NULL;
+    xs_value_t *value = xs_value_string_newn (text, len);
+    free (owned);
+    return value;
+}
+
 /* Decodes a <value> element. depth counts the arrays and structs around it. */
 static xs_value_t *
 s_dec_value (xs_xmlrpc_parse_t *dec, xmlNodePtr node, int depth)
@@ -415,31 +429,14 @@ s_dec_value (xs_xmlrpc_parse_t *dec, xmlNodePtr node, int depth)
             typed = child;
             break;
         }
-    if (!typed) {
-        /* Untyped: <value>x</value> or <value/>, a string. */
-        char *owned = NULL;
-        size_t len = 0;
-        const char *text = s_text (dec, node, &len, &owned);
-        if (!text)
-            return NULL;
-        xs_value_t *value = xs_value_string_newn (text, len);
-        free (owned);
-        return value;
-    }
+    if (!typed)     /* untyped: <value>x</value> or <value/>, a string */
+        return s_dec_string (dec, node);
     if (s_only_child (dec, node, NULL, true) != typed)
         return NULL;
 
     const char *type = (const char *) typed->name;
-    if (strcmp (type, "string") == 0) {
-        char *owned = NULL;
-        size_t len = 0;
-        const char *text = s_text (dec, typed, &len, &owned);
-        if (!text)
-            return NULL;
-        xs_value_t *value = xs_value_string_newn (text, len);
-        free (owned);
-        return value;
-    }
+    if (strcmp (type, "string") == 0)
+        return s_dec_string (dec, typed);
     if (strcmp (type, "int") == 0 || strcmp (type, "i4") == 0 || strcmp (type, "i8") == 0)
         return s_dec_int (dec, typed);
     if (strcmp (type, "boolean") == 0)
