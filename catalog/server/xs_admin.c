@@ -21,49 +21,51 @@ static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
 /* ---------------------------------------------------------------------
    The command table (docs/PROTOCOL.md "Commands"). `args` is the schema:
    "key:T" required, "key?T" optional; T is s (string), I (integer),
-   b (boolean) or o (any JSON value). Other keys are ignored.
+   b (boolean) or o (any JSON value). Other keys are ignored. Then the
+   kind (when the reply leaves) and what the command needs (the store
+   alone, or the volumes and the agent server too).
    --------------------------------------------------------------------- */
 
 static const xs_admin_cmd_t s_commands [] = {
     { "ping",              "",                                  "",
-      XS_ADMIN_READ,  s_ping },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  s_ping },
     { "flavor_create",     "label:s description?s",             "label [description]",
-      XS_ADMIN_WRITE, xs_admin_flavor_create },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_flavor_create },
     { "flavor_list",       "label?s",                           "[label]",
-      XS_ADMIN_READ,  xs_admin_flavor_list },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  xs_admin_flavor_list },
     { "flavor_delete",     "label:s",                           "label",
-      XS_ADMIN_WRITE, xs_admin_flavor_delete },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_flavor_delete },
     { "backend_add",       "flavor:s sr_type:s params?o",       "flavor sr_type [params]",
-      XS_ADMIN_WRITE, xs_admin_backend_add },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_backend_add },
     { "backend_list",      "id?I",                              "[id]",
-      XS_ADMIN_READ,  xs_admin_backend_list },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  xs_admin_backend_list },
     { "backend_remove",    "id:I",                              "id",
-      XS_ADMIN_WRITE, xs_admin_backend_remove },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_backend_remove },
     { "volume_create",     "flavor:s size:I name?s request_id?s project?s",
       "flavor size [name] [request_id] [project]",
-      XS_ADMIN_WAITS, s_volume_create },
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_create },
     { "volume_delete",     "uuid:s",                            "uuid",
-      XS_ADMIN_WAITS, s_volume_delete },
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_delete },
     { "volume_snapshot",   "uuid:s name?s",                     "uuid [name]",
-      XS_ADMIN_WAITS, s_volume_snapshot },
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_snapshot },
     { "volume_clone",      "uuid:s name?s",                     "uuid [name]",
-      XS_ADMIN_WAITS, s_volume_clone },
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_clone },
     { "volume_reset_state", "uuid:s state:s",                   "uuid state",
-      XS_ADMIN_WRITE, s_volume_reset_state },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_volume_reset_state },
     { "volume_rename",     "uuid:s name:s",                     "uuid name",
-      XS_ADMIN_WRITE, s_volume_rename },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_volume_rename },
     { "volume_list",       "all?b project?s",                   "[all] [project]",
-      XS_ADMIN_READ,  s_volume_list },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_list },
     { "volume_show",       "uuid:s",                            "uuid",
-      XS_ADMIN_READ,  s_volume_show },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_show },
     { "volume_connection", "uuid:s show_secrets?b",             "uuid [show_secrets]",
-      XS_ADMIN_READ,  s_volume_connection },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_connection },
     { "host_enroll",       "public_key:s",                      "public_key",
-      XS_ADMIN_WRITE, s_host_enroll },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_host_enroll },
     { "host_list",         "",                                  "",
-      XS_ADMIN_READ,  s_host_list },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_host_list },
     { "host_remove",       "host:s",                            "host",
-      XS_ADMIN_WRITE, s_host_remove },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_host_remove },
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
@@ -252,8 +254,7 @@ xs_admin_run (xs_admin_t *self, const char *name, json_t *args, xs_reply_t **rep
     if (s_check_args (cmd, args, &err))
         xs_admin_answer (cmd->name, reply_p, NULL, &err);
     else
-    if (!self->deps.volumes && (strncmp (cmd->name, "volume_", 7) == 0
-                              || strncmp (cmd->name, "host_", 5) == 0)) {
+    if (cmd->needs == XS_ADMIN_AGENTS && !self->deps.volumes) {
         xs_err_set (&err, XS_EINTERNAL, "%s: this catalog runs without agents", cmd->name);
         xs_admin_answer (cmd->name, reply_p, NULL, &err);
     }
