@@ -335,6 +335,10 @@ s_backend_table (xs_manage_ctx_t *ctx, json_t *result, char **argv)
                  xs_manage_str (backend, "sr_uuid", "-"),
                  json_string_value (json_object_get (backend, "sr_type")), config);
         free (config);
+        /* Why its pool cannot hold volumes there (the catalog knows). */
+        const char *unusable = json_string_value (json_object_get (backend, "unusable"));
+        if (unusable)
+            fprintf (ctx->io->out, "      unusable: %s\n", unusable);
     }
 }
 

@@ -45,4 +45,9 @@ int xs_agentsrv_open_batch (xs_agentsrv_t *self);
    flight are lost (on_lost). */
 void xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why);
 
+/* Host h reported its pool's SM drivers (register or heartbeat field
+   sm_drivers; NULL: not in this message). A malformed one is logged and
+   ignored. True when what the catalog knows changed. */
+bool xs_agentsrv_sm_drivers (xs_agentsrv_t *self, xs_live_host_t *h, const json_t *drivers);
+
 #endif
