@@ -566,6 +566,68 @@ class E2E(unittest.TestCase):
         self.assert_vdi(self.create("--flavor", "gold", "--size", "1G"))
 
 
+class PoolDrivers(unittest.TestCase):
+    """The SR types the pools really have: pool-b (zone zb) has no nfs
+    driver, and iscsi is LUN per VDI. Placement skips both with the reason
+    and never sends work there."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-e2e-drivers-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.w = xsm.World(self, self.workdir,
+                           sm_drivers={"pool-b": ["ext", "lvm", "lvmoiscsi", "iscsi"]})
+
+    def test_missing_driver_and_lun_per_vdi_are_skipped_with_reasons(self):
+        w = self.w
+        # The agents report their pool's SM drivers (host list shows them).
+        w.wait_until("every host reports its SM drivers",
+                     lambda: all(h["sm_drivers"] is not None for h in w.hosts()))
+        drivers = {h["name"]: h["sm_drivers"] for h in w.hosts()}
+        self.assertNotIn("nfs", drivers["b1"])
+        self.assertIn("iscsi", drivers["b1"])
+        self.assertIn("nfs", drivers["a1"])
+        self.assertIn("SM drivers:", w.ok("host", "list").stdout)
+
+        w.ok("sm", "flavor_create", "gold", "anything")
+        ids = {}
+        for name, args in (("lun", ["iscsi", "target=10.0.0.9", "targetIQN=iqn.x:luns",
+                                    "zone=za"]),
+                           ("far", ["nfs", "server=filer", "serverpath=/far", "zone=zb"]),
+                           ("near", ["nfs", "server=filer", "serverpath=/near", "zone=za"])):
+            out = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "gold", args[0],
+                                  "name_label=" + name, *args[1:]).stdout)
+            ids[name] = out["backend"]["id"]
+        # za's hosts attach lun and near; zb's never try nfs.
+        w.wait_attached({"za": 2, "zb": 0})
+
+        v = w.json("volume", "create", "--flavor", "gold", "--size", "1G")["volume"]
+        self.assertEqual(v["state"], "available")
+        self.assertEqual(v["backend_id"], ids["near"])
+        attempts = w.json("volume", "show", v["uuid"])["volume"]["attempts"]
+        self.assertEqual([(a["backend_id"], a["outcome"]) for a in attempts],
+                         [(ids["lun"], "skipped"), (ids["far"], "skipped"),
+                          (ids["near"], "ok")])
+        self.assertIn("SR type iscsi is LUN per VDI", attempts[0]["reason"])
+        self.assertEqual(attempts[1]["reason"],
+                         "no SM driver for SR type nfs on the live hosts of zone zb "
+                         "(their pool has: ext, iscsi, lvm, lvmoiscsi)")
+        text = w.ok("volume", "show", v["uuid"]).stdout
+        self.assertIn("no SM driver for SR type nfs", text)
+
+        backends = {b["id"]: b for b in w.json("sm", "backend_list")["backends"]}
+        self.assertIsNone(backends[ids["near"]]["unusable"])
+        self.assertIn("LUN per VDI", backends[ids["lun"]]["unusable"])
+        self.assertIn("no SM driver for SR type nfs", backends[ids["far"]]["unusable"])
+        self.assertEqual(backends[ids["far"]]["state"], "new")
+        self.assertIn("unusable: no SM driver for SR type nfs",
+                      w.ok("sm", "backend_list").stdout)
+        # Nothing was tried where it could not work: no nfs SR in pool-b,
+        # one VDI in all (on near's SR), none on the iscsi SR's LUNs.
+        pools = {p["name"]: p for p in w.dump()["pools"]}
+        self.assertEqual([sr for sr in pools["pool-b"]["SRs"] if sr["type"] == "nfs"], [])
+        self.assertEqual(list(w.tagged_vdis()), [v["uuid"]])
+
+
 class AgentIdentity(unittest.TestCase):
     """An inventory without a valid INSTALLATION_UUID stops the agent at
     start with the file and the reason (no catalog or xapi needed)."""

@@ -304,6 +304,16 @@ test_backend_list_and_remove (void **state)
                      "zone=za ratio=1.5 reserve=10\n");
     assert_int_equal (manage_run (f, NULL, "sm", "backend_list", "3", NULL), 0);
     manage_assert_sent (f, "backend_list", "{\"id\": 3}");
+    /* Why the pool cannot hold volumes there, under the backend's line. */
+    manage_reply_ok (f, "{\"backends\": [{\"id\": 5, \"flavor_id\": 4, "
+        "\"sr_uuid\": null, \"sr_type\": \"nfs\", \"name_label\": null, "
+        "\"config\": {\"server\": \"s\"}, \"zone\": \"zb\", \"ratio\": null, "
+        "\"reserve\": null, \"unusable\": \"no SM driver for SR type nfs on the live "
+        "hosts of zone zb (their pool has: ext, lvm)\"}]}");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_list", NULL), 0);
+    manage_assert_sent (f, "backend_list", "{}");
+    assert_contains (f->out, "server=s zone=zb\n      unusable: no SM driver for SR type nfs "
+                     "on the live hosts of zone zb (their pool has: ext, lvm)\n");
 
     assert_int_equal (manage_run (f, NULL, "sm", "backend_remove", "3", NULL), 0);
     manage_assert_sent (f, "backend_remove", "{\"id\": 3}");
