@@ -197,6 +197,17 @@ test_backend_add_existing_sr (void **state)
                                                            "id")), 5);
     json_decref (out);
     s_assert_commands (f, "flavor_list backend_add");
+    /* A backend the pool cannot use is added, with a warning naming why. */
+    manage_reply_ok (f, "{\"flavors\": [], \"backend\": {\"id\": 6, \"zone\": \"zb\", "
+                     "\"sr_uuid\": \"" S_SR_UUID "\", \"unusable\": \"no SM driver for SR "
+                     "type netapp on the live hosts of zone zb (their pool has: nfs)\"}}");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "nfs",
+                                  "sr_uuid=" S_SR_UUID, "server=s", "serverpath=/p", NULL), 0);
+    assert_contains (f->out, "backend 6 added");
+    assert_string_equal (f->err, "sm backend_add: warning: backend 6 cannot hold volumes: no "
+                         "SM driver for SR type netapp on the live hosts of zone zb (their "
+                         "pool has: nfs)\n");
+    s_assert_commands (f, "flavor_list backend_add");
 
     /* A flavor the catalog does not know: nothing is added. */
     manage_reply_error (f, "not_found", "flavor silver: not found");
