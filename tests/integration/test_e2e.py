@@ -628,6 +628,52 @@ class PoolDrivers(unittest.TestCase):
         self.assertEqual(list(w.tagged_vdis()), [v["uuid"]])
 
 
+    def test_backend_remove_waits_for_a_create_and_a_failed_volume_frees_its_flavor(self):
+        """D11: backend_remove while a create placed on the backend runs is
+        refused naming it (it used to succeed and the create failed); a
+        volume in error without a VDI does not keep its flavor."""
+        w = self.w
+        w.ok("sm", "flavor_create", "gold", "g")
+        near = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "gold", "nfs",
+                               "server=filer", "serverpath=/near", "zone=za").stdout)
+        w.wait_attached({"za": 1, "zb": 0})
+        w.sim.delay("VDI.create", 2, nth=1, repeat=False)
+        result = {}
+
+        def create():
+            result["p"] = w.manage("--json", "volume", "create", "--flavor", "gold",
+                                   "--size", "1G", "--request-id", "d11")
+
+        t = threading.Thread(target=create)
+        t.start()
+        self.addCleanup(t.join, 60)
+        w.wait_until("the create to be in flight",
+                     lambda: [v for v in w.volumes().values()
+                              if v["request_id"] == "d11" and v["state"] == "creating"])
+        backend_id = near["backend"]["id"]
+        p = w.manage("sm", "backend_remove", str(backend_id))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("backend %d: 1 volume operation in progress on it (volume " % backend_id,
+                      p.stderr)
+        self.assertIn(": vdi_create); wait for it to finish", p.stderr)
+        t.join(timeout=60)
+        self.assertEqual(result["p"].returncode, 0, result["p"].stderr)
+        v = json.loads(result["p"].stdout)["volume"]
+        self.assertEqual((v["state"], v["backend_id"]), ("available", backend_id))
+
+        # A flavor whose only backend cannot work: its create fails at once.
+        w.ok("sm", "flavor_create", "tin", "t")
+        far = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "tin", "nfs",
+                              "server=filer", "serverpath=/far", "zone=zb").stdout)
+        p = w.manage("volume", "create", "--flavor", "tin", "--size", "1G", "--name", "doomed")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no SM driver for SR type nfs", p.stderr)
+        w.ok("sm", "backend_remove", str(far["backend"]["id"]))
+        w.ok("sm", "flavor_delete", "tin")
+        doomed = [x for x in w.volumes().values() if x["name"] == "doomed"]
+        self.assertEqual([x["state"] for x in doomed], ["error"])
+
+
 class AgentIdentity(unittest.TestCase):
     """An inventory without a valid INSTALLATION_UUID stops the agent at
     start with the file and the reason (no catalog or xapi needed)."""
