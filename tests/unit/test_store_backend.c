@@ -301,7 +301,9 @@ test_backend_remove (void **state)
               "backend %lld: 1 volume operation in progress on it (volume v4: vdi_create); "
               "wait for it to finish", (long long) b4);
     assert_string_equal (err.msg, expect);
-    assert_non_null (xs_store_backend_get (store, b4, &err));
+    xs_backend_t *kept = xs_store_backend_get (store, b4, &err);
+    assert_non_null (kept);
+    xs_backend_destroy (&kept);
     job.state = XS_JOB_FAILED;
     job.error = "boom";
     assert_int_equal (xs_store_job_update (store, job_id, &job, &err), 0);
