@@ -355,6 +355,7 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
         s_requests_lost (self, uuid);
     xs_live_host_t *h = xs_hosts_register (self->hosts, uuid, zone, name, key, route);
     zhashx_update (self->key_hosts, key, xs_strdup (uuid));
+    xs_agentsrv_sm_drivers (self, h, xs_proto_get (msg, "sm_drivers"));
     if (xs_agentsrv_open_batch (self) == 0) {
         xs_host_spec_t up = {.uuid = uuid, .zone = zone, .name = name, .public_key = key,
                              .state = XS_HOST_UP};
@@ -421,6 +422,8 @@ s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
     }
     if (store_stats && xs_agentsrv_open_batch (self) == 0)
         xs_store_host_touch (self->store, h->uuid, 0, NULL);
+    if (xs_agentsrv_sm_drivers (self, h, xs_proto_get (msg, "sm_drivers")))
+        xs_reconcile_run (self->reconcile);
     xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (msg));
     s_send_host (self, h, &ack, NULL);
     if (came_back)

@@ -124,3 +124,26 @@ xs_agentsrv_host_list (xs_agentsrv_t *self, xs_err_t *err)
     xs_host_list_destroy (&rows);
     return list;
 }
+
+bool
+xs_agentsrv_sm_drivers (xs_agentsrv_t *self, xs_live_host_t *h, const json_t *drivers)
+{
+    (void) self;
+    if (!drivers)
+        return false;
+    xs_err_t err;
+    int changed = xs_live_host_set_sm_drivers (h, drivers, &err);
+    if (changed < 0)
+        xs_warning ("%s; ignored", err.msg);
+    else
+    if (changed)
+        xs_info ("host %s: its pool has SM drivers for %zu SR types", h->uuid,
+                 json_object_size (drivers));
+    return changed > 0;
+}
+
+char *
+xs_agentsrv_backend_unusable (xs_agentsrv_t *self, const xs_backend_t *b)
+{
+    return xs_hosts_backend_unusable (self->hosts, b);
+}

@@ -52,4 +52,9 @@ zhashx_t *xs_agentsrv_key_hosts (xs_agentsrv_t *self, xs_err_t *err);
    flight are lost (on_lost). */
 void xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why);
 
+/* Host h reported its pool's SM drivers (register or heartbeat field
+   sm_drivers; NULL: not in this message). A malformed one is logged and
+   ignored. True when what the catalog knows changed. */
+bool xs_agentsrv_sm_drivers (xs_agentsrv_t *self, xs_live_host_t *h, const json_t *drivers);
+
 #endif

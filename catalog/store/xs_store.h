@@ -233,8 +233,10 @@ xs_flavor_t *xs_store_flavor_get_by_id (xs_store_t *self, int64_t id, xs_err_t *
 xs_flavor_t **xs_store_flavor_list (xs_store_t *self, xs_err_t *err);
 
 /* Deletes flavor `label`. Refused while backends or live volumes use it:
-   XS_ECONFLICT "flavor gold: 2 backends still use it". XS_ENOTFOUND when
-   absent. Deleted volumes keep their history with flavor_id 0. */
+   XS_ECONFLICT "flavor gold: 2 backends still use it". A volume in error
+   without a VDI (a create that failed everywhere) holds nothing and does
+   not count. XS_ENOTFOUND when absent. Deleted and such failed volumes
+   keep their history with flavor_id 0. */
 int xs_store_flavor_delete (xs_store_t *self, const char *label, xs_err_t *err);
 
 /* ---------------------------------------------------------------------
@@ -273,7 +275,10 @@ int64_t xs_store_backend_next_of_flavor (xs_store_t *self, int64_t flavor_id, in
 
 /* Removes backend `id` (its config and SR reports go with it). Refused while
    live volumes are on it: XS_ECONFLICT "backend 3: 2 volumes still live on
-   it". Deleted volumes keep their history with backend_id 0. */
+   it", and while a volume operation journaled on it is unfinished (a create
+   placed there): XS_ECONFLICT "backend 3: 1 volume operation in progress on
+   it (volume <uuid>: vdi_create); wait for it to finish". Deleted volumes
+   keep their history with backend_id 0. */
 int xs_store_backend_remove (xs_store_t *self, int64_t id, xs_err_t *err);
 
 /* Sets the state and the error text (NULL clears it). */

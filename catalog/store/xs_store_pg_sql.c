@@ -145,7 +145,8 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_FLAVOR_LIST]     = S_FLAVOR_COLS "ORDER BY id",
     [XS_SQL_FLAVOR_BACKENDS] = "SELECT count(*) FROM backend WHERE flavor_id = $1",
     [XS_SQL_FLAVOR_LIVE_VOLUMES] =
-        "SELECT count(*) FROM volume WHERE flavor_id = $1 AND state <> 'deleted'",
+        "SELECT count(*) FROM volume WHERE flavor_id = $1 AND state <> 'deleted'"
+        " AND NOT (state = 'error' AND vdi_uuid IS NULL)",
     [XS_SQL_FLAVOR_DELETE]   = "DELETE FROM flavor WHERE id = $1",
     [XS_SQL_FLAVOR_EXISTS]   = "SELECT 1 FROM flavor WHERE id = $1",
 
@@ -169,6 +170,12 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
         "UPDATE backend SET sr_uuid = $2 WHERE id = $1 AND sr_uuid IS NULL",
     [XS_SQL_BACKEND_BY_SR]     = "SELECT id FROM backend WHERE sr_uuid = $1",
     [XS_SQL_BACKEND_EXISTS]    = "SELECT 1 FROM backend WHERE id = $1",
+    /* Volume operations journaled on a backend and not finished (D11). */
+    [XS_SQL_BACKEND_BUSY] =
+        "SELECT count(*), (SELECT 'volume ' || coalesce(volume_uuid, '-') || ': ' || op"
+        " FROM job WHERE backend_id = $1 AND state IN ('pending', 'dispatched')"
+        " ORDER BY id LIMIT 1)"
+        " FROM job WHERE backend_id = $1 AND state IN ('pending', 'dispatched')",
     [XS_SQL_BACKEND_NEXT_OF_FLAVOR] =
         "SELECT id FROM backend WHERE flavor_id = $1 AND id > $2 ORDER BY id LIMIT 1",
 

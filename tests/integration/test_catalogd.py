@@ -221,6 +221,33 @@ class RefuseToStart(xsm.CatalogTestCase):
         self.assertEqual(rc, 1)
         self.assertIn(endpoint, log)
 
+    def test_admin_endpoint_off_loopback_refused_unless_allowed(self):
+        """D15: the admin API has no authentication, so a TCP admin endpoint
+        on an address other than loopback is refused at start, naming the
+        setting that allows it; loopback serves, and admin_allow_remote
+        lets an operator who means it bind elsewhere."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        for endpoint in ("tcp://0.0.0.0:%d" % port, "tcp://*:%d" % port,
+                         "tcp://eth0:%d" % port, "tcp://example.com:%d" % port):
+            rc, log = xsm.run_catalogd_expect_failure(self.workdir, endpoint=endpoint)
+            self.assertEqual(rc, 1, endpoint)
+            self.assertIn(endpoint, log)
+            self.assertIn("not a loopback address", log)
+            self.assertIn("admin_allow_remote", log)
+        d = self.new_catalogd(endpoint="tcp://127.0.0.1:%d" % port).start()
+        self.assertOk(xsm.manage(["sm", "flavor_list"], endpoint=d.endpoint))
+        self.assertEqual(d.stop(), 0)
+        cfg = os.path.join(self.workdir, "remote.cfg")
+        with open(cfg, "w") as f:
+            f.write("[catalog]\nadmin_allow_remote = true\n")
+        d = self.new_catalogd(config=cfg, endpoint="tcp://0.0.0.0:%d" % port).start()
+        self.assertOk(xsm.manage(["sm", "flavor_list"],
+                                 endpoint="tcp://127.0.0.1:%d" % port))
+        self.assertEqual(d.stop(), 0)
+
     def test_invalid_config(self):
         cfg = os.path.join(self.workdir, "bad.cfg")
         for text, needle in (("[catalog]\nnosuch = 1\n", "bad.cfg:2: [catalog] nosuch"),

@@ -608,6 +608,114 @@ class E2E(unittest.TestCase):
         self.assertEqual(register(second, "zb")["type"], "welcome")
 
 
+class PoolDrivers(unittest.TestCase):
+    """The SR types the pools really have: pool-b (zone zb) has no nfs
+    driver, and iscsi is LUN per VDI. Placement skips both with the reason
+    and never sends work there."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-e2e-drivers-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.w = xsm.World(self, self.workdir,
+                           sm_drivers={"pool-b": ["ext", "lvm", "lvmoiscsi", "iscsi"]})
+
+    def test_missing_driver_and_lun_per_vdi_are_skipped_with_reasons(self):
+        w = self.w
+        # The agents report their pool's SM drivers (host list shows them).
+        w.wait_until("every host reports its SM drivers",
+                     lambda: all(h["sm_drivers"] is not None for h in w.hosts()))
+        drivers = {h["name"]: h["sm_drivers"] for h in w.hosts()}
+        self.assertNotIn("nfs", drivers["b1"])
+        self.assertIn("iscsi", drivers["b1"])
+        self.assertIn("nfs", drivers["a1"])
+        self.assertIn("SM drivers:", w.ok("host", "list").stdout)
+
+        w.ok("sm", "flavor_create", "gold", "anything")
+        ids = {}
+        for name, args in (("lun", ["iscsi", "target=10.0.0.9", "targetIQN=iqn.x:luns",
+                                    "zone=za"]),
+                           ("far", ["nfs", "server=filer", "serverpath=/far", "zone=zb"]),
+                           ("near", ["nfs", "server=filer", "serverpath=/near", "zone=za"])):
+            out = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "gold", args[0],
+                                  "name_label=" + name, *args[1:]).stdout)
+            ids[name] = out["backend"]["id"]
+        # za's hosts attach lun and near; zb's never try nfs.
+        w.wait_attached({"za": 2, "zb": 0})
+
+        v = w.json("volume", "create", "--flavor", "gold", "--size", "1G")["volume"]
+        self.assertEqual(v["state"], "available")
+        self.assertEqual(v["backend_id"], ids["near"])
+        attempts = w.json("volume", "show", v["uuid"])["volume"]["attempts"]
+        self.assertEqual([(a["backend_id"], a["outcome"]) for a in attempts],
+                         [(ids["lun"], "skipped"), (ids["far"], "skipped"),
+                          (ids["near"], "ok")])
+        self.assertIn("SR type iscsi is LUN per VDI", attempts[0]["reason"])
+        self.assertEqual(attempts[1]["reason"],
+                         "no SM driver for SR type nfs on the live hosts of zone zb "
+                         "(their pool has: ext, iscsi, lvm, lvmoiscsi)")
+        text = w.ok("volume", "show", v["uuid"]).stdout
+        self.assertIn("no SM driver for SR type nfs", text)
+
+        backends = {b["id"]: b for b in w.json("sm", "backend_list")["backends"]}
+        self.assertIsNone(backends[ids["near"]]["unusable"])
+        self.assertIn("LUN per VDI", backends[ids["lun"]]["unusable"])
+        self.assertIn("no SM driver for SR type nfs", backends[ids["far"]]["unusable"])
+        self.assertEqual(backends[ids["far"]]["state"], "new")
+        self.assertIn("unusable: no SM driver for SR type nfs",
+                      w.ok("sm", "backend_list").stdout)
+        # Nothing was tried where it could not work: no nfs SR in pool-b,
+        # one VDI in all (on near's SR), none on the iscsi SR's LUNs.
+        pools = {p["name"]: p for p in w.dump()["pools"]}
+        self.assertEqual([sr for sr in pools["pool-b"]["SRs"] if sr["type"] == "nfs"], [])
+        self.assertEqual(list(w.tagged_vdis()), [v["uuid"]])
+
+
+    def test_backend_remove_waits_for_a_create_and_a_failed_volume_frees_its_flavor(self):
+        """D11: backend_remove while a create placed on the backend runs is
+        refused naming it (it used to succeed and the create failed); a
+        volume in error without a VDI does not keep its flavor."""
+        w = self.w
+        w.ok("sm", "flavor_create", "gold", "g")
+        near = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "gold", "nfs",
+                               "server=filer", "serverpath=/near", "zone=za").stdout)
+        w.wait_attached({"za": 1, "zb": 0})
+        w.sim.delay("VDI.create", 2, nth=1, repeat=False)
+        result = {}
+
+        def create():
+            result["p"] = w.manage("--json", "volume", "create", "--flavor", "gold",
+                                   "--size", "1G", "--request-id", "d11")
+
+        t = threading.Thread(target=create)
+        t.start()
+        self.addCleanup(t.join, 60)
+        w.wait_until("the create to be in flight",
+                     lambda: [v for v in w.volumes().values()
+                              if v["request_id"] == "d11" and v["state"] == "creating"])
+        backend_id = near["backend"]["id"]
+        p = w.manage("sm", "backend_remove", str(backend_id))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("backend %d: 1 volume operation in progress on it (volume " % backend_id,
+                      p.stderr)
+        self.assertIn(": vdi_create); wait for it to finish", p.stderr)
+        t.join(timeout=60)
+        self.assertEqual(result["p"].returncode, 0, result["p"].stderr)
+        v = json.loads(result["p"].stdout)["volume"]
+        self.assertEqual((v["state"], v["backend_id"]), ("available", backend_id))
+
+        # A flavor whose only backend cannot work: its create fails at once.
+        w.ok("sm", "flavor_create", "tin", "t")
+        far = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "tin", "nfs",
+                              "server=filer", "serverpath=/far", "zone=zb").stdout)
+        p = w.manage("volume", "create", "--flavor", "tin", "--size", "1G", "--name", "doomed")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no SM driver for SR type nfs", p.stderr)
+        w.ok("sm", "backend_remove", str(far["backend"]["id"]))
+        w.ok("sm", "flavor_delete", "tin")
+        doomed = [x for x in w.volumes().values() if x["name"] == "doomed"]
+        self.assertEqual([x["state"] for x in doomed], ["error"])
+
+
 class AgentIdentity(unittest.TestCase):
     """An inventory without a valid INSTALLATION_UUID stops the agent at
     start with the file and the reason (no catalog or xapi needed)."""

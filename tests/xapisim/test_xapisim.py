@@ -1094,6 +1094,31 @@ class Drivers(SimTest):
             with self.assertRaises(XapiFailure) as cm:
                 sim.call("m", "VDI.clone", s, v, {})
             self.assertEqual(cm.exception.description, ["SR_OPERATION_NOT_SUPPORTED", sr])
+    def test_pool_sm_drivers(self):
+        """A pool's "sm_drivers" lists the SM records it has (a host whose
+        sm-plugins whitelist is narrower): the others are unknown drivers
+        there, as on a real pool without them; other pools keep them all."""
+        cfg = {"pools": [{"name": "narrow", "hosts": ["n1"], "sm_drivers": ["ext", "lvm"]},
+                         {"name": "full", "hosts": ["f1"]}]}
+        with simctl.Simulator(config=cfg) as sim:
+            s = sim.login("n1")
+            n1 = sim.host("n1")["ref"]
+            types = sorted(r["type"] for r in sim.call("n1", "SM.get_all_records", s).values())
+            self.assertEqual(types, ["ext", "lvm"])
+            self.assertEqual(sim.call("n1", "SR.get_supported_types", s), ["ext", "lvm"])
+            with self.assertRaises(XapiFailure) as cm:
+                sim.call("n1", "SR.create", s, n1, NFS, "0", "n", "", "nfs", "user", True, {})
+            self.assertEqual(cm.exception.description, ["SR_UNKNOWN_DRIVER", "nfs"])
+            s2 = sim.login("f1")
+            full = {r["type"] for r in sim.call("f1", "SM.get_all_records", s2).values()}
+            self.assertIn("nfs", full)
+            self.assertIn("iscsi", full)
+        with self.assertRaises(RuntimeError) as cm:
+            simctl.Simulator(config={"pools": [{"name": "p", "hosts": ["x1"],
+                                                "sm_drivers": ["netapp"]}]}, timeout=10)
+        self.assertIn("rc=2", str(cm.exception))
+
+    def test_declared_drivers_refused(self):
         for bad in ({"drivers": {"x": {"vdis": "tape"}}},
                     {"drivers": {"x": {"required": [["k"]]}}},
                     {"sm_capabilities": {"netapp": ["SR_PROBE"]}}):
