@@ -69,9 +69,55 @@ json_t *xs_cinder_null_or (const char *s);
 /* backend id (as text) -> zone, from the store. New object. */
 json_t *xs_cinder_zone_map (xs_cinder_t *self);
 
-/* The project's live volumes and GiB, counted from the catalog. 0 or -1. */
-int xs_cinder_usage (xs_cinder_t *self, const char *project, int64_t *volumes,
-                     int64_t *gigabytes, xs_err_t *err);
+/* A project's usage, counted from the catalog (live rows). */
+typedef struct {
+    int64_t volumes;            /* snapshots not counted                   */
+    int64_t snapshots;
+    int64_t gigabytes;          /* of both, each rounded up to a GiB       */
+} xs_cinder_usage_t;
+
+/* Fills *used for project. 0 or -1 with *err. */
+int xs_cinder_usage (xs_cinder_t *self, const char *project, xs_cinder_usage_t *used,
+                     xs_err_t *err);
+
+/* Refuses (400, answered; true) a description or metadata that is not
+   empty: xensm keeps neither, and saying so beats dropping them. */
+bool xs_cinder_check_unstored (json_t *body, xs_api_req_t **req_p);
+
+/* An admin volume view's project ("" when it has none). Borrowed. */
+const char *xs_cinder_project (const json_t *v);
+
+/* =========================================================================
+    Snapshots are volumes made by vdi_snapshot (their first job); the API
+    shows them as snapshots and keeps them out of the volume lists.
+   ========================================================================= */
+
+/* Whether volume `uuid` is a snapshot. */
+bool xs_cinder_is_snapshot (xs_cinder_t *self, const char *uuid);
+
+/* Whether admin volume view v is a snapshot (it has a parent, and is). */
+bool xs_cinder_view_is_snapshot (xs_cinder_t *self, const json_t *v);
+
+/* The live snapshots of volume `uuid`. */
+size_t xs_cinder_snapshot_count (xs_cinder_t *self, const char *uuid);
+
+/* =========================================================================
+    Lists
+   ========================================================================= */
+
+/* The admin volume views in `volumes` the request lists: the caller's
+   (everyone's for an admin with all_tenants), not deleted, snapshots or
+   volumes as `snapshots` says, filtered by the query's name and status
+   (and volume_id for snapshots), newest first (ties by uuid). A new array
+   of *n borrowed views; caller frees the array. */
+json_t **xs_cinder_select (xs_cinder_t *self, const xs_api_req_t *req, const json_t *volumes,
+                           bool snapshots, size_t *n);
+
+/* Answers 200 {key: one page of items (taken), key_links: next when the
+   page is full, count with with_count}, or Cinder's 400 for an unknown
+   marker. path is the collection's ("volumes/detail"). */
+void xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, const char *key,
+                           const char *path, const xs_api_page_t *page);
 
 /* =========================================================================
     Calling the admin table: a reply whose sink answers the HTTP request
@@ -106,6 +152,11 @@ xs_api_handler_fn xs_cinder_volumes_detail, xs_cinder_volumes_summary, xs_cinder
 /* xs_cinder_types.c */
 xs_api_handler_fn xs_cinder_types, xs_cinder_type_create, xs_cinder_type_show,
     xs_cinder_type_delete, xs_cinder_type_extra_specs, xs_cinder_type_extra_specs_set;
+
+/* xs_cinder_snapshots.c */
+xs_api_handler_fn xs_cinder_snapshots_detail, xs_cinder_snapshots_summary,
+    xs_cinder_snapshot_create, xs_cinder_snapshot_show, xs_cinder_snapshot_delete,
+    xs_cinder_snapshot_update;
 
 /* xs_cinder_views.c */
 xs_api_handler_fn xs_cinder_zones, xs_cinder_limits, xs_cinder_quota_show, xs_cinder_messages,

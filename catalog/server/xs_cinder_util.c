@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "xs_mem.h"
+#include "xs_op.h"
 
 /* =========================================================================
     Small helpers
@@ -187,21 +188,157 @@ xs_cinder_null_or (const char *s)
 {
     return s ? xs_nn (json_string (s)) : json_null ();
 }
-/* The project's live volumes and GiB, counted from the catalog. */
 int
-xs_cinder_usage (xs_cinder_t *self, const char *project, int64_t *volumes, int64_t *gigabytes,
+xs_cinder_usage (xs_cinder_t *self, const char *project, xs_cinder_usage_t *used,
                  xs_err_t *err)
 {
-    *volumes = *gigabytes = 0;
+    *used = (xs_cinder_usage_t) {0};
     xs_volume_t **list = xs_store_volume_list (self->store, false, err);
     if (!list)
         return -1;
     for (xs_volume_t **v = list; *v; v++)
         if (streq ((*v)->project ? (*v)->project : "", project)) {
-            (*volumes)++;
-            *gigabytes += ((*v)->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
+            if ((*v)->parent_uuid && xs_cinder_is_snapshot (self, (*v)->uuid))
+                used->snapshots++;
+            else
+                used->volumes++;
+            used->gigabytes += ((*v)->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
         }
     xs_volume_list_destroy (&list);
     return 0;
 }
 
+/* =========================================================================
+    Snapshots: volumes made by vdi_snapshot
+   ========================================================================= */
+
+bool
+xs_cinder_is_snapshot (xs_cinder_t *self, const char *uuid)
+{
+    xs_job_t **jobs = uuid ? xs_store_job_list_by_volume (self->store, uuid, NULL) : NULL;
+    bool yes = jobs && jobs [0] && streq (jobs [0]->op, xs_op_name (XS_OP_VDI_SNAPSHOT));
+    xs_job_list_destroy (&jobs);
+    return yes;
+}
+
+bool
+xs_cinder_view_is_snapshot (xs_cinder_t *self, const json_t *v)
+{
+    return xs_cinder_str (v, "parent_uuid")
+        && xs_cinder_is_snapshot (self, xs_cinder_str (v, "uuid"));
+}
+
+const char *
+xs_cinder_project (const json_t *v)
+{
+    const char *project = xs_cinder_str (v, "project");
+    return project ? project : "";
+}
+
+/* =========================================================================
+    Lists: selection and paging
+   ========================================================================= */
+
+static int
+s_newest_first (const void *a, const void *b)
+{
+    const json_t *va = *(json_t *const *) a, *vb = *(json_t *const *) b;
+    json_int_t ca = json_integer_value (json_object_get (va, "created_at"));
+    json_int_t cb = json_integer_value (json_object_get (vb, "created_at"));
+    if (ca != cb)
+        return ca < cb ? 1 : -1;
+    return -strcmp (xs_cinder_str (va, "uuid"), xs_cinder_str (vb, "uuid"));
+}
+
+/* Whether view v passes the request's filters (name, status, and for
+   snapshots volume_id). */
+static bool
+s_matches (const xs_api_req_t *req, const json_t *v, bool snapshots)
+{
+    const char *name = xs_api_req_query (req, "name");
+    const char *status = xs_api_req_query (req, "status");
+    const char *volume_id = snapshots ? xs_api_req_query (req, "volume_id") : NULL;
+    const char *vname = xs_cinder_str (v, "name");
+    const char *parent = xs_cinder_str (v, "parent_uuid");
+    return (!name || streq (vname ? vname : "", name))
+        && (!status || streq (xs_cinder_str (v, "state"), status))
+        && (!volume_id || streq (parent ? parent : "", volume_id));
+}
+
+json_t **
+xs_cinder_select (xs_cinder_t *self, const xs_api_req_t *req, const json_t *volumes,
+                  bool snapshots, size_t *n)
+{
+    bool all = xs_cinder_admin (self, req)
+            && xs_cinder_truthy (xs_api_req_query (req, "all_tenants"));
+    const char *project = xs_api_req_identity (req)->project_id;
+    size_t size = json_array_size (volumes);
+    json_t **sorted = xs_zalloc ((size + 1) * sizeof *sorted);
+    *n = 0;
+    for (size_t i = 0; i < size; i++) {
+        json_t *v = json_array_get (volumes, i);
+        if ((all || streq (xs_cinder_project (v), project))
+        &&  !streq (xs_cinder_str (v, "state"), "deleted") && s_matches (req, v, snapshots)
+        &&  xs_cinder_view_is_snapshot (self, v) == snapshots)
+            sorted [(*n)++] = v;
+    }
+    qsort (sorted, *n, sizeof *sorted, s_newest_first);
+    return sorted;
+}
+
+void
+xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, const char *key, const char *path,
+                      const xs_api_page_t *page)
+{
+    xs_err_t err;
+    size_t total = json_array_size (items);
+    json_t *paged = xs_api_page_array (items, page, &err);
+    json_decref (items);
+    if (!paged) {
+        xs_api_reply_err (req_p, &err);
+        return;
+    }
+    size_t got = json_array_size (paged);
+    char *last = got ? xs_strdup (xs_cinder_str (json_array_get (paged, got - 1), "id")) : NULL;
+    json_t *reply = xs_nn (json_pack ("{s:o}", key, paged));
+    xs_api_req_next_link (*req_p, reply, key, path, page, got, last);
+    if (xs_cinder_truthy (xs_api_req_query (*req_p, "with_count")))
+        json_object_set_new (reply, "count", json_integer ((json_int_t) total));
+    free (last);
+    xs_api_reply_json (req_p, 200, reply);
+}
+
+/* Refuses (400, answered; true) a description or metadata that is not
+   empty: xensm keeps neither, and saying so beats dropping them. */
+bool
+xs_cinder_check_unstored (json_t *body, xs_api_req_t **req_p)
+{
+    json_t *metadata = json_object_get (body, "metadata");
+    json_t *description = json_object_get (body, "description");
+    if (!description)           /* Cinder's v1 name, which OSC still sends */
+        description = json_object_get (body, "display_description");
+    if (metadata && !json_is_object (metadata)) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: metadata must be an object.");
+        return true;
+    }
+    if (json_object_size (metadata)
+    ||  (description && (!json_is_string (description) || json_string_length (description)))) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: xensm does not store volume "
+                            "descriptions or metadata; leave them out (or empty).");
+        return true;
+    }
+    return false;
+}
+
+size_t
+xs_cinder_snapshot_count (xs_cinder_t *self, const char *uuid)
+{
+    size_t n = 0;
+    xs_volume_t **list = xs_store_volume_list (self->store, false, NULL);
+    for (xs_volume_t **v = list; list && *v; v++)
+        if ((*v)->parent_uuid && streq ((*v)->parent_uuid, uuid)
+        &&  xs_cinder_is_snapshot (self, (*v)->uuid))
+            n++;
+    xs_volume_list_destroy (&list);
+    return n;
+}

@@ -46,19 +46,21 @@ void
 xs_cinder_limits (xs_api_req_t *req, void *arg)
 {
     xs_cinder_t *self = (xs_cinder_t *) arg;
-    int64_t volumes, gigabytes;
+    xs_cinder_usage_t used;
     xs_err_t err;
-    if (xs_cinder_usage (self, xs_api_req_identity (req)->project_id, &volumes, &gigabytes, &err)) {
+    if (xs_cinder_usage (self, xs_api_req_identity (req)->project_id, &used, &err)) {
         xs_api_reply_err (&req, &err);
         return;
     }
     xs_api_reply_json (&req, 200, xs_nn (json_pack (
-        "{s:{s:[], s:{s:I, s:i, s:I, s:i, s:i, s:I, s:I, s:i, s:i, s:i}}}", "limits", "rate",
+        "{s:{s:[], s:{s:I, s:i, s:I, s:i, s:i, s:I, s:I, s:I, s:i, s:i}}}", "limits", "rate",
         "absolute", "maxTotalVolumes", (json_int_t) self->quota_volumes,
-        "maxTotalSnapshots", 0, "maxTotalVolumeGigabytes", (json_int_t) self->quota_gigabytes,
+        "maxTotalSnapshots", -1, "maxTotalVolumeGigabytes", (json_int_t) self->quota_gigabytes,
         "maxTotalBackups", 0, "maxTotalBackupGigabytes", 0,
-        "totalVolumesUsed", (json_int_t) volumes, "totalGigabytesUsed", (json_int_t) gigabytes,
-        "totalSnapshotsUsed", 0, "totalBackupsUsed", 0, "totalBackupGigabytesUsed", 0)));
+        "totalVolumesUsed", (json_int_t) used.volumes,
+        "totalGigabytesUsed", (json_int_t) used.gigabytes,
+        "totalSnapshotsUsed", (json_int_t) used.snapshots, "totalBackupsUsed", 0,
+        "totalBackupGigabytesUsed", 0)));
 }
 
 /* One quota value: the limit, or {limit, in_use, reserved} with usage. */
@@ -85,16 +87,16 @@ xs_cinder_quota_show (xs_api_req_t *req, void *arg)
         return;
     }
     bool usage = xs_cinder_truthy (xs_api_req_query (req, "usage"));
-    int64_t volumes, gigabytes;
+    xs_cinder_usage_t used;
     xs_err_t err;
-    if (xs_cinder_usage (self, project, &volumes, &gigabytes, &err)) {
+    if (xs_cinder_usage (self, project, &used, &err)) {
         xs_api_reply_err (&req, &err);
         return;
     }
     json_t *q = xs_nn (json_pack ("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", project,
-        "volumes", s_quota (usage, self->quota_volumes, volumes),
-        "gigabytes", s_quota (usage, self->quota_gigabytes, gigabytes),
-        "snapshots", s_quota (usage, 0, 0), "backups", s_quota (usage, 0, 0),
+        "volumes", s_quota (usage, self->quota_volumes, used.volumes),
+        "gigabytes", s_quota (usage, self->quota_gigabytes, used.gigabytes),
+        "snapshots", s_quota (usage, -1, used.snapshots), "backups", s_quota (usage, 0, 0),
         "backup_gigabytes", s_quota (usage, 0, 0),
         "per_volume_gigabytes", s_quota (usage, -1, 0), "groups", s_quota (usage, 0, 0)));
     xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);

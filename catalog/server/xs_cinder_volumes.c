@@ -16,14 +16,6 @@
     Views
    ========================================================================= */
 
-/* An admin volume view's project ("" when it has none). Borrowed. */
-static const char *
-s_project (const json_t *v)
-{
-    const char *project = xs_cinder_str (v, "project");
-    return project ? project : "";
-}
-
 /* Cinder's volume detail of v (an admin volume view). New object. */
 static json_t *
 s_volume_detail (xs_cinder_t *self, const xs_api_req_t *req, const json_t *v, json_t *zones)
@@ -47,8 +39,10 @@ s_volume_detail (xs_cinder_t *self, const xs_api_req_t *req, const json_t *v, js
     char path [64];
     snprintf (path, sizeof path, "volumes/%s", uuid);
     char *self_url = xs_api_req_url (req, path);
+    const char *parent = xs_cinder_str (v, "parent_uuid");
+    bool from_snapshot = parent && xs_cinder_is_snapshot (self, parent);
     json_t *d = xs_nn (json_pack (
-        "{s:s, s:o, s:s, s:I, s:o, s:o, s:{}, s:[], s:s, s:s, s:s, s:s, s:n, s:n, s:o,"
+        "{s:s, s:o, s:s, s:I, s:o, s:o, s:{}, s:[], s:s, s:s, s:s, s:s, s:n, s:o, s:o,"
         " s:n, s:b, s:n, s:n, s:b, s:n, s:[{s:s, s:s}], s:s, s:o, s:n, s:n, s:b, s:n, s:n,"
         " s:b, s:o}",
         "id", uuid,
@@ -64,8 +58,8 @@ s_volume_detail (xs_cinder_t *self, const xs_api_req_t *req, const json_t *v, js
         "created_at", created,
         "updated_at", updated,
         "description",
-        "snapshot_id",
-        "source_volid", xs_cinder_null_or (xs_cinder_str (v, "parent_uuid")),
+        "snapshot_id", xs_cinder_null_or (from_snapshot ? parent : NULL),
+        "source_volid", xs_cinder_null_or (from_snapshot ? NULL : parent),
         "user_id",
         "encrypted", 0,
         "replication_status",
@@ -73,7 +67,7 @@ s_volume_detail (xs_cinder_t *self, const xs_api_req_t *req, const json_t *v, js
         "multiattach", 0,
         "migration_status",
         "links", "rel", "self", "href", self_url,
-        "os-vol-tenant-attr:tenant_id", s_project (v),
+        "os-vol-tenant-attr:tenant_id", xs_cinder_project (v),
         "os-vol-host-attr:host", xs_nn (json_string (host)),
         "group_id",
         "provider_id",
@@ -99,19 +93,9 @@ s_volume_summary (const json_t *detail)
     Versions (xs_api serves them) and volumes
    ========================================================================= */
 
-static int
-s_newest_first (const void *a, const void *b)
-{
-    const json_t *va = *(json_t *const *) a, *vb = *(json_t *const *) b;
-    json_int_t ca = json_integer_value (json_object_get (va, "created_at"));
-    json_int_t cb = json_integer_value (json_object_get (vb, "created_at"));
-    if (ca != cb)
-        return ca < cb ? 1 : -1;
-    return -strcmp (xs_cinder_str (va, "uuid"), xs_cinder_str (vb, "uuid"));
-}
-
 /* volume_list's answer: the caller's volumes (all of them for an admin
-   with all_tenants), filtered by name and status, newest first, paged. */
+   with all_tenants; no snapshots), filtered by name and status, newest
+   first, paged. */
 static void
 s_volumes_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
                 const xs_reply_answer_t *answer, bool detail)
@@ -127,24 +111,9 @@ s_volumes_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
         xs_api_reply_err (req_p, &err);
         return;
     }
-    bool all = xs_cinder_admin (self, req)
-            && xs_cinder_truthy (xs_api_req_query (req, "all_tenants"));
-    const char *project = xs_api_req_identity (req)->project_id;
-    const char *name = xs_api_req_query (req, "name");
-    const char *status = xs_api_req_query (req, "status");
-    json_t *volumes = json_object_get (answer->result, "volumes");
-    size_t n = json_array_size (volumes), kept = 0;
-    json_t **sorted = xs_zalloc ((n + 1) * sizeof *sorted);
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get (volumes, i);
-        if ((!all && !streq (s_project (v), project))
-        ||  (name && !streq (xs_cinder_str (v, "name") ? xs_cinder_str (v, "name") : "", name))
-        ||  (status && !streq (xs_cinder_str (v, "state"), status))
-        ||  streq (xs_cinder_str (v, "state"), "deleted"))
-            continue;
-        sorted [kept++] = v;
-    }
-    qsort (sorted, kept, sizeof *sorted, s_newest_first);
+    size_t kept = 0;
+    json_t **sorted = xs_cinder_select (self, req, json_object_get (answer->result, "volumes"),
+                                        false, &kept);
     json_t *zones = xs_cinder_zone_map (self);
     json_t *items = xs_nn (json_array ());
     for (size_t i = 0; i < kept; i++) {
@@ -155,21 +124,8 @@ s_volumes_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
     }
     free (sorted);
     json_decref (zones);
-    json_t *paged = xs_api_page_array (items, &page, &err);
-    json_decref (items);
-    if (!paged) {
-        xs_api_reply_err (req_p, &err);
-        return;
-    }
-    size_t got = json_array_size (paged);
-    char *last = got ? xs_strdup (xs_cinder_str (json_array_get (paged, got - 1), "id")) : NULL;
-    json_t *reply = xs_nn (json_pack ("{s:o}", "volumes", paged));
-    xs_api_req_next_link (req, reply, "volumes", detail ? "volumes/detail" : "volumes", &page,
-                          got, last);
-    if (xs_cinder_truthy (xs_api_req_query (req, "with_count")))
-        json_object_set_new (reply, "count", json_integer ((json_int_t) kept));
-    free (last);
-    xs_api_reply_json (req_p, 200, reply);
+    xs_cinder_reply_page (req_p, items, "volumes", detail ? "volumes/detail" : "volumes",
+                          &page);
 }
 
 static void
@@ -212,28 +168,6 @@ xs_cinder_volumes_summary (xs_api_req_t *req, void *arg)
     s_volume_list_route (req, arg, false);
 }
 
-/* Refuses (400, answered; true) a description or metadata that is not
-   empty: xensm keeps neither, and saying so beats dropping them. */
-static bool
-s_check_unstored (json_t *body, xs_api_req_t **req_p)
-{
-    json_t *metadata = json_object_get (body, "metadata");
-    json_t *description = json_object_get (body, "description");
-    if (!description)           /* Cinder's v1 name, which OSC still sends */
-        description = json_object_get (body, "display_description");
-    if (metadata && !json_is_object (metadata)) {
-        xs_api_reply_error (req_p, 400, "Invalid input received: metadata must be an object.");
-        return true;
-    }
-    if (json_object_size (metadata)
-    ||  (description && (!json_is_string (description) || json_string_length (description)))) {
-        xs_api_reply_error (req_p, 400, "Invalid input received: xensm does not store volume "
-                            "descriptions or metadata; leave them out (or empty).");
-        return true;
-    }
-    return false;
-}
-
 /* Answers {"volume": detail} with `status`, or 404 when the caller may not
    see it or it is deleted. */
 static void
@@ -241,7 +175,7 @@ s_reply_volume (xs_cinder_t *self, xs_api_req_t **req_p, unsigned status, const 
                 const char *key)
 {
     if (!v || !xs_cinder_visible (self, *req_p, xs_cinder_str (v, "project"))
-    ||  streq (xs_cinder_str (v, "state"), "deleted")) {
+    ||  streq (xs_cinder_str (v, "state"), "deleted") || xs_cinder_view_is_snapshot (self, v)) {
         xs_api_reply_error (req_p, 404, "Volume %s could not be found.", key);
         return;
     }
@@ -301,32 +235,6 @@ s_volume_create_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t 
     json_decref (view);
 }
 
-/* POST /volumes with source_volid: a clone, with its source's size and
-   type. */
-static void
-s_volume_clone (xs_cinder_t *self, xs_api_req_t *req, const char *source, const char *name,
-                bool has_size, long long size)
-{
-    xs_volume_t *src = xs_cinder_is_uuid (source)
-                     ? xs_store_volume_get (self->store, source, NULL) : NULL;
-    bool found = src && src->state != XS_VOLUME_DELETED
-              && xs_cinder_visible (self, req, src->project);
-    bool bigger = found && has_size && size * XS_CINDER_GIB != src->size_bytes;
-    xs_volume_destroy (&src);
-    if (!found)
-        xs_api_reply_error (&req, 404, "Volume %s could not be found.", source);
-    else
-    if (bigger)
-        xs_api_reply_error (&req, 400, "Invalid input received: a clone has its source's "
-                            "size (extend it afterwards is not supported yet).");
-    else {
-        json_t *args = xs_nn (json_pack ("{s:s}", "uuid", source));
-        if (name)
-            json_object_set_new (args, "name", json_string (name));
-        xs_cinder_call (self, req, "volume_clone", args, s_volume_create_done, source);
-    }
-}
-
 /* The flavor label of a create's type (by name or id; absent means the
    only flavor there is), or NULL after an answer (404, 400). Caller frees. */
 static char *
@@ -365,26 +273,88 @@ s_create_label (xs_cinder_t *self, xs_api_req_t **req_p, const char *type)
 static bool
 s_quota_refused (xs_cinder_t *self, xs_api_req_t **req_p, const char *project, long long size)
 {
-    int64_t used_volumes, used_gb;
+    xs_cinder_usage_t used;
     xs_err_t err;
-    if (xs_cinder_usage (self, project, &used_volumes, &used_gb, &err)) {
+    if (xs_cinder_usage (self, project, &used, &err)) {
         xs_api_reply_err (req_p, &err);
         return true;
     }
-    if (self->quota_volumes >= 0 && used_volumes + 1 > self->quota_volumes) {
+    if (self->quota_volumes >= 0 && used.volumes + 1 > self->quota_volumes) {
         xs_api_reply_over_limit (req_p, "VolumeLimitExceeded: Maximum number of volumes "
                                  "allowed (%lld) exceeded for quota 'volumes'.",
                                  (long long) self->quota_volumes);
         return true;
     }
-    if (self->quota_gigabytes >= 0 && used_gb + size > self->quota_gigabytes) {
+    if (self->quota_gigabytes >= 0 && used.gigabytes + size > self->quota_gigabytes) {
         xs_api_reply_over_limit (req_p, "VolumeSizeExceedsAvailableQuota: Requested volume or "
                                  "snapshot exceeds allowed gigabytes quota. Requested %lldG, "
                                  "quota is %lldG and %lldG has been consumed.", size,
-                                 (long long) self->quota_gigabytes, (long long) used_gb);
+                                 (long long) self->quota_gigabytes, (long long) used.gigabytes);
         return true;
     }
     return false;
+}
+
+/* The parent of a copy (POST /volumes with snapshot_id or source_volid):
+   a live row the caller may see, a snapshot when `snapshot` says so and a
+   volume otherwise. NULL after a 404 (answered). Caller destroys. */
+static xs_volume_t *
+s_copy_parent (xs_cinder_t *self, xs_api_req_t **req_p, const char *id, bool snapshot)
+{
+    xs_volume_t *p = xs_cinder_is_uuid (id) ? xs_store_volume_get (self->store, id, NULL) : NULL;
+    if (p && (p->state == XS_VOLUME_DELETED || !xs_cinder_visible (self, *req_p, p->project)
+          || (p->parent_uuid && xs_cinder_is_snapshot (self, p->uuid)) != snapshot))
+        xs_volume_destroy (&p);
+    if (!p)
+        xs_api_reply_error (req_p, 404, "%s %s could not be found.",
+                            snapshot ? "Snapshot" : "Volume", id);
+    return p;
+}
+
+/* Refuses (400, answered; true) a copy's size or type that is not its
+   parent's p: xensm copies a VDI as it is (extend it afterwards). */
+static bool
+s_copy_refused (xs_cinder_t *self, xs_api_req_t **req_p, const xs_volume_t *p,
+                const char *type, bool has_size, long long size)
+{
+    long long gib = (p->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
+    xs_flavor_t *f = xs_store_flavor_get_by_id (self->store, p->flavor_id, NULL);
+    char type_id [37] = "";
+    if (f)
+        xs_cinder_type_id (f->label, type_id);
+    bool same_type = !type || (f && (streq (type, f->label) || streq (type, type_id)));
+    if (has_size && size != gib)
+        xs_api_reply_error (req_p, 400, "Invalid input received: a volume made from %s has "
+                            "its size, %lld GiB, not %lld GiB (extend it afterwards).", p->uuid,
+                            gib, size);
+    else
+    if (!same_type)
+        xs_api_reply_error (req_p, 400, "Invalid input received: a volume made from %s has "
+                            "its volume type, %s, not %s.", p->uuid, f ? f->label : "(none)",
+                            type);
+    xs_flavor_destroy (&f);
+    return (has_size && size != gib) || !same_type;
+}
+
+/* POST /volumes with snapshot_id or source_volid: admin volume_clone of
+   the snapshot or volume `id`, with its size, type and project. */
+static void
+s_volume_copy (xs_cinder_t *self, xs_api_req_t *req, const char *id, bool snapshot,
+               const char *name, const char *type, bool has_size, long long size)
+{
+    xs_volume_t *p = s_copy_parent (self, &req, id, snapshot);
+    if (!p)
+        return;
+    long long gib = (p->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
+    if (!s_copy_refused (self, &req, p, type, has_size, size)
+    &&  !s_quota_refused (self, &req, p->project ? p->project : "", gib)) {
+        json_t *args = xs_nn (json_pack ("{s:s, s:s}", "uuid", p->uuid,
+                                         "request_id", xs_api_req_id (req)));
+        if (name && *name)
+            json_object_set_new (args, "name", json_string (name));
+        xs_cinder_call (self, req, "volume_clone", args, s_volume_create_done, p->uuid);
+    }
+    xs_volume_destroy (&p);
 }
 
 void
@@ -408,16 +378,18 @@ xs_cinder_volume_create (xs_api_req_t *req, void *arg)
         xs_api_reply_err (&req, &err);
         return;
     }
-    if (s_check_unstored (body, &req))
+    if (xs_cinder_check_unstored (body, &req))
         return;
-    if (snapshot || json_object_get (body, "imageRef") || json_object_get (body, "backup_id")) {
-        xs_api_reply_error (&req, 400, "Invalid input received: xensm creates volumes empty "
-                            "or as clones (source_volid); snapshot_id, imageRef and backup_id "
-                            "are not supported.");
+    if ((snapshot && source) || json_object_get (body, "imageRef")
+    ||  json_object_get (body, "backup_id")) {
+        xs_api_reply_error (&req, 400, "Invalid input received: xensm creates volumes empty, "
+                            "from a snapshot (snapshot_id) or from a volume (source_volid), "
+                            "one of them; imageRef and backup_id are not supported.");
         return;
     }
-    if (source) {
-        s_volume_clone (self, req, source, name, has_size, size);
+    if (snapshot || source) {
+        s_volume_copy (self, req, snapshot ? snapshot : source, snapshot != NULL, name, type,
+                       has_size, size);
         return;
     }
     if (!has_size) {
@@ -457,7 +429,8 @@ s_route_volume (xs_cinder_t *self, xs_api_req_t **req_p)
 {
     const char *id = xs_api_req_param (*req_p, "id");
     xs_volume_t *v = xs_cinder_is_uuid (id) ? xs_store_volume_get (self->store, id, NULL) : NULL;
-    if (v && (v->state == XS_VOLUME_DELETED || !xs_cinder_visible (self, *req_p, v->project)))
+    if (v && (v->state == XS_VOLUME_DELETED || !xs_cinder_visible (self, *req_p, v->project)
+          || (v->parent_uuid && xs_cinder_is_snapshot (self, v->uuid))))
         xs_volume_destroy (&v);
     if (!v)
         xs_api_reply_error (req_p, 404, "Volume %s could not be found.", id);
@@ -471,14 +444,16 @@ xs_cinder_volume_delete (xs_api_req_t *req, void *arg)
     xs_volume_t *v = s_route_volume (self, &req);
     if (!v)
         return;
-    if (v->state != XS_VOLUME_AVAILABLE && v->state != XS_VOLUME_ERROR
-    &&  v->state != XS_VOLUME_ERROR_DELETING)
+    bool settled = v->state == XS_VOLUME_AVAILABLE || v->state == XS_VOLUME_ERROR
+                || v->state == XS_VOLUME_ERROR_DELETING;
+    size_t snapshots = settled ? xs_cinder_snapshot_count (self, v->uuid) : 0;
+    if (!settled || snapshots)
         xs_api_reply_error (&req, 400, "Invalid volume: Volume status must be available or "
                             "error or error_restoring or error_extending or error_managing and "
                             "must not be migrating, attached, belong to a group, have "
                             "snapshots or be disassociated from snapshots after volume "
-                            "transfer. (volume %s is %s)", v->uuid,
-                            xs_volume_state_name (v->state));
+                            "transfer. (volume %s is %s, with %zu snapshots; delete them "
+                            "first)", v->uuid, xs_volume_state_name (v->state), snapshots);
     else
         xs_cinder_call (self, req, "volume_delete", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
                         s_volume_delete_done, v->uuid);
@@ -511,7 +486,7 @@ xs_cinder_volume_update (xs_api_req_t *req, void *arg)
         xs_api_reply_err (&req, &err);
         return;
     }
-    if (s_check_unstored (body, &req))
+    if (xs_cinder_check_unstored (body, &req))
         return;
     xs_volume_t *v = s_route_volume (self, &req);
     if (!v)
