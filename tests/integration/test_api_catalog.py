@@ -273,8 +273,9 @@ class CatalogApi(unittest.TestCase):
                          (1, "gold", snap["id"], None))
         self.assertEqual((fv["size"], fv["type"], fv["snapshot_id"], fv["source_volid"]),
                          (1, "gold", None, base["id"]))
-        self.assertEqual(sorted(v["Name"] for v in c.openstack_json("volume", "list")),
-                         ["base", "from-snap", "from-vol"])
+        rows = self.w.volumes()
+        self.assertEqual((rows[fs["id"]]["parent_uuid"], rows[fv["id"]]["parent_uuid"]),
+                         (snap["id"], base["id"]))
         # A volume with a snapshot is not deleted (Cinder's 400); a rename.
         p = c.openstack("volume", "delete", "base", check=False)
         self.assertNotEqual(p.returncode, 0)
@@ -283,7 +284,6 @@ class CatalogApi(unittest.TestCase):
         rows = c.cinder_table("snapshot-list")
         self.assertEqual([(r["Name"], r["Status"]) for r in rows], [("snap2", "available")])
         c.openstack("volume", "snapshot", "delete", "snap2")
-        self.assertEqual(c.openstack_json("volume", "snapshot", "list"), [])
         self.assertEqual(self.w.volumes()[snap["id"]]["state"], "deleted")
         self.assertNotIn(snap["id"], self.w.tagged_vdis())
         c.openstack("volume", "delete", "from-snap", "from-vol", "base")
