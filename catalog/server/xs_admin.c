@@ -46,9 +46,9 @@ static const xs_admin_cmd_t s_commands [] = {
       XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_create },
     { "volume_delete",     "uuid:s",                            "uuid",
       XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_delete },
-    { "volume_snapshot",   "uuid:s name?s",                     "uuid [name]",
+    { "volume_snapshot",   "uuid:s name?s request_id?s",        "uuid [name] [request_id]",
       XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_snapshot },
-    { "volume_clone",      "uuid:s name?s",                     "uuid [name]",
+    { "volume_clone",      "uuid:s name?s request_id?s",        "uuid [name] [request_id]",
       XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_clone },
     { "volume_reset_state", "uuid:s state:s",                   "uuid state",
       XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_volume_reset_state },
@@ -391,11 +391,12 @@ static void
 s_copy (xs_admin_t *self, json_t *args, xs_op_t op, xs_reply_t **reply_p)
 {
     xs_err_t err;
-    if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err))
+    if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err)
+    ||  s_check_text ("request id", args, "request_id", S_ID_MAX, &err))
         xs_admin_answer (xs_op_name (op), reply_p, NULL, &err);
     else
         xs_volumes_copy (self->deps.volumes, op, s_str (args, "uuid"), s_str (args, "name"),
-                         reply_p);
+                         s_str (args, "request_id"), reply_p);
 }
 
 static void

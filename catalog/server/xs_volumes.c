@@ -278,7 +278,7 @@ s_copy_parent (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, xs_backe
 
 void
 xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, const char *name,
-                 xs_reply_t **reply_p)
+                 const char *request_id, xs_reply_t **reply_p)
 {
     xs_err_t err;
     xs_volume_t *p = NULL;
@@ -295,6 +295,7 @@ xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, const 
     xs_volume_spec_t vol = {.uuid = uuid, .name = name, .size_bytes = p->size_bytes,
                             .flavor_id = p->flavor_id, .backend_id = b->id,
                             .state = XS_VOLUME_CREATING, .parent_uuid = p->uuid,
+                            .request_id = request_id && *request_id ? request_id : NULL,
                             .project = p->project};
     if (xs_store_volume_insert (self->store, &vol, &err))
         goto fail;

@@ -63,7 +63,7 @@ test_snapshot_clone_delete_connection (void **state)
 
     fx_result_t snap = {0};
     xs_reply_t *reply_snap = fx_reply (&snap);
-    xs_volumes_copy (f->volumes, XS_OP_VDI_SNAPSHOT, parent, "snap1", &reply_snap);
+    xs_volumes_copy (f->volumes, XS_OP_VDI_SNAPSHOT, parent, "snap1", NULL, &reply_snap);
     assert_true (fx_run_until (f, fx_is_done, &snap, 5000));
     if (snap.failed)
         fail_msg ("snapshot: %s", snap.err.msg);
@@ -74,7 +74,7 @@ test_snapshot_clone_delete_connection (void **state)
 
     fx_result_t clone = {0};
     xs_reply_t *reply_clone = fx_reply (&clone);
-    xs_volumes_copy (f->volumes, XS_OP_VDI_CLONE, parent, NULL, &reply_clone);
+    xs_volumes_copy (f->volumes, XS_OP_VDI_CLONE, parent, NULL, NULL, &reply_clone);
     assert_true (fx_run_until (f, fx_is_done, &clone, 5000));
     assert_false (clone.failed);
     json_decref (clone.reply);
@@ -84,7 +84,8 @@ test_snapshot_clone_delete_connection (void **state)
     assert_false (r.failed);
     fx_result_t no = {0};
     xs_reply_t *reply_no = fx_reply (&no);
-    xs_volumes_copy (f->volumes, XS_OP_VDI_SNAPSHOT, fx_jstr (r.reply, "uuid"), NULL, &reply_no);
+    xs_volumes_copy (f->volumes, XS_OP_VDI_SNAPSHOT, fx_jstr (r.reply, "uuid"), NULL, NULL,
+                     &reply_no);
     assert_true (no.done);
     assert_true (no.failed);
     assert_non_null (strstr (no.err.msg, "VDI_SNAPSHOT"));
