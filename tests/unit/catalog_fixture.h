@@ -2,7 +2,8 @@
     agents. A real store in a temp dir, the real agent server (CURVE,
     zauth, enrolled keys), placement, jobs and volumes, and xs_agent actors
     whose executor is scripted here (SRs named "tiny" are 1 MiB, "fails"
-    fail VDI.create, "nosnap" lack VDI_SNAPSHOT). Shared by test_volumes,
+    fail VDI.create, "nosnap" lack VDI_SNAPSHOT, "noresize" refuse
+    vdi_resize). Shared by test_volumes,
     test_placement, test_jobs, test_agentsrv and test_hosts.
 */
 #ifndef CATALOG_FIXTURE_H_INCLUDED
