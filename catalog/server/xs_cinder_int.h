@@ -1,0 +1,114 @@
+/*  xs_cinder_int: what the files of xs_cinder share. Private to them:
+    xs_cinder.c (life cycle and the route table), xs_cinder_util.c (helpers,
+    Cinder's error shapes, calling the admin table), xs_cinder_volumes.c,
+    xs_cinder_types.c, xs_cinder_views.c (zones, limits, quotas, messages).
+*/
+#ifndef XS_CINDER_INT_H_INCLUDED
+#define XS_CINDER_INT_H_INCLUDED
+
+#include <jansson.h>
+
+#include "xs_api.h"
+#include "xs_cinder.h"
+#include "xs_reply.h"
+
+#define XS_CINDER_GIB (1024LL * 1024 * 1024)
+
+struct _xs_cinder_t {
+    xs_api_t *api;
+    xs_admin_t *admin;              /* borrowed: the one command table         */
+    xs_store_t *store;              /* borrowed: views only                    */
+    bool keystone;
+    char *noauth_admin;             /* noauth: this project is admin           */
+    char *default_zone;             /* zone of a volume not placed (yet)       */
+    int64_t quota_volumes;          /* -1: unlimited                           */
+    int64_t quota_gigabytes;
+    char *endpoint;
+};
+
+/* =========================================================================
+    Helpers (xs_cinder_util.c)
+   ========================================================================= */
+
+/* "2026-12-07T04:17:10.541000" (UTC, no zone, as Cinder) from Unix ms. */
+void xs_cinder_iso_time (int64_t ms, char *buf, size_t size);
+
+/* A name-based uuid (SHA-1, version 5 layout) of prefix + name. */
+void xs_cinder_name_uuid (const char *prefix, const char *name, char buf [37]);
+
+/* The id of the type of flavor `label`. */
+void xs_cinder_type_id (const char *label, char buf [37]);
+
+/* True for a canonical uuid (8-4-4-4-12 hex). */
+bool xs_cinder_is_uuid (const char *s);
+
+/* obj's string member key, or NULL. Borrowed. */
+const char *xs_cinder_str (const json_t *obj, const char *key);
+
+/* "1", "true", "yes" (any case). */
+bool xs_cinder_truthy (const char *v);
+
+/* Whether the caller is an admin: keystone's admin role; with noauth, the
+   project named api_noauth_project (so that projects are isolated). */
+bool xs_cinder_admin (const xs_cinder_t *self, const xs_api_req_t *req);
+
+/* Whether the caller may see an object of `project`. */
+bool xs_cinder_visible (const xs_cinder_t *self, const xs_api_req_t *req, const char *project);
+
+/* Refuses a non-admin with 403; true when it did. */
+bool xs_cinder_refuse_non_admin (const xs_cinder_t *self, xs_api_req_t **req_p);
+
+/* An admin command's failure as Cinder's error: its kind's status, or
+   conflict_status for a conflict (400 "Invalid ..." for most of Cinder). */
+void xs_cinder_reply_failure (xs_api_req_t **req_p, const xs_reply_answer_t *answer,
+                              unsigned conflict_status);
+
+/* A string, or JSON null for NULL. New reference. */
+json_t *xs_cinder_null_or (const char *s);
+
+/* backend id (as text) -> zone, from the store. New object. */
+json_t *xs_cinder_zone_map (xs_cinder_t *self);
+
+/* The project's live volumes and GiB, counted from the catalog. 0 or -1. */
+int xs_cinder_usage (xs_cinder_t *self, const char *project, int64_t *volumes,
+                     int64_t *gigabytes, xs_err_t *err);
+
+/* =========================================================================
+    Calling the admin table: a reply whose sink answers the HTTP request
+   ========================================================================= */
+
+typedef struct _xs_cinder_call_t xs_cinder_call_t;
+typedef void (xs_cinder_done_fn) (xs_cinder_t *self, xs_api_req_t **req_p,
+                                  xs_cinder_call_t *call, const xs_reply_answer_t *answer);
+
+struct _xs_cinder_call_t {
+    xs_cinder_t *self;
+    xs_api_req_t *req;              /* NULL once the client has gone           */
+    xs_cinder_done_fn *done;
+    char *key;                      /* the id or name the route was given      */
+};
+
+/* Runs admin command `cmd` with args (taken) for req; done answers req
+   with the outcome, now or once the command's reply is complete (the
+   request is parked meanwhile). key (copied) is kept in call->key. */
+void xs_cinder_call (xs_cinder_t *self, xs_api_req_t *req, const char *cmd, json_t *args,
+                     xs_cinder_done_fn *done, const char *key);
+
+/* =========================================================================
+    Route handlers
+   ========================================================================= */
+
+/* xs_cinder_volumes.c */
+xs_api_handler_fn xs_cinder_volumes_detail, xs_cinder_volumes_summary, xs_cinder_volume_create,
+    xs_cinder_volume_show, xs_cinder_volume_delete, xs_cinder_volume_update,
+    xs_cinder_volume_action;
+
+/* xs_cinder_types.c */
+xs_api_handler_fn xs_cinder_types, xs_cinder_type_create, xs_cinder_type_show,
+    xs_cinder_type_delete, xs_cinder_type_extra_specs, xs_cinder_type_extra_specs_set;
+
+/* xs_cinder_views.c */
+xs_api_handler_fn xs_cinder_zones, xs_cinder_limits, xs_cinder_quota_show, xs_cinder_messages,
+    xs_cinder_message_show;
+
+#endif

@@ -1,0 +1,207 @@
+/*  xs_cinder_util: the helpers the Cinder routes share: ids and times in
+    Cinder's shapes, who may see what, Cinder's error for an admin command's
+    failure, and calling the ONE admin command table (xs_admin_run) with a
+    reply whose sink answers the HTTP request.
+*/
+#include "xs_cinder_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xs_mem.h"
+
+/* =========================================================================
+    Small helpers
+   ========================================================================= */
+
+/* "2026-12-07T04:17:10.541000" (UTC, no zone, as Cinder) from Unix ms. */
+void
+xs_cinder_iso_time (int64_t ms, char *buf, size_t size)
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r (&secs, &tm);
+    char base [32];
+    strftime (base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf (buf, size, "%s.%06d", base, (int) (ms % 1000) * 1000);
+}
+
+/* A name-based uuid (SHA-1, version 5 layout) of prefix + name: the id of
+   a type (flavor label) or of a message (volume uuid). */
+void
+xs_cinder_name_uuid (const char *prefix, const char *name, char buf [37])
+{
+    zdigest_t *d = xs_nn (zdigest_new ());
+    zdigest_update (d, (const byte *) prefix, strlen (prefix));
+    zdigest_update (d, (const byte *) name, strlen (name));
+    byte h [16];
+    memcpy (h, zdigest_data (d), 16);
+    zdigest_destroy (&d);
+    h [6] = (byte) ((h [6] & 0x0f) | 0x50);
+    h [8] = (byte) ((h [8] & 0x3f) | 0x80);
+    snprintf (buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              h [0], h [1], h [2], h [3], h [4], h [5], h [6], h [7], h [8], h [9], h [10],
+              h [11], h [12], h [13], h [14], h [15]);
+}
+
+void
+xs_cinder_type_id (const char *label, char buf [37])
+{
+    xs_cinder_name_uuid ("xensm-flavor:", label, buf);
+}
+
+/* True for a canonical uuid (8-4-4-4-12 hex). */
+bool
+xs_cinder_is_uuid (const char *s)
+{
+    if (!s || strlen (s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s [i] != '-' : !isxdigit ((unsigned char) s [i]))
+            return false;
+    }
+    return true;
+}
+
+const char *
+xs_cinder_str (const json_t *obj, const char *key)
+{
+    return json_string_value (json_object_get (obj, key));
+}
+
+bool
+xs_cinder_truthy (const char *v)
+{
+    return v && (streq (v, "1") || strcasecmp (v, "true") == 0 || strcasecmp (v, "yes") == 0);
+}
+
+/* Whether the caller is an admin: keystone's admin role; with noauth, the
+   project named api_noauth_project (so that projects are isolated). */
+bool
+xs_cinder_admin (const xs_cinder_t *self, const xs_api_req_t *req)
+{
+    const xs_api_identity_t *id = xs_api_req_identity (req);
+    return id->is_admin && (self->keystone || streq (id->project_id, self->noauth_admin));
+}
+
+/* Whether the caller may see a volume of `project`. */
+bool
+xs_cinder_visible (const xs_cinder_t *self, const xs_api_req_t *req, const char *project)
+{
+    return xs_cinder_admin (self, req)
+        || streq (project ? project : "", xs_api_req_identity (req)->project_id);
+}
+
+/* Refuses a non-admin with 403; true when it did. */
+bool
+xs_cinder_refuse_non_admin (const xs_cinder_t *self, xs_api_req_t **req_p)
+{
+    if (xs_cinder_admin (self, *req_p))
+        return false;
+    xs_api_reply_error (req_p, 403, "Policy doesn't allow %s to be performed.",
+                        xs_api_req_route (*req_p));
+    return true;
+}
+
+/* An admin command's failure as Cinder's error: its kind's status, or
+   conflict_status for a conflict (400 "Invalid ..." for most of Cinder). */
+void
+xs_cinder_reply_failure (xs_api_req_t **req_p, const xs_reply_answer_t *answer,
+                         unsigned conflict_status)
+{
+    const xs_err_t *err = answer->err;
+    unsigned status = err->kind == XS_ECONFLICT ? conflict_status : xs_api_status_for (err->kind);
+    if (status == 400)
+        xs_api_reply_error (req_p, 400, "Invalid input received: %s", err->msg);
+    else
+        xs_api_reply_error (req_p, status, "%s", err->msg);
+}
+
+/* =========================================================================
+    Calling the admin table: a reply whose sink answers the HTTP request
+   ========================================================================= */
+
+
+static void
+s_call_gone (void *arg)
+{
+    ((xs_cinder_call_t *) arg)->req = NULL;
+}
+
+/* xs_reply's sink: hands the answer to the route's done function. */
+static void
+s_call_sink (void *arg, xs_reply_answer_t *answer)
+{
+    xs_cinder_call_t *call = (xs_cinder_call_t *) arg;
+    if (call->req)
+        call->done (call->self, &call->req, call, answer);
+    json_decref (answer->result);
+    free (call->key);
+    free (call);
+}
+
+/* Runs admin command `cmd` with args (taken) for req; done answers req
+   with the outcome, now or once the command's reply is complete (the
+   request is parked meanwhile). */
+void
+xs_cinder_call (xs_cinder_t *self, xs_api_req_t *req, const char *cmd, json_t *args,
+                xs_cinder_done_fn *done, const char *key)
+{
+    xs_cinder_call_t *call = xs_zalloc (sizeof *call);
+    call->self = self;
+    call->req = req;
+    call->done = done;
+    call->key = key ? xs_strdup (key) : NULL;
+    xs_api_req_on_gone (req, s_call_gone, call);
+    xs_reply_t *reply = xs_reply_new (s_call_sink, call);
+    xs_reply_set_id (reply, xs_api_req_id (req));
+    xs_admin_run (self->admin, cmd, args, &reply);
+    json_decref (args);
+}
+
+/* =========================================================================
+    Views
+   ========================================================================= */
+
+/* backend id (as text) -> zone, from the store. New object. */
+json_t *
+xs_cinder_zone_map (xs_cinder_t *self)
+{
+    json_t *map = xs_nn (json_object ());
+    xs_backend_t **list = xs_store_backend_list (self->store, NULL);
+    for (xs_backend_t **b = list; b && *b; b++) {
+        char key [32];
+        snprintf (key, sizeof key, "%lld", (long long) (*b)->id);
+        json_object_set_new (map, key, xs_nn (json_string ((*b)->zone)));
+    }
+    xs_backend_list_destroy (&list);
+    return map;
+}
+
+json_t *
+xs_cinder_null_or (const char *s)
+{
+    return s ? xs_nn (json_string (s)) : json_null ();
+}
+/* The project's live volumes and GiB, counted from the catalog. */
+int
+xs_cinder_usage (xs_cinder_t *self, const char *project, int64_t *volumes, int64_t *gigabytes,
+                 xs_err_t *err)
+{
+    *volumes = *gigabytes = 0;
+    xs_volume_t **list = xs_store_volume_list (self->store, false, err);
+    if (!list)
+        return -1;
+    for (xs_volume_t **v = list; *v; v++)
+        if (streq ((*v)->project ? (*v)->project : "", project)) {
+            (*volumes)++;
+            *gigabytes += ((*v)->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
+        }
+    xs_volume_list_destroy (&list);
+    return 0;
+}
+

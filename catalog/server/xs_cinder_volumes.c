@@ -1,0 +1,595 @@
+/*  xs_cinder_volumes: the Block Storage API's volume routes (list, show,
+    create, delete, update, actions) over the admin command table.
+*/
+#include "xs_cinder_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs_mem.h"
+#include "xs_volumes.h"
+
+#define S_MAX_GIB (1LL << 20)                   /* 1 PiB in GiB                */
+
+/* =========================================================================
+    Views
+   ========================================================================= */
+
+/* An admin volume view's project ("" when it has none). Borrowed. */
+static const char *
+s_project (const json_t *v)
+{
+    const char *project = xs_cinder_str (v, "project");
+    return project ? project : "";
+}
+
+/* Cinder's volume detail of v (an admin volume view). New object. */
+static json_t *
+s_volume_detail (xs_cinder_t *self, const xs_api_req_t *req, const json_t *v, json_t *zones)
+{
+    const char *uuid = xs_cinder_str (v, "uuid");
+    const char *flavor = xs_cinder_str (v, "flavor");
+    json_int_t bytes = json_integer_value (json_object_get (v, "size"));
+    json_t *backend = json_object_get (v, "backend_id");
+    char zone_key [32] = "";
+    if (json_is_integer (backend))
+        snprintf (zone_key, sizeof zone_key, "%" JSON_INTEGER_FORMAT, json_integer_value (backend));
+    const char *zone = xs_cinder_str (zones, zone_key);
+    char created [40], updated [40], type_id [37], host [64];
+    xs_cinder_iso_time (json_integer_value (json_object_get (v, "created_at")), created,
+                        sizeof created);
+    xs_cinder_iso_time (json_integer_value (json_object_get (v, "updated_at")), updated,
+                        sizeof updated);
+    if (flavor)
+        xs_cinder_type_id (flavor, type_id);
+    snprintf (host, sizeof host, "xensm@backend-%s", *zone_key ? zone_key : "none");
+    char path [64];
+    snprintf (path, sizeof path, "volumes/%s", uuid);
+    char *self_url = xs_api_req_url (req, path);
+    json_t *d = xs_nn (json_pack (
+        "{s:s, s:o, s:s, s:I, s:o, s:o, s:{}, s:[], s:s, s:s, s:s, s:s, s:n, s:n, s:o,"
+        " s:n, s:b, s:n, s:n, s:b, s:n, s:[{s:s, s:s}], s:s, s:o, s:n, s:n, s:b, s:n, s:n,"
+        " s:b, s:o}",
+        "id", uuid,
+        "name", xs_cinder_null_or (xs_cinder_str (v, "name")),
+        "status", xs_cinder_str (v, "state") ? xs_cinder_str (v, "state") : "error",
+        "size", (json_int_t) ((bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB),
+        "volume_type", xs_cinder_null_or (flavor),
+        "volume_type_id", flavor ? xs_nn (json_string (type_id)) : json_null (),
+        "metadata",
+        "attachments",
+        "bootable", "false",
+        "availability_zone", zone ? zone : self->default_zone,
+        "created_at", created,
+        "updated_at", updated,
+        "description",
+        "snapshot_id",
+        "source_volid", xs_cinder_null_or (xs_cinder_str (v, "parent_uuid")),
+        "user_id",
+        "encrypted", 0,
+        "replication_status",
+        "consistencygroup_id",
+        "multiattach", 0,
+        "migration_status",
+        "links", "rel", "self", "href", self_url,
+        "os-vol-tenant-attr:tenant_id", s_project (v),
+        "os-vol-host-attr:host", xs_nn (json_string (host)),
+        "group_id",
+        "provider_id",
+        "shared_targets", 0,
+        "service_uuid",
+        "cluster_name",
+        "consumes_quota", 1,
+        "os-vol-mig-status-attr:name_id", json_null ()));
+    free (self_url);
+    return d;
+}
+
+/* Cinder's volume summary: {id, name, links}. */
+static json_t *
+s_volume_summary (const json_t *detail)
+{
+    return xs_nn (json_pack ("{s:O, s:O, s:O}", "id", json_object_get (detail, "id"),
+                             "name", json_object_get (detail, "name"),
+                             "links", json_object_get (detail, "links")));
+}
+
+/* =========================================================================
+    Versions (xs_api serves them) and volumes
+   ========================================================================= */
+
+static int
+s_newest_first (const void *a, const void *b)
+{
+    const json_t *va = *(json_t *const *) a, *vb = *(json_t *const *) b;
+    json_int_t ca = json_integer_value (json_object_get (va, "created_at"));
+    json_int_t cb = json_integer_value (json_object_get (vb, "created_at"));
+    if (ca != cb)
+        return ca < cb ? 1 : -1;
+    return -strcmp (xs_cinder_str (va, "uuid"), xs_cinder_str (vb, "uuid"));
+}
+
+/* volume_list's answer: the caller's volumes (all of them for an admin
+   with all_tenants), filtered by name and status, newest first, paged. */
+static void
+s_volumes_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                const xs_reply_answer_t *answer, bool detail)
+{
+    xs_api_req_t *req = *req_p;
+    if (!answer->result) {
+        xs_cinder_reply_failure (req_p, answer, 500);
+        return;
+    }
+    xs_api_page_t page;
+    xs_err_t err;
+    if (xs_api_req_page (req, &page, &err)) {
+        xs_api_reply_err (req_p, &err);
+        return;
+    }
+    bool all = xs_cinder_admin (self, req)
+            && xs_cinder_truthy (xs_api_req_query (req, "all_tenants"));
+    const char *project = xs_api_req_identity (req)->project_id;
+    const char *name = xs_api_req_query (req, "name");
+    const char *status = xs_api_req_query (req, "status");
+    json_t *volumes = json_object_get (answer->result, "volumes");
+    size_t n = json_array_size (volumes), kept = 0;
+    json_t **sorted = xs_zalloc ((n + 1) * sizeof *sorted);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get (volumes, i);
+        if ((!all && !streq (s_project (v), project))
+        ||  (name && !streq (xs_cinder_str (v, "name") ? xs_cinder_str (v, "name") : "", name))
+        ||  (status && !streq (xs_cinder_str (v, "state"), status))
+        ||  streq (xs_cinder_str (v, "state"), "deleted"))
+            continue;
+        sorted [kept++] = v;
+    }
+    qsort (sorted, kept, sizeof *sorted, s_newest_first);
+    json_t *zones = xs_cinder_zone_map (self);
+    json_t *items = xs_nn (json_array ());
+    for (size_t i = 0; i < kept; i++) {
+        json_t *d = s_volume_detail (self, req, sorted [i], zones);
+        json_array_append_new (items, detail ? d : s_volume_summary (d));
+        if (!detail)
+            json_decref (d);
+    }
+    free (sorted);
+    json_decref (zones);
+    json_t *paged = xs_api_page_array (items, &page, &err);
+    json_decref (items);
+    if (!paged) {
+        xs_api_reply_err (req_p, &err);
+        return;
+    }
+    size_t got = json_array_size (paged);
+    char *last = got ? xs_strdup (xs_cinder_str (json_array_get (paged, got - 1), "id")) : NULL;
+    json_t *reply = xs_nn (json_pack ("{s:o}", "volumes", paged));
+    xs_api_req_next_link (req, reply, "volumes", detail ? "volumes/detail" : "volumes", &page,
+                          got, last);
+    if (xs_cinder_truthy (xs_api_req_query (req, "with_count")))
+        json_object_set_new (reply, "count", json_integer ((json_int_t) kept));
+    free (last);
+    xs_api_reply_json (req_p, 200, reply);
+}
+
+static void
+s_volumes_detail_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                       const xs_reply_answer_t *answer)
+{
+    s_volumes_done (self, req_p, call, answer, true);
+}
+
+static void
+s_volumes_summary_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                        const xs_reply_answer_t *answer)
+{
+    s_volumes_done (self, req_p, call, answer, false);
+}
+
+static void
+s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    xs_api_page_t page;
+    xs_err_t err;
+    if (xs_api_req_page (req, &page, &err)) {       /* bad limit: before any work */
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    xs_cinder_call (self, req, "volume_list", xs_nn (json_object ()),
+                    detail ? s_volumes_detail_done : s_volumes_summary_done, NULL);
+}
+
+void
+xs_cinder_volumes_detail (xs_api_req_t *req, void *arg)
+{
+    s_volume_list_route (req, arg, true);
+}
+
+void
+xs_cinder_volumes_summary (xs_api_req_t *req, void *arg)
+{
+    s_volume_list_route (req, arg, false);
+}
+
+/* Refuses (400, answered; true) a description or metadata that is not
+   empty: xensm keeps neither, and saying so beats dropping them. */
+static bool
+s_check_unstored (json_t *body, xs_api_req_t **req_p)
+{
+    json_t *metadata = json_object_get (body, "metadata");
+    json_t *description = json_object_get (body, "description");
+    if (!description)           /* Cinder's v1 name, which OSC still sends */
+        description = json_object_get (body, "display_description");
+    if (metadata && !json_is_object (metadata)) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: metadata must be an object.");
+        return true;
+    }
+    if (json_object_size (metadata)
+    ||  (description && (!json_is_string (description) || json_string_length (description)))) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: xensm does not store volume "
+                            "descriptions or metadata; leave them out (or empty).");
+        return true;
+    }
+    return false;
+}
+
+/* Answers {"volume": detail} with `status`, or 404 when the caller may not
+   see it or it is deleted. */
+static void
+s_reply_volume (xs_cinder_t *self, xs_api_req_t **req_p, unsigned status, const json_t *v,
+                const char *key)
+{
+    if (!v || !xs_cinder_visible (self, *req_p, xs_cinder_str (v, "project"))
+    ||  streq (xs_cinder_str (v, "state"), "deleted")) {
+        xs_api_reply_error (req_p, 404, "Volume %s could not be found.", key);
+        return;
+    }
+    json_t *zones = xs_cinder_zone_map (self);
+    json_t *d = s_volume_detail (self, *req_p, v, zones);
+    json_decref (zones);
+    xs_api_reply_json (req_p, status, xs_nn (json_pack ("{s:o}", "volume", d)));
+}
+
+static void
+s_volume_show_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                    const xs_reply_answer_t *answer)
+{
+    if (!answer->result && answer->err->kind != XS_ENOTFOUND)
+        xs_cinder_reply_failure (req_p, answer, 500);
+    else
+        s_reply_volume (self, req_p, 200, json_object_get (answer->result, "volume"), call->key);
+}
+
+void
+xs_cinder_volume_show (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    const char *id = xs_api_req_param (req, "id");
+    if (!xs_cinder_is_uuid (id)) {          /* OSC probes with names: a quick 404 */
+        xs_api_reply_error (&req, 404, "Volume %s could not be found.", id);
+        return;
+    }
+    xs_cinder_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", id)),
+                    s_volume_show_done, id);
+}
+
+
+/* A create's outcome: 202 with the volume. A create the catalog took but
+   could not place is a volume in `error` (202 too; GET /messages tells
+   why); a refusal is Cinder's error. */
+static void
+s_volume_create_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                      const xs_reply_answer_t *answer)
+{
+    if (answer->result) {
+        s_reply_volume (self, req_p, 202, json_object_get (answer->result, "volume"),
+                        call->key);
+        return;
+    }
+    xs_volume_t *v = xs_store_volume_get_by_request_id (self->store, xs_api_req_id (*req_p),
+                                                        NULL);
+    json_t *view = v ? xs_volume_view_by_uuid (self->store, v->uuid, NULL) : NULL;
+    xs_volume_destroy (&v);
+    if (view)
+        s_reply_volume (self, req_p, 202, view, call->key);
+    else
+    if (answer->err->kind == XS_ENOTFOUND)
+        xs_api_reply_error (req_p, 404, "%s", answer->err->msg);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+    json_decref (view);
+}
+
+/* POST /volumes with source_volid: a clone, with its source's size and
+   type. */
+static void
+s_volume_clone (xs_cinder_t *self, xs_api_req_t *req, const char *source, const char *name,
+                bool has_size, long long size)
+{
+    xs_volume_t *src = xs_cinder_is_uuid (source)
+                     ? xs_store_volume_get (self->store, source, NULL) : NULL;
+    bool found = src && src->state != XS_VOLUME_DELETED
+              && xs_cinder_visible (self, req, src->project);
+    bool bigger = found && has_size && size * XS_CINDER_GIB != src->size_bytes;
+    xs_volume_destroy (&src);
+    if (!found)
+        xs_api_reply_error (&req, 404, "Volume %s could not be found.", source);
+    else
+    if (bigger)
+        xs_api_reply_error (&req, 400, "Invalid input received: a clone has its source's "
+                            "size (extend it afterwards is not supported yet).");
+    else {
+        json_t *args = xs_nn (json_pack ("{s:s}", "uuid", source));
+        if (name)
+            json_object_set_new (args, "name", json_string (name));
+        xs_cinder_call (self, req, "volume_clone", args, s_volume_create_done, source);
+    }
+}
+
+/* The flavor label of a create's type (by name or id; absent means the
+   only flavor there is), or NULL after an answer (404, 400). Caller frees. */
+static char *
+s_create_label (xs_cinder_t *self, xs_api_req_t **req_p, const char *type)
+{
+    xs_err_t err;
+    xs_flavor_t **flavors = xs_store_flavor_list (self->store, &err);
+    if (!flavors) {
+        xs_api_reply_err (req_p, &err);
+        return NULL;
+    }
+    const char *label = NULL;
+    size_t nflavors = 0;
+    for (xs_flavor_t **f = flavors; *f; f++, nflavors++) {
+        char id [37];
+        xs_cinder_type_id ((*f)->label, id);
+        if (type && (streq (type, (*f)->label) || streq (type, id)))
+            label = (*f)->label;
+    }
+    if (!type && nflavors == 1)
+        label = flavors [0]->label;
+    char *copy = label ? xs_strdup (label) : NULL;
+    if (!label && type)
+        xs_api_reply_error (req_p, 404, "Volume type with name %s could not be found.", type);
+    else
+    if (!label)
+        xs_api_reply_error (req_p, 400, "Invalid input received: volume_type is required "
+                            "(%zu volume types exist; `openstack volume type list`).",
+                            nflavors);
+    xs_flavor_list_destroy (&flavors);
+    return copy;
+}
+
+/* Refuses (413 overLimit, answered; true) a create of size GiB that would
+   pass the project's quota, counted from the catalog. */
+static bool
+s_quota_refused (xs_cinder_t *self, xs_api_req_t **req_p, const char *project, long long size)
+{
+    int64_t used_volumes, used_gb;
+    xs_err_t err;
+    if (xs_cinder_usage (self, project, &used_volumes, &used_gb, &err)) {
+        xs_api_reply_err (req_p, &err);
+        return true;
+    }
+    if (self->quota_volumes >= 0 && used_volumes + 1 > self->quota_volumes) {
+        xs_api_reply_over_limit (req_p, "VolumeLimitExceeded: Maximum number of volumes "
+                                 "allowed (%lld) exceeded for quota 'volumes'.",
+                                 (long long) self->quota_volumes);
+        return true;
+    }
+    if (self->quota_gigabytes >= 0 && used_gb + size > self->quota_gigabytes) {
+        xs_api_reply_over_limit (req_p, "VolumeSizeExceedsAvailableQuota: Requested volume or "
+                                 "snapshot exceeds allowed gigabytes quota. Requested %lldG, "
+                                 "quota is %lldG and %lldG has been consumed.", size,
+                                 (long long) self->quota_gigabytes, (long long) used_gb);
+        return true;
+    }
+    return false;
+}
+
+void
+xs_cinder_volume_create (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    json_t *body = NULL;
+    const char *name = NULL, *type = NULL, *source = NULL, *snapshot = NULL;
+    const char *description = NULL, *zone = NULL;
+    long long size = 0;
+    bool has_size = false;
+    xs_err_t err;
+    if (xs_api_json_element (xs_api_req_json (req), "volume", &body, &err)
+    ||  xs_api_json_string (body, "name", 255, &name, &err)
+    ||  xs_api_json_string (body, "description", 255, &description, &err)
+    ||  xs_api_json_string (body, "volume_type", 255, &type, &err)
+    ||  xs_api_json_string (body, "availability_zone", 255, &zone, &err)
+    ||  xs_api_json_string (body, "source_volid", 64, &source, &err)
+    ||  xs_api_json_string (body, "snapshot_id", 64, &snapshot, &err)
+    ||  xs_api_json_int (body, "size", 1, S_MAX_GIB, &size, &has_size, &err)) {
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    if (s_check_unstored (body, &req))
+        return;
+    if (snapshot || json_object_get (body, "imageRef") || json_object_get (body, "backup_id")) {
+        xs_api_reply_error (&req, 400, "Invalid input received: xensm creates volumes empty "
+                            "or as clones (source_volid); snapshot_id, imageRef and backup_id "
+                            "are not supported.");
+        return;
+    }
+    if (source) {
+        s_volume_clone (self, req, source, name, has_size, size);
+        return;
+    }
+    if (!has_size) {
+        xs_api_reply_error (&req, 400, "Invalid input received: size is required (GiB, "
+                            "a positive integer).");
+        return;
+    }
+    const char *project = xs_api_req_identity (req)->project_id;
+    char *label = s_create_label (self, &req, type);
+    if (!label || s_quota_refused (self, &req, project, size)) {
+        free (label);
+        return;
+    }
+    json_t *args = xs_nn (json_pack ("{s:s, s:I, s:s, s:s}", "flavor", label,
+                                     "size", (json_int_t) (size * XS_CINDER_GIB),
+                                     "request_id", xs_api_req_id (req), "project", project));
+    if (name && *name)
+        json_object_set_new (args, "name", json_string (name));
+    xs_cinder_call (self, req, "volume_create", args, s_volume_create_done, NULL);
+    free (label);
+}
+
+static void
+s_volume_delete_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                      const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        xs_api_reply_empty (req_p, 202);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+}
+
+/* The volume of the route's {id} the caller may see, or NULL after a 404
+   (answered). Caller destroys. */
+static xs_volume_t *
+s_route_volume (xs_cinder_t *self, xs_api_req_t **req_p)
+{
+    const char *id = xs_api_req_param (*req_p, "id");
+    xs_volume_t *v = xs_cinder_is_uuid (id) ? xs_store_volume_get (self->store, id, NULL) : NULL;
+    if (v && (v->state == XS_VOLUME_DELETED || !xs_cinder_visible (self, *req_p, v->project)))
+        xs_volume_destroy (&v);
+    if (!v)
+        xs_api_reply_error (req_p, 404, "Volume %s could not be found.", id);
+    return v;
+}
+
+void
+xs_cinder_volume_delete (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    xs_volume_t *v = s_route_volume (self, &req);
+    if (!v)
+        return;
+    if (v->state != XS_VOLUME_AVAILABLE && v->state != XS_VOLUME_ERROR
+    &&  v->state != XS_VOLUME_ERROR_DELETING)
+        xs_api_reply_error (&req, 400, "Invalid volume: Volume status must be available or "
+                            "error or error_restoring or error_extending or error_managing and "
+                            "must not be migrating, attached, belong to a group, have "
+                            "snapshots or be disassociated from snapshots after volume "
+                            "transfer. (volume %s is %s)", v->uuid,
+                            xs_volume_state_name (v->state));
+    else
+        xs_cinder_call (self, req, "volume_delete", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
+                        s_volume_delete_done, v->uuid);
+    xs_volume_destroy (&v);
+}
+
+static void
+s_volume_update_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                      const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        s_reply_volume (self, req_p, 200, json_object_get (answer->result, "volume"),
+                        call->key);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+}
+
+/* PUT /volumes/{id}: the name ("name", or "display_name" as OSC sends it;
+   description and metadata are not kept). */
+void
+xs_cinder_volume_update (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    json_t *body = NULL;
+    const char *name = NULL;
+    xs_err_t err;
+    if (xs_api_json_element (xs_api_req_json (req), "volume", &body, &err)
+    ||  xs_api_json_string (body, "name", 255, &name, &err)
+    ||  (!name && xs_api_json_string (body, "display_name", 255, &name, &err))) {
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    if (s_check_unstored (body, &req))
+        return;
+    xs_volume_t *v = s_route_volume (self, &req);
+    if (!v)
+        return;
+    if (name && *name)
+        xs_cinder_call (self, req, "volume_rename",
+                        xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "name", name)),
+                        s_volume_update_done, v->uuid);
+    else
+        xs_cinder_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
+                        s_volume_show_done, v->uuid);
+    xs_volume_destroy (&v);
+}
+
+static void
+s_action_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+               const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        xs_api_reply_empty (req_p, 202);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+}
+
+/* POST /volumes/{id}/action: os-force_delete, os-reset_status (admin);
+   os-extend is refused until an agent operation resizes a VDI. */
+void
+xs_cinder_volume_action (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    json_t *body = xs_api_req_json (req);
+    json_t *raw = NULL;
+    if (json_object_size (body) == 0) {
+        /* {"os-force_delete": null}, as cinderclient sends it: the parsed
+           body lost the null; the raw one (already checked) has the name. */
+        size_t len = 0;
+        const char *data = xs_api_req_body (req, &len);
+        raw = data ? json_loadb (data, len, 0, NULL) : NULL;
+    }
+    xs_volume_t *v = s_route_volume (self, &req);
+    if (!v) {
+        json_decref (raw);
+        return;
+    }
+    json_t *named = raw ? raw : body;
+    const char *action = json_is_object (named) && json_object_size (named) == 1
+                       ? json_object_iter_key (json_object_iter (named)) : NULL;
+    if (!action)
+        xs_api_reply_error (&req, 400, "Invalid input received: the body names one action.");
+    else
+    if (streq (action, "os-extend"))
+        xs_api_reply_error (&req, 400, "Invalid input received: extending a volume is not "
+                            "supported by xensm yet (no agent operation resizes a VDI).");
+    else
+    if (streq (action, "os-force_delete")) {
+        if (!xs_cinder_refuse_non_admin (self, &req))
+            xs_cinder_call (self, req, "volume_delete",
+                            xs_nn (json_pack ("{s:s}", "uuid", v->uuid)), s_action_done,
+                            v->uuid);
+    }
+    else
+    if (streq (action, "os-reset_status")) {
+        json_t *args = json_object_get (body, action);
+        const char *status = json_is_object (args) ? xs_cinder_str (args, "status") : NULL;
+        if (xs_cinder_refuse_non_admin (self, &req))
+            ;
+        else
+        if (!status)
+            xs_api_reply_error (&req, 400, "Invalid input received: os-reset_status needs "
+                                "{\"status\": \"available\" or \"error\"}.");
+        else
+            xs_cinder_call (self, req, "volume_reset_state",
+                            xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "state", status)),
+                            s_action_done, v->uuid);
+    }
+    else
+        xs_api_reply_error (&req, 400, "Invalid input received: action %.64s is not supported "
+                            "by xensm.", action);
+    xs_volume_destroy (&v);
+    json_decref (raw);
+}
