@@ -426,7 +426,8 @@ class World:
                    % (500 if TEST_DB == "pg" else 200) +
                    "agent_timeout_ms = 20000\n")
 
-    def __init__(self, test, workdir, capacity=(), start_agents=True):
+    def __init__(self, test, workdir, capacity=(), start_agents=True, sim_config=None):
+        """sim_config: more of the simulator's config (e.g. sm_capabilities)."""
         self.test = test
         self.workdir = workdir
         simctl = simctl_module()
@@ -434,6 +435,7 @@ class World:
                             {"name": "pool-b", "master": "b1", "hosts": ["b1", "b2"]}],
                   "users": {"root": ""},
                   "capacity": [{"match": m, "physical_size": s} for m, s in capacity]}
+        config.update(sim_config or {})
         self.sim = simctl.Simulator(config=config)
         test.addCleanup(self.sim.stop)
         cfg = os.path.join(workdir, "catalog.cfg")
