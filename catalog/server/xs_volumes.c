@@ -356,8 +356,11 @@ xs_volumes_extend (xs_volumes_t *self, const char *uuid, int64_t new_size, xs_re
                                      "sr_uuid", b->sr_uuid, "size", (json_int_t) new_size));
     xs_info ("volume %s: extend from %lld to %lld bytes", v->uuid, (long long) v->size_bytes,
              (long long) new_size);
-    if (xs_jobs_start (self->jobs, XS_OP_VDI_RESIZE, v->uuid, b, &args, reply_p, &err))
+    if (xs_jobs_start (self->jobs, XS_OP_VDI_RESIZE, v->uuid, b, &args, reply_p, &err)) {
+        /* Not journaled: the volume stays as it was. */
+        xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_AVAILABLE, NULL, NULL);
         goto fail;
+    }
     goto out;
 fail:
     xs_reply_err (reply_p, &err);
