@@ -740,7 +740,9 @@ class Vdis(SimTest):
         self.fails("SR_BACKEND_FAILURE_44", "VDI.resize", self.s, v, str(11 * GIB))
         self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(3 * GIB))
         task = self.c("Async.VDI.resize", self.s, v, str(4 * GIB))
-        self.assertTrue(task.startswith("OpaqueRef:"))
+        self.sim.wait_idle()
+        self.assertEqual(self.c("task.get_status", self.s, task), "success")
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(4 * GIB))
         dc = {"target": "t", "targetIQN": "iqn.resize-test"}
         self.sim.set_device_luns(dc, [GIB])
         iscsi = self.c("SR.create", self.s, self.h1["ref"], dc, "0", "raw", "", "iscsi",
