@@ -15,7 +15,8 @@
 #define S_ID_MAX 64
 
 static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
-    s_volume_clone, s_volume_extend, s_volume_reset_state, s_volume_rename, s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
+    s_volume_clone, s_volume_extend, s_volume_reset_state, s_volume_rename, s_volume_list,
+    s_volume_show, s_volume_connection, s_host_enroll,
     s_host_list, s_host_remove;
 
 /* ---------------------------------------------------------------------
