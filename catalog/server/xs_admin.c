@@ -15,7 +15,8 @@
 #define S_ID_MAX 64
 
 static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
-    s_volume_clone, s_volume_reset_state, s_volume_rename, s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
+    s_volume_clone, s_volume_extend, s_volume_reset_state, s_volume_rename, s_volume_list,
+    s_volume_show, s_volume_connection, s_host_enroll,
     s_host_list, s_host_remove;
 
 /* ---------------------------------------------------------------------
@@ -50,6 +51,8 @@ static const xs_admin_cmd_t s_commands [] = {
       XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_snapshot },
     { "volume_clone",      "uuid:s name?s request_id?s",        "uuid [name] [request_id]",
       XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_clone },
+    { "volume_extend",     "uuid:s size:I",                     "uuid size",
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_extend },
     { "volume_reset_state", "uuid:s state:s",                   "uuid state",
       XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_volume_reset_state },
     { "volume_rename",     "uuid:s name:s",                     "uuid name",
@@ -409,6 +412,13 @@ static void
 s_volume_clone (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
     s_copy (self, args, XS_OP_VDI_CLONE, reply_p);
+}
+
+static void
+s_volume_extend (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
+{
+    xs_volumes_extend (self->deps.volumes, s_str (args, "uuid"),
+                       json_integer_value (json_object_get (args, "size")), reply_p);
 }
 
 static void

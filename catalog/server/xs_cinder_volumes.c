@@ -268,10 +268,12 @@ s_create_label (xs_cinder_t *self, xs_api_req_t **req_p, const char *type)
     return copy;
 }
 
-/* Refuses (413 overLimit, answered; true) a create of size GiB that would
-   pass the project's quota, counted from the catalog. */
+/* Refuses (413 overLimit, answered; true) `volumes` more volumes (a
+   create: 1; an extend: 0) and size more GiB that would pass the
+   project's quota, counted from the catalog. */
 static bool
-s_quota_refused (xs_cinder_t *self, xs_api_req_t **req_p, const char *project, long long size)
+s_quota_refused (xs_cinder_t *self, xs_api_req_t **req_p, const char *project, int volumes,
+                 long long size)
 {
     xs_cinder_usage_t used;
     xs_err_t err;
@@ -279,7 +281,7 @@ s_quota_refused (xs_cinder_t *self, xs_api_req_t **req_p, const char *project, l
         xs_api_reply_err (req_p, &err);
         return true;
     }
-    if (self->quota_volumes >= 0 && used.volumes + 1 > self->quota_volumes) {
+    if (volumes && self->quota_volumes >= 0 && used.volumes + volumes > self->quota_volumes) {
         xs_api_reply_over_limit (req_p, "VolumeLimitExceeded: Maximum number of volumes "
                                  "allowed (%lld) exceeded for quota 'volumes'.",
                                  (long long) self->quota_volumes);
@@ -347,7 +349,7 @@ s_volume_copy (xs_cinder_t *self, xs_api_req_t *req, const char *id, bool snapsh
         return;
     long long gib = (p->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
     if (!s_copy_refused (self, &req, p, type, has_size, size)
-    &&  !s_quota_refused (self, &req, p->project ? p->project : "", gib)) {
+    &&  !s_quota_refused (self, &req, p->project ? p->project : "", 1, gib)) {
         json_t *args = xs_nn (json_pack ("{s:s, s:s}", "uuid", p->uuid,
                                          "request_id", xs_api_req_id (req)));
         if (name && *name)
@@ -399,7 +401,7 @@ xs_cinder_volume_create (xs_api_req_t *req, void *arg)
     }
     const char *project = xs_api_req_identity (req)->project_id;
     char *label = s_create_label (self, &req, type);
-    if (!label || s_quota_refused (self, &req, project, size)) {
+    if (!label || s_quota_refused (self, &req, project, 1, size)) {
         free (label);
         return;
     }
@@ -445,7 +447,7 @@ xs_cinder_volume_delete (xs_api_req_t *req, void *arg)
     if (!v)
         return;
     bool settled = v->state == XS_VOLUME_AVAILABLE || v->state == XS_VOLUME_ERROR
-                || v->state == XS_VOLUME_ERROR_DELETING;
+                || v->state == XS_VOLUME_ERROR_DELETING || v->state == XS_VOLUME_ERROR_EXTENDING;
     size_t snapshots = settled ? xs_cinder_snapshot_count (self, v->uuid) : 0;
     if (!settled || snapshots)
         xs_api_reply_error (&req, 400, "Invalid volume: Volume status must be available or "
@@ -511,8 +513,56 @@ s_action_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
         xs_cinder_reply_failure (req_p, answer, 400);
 }
 
-/* POST /volumes/{id}/action: os-force_delete, os-reset_status (admin);
-   os-extend is refused until an agent operation resizes a VDI. */
+/* os-extend's answer: 202 once the volume is extended, and also when the
+   agent failed and the volume went to error_extending (Cinder accepts the
+   request; the status tells the outcome). A refusal that changed nothing
+   is a 400 with the reason. */
+static void
+s_extend_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+               const xs_reply_answer_t *answer)
+{
+    xs_volume_t *v = answer->result ? NULL : xs_store_volume_get (self->store, call->key, NULL);
+    if (answer->result || (v && v->state == XS_VOLUME_ERROR_EXTENDING))
+        xs_api_reply_empty (req_p, 202);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+    xs_volume_destroy (&v);
+}
+
+/* {"os-extend": {"new_size": N}}: volume_extend to N GiB, with Cinder's
+   checks first (available, larger, the project's gigabytes quota). */
+static void
+s_volume_extend (xs_cinder_t *self, xs_api_req_t *req, const xs_volume_t *v, json_t *args)
+{
+    long long new_size = 0;
+    bool has = false;
+    xs_err_t err;
+    if (!json_is_object (args)
+    ||  xs_api_json_int (args, "new_size", 1, S_MAX_GIB, &new_size, &has, &err) || !has) {
+        xs_api_reply_error (&req, 400, "Invalid input received: os-extend needs "
+                            "{\"new_size\": GiB, a positive integer}.");
+        return;
+    }
+    long long size = (long long) ((v->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB);
+    if (v->state != XS_VOLUME_AVAILABLE)
+        xs_api_reply_error (&req, 400, "Invalid volume: Volume %s status must be available to "
+                            "extend, but current status is: %s.", v->uuid,
+                            xs_volume_state_name (v->state));
+    else
+    if (new_size <= size)
+        xs_api_reply_error (&req, 400, "Invalid input received: New size for extend must be "
+                            "greater than current size. (current: %lld, extended: %lld).",
+                            size, new_size);
+    else
+    if (!s_quota_refused (self, &req, v->project ? v->project : "", 0, new_size - size))
+        xs_cinder_call (self, req, "volume_extend",
+                        xs_nn (json_pack ("{s:s, s:I}", "uuid", v->uuid, "size",
+                                          (json_int_t) (new_size * XS_CINDER_GIB))),
+                        s_extend_done, v->uuid);
+}
+
+/* POST /volumes/{id}/action: os-extend; os-force_delete, os-reset_status
+   (admin). */
 void
 xs_cinder_volume_action (xs_api_req_t *req, void *arg)
 {
@@ -538,8 +588,7 @@ xs_cinder_volume_action (xs_api_req_t *req, void *arg)
         xs_api_reply_error (&req, 400, "Invalid input received: the body names one action.");
     else
     if (streq (action, "os-extend"))
-        xs_api_reply_error (&req, 400, "Invalid input received: extending a volume is not "
-                            "supported by xensm yet (no agent operation resizes a VDI).");
+        s_volume_extend (self, req, v, json_object_get (body, action));
     else
     if (streq (action, "os-force_delete")) {
         if (!xs_cinder_refuse_non_admin (self, &req))

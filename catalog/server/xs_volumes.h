@@ -54,6 +54,14 @@ void xs_volumes_delete (xs_volumes_t *self, const char *uuid, xs_reply_t **reply
 void xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid,
                       const char *name, const char *request_id, xs_reply_t **reply_p);
 
+/* Grows available volume `uuid` to new_size bytes (more than its size)
+   with its agent's vdi_resize: `extending` while in flight, then
+   `available` with the new size, or `error_extending` with the reason
+   (the data is as it was). Refused at once, changing nothing, when the
+   volume is not available or new_size is not larger. */
+void xs_volumes_extend (xs_volumes_t *self, const char *uuid, int64_t new_size,
+                        xs_reply_t **reply_p);
+
 /* Sets the state of a volume that no job is working on to `state`
    (available, error or error_deleting): an operator's repair after an
    outcome the catalog could not learn. Answers {"volume": {...}}. */

@@ -50,7 +50,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 2
+#define XS_STORE_SCHEMA_VERSION 3
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -359,6 +359,12 @@ xs_volume_t **xs_store_volume_list (xs_store_t *self, bool include_deleted, xs_e
    vdi_uuid, host_uuid, error (the other fields of vol are ignored); stamps
    updated_at. XS_ENOTFOUND when the volume or the backend is absent. */
 int xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err);
+
+/* Sets the size of volume `uuid` (size_bytes >= 0; an extended volume's
+   new size), its state and error text (NULL clears it); stamps
+   updated_at. XS_ENOTFOUND when the volume is absent. */
+int xs_store_volume_set_size (xs_store_t *self, const char *uuid, int64_t size_bytes,
+                              xs_volume_state_t state, const char *error, xs_err_t *err);
 
 /* Sets state and error text (NULL clears it); stamps updated_at. */
 int xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t state,

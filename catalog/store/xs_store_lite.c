@@ -365,16 +365,18 @@ s_lite_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
         return xs_err_set (err, XS_EINVAL, "%s: an SQLite database, but not an xensm catalog",
                            path);
     int64_t fk = 0;
+    /* Migrations run with foreign keys off: a step that rebuilds a table
+       drops the old one, which would otherwise cascade to its children. */
     if (s_tighten_file (self, err)
     ||  s_set_wal (self, err)
     ||  s_pragma (self, "PRAGMA synchronous = FULL", NULL, err)
+    ||  s_pragma (self, "PRAGMA foreign_keys = OFF", NULL, err)
+    ||  s_migrate (self, version, err)
     ||  s_pragma (self, "PRAGMA foreign_keys = ON", NULL, err)
     ||  s_pragma (self, "PRAGMA foreign_keys", &fk, err))
         return -1;
     if (fk != 1)
         return xs_err_set (err, XS_EIO, "%s: SQLite refuses to enforce foreign keys", path);
-    if (s_migrate (self, version, err))
-        return -1;
     s_wal_remember (self);
     if (!lite->wal_known)
         return xs_err_set (err, XS_EIO, "%s: SQLite made no write-ahead log %s", path,

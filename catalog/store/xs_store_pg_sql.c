@@ -118,7 +118,12 @@ const char *const xs_pg_migrations [] = {
     /* 1 -> 2: every volume belongs to a project (the Block Storage API's
        tenant; '' for volumes made before projects). */
     "ALTER TABLE volume ADD COLUMN project TEXT NOT NULL DEFAULT '';"
-    "CREATE INDEX volume_by_project ON volume (project, state);"
+    "CREATE INDEX volume_by_project ON volume (project, state);",
+    /* 2 -> 3: the states of extend (extending, error_extending). */
+    "ALTER TABLE volume DROP CONSTRAINT volume_state_check;"
+    "ALTER TABLE volume ADD CONSTRAINT volume_state_check"
+    "  CHECK (state IN ('creating', 'available', 'deleting', 'deleted', 'error',"
+    "                   'error_deleting', 'extending', 'error_extending'));"
 };
 
 _Static_assert (sizeof xs_pg_migrations / sizeof xs_pg_migrations [0]
@@ -225,6 +230,9 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SET_STATE] =
         "UPDATE volume SET state = $2, error = $3, updated_at = $4 WHERE uuid = $1",
     [XS_SQL_VOLUME_EXISTS] = "SELECT 1 FROM volume WHERE uuid = $1",
+    [XS_SQL_VOLUME_SET_SIZE] =
+        "UPDATE volume SET size_bytes = $2, state = $3, error = $4, updated_at = $5"
+        " WHERE uuid = $1",
 
     [XS_SQL_JOB_INSERT] =
         "INSERT INTO job (volume_uuid, op, args, state, backend_id, host_uuid, result,"

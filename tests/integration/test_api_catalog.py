@@ -103,16 +103,13 @@ class CatalogApi(unittest.TestCase):
         self.assertEqual(v["uuid"], made["id"])
         self.assertEqual(v["size"], 1 << 30)
         self.assertIn(made["id"], self.w.tagged_vdis())
-        # Rename (PUT); extend is refused until an agent can resize a VDI;
-        # what xensm does not keep is refused, not dropped.
+        # Rename (PUT); what xensm does not keep is refused, not dropped.
         c.openstack("volume", "set", "--name", "web2", "web")
         self.assertEqual(c.openstack_json("volume", "show", made["id"])["name"], "web2")
-        p = c.openstack("volume", "set", "--size", "2", "web2", check=False)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("not supported", p.stderr)
         p = c.openstack("volume", "set", "--description", "x", "web2", check=False)
         self.assertIn("does not store", p.stderr)
         self.assertEqual(c.openstack_json("volume", "show", made["id"])["size"], 1)
+        self.check_extend(c, made["id"])
         # An admin's reset-state; an error volume is deletable.
         self.clients("admin").cinder("reset-state", "--state", "error", made["id"])
         self.assertEqual(c.openstack_json("volume", "show", made["id"])["status"], "error")
@@ -122,6 +119,42 @@ class CatalogApi(unittest.TestCase):
         self.assertNotIn(made["id"], self.w.tagged_vdis())
         p = c.openstack("volume", "show", "web2", check=False)
         self.assertNotEqual(p.returncode, 0)
+
+    def check_extend(self, c, uuid):
+        """os-extend with both clients: the VDI grows; a size not larger is
+        refused by the server with Cinder's reason, nothing changed; an
+        agent failure leaves error_extending with the reason in the catalog."""
+        def vdi_size():
+            return self.w.tagged_vdis()[uuid][0]["virtual_size"]
+
+        c.openstack("volume", "set", "--size", "2", uuid)
+        shown = c.openstack_json("volume", "show", uuid)
+        self.assertEqual((shown["size"], shown["status"]), (2, "available"))
+        self.assertEqual(vdi_size(), 2 << 30)
+        c.cinder("extend", uuid, "3")
+        self.assertEqual(c.openstack_json("volume", "show", uuid)["size"], 3)
+        self.assertEqual(vdi_size(), 3 << 30)
+        # Not larger: the server's 400 (cinder does not check it itself).
+        p = c.cinder("extend", uuid, "3", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("New size for extend must be greater than current size", p.stderr)
+        self.assertIn("(HTTP 400)", p.stderr)
+        self.assertEqual(vdi_size(), 3 << 30)
+        # xapi fails: accepted (202), then error_extending with the reason.
+        self.w.sim.fail("VDI.resize", "SR_BACKEND_FAILURE_44",
+                        ["", "There is insufficient space", ""])
+        c.cinder("extend", uuid, "4")
+        shown = c.openstack_json("volume", "show", uuid)
+        self.assertEqual((shown["size"], shown["status"]), (3, "error_extending"))
+        v = self.w.json("volume", "show", uuid)["volume"]
+        self.assertIn("SR_BACKEND_FAILURE_44", v["error"])
+        self.assertEqual(vdi_size(), 3 << 30)
+        # Not available any more: refused (Cinder's message, 400).
+        st, _, reply = http("POST", "%s/v3/%s/volumes/%s/action"
+                            % (self.root, shown["os-vol-tenant-attr:tenant_id"], uuid),
+                            {"os-extend": {"new_size": 5}})
+        self.assertEqual(st, 400, reply)
+        self.assertIn("status must be available to extend", reply["badRequest"]["message"])
 
     def test_volume_types_are_the_flavors(self):
         admin = self.clients("admin")
@@ -424,6 +457,8 @@ class CatalogApi(unittest.TestCase):
             ("GET", "/nothing-here", None, 404, "itemNotFound"),
             ("PATCH", "/volumes", None, 405, "badMethod"),
             ("POST", "/types", {"volume_type": {"name": "x"}}, 403, "forbidden"),
+            ("POST", "/volumes/00000000-0000-4000-8000-000000000000/action",
+             {"os-extend": {"new_size": 2}}, 404, "itemNotFound"),
         ]
         for method, path, body, status, fault in cases:
             st, headers, reply = http(method, base + path, body)

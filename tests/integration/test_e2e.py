@@ -716,6 +716,91 @@ class PoolDrivers(unittest.TestCase):
         self.assertEqual([x["state"] for x in doomed], ["error"])
 
 
+class Extend(unittest.TestCase):
+    """volume extend end to end: nfs grows; smb, configured in the simulator
+    without VDI_RESIZE, ends error_extending with the reason; a smaller size
+    is refused changing nothing; an extend in flight when catalogd stops is
+    resumed after the restart."""
+    SMB_CAPS = ["SR_PROBE", "SR_UPDATE", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH",
+                "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT"]
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-extend-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.w = xsm.World(self, self.workdir,
+                           sim_config={"sm_capabilities": {"smb": self.SMB_CAPS}})
+
+    def show(self, uuid):
+        return self.w.json("volume", "show", uuid)["volume"]
+
+    def vdi_size(self, uuid):
+        vdis = self.w.tagged_vdis()[uuid]
+        self.assertEqual(len(vdis), 1)
+        return vdis[0]["virtual_size"]
+
+    def test_extend(self):
+        w = self.w
+        w.ok("sm", "flavor_create", "gold", "NFS")
+        w.ok("sm", "flavor_create", "fixed", "SMB without VDI_RESIZE")
+        w.ok("--yes", "sm", "backend_add", "gold", "nfs", "name_label=gold-1", "server=filer",
+             "serverpath=/g1", "zone=za")
+        w.ok("--yes", "sm", "backend_add", "fixed", "smb", "name_label=smb-1",
+             "server=//filer/share", "zone=za")
+        w.wait_attached({"za": 2})
+        v = w.json("volume", "create", "--flavor", "gold", "--size", "1M")["volume"]
+
+        grown = w.json("volume", "extend", v["uuid"], "--size", "3M")["volume"]
+        self.assertEqual(grown["state"], "available")
+        self.assertEqual(grown["size"], 3 << 20)
+        self.assertEqual(self.vdi_size(v["uuid"]), 3 << 20)
+        jobs = self.show(v["uuid"])["jobs"]
+        self.assertEqual([(j["op"], j["state"]) for j in jobs][-1], ("vdi_resize", "done"))
+
+        # Not larger: refused with the reason, nothing changed (no job either).
+        p = w.manage("volume", "extend", v["uuid"], "--size", "2M")
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("is not larger than its size, 3145728 bytes", p.stderr)
+        after = self.show(v["uuid"])
+        self.assertEqual((after["state"], after["size"]), ("available", 3 << 20))
+        self.assertEqual(len(after["jobs"]), len(jobs))
+        self.assertEqual(self.vdi_size(v["uuid"]), 3 << 20)
+
+        # An SR type without VDI_RESIZE: error_extending, the reason kept.
+        f = w.json("volume", "create", "--flavor", "fixed", "--size", "1M")["volume"]
+        p = w.manage("volume", "extend", f["uuid"], "--size", "2M")
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("does not support VDI_RESIZE", p.stderr)
+        failed = self.show(f["uuid"])
+        self.assertEqual(failed["state"], "error_extending")
+        self.assertIn("does not support VDI_RESIZE", failed["error"])
+        self.assertEqual(failed["size"], 1 << 20)
+        self.assertEqual(self.vdi_size(f["uuid"]), 1 << 20)
+        # ... and it can still be deleted, VDI and all.
+        self.assertEqual(w.json("volume", "delete", f["uuid"])["volume"]["state"], "deleted")
+        self.assertNotIn(f["uuid"], w.tagged_vdis())
+
+        # catalogd stops while VDI.resize runs: the journaled job is resumed.
+        w.sim.delay("VDI.resize", 2.5, nth=1, repeat=False)
+        result = {}
+
+        def extend():
+            result["p"] = w.manage("volume", "extend", v["uuid"], "--size", "5M")
+
+        t = threading.Thread(target=extend)
+        t.start()
+        w.wait_until("the extend to be in flight",
+                     lambda: self.show(v["uuid"])["state"] == "extending", timeout=30)
+        self.assertEqual(w.catalogd.stop(), 0)
+        t.join(timeout=60)
+        self.assertNotEqual(result["p"].returncode, 0)
+        w.catalogd.start()
+        w.wait_until("the extend to be resumed and settled",
+                     lambda: self.show(v["uuid"])["state"] == "available", timeout=60)
+        self.assertEqual(self.show(v["uuid"])["size"], 5 << 20)
+        w.sim.wait_idle(seconds=30)
+        self.assertEqual(self.vdi_size(v["uuid"]), 5 << 20)
+
+
 class AgentIdentity(unittest.TestCase):
     """An inventory without a valid INSTALLATION_UUID stops the agent at
     start with the file and the reason (no catalog or xapi needed)."""

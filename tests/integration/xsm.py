@@ -426,9 +426,11 @@ class World:
                    % (500 if TEST_DB == "pg" else 200) +
                    "agent_timeout_ms = 20000\n")
 
-    def __init__(self, test, workdir, capacity=(), start_agents=True, sm_drivers=None):
+    def __init__(self, test, workdir, capacity=(), start_agents=True, sm_drivers=None,
+                 sim_config=None):
         """sm_drivers: {pool name: [SR type, ...]}, the SM drivers that pool
-        has (default: every driver a real host has)."""
+        has (default: every driver a real host has). sim_config: more of the
+        simulator's config (e.g. sm_capabilities)."""
         self.test = test
         self.workdir = workdir
         simctl = simctl_module()
@@ -440,6 +442,7 @@ class World:
         config = {"pools": pools,
                   "users": {"root": ""},
                   "capacity": [{"match": m, "physical_size": s} for m, s in capacity]}
+        config.update(sim_config or {})
         self.sim = simctl.Simulator(config=config)
         test.addCleanup(self.sim.stop)
         cfg = os.path.join(workdir, "catalog.cfg")

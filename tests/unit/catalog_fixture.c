@@ -92,6 +92,20 @@ s_fake_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
         out = json_pack ("{s:i}", "destroyed", 1);
     }
     else
+    if (op == XS_OP_VDI_RESIZE) {
+        /* "noresize" SRs lack VDI_RESIZE; the size comes back rounded up to
+           4 KiB, as a driver may do. */
+        const char *sr = json_string_value (json_object_get (args, "sr_uuid"));
+        json_int_t size = json_integer_value (json_object_get (args, "size"));
+        if (strstr (sr, "noresize"))
+            xs_err_set (err, XS_ECONFLICT, "volume %s: cannot extend: SR %s (type nfs) does not "
+                        "support VDI_RESIZE",
+                        json_string_value (json_object_get (args, "volume_uuid")), sr);
+        else
+            out = json_pack ("{s:I, s:b}", "virtual_size", (size + 4095) / 4096 * 4096,
+                             "resized", 1);
+    }
+    else
         xs_err_set (err, XS_EINVAL, "%s: not scripted", xs_op_name (op));
     pthread_mutex_unlock (&s_lock);
     return out;

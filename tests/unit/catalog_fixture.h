@@ -2,8 +2,9 @@
     agents. A real store in a temp dir, the real agent server (CURVE,
     zauth, enrolled keys), placement, jobs and volumes, and xs_agent actors
     whose executor is scripted here (SRs named "tiny" are 1 MiB, "fails"
-    fail VDI.create, "nosnap" lack VDI_SNAPSHOT, "nocreate" lack VDI_CREATE;
-    agents named "nonfs*" report SM drivers without nfs). Shared by test_volumes,
+    fail VDI.create, "nosnap" lack VDI_SNAPSHOT, "nocreate" lack VDI_CREATE,
+    "noresize" refuse vdi_resize; agents named "nonfs*" report SM drivers
+    without nfs). Shared by test_volumes,
     test_placement, test_jobs, test_agentsrv and test_hosts.
 */
 #ifndef CATALOG_FIXTURE_H_INCLUDED

@@ -201,12 +201,14 @@ test_protocol_errors (void **state)
         assert_true (cmd->kind == XS_ADMIN_READ || cmd->kind == XS_ADMIN_WRITE
                      || cmd->kind == XS_ADMIN_WAITS);
     }
-    assert_int_equal (n, 19);
+    assert_int_equal (n, 20);
     /* Argument types come from the table's schema. */
     s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":\"1\"}}",
                     "invalid", "\"id\" must be an integer");
     s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"volume_list\",\"args\":{\"all\":1}}",
                     "invalid", "\"all\" must be true or false");
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"volume_extend\",\"args\":{\"uuid\":\"u\","
+                    "\"size\":\"2G\"}}", "invalid", "\"size\" must be an integer");
 }
 
 static void

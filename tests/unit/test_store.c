@@ -188,13 +188,87 @@ test_migrate_1_to_2_adds_projects (void **state)
           "INSERT INTO xensm_schema VALUES (1)"
         : "PRAGMA user_version = 1; PRAGMA application_id = 2020830531;"), FX_OK);
     xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), 2);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_err_t err = { 0 };
     xs_volume_t *v = xs_store_volume_get (store, "vol-1", &err);
     assert_non_null (v);
     assert_string_equal (v->name, "old");
     assert_string_equal (v->project, "");
     xs_volume_destroy (&v);
+    xs_store_destroy (&store);
+    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
+        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_by_project'"
+        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+          " AND name = 'volume_by_project'"), 1);
+}
+
+/* Schema 2 -> 3 (extend's states): every volume, its jobs and attempts
+   stay (SQLite rebuilds the table: nothing may cascade), in the same
+   order; the new states and sizes can be written. */
+static void
+test_migrate_2_to_3_adds_extend_states (void **state)
+{
+    fixture_t *fx = *state;
+    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
+    assert_int_equal (fx_raw_exec (fx->path, steps [0]), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path, steps [1]), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path,
+        "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
+        "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at,"
+        " project) VALUES ('vol-b', 'first', 1024, 1, 'available', 1, 1, 'p1');"
+        "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at)"
+        " VALUES ('vol-a', 'second', 2048, 1, 'error', 2, 2);"
+        "INSERT INTO job (volume_uuid, op, state, created_at, updated_at)"
+        " VALUES ('vol-b', 'vdi_create', 'done', 1, 1);"
+        "INSERT INTO attempt (volume_uuid, backend_id, outcome, at)"
+        " VALUES ('vol-b', 1, 'ok', 1);"), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg ()
+        ? "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
+          "INSERT INTO xensm_schema VALUES (2)"
+        : "PRAGMA user_version = 2; PRAGMA application_id = 2020830531;"), FX_OK);
+    xs_store_t *store = fx_open (fx);
+    assert_int_equal (xs_store_schema_version (store), 3);
+    xs_err_t err = { 0 };
+    xs_volume_t **list = xs_store_volume_list (store, true, &err);
+    assert_non_null (list);
+    assert_int_equal (xs_rows_list_size (list), 2);
+    assert_string_equal (list [0]->uuid, "vol-b");      /* creation order kept */
+    assert_string_equal (list [0]->project, "p1");
+    assert_int_equal (list [1]->size_bytes, 2048);
+    xs_volume_list_destroy (&list);
+    xs_job_t **jobs = xs_store_job_list_by_volume (store, "vol-b", &err);
+    assert_non_null (jobs);
+    assert_int_equal (xs_rows_list_size (jobs), 1);
+    xs_job_list_destroy (&jobs);
+    xs_attempt_t **attempts = xs_store_attempt_list_by_volume (store, "vol-b", &err);
+    assert_non_null (attempts);
+    assert_int_equal (xs_rows_list_size (attempts), 1);
+    xs_attempt_list_destroy (&attempts);
+    /* The new states, and a new size. */
+    assert_int_equal (xs_store_volume_set_state (store, "vol-b", XS_VOLUME_EXTENDING, NULL, &err),
+                      0);
+    assert_int_equal (xs_store_volume_set_size (store, "vol-b", 4096, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), 0);
+    assert_int_equal (xs_store_volume_set_state (store, "vol-a", XS_VOLUME_ERROR_EXTENDING,
+                                                 "no room", &err), 0);
+    xs_volume_t *v = xs_store_volume_get (store, "vol-b", &err);
+    assert_int_equal (v->size_bytes, 4096);
+    assert_int_equal (v->state, XS_VOLUME_AVAILABLE);
+    xs_volume_destroy (&v);
+    v = xs_store_volume_get (store, "vol-a", &err);
+    assert_int_equal (v->state, XS_VOLUME_ERROR_EXTENDING);
+    assert_string_equal (v->error, "no room");
+    xs_volume_destroy (&v);
+    assert_int_equal (xs_store_volume_set_size (store, "vol-x", 1, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_int_equal (xs_store_volume_set_size (store, "vol-a", -1, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    /* Foreign keys are on again: a job of an unknown volume is refused. */
+    xs_job_spec_t orphan = {.volume_uuid = "vol-x", .op = "vdi_create",
+                            .state = XS_JOB_PENDING};
+    assert_true (xs_store_job_insert (store, &orphan, &err) < 0);
     xs_store_destroy (&store);
     assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
         ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_by_project'"
@@ -289,12 +363,16 @@ test_corrupt_file_gives_clear_error (void **state)
     size_t n;
     char *data = s_slurp (fx->path, &n);
     assert_true (n > 8 * 4096);
+    /* The flavor table's root page (the schema's migrations rebuild tables,
+       so its rows are not simply the last pages). */
+    int64_t root = fx_raw_int (fx->path, "SELECT rootpage FROM sqlite_schema"
+                                         " WHERE name = 'flavor'");
+    assert_true (root > 1 && (size_t) root * 4096 <= n);
 
-    /* The flavor rows were written last: scribble over the last pages. The
-       store still opens; reading flavors fails cleanly. */
+    /* Scribble over it. The store still opens; reading flavors fails cleanly. */
     char *copy = malloc (n);
     memcpy (copy, data, n);
-    memset (copy + n - 2 * 4096, 0xA5, 2 * 4096);
+    memset (copy + (root - 1) * 4096, 0xA5, 4096);
     s_write_file (fx->path, copy, n, 0600);
     xs_err_t err = { 0 };
     store = fx_open (fx);
@@ -940,6 +1018,7 @@ main (void)
         FX_TEST (test_empty_file_is_refused_untouched),
         FX_TEST (test_migrate_empty_file_to_current),
         FX_TEST (test_migrate_1_to_2_adds_projects),
+        FX_TEST (test_migrate_2_to_3_adds_extend_states),
         FX_TEST (test_newer_schema_is_refused_untouched),
         FX_TEST (test_foreign_sqlite_database_is_refused),
         FX_TEST (test_garbage_file_is_refused_untouched),

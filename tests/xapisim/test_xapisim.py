@@ -723,6 +723,34 @@ class Vdis(SimTest):
                                     self.s, w, {}), [iscsi])
         self.fails("SR_OPERATION_NOT_SUPPORTED", "VDI.snapshot", self.s, w, {})
 
+    def test_resize(self):
+        """VDI.resize grows (space checked), the same size is a no-op,
+        shrinking is SM's VDISize, a type without VDI_RESIZE is refused."""
+        dc = {"server": "rs", "serverpath": "/rs"}
+        self.sim.set_device_capacity(dc, 10 * GIB)
+        sr = self.nfs_sr(dc=dc, name="rs")
+        v = self.c("VDI.create", self.s, vdi_rec(sr))
+        self.assertEqual(self.c("VDI.resize", self.s, v, str(3 * GIB)), "")
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(3 * GIB))
+        self.assertEqual(self.c("SR.get_virtual_allocation", self.s, sr), str(3 * GIB))
+        self.c("VDI.resize", self.s, v, str(3 * GIB))
+        p = self.fails("SR_BACKEND_FAILURE_79", "VDI.resize", self.s, v, str(GIB))
+        self.assertEqual(p, ["", "VDI Invalid size [opterr=shrinking not allowed]", ""])
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(3 * GIB))
+        self.fails("SR_BACKEND_FAILURE_44", "VDI.resize", self.s, v, str(11 * GIB))
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(3 * GIB))
+        task = self.c("Async.VDI.resize", self.s, v, str(4 * GIB))
+        self.sim.wait_idle()
+        self.assertEqual(self.c("task.get_status", self.s, task), "success")
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(4 * GIB))
+        dc = {"target": "t", "targetIQN": "iqn.resize-test"}
+        self.sim.set_device_luns(dc, [GIB])
+        iscsi = self.c("SR.create", self.s, self.h1["ref"], dc, "0", "raw", "", "iscsi",
+                       "user", True, {})
+        w = self.c("VDI.create", self.s, vdi_rec(iscsi))
+        self.assertEqual(self.fails("SR_OPERATION_NOT_SUPPORTED", "VDI.resize",
+                                    self.s, w, str(2 * GIB)), [iscsi])
+
     def test_needs_attached_sr(self):
         sr = self.nfs_sr(name="detached")
         for p in self.c("SR.get_PBDs", self.s, sr):

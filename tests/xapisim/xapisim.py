@@ -2050,6 +2050,10 @@ def plan_marks(sim, call):
         return [("SR", db["VDI"][p[1]]["SR"], "vdi_" + op), ("VDI", p[1], op)]
     if name in ("VDI.update", "VDI.forget"):
         return [("VDI", p[1], name[4:])]
+    if name == "VDI.resize":
+        # message_forwarding.ml VDI.resize: with_sr_andor_vdi (SR vdi_resize,
+        # VDI resize); both gated by the SR type's VDI_RESIZE feature
+        return [("SR", db["VDI"][p[1]]["SR"], "vdi_resize"), ("VDI", p[1], "resize")]
     return []
 
 
@@ -2467,6 +2471,38 @@ def vdi_set_name_label(sim, c, sref, vdi_ref, value):
     st = sim.storage.get(pool.db["SR"][vdi["SR"]]["uuid"])
     if st is not None and vdi["uuid"] in st["vdis"]:
         st["vdis"][vdi["uuid"]]["name_label"] = value
+    return ""
+
+
+@api("VDI.resize")
+def vdi_resize(sim, c, sref, vdi_ref, size):
+    """xapi_vdi.ml resize: the SR plugged, the VDI managed, then the SM
+    driver's resize (FileSR/LVHDSR and the others alike): shrinking is
+    refused with VDISize (SR_BACKEND_FAILURE_79 "shrinking not allowed"),
+    the same size changes nothing, growing needs the space; xapi records the
+    new virtual_size. A LUN-per-VDI type has no VDI_RESIZE (refused before)."""
+    pool = c.pool
+    vdi = pool.db["VDI"][vdi_ref]
+    sr_ref = vdi["SR"]
+    need_plugged(pool, sr_ref)
+    if not vdi["managed"]:
+        raise XapiError("VDI_NOT_MANAGED", vdi_ref)
+    size = as_int(size)
+    sr_type = pool.db["SR"][sr_ref]["type"]
+    st = sim.storage.get(pool.db["SR"][sr_ref]["uuid"])
+    if st is None or vdi["uuid"] not in st["vdis"]:
+        raise sim.backend_failure(46, "The VDI is not available [opterr=VDI %s not found]"
+                                  % vdi["uuid"], sr_type)
+    sv = st["vdis"][vdi["uuid"]]
+    if size < sv["virtual_size"]:
+        raise sim.backend_failure(79, "VDI Invalid size [opterr=shrinking not allowed]",
+                                  sr_type)
+    if size > sv["virtual_size"]:
+        sr_space(sim, pool, sr_ref, size - sv["virtual_size"])
+        sv["virtual_size"] = size
+    vdi["virtual_size"] = sv["virtual_size"]
+    vdi["physical_utilisation"] = sv["virtual_size"]
+    update_sizes(sim, pool, sr_ref)
     return ""
 
 
