@@ -13,6 +13,7 @@
 #include "xs_mem.h"
 #include "xs_agentsrv.h"
 #include "xs_jobs.h"
+#include "xs_metrics.h"
 #include "xs_placement.h"
 #include "xs_volumes.h"
 
@@ -30,6 +31,7 @@ struct _xs_catalog_server_t {
     xs_admin_t *admin;              /* the command table                      */
     xs_admin_socket_t *socket;      /* the admin endpoint                     */
     xs_cinder_t *api;               /* the Block Storage API (NULL: off)      */
+    xs_metrics_t *metrics;          /* what GET /metrics tells                */
     int resumed;                    /* jobs resumed at start                  */
 };
 
@@ -76,6 +78,9 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
     self->jobs = xs_jobs_new (&jobs_cfg, self->store, self->batch, self->loop, self->agents,
                               self->hosts, self->placement);
     self->volumes = xs_volumes_new (self->store, self->batch, self->hosts, self->jobs);
+    self->metrics = xs_metrics_new ();
+    xs_placement_set_metrics (self->placement, self->metrics);
+    xs_jobs_set_metrics (self->jobs, self->metrics);
     xs_admin_set_agents (self->admin, self->volumes, self->agents);
     xs_admin_set_info (self->admin, "agent_endpoint", xs_agentsrv_endpoint (self->agents));
     zcert_t *public = zcert_load (cert);
@@ -134,8 +139,10 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
         goto fail;
     if (xs_cinder_new (self->loop, config, self->admin, self->store, &self->api, err))
         goto fail;
-    if (self->api)
+    if (self->api) {
         xs_admin_set_info (self->admin, "api_endpoint", xs_cinder_endpoint (self->api));
+        xs_cinder_set_metrics (self->api, self->metrics, self->hosts);
+    }
     return self;
 fail:
     xs_catalog_server_destroy (&self);
@@ -157,6 +164,7 @@ xs_catalog_server_destroy (xs_catalog_server_t **self_p)
     xs_volumes_destroy (&self->volumes);
     xs_jobs_destroy (&self->jobs);
     xs_placement_destroy (&self->placement);
+    xs_metrics_destroy (&self->metrics);
     xs_agentsrv_destroy (&self->agents);
     xs_hosts_destroy (&self->hosts);
     xs_allowlist_destroy (&self->allowlist);

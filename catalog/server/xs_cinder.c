@@ -39,6 +39,8 @@ static const xs_api_route_t s_routes [] = {
     {"GET",    "/types/{id}/extra_specs", xs_cinder_type_extra_specs, 0, "type.extra_specs"},
     {"POST",   "/types/{id}/extra_specs", xs_cinder_type_extra_specs_set, XS_ROUTE_BODY,
      "type.extra_specs_set"},
+    {"GET",    "/metrics", xs_cinder_metrics,
+     XS_ROUTE_ROOT | XS_ROUTE_PUBLIC | XS_ROUTE_ANY_VERSION, "metrics"},
     {"GET",    "/os-availability-zone", xs_cinder_zones, 0, "zone.list"},
     {"GET",    "/limits", xs_cinder_limits, 0, "limits"},
     {"GET",    "/os-quota-sets/{project}", xs_cinder_quota_show, 0, "quota.show"},
@@ -169,4 +171,11 @@ const char *
 xs_cinder_endpoint (const xs_cinder_t *self)
 {
     return self->endpoint;
+}
+
+void
+xs_cinder_set_metrics (xs_cinder_t *self, xs_metrics_t *metrics, xs_hosts_t *hosts)
+{
+    self->metrics = metrics;
+    self->hosts = hosts;
 }

@@ -28,6 +28,8 @@
 #include "xs_admin.h"
 #include "xs_config.h"
 #include "xs_err.h"
+#include "xs_hosts.h"
+#include "xs_metrics.h"
 #include "xs_store.h"
 
 typedef struct _xs_cinder_t xs_cinder_t;
@@ -39,6 +41,10 @@ typedef struct _xs_cinder_t xs_cinder_t;
    without api_allow_insecure, a failed bind). */
 int xs_cinder_new (zloop_t *loop, const xs_config_t *config, xs_admin_t *admin,
                    xs_store_t *store, xs_cinder_t **self_p, xs_err_t *err);
+
+/* Serves GET /metrics (no authentication: counts, flavor labels and zone
+   names only) from `metrics` and the live `hosts` (both borrowed). */
+void xs_cinder_set_metrics (xs_cinder_t *self, xs_metrics_t *metrics, xs_hosts_t *hosts);
 
 /* Tells parked requests they are gone, stops serving; NULLs *self_p. */
 void xs_cinder_destroy (xs_cinder_t **self_p);

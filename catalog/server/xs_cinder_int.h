@@ -10,6 +10,7 @@
 
 #include "xs_api.h"
 #include "xs_cinder.h"
+#include "xs_metrics.h"
 #include "xs_reply.h"
 
 #define XS_CINDER_GIB (1024LL * 1024 * 1024)
@@ -24,6 +25,8 @@ struct _xs_cinder_t {
     int64_t quota_volumes;          /* -1: unlimited                           */
     int64_t quota_gigabytes;
     char *endpoint;
+    xs_metrics_t *metrics;          /* borrowed, for GET /metrics; NULL: none  */
+    xs_hosts_t *hosts;              /* borrowed, for GET /metrics              */
 };
 
 /* =========================================================================
@@ -159,7 +162,7 @@ xs_api_handler_fn xs_cinder_snapshots_detail, xs_cinder_snapshots_summary,
     xs_cinder_snapshot_update;
 
 /* xs_cinder_views.c */
-xs_api_handler_fn xs_cinder_zones, xs_cinder_limits, xs_cinder_quota_show, xs_cinder_messages,
+xs_api_handler_fn xs_cinder_metrics, xs_cinder_zones, xs_cinder_limits, xs_cinder_quota_show, xs_cinder_messages,
     xs_cinder_message_show;
 
 #endif

@@ -4,6 +4,7 @@
     create that ended in error, keyed by the create's request id).
 */
 #include "xs_cinder_int.h"
+#include "xs_prom.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,25 @@
 /* =========================================================================
     Zones, limits, quotas, messages (views of the store)
    ========================================================================= */
+
+/* GET /metrics: Prometheus' text (xs_metrics). */
+void
+xs_cinder_metrics (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    if (!self->metrics) {
+        xs_api_reply_error (&req, 404, "metrics are not kept by this server");
+        return;
+    }
+    size_t len = 0;
+    xs_err_t err;
+    char *text = xs_metrics_render (self->metrics, self->store, self->hosts, &len, &err);
+    if (!text) {
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    xs_api_reply_text (&req, 200, xs_prom_content_type, text, len);
+}
 
 void
 xs_cinder_zones (xs_api_req_t *req, void *arg)

@@ -30,6 +30,7 @@ typedef struct {
     zlist_t *waiters;           /* xs_reply_t *: answered when the job ends   */
     char *prefer_host;          /* resumed: the host that had it, or NULL     */
     int64_t prefer_until;       /* ...until then (zclock_mono)                */
+    int64_t started;            /* zclock_mono, for the latency metric        */
 } s_job_t;
 
 struct _xs_jobs_t {
@@ -43,6 +44,7 @@ struct _xs_jobs_t {
     zhashx_t *jobs;             /* volume uuid -> s_job_t * (owned)       */
     zhashx_t *by_wire;          /* wire id -> s_job_t * (borrowed)        */
     int timer;
+    xs_metrics_t *metrics;      /* borrowed; NULL: none                   */
 };
 
 static void s_dispatch (xs_jobs_t *self, s_job_t *job);
@@ -83,6 +85,7 @@ s_job_new (xs_op_t op, const char *volume_uuid, json_t **args_p)
     job->args = *args_p;
     *args_p = NULL;
     job->waiters = xs_nn (zlist_new ());
+    job->started = zclock_mono ();
     return job;
 }
 
@@ -118,6 +121,10 @@ s_job_insert (xs_jobs_t *self, s_job_t *job, xs_err_t *err)
 static void
 s_job_finish (xs_jobs_t *self, s_job_t *job, const xs_err_t *err)
 {
+    xs_metrics_job_done (self->metrics, job->op, !err,
+                         (double) (zclock_mono () - job->started) / 1000.0);
+    if (job->op == XS_OP_VDI_CREATE)
+        xs_metrics_create_done (self->metrics, !err);
     xs_reply_t *reply;
     while ((reply = (xs_reply_t *) zlist_pop (job->waiters))) {
         xs_reply_after_commit (reply, self->batch);
@@ -673,4 +680,10 @@ xs_jobs_destroy (xs_jobs_t **self_p)
     zhashx_destroy (&self->jobs);
     free (self);
     *self_p = NULL;
+}
+
+void
+xs_jobs_set_metrics (xs_jobs_t *self, xs_metrics_t *metrics)
+{
+    self->metrics = metrics;
 }

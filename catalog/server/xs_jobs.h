@@ -34,6 +34,7 @@
 #include "xs_err.h"
 #include "xs_hosts.h"
 #include "xs_op.h"
+#include "xs_metrics.h"
 #include "xs_placement.h"
 #include "xs_reply.h"
 #include "xs_store.h"
@@ -53,6 +54,9 @@ xs_jobs_t *xs_jobs_new (const xs_jobs_cfg_t *cfg, xs_store_t *store, xs_batch_t 
    the clients still waiting (the jobs resume at the next start), stops
    taking agent events. NULLs *self_p; idempotent. */
 void xs_jobs_destroy (xs_jobs_t **self_p);
+
+/* Counts every job's end in `metrics` (borrowed; NULL: none). */
+void xs_jobs_set_metrics (xs_jobs_t *self, xs_metrics_t *metrics);
 
 /* Loads every unfinished job of the journal and resumes it as soon as an
    agent of its zone is live. Returns the number resumed, or -1. */

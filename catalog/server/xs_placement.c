@@ -12,7 +12,14 @@ struct _xs_placement_t {
     xs_store_t *store;
     xs_batch_t *batch;
     xs_hosts_t *hosts;
+    xs_metrics_t *metrics;      /* borrowed; NULL: none */
 };
+
+void
+xs_placement_set_metrics (xs_placement_t *self, xs_metrics_t *metrics)
+{
+    self->metrics = metrics;
+}
 
 xs_placement_t *
 xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *store, xs_batch_t *batch,
@@ -49,6 +56,7 @@ xs_placement_attempt (xs_placement_t *self, const char *volume_uuid, int64_t bac
     if (xs_batch_open (self->batch, &err) || xs_store_attempt_insert (self->store, &a, &err) == -1)
         xs_error ("volume %s: cannot record attempt on backend %lld: %s", volume_uuid,
                   (long long) backend_id, err.msg);
+    xs_metrics_attempt (self->metrics, outcome, reason);
     if (outcome != XS_ATTEMPT_OK)
         xs_info ("volume %s: backend %lld %s: %s", volume_uuid, (long long) backend_id,
                  xs_attempt_outcome_name (outcome), reason ? reason : "");

@@ -20,6 +20,7 @@
 
 #include "xs_batch.h"
 #include "xs_hosts.h"
+#include "xs_metrics.h"
 #include "xs_store.h"
 
 typedef struct {
@@ -35,6 +36,9 @@ xs_placement_t *xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *sto
 
 /* NULLs *self_p; idempotent. */
 void xs_placement_destroy (xs_placement_t **self_p);
+
+/* Counts every attempt in `metrics` (borrowed; NULL: none). */
+void xs_placement_set_metrics (xs_placement_t *self, xs_metrics_t *metrics);
 
 /* The next candidate for `size` bytes of volume_uuid among the backends of
    flavor_id after *after_p (a backend id; 0 = from the first), recording

@@ -311,6 +311,10 @@ xs_host_t *xs_store_host_get (xs_store_t *self, const char *uuid, xs_err_t *err)
    destroys. */
 xs_host_t **xs_store_host_list (xs_store_t *self, const char *zone, xs_err_t *err);
 
+/* The volumes not deleted, counted by flavor label and state: an array
+   of {"flavor": label or null, "state", "count"}. Caller decrefs. */
+json_t *xs_store_volume_counts (xs_store_t *self, xs_err_t *err);
+
 /* Sets host `uuid`'s state. XS_ENOTFOUND when absent. */
 int xs_store_host_set_state (xs_store_t *self, const char *uuid, xs_host_state_t state,
                              xs_err_t *err);

@@ -222,6 +222,10 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)",
     [XS_SQL_VOLUME_GET]        = S_VOLUME_COLS "WHERE uuid = $1",
     [XS_SQL_VOLUME_BY_REQUEST] = S_VOLUME_COLS "WHERE request_id = $1",
+    [XS_SQL_VOLUME_COUNTS] =
+        "SELECT f.label, v.state, count(*) FROM volume v LEFT JOIN flavor f"
+        " ON f.id = v.flavor_id WHERE v.state <> 'deleted' GROUP BY f.label, v.state"
+        " ORDER BY 1, 2",
     [XS_SQL_VOLUME_LIST]       =
         S_VOLUME_COLS "WHERE $1::bigint <> 0 OR state <> 'deleted' ORDER BY seq",
     [XS_SQL_VOLUME_UPDATE] =

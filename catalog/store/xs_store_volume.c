@@ -227,3 +227,28 @@ xs_store_volume_set_size (xs_store_t *self, const char *uuid, int64_t size_bytes
         return xs_err_set (err, XS_ENOTFOUND, "volume %s: not found", uuid);
     return 0;
 }
+
+json_t *
+xs_store_volume_counts (xs_store_t *self, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_COUNTS, err);
+    if (!st)
+        return NULL;
+    json_t *counts = xs_nn (json_array ());
+    int rc;
+    while ((rc = xs_sql_step (self, st, XS_RC_OK)) == XS_RC_ROW) {
+        const char *flavor = xs_sql_col_cstr (st, 0);
+        const char *state = xs_sql_col_cstr (st, 1);
+        json_array_append_new (counts, xs_nn (json_pack ("{s:s?, s:s, s:I}", "flavor", flavor,
+                                                         "state", state ? state : "",
+                                                         "count",
+                                                         (json_int_t) xs_sql_col_int64 (st, 2))));
+    }
+    xs_sql_reset (st);
+    if (rc != XS_RC_DONE) {
+        json_decref (counts);
+        xs_sql_fail (self, rc, err, "volume counts");
+        return NULL;
+    }
+    return counts;
+}

@@ -191,6 +191,41 @@ class CatalogApi(unittest.TestCase):
 
     # -- cinder ---------------------------------------------------------------
 
+    def test_metrics_count_what_happened(self):
+        """GET /metrics (Prometheus text, no authentication): volumes by
+        flavor and state, creates, attempts, job latency, agents per zone,
+        backend free space; no volume name and no secret in it."""
+        st, _, body = http("POST", "%s/v3/metrics-team/volumes" % self.root,
+                           {"volume": {"size": 1, "volume_type": "gold",
+                                       "name": "private-name-7f3"}})
+        self.assertEqual(st, 202, body)
+        uuid = body["volume"]["id"]
+        self.addCleanup(http, "DELETE", "%s/v3/metrics-team/volumes/%s" % (self.root, uuid))
+        with urllib.request.urlopen(self.root + "/metrics", timeout=60) as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["Content-Type"],
+                             "text/plain; version=0.0.4; charset=utf-8")
+            text = r.read().decode()
+        samples = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                samples[name] = float(value)
+        self.assertGreaterEqual(samples['xensm_volumes{flavor="gold",state="available"}'], 1)
+        self.assertGreaterEqual(samples['xensm_volume_creates_total{outcome="available"}'], 1)
+        self.assertGreaterEqual(
+            samples['xensm_placement_attempts_total{outcome="ok",reason="other"}'], 1)
+        self.assertGreaterEqual(
+            samples['xensm_job_duration_seconds_count{op="vdi_create",outcome="ok"}'], 1)
+        self.assertEqual(samples['xensm_agents{zone="za",state="up"}'], 2)
+        self.assertEqual(samples['xensm_agents{zone="zb",state="up"}'], 2)
+        backends = self.w.json("sm", "backend_list")["backends"]
+        gold = [b["id"] for b in backends if b["flavor"] == "gold"][0]
+        self.assertGreater(samples['xensm_backend_free_bytes{backend="%d",zone="za"}' % gold], 0)
+        self.assertNotIn("private-name-7f3", text)
+        self.assertNotIn("s3cret-chap", text)
+        self.assertNotIn("metrics-team", text)
+
     def test_cinder_create_unplaceable_shows_the_attempts(self):
         self.w.ok("sm", "flavor_create", "empty", "a flavor without backends")
         self.addCleanup(self.w.manage, "sm", "flavor_delete", "empty")
