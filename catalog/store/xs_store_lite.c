@@ -14,6 +14,12 @@
         (PRAGMA application_id) no newer than this program (user_version);
       - refuses an empty (0-byte) file that it did not create: a lost or
         truncated catalog is not a new one;
+      - locking_mode=EXCLUSIVE, before the first access: one process holds
+        the catalog anyway (the lock file), and so the WAL index lives in
+        this process's memory, not in a mmapped -shm file whose page faults
+        killed the daemon with SIGBUS once the files could not be written
+        (chattr +i). No other program can read a running catalog's file
+        (SQLITE_BUSY): look at a copy of it and its -wal, or stop catalogd;
       - sets WAL, synchronous=FULL (an acknowledged commit survives power
         loss), foreign_keys=ON and a busy timeout;
       - migrates the schema forward, one transaction per step.
@@ -349,6 +355,8 @@ s_lite_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
                            lite->db ? sqlite3_errmsg (lite->db) : sqlite3_errstr (rc));
     sqlite3_extended_result_codes (lite->db, 1);
     sqlite3_busy_timeout (lite->db, S_BUSY_TIMEOUT_MS);
+    if (s_pragma (self, "PRAGMA locking_mode = EXCLUSIVE", NULL, err))
+        return -1;
     if (sqlite3_db_readonly (lite->db, "main") != 0)
         return xs_err_set (err, XS_EIO, "%s: not writable", path);
     /* Read-only checks first, so that a file we refuse is never written. */

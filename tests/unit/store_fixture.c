@@ -141,6 +141,39 @@ fx_reopen (fixture_t *fx)
     return fx->store;
 }
 
+/* Copies path+suffix to to+suffix (removing a stale copy when the source
+   is missing). */
+static void
+s_copy_file (const char *path, const char *suffix, const char *to)
+{
+    char from [600], dest [620];
+    snprintf (from, sizeof from, "%s%s", path, suffix);
+    snprintf (dest, sizeof dest, "%s%s", to, suffix);
+    unlink (dest);
+    FILE *in = fopen (from, "rb");
+    if (!in)
+        return;
+    FILE *out = fopen (dest, "wb");
+    assert_non_null (out);
+    char buf [65536];
+    size_t n;
+    while ((n = fread (buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal (fwrite (buf, 1, n, out), n);
+    fclose (in);
+    assert_int_equal (fclose (out), 0);
+}
+
+static void
+s_remove_copy (const char *copy)
+{
+    const char *suffixes [] = { "", "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes [0]; i++) {
+        char p [640];
+        snprintf (p, sizeof p, "%s%s", copy, suffixes [i]);
+        unlink (p);
+    }
+}
+
 int64_t
 fx_raw_int (const char *path, const char *sql)
 {
@@ -150,15 +183,23 @@ fx_raw_int (const char *path, const char *sql)
             fail_msg ("%s: %s failed", path, sql);
         return v;
     }
+    /* A running store holds its file exclusively (no other connection may
+       read it): look at a copy of the database and its log, what another
+       process would find after a crash at this moment. */
+    char copy [600];
+    snprintf (copy, sizeof copy, "%s.peek", path);
+    s_copy_file (path, "", copy);
+    s_copy_file (path, "-wal", copy);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t value = -1;
-    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal (sqlite3_open_v2 (copy, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     assert_int_equal (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
     if (sqlite3_step (st) == SQLITE_ROW)
         value = sqlite3_column_int64 (st, 0);
     sqlite3_finalize (st);
     sqlite3_close (db);
+    s_remove_copy (copy);
     return value;
 }
 
