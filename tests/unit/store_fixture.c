@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,10 +143,8 @@ fx_reopen (fixture_t *fx)
     return fx->store;
 }
 
-/* Copies path+suffix to to+suffix (removing a stale copy when the source
-   is missing). */
-static void
-s_copy_file (const char *path, const char *suffix, const char *to)
+void
+fx_copy_file (const char *path, const char *suffix, const char *to)
 {
     char from [600], dest [620];
     snprintf (from, sizeof from, "%s%s", path, suffix);
@@ -188,8 +188,8 @@ fx_raw_int (const char *path, const char *sql)
        process would find after a crash at this moment. */
     char copy [600];
     snprintf (copy, sizeof copy, "%s.peek", path);
-    s_copy_file (path, "", copy);
-    s_copy_file (path, "-wal", copy);
+    fx_copy_file (path, "", copy);
+    fx_copy_file (path, "-wal", copy);
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t value = -1;
@@ -251,4 +251,38 @@ fx_add_volume (xs_store_t *store, const char *uuid, int64_t flavor, int64_t back
     xs_err_t err = { 0 };
     if (xs_store_volume_insert (store, &v, &err))
         fail_msg ("volume %s: %s", uuid, err.msg);
+}
+
+unsigned
+fx_file_mode (const char *path)
+{
+    struct stat sb;
+    if (stat (path, &sb) != 0)
+        fail_msg ("%s: missing", path);
+    return (unsigned) (sb.st_mode & 07777);
+}
+
+char *
+fx_slurp (const char *path, size_t *size_p)
+{
+    FILE *f = fopen (path, "rb");
+    assert_non_null (f);
+    fseek (f, 0, SEEK_END);
+    long n = ftell (f);
+    fseek (f, 0, SEEK_SET);
+    char *buf = malloc ((size_t) n + 1);
+    assert_int_equal (fread (buf, 1, (size_t) n, f), (size_t) n);
+    fclose (f);
+    *size_p = (size_t) n;
+    return buf;
+}
+
+void
+fx_write_file (const char *path, const void *data, size_t size, mode_t mode)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, data, size), (ssize_t) size);
+    fchmod (fd, mode);
+    close (fd);
 }

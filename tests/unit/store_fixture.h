@@ -20,6 +20,7 @@
 #define STORE_FIXTURE_H_INCLUDED
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <stdbool.h>
 
@@ -54,6 +55,20 @@ xs_test_pg_t *fx_pg (void);
 #define FX_PG_ONLY() do { if (!fx_is_pg ()) { skip (); return; } } while (0)
 
 /* The primary result codes fx_raw_exec returns (SQLite's values). */
+/* Copies path+suffix ("", "-wal", ".lock") to to+suffix, as a crash at
+   this moment would leave it on disk (nothing, and no stale copy, when the
+   source is missing). */
+void fx_copy_file (const char *path, const char *suffix, const char *to);
+
+/* A file's mode bits (fails the test when it is missing). */
+unsigned fx_file_mode (const char *path);
+
+/* A file's bytes (caller frees; *size_p their count). */
+char *fx_slurp (const char *path, size_t *size_p);
+
+/* Writes a file of `size` bytes with mode `mode`. */
+void fx_write_file (const char *path, const void *data, size_t size, mode_t mode);
+
 #define FX_OK 0
 #define FX_ERROR 1
 #define FX_CONSTRAINT 19

@@ -31,44 +31,6 @@
 #include "xs_store_int.h"      /* xs_sql_migrations */
 
 /* ---------------------------------------------------------------------
-   Helpers
-   --------------------------------------------------------------------- */
-
-static unsigned
-s_mode (const char *path)
-{
-    struct stat sb;
-    if (stat (path, &sb) != 0)
-        fail_msg ("%s: missing", path);
-    return (unsigned) (sb.st_mode & 07777);
-}
-
-static char *
-s_slurp (const char *path, size_t *size_p)
-{
-    FILE *f = fopen (path, "rb");
-    assert_non_null (f);
-    fseek (f, 0, SEEK_END);
-    long n = ftell (f);
-    fseek (f, 0, SEEK_SET);
-    char *buf = malloc ((size_t) n + 1);
-    assert_int_equal (fread (buf, 1, (size_t) n, f), (size_t) n);
-    fclose (f);
-    *size_p = (size_t) n;
-    return buf;
-}
-
-static void
-s_write_file (const char *path, const void *data, size_t size, mode_t mode)
-{
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    assert_true (fd >= 0);
-    assert_int_equal (write (fd, data, size), (ssize_t) size);
-    fchmod (fd, mode);
-    close (fd);
-}
-
-/* ---------------------------------------------------------------------
    Files, modes, locks, migrations
    --------------------------------------------------------------------- */
 
@@ -84,16 +46,16 @@ test_new_file_is_0600_with_sidecars (void **state)
     fx_add_flavor (store, "gold");
 
     char p [512];
-    assert_int_equal (s_mode (fx->path), 0600);
+    assert_int_equal (fx_file_mode (fx->path), 0600);
     snprintf (p, sizeof p, "%s-wal", fx->path);
-    assert_int_equal (s_mode (p), 0600);
+    assert_int_equal (fx_file_mode (p), 0600);
     /* No -shm: the WAL index is in the process (exclusive locking), never
        a mapped file whose page faults die with SIGBUS when it cannot be
        written (fault campaign D10: chattr +i on the three files). */
     snprintf (p, sizeof p, "%s-shm", fx->path);
     assert_int_not_equal (access (p, F_OK), 0);
     snprintf (p, sizeof p, "%s.lock", fx->path);
-    assert_int_equal (s_mode (p), 0600);
+    assert_int_equal (fx_file_mode (p), 0600);
     xs_store_destroy (&store);
     assert_null (store);
     xs_store_destroy (&store);          /* idempotent */
@@ -117,7 +79,7 @@ test_existing_lax_file_is_tightened (void **state)
     xs_store_destroy (&store);
     assert_int_equal (chmod (fx->path, 0644), 0);
     store = fx_open (fx);
-    assert_int_equal (s_mode (fx->path), 0600);
+    assert_int_equal (fx_file_mode (fx->path), 0600);
     xs_store_destroy (&store);
 }
 
@@ -128,7 +90,7 @@ test_empty_file_is_refused_untouched (void **state)
 {
     FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
-    s_write_file (fx->path, "", 0, 0600);
+    fx_write_file (fx->path, "", 0, 0600);
     xs_err_t err = { 0 };
     xs_store_t *store = xs_store_new (fx->path, &err);
     assert_null (store);
@@ -292,14 +254,14 @@ test_newer_schema_is_refused_untouched (void **state)
     assert_int_equal (fx_raw_exec (fx->path, sql), SQLITE_OK);
 
     size_t n1, n2;
-    char *before = s_slurp (fx->path, &n1);
+    char *before = fx_slurp (fx->path, &n1);
     xs_err_t err = { 0 };
     store = xs_store_new (fx->path, &err);
     assert_null (store);
     assert_int_equal (err.kind, XS_EINVAL);
     assert_non_null (strstr (err.msg, fx->path));
     assert_non_null (strstr (err.msg, "newer"));
-    char *after = s_slurp (fx->path, &n2);
+    char *after = fx_slurp (fx->path, &n2);
     assert_int_equal (n1, n2);
     assert_memory_equal (before, after, n1);
     free (before);
@@ -321,7 +283,7 @@ test_foreign_sqlite_database_is_refused (void **state)
     assert_non_null (strstr (err.msg, "not an xensm catalog"));
     assert_int_equal (fx_raw_int (fx->path, "SELECT x FROM mine"), 42);
     assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM sqlite_schema"), 1);
-    assert_int_equal (s_mode (fx->path), 0644);       /* not ours: not even chmod */
+    assert_int_equal (fx_file_mode (fx->path), 0644);       /* not ours: not even chmod */
 }
 
 static void
@@ -332,7 +294,7 @@ test_garbage_file_is_refused_untouched (void **state)
     char garbage [8192];
     for (size_t i = 0; i < sizeof garbage; i++)
         garbage [i] = (char) ("not a database at all! " [i % 23]);
-    s_write_file (fx->path, garbage, sizeof garbage, 0600);
+    fx_write_file (fx->path, garbage, sizeof garbage, 0600);
     xs_err_t err = { 0 };
     xs_store_t *store = xs_store_new (fx->path, &err);
     assert_null (store);
@@ -341,7 +303,7 @@ test_garbage_file_is_refused_untouched (void **state)
     assert_non_null (strstr (err.msg, "not a database"));
     print_message ("garbage file: %s\n", err.msg);
     size_t n;
-    char *after = s_slurp (fx->path, &n);
+    char *after = fx_slurp (fx->path, &n);
     assert_int_equal (n, sizeof garbage);
     assert_memory_equal (after, garbage, n);
     free (after);
@@ -364,7 +326,7 @@ test_corrupt_file_gives_clear_error (void **state)
     }
     xs_store_destroy (&store);
     size_t n;
-    char *data = s_slurp (fx->path, &n);
+    char *data = fx_slurp (fx->path, &n);
     assert_true (n > 8 * 4096);
     /* The flavor table's root page (the schema's migrations rebuild tables,
        so its rows are not simply the last pages). */
@@ -376,7 +338,7 @@ test_corrupt_file_gives_clear_error (void **state)
     char *copy = malloc (n);
     memcpy (copy, data, n);
     memset (copy + (root - 1) * 4096, 0xA5, 4096);
-    s_write_file (fx->path, copy, n, 0600);
+    fx_write_file (fx->path, copy, n, 0600);
     xs_err_t err = { 0 };
     store = fx_open (fx);
     assert_null (xs_store_flavor_list (store, &err));
@@ -389,7 +351,7 @@ test_corrupt_file_gives_clear_error (void **state)
     /* Scribble over everything after page 1: the open itself fails cleanly. */
     memcpy (copy, data, n);
     memset (copy + 4096, 0xA5, n - 4096);
-    s_write_file (fx->path, copy, n, 0600);
+    fx_write_file (fx->path, copy, n, 0600);
     store = xs_store_new (fx->path, &err);
     assert_null (store);
     assert_int_equal (err.kind, XS_EIO);
@@ -579,369 +541,7 @@ test_restart_keeps_everything (void **state)
     xs_store_destroy (&store);
 }
 
-static void
-test_locked_database_error_loses_nothing (void **state)
-{
-    FX_SQLITE_ONLY ();
-    fixture_t *fx = *state;
-    xs_store_t *store = fx_open (fx);
-    xs_err_t err = { 0 };
-    fx_add_flavor (store, "gold");
 
-    /* Another program (say, an admin's sqlite3 shell) can neither take the
-       write lock nor read while the catalog holds the file: it is told the
-       database is locked, and the catalog goes on. */
-    sqlite3 *other = NULL;
-    assert_int_equal (sqlite3_open_v2 (fx->path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    int rc = sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    assert_int_equal (rc & 0xff, SQLITE_BUSY);
-    rc = sqlite3_exec (other, "SELECT count(*) FROM flavor", NULL, NULL, NULL);
-    assert_int_equal (rc & 0xff, SQLITE_BUSY);
-    sqlite3_exec (other, "ROLLBACK", NULL, NULL, NULL);
-    assert_true (xs_store_flavor_create (store, "silver", NULL, &err) > 0);
-    xs_backend_spec_t spec = { .flavor_label = "gold", .zone = "z", .sr_type = "nfs" };
-    assert_true (xs_store_backend_add (store, &spec, &err) > 0);
-    xs_flavor_t **list = xs_store_flavor_list (store, &err);
-    assert_int_equal (xs_rows_list_size (list), 2);
-    xs_flavor_list_destroy (&list);
-    xs_store_destroy (&store);
-    /* Closed, the catalog is everybody's to read, with all of it. */
-    sqlite3_stmt *st = NULL;
-    assert_int_equal (sqlite3_prepare_v2 (other, "SELECT count(*) FROM flavor", -1, &st, NULL),
-                      SQLITE_OK);
-    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
-    assert_int_equal (sqlite3_column_int (st, 0), 2);
-    sqlite3_finalize (st);
-    sqlite3_close (other);
-}
-
-/* Copies `path`'s file `suffix` ("", "-wal", ".lock") to `to`, if it exists:
-   what a crash at this moment would leave on disk. */
-static void
-s_crash_copy (const char *path, const char *suffix, const char *to)
-{
-    char from [512], dest [512];
-    snprintf (from, sizeof from, "%s%s", path, suffix);
-    snprintf (dest, sizeof dest, "%s%s", to, suffix);
-    size_t size = 0;
-    if (access (from, F_OK) != 0)
-        return;
-    char *data = s_slurp (from, &size);
-    s_write_file (dest, data, size, 0600);
-    free (data);
-}
-
-static int64_t
-s_flavor_count (xs_store_t *store)
-{
-    xs_err_t err = { 0 };
-    xs_flavor_t **list = xs_store_flavor_list (store, &err);
-    assert_non_null (list);
-    int64_t n = (int64_t) xs_rows_list_size (list);
-    xs_flavor_list_destroy (&list);
-    return n;
-}
-
-/* The write-ahead log deleted under a running catalog: commits went on into
-   a file nobody could find, and a crash lost them all (fault campaign D14:
-   77 of 400). Now the next transaction checkpoints the deleted log into the
-   database and starts a new one: a crash image holds every commit. */
-static void
-test_deleted_wal_while_open_loses_nothing (void **state)
-{
-    FX_SQLITE_ONLY ();
-    fixture_t *fx = *state;
-    xs_store_t *store = fx_open (fx);
-    fx_add_flavor (store, "before");
-    char p [512];
-    snprintf (p, sizeof p, "%s-wal", fx->path);
-    assert_int_equal (unlink (p), 0);
-    snprintf (p, sizeof p, "%s-shm", fx->path);
-    unlink (p);
-    fx_add_flavor (store, "after");
-    fx_add_flavor (store, "later");
-    char crash [512];
-    snprintf (crash, sizeof crash, "%s.crash", fx->path);
-    s_crash_copy (fx->path, "", crash);
-    s_crash_copy (fx->path, "-wal", crash);
-    xs_store_destroy (&store);
-    xs_err_t err = { 0 };
-    xs_store_t *image = xs_store_new (crash, &err);
-    assert_non_null (image);
-    assert_int_equal (s_flavor_count (image), 3);
-    xs_store_destroy (&image);
-}
-
-/* A catalog killed with its log deleted afterwards lost what the log held
-   (D14: 200 of 200, silently). Now it is refused, naming the file, unless
-   accepted; after a clean close the log holds nothing and may go. */
-static void
-test_lost_wal_after_a_crash_is_refused (void **state)
-{
-    FX_SQLITE_ONLY ();
-    fixture_t *fx = *state;
-    xs_store_t *store = fx_open (fx);
-    fx_add_flavor (store, "gold");
-    char crash [512], wal [600];
-    snprintf (crash, sizeof crash, "%s.crash", fx->path);
-    s_crash_copy (fx->path, "", crash);
-    s_crash_copy (fx->path, ".lock", crash);        /* says "open" */
-    xs_store_destroy (&store);
-    snprintf (wal, sizeof wal, "%s-wal", crash);
-    assert_int_not_equal (access (wal, F_OK), 0);   /* the log was not copied */
-
-    xs_err_t err = { 0 };
-    assert_null (xs_store_new (crash, &err));
-    assert_int_equal (err.kind, XS_EIO);
-    assert_non_null (strstr (err.msg, wal));
-    assert_non_null (strstr (err.msg, "--accept-lost-wal"));
-    xs_store_options_t accept = { .accept_lost_wal = true };
-    xs_store_t *image = xs_store_open (crash, &accept, &err);
-    assert_non_null (image);
-    xs_store_destroy (&image);
-
-    /* Closed cleanly: the log is checkpointed, deleting it loses nothing. */
-    store = fx_open (fx);
-    xs_store_destroy (&store);
-    snprintf (wal, sizeof wal, "%s-wal", fx->path);
-    unlink (wal);
-    store = fx_open (fx);
-    assert_int_equal (s_flavor_count (store), 1);
-    xs_store_destroy (&store);
-}
-
-/* ---------------------------------------------------------------------
-   PostgreSQL: the same contracts on a database server
-   --------------------------------------------------------------------- */
-
-static void
-test_pg_migrate_empty_database (void **state)
-{
-    FX_PG_ONLY ();
-    fixture_t *fx = *state;
-    xs_store_t *store = fx_open (fx);
-    assert_string_equal (xs_store_kind (store), "PostgreSQL");
-    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
-    xs_store_destroy (&store);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT version FROM xensm_schema"),
-                      XS_STORE_SCHEMA_VERSION);
-    const char *tables [] = { "flavor", "backend", "backend_config", "host", "host_sr",
-                              "volume", "job", "attempt" };
-    for (size_t i = 0; i < sizeof tables / sizeof tables [0]; i++) {
-        char sql [160];
-        snprintf (sql, sizeof sql, "SELECT count(*) FROM pg_tables"
-                  " WHERE schemaname = current_schema () AND tablename = '%s'", tables [i]);
-        assert_int_equal (fx_raw_int (fx->path, sql), 1);
-    }
-    const char *indexes [] = { "backend_by_flavor", "job_unfinished", "attempt_by_volume" };
-    for (size_t i = 0; i < sizeof indexes / sizeof indexes [0]; i++) {
-        char sql [160];
-        snprintf (sql, sizeof sql, "SELECT count(*) FROM pg_indexes WHERE indexname = '%s'",
-                  indexes [i]);
-        assert_int_equal (fx_raw_int (fx->path, sql), 1);
-    }
-    store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
-    xs_store_destroy (&store);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM xensm_schema"), 1);
-}
-
-static void
-test_pg_newer_schema_is_refused_untouched (void **state)
-{
-    FX_PG_ONLY ();
-    fixture_t *fx = *state;
-    xs_store_t *store = fx_open (fx);
-    fx_add_flavor (store, "gold");
-    xs_store_destroy (&store);
-    char sql [64];
-    snprintf (sql, sizeof sql, "UPDATE xensm_schema SET version = %d",
-              XS_STORE_SCHEMA_VERSION + 5);
-    assert_int_equal (fx_raw_exec (fx->path, sql), FX_OK);
-    xs_err_t err = { 0 };
-    assert_null (xs_store_new (fx->path, &err));
-    assert_int_equal (err.kind, XS_EINVAL);
-    assert_non_null (strstr (err.msg, fx->path));
-    assert_non_null (strstr (err.msg, "newer"));
-    assert_int_equal (fx_raw_int (fx->path, "SELECT version FROM xensm_schema"),
-                      XS_STORE_SCHEMA_VERSION + 5);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM flavor"), 1);
-}
-
-static void
-test_pg_foreign_database_is_refused (void **state)
-{
-    FX_PG_ONLY ();
-    fixture_t *fx = *state;
-    assert_int_equal (fx_raw_exec (fx->path, "CREATE TABLE mine (x int);"
-                                   " INSERT INTO mine VALUES (42)"), FX_OK);
-    xs_err_t err = { 0 };
-    assert_null (xs_store_new (fx->path, &err));
-    assert_int_equal (err.kind, XS_EINVAL);
-    assert_non_null (strstr (err.msg, "not an xensm catalog"));
-    print_message ("foreign database: %s\n", err.msg);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT x FROM mine"), 42);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM pg_tables"
-                                  " WHERE schemaname = current_schema ()"), 1);
-}
-
-static void
-test_pg_password_never_in_the_uri (void **state)
-{
-    FX_PG_ONLY ();
-    fixture_t *fx = *state;
-    char uri [512];
-    snprintf (uri, sizeof uri, "postgresql://xensm:s3cr3t@/%s?host=%s", fx->dbname,
-              xs_test_pg_socket_dir (fx_pg ()));
-    xs_err_t err = { 0 };
-    assert_null (xs_store_new (uri, &err));
-    assert_int_equal (err.kind, XS_EINVAL);
-    assert_non_null (strstr (err.msg, ".pgpass"));
-    assert_null (strstr (err.msg, "s3cr3t"));
-    snprintf (uri, sizeof uri, "%s&password=s3cr3t", fx->path);
-    assert_null (xs_store_new (uri, &err));
-    assert_int_equal (err.kind, XS_EINVAL);
-    assert_null (strstr (err.msg, "s3cr3t"));
-    /* Not a URI libpq can read: refused without repeating it. */
-    assert_null (xs_store_new ("postgresql://xensm:s3cr3t@[bad/x", &err));
-    assert_int_equal (err.kind, XS_EINVAL);
-    assert_null (strstr (err.msg, "s3cr3t"));
-}
-
-static void
-test_pg_password_file (void **state)
-{
-    FX_PG_ONLY ();
-    fixture_t *fx = *state;
-    char file [512];
-    snprintf (file, sizeof file, "%s/db.password", fx->dir);
-    xs_store_options_t options = { .password_file = file };
-    xs_err_t err = { 0 };
-    /* Missing. */
-    assert_null (xs_store_open (fx->path, &options, &err));
-    assert_int_equal (err.kind, XS_EINVAL);
-    assert_non_null (strstr (err.msg, file));
-    /* Readable by others. */
-    s_write_file (file, "s3cr3t\n", 7, 0644);
-    assert_null (xs_store_open (fx->path, &options, &err));
-    assert_int_equal (err.kind, XS_EINVAL);
-    assert_non_null (strstr (err.msg, "chmod 600"));
-    assert_null (strstr (err.msg, "s3cr3t"));
-    /* Empty. */
-    s_write_file (file, "\n", 1, 0600);
-    assert_null (xs_store_open (fx->path, &options, &err));
-    assert_non_null (strstr (err.msg, "empty"));
-    /* Right (the test server trusts its socket: the password is sent, not needed). */
-    s_write_file (file, "s3cr3t\n", 7, 0600);
-    xs_store_t *store = xs_store_open (fx->path, &options, &err);
-    assert_non_null (store);
-    fx_add_flavor (store, "gold");
-    xs_store_destroy (&store);
-}
-
-static void
-test_pg_lost_connection_loses_nothing_acknowledged (void **state)
-{
-    FX_PG_ONLY ();
-    fixture_t *fx = *state;
-    xs_store_t *store = fx_open (fx);
-    xs_err_t err = { 0 };
-    fx_add_flavor (store, "gold");
-
-    /* A group commit in flight when the server drops the session. */
-    assert_int_equal (xs_store_begin (store, &err), 0);
-    fx_add_flavor (store, "silver");
-    assert_true (xs_test_pg_kick (fx_pg (), fx->dbname) >= 1);
-    assert_int_equal (xs_store_flavor_create (store, "bronze", NULL, &err), -1);
-    assert_int_equal (err.kind, XS_EIO);
-    assert_non_null (strstr (err.msg, fx->path));
-    assert_non_null (strstr (err.msg, "connection to the database lost"));
-    assert_non_null (strstr (err.msg, "flavor bronze"));
-    assert_non_null (strstr (err.msg, "rolled back"));
-    print_message ("lost: %s\n", err.msg);
-    /* The transaction is gone: everything in it fails, the commit too. */
-    assert_true (xs_store_in_transaction (store));
-    assert_int_equal (xs_store_flavor_create (store, "copper", NULL, &err), -1);
-    assert_int_equal (err.kind, XS_EIO);
-    assert_int_equal (xs_store_commit (store, &err), -1);
-    assert_int_equal (err.kind, XS_EIO);
-    assert_non_null (strstr (err.msg, "nothing of it is stored"));
-    print_message ("commit: %s\n", err.msg);
-    assert_false (xs_store_in_transaction (store));
-
-    /* Reconnected: nothing of the lost transaction is there, gold is. */
-    assert_null (xs_store_flavor_get (store, "silver", &err));
-    assert_int_equal (err.kind, XS_ENOTFOUND);
-    xs_flavor_t *f = xs_store_flavor_get (store, "gold", &err);
-    assert_non_null (f);
-    xs_flavor_destroy (&f);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM flavor"), 1);
-    /* It holds the database again: a second store is refused. */
-    assert_null (xs_store_new (fx->path, &err));
-    assert_int_equal (err.kind, XS_ECONFLICT);
-
-    /* Outside a transaction: the operation that sees it fails, the next works. */
-    assert_true (xs_test_pg_kick (fx_pg (), fx->dbname) >= 1);
-    assert_int_equal (xs_store_flavor_create (store, "silver", NULL, &err), -1);
-    assert_int_equal (err.kind, XS_EIO);
-    assert_false (xs_store_in_transaction (store));
-    assert_true (xs_store_flavor_create (store, "silver", NULL, &err) > 0);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM flavor"), 2);
-
-    /* The server gone for good: each call fails at once, saying so. */
-    xs_test_pg_t *pg = fx_pg ();
-    assert_int_equal (xs_test_pg_dropdb (pg, fx->dbname), 0);
-    for (int i = 0; i < 3; i++) {
-        assert_null (xs_store_flavor_get (store, "gold", &err));
-        assert_int_equal (err.kind, XS_EIO);
-        assert_non_null (strstr (err.msg, fx->path));
-    }
-    print_message ("gone: %s\n", err.msg);
-    xs_store_destroy (&store);
-}
-
-static void
-test_pg_locked_table_error_loses_nothing (void **state)
-{
-    FX_PG_ONLY ();
-    fixture_t *fx = *state;
-    xs_store_t *store = fx_open (fx);
-    xs_err_t err = { 0 };
-    fx_add_flavor (store, "gold");
-    xs_store_set_busy_timeout (store, 50);
-
-    /* Another session (an admin's psql) holds a lock on the table. */
-    PGconn *other = PQconnectdb (fx->path);
-    assert_int_equal (PQstatus (other), CONNECTION_OK);
-    PGresult *res = PQexec (other, "BEGIN; LOCK TABLE flavor IN EXCLUSIVE MODE");
-    assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
-    PQclear (res);
-
-    assert_int_equal (xs_store_flavor_create (store, "silver", NULL, &err), -1);
-    assert_int_equal (err.kind, XS_EIO);
-    assert_non_null (strstr (err.msg, fx->path));
-    assert_non_null (strstr (err.msg, "lock timeout"));
-    assert_non_null (strstr (err.msg, "flavor silver"));
-    print_message ("locked: %s\n", err.msg);
-    /* Inside a group commit, the failed write undoes only itself. */
-    assert_int_equal (xs_store_begin (store, &err), 0);
-    assert_int_equal (xs_store_flavor_create (store, "silver", NULL, &err), -1);
-    assert_true (xs_store_in_transaction (store));
-    xs_host_spec_t h = { .uuid = "h-1", .zone = "z1" };
-    assert_int_equal (xs_store_host_upsert (store, &h, &err), 0);
-    /* Reads of the locked table still work (EXCLUSIVE lets them). */
-    xs_flavor_t *f = xs_store_flavor_get (store, "gold", &err);
-    assert_non_null (f);
-    xs_flavor_destroy (&f);
-    assert_int_equal (xs_store_commit (store, &err), 0);
-    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM host"), 1);
-
-    res = PQexec (other, "ROLLBACK");
-    PQclear (res);
-    PQfinish (other);
-    assert_true (xs_store_flavor_create (store, "silver", NULL, &err) > 0);
-    xs_store_destroy (&store);
-}
 
 /* A conflict inside a group commit undoes only itself (PostgreSQL would
    abort the whole transaction without the store's savepoint per write). */
@@ -1025,18 +625,8 @@ main (void)
         FX_TEST (test_schema_constraints),
         FX_TEST (test_transactions),
         FX_TEST (test_restart_keeps_everything),
-        FX_TEST (test_locked_database_error_loses_nothing),
-        FX_TEST (test_deleted_wal_while_open_loses_nothing),
-        FX_TEST (test_lost_wal_after_a_crash_is_refused),
         FX_TEST (test_create_rate),
         FX_TEST (test_conflict_inside_transaction_undoes_only_itself),
-        FX_TEST (test_pg_migrate_empty_database),
-        FX_TEST (test_pg_newer_schema_is_refused_untouched),
-        FX_TEST (test_pg_foreign_database_is_refused),
-        FX_TEST (test_pg_password_never_in_the_uri),
-        FX_TEST (test_pg_password_file),
-        FX_TEST (test_pg_lost_connection_loses_nothing_acknowledged),
-        FX_TEST (test_pg_locked_table_error_loses_nothing),
     };
     return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }
