@@ -136,6 +136,13 @@ s_sr_ensure (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, s_attach_t *a
     }
     else {
         xs_notice ("%s: creating a new SR (this formats the storage)", a->object);
+        /* No uuid yet: the task is tagged with the label (blanks as '_'). */
+        char label [sizeof a->label];
+        snprintf (label, sizeof label, "%s", a->label);
+        for (char *c = label; *c; c++)
+            if (*c == ' ' || *c == '\t' || *c == '\n')
+                *c = '_';
+        xs_hostops_async_next (self, "SR.create", label);
         a->sr = xs_xenapi_sr_create (self->client, &args, err);
         if (!a->sr)
             return xs_hostops_xapi_failed (self, err, a->object, "SR.create");
@@ -234,6 +241,7 @@ s_pbd_ensure_plugged (xs_hostops_t *self, s_attach_t *a, xs_err_t *err)
             return xs_hostops_xapi_failed (self, err, a->object, "PBD.create");
     }
     if (!a->attached) {
+        xs_hostops_async_next (self, "PBD.plug", a->sr_uuid);
         if (xs_xenapi_pbd_plug (self->client, a->pbd, err) != 0)
             return xs_hostops_xapi_failed (self, err, a->object, "PBD.plug");
         a->plugged = true;

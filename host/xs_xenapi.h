@@ -172,6 +172,21 @@ xs_value_t *xs_xenapi_call_async (xs_xenapi_t *self, const char *method,
                                   const xs_value_t *params, xs_xenapi_task_t *task,
                                   xs_err_t *err);
 
+/* Follows an existing task `ref` (one found again by its tag) exactly as
+   xs_xenapi_call_async follows its own: up to task->deadline_ms, then
+   task.cancel; the task destroyed once ended. `method` names it in
+   messages (e.g. "VDI.create"). Returns its result or NULL + err. */
+xs_value_t *xs_xenapi_task_follow (xs_xenapi_t *self, const char *method, const char *ref,
+                                   xs_xenapi_task_t *task, xs_err_t *err);
+
+/* The next call of a typed helper that changes something (SR.create,
+   PBD.plug, VDI.create, VDI.clone, VDI.snapshot, VDI.destroy, and any other
+   helper built on a ref or void result) runs as xs_xenapi_call_async with
+   `task` (borrowed: it must live until that call returns; its out fields
+   are filled). One call only: the helper forgets it. Read-only helpers
+   (get_*) never run async and leave it set. NULL cancels it. */
+void xs_xenapi_async_next (xs_xenapi_t *self, xs_xenapi_task_t *task);
+
 /* ---------------------------------------------------------------------
    Typed helpers. Refs returned as char * are the caller's to free();
    xs_value_t * results (ref arrays, records, maps) are the caller's

@@ -294,6 +294,12 @@ xs_http_set_timeouts (xs_http_t *self, long connect_ms, long total_ms)
     self->total_ms = total_ms > 0 ? total_ms : XS_XENAPI_TIMEOUT_MS;
 }
 
+long
+xs_http_total_timeout_ms (xs_http_t *self)
+{
+    return self->total_ms;
+}
+
 void
 xs_http_cap_timeouts (xs_http_t *self, long connect_ms, long total_ms)
 {

@@ -57,6 +57,10 @@ s_wait_event (xs_xenapi_t *self, const char *task, char **token_p, int64_t wait_
     double wait_s = (double) wait_ms / 1000.0;
     if (wait_s > S_EVENT_WAIT_S)
         wait_s = S_EVENT_WAIT_S;
+    /* The call must end, with or without events, before curl gives up. */
+    double call_s = (double) xs_xenapi_total_timeout_ms (self) / 2000.0;
+    if (wait_s > call_s)
+        wait_s = call_s;
     if (wait_s < 0.1)
         wait_s = 0.1;
     xs_value_t *timeout = xs_value_double_new (wait_s);
@@ -93,38 +97,15 @@ s_task_value (const char *result, const char *method, xs_err_t *err)
     return value;
 }
 
-xs_value_t *
-xs_xenapi_call_async (xs_xenapi_t *self, const char *method, const xs_value_t *params,
-                      xs_xenapi_task_t *task, xs_err_t *err)
+/* Follows task `ref` (see xs_xenapi_task_follow). */
+static xs_value_t *
+s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task_t *task,
+          xs_err_t *err)
 {
     xs_value_t *result = NULL;
     xs_value_t *record = NULL;
-    char *ref = NULL;
+    xs_value_t *reply = NULL;
     char *token = NULL;
-    char async [128];
-    xs_err_t local;
-    if (!err)
-        err = &local;
-    task->cancelled = false;
-    snprintf (task->status, sizeof task->status, "none");
-    task->ref [0] = '\0';
-
-    snprintf (async, sizeof async, "Async.%s", method);
-    xs_value_t *reply = xs_xenapi_call (self, async, params, err);
-    if (!reply)
-        return NULL;
-    ref = xs_strdup (xs_value_str (reply) ? xs_value_str (reply) : "");
-    xs_value_destroy (&reply);
-    snprintf (task->ref, sizeof task->ref, "%s", ref);
-    if (task->tag) {
-        /* A restarted agent finds its tasks again by this tag. */
-        reply = s_task_call (self, "task.add_to_other_config", ref, XS_XENAPI_TASK_TAG_KEY,
-                             task->tag, err);
-        if (!reply)
-            xs_warning ("%s: task %s: cannot tag it: %s", method, ref, err->msg);
-        xs_value_destroy (&reply);
-    }
-
     int64_t start = s_now_ms ();
     int64_t deadline = task->deadline_ms > 0 ? start + task->deadline_ms : 0;
     int64_t give_up = 0;
@@ -181,7 +162,51 @@ xs_xenapi_call_async (xs_xenapi_t *self, const char *method, const xs_value_t *p
         xs_xenapi_task_failed (self, method, xs_value_get (record, "error_info"), err);
 out:
     xs_value_destroy (&record);
-    free (ref);
     free (token);
+    return result;
+}
+
+xs_value_t *
+xs_xenapi_task_follow (xs_xenapi_t *self, const char *method, const char *ref,
+                       xs_xenapi_task_t *task, xs_err_t *err)
+{
+    xs_err_t local;
+    if (!err)
+        err = &local;
+    task->cancelled = false;
+    snprintf (task->status, sizeof task->status, "none");
+    snprintf (task->ref, sizeof task->ref, "%s", ref);
+    return s_follow (self, method, ref, task, err);
+}
+
+xs_value_t *
+xs_xenapi_call_async (xs_xenapi_t *self, const char *method, const xs_value_t *params,
+                      xs_xenapi_task_t *task, xs_err_t *err)
+{
+    char async [128];
+    xs_err_t local;
+    if (!err)
+        err = &local;
+    task->cancelled = false;
+    snprintf (task->status, sizeof task->status, "none");
+    task->ref [0] = '\0';
+
+    snprintf (async, sizeof async, "Async.%s", method);
+    xs_value_t *reply = xs_xenapi_call (self, async, params, err);
+    if (!reply)
+        return NULL;
+    char *ref = xs_strdup (xs_value_str (reply) ? xs_value_str (reply) : "");
+    xs_value_destroy (&reply);
+    snprintf (task->ref, sizeof task->ref, "%s", ref);
+    if (task->tag) {
+        /* A restarted agent finds its tasks again by this tag. */
+        reply = s_task_call (self, "task.add_to_other_config", ref, XS_XENAPI_TASK_TAG_KEY,
+                             task->tag, err);
+        if (!reply)
+            xs_warning ("%s: task %s: cannot tag it: %s", method, ref, err->msg);
+        xs_value_destroy (&reply);
+    }
+    xs_value_t *result = s_follow (self, method, ref, task, err);
+    free (ref);
     return result;
 }
