@@ -512,10 +512,20 @@ xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
 
     xs_hostops_reset (self);
     snprintf (object, sizeof object, "SR %s", sr_uuid);
-    sr = xs_hostops_sr_ref (self, sr_uuid, err);
+    /* The remembered ref saves a call per refresh; a stale one (the SR
+       forgotten and back) gives HANDLE_INVALID: ask for it again. */
+    bool cached = self->sr_uuid && strcmp (self->sr_uuid, sr_uuid) == 0;
+    sr = xs_hostops_sr_ref_cached (self, sr_uuid, err);
     if (!sr)
         goto out;
     record = xs_xenapi_sr_get_record (self->client, sr, err);
+    if (!record && cached && err && err->kind == XS_ENOTFOUND) {
+        free (sr);
+        sr = xs_hostops_sr_ref (self, sr_uuid, err);
+        if (!sr)
+            goto out;
+        record = xs_xenapi_sr_get_record (self->client, sr, err);
+    }
     if (!record) {
         xs_hostops_xapi_failed (self, err, object, "SR.get_record");
         goto out;

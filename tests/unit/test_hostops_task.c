@@ -382,6 +382,49 @@ test_restarted_run_settles_the_task_it_left (void **state)
     assert_int_equal (s_tasks (), 0);
 }
 
+/* The SR ref remembered to save a call goes stale when the SR is forgotten
+   and introduced again (a new ref): stats and creates ask for it again. */
+static void
+test_stale_sr_ref_is_asked_again (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    json_t *stats = xs_hostops_sr_stats (f->ops, f->sr, &err);
+    assert_non_null (stats);
+    json_decref (stats);
+    /* Another client forgets it and brings it back. */
+    xs_hostops_t *other = xs_hostops_new (f->client);
+    json_t *gone = xs_hostops_sr_detach (other, f->sr, &err);
+    if (!gone)
+        fail_msg ("sr_detach: %s", err.msg);
+    assert_true (json_is_true (json_object_get (gone, "forgotten")));
+    json_decref (gone);
+    json_t *config = json_pack ("{s:s, s:s}", "server", "filer", "serverpath", "/sr/back");
+    xs_hostops_sr_spec_t spec = { .sr_uuid = f->sr, .type = "nfs", .device_config = config };
+    json_t *back = xs_hostops_sr_attach (other, &spec, &err);
+    if (!back)
+        fail_msg ("sr_attach again: %s", err.msg);
+    json_decref (back);
+    json_decref (config);
+    xs_hostops_destroy (&other);
+
+    json_t *before = s_counts ();
+    stats = xs_hostops_sr_stats (f->ops, f->sr, &err);
+    if (!stats)
+        fail_msg ("sr_stats with a stale ref: %s", err.msg);
+    assert_string_equal (s_str (stats, "sr_uuid"), f->sr);
+    json_decref (stats);
+    json_t *after = s_counts ();
+    assert_int_equal (s_calls (before, after, "SR.get_by_uuid"), 1);
+    json_decref (before);
+    json_decref (after);
+    json_t *vdi = xs_hostops_vdi_create (f->ops, f->sr, VOL_E, GIB, NULL, &err);
+    if (!vdi)
+        fail_msg ("vdi_create after: %s", err.msg);
+    assert_string_equal (s_str (vdi, "sr_uuid"), f->sr);
+    json_decref (vdi);
+}
+
 int
 main (void)
 {
@@ -393,6 +436,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_deadline_cancels_the_task, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restarted_run_settles_the_task_it_left, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_stale_sr_ref_is_asked_again, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
