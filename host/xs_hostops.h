@@ -105,6 +105,14 @@ json_t *xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t 
    table (iscsi, hba: no volume can be created there). */
 json_t *xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
+/* Waits (event.from on class SR, from `token`: "" = every SR now) at most
+   timeout_s seconds (less than half the client's call timeout) for SRs to
+   change: {token (for the next call), srs: [stats as sr_stats gives them,
+   one per SR of the pool that changed]}. One call, whether or not
+   something changed: what the agent uses instead of polling sr_stats. */
+json_t *xs_hostops_sr_watch (xs_hostops_t *self, const char *token, double timeout_s,
+                             xs_err_t *err);
+
 /* Creates the VDI of `volume_uuid` (size bytes) in SR `sr_uuid`, or returns
    the one already there. {volume_uuid, vdi_uuid, sr_uuid, virtual_size,
    size, created}. description NULL = "xensm volume <uuid>". */

@@ -82,6 +82,14 @@ void xs_xenapi_destroy (xs_xenapi_t **self_p);
    default (XS_XENAPI_CONNECT_TIMEOUT_MS, XS_XENAPI_TIMEOUT_MS). */
 void xs_xenapi_set_timeouts (xs_xenapi_t *self, long connect_ms, long total_ms);
 
+/* The whole-call timeout in milliseconds (an event.from must wait less). */
+long xs_xenapi_total_timeout_ms (xs_xenapi_t *self);
+
+/* Makes every event.from waiting now or later in this process (on any
+   client) end at once with a transport error while `on` (a stopping agent
+   does not wait out a long poll); off again with false. */
+void xs_xenapi_interrupt_waits (bool on);
+
 /* CA bundle (PEM file) for https; NULL means the system store. Copied. */
 void xs_xenapi_set_ca_file (xs_xenapi_t *self, const char *path);
 

@@ -66,9 +66,6 @@ void xs_xenapi_task_failed (xs_xenapi_t *self, const char *method, const xs_valu
 /* The task set by xs_xenapi_async_next, or NULL; forgets it (one call). */
 xs_xenapi_task_t *xs_xenapi_take_next_task (xs_xenapi_t *self);
 
-/* The client's whole-call timeout (ms): an event.from waits less. */
-long xs_xenapi_total_timeout_ms (xs_xenapi_t *self);
-
 /* ---------------------------------------------------------------------
    For the typed helpers
    --------------------------------------------------------------------- */
