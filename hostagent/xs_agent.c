@@ -507,8 +507,10 @@ s_done_request (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload
         json_t *b = json_object_get (args, "backend");
         int64_t backend_id = json_integer_value (json_object_get (b ? b : args, "backend_id"));
         const char *sr_uuid = json_string_value (json_object_get (*payload_p, "sr_uuid"));
-        if (job->op == XS_OP_SR_ATTACH && sr_uuid)
+        if (job->op == XS_OP_SR_ATTACH && sr_uuid) {
             s_sr_put (self, backend_id, sr_uuid);
+            s_refresh_stats (self);     /* its first stats: no event may come */
+        }
         else
         if (job->op == XS_OP_SR_DETACH)
             s_sr_remove (self, backend_id);
