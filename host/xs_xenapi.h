@@ -157,7 +157,9 @@ const char *xs_xenapi_error_param (xs_xenapi_t *self, size_t index);
    xapi finally did: a task that still succeeded gives its result (nothing
    is orphaned), a cancelled one TASK_CANCELLED. The task is tagged
    (other_config XS_XENAPI_TASK_TAG_KEY = tag) so that a restarted caller
-   can find it again, and destroyed once it has ended.
+   can find it again, and destroyed once it has ended. Following only
+   reads (task.get_record, event.from): a failed read is asked again (twice
+   in a row at most) before the task is given up, still tagged.
    --------------------------------------------------------------------- */
 
 #define XS_XENAPI_TASK_TAG_KEY "xensm-op"

@@ -16,6 +16,9 @@
    may take to end after task.cancel before it is left to xapi. */
 #define S_EVENT_WAIT_S      30.0
 #define S_CANCEL_GRACE_MS   30000
+/* Failed reads (task.get_record, event.from) in a row before the task is
+   given up (left to xapi, tagged, for the next run to settle). */
+#define S_FOLLOW_RETRIES    2
 
 static int64_t
 s_now_ms (void)
@@ -110,9 +113,16 @@ s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task
     int64_t deadline = task->deadline_ms > 0 ? start + task->deadline_ms : 0;
     int64_t give_up = 0;
     const char *status = NULL;
+    int misses = 0;             /* following calls failed in a row */
     for (;;) {
         xs_value_destroy (&record);
         record = s_task_call (self, "task.get_record", ref, NULL, NULL, err);
+        if (!record && ++misses <= S_FOLLOW_RETRIES) {
+            /* Reads may be repeated: losing the task would orphan what
+               it makes (a copy still carrying its parent's tag). */
+            xs_info ("%s: task %s: %s; asking again", method, ref, err->msg);
+            continue;
+        }
         if (!record) {
             xs_err_prefix (err, "%s: following task %s", method, ref);
             goto out;
@@ -135,9 +145,14 @@ s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task
             break;
         int64_t wait = give_up ? give_up - now : deadline ? deadline - now : 30000;
         if (s_wait_event (self, ref, &token, wait, err) != 0) {
+            if (++misses <= S_FOLLOW_RETRIES) {
+                xs_info ("%s: task %s: %s; asking again", method, ref, err->msg);
+                continue;
+            }
             xs_err_prefix (err, "%s: following task %s", method, ref);
             goto out;
         }
+        misses = 0;
     }
     snprintf (task->status, sizeof task->status, "%s", status ? status : "?");
     bool done = status && (strcmp (status, "success") == 0 || strcmp (status, "failure") == 0

@@ -31,6 +31,8 @@
 #define VOL_F "0f000000-0000-4000-8000-00000000000f"
 #define VOL_G "01000000-0000-4000-8000-000000000010"
 #define VOL_H "01100000-0000-4000-8000-000000000011"
+#define VOL_I "01200000-0000-4000-8000-000000000012"
+#define VOL_J "01300000-0000-4000-8000-000000000013"
 
 static xs_test_xapisim_t *s_sim;
 
@@ -219,6 +221,29 @@ test_failed_task_gives_the_calls_error (void **state)
     json_t *vdi = xs_hostops_vdi_create (f->ops, f->sr, VOL_D, GIB, NULL, &err);
     assert_non_null (vdi);
     json_decref (vdi);
+}
+
+/* A lost read while following (task.get_record) is asked again: the
+   clone's copy is tagged as its new volume's, never left carrying its
+   parent's tag (audit D6). */
+static void
+test_lost_task_read_is_asked_again (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    json_t *vdi = xs_hostops_vdi_create (f->ops, f->sr, VOL_I, GIB, NULL, &err);
+    assert_non_null (vdi);
+    json_decref (vdi);
+    xs_test_xapisim_fail (s_sim, "task.get_record", 1, false, "INTERNAL_ERROR", NULL);
+    json_t *copy = xs_hostops_vdi_clone (f->ops, VOL_I, VOL_J, f->sr, &err);
+    if (!copy)
+        fail_msg ("vdi_clone with a lost task.get_record: %s", err.msg);
+    json_t *made = xs_hostops_vdi_find (f->ops, VOL_J, f->sr, &err);
+    assert_non_null (made);
+    assert_string_equal (s_str (made, "vdi_uuid"), s_str (copy, "vdi_uuid"));
+    json_decref (made);
+    json_decref (copy);
+    assert_int_equal (s_tasks (), 0);
 }
 
 /* On the deadline the task is cancelled; what xapi finally did (nothing:
@@ -433,6 +458,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_long_operations_run_as_tasks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_failed_task_gives_the_calls_error, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_lost_task_read_is_asked_again, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_deadline_cancels_the_task, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restarted_run_settles_the_task_it_left, s_setup,
                                          s_teardown),
