@@ -55,9 +55,16 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
     { XS_CATALOG_SECTION, "db_password_file", XS_CONFIG_STRING, "", 0, 0, NULL, true,
       NULL, "PostgreSQL: file whose first line is the password (mode 0600), when "
       "~/.pgpass has none" },
+    { XS_CATALOG_SECTION, "accept_lost_wal", XS_CONFIG_BOOL, "false", 0, 0, NULL, false,
+      NULL, "SQLite: start although the catalog was not closed cleanly and its -wal file "
+      "is missing (what it held is lost); for one start, as --accept-lost-wal" },
     { XS_CATALOG_SECTION, "admin_endpoint", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_ADMIN, 0, 0,
       NULL, false, xs_catalog_cfg_check_endpoint,
-      "ZeroMQ endpoint of the admin API (ipc:// socket file mode 0600)" },
+      "ZeroMQ endpoint of the admin API (ipc:// socket file mode 0600; tcp:// on "
+      "loopback only, unless admin_allow_remote)" },
+    { XS_CATALOG_SECTION, "admin_allow_remote", XS_CONFIG_BOOL, "false", 0, 0, NULL, false,
+      NULL, "allow a tcp:// admin_endpoint on an address other than loopback (the admin "
+      "API has no authentication: anyone who reaches it administers the catalog)" },
     { XS_CATALOG_SECTION, "default_zone", XS_CONFIG_STRING, "default", 0, 0, NULL, false,
       s_check_zone, "zone of a backend added without zone= or --zone" },
     { XS_CATALOG_SECTION, "default_ratio", XS_CONFIG_DOUBLE, "1.0", 0.01, 100, NULL, false,
@@ -142,4 +149,48 @@ xs_catalog_cfg_check_endpoint (const char *endpoint, xs_err_t *err)
     }
     return xs_err_set (err, XS_EINVAL,
                        "endpoint '%s': expected ipc://<path> or tcp://<host>:<port>", endpoint);
+}
+
+/* Whether host (of tcp://host:port) is a loopback address: 127.0.0.0/8,
+   ::1 (bracketed or not) or "localhost". Anything else (a wildcard, an
+   interface or another name) may be reachable from elsewhere. */
+static bool
+s_is_loopback (const char *host, size_t len)
+{
+    char buf [64];
+    if (len >= 2 && host [0] == '[' && host [len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    snprintf (buf, sizeof buf, "%.*s", (int) len, host);
+    if (strcmp (buf, "localhost") == 0)
+        return true;
+    unsigned char addr [16];
+    if (inet_pton (AF_INET, buf, addr) == 1)
+        return addr [0] == 127;
+    if (inet_pton (AF_INET6, buf, addr) == 1) {
+        static const unsigned char one [16] = {[15] = 1};
+        return memcmp (addr, one, sizeof one) == 0;
+    }
+    return false;
+}
+
+int
+xs_catalog_cfg_check_admin_endpoint (const char *endpoint, bool allow_remote, xs_err_t *err)
+{
+    if (xs_catalog_cfg_check_endpoint (endpoint, err))
+        return -1;
+    if (strncmp (endpoint, "tcp://", 6) != 0 || allow_remote)
+        return 0;
+    const char *host = endpoint + 6;
+    const char *colon = strrchr (host, ':');
+    if (s_is_loopback (host, (size_t) (colon - host)))
+        return 0;
+    return xs_err_set (err, XS_EINVAL,
+                       "admin endpoint '%s': not a loopback address, and the admin API has "
+                       "no authentication (anyone who reaches it administers the catalog); "
+                       "bind it to 127.0.0.1 or an ipc:// socket, or set admin_allow_remote "
+                       "= true in [catalog] if a firewall protects it", endpoint);
 }

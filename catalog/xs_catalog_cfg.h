@@ -6,6 +6,7 @@
         [catalog]
         db = /var/lib/xensm/catalog.db
         admin_endpoint = ipc:///run/xensm/admin.sock
+        admin_allow_remote = false          (tcp:// admin off loopback)
         default_zone = default
         default_ratio = 1.0
         default_reserve = 0
@@ -53,6 +54,13 @@ xs_config_t *xs_catalog_cfg_new (void);
 /* Checks a ZeroMQ endpoint for the admin socket: ipc://<absolute path of at
    most 100 bytes> or tcp://<host>:<port>. 0 or -1 with *err. */
 int xs_catalog_cfg_check_endpoint (const char *endpoint, xs_err_t *err);
+
+/* Checks the admin endpoint: as xs_catalog_cfg_check_endpoint, and a tcp://
+   one must be on a loopback address (127.0.0.0/8, [::1], localhost) unless
+   allow_remote (admin_allow_remote): the admin API has no authentication.
+   0 or -1 with *err naming the endpoint and the setting. */
+int xs_catalog_cfg_check_admin_endpoint (const char *endpoint, bool allow_remote,
+                                         xs_err_t *err);
 
 
 #endif

@@ -176,6 +176,13 @@ static const s_field_t s_op_vdi_find [] = {
     {NULL, 0, 0, NULL}
 };
 
+static const s_field_t s_op_vdi_resize [] = {
+    {"volume_uuid", S_STR, S_REQ | S_NONEMPTY, NULL},
+    {"size",        S_INT, S_REQ | S_NONNEG, NULL},
+    {"sr_uuid",     S_STR, S_NULL | S_NONEMPTY, NULL},
+    {NULL, 0, 0, NULL}
+};
+
 /* The args of each request op; NULL for an op that is not sent to agents
    (host_info, which the agent runs for itself). */
 static const s_field_t *const s_op_args [XS_OP_COUNT] = {
@@ -187,6 +194,7 @@ static const s_field_t *const s_op_args [XS_OP_COUNT] = {
     [XS_OP_VDI_CLONE]    = s_op_vdi_copy,
     [XS_OP_VDI_SNAPSHOT] = s_op_vdi_copy,
     [XS_OP_VDI_FIND]     = s_op_vdi_find,
+    [XS_OP_VDI_RESIZE]   = s_op_vdi_resize,
 };
 
 static const s_field_t *

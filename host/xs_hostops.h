@@ -142,6 +142,17 @@ json_t *xs_hostops_vdi_snapshot (xs_hostops_t *self, const char *volume_uuid,
 json_t *xs_hostops_vdi_find (xs_hostops_t *self, const char *volume_uuid, const char *sr_uuid,
                              xs_err_t *err);
 
+/* Grows the VDI of `volume_uuid` (in SR sr_uuid when not NULL) to `size`
+   bytes with VDI.resize. Refused (XS_ECONFLICT, error code
+   SR_OPERATION_NOT_SUPPORTED [sr uuid, VDI_RESIZE]) when the SR's type
+   lacks VDI_RESIZE; XS_ENOTFOUND when the volume has no VDI (only VDIs
+   tagged as xensm's are ever found). A VDI already at least `size` bytes
+   is left as it is (a repeated request: xapi's SM drivers never shrink).
+   {volume_uuid, vdi_uuid, sr_uuid, virtual_size (the new size, which the
+   driver may have rounded up), previous_size, resized, ...} */
+json_t *xs_hostops_vdi_resize (xs_hostops_t *self, const char *volume_uuid, int64_t size,
+                               const char *sr_uuid, xs_err_t *err);
+
 /* The tasks of long operations that an earlier run of this host's xensm
    started and did not see end (a kill -9, a crash, a deadline whose
    task.cancel came too late): every task whose other_config

@@ -115,6 +115,13 @@ s_vdi_find (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 }
 
 static json_t *
+s_vdi_resize (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
+{
+    return xs_hostops_vdi_resize (ops, s_str (args, "volume_uuid"), s_size (args),
+                                  s_str (args, "sr_uuid"), err);
+}
+
+static json_t *
 s_sr_watch (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
     const json_t *timeout = s_arg (args, "timeout");
@@ -139,6 +146,7 @@ static const xs_hostops_op_t s_table [] = {
     { XS_OP_VDI_CLONE,    S_ARGS ("volume_uuid", "new_volume_uuid"),        s_vdi_clone },
     { XS_OP_VDI_SNAPSHOT, S_ARGS ("volume_uuid", "new_volume_uuid"),        s_vdi_snapshot },
     { XS_OP_VDI_FIND,     S_ARGS ("volume_uuid"),                           s_vdi_find },
+    { XS_OP_VDI_RESIZE,   S_ARGS ("volume_uuid", "size"),                   s_vdi_resize },
     { XS_OP_SR_WATCH,     S_ARGS (NULL),                                    s_sr_watch },
 };
 

@@ -105,6 +105,11 @@ static const s_function_t s_functions [] = {
     { NULL, NULL, XS_OP_VDI_FIND,
       { { "volume_uuid", S_ARG_UUID, true }, { "sr_uuid", S_ARG_UUID, false }, S_END },
       "The VDI of a volume (XENSM_NOT_FOUND when it has none)." },
+    { NULL, NULL, XS_OP_VDI_RESIZE,
+      { { "volume_uuid", S_ARG_UUID, true }, { "size", S_ARG_SIZE, true },
+        { "sr_uuid", S_ARG_UUID, false }, S_END },
+      "Grows the VDI of a volume to size bytes (VDI.resize; needs VDI_RESIZE). A VDI "
+      "already that large is left as it is; xapi never shrinks one." },
 };
 
 #define S_NFUNCTIONS (sizeof s_functions / sizeof s_functions [0])

@@ -58,6 +58,10 @@ static const xs_manage_command_t s_commands [] = {
       "Snapshot a volume on its own backend (the SR must support VDI_SNAPSHOT)." },
     { "volume", "clone", 1, -1, xs_manage_volume_clone, "<uuid> [--name N]",
       "Clone a volume on its own backend (the SR must support VDI_CLONE)." },
+    { "volume", "extend", 1, -1, xs_manage_volume_extend, "<uuid> --size S",
+      "Grow a volume to size S (bytes, or with a K, M, G or T suffix, as for create;\n"
+      "more than its size). Its SR must support VDI_RESIZE; the volume is `extending`\n"
+      "meanwhile, then `available` with the new size, or `error_extending` and why." },
     { "volume", "list", 0, 3, xs_manage_volume_list, "[--all] [--project P]",
       "List volumes (--all: deleted ones too; --project: only that project's)." },
     { "volume", "show", 1, 1, xs_manage_volume_show, "<uuid>",
@@ -117,7 +121,8 @@ s_print_usage (FILE *stream, const char *category)
              "  --yes, -y     do not ask before creating a new SR or removing a host\n"
              "  --zone Z      zone of a new backend (default: the catalog's default_zone)\n"
              "  --timeout S   seconds to wait for the catalog (default %d; %d for volume\n"
-             "                create, delete, snapshot and clone, which wait for an agent)\n"
+             "                create, delete, snapshot, clone and extend, which wait for an\n"
+             "                agent)\n"
              "  --help, -h    this help; `%s help CATEGORY ACTION` for one command\n"
              "A `--` right after the action makes the arguments that follow literal\n"
              "(`sm flavor_create -- --help \"a flavor named --help\"`).\n"

@@ -119,6 +119,16 @@ s_host_table (xs_manage_ctx_t *ctx, json_t *result, char **argv)
             fprintf (out, "  (key %s, not registered yet)",
                      xs_manage_str (host, "public_key", "?"));
         fputc ('\n', out);
+        /* The SR types its pool has SM drivers for, once reported. */
+        json_t *drivers = json_object_get (host, "sm_drivers");
+        if (json_is_array (drivers)) {
+            fprintf (out, "%-36s  SM drivers:", "");
+            json_array_foreach (drivers, j, sr)
+                fprintf (out, " %s", json_string_value (sr) ? json_string_value (sr) : "?");
+            if (!json_array_size (drivers))
+                fprintf (out, " none");
+            fputc ('\n', out);
+        }
     }
 }
 

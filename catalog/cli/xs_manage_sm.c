@@ -229,6 +229,12 @@ s_backend_added (xs_manage_ctx_t *ctx, json_t *result, char **argv)
         fprintf (ctx->io->out, ", existing SR %s (introduced by the zone's agents)\n", sr_uuid);
     else
         fprintf (ctx->io->out, ", new SR (created by one agent of the zone)\n");
+    /* Added, but its pool cannot make volumes there (placement skips it). */
+    const char *unusable = json_string_value (json_object_get (backend, "unusable"));
+    if (unusable)
+        fprintf (ctx->io->err, "sm backend_add: warning: backend %" JSON_INTEGER_FORMAT
+                 " cannot hold volumes: %s\n",
+                 json_integer_value (json_object_get (backend, "id")), unusable);
 }
 
 /* In this order: the key=value syntax, the SR type and its keys (nothing is
@@ -335,6 +341,10 @@ s_backend_table (xs_manage_ctx_t *ctx, json_t *result, char **argv)
                  xs_manage_str (backend, "sr_uuid", "-"),
                  json_string_value (json_object_get (backend, "sr_type")), config);
         free (config);
+        /* Why its pool cannot hold volumes there (the catalog knows). */
+        const char *unusable = json_string_value (json_object_get (backend, "unusable"));
+        if (unusable)
+            fprintf (ctx->io->out, "      unusable: %s\n", unusable);
     }
 }
 

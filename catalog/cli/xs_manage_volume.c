@@ -146,8 +146,9 @@ xs_manage_volume_delete (xs_manage_ctx_t *ctx, int argc, char **argv)
     return xs_manage_call_print (ctx, "volume_delete", &args, "uuid", s_volume_done, argv);
 }
 
+/* The value of a command's only option (--name, --size). */
 static int
-s_name_option (int opt, const char *value, void *state)
+s_only_option (int opt, const char *value, void *state)
 {
     *(const char **) state = value;
     return 0;
@@ -163,7 +164,7 @@ s_volume_copy (xs_manage_ctx_t *ctx, int argc, char **argv, const char *cmd)
     };
     const char *name = NULL;
     int npos = 0;
-    int rc = xs_manage_parse_options (ctx, argc, argv, longopts, s_name_option, &name, &npos);
+    int rc = xs_manage_parse_options (ctx, argc, argv, longopts, s_only_option, &name, &npos);
     if (rc)
         return rc;
     if (npos != 1)
@@ -184,6 +185,34 @@ int
 xs_manage_volume_clone (xs_manage_ctx_t *ctx, int argc, char **argv)
 {
     return s_volume_copy (ctx, argc, argv, "volume_clone");
+}
+
+int
+xs_manage_volume_extend (xs_manage_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option longopts [] = {
+        { "size", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *size = NULL;
+    int npos = 0;
+    int rc = xs_manage_parse_options (ctx, argc, argv, longopts, s_only_option, &size, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return xs_manage_usage_error (ctx, "expected one volume uuid, got %d argument(s)", npos);
+    if (s_check_uuid_arg (ctx, argv [0]))
+        return 2;
+    if (!size)
+        return xs_manage_usage_error (ctx, "--size is required");
+    int64_t bytes = 0;
+    if (xs_manage_parse_size (size, &bytes))
+        return xs_manage_usage_error (ctx, "--size '%s': expected a positive size in bytes or "
+                                      "with a K, M, G or T suffix (e.g. 10G), at most 8 EiB",
+                                      size);
+    json_t *args = json_pack ("{s:s, s:I}", "uuid", argv [0], "size", (json_int_t) bytes);
+    xs_manage_wait_long (ctx);
+    return xs_manage_call_print (ctx, "volume_extend", &args, "uuid", s_volume_done, argv);
 }
 
 /* ---------------------------------------------------------------------

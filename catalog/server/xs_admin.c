@@ -15,55 +15,60 @@
 #define S_ID_MAX 64
 
 static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
-    s_volume_clone, s_volume_reset_state, s_volume_rename, s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
+    s_volume_clone, s_volume_extend, s_volume_reset_state, s_volume_rename, s_volume_list,
+    s_volume_show, s_volume_connection, s_host_enroll,
     s_host_list, s_host_remove;
 
 /* ---------------------------------------------------------------------
    The command table (docs/PROTOCOL.md "Commands"). `args` is the schema:
    "key:T" required, "key?T" optional; T is s (string), I (integer),
-   b (boolean) or o (any JSON value). Other keys are ignored.
+   b (boolean) or o (any JSON value). Other keys are ignored. Then the
+   kind (when the reply leaves) and what the command needs (the store
+   alone, or the volumes and the agent server too).
    --------------------------------------------------------------------- */
 
 static const xs_admin_cmd_t s_commands [] = {
     { "ping",              "",                                  "",
-      XS_ADMIN_READ,  s_ping },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  s_ping },
     { "flavor_create",     "label:s description?s",             "label [description]",
-      XS_ADMIN_WRITE, xs_admin_flavor_create },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_flavor_create },
     { "flavor_list",       "label?s",                           "[label]",
-      XS_ADMIN_READ,  xs_admin_flavor_list },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  xs_admin_flavor_list },
     { "flavor_delete",     "label:s",                           "label",
-      XS_ADMIN_WRITE, xs_admin_flavor_delete },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_flavor_delete },
     { "backend_add",       "flavor:s sr_type:s params?o",       "flavor sr_type [params]",
-      XS_ADMIN_WRITE, xs_admin_backend_add },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_backend_add },
     { "backend_list",      "id?I",                              "[id]",
-      XS_ADMIN_READ,  xs_admin_backend_list },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  xs_admin_backend_list },
     { "backend_remove",    "id:I",                              "id",
-      XS_ADMIN_WRITE, xs_admin_backend_remove },
+      XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_backend_remove },
     { "volume_create",     "flavor:s size:I name?s request_id?s project?s",
       "flavor size [name] [request_id] [project]",
-      XS_ADMIN_WAITS, s_volume_create },
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_create },
     { "volume_delete",     "uuid:s",                            "uuid",
-      XS_ADMIN_WAITS, s_volume_delete },
-    { "volume_snapshot",   "uuid:s name?s",                     "uuid [name]",
-      XS_ADMIN_WAITS, s_volume_snapshot },
-    { "volume_clone",      "uuid:s name?s",                     "uuid [name]",
-      XS_ADMIN_WAITS, s_volume_clone },
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_delete },
+    { "volume_snapshot",   "uuid:s name?s request_id?s",        "uuid [name] [request_id]",
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_snapshot },
+    { "volume_clone",      "uuid:s name?s request_id?s",        "uuid [name] [request_id]",
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_clone },
+    { "volume_extend",     "uuid:s size:I",                     "uuid size",
+      XS_ADMIN_WAITS, XS_ADMIN_AGENTS, s_volume_extend },
     { "volume_reset_state", "uuid:s state:s",                   "uuid state",
-      XS_ADMIN_WRITE, s_volume_reset_state },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_volume_reset_state },
     { "volume_rename",     "uuid:s name:s",                     "uuid name",
-      XS_ADMIN_WRITE, s_volume_rename },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_volume_rename },
     { "volume_list",       "all?b project?s",                   "[all] [project]",
-      XS_ADMIN_READ,  s_volume_list },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_list },
     { "volume_show",       "uuid:s",                            "uuid",
-      XS_ADMIN_READ,  s_volume_show },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_show },
     { "volume_connection", "uuid:s show_secrets?b",             "uuid [show_secrets]",
-      XS_ADMIN_READ,  s_volume_connection },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_connection },
     { "host_enroll",       "public_key:s",                      "public_key",
-      XS_ADMIN_WRITE, s_host_enroll },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_host_enroll },
     { "host_list",         "",                                  "",
-      XS_ADMIN_READ,  s_host_list },
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_host_list },
     { "host_remove",       "host:s",                            "host",
-      XS_ADMIN_WRITE, s_host_remove },
+      XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_host_remove },
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
@@ -252,8 +257,7 @@ xs_admin_run (xs_admin_t *self, const char *name, json_t *args, xs_reply_t **rep
     if (s_check_args (cmd, args, &err))
         xs_admin_answer (cmd->name, reply_p, NULL, &err);
     else
-    if (!self->deps.volumes && (strncmp (cmd->name, "volume_", 7) == 0
-                              || strncmp (cmd->name, "host_", 5) == 0)) {
+    if (cmd->needs == XS_ADMIN_AGENTS && !self->deps.volumes) {
         xs_err_set (&err, XS_EINTERNAL, "%s: this catalog runs without agents", cmd->name);
         xs_admin_answer (cmd->name, reply_p, NULL, &err);
     }
@@ -390,11 +394,12 @@ static void
 s_copy (xs_admin_t *self, json_t *args, xs_op_t op, xs_reply_t **reply_p)
 {
     xs_err_t err;
-    if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err))
+    if (s_check_text ("volume name", args, "name", S_NAME_MAX, &err)
+    ||  s_check_text ("request id", args, "request_id", S_ID_MAX, &err))
         xs_admin_answer (xs_op_name (op), reply_p, NULL, &err);
     else
         xs_volumes_copy (self->deps.volumes, op, s_str (args, "uuid"), s_str (args, "name"),
-                         reply_p);
+                         s_str (args, "request_id"), reply_p);
 }
 
 static void
@@ -407,6 +412,13 @@ static void
 s_volume_clone (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
     s_copy (self, args, XS_OP_VDI_CLONE, reply_p);
+}
+
+static void
+s_volume_extend (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
+{
+    xs_volumes_extend (self->deps.volumes, s_str (args, "uuid"),
+                       json_integer_value (json_object_get (args, "size")), reply_p);
 }
 
 static void

@@ -4,7 +4,8 @@
     Each command has a name, an argument schema (checked before its handler
     runs: "key:T" required, "key?T" optional, T one of s string, I integer,
     b boolean, o any value; other keys are ignored), the arguments in words
-    (for refusals) and a kind that says when its reply may leave:
+    (for refusals), what it needs (xs_admin_needs_t) and a kind that says
+    when its reply may leave:
 
       READ    changes nothing; answered after the commit of whatever its
               loop pass wrote (a read never shows a change that may still
@@ -62,6 +63,13 @@ typedef enum {
     XS_ADMIN_WAITS
 } xs_admin_kind_t;
 
+/* What a command runs on. XS_ADMIN_AGENTS commands (the volume_* and
+   host_* ones) are refused as `internal` until xs_admin_set_agents. */
+typedef enum {
+    XS_ADMIN_STORE,             /* the store (and the group commit) alone   */
+    XS_ADMIN_AGENTS             /* also the volumes and the agent server    */
+} xs_admin_needs_t;
+
 /* A handler: args (an object matching the command's schema, borrowed for
    the call); answers *reply_p exactly once, now or later. */
 typedef void (xs_admin_fn) (xs_admin_t *self, json_t *args, xs_reply_t **reply_p);
@@ -72,6 +80,7 @@ typedef struct {
     const char *args;           /* the schema: "flavor:s size:I name?s"     */
     const char *usage;          /* the arguments in words: "flavor size ..." */
     xs_admin_kind_t kind;
+    xs_admin_needs_t needs;
     xs_admin_fn *handler;
 } xs_admin_cmd_t;
 
@@ -88,8 +97,8 @@ typedef struct {
 xs_admin_t *xs_admin_new (const xs_admin_deps_t *deps);
 
 /* Sets the volume and host commands' objects (both borrowed); until then
-   (a catalog without agents: tests, the fuzzer) the volume_* and host_*
-   commands are refused as `internal`. */
+   (a catalog without agents: tests, the fuzzer) the commands that need
+   them (XS_ADMIN_AGENTS in the table) are refused as `internal`. */
 void xs_admin_set_agents (xs_admin_t *self, xs_volumes_t *volumes, xs_agentsrv_t *agents);
 
 /* Frees the admin; NULLs *self_p; idempotent. */

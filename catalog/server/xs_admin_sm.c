@@ -139,6 +139,19 @@ s_backend_spec (xs_admin_t *self, const char *flavor, const char *sr_type,
     };
 }
 
+/* A backend as backend_add and backend_list show it: with `unusable`, why its pool cannot
+   hold volumes there whatever its state (null when it can, or when no
+   agent side is known). */
+static json_t *
+s_backend_json (xs_admin_t *self, const xs_backend_t *b)
+{
+    json_t *json = xs_nn (xs_backend_admin_json (b));
+    char *why = self->deps.agents ? xs_agentsrv_backend_unusable (self->deps.agents, b) : NULL;
+    json_object_set_new (json, "unusable", why ? json_string (why) : json_null ());
+    free (why);
+    return json;
+}
+
 void
 xs_admin_backend_add (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
@@ -170,7 +183,7 @@ xs_admin_backend_add (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     xs_notice ("backend %" PRId64 " added: flavor %s, SR type %s, zone %s, %s",
                backend->id, flavor, sr_type, backend->zone,
                backend->sr_uuid ? "existing SR to introduce" : "new SR to create");
-    result = xs_nn (json_pack ("{s:o, s:b}", "backend", xs_nn (xs_backend_admin_json (backend)),
+    result = xs_nn (json_pack ("{s:o, s:b}", "backend", s_backend_json (self, backend),
                                "creates_sr", backend->sr_uuid == NULL));
 out:
     free (pairs);
@@ -196,14 +209,14 @@ xs_admin_backend_list (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
         backend = xs_store_backend_get (store, json_integer_value (jid), &err);
         if (!backend)
             goto out;
-        json_array_append_new (array, xs_nn (xs_backend_admin_json (backend)));
+        json_array_append_new (array, s_backend_json (self, backend));
     }
     else {
         list = xs_store_backend_list (store, &err);
         if (!list)
             goto out;
         for (xs_backend_t **b = list; *b; b++)
-            json_array_append_new (array, xs_nn (xs_backend_admin_json (*b)));
+            json_array_append_new (array, s_backend_json (self, *b));
     }
     result = xs_nn (json_pack ("{s:O}", "backends", array));
 out:

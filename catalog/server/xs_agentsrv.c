@@ -1,5 +1,6 @@
 /*  xs_agentsrv: the catalog's side of the agent protocol. */
 #include "xs_agentsrv_int.h"
+#include "xs_text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
 #define S_STATS_STORE_EVERY 10      /* heartbeats between stats writes     */
 #define S_DRAIN_MAX 256             /* agent messages handled per wake-up  */
+#define S_HOST_ID_MAX 64            /* a host uuid is 36; room, not 5,000  */
 
 static void
 s_req_free (void **item_p)
@@ -159,6 +161,7 @@ xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why)
     if (!h->up)
         return;
     h->up = false;
+    h->downs++;
     xs_warning ("host %s (%s, zone %s) is down: %s", h->uuid, h->name ? h->name : "",
                 h->zone, why);
     if (xs_agentsrv_open_batch (self) == 0) {
@@ -185,8 +188,12 @@ s_mark_silent_down (xs_agentsrv_t *self, int64_t now)
             zlist_append (down, h);
     zlist_destroy (&hosts);
     for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (down); h;
-         h = (xs_live_host_t *) zlist_next (down))
-        xs_agentsrv_host_down (self, h, "missed 3 heartbeats");
+         h = (xs_live_host_t *) zlist_next (down)) {
+        char why [64];
+        snprintf (why, sizeof why, "missed 3 heartbeats (silent for %lld ms)",
+                  (long long) (now - h->last_seen));
+        xs_agentsrv_host_down (self, h, why);
+    }
     zlist_destroy (&down);
 }
 
@@ -267,16 +274,53 @@ s_reply_error (xs_agentsrv_t *self, zframe_t *route, const char *id, const char 
     s_send_route (self, route, &e, NULL);
 }
 
+/* Checks a register's host id and the key's binding: one key is one host
+   in one zone, recorded at its first register (the host row's key). An
+   enrolled key used to register any number of host uuids (5,000-character
+   ones too) and move a host to another zone, whose welcome carries that
+   zone's backend secrets (fault campaign D9). NULL when allowed, else the
+   refusal's text in `text`. */
+static const char *
+s_binding_refusal (xs_agentsrv_t *self, const char *key, const char *uuid, const char *zone,
+                   char *text, size_t size, xs_err_t *err)
+{
+    if (xs_text_check_name ("host_uuid", uuid, S_HOST_ID_MAX, err))
+        return snprintf (text, size, "%s", err->msg), text;
+    zhashx_t *key_hosts = xs_agentsrv_key_hosts (self, err);
+    if (!key_hosts)
+        return snprintf (text, size, "%s", err->msg), text;
+    const char *bound = (const char *) zhashx_lookup (key_hosts, key);
+    if (bound && !streq (bound, uuid)) {
+        snprintf (text, size, "this agent's key is bound to host %s: one key per host "
+                  "(enroll a key of its own for host %s)", bound, uuid);
+        return text;
+    }
+    xs_host_t *row = xs_store_host_get (self->store, uuid, err);
+    if (!row && err->kind != XS_ENOTFOUND)
+        return snprintf (text, size, "%s", err->msg), text;
+    err->kind = XS_EINVAL;
+    const char *why = NULL;
+    if (row && row->public_key && *row->public_key && !streq (row->public_key, key))
+        why = (snprintf (text, size, "host %s is bound to another key", uuid), text);
+    else
+    if (row && !streq (row->zone, zone))
+        why = (snprintf (text, size, "host %s is registered in zone %s, not %s: remove it "
+                         "(xensm-manage host remove) and enroll it again to move it",
+                         uuid, row->zone, zone), text);
+    xs_host_destroy (&row);
+    return why;
+}
+
 /* Whether host `uuid` with session key `key` may register: the key is in
    the allow-list now (zauth checked it at the handshake; a host removed
-   since keeps its session) and the host is not bound to another key.
+   since keeps its session) and its binding holds (s_binding_refusal).
    Refuses (answering route) when not. */
 static bool
 s_may_register (xs_agentsrv_t *self, zframe_t *route, const char *key, const char *uuid,
-                xs_proto_t *msg)
+                const char *zone, xs_proto_t *msg)
 {
-    char text [512];
-    xs_err_t err;
+    char text [XS_ERR_MSG_MAX];
+    xs_err_t err = { 0 };
     if (!xs_allowlist_admits (self->allowlist, key)) {
         xs_warning ("host %s: register refused: its key %s is no longer in the allow-list "
                     "(host removed)", uuid, key);
@@ -284,17 +328,12 @@ s_may_register (xs_agentsrv_t *self, zframe_t *route, const char *key, const cha
         s_reply_error (self, route, xs_proto_id (msg), XS_PROTO_E_REFUSED, text);
         return false;
     }
-    xs_host_t *row = xs_store_host_get (self->store, uuid, &err);
-    if (!row && err.kind != XS_ENOTFOUND) {
-        s_reply_error (self, route, xs_proto_id (msg), XS_PROTO_E_INTERNAL, err.msg);
-        return false;
-    }
-    bool other_key = row && row->public_key && *row->public_key && !streq (row->public_key, key);
-    xs_host_destroy (&row);
-    if (other_key) {
-        xs_warning ("host %s: register refused: it enrolled with another key", uuid);
-        snprintf (text, sizeof text, "host %s is bound to another key", uuid);
-        s_reply_error (self, route, xs_proto_id (msg), XS_PROTO_E_REFUSED, text);
+    const char *why = s_binding_refusal (self, key, uuid, zone, text, sizeof text, &err);
+    if (why) {
+        bool internal = err.kind == XS_EIO || err.kind == XS_EINTERNAL;
+        xs_warning ("register refused (key %s): %s", key, why);
+        s_reply_error (self, route, xs_proto_id (msg),
+                       internal ? XS_PROTO_E_INTERNAL : XS_PROTO_E_REFUSED, why);
         return false;
     }
     return true;
@@ -307,7 +346,7 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
     const char *uuid = xs_proto_str (msg, "host_uuid");
     const char *zone = xs_proto_str (msg, "zone");
     const char *name = xs_proto_str (msg, "name");
-    if (!s_may_register (self, route, key, uuid, msg))
+    if (!s_may_register (self, route, key, uuid, zone, msg))
         return;
     /* Registered again (reconnect, restart of the agent): in-flight work
        on the old session is lost. */
@@ -315,6 +354,8 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
     if (old && old->up && !zframe_eq (old->routing_id, route))
         s_requests_lost (self, uuid);
     xs_live_host_t *h = xs_hosts_register (self->hosts, uuid, zone, name, key, route);
+    zhashx_update (self->key_hosts, key, xs_strdup (uuid));
+    xs_agentsrv_sm_drivers (self, h, xs_proto_get (msg, "sm_drivers"));
     if (xs_agentsrv_open_batch (self) == 0) {
         xs_host_spec_t up = {.uuid = uuid, .zone = zone, .name = name, .public_key = key,
                              .state = XS_HOST_UP};
@@ -381,6 +422,8 @@ s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
     }
     if (store_stats && xs_agentsrv_open_batch (self) == 0)
         xs_store_host_touch (self->store, h->uuid, 0, NULL);
+    if (xs_agentsrv_sm_drivers (self, h, xs_proto_get (msg, "sm_drivers")))
+        xs_reconcile_run (self->reconcile);
     xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (msg));
     s_send_host (self, h, &ack, NULL);
     if (came_back)
@@ -645,6 +688,11 @@ s_bind (xs_agentsrv_t *self, const char *endpoint, xs_err_t *err)
     if (zloop_reader (self->loop, self->router, s_on_router, self) == -1)
         return xs_err_set (err, XS_EINTERNAL, "agent socket: cannot poll");
     self->timer = zloop_timer (self->loop, (size_t) self->cfg.heartbeat_ms, 0, s_on_tick, self);
+    /* The first tick is judged late from here: a catalog stalled before it
+       (stopped, starved) must forgive too. With 0, hosts registered in the
+       first heartbeat period were marked down by the tick after the stall,
+       before the I/O thread had handed their queued heartbeats over. */
+    self->last_tick = zclock_mono ();
     return 0;
 }
 
@@ -719,6 +767,7 @@ xs_agentsrv_destroy (xs_agentsrv_t **self_p)
     zactor_destroy (&self->auth);
     zcert_destroy (&self->cert);
     zhashx_destroy (&self->reqs);
+    zhashx_destroy (&self->key_hosts);
     free (self->endpoint);
     free (self);
     *self_p = NULL;

@@ -122,4 +122,9 @@ void xs_agentsrv_capacity (xs_agentsrv_t *self);
    SRs, plus enrolled keys that never registered. New reference. */
 json_t *xs_agentsrv_host_list (xs_agentsrv_t *self, xs_err_t *err);
 
+/* Why backend b cannot hold new volumes whatever its state (its SR type,
+   the SM drivers of its zone's live hosts), or NULL: see
+   xs_hosts_backend_unusable. Caller frees. */
+char *xs_agentsrv_backend_unusable (xs_agentsrv_t *self, const xs_backend_t *b);
+
 #endif

@@ -34,6 +34,39 @@ s_who (xs_agentsrv_t *self, const char *who, char **uuid_p, char **key_p, xs_err
     return 0;
 }
 
+zhashx_t *
+xs_agentsrv_key_hosts (xs_agentsrv_t *self, xs_err_t *err)
+{
+    if (self->key_hosts)
+        return self->key_hosts;
+    xs_host_t **rows = xs_store_host_list (self->store, NULL, err);
+    if (!rows)
+        return NULL;
+    self->key_hosts = xs_nn (zhashx_new ());
+    zhashx_set_destructor (self->key_hosts, (zhashx_destructor_fn *) zstr_free);
+    for (xs_host_t **h = rows; *h; h++)
+        if ((*h)->public_key && *(*h)->public_key)
+            zhashx_update (self->key_hosts, (*h)->public_key, xs_strdup ((*h)->uuid));
+    xs_host_list_destroy (&rows);
+    return self->key_hosts;
+}
+
+/* Host `uuid` and key `key` (either may be NULL) are bound no more. */
+static void
+s_unbind (xs_agentsrv_t *self, const char *uuid, const char *key)
+{
+    if (!self->key_hosts)
+        return;
+    if (key)
+        zhashx_delete (self->key_hosts, key);
+    zlistx_t *keys = uuid ? xs_nn (zhashx_keys (self->key_hosts)) : NULL;
+    for (const char *k = keys ? (const char *) zlistx_first (keys) : NULL; k;
+         k = (const char *) zlistx_next (keys))
+        if (streq ((const char *) zhashx_lookup (self->key_hosts, k), uuid))
+            zhashx_delete (self->key_hosts, k);
+    zlistx_destroy (&keys);
+}
+
 int
 xs_agentsrv_remove (xs_agentsrv_t *self, const char *who, xs_err_t *err)
 {
@@ -64,6 +97,7 @@ xs_agentsrv_remove (xs_agentsrv_t *self, const char *who, xs_err_t *err)
         xs_err_set (err, XS_ENOTFOUND, "host %s: neither enrolled nor registered", who);
         goto out;
     }
+    s_unbind (self, uuid, key);
     xs_notice ("host %s removed (key %s)", uuid ? uuid : "-", key ? key : "-");
     rc = 0;
 out:
@@ -89,4 +123,27 @@ xs_agentsrv_host_list (xs_agentsrv_t *self, xs_err_t *err)
     zlist_destroy (&keys);
     xs_host_list_destroy (&rows);
     return list;
+}
+
+bool
+xs_agentsrv_sm_drivers (xs_agentsrv_t *self, xs_live_host_t *h, const json_t *drivers)
+{
+    (void) self;
+    if (!drivers)
+        return false;
+    xs_err_t err;
+    int changed = xs_live_host_set_sm_drivers (h, drivers, &err);
+    if (changed < 0)
+        xs_warning ("%s; ignored", err.msg);
+    else
+    if (changed)
+        xs_info ("host %s: its pool has SM drivers for %zu SR types", h->uuid,
+                 json_object_size (drivers));
+    return changed > 0;
+}
+
+char *
+xs_agentsrv_backend_unusable (xs_agentsrv_t *self, const xs_backend_t *b)
+{
+    return xs_hosts_backend_unusable (self->hosts, b);
 }

@@ -34,15 +34,27 @@ struct _xs_agentsrv_t {
     zhashx_t *reqs;             /* request id -> s_req_t *           */
     int timer;
     int ticks;
-    int64_t last_tick;          /* zclock_mono of the last tick, 0 before */
+    int64_t last_tick;          /* zclock_mono of the last tick      */
+    zhashx_t *key_hosts;        /* agent key -> the host uuid it is bound
+                                   to (its first register); NULL until
+                                   loaded from the store            */
     uint64_t seq;
 };
 
 /* Opens the group commit; logs when the store cannot. 0 or -1. */
 int xs_agentsrv_open_batch (xs_agentsrv_t *self);
 
+/* The key -> host uuid bindings, loaded from the store's host rows on
+   first use; NULL (and *err) when the store cannot be read. */
+zhashx_t *xs_agentsrv_key_hosts (xs_agentsrv_t *self, xs_err_t *err);
+
 /* Host h is down (why: for the log): its row says so, its requests in
    flight are lost (on_lost). */
 void xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why);
+
+/* Host h reported its pool's SM drivers (register or heartbeat field
+   sm_drivers; NULL: not in this message). A malformed one is logged and
+   ignored. True when what the catalog knows changed. */
+bool xs_agentsrv_sm_drivers (xs_agentsrv_t *self, xs_live_host_t *h, const json_t *drivers);
 
 #endif

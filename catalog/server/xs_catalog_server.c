@@ -103,9 +103,16 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
         xs_err_set (err, XS_EINVAL, "no database path (set db in [catalog] or --db)");
         goto fail;
     }
+    /* Before touching the database: the admin API has no authentication. */
+    if (xs_catalog_cfg_check_admin_endpoint (
+            endpoint ? endpoint : "",
+            xs_config_bool (config, XS_CATALOG_SECTION, "admin_allow_remote", false), err))
+        goto fail;
     const char *password_file = xs_config_get (config, XS_CATALOG_SECTION, "db_password_file");
     xs_store_options_t db_options = {
-        .password_file = password_file && *password_file ? password_file : NULL };
+        .password_file = password_file && *password_file ? password_file : NULL,
+        .accept_lost_wal = xs_config_bool (config, XS_CATALOG_SECTION, "accept_lost_wal",
+                                           false) };
     self->store = xs_store_open (db, &db_options, err);
     if (!self->store) {
         xs_err_prefix (err, "database");

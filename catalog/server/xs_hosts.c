@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xs_mem.h"
+#include "xs_srtype.h"
 
 struct _xs_hosts_t {
     zhashx_t *hosts;            /* uuid -> xs_live_host_t *                   */
@@ -53,6 +54,7 @@ s_host_free (void **item_p)
         free (h->key);
         zframe_destroy (&h->routing_id);
         zhashx_destroy (&h->srs);
+        json_decref (h->sm_drivers);
         free (h);
         *item_p = NULL;
     }
@@ -245,6 +247,115 @@ xs_hosts_sr_info (xs_hosts_t *self, int64_t backend_id, xs_hosts_sr_t *sr)
 }
 
 /* =========================================================================
+    SM drivers: which SR types a host's pool can use at all
+   ========================================================================= */
+
+int
+xs_live_host_set_sm_drivers (xs_live_host_t *h, const json_t *drivers, xs_err_t *err)
+{
+    if (!json_is_object (drivers))
+        return xs_err_set (err, XS_EINVAL, "host %s: sm_drivers is not an object", h->uuid);
+    const char *type;
+    json_t *caps;
+    json_object_foreach ((json_t *) drivers, type, caps) {
+        size_t i;
+        json_t *cap;
+        if (!*type || !json_is_array (caps))
+            return xs_err_set (err, XS_EINVAL, "host %s: sm_drivers: SR type '%s' needs a "
+                               "list of capabilities", h->uuid, type);
+        json_array_foreach (caps, i, cap)
+            if (!json_is_string (cap))
+                return xs_err_set (err, XS_EINVAL, "host %s: sm_drivers: SR type %s: "
+                                   "capability %zu is not a string", h->uuid, type, i);
+    }
+    if (h->sm_drivers && json_equal (h->sm_drivers, (json_t *) drivers))
+        return 0;
+    json_decref (h->sm_drivers);
+    h->sm_drivers = xs_nn (json_deep_copy (drivers));
+    return 1;
+}
+
+bool
+xs_live_host_lacks_driver (const xs_live_host_t *h, const char *sr_type)
+{
+    return h->sm_drivers && sr_type && !json_object_get (h->sm_drivers, sr_type);
+}
+
+static bool
+s_has_string (const json_t *array, const char *value)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (array, i, item)
+        if (json_is_string (item) && streq (json_string_value (item), value))
+            return true;
+    return false;
+}
+
+/* "ext, lvm, nfs": the SR types of h's SM drivers, sorted. Caller frees. */
+static char *
+s_driver_names (const xs_live_host_t *h)
+{
+    zlistx_t *names = xs_nn (zlistx_new ());
+    zlistx_set_comparator (names, (zlistx_comparator_fn *) strcmp);
+    const char *type;
+    json_t *caps;
+    json_object_foreach (h->sm_drivers, type, caps)
+        zlistx_add_end (names, (void *) type);
+    zlistx_sort (names);
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = xs_nn (open_memstream (&buf, &size));
+    const char *sep = "";
+    for (const char *n = (const char *) zlistx_first (names); n;
+         n = (const char *) zlistx_next (names), sep = ", ")
+        fprintf (f, "%s%s", sep, n);
+    if (zlistx_size (names) == 0)
+        fprintf (f, "none");
+    fclose (f);
+    zlistx_destroy (&names);
+    return xs_nn (buf);
+}
+
+char *
+xs_hosts_backend_unusable (xs_hosts_t *self, const xs_backend_t *b)
+{
+    const xs_srtype_t *type = xs_srtype_find (b->sr_type);
+    if (type && type->lun_per_vdi)
+        return xs_sprintf ("SR type %s is LUN per VDI: its VDI.create only hands out an "
+                           "existing LUN, so no volume can be created there", b->sr_type);
+    int live = 0, reported = 0;
+    const xs_live_host_t *lacking = NULL, *having = NULL;
+    for (xs_live_host_t *h = (xs_live_host_t *) zhashx_first (self->hosts); h;
+         h = (xs_live_host_t *) zhashx_next (self->hosts)) {
+        if (!h->up || !streq (h->zone, b->zone))
+            continue;
+        live++;
+        if (!h->sm_drivers)
+            continue;
+        reported++;
+        if (json_object_get (h->sm_drivers, b->sr_type))
+            having = h;
+        else
+            lacking = h;
+    }
+    if (live > 0 && reported == live && !having) {
+        char *names = s_driver_names (lacking);
+        char *why = xs_sprintf ("no SM driver for SR type %s on the live hosts of zone %s "
+                                "(their pool has: %s)", b->sr_type, b->zone, names);
+        free (names);
+        return why;
+    }
+    if (having && reported == live) {
+        const json_t *caps = json_object_get (having->sm_drivers, b->sr_type);
+        if (json_array_size (caps) > 0 && !s_has_string (caps, "VDI_CREATE"))
+            return xs_sprintf ("the SM driver for SR type %s on the hosts of zone %s lacks "
+                               "VDI_CREATE", b->sr_type, b->zone);
+    }
+    return NULL;
+}
+
+/* =========================================================================
     The host list
    ========================================================================= */
 
@@ -286,11 +397,21 @@ xs_hosts_list (xs_hosts_t *self, xs_host_t **rows, zlist_t *keys)
         json_t *srs = h ? s_srs_json (h) : xs_nn (json_array ());
         if (row->public_key)
             zhashx_update (registered, row->public_key, (void *) 1);
+        /* The SR types its pool has drivers for; null until reported. */
+        json_t *drivers = json_null ();
+        if (h && h->sm_drivers) {
+            drivers = xs_nn (json_array ());
+            const char *type;
+            json_t *caps;
+            json_object_foreach (h->sm_drivers, type, caps)
+                json_array_append_new (drivers, json_string (type));
+        }
         json_array_append_new (list, xs_nn (json_pack (
-            "{s:s, s:s, s:s, s:s, s:I, s:s, s:o}",
+            "{s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o}",
             "uuid", row->uuid, "zone", row->zone, "name", row->name ? row->name : "",
             "state", h && h->up ? "up" : "down", "last_seen", (json_int_t) last_seen,
-            "public_key", row->public_key ? row->public_key : "", "srs", srs)));
+            "public_key", row->public_key ? row->public_key : "", "srs", srs,
+            "sm_drivers", drivers)));
     }
     /* Enrolled keys that never registered. */
     for (const char *key = keys ? (const char *) zlist_first (keys) : NULL; key;

@@ -43,10 +43,13 @@ typedef struct {
     zframe_t *routing_id;
     int64_t last_seen;          /* zclock_mono                            */
     bool up;
+    int downs;                  /* times marked down since registered    */
     int inflight;               /* requests we sent, no result yet        */
     int busy;                   /* what the agent reported                */
     int beats;
     zhashx_t *srs;              /* "backend_id" -> xs_live_sr_t *         */
+    json_t *sm_drivers;         /* its pool's SM drivers, {type: [capability,
+                                   ...]}; NULL until the agent reports them */
 } xs_live_host_t;
 
 /* What the live hosts last said about one backend's SR. */
@@ -99,6 +102,25 @@ const char *xs_hosts_pick (xs_hosts_t *self, const char *zone, int64_t backend_i
 
 /* Whether host `uuid` is live with backend_id's SR attached. */
 bool xs_hosts_can_run (xs_hosts_t *self, const char *uuid, int64_t backend_id);
+
+/* Host h's pool has SM drivers `drivers` (register or heartbeat field
+   sm_drivers: an object of arrays of strings, copied). Returns 1 when they
+   changed, 0 when not, -1 (nothing kept, *err says why) when malformed. */
+int xs_live_host_set_sm_drivers (xs_live_host_t *h, const json_t *drivers, xs_err_t *err);
+
+/* Whether host h reported its SM drivers and `sr_type` is not among them
+   (such a host cannot attach an SR of that type: SR_UNKNOWN_DRIVER). */
+bool xs_live_host_lacks_driver (const xs_live_host_t *h, const char *sr_type);
+
+/* Why backend b cannot hold new volumes whatever its state, or NULL:
+   - its SR type is LUN per VDI (iscsi, hba: VDI.create only hands out an
+     existing LUN);
+   - the live hosts of its zone all reported their SM drivers and none has
+     the SR type's driver;
+   - the driver they report lacks VDI_CREATE.
+   Hosts that have not reported their drivers give the benefit of the
+   doubt. Caller frees. */
+char *xs_hosts_backend_unusable (xs_hosts_t *self, const xs_backend_t *b);
 
 /* Number of live hosts in `zone`. */
 int xs_hosts_live_in_zone (xs_hosts_t *self, const char *zone);

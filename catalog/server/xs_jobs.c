@@ -357,11 +357,11 @@ s_job_failed (xs_jobs_t *self, s_job_t *job, const xs_err_t *why)
         s_place_next (self, job);
         return;
     }
+    xs_volume_state_t state = job->op == XS_OP_VDI_DESTROY ? XS_VOLUME_ERROR_DELETING
+                            : job->op == XS_OP_VDI_RESIZE  ? XS_VOLUME_ERROR_EXTENDING
+                                                           : XS_VOLUME_ERROR;
     if (xs_batch_open (self->batch, &err) == 0)
-        xs_store_volume_set_state (self->store, job->volume_uuid,
-                                   job->op == XS_OP_VDI_DESTROY ? XS_VOLUME_ERROR_DELETING
-                                                                : XS_VOLUME_ERROR,
-                                   why->msg, NULL);
+        xs_store_volume_set_state (self->store, job->volume_uuid, state, why->msg, NULL);
     xs_err_t out;
     xs_err_set (&out, why->kind, "volume %s: %s failed: %s", job->volume_uuid,
                 xs_op_name (job->op), why->msg);
@@ -404,6 +404,24 @@ s_made_vdi (xs_jobs_t *self, s_job_t *job, const char *host_uuid, const json_t *
     return 0;
 }
 
+/* The VDI of job's volume grown (vdi_resize): the volume is available with
+   the size the agent reports (the driver may round up), else the size
+   asked. */
+static void
+s_extended (xs_jobs_t *self, s_job_t *job, const json_t *value)
+{
+    xs_err_t e;
+    json_int_t size = json_integer_value (json_object_get (value, "virtual_size"));
+    json_int_t asked = json_integer_value (json_object_get (job->args, "size"));
+    if (size < asked)
+        size = asked;
+    if (xs_store_volume_set_size (self->store, job->volume_uuid, (int64_t) size,
+                                  XS_VOLUME_AVAILABLE, NULL, &e))
+        xs_error ("volume %s: %s", job->volume_uuid, e.msg);
+    else
+        xs_info ("volume %s extended to %lld bytes", job->volume_uuid, (long long) size);
+}
+
 static void
 s_on_result (void *arg, const char *request_id, const char *host_uuid, const json_t *value,
              const xs_err_t *err)
@@ -428,6 +446,9 @@ s_on_result (void *arg, const char *request_id, const char *host_uuid, const jso
         xs_store_volume_set_state (self->store, job->volume_uuid, XS_VOLUME_DELETED, NULL, NULL);
         xs_info ("volume %s deleted", job->volume_uuid);
     }
+    else
+    if (job->op == XS_OP_VDI_RESIZE)
+        s_extended (self, job, value);
     else
     if (s_made_vdi (self, job, host_uuid, value))
         return;                 /* failed instead */
@@ -533,8 +554,11 @@ s_resume_refused (xs_jobs_t *self, const xs_job_t *row, const xs_volume_t *v)
                          .error = "could not be resumed after a restart"};
     if (xs_batch_open (self->batch, NULL) == 0)
         xs_store_job_update (self->store, row->id, &upd, NULL);
-    if (v && v->state == XS_VOLUME_CREATING && xs_batch_open (self->batch, NULL) == 0)
-        xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_ERROR,
+    if (v && (v->state == XS_VOLUME_CREATING || v->state == XS_VOLUME_EXTENDING)
+    &&  xs_batch_open (self->batch, NULL) == 0)
+        xs_store_volume_set_state (self->store, v->uuid,
+                                   v->state == XS_VOLUME_EXTENDING ? XS_VOLUME_ERROR_EXTENDING
+                                                                   : XS_VOLUME_ERROR,
                                    "its job could not be resumed after a restart", NULL);
 }
 
@@ -550,7 +574,8 @@ s_resume_one (xs_jobs_t *self, const xs_job_t *row)
     xs_op_t op = xs_op_from_name (row->op);
     bool usable = v && json_is_object (args) && b && b->sr_uuid
                && (op == XS_OP_VDI_CREATE || op == XS_OP_VDI_DESTROY
-                   || op == XS_OP_VDI_SNAPSHOT || op == XS_OP_VDI_CLONE)
+                   || op == XS_OP_VDI_SNAPSHOT || op == XS_OP_VDI_CLONE
+                   || op == XS_OP_VDI_RESIZE)
                && !zhashx_lookup (self->jobs, row->volume_uuid);
     if (usable) {
         s_job_t *job = s_job_new (op, row->volume_uuid, &args);

@@ -1,5 +1,5 @@
 /*  xs_jobs: the job journal in memory. A job is one host operation on one
-    volume (vdi_create, vdi_destroy, vdi_snapshot, vdi_clone) carried out
+    volume (vdi_create, vdi_destroy, vdi_snapshot, vdi_clone, vdi_resize) carried out
     by an agent, as docs/DESIGN.md "The catalog under faults" says:
 
       - its row is committed before work is sent, and its outcome is

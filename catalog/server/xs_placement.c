@@ -79,11 +79,26 @@ xs_placement_attempts_text (xs_placement_t *self, const char *volume_uuid)
     return xs_nn (buf);
 }
 
+static bool
+s_has_capability (const json_t *caps, const char *cap)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (caps, i, item)
+        if (json_is_string (item) && streq (json_string_value (item), cap))
+            return true;
+    return false;
+}
+
 /* Why backend b cannot take `size` now, or NULL when it is a candidate.
    Caller frees. */
 static char *
 s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
 {
+    /* What the pool can do at all first: such a backend is not tried. */
+    char *unusable = xs_hosts_backend_unusable (self->hosts, b);
+    if (unusable)
+        return unusable;
     if (b->state != XS_BACKEND_ATTACHED)
         return xs_sprintf ("not attached (state %s%s%s)", xs_backend_state_name (b->state),
                            b->error ? ": " : "", b->error ? b->error : "");
@@ -95,6 +110,9 @@ s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
         return xs_sprintf ("no live agent of zone %s has its SR attached", b->zone);
     if (!sr.has_stats)
         return NULL;
+    /* The SR's own capabilities (an empty list: not known). */
+    if (json_array_size (sr.capabilities) > 0 && !s_has_capability (sr.capabilities, "VDI_CREATE"))
+        return xs_sprintf ("its SR (type %s) lacks VDI_CREATE", b->sr_type);
     double ratio = b->has_ratio ? b->ratio : self->cfg.default_ratio;
     double reserve = b->has_reserve ? b->reserve : self->cfg.default_reserve;
     double limit = (double) sr.physical_size * ratio * (1.0 - reserve / 100.0);

@@ -2,8 +2,11 @@
     "Placement").
 
     A create walks its flavor's backends in id order. A backend is a
-    candidate when it is attached, a live agent of its zone has its SR and
-    (when the SR reported its sizes) the volume fits under
+    candidate when its pool can make volumes there at all
+    (xs_hosts_backend_unusable: not a LUN-per-VDI type, the zone's hosts
+    have the SM driver, with VDI_CREATE), it is attached, a live agent of its
+    zone has its SR, the SR's capabilities (when reported) include
+    VDI_CREATE, and (when the SR reported its sizes) the volume fits under
     size x ratio x (1 - reserve). Each backend passed over is recorded as an
     attempt (`skipped`, with the reason); xs_jobs records the others
     (`failed`, `ok`). Attempts join the loop's group commit.

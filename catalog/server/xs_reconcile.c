@@ -115,6 +115,9 @@ xs_reconcile_welcome (xs_reconcile_t *self, xs_live_host_t *host)
     for (xs_backend_t **b = backends; *b; b++) {
         if ((*b)->state == XS_BACKEND_DRAINING)
             continue;
+        /* Its pool has no driver for the type: SR_UNKNOWN_DRIVER there. */
+        if (xs_live_host_lacks_driver (host, (*b)->sr_type))
+            continue;
         bool create = !(*b)->sr_uuid && s_claim_creator (self, *b, host);
         json_array_append_new (list, xs_backend_agent_json (*b, create));
         if ((*b)->sr_uuid || create)
@@ -177,6 +180,10 @@ s_should_attach (xs_reconcile_t *self, xs_live_host_t *h, xs_backend_t *b, zhash
 {
     *create = false;
     if (!streq (b->zone, h->zone) || b->state == XS_BACKEND_DRAINING)
+        return false;
+    /* Its pool has no driver for the type: neither attach nor create it
+       there (placement names the reason, backend_list shows it). */
+    if (xs_live_host_lacks_driver (h, b->sr_type))
         return false;
     xs_live_sr_t *hsr = xs_live_sr (h, b->id, false);
     if (hsr && hsr->attached)

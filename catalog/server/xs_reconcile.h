@@ -3,7 +3,9 @@
     A backend's SR is created by exactly one live agent of its zone (the
     creator, claimed here; the backend goes `attaching`) and introduced by
     every other one once its uuid is committed; a failed create puts the
-    backend in `error` for an admin to look at. An SR whose backend was
+    backend in `error` for an admin to look at. A host whose pool lacks the
+    SM driver of a backend's SR type (its reported sm_drivers) is never
+    asked to attach or create that SR. An SR whose backend was
     removed is detached (PBD.unplug, SR.forget; never SR.destroy). The
     agent server calls this on register (the welcome's backends), on every
     sr_state and sr_attach result, and every few heartbeats; admin changes

@@ -278,7 +278,7 @@ s_copy_parent (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, xs_backe
 
 void
 xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, const char *name,
-                 xs_reply_t **reply_p)
+                 const char *request_id, xs_reply_t **reply_p)
 {
     xs_err_t err;
     xs_volume_t *p = NULL;
@@ -295,6 +295,7 @@ xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, const 
     xs_volume_spec_t vol = {.uuid = uuid, .name = name, .size_bytes = p->size_bytes,
                             .flavor_id = p->flavor_id, .backend_id = b->id,
                             .state = XS_VOLUME_CREATING, .parent_uuid = p->uuid,
+                            .request_id = request_id && *request_id ? request_id : NULL,
                             .project = p->project};
     if (xs_store_volume_insert (self->store, &vol, &err))
         goto fail;
@@ -309,6 +310,63 @@ fail:
     xs_reply_err (reply_p, &err);
 out:
     xs_volume_destroy (&p);
+    xs_backend_destroy (&b);
+}
+
+/* =========================================================================
+    Extend
+   ========================================================================= */
+
+/* Whether volume v can grow to new_size now: 0, or -1 with *err. */
+static int
+s_check_extend (xs_volumes_t *self, const xs_volume_t *v, int64_t new_size, xs_err_t *err)
+{
+    if (v->state == XS_VOLUME_DELETED)
+        return xs_err_set (err, XS_ENOTFOUND, "volume %s: deleted", v->uuid);
+    if (xs_jobs_running (self->jobs, v->uuid) != XS_OP_NONE || v->state != XS_VOLUME_AVAILABLE)
+        return xs_err_set (err, XS_ECONFLICT, "volume %s: is %s, only an available volume can "
+                           "be extended", v->uuid, xs_volume_state_name (v->state));
+    if (new_size <= v->size_bytes)
+        return xs_err_set (err, XS_EINVAL, "volume %s: new size %lld bytes is not larger than "
+                           "its size, %lld bytes (a volume can only grow)", v->uuid,
+                           (long long) new_size, (long long) v->size_bytes);
+    return 0;
+}
+
+void
+xs_volumes_extend (xs_volumes_t *self, const char *uuid, int64_t new_size, xs_reply_t **reply_p)
+{
+    xs_err_t err;
+    xs_backend_t *b = NULL;
+    xs_volume_t *v = uuid ? xs_store_volume_get (self->store, uuid, &err) : NULL;
+    if (!uuid)
+        xs_err_set (&err, XS_EINVAL, "volume extend: a volume uuid is required");
+    if (!v || s_check_extend (self, v, new_size, &err))
+        goto fail;
+    b = v->backend_id ? xs_store_backend_get (self->store, v->backend_id, &err) : NULL;
+    if (!b || !b->sr_uuid) {
+        if (b || v->backend_id == 0)
+            xs_err_set (&err, XS_ECONFLICT, "volume %s: its backend has no SR, it cannot be "
+                        "extended", v->uuid);
+        goto fail;
+    }
+    if (xs_batch_open (self->batch, &err)
+    ||  xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_EXTENDING, NULL, &err))
+        goto fail;
+    json_t *args = xs_nn (json_pack ("{s:s, s:s, s:I}", "volume_uuid", v->uuid,
+                                     "sr_uuid", b->sr_uuid, "size", (json_int_t) new_size));
+    xs_info ("volume %s: extend from %lld to %lld bytes", v->uuid, (long long) v->size_bytes,
+             (long long) new_size);
+    if (xs_jobs_start (self->jobs, XS_OP_VDI_RESIZE, v->uuid, b, &args, reply_p, &err)) {
+        /* Not journaled: the volume stays as it was. */
+        xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_AVAILABLE, NULL, NULL);
+        goto fail;
+    }
+    goto out;
+fail:
+    xs_reply_err (reply_p, &err);
+out:
+    xs_volume_destroy (&v);
     xs_backend_destroy (&b);
 }
 

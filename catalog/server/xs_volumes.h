@@ -48,9 +48,19 @@ void xs_volumes_destroy (xs_volumes_t **self_p);
 void xs_volumes_create (xs_volumes_t *self, const xs_volume_request_t *req,
                         xs_reply_t **reply_p);
 void xs_volumes_delete (xs_volumes_t *self, const char *uuid, xs_reply_t **reply_p);
-/* op is XS_OP_VDI_SNAPSHOT or XS_OP_VDI_CLONE; name may be NULL. */
+/* op is XS_OP_VDI_SNAPSHOT or XS_OP_VDI_CLONE; name and request_id (kept
+   on the new volume, so that a caller finds the copy a failed job left)
+   may be NULL. */
 void xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid,
-                      const char *name, xs_reply_t **reply_p);
+                      const char *name, const char *request_id, xs_reply_t **reply_p);
+
+/* Grows available volume `uuid` to new_size bytes (more than its size)
+   with its agent's vdi_resize: `extending` while in flight, then
+   `available` with the new size, or `error_extending` with the reason
+   (the data is as it was). Refused at once, changing nothing, when the
+   volume is not available or new_size is not larger. */
+void xs_volumes_extend (xs_volumes_t *self, const char *uuid, int64_t new_size,
+                        xs_reply_t **reply_p);
 
 /* Sets the state of a volume that no job is working on to `state`
    (available, error or error_deleting): an operator's repair after an

@@ -15,7 +15,8 @@ static const char *const s_backend_states [] =
     { "new", "attaching", "attached", "error", "draining" };
 static const char *const s_host_states [] = { "up", "down" };
 static const char *const s_volume_states [] =
-    { "creating", "available", "deleting", "deleted", "error", "error_deleting" };
+    { "creating", "available", "deleting", "deleted", "error", "error_deleting",
+      "extending", "error_extending" };
 static const char *const s_job_states [] = { "pending", "dispatched", "done", "failed" };
 static const char *const s_outcomes [] = { "ok", "failed", "skipped" };
 

@@ -51,7 +51,9 @@ typedef enum {
     XS_VOLUME_DELETING,
     XS_VOLUME_DELETED,
     XS_VOLUME_ERROR,
-    XS_VOLUME_ERROR_DELETING
+    XS_VOLUME_ERROR_DELETING,
+    XS_VOLUME_EXTENDING,        /* its VDI is being grown (volume_extend)  */
+    XS_VOLUME_ERROR_EXTENDING   /* growing failed; the data is as it was   */
 } xs_volume_state_t;
 
 typedef enum {

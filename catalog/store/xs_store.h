@@ -50,7 +50,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 2
+#define XS_STORE_SCHEMA_VERSION 3
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -159,6 +159,10 @@ typedef struct {
        server that asks for one and no ~/.pgpass entry; NULL: none. The
        password is never taken from the command line nor logged. */
     const char *password_file;
+    /* SQLite: open even though the write-ahead log of a catalog that was
+       not closed cleanly is missing (someone deleted it: what was
+       acknowledged since the last checkpoint is lost). Refused otherwise. */
+    bool accept_lost_wal;
 } xs_store_options_t;
 
 /* Opens the catalog database `db`: a path is an SQLite file (as
@@ -229,8 +233,10 @@ xs_flavor_t *xs_store_flavor_get_by_id (xs_store_t *self, int64_t id, xs_err_t *
 xs_flavor_t **xs_store_flavor_list (xs_store_t *self, xs_err_t *err);
 
 /* Deletes flavor `label`. Refused while backends or live volumes use it:
-   XS_ECONFLICT "flavor gold: 2 backends still use it". XS_ENOTFOUND when
-   absent. Deleted volumes keep their history with flavor_id 0. */
+   XS_ECONFLICT "flavor gold: 2 backends still use it". A volume in error
+   without a VDI (a create that failed everywhere) holds nothing and does
+   not count. XS_ENOTFOUND when absent. Deleted and such failed volumes
+   keep their history with flavor_id 0. */
 int xs_store_flavor_delete (xs_store_t *self, const char *label, xs_err_t *err);
 
 /* ---------------------------------------------------------------------
@@ -269,7 +275,10 @@ int64_t xs_store_backend_next_of_flavor (xs_store_t *self, int64_t flavor_id, in
 
 /* Removes backend `id` (its config and SR reports go with it). Refused while
    live volumes are on it: XS_ECONFLICT "backend 3: 2 volumes still live on
-   it". Deleted volumes keep their history with backend_id 0. */
+   it", and while a volume operation journaled on it is unfinished (a create
+   placed there): XS_ECONFLICT "backend 3: 1 volume operation in progress on
+   it (volume <uuid>: vdi_create); wait for it to finish". Deleted volumes
+   keep their history with backend_id 0. */
 int xs_store_backend_remove (xs_store_t *self, int64_t id, xs_err_t *err);
 
 /* Sets the state and the error text (NULL clears it). */
@@ -350,6 +359,12 @@ xs_volume_t **xs_store_volume_list (xs_store_t *self, bool include_deleted, xs_e
    vdi_uuid, host_uuid, error (the other fields of vol are ignored); stamps
    updated_at. XS_ENOTFOUND when the volume or the backend is absent. */
 int xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err);
+
+/* Sets the size of volume `uuid` (size_bytes >= 0; an extended volume's
+   new size), its state and error text (NULL clears it); stamps
+   updated_at. XS_ENOTFOUND when the volume is absent. */
+int xs_store_volume_set_size (xs_store_t *self, const char *uuid, int64_t size_bytes,
+                              xs_volume_state_t state, const char *error, xs_err_t *err);
 
 /* Sets state and error text (NULL clears it); stamps updated_at. */
 int xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t state,

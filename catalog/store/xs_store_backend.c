@@ -4,6 +4,7 @@
 #include "xs_store_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -272,6 +273,33 @@ xs_store_backend_live_volumes (xs_store_t *self, int64_t id, xs_err_t *err)
     return xs_sql_count (self, XS_SQL_BACKEND_LIVE_VOLUMES, id, object, err);
 }
 
+/* D11: a volume operation journaled on backend `id` and not finished (a
+   create placed there, waiting or dispatched) keeps it: XS_ECONFLICT naming
+   the first one. 0 when there is none, -1 otherwise. */
+static int
+s_check_not_busy (xs_store_t *self, int64_t id, const char *object, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_BACKEND_BUSY, err);
+    if (!st)
+        return -1;
+    int rc = xs_sql_step (self, st, xs_sql_bind_int64 (st, 1, id));
+    if (rc != XS_RC_ROW) {
+        xs_sql_fail (self, rc == XS_RC_DONE ? XS_RC_ERROR : rc, err, "%s", object);
+        xs_sql_reset (st);
+        return -1;
+    }
+    int64_t busy = xs_sql_col_int64 (st, 0);
+    char *first = busy > 0 ? xs_sql_col_text (st, 1) : NULL;
+    xs_sql_reset (st);
+    if (busy <= 0)
+        return 0;
+    xs_err_set (err, XS_ECONFLICT, "%s: %lld volume operation%s in progress on it (%s%s); "
+                "wait for %s to finish", object, (long long) busy, busy == 1 ? "" : "s",
+                first ? first : "?", busy > 1 ? ", ..." : "", busy == 1 ? "it" : "them");
+    free (first);
+    return -1;
+}
+
 int
 xs_store_backend_remove (xs_store_t *self, int64_t id, xs_err_t *err)
 {
@@ -295,6 +323,8 @@ xs_store_backend_remove (xs_store_t *self, int64_t id, xs_err_t *err)
                     (long long) live, live == 1 ? "" : "s");
         goto out;
     }
+    if (s_check_not_busy (self, id, object, err))
+        goto out;
     xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_BACKEND_DELETE, err);
     if (!st)
         goto out;

@@ -69,12 +69,13 @@ typedef enum {
     XS_SQL_BACKEND_BY_FLAVOR, XS_SQL_BACKEND_BY_ZONE, XS_SQL_CONFIG_OF,
     XS_SQL_BACKEND_LIVE_VOLUMES, XS_SQL_BACKEND_DELETE, XS_SQL_BACKEND_SET_STATE,
     XS_SQL_BACKEND_SET_SR, XS_SQL_BACKEND_BY_SR, XS_SQL_BACKEND_EXISTS,
-    XS_SQL_BACKEND_NEXT_OF_FLAVOR,
+    XS_SQL_BACKEND_NEXT_OF_FLAVOR, XS_SQL_BACKEND_BUSY,
     XS_SQL_HOST_UPSERT, XS_SQL_HOST_GET, XS_SQL_HOST_LIST, XS_SQL_HOST_SET_STATE,
     XS_SQL_HOST_TOUCH, XS_SQL_HOST_DELETE, XS_SQL_HOST_EXISTS,
     XS_SQL_SR_UPSERT, XS_SQL_SR_SET_ATTACHED, XS_SQL_SR_LIST,
     XS_SQL_VOLUME_INSERT, XS_SQL_VOLUME_GET, XS_SQL_VOLUME_BY_REQUEST, XS_SQL_VOLUME_LIST,
     XS_SQL_VOLUME_UPDATE, XS_SQL_VOLUME_SET_STATE, XS_SQL_VOLUME_EXISTS,
+    XS_SQL_VOLUME_SET_SIZE,
     XS_SQL_JOB_INSERT, XS_SQL_JOB_GET, XS_SQL_JOB_UPDATE, XS_SQL_JOB_UNFINISHED,
     XS_SQL_JOB_BY_VOLUME,
     XS_SQL_ATTEMPT_INSERT, XS_SQL_ATTEMPT_BY_VOLUME,
@@ -109,6 +110,9 @@ typedef struct {
     void (*set_busy_timeout) (xs_store_t *self, int ms);
     /* True when the connection has no transaction open (or is lost). */
     bool (*autocommit) (xs_store_t *self);
+    /* When not NULL: runs before every BEGIN (SQLite: a write-ahead log
+       deleted under the running catalog is checkpointed and made again). */
+    int (*before_begin) (xs_store_t *self, xs_err_t *err);
     /* Prepares statement `id` into st->h. An XS_RC_ code (message kept). */
     int (*prepare) (xs_store_t *self, xs_sql_stmt_t *st);
     void (*finalize) (xs_sql_stmt_t *st);

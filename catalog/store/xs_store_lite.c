@@ -12,10 +12,21 @@
         fails with XS_ECONFLICT naming the file;
       - checks, before writing anything, that the file is an xensm catalog
         (PRAGMA application_id) no newer than this program (user_version);
+      - refuses an empty (0-byte) file that it did not create: a lost or
+        truncated catalog is not a new one;
       - sets WAL, synchronous=FULL (an acknowledged commit survives power
         loss), foreign_keys=ON and a busy timeout;
       - migrates the schema forward, one transaction per step.
     xs_store_begin is BEGIN IMMEDIATE.
+
+    The write-ahead log holds what was acknowledged since the last
+    checkpoint, so deleting it by hand loses commits. The lock file says
+    "open" while a catalog runs and "clean" once it was closed with the log
+    checkpointed: a catalog found "open" (killed) whose log is missing is
+    refused, naming the file, unless accept_lost_wal. While running, every
+    transaction first checks the log is still the file SQLite writes; when
+    it was deleted, its content is checkpointed into the database and a new
+    log is made, so no later commit goes to a file nobody can find.
 */
 #include "xs_log.h"
 #include "xs_mem.h"
@@ -50,9 +61,15 @@ _Static_assert (XS_RC_OK == SQLITE_OK && XS_RC_ROW == SQLITE_ROW && XS_RC_DONE =
 typedef struct {
     char *lock_path;
     int lock_fd;
+    char lock_state [16];               /* what the lock file said: "open",
+                                           "clean" or "" (new, or older)    */
     int db_fd;                          /* the file, while opening          */
     unsigned db_mode;                   /* its mode when found              */
     sqlite3 *db;
+    char *wal_path;
+    bool wal_known;                     /* wal_dev/wal_ino are the live log */
+    dev_t wal_dev;
+    ino_t wal_ino;
 } s_lite_t;
 
 #define S_LITE(store) ((s_lite_t *) (store)->conn)
@@ -166,7 +183,24 @@ s_lock (xs_store_t *self, xs_err_t *err)
         return xs_err_set (err, XS_EIO, "%s: cannot lock %s: %s",
                            self->path, S_LITE (self)->lock_path, strerror (e));
     }
+    char *state = S_LITE (self)->lock_state;
+    ssize_t n = pread (S_LITE (self)->lock_fd, state, sizeof S_LITE (self)->lock_state - 1, 0);
+    state [n > 0 ? n : 0] = 0;
+    state [strcspn (state, "\n")] = 0;
     return 0;
+}
+
+/* Writes `state` ("open", "clean") into the lock file, durably. */
+static void
+s_set_lock_state (xs_store_t *self, const char *state)
+{
+    int fd = S_LITE (self)->lock_fd;
+    char line [16];
+    int len = snprintf (line, sizeof line, "%s\n", state);
+    if (pwrite (fd, line, (size_t) len, 0) != len || ftruncate (fd, len) != 0
+    ||  fdatasync (fd) != 0)
+        xs_warning ("%s: cannot record '%s' in %s: %s", self->path, state,
+                    S_LITE (self)->lock_path, strerror (errno));
 }
 
 /* Makes sure the database file exists with mode 0600 and is writable,
@@ -175,6 +209,7 @@ static int
 s_prepare_file (xs_store_t *self, xs_err_t *err)
 {
     int fd = open (self->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    bool created = fd >= 0;
     if (fd < 0 && errno == EEXIST)
         fd = open (self->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
@@ -187,6 +222,11 @@ s_prepare_file (xs_store_t *self, xs_err_t *err)
     else
     if (!S_ISREG (sb.st_mode))
         rc = xs_err_set (err, XS_EIO, "%s: not a regular file", self->path);
+    else
+    if (!created && sb.st_size == 0 && access (S_LITE (self)->wal_path, F_OK) != 0)
+        rc = xs_err_set (err, XS_EINVAL, "%s: the file is empty (0 bytes), not a catalog: "
+                         "a lost or truncated catalog is not started as a new one; remove "
+                         "the file to start a new catalog", self->path);
     if (rc == 0) {
         S_LITE (self)->db_fd = fd;
         S_LITE (self)->db_mode = (unsigned) (sb.st_mode & 07777);
@@ -215,11 +255,76 @@ s_tighten_file (xs_store_t *self, xs_err_t *err)
     return rc;
 }
 
+/* Remembers which file is the live write-ahead log. */
+static void
+s_wal_remember (xs_store_t *self)
+{
+    s_lite_t *lite = S_LITE (self);
+    struct stat sb;
+    lite->wal_known = stat (lite->wal_path, &sb) == 0;
+    if (lite->wal_known) {
+        lite->wal_dev = sb.st_dev;
+        lite->wal_ino = sb.st_ino;
+    }
+}
+
+/* A catalog that was not closed cleanly (the lock file says "open", which
+   is written once the log exists) and whose write-ahead log is gone lost
+   what the log held: refused unless the operator accepts it. */
+static int
+s_check_lost_wal (xs_store_t *self, bool accept, xs_err_t *err)
+{
+    s_lite_t *lite = S_LITE (self);
+    struct stat sb;
+    if (strcmp (lite->lock_state, "open") != 0 || stat (lite->wal_path, &sb) == 0)
+        return 0;
+    if (!accept)
+        return xs_err_set (err, XS_EIO, "%s: the catalog was not closed cleanly and its "
+                           "write-ahead log %s is missing (deleted?): what was acknowledged "
+                           "since its last checkpoint is lost. Put the file back, or start "
+                           "once with --accept-lost-wal to go on without it", self->path,
+                           lite->wal_path);
+    xs_warning ("%s: the write-ahead log %s is missing and the catalog was not closed "
+                "cleanly: going on without it (--accept-lost-wal); what it held is lost",
+                self->path, lite->wal_path);
+    return 0;
+}
+
+/* Before a transaction: when the write-ahead log was deleted (or replaced)
+   under us, SQLite would go on writing a file nobody can find and a crash
+   would lose those commits. Checkpoint what it holds into the database
+   (SQLite still has it open), then leave WAL mode and enter it again to
+   make a new log. */
+static int
+s_lite_before_begin (xs_store_t *self, xs_err_t *err)
+{
+    s_lite_t *lite = S_LITE (self);
+    struct stat sb;
+    if (!lite->wal_known
+    ||  (stat (lite->wal_path, &sb) == 0 && sb.st_dev == lite->wal_dev
+         && sb.st_ino == lite->wal_ino))
+        return 0;
+    xs_warning ("%s: its write-ahead log %s was deleted or replaced while the catalog ran: "
+                "moving what it holds into the database and making a new one",
+                self->path, lite->wal_path);
+    int64_t busy = 1;
+    if (s_pragma (self, "PRAGMA wal_checkpoint(TRUNCATE)", &busy, err)
+    ||  s_pragma (self, "PRAGMA journal_mode = DELETE", NULL, err)
+    ||  s_set_wal (self, err)
+    ||  s_pragma (self, "SELECT count(*) FROM sqlite_schema", NULL, err))
+        return xs_err_prefix (err, "write-ahead log deleted, not made again (restart the "
+                              "catalog)");
+    if (busy)
+        return xs_err_set (err, XS_EIO, "%s: write-ahead log deleted and its checkpoint did "
+                           "not complete; restart the catalog", self->path);
+    s_wal_remember (self);
+    return 0;
+}
+
 /* Opens self->path: see the top of this file. */
 static int
 s_lite_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
 {
-    (void) options;
     const char *path = self->path;
     /* Refused before anything is created beside it (the lock file). */
     struct stat st;
@@ -229,10 +334,13 @@ s_lite_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
     lite->lock_fd = -1;
     lite->db_fd = -1;
     lite->lock_path = xs_sprintf ("%s.lock", path);
+    lite->wal_path = xs_sprintf ("%s-wal", path);
     self->conn = lite;
 
     int64_t version = 0, app_id = 0, objects = 0;
-    if (s_lock (self, err) || s_prepare_file (self, err))
+    if (s_lock (self, err)
+    ||  s_check_lost_wal (self, options && options->accept_lost_wal, err)
+    ||  s_prepare_file (self, err))
         return -1;
 
     int rc = sqlite3_open_v2 (path, &lite->db, SQLITE_OPEN_READWRITE, NULL);
@@ -257,15 +365,24 @@ s_lite_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
         return xs_err_set (err, XS_EINVAL, "%s: an SQLite database, but not an xensm catalog",
                            path);
     int64_t fk = 0;
+    /* Migrations run with foreign keys off: a step that rebuilds a table
+       drops the old one, which would otherwise cascade to its children. */
     if (s_tighten_file (self, err)
     ||  s_set_wal (self, err)
     ||  s_pragma (self, "PRAGMA synchronous = FULL", NULL, err)
+    ||  s_pragma (self, "PRAGMA foreign_keys = OFF", NULL, err)
+    ||  s_migrate (self, version, err)
     ||  s_pragma (self, "PRAGMA foreign_keys = ON", NULL, err)
     ||  s_pragma (self, "PRAGMA foreign_keys", &fk, err))
         return -1;
     if (fk != 1)
         return xs_err_set (err, XS_EIO, "%s: SQLite refuses to enforce foreign keys", path);
-    return s_migrate (self, version, err);
+    s_wal_remember (self);
+    if (!lite->wal_known)
+        return xs_err_set (err, XS_EIO, "%s: SQLite made no write-ahead log %s", path,
+                           lite->wal_path);
+    s_set_lock_state (self, "open");
+    return 0;
 }
 
 static void
@@ -274,9 +391,14 @@ s_lite_close (xs_store_t *self)
     s_lite_t *lite = S_LITE (self);
     if (!lite)
         return;
+    bool clean = false;
     if (lite->db) {
         if (!sqlite3_get_autocommit (lite->db))
             sqlite3_exec (lite->db, "ROLLBACK", NULL, NULL, NULL);
+        /* Everything into the database file: then the log may go. */
+        int64_t busy = 1;
+        clean = lite->wal_known
+             && s_pragma (self, "PRAGMA wal_checkpoint(TRUNCATE)", &busy, NULL) == 0 && !busy;
         for (int i = 0; i < XS_SQL_NSTMTS; i++) {
             sqlite3_finalize (self->stmts [i].h);
             self->stmts [i].h = NULL;
@@ -284,11 +406,14 @@ s_lite_close (xs_store_t *self)
         if (sqlite3_close (lite->db) != SQLITE_OK)
             xs_error ("%s: close failed: %s", self->path, sqlite3_errmsg (lite->db));
     }
+    if (clean && lite->lock_fd >= 0)
+        s_set_lock_state (self, "clean");
     if (lite->db_fd >= 0)
         close (lite->db_fd);
     if (lite->lock_fd >= 0)
         close (lite->lock_fd);          /* releases the flock */
     free (lite->lock_path);
+    free (lite->wal_path);
     free (lite);
     self->conn = NULL;
 }
@@ -428,6 +553,7 @@ const xs_sql_driver_t xs_sql_lite_driver = {
     .schema_version = s_lite_schema_version,
     .set_busy_timeout = s_lite_set_busy_timeout,
     .autocommit = s_lite_autocommit,
+    .before_begin = s_lite_before_begin,
     .prepare = s_lite_prepare,
     .finalize = s_lite_finalize,
     .bind_int64 = s_lite_bind_int64,

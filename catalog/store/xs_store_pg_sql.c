@@ -118,7 +118,12 @@ const char *const xs_pg_migrations [] = {
     /* 1 -> 2: every volume belongs to a project (the Block Storage API's
        tenant; '' for volumes made before projects). */
     "ALTER TABLE volume ADD COLUMN project TEXT NOT NULL DEFAULT '';"
-    "CREATE INDEX volume_by_project ON volume (project, state);"
+    "CREATE INDEX volume_by_project ON volume (project, state);",
+    /* 2 -> 3: the states of extend (extending, error_extending). */
+    "ALTER TABLE volume DROP CONSTRAINT volume_state_check;"
+    "ALTER TABLE volume ADD CONSTRAINT volume_state_check"
+    "  CHECK (state IN ('creating', 'available', 'deleting', 'deleted', 'error',"
+    "                   'error_deleting', 'extending', 'error_extending'));"
 };
 
 _Static_assert (sizeof xs_pg_migrations / sizeof xs_pg_migrations [0]
@@ -145,7 +150,8 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_FLAVOR_LIST]     = S_FLAVOR_COLS "ORDER BY id",
     [XS_SQL_FLAVOR_BACKENDS] = "SELECT count(*) FROM backend WHERE flavor_id = $1",
     [XS_SQL_FLAVOR_LIVE_VOLUMES] =
-        "SELECT count(*) FROM volume WHERE flavor_id = $1 AND state <> 'deleted'",
+        "SELECT count(*) FROM volume WHERE flavor_id = $1 AND state <> 'deleted'"
+        " AND NOT (state = 'error' AND vdi_uuid IS NULL)",
     [XS_SQL_FLAVOR_DELETE]   = "DELETE FROM flavor WHERE id = $1",
     [XS_SQL_FLAVOR_EXISTS]   = "SELECT 1 FROM flavor WHERE id = $1",
 
@@ -169,6 +175,12 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
         "UPDATE backend SET sr_uuid = $2 WHERE id = $1 AND sr_uuid IS NULL",
     [XS_SQL_BACKEND_BY_SR]     = "SELECT id FROM backend WHERE sr_uuid = $1",
     [XS_SQL_BACKEND_EXISTS]    = "SELECT 1 FROM backend WHERE id = $1",
+    /* Volume operations journaled on a backend and not finished (D11). */
+    [XS_SQL_BACKEND_BUSY] =
+        "SELECT count(*), (SELECT 'volume ' || coalesce(volume_uuid, '-') || ': ' || op"
+        " FROM job WHERE backend_id = $1 AND state IN ('pending', 'dispatched')"
+        " ORDER BY id LIMIT 1)"
+        " FROM job WHERE backend_id = $1 AND state IN ('pending', 'dispatched')",
     [XS_SQL_BACKEND_NEXT_OF_FLAVOR] =
         "SELECT id FROM backend WHERE flavor_id = $1 AND id > $2 ORDER BY id LIMIT 1",
 
@@ -218,6 +230,9 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SET_STATE] =
         "UPDATE volume SET state = $2, error = $3, updated_at = $4 WHERE uuid = $1",
     [XS_SQL_VOLUME_EXISTS] = "SELECT 1 FROM volume WHERE uuid = $1",
+    [XS_SQL_VOLUME_SET_SIZE] =
+        "UPDATE volume SET size_bytes = $2, state = $3, error = $4, updated_at = $5"
+        " WHERE uuid = $1",
 
     [XS_SQL_JOB_INSERT] =
         "INSERT INTO job (volume_uuid, op, args, state, backend_id, host_uuid, result,"

@@ -113,6 +113,39 @@ const char *const xs_sql_migrations [] = {
     /* 1 -> 2: every volume belongs to a project (the Block Storage API's
        tenant; '' for volumes made before projects). */
     "ALTER TABLE volume ADD COLUMN project TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX volume_by_project ON volume (project, state);",
+    /* 2 -> 3: the states of extend (extending, error_extending). SQLite
+       cannot change a CHECK: the table is rebuilt (sqlite.org/lang_altertable
+       "other kinds of table schema changes"; migrations run before foreign
+       keys are switched on), keeping every row and its rowid (the list
+       order). */
+    "CREATE TABLE volume_v3 ("
+    "  uuid        TEXT NOT NULL PRIMARY KEY CHECK (uuid <> ''),"
+    "  name        TEXT,"
+    "  size_bytes  INTEGER NOT NULL CHECK (size_bytes >= 0),"
+    "  flavor_id   INTEGER REFERENCES flavor (id) ON DELETE SET NULL,"
+    "  backend_id  INTEGER REFERENCES backend (id) ON DELETE SET NULL,"
+    "  vdi_uuid    TEXT,"
+    "  host_uuid   TEXT,"
+    "  state       TEXT NOT NULL CHECK (state IN ('creating', 'available', 'deleting',"
+    "                                   'deleted', 'error', 'error_deleting',"
+    "                                   'extending', 'error_extending')),"
+    "  error       TEXT,"
+    "  parent_uuid TEXT,"
+    "  request_id  TEXT UNIQUE,"
+    "  created_at  INTEGER NOT NULL,"
+    "  updated_at  INTEGER NOT NULL,"
+    "  project     TEXT NOT NULL DEFAULT ''"
+    ");"
+    "INSERT INTO volume_v3 (rowid, uuid, name, size_bytes, flavor_id, backend_id, vdi_uuid,"
+    "  host_uuid, state, error, parent_uuid, request_id, created_at, updated_at, project)"
+    " SELECT rowid, uuid, name, size_bytes, flavor_id, backend_id, vdi_uuid, host_uuid,"
+    "  state, error, parent_uuid, request_id, created_at, updated_at, project FROM volume;"
+    "DROP TABLE volume;"
+    "ALTER TABLE volume_v3 RENAME TO volume;"
+    "CREATE INDEX volume_by_backend ON volume (backend_id);"
+    "CREATE INDEX volume_by_flavor ON volume (flavor_id);"
+    "CREATE INDEX volume_by_parent ON volume (parent_uuid) WHERE parent_uuid IS NOT NULL;"
     "CREATE INDEX volume_by_project ON volume (project, state);"
 };
 
@@ -139,7 +172,8 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_FLAVOR_LIST]     = S_FLAVOR_COLS "ORDER BY id",
     [XS_SQL_FLAVOR_BACKENDS] = "SELECT count(*) FROM backend WHERE flavor_id = ?1",
     [XS_SQL_FLAVOR_LIVE_VOLUMES] =
-        "SELECT count(*) FROM volume WHERE flavor_id = ?1 AND state <> 'deleted'",
+        "SELECT count(*) FROM volume WHERE flavor_id = ?1 AND state <> 'deleted'"
+        " AND NOT (state = 'error' AND vdi_uuid IS NULL)",
     [XS_SQL_FLAVOR_DELETE]   = "DELETE FROM flavor WHERE id = ?1",
     [XS_SQL_FLAVOR_EXISTS]   = "SELECT 1 FROM flavor WHERE id = ?1",
 
@@ -162,6 +196,12 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
         "UPDATE backend SET sr_uuid = ?2 WHERE id = ?1 AND sr_uuid IS NULL",
     [XS_SQL_BACKEND_BY_SR]     = "SELECT id FROM backend WHERE sr_uuid = ?1",
     [XS_SQL_BACKEND_EXISTS]    = "SELECT 1 FROM backend WHERE id = ?1",
+    /* Volume operations journaled on a backend and not finished (D11). */
+    [XS_SQL_BACKEND_BUSY] =
+        "SELECT count(*), (SELECT 'volume ' || coalesce(volume_uuid, '-') || ': ' || op"
+        " FROM job WHERE backend_id = ?1 AND state IN ('pending', 'dispatched')"
+        " ORDER BY id LIMIT 1)"
+        " FROM job WHERE backend_id = ?1 AND state IN ('pending', 'dispatched')",
     [XS_SQL_BACKEND_NEXT_OF_FLAVOR] =
         "SELECT id FROM backend WHERE flavor_id = ?1 AND id > ?2 ORDER BY id LIMIT 1",
 
@@ -209,6 +249,9 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SET_STATE] =
         "UPDATE volume SET state = ?2, error = ?3, updated_at = ?4 WHERE uuid = ?1",
     [XS_SQL_VOLUME_EXISTS] = "SELECT 1 FROM volume WHERE uuid = ?1",
+    [XS_SQL_VOLUME_SET_SIZE] =
+        "UPDATE volume SET size_bytes = ?2, state = ?3, error = ?4, updated_at = ?5"
+        " WHERE uuid = ?1",
 
     [XS_SQL_JOB_INSERT] =
         "INSERT INTO job (volume_uuid, op, args, state, backend_id, host_uuid, result,"

@@ -189,6 +189,8 @@ int
 xs_sql_savepoint (xs_store_t *self, const char *object, xs_err_t *err)
 {
     bool outer = self->op_depth == 0 && self->drv->autocommit (self);
+    if (outer && self->drv->before_begin && self->drv->before_begin (self, err))
+        return -1;
     int rc = xs_sql_exec (self, outer ? XS_SQL_BEGIN : XS_SQL_SAVEPOINT);
     if (rc != XS_RC_OK)
         return xs_sql_fail (self, rc, err, "%s", object);
@@ -273,6 +275,13 @@ xs_sql_count (xs_store_t *self, xs_sql_id_t id, int64_t num, const char *object,
 int
 xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc)
 {
+    /* A write of its own (no transaction): the driver's check first. */
+    xs_err_t err;
+    if (rc == XS_RC_OK && !self->in_txn && self->op_depth == 0 && self->drv->before_begin
+    &&  self->drv->before_begin (self, &err)) {
+        xs_sql_set_errmsg (self, err.msg);
+        rc = XS_RC_IOERR;
+    }
     if (rc == XS_RC_OK && self->drv->step_savepoint && self->in_txn && self->op_depth == 0
     &&  !self->drv->autocommit (self))
         rc = self->drv->step_savepoint (st);

@@ -200,7 +200,7 @@ s_volume_life_cycle (void)
 
     s_res_t s = {0};
     reply = xs_reply_new (s_done, &s);
-    xs_volumes_copy (S.volumes, XS_OP_VDI_SNAPSHOT, uuid, NULL, &reply);
+    xs_volumes_copy (S.volumes, XS_OP_VDI_SNAPSHOT, uuid, NULL, NULL, &reply);
     json_t *snapshot = s_answer (&s, "snapshot");
     char snap [64];
     snprintf (snap, sizeof snap, "%s", json_string_value (json_object_get (snapshot, "uuid")));

@@ -103,16 +103,13 @@ class CatalogApi(unittest.TestCase):
         self.assertEqual(v["uuid"], made["id"])
         self.assertEqual(v["size"], 1 << 30)
         self.assertIn(made["id"], self.w.tagged_vdis())
-        # Rename (PUT); extend is refused until an agent can resize a VDI;
-        # what xensm does not keep is refused, not dropped.
+        # Rename (PUT); what xensm does not keep is refused, not dropped.
         c.openstack("volume", "set", "--name", "web2", "web")
         self.assertEqual(c.openstack_json("volume", "show", made["id"])["name"], "web2")
-        p = c.openstack("volume", "set", "--size", "2", "web2", check=False)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("not supported", p.stderr)
         p = c.openstack("volume", "set", "--description", "x", "web2", check=False)
         self.assertIn("does not store", p.stderr)
         self.assertEqual(c.openstack_json("volume", "show", made["id"])["size"], 1)
+        self.check_extend(c, made["id"])
         # An admin's reset-state; an error volume is deletable.
         self.clients("admin").cinder("reset-state", "--state", "error", made["id"])
         self.assertEqual(c.openstack_json("volume", "show", made["id"])["status"], "error")
@@ -122,6 +119,42 @@ class CatalogApi(unittest.TestCase):
         self.assertNotIn(made["id"], self.w.tagged_vdis())
         p = c.openstack("volume", "show", "web2", check=False)
         self.assertNotEqual(p.returncode, 0)
+
+    def check_extend(self, c, uuid):
+        """os-extend with both clients: the VDI grows; a size not larger is
+        refused by the server with Cinder's reason, nothing changed; an
+        agent failure leaves error_extending with the reason in the catalog."""
+        def vdi_size():
+            return self.w.tagged_vdis()[uuid][0]["virtual_size"]
+
+        c.openstack("volume", "set", "--size", "2", uuid)
+        shown = c.openstack_json("volume", "show", uuid)
+        self.assertEqual((shown["size"], shown["status"]), (2, "available"))
+        self.assertEqual(vdi_size(), 2 << 30)
+        c.cinder("extend", uuid, "3")
+        self.assertEqual(c.openstack_json("volume", "show", uuid)["size"], 3)
+        self.assertEqual(vdi_size(), 3 << 30)
+        # Not larger: the server's 400 (cinder does not check it itself).
+        p = c.cinder("extend", uuid, "3", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("New size for extend must be greater than current size", p.stderr)
+        self.assertIn("(HTTP 400)", p.stderr)
+        self.assertEqual(vdi_size(), 3 << 30)
+        # xapi fails: accepted (202), then error_extending with the reason.
+        self.w.sim.fail("VDI.resize", "SR_BACKEND_FAILURE_44",
+                        ["", "There is insufficient space", ""])
+        c.cinder("extend", uuid, "4")
+        shown = c.openstack_json("volume", "show", uuid)
+        self.assertEqual((shown["size"], shown["status"]), (3, "error_extending"))
+        v = self.w.json("volume", "show", uuid)["volume"]
+        self.assertIn("SR_BACKEND_FAILURE_44", v["error"])
+        self.assertEqual(vdi_size(), 3 << 30)
+        # Not available any more: refused (Cinder's message, 400).
+        st, _, reply = http("POST", "%s/v3/%s/volumes/%s/action"
+                            % (self.root, shown["os-vol-tenant-attr:tenant_id"], uuid),
+                            {"os-extend": {"new_size": 5}})
+        self.assertEqual(st, 400, reply)
+        self.assertIn("status must be available to extend", reply["badRequest"]["message"])
 
     def test_volume_types_are_the_flavors(self):
         admin = self.clients("admin")
@@ -245,6 +278,132 @@ class CatalogApi(unittest.TestCase):
         self.clients("admin").openstack("volume", "delete", "--force", vb["id"])
         self.assertEqual(self.catalog_volumes("proj-a") + self.catalog_volumes("proj-b"), [])
 
+    # -- snapshots ------------------------------------------------------------
+
+    def test_openstack_snapshots_and_volumes_made_from_them(self):
+        c = self.clients("snap-team")
+        base = c.openstack_json("volume", "create", "--type", "gold", "--size", "1", "base")
+        snap = c.openstack_json("volume", "snapshot", "create", "--volume", "base", "snap1")
+        self.assertEqual(snap["volume_id"], base["id"])
+        self.assertEqual(snap["size"], 1)
+        self.assertIn(snap["status"], ("creating", "available"))
+        listed = c.openstack_json("volume", "snapshot", "list")
+        self.assertEqual([(s["Name"], s["Status"], s["Size"]) for s in listed],
+                         [("snap1", "available", 1)])
+        shown = c.openstack_json("volume", "snapshot", "show", "snap1")
+        self.assertEqual(shown["id"], snap["id"])
+        # The catalog's snapshot is a VDI snapshot of the volume's VDI, kept
+        # out of the volume list.
+        row = self.w.volumes()[snap["id"]]
+        self.assertEqual(row["parent_uuid"], base["id"])
+        [vdi] = self.w.tagged_vdis()[snap["id"]]
+        self.assertTrue(vdi["is_a_snapshot"])
+        self.assertEqual([v["Name"] for v in c.openstack_json("volume", "list")], ["base"])
+        # Volumes from the snapshot and from the volume: its size and type.
+        fs = c.openstack_json("volume", "create", "--snapshot", "snap1", "from-snap")
+        fv = c.openstack_json("volume", "create", "--source", "base", "from-vol")
+        self.assertEqual((fs["size"], fs["type"], fs["snapshot_id"], fs["source_volid"]),
+                         (1, "gold", snap["id"], None))
+        self.assertEqual((fv["size"], fv["type"], fv["snapshot_id"], fv["source_volid"]),
+                         (1, "gold", None, base["id"]))
+        rows = self.w.volumes()
+        self.assertEqual((rows[fs["id"]]["parent_uuid"], rows[fv["id"]]["parent_uuid"]),
+                         (snap["id"], base["id"]))
+        # A volume with a snapshot is not deleted (Cinder's 400); a rename.
+        p = c.openstack("volume", "delete", "base", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("snapshots", p.stderr)
+        c.openstack("volume", "snapshot", "set", "--name", "snap2", "snap1")
+        rows = c.cinder_table("snapshot-list")
+        self.assertEqual([(r["Name"], r["Status"]) for r in rows], [("snap2", "available")])
+        c.openstack("volume", "snapshot", "delete", "snap2")
+        self.assertEqual(self.w.volumes()[snap["id"]]["state"], "deleted")
+        self.assertNotIn(snap["id"], self.w.tagged_vdis())
+        c.openstack("volume", "delete", "from-snap", "from-vol", "base")
+        self.assertEqual(self.catalog_volumes("snap-team"), [])
+
+    def test_sdk_snapshot_create_and_delete_with_wait(self):
+        c = self.clients("sdk-snap-team")
+        out = c.sdk(
+            "v = conn.create_volume(size=1, name='sv', volume_type='gold', wait=True)\n"
+            "s = conn.create_volume_snapshot(v.id, name='ss', wait=True)\n"
+            "out['snap'] = {'status': s.status, 'volume_id': s.volume_id, 'size': s.size,\n"
+            "               'id': s.id, 'vid': v.id}\n"
+            "out['listed'] = [x.name for x in conn.block_storage.snapshots()]\n"
+            "out['deleted'] = conn.delete_volume_snapshot(s.id, wait=True)\n"
+            "out['after'] = [x.name for x in conn.block_storage.snapshots()]\n"
+            "out['vol_deleted'] = conn.delete_volume(v.id, wait=True)\n")
+        snap = out["snap"]
+        self.assertEqual((snap["status"], snap["volume_id"], snap["size"]),
+                         ("available", snap["vid"], 1))
+        self.assertEqual(out["listed"], ["ss"])
+        self.assertTrue(out["deleted"])
+        self.assertEqual(out["after"], [])
+        self.assertTrue(out["vol_deleted"])
+        self.assertEqual(self.catalog_volumes("sdk-snap-team"), [])
+
+    def test_snapshots_of_two_projects_and_bad_input(self):
+        va = self.w.json("volume", "create", "--flavor", "gold", "--size", "1G", "--name",
+                         "pa", "--project", "snap-a")["volume"]["uuid"]
+        a, b = "%s/v3/snap-a" % self.root, "%s/v3/snap-b" % self.root
+        st, _, body = http("POST", a + "/snapshots", {"snapshot": {"volume_id": va,
+                                                                   "force": False}})
+        self.assertEqual(st, 202, body)
+        sa = body["snapshot"]["id"]
+        self.assertEqual(body["snapshot"]["status"], "available")
+        self.assertEqual(body["snapshot"]["os-extended-snapshot-attributes:project_id"],
+                         "snap-a")
+        # The other project sees nothing of it; the admin does, with all_tenants.
+        st, _, body = http("GET", b + "/snapshots/detail")
+        self.assertEqual((st, body["snapshots"]), (200, []))
+        st, _, body = http("GET", "%s/v3/admin/snapshots/detail?all_tenants=1" % self.root)
+        self.assertIn(sa, [s["id"] for s in body["snapshots"]])
+        st, _, body = http("GET", a + "/snapshots?volume_id=" + va)
+        self.assertEqual([s["id"] for s in body["snapshots"]], [sa])
+        before = self.w.volumes()
+        other = "00000000-0000-4000-8000-000000000000"
+        cases = [
+            (b, "GET", "/snapshots/" + sa, None, 404, "itemNotFound"),
+            (b, "DELETE", "/snapshots/" + sa, None, 404, "itemNotFound"),
+            (b, "POST", "/snapshots", {"snapshot": {"volume_id": va}}, 404, "itemNotFound"),
+            (b, "POST", "/volumes", {"volume": {"snapshot_id": sa}}, 404, "itemNotFound"),
+            (a, "POST", "/snapshots", {"snapshot": {}}, 400, "badRequest"),
+            (a, "POST", "/snapshots", {"snapshot": {"volume_id": other}}, 404, "itemNotFound"),
+            (a, "POST", "/snapshots", {"snapshot": {"volume_id": sa}}, 404, "itemNotFound"),
+            (a, "POST", "/snapshots", {"snapshot": {"volume_id": va, "metadata": {"k": "v"}}},
+             400, "badRequest"),
+            (a, "GET", "/snapshots/not-a-uuid", None, 404, "itemNotFound"),
+            (a, "GET", "/volumes/" + sa, None, 404, "itemNotFound"),
+            (a, "GET", "/snapshots/" + va, None, 404, "itemNotFound"),
+            (a, "POST", "/volumes", {"volume": {"snapshot_id": sa, "size": 5}}, 400,
+             "badRequest"),
+            (a, "POST", "/volumes", {"volume": {"snapshot_id": sa, "volume_type": "silver"}},
+             400, "badRequest"),
+            (a, "POST", "/volumes", {"volume": {"snapshot_id": va}}, 404, "itemNotFound"),
+            (a, "POST", "/volumes", {"volume": {"source_volid": sa}}, 404, "itemNotFound"),
+            (a, "POST", "/volumes", {"volume": {"snapshot_id": sa, "source_volid": va}}, 400,
+             "badRequest"),
+            (a, "DELETE", "/volumes/" + va, None, 400, "badRequest"),
+        ]
+        for base, method, path, body, status, fault in cases:
+            st, _, reply = http(method, base + path, body)
+            self.assertEqual(st, status, (method, path, body, reply))
+            self.assertEqual(list(reply), [fault], (method, path, reply))
+        self.assertEqual(self.w.volumes(), before)
+        # A volume in the wrong state is not snapshotted.
+        st, _, _ = http("POST", "%s/v3/admin/volumes/%s/action" % (self.root, va),
+                        {"os-reset_status": {"status": "error"}})
+        self.assertEqual(st, 202)
+        st, _, reply = http("POST", a + "/snapshots", {"snapshot": {"volume_id": va}})
+        self.assertEqual((st, list(reply)), (400, ["badRequest"]), reply)
+        self.assertIn("status must be available", reply["badRequest"]["message"])
+        self.assertEqual(set(self.w.volumes()), set(before))
+        st, _, _ = http("DELETE", a + "/snapshots/" + sa)
+        self.assertEqual(st, 202)
+        self.w.wait_until("snapshot deleted",
+                          lambda: self.w.volumes()[sa]["state"] == "deleted")
+        self.w.ok("volume", "delete", va)
+
     # -- paging ---------------------------------------------------------------
 
     def test_paging_is_stable_and_the_clients_follow_next(self):
@@ -298,6 +457,8 @@ class CatalogApi(unittest.TestCase):
             ("GET", "/nothing-here", None, 404, "itemNotFound"),
             ("PATCH", "/volumes", None, 405, "badMethod"),
             ("POST", "/types", {"volume_type": {"name": "x"}}, 403, "forbidden"),
+            ("POST", "/volumes/00000000-0000-4000-8000-000000000000/action",
+             {"os-extend": {"new_size": 2}}, 404, "itemNotFound"),
         ]
         for method, path, body, status, fault in cases:
             st, headers, reply = http(method, base + path, body)

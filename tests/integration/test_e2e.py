@@ -11,6 +11,7 @@ import shutil
 import threading
 import time
 import unittest
+import uuid
 
 import xsm
 
@@ -564,6 +565,240 @@ class E2E(unittest.TestCase):
             self.assertTrue(a.running())
         self.add_backends()
         self.assert_vdi(self.create("--flavor", "gold", "--size", "1G"))
+
+
+    def test_a_key_is_one_host_in_one_zone(self):
+        """An enrolled key is bound to the host uuid and zone of its first
+        register. Before, one key registered any number of uuids (a
+        5,000-character one too) and moved a host to another zone, whose
+        welcome carries that zone's backend secrets (fault campaign D9)."""
+        w = self.w
+        self.add_backends()
+        client = os.path.join(self.workdir, "squatter.cert")
+        subprocess.run([xsm.AGENTD, "--gen-cert", client], check=True, capture_output=True)
+        w.ok("host", "enroll", client)
+
+        def register(host, zone):
+            frame = "s:" + json.dumps({"v": 1, "id": "r", "type": "register", "host_uuid": host,
+                                       "zone": zone, "name": "squatter"})
+            rc, reply = xsm.rawsend_curve(w.agent_endpoint, w.catalogd.cert, client, [frame])
+            self.assertEqual(rc, 0)
+            return json.loads(reply[0])
+
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        refused = register("a" * 5000, "za")
+        self.assertEqual((refused["type"], refused["code"]), ("error", "refused"), refused)
+        self.assertIn("host_uuid", refused["message"])
+        self.assertEqual(register(first, "za")["type"], "welcome")
+        refused = register(second, "za")
+        self.assertEqual(refused["type"], "error", refused)
+        self.assertIn("bound to host " + first, refused["message"])
+        refused = register(first, "zb")
+        self.assertEqual(refused["type"], "error", refused)
+        self.assertIn("registered in zone za, not zb", refused["message"])
+        self.assertNotIn("backends", refused)
+        refused = register(w.agents["a1"].host_uuid, "za")
+        self.assertIn("bound to host " + first, refused["message"])
+        hosts = [h["uuid"] for h in w.hosts()]
+        self.assertIn(first, hosts)
+        self.assertNotIn(second, hosts)
+        # Removed, the key and the uuid are free again.
+        w.ok("--yes", "host", "remove", first)
+        w.ok("host", "enroll", client)
+        self.assertEqual(register(second, "zb")["type"], "welcome")
+
+
+class PoolDrivers(unittest.TestCase):
+    """The SR types the pools really have: pool-b (zone zb) has no nfs
+    driver, and iscsi is LUN per VDI. Placement skips both with the reason
+    and never sends work there."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-e2e-drivers-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.w = xsm.World(self, self.workdir,
+                           sm_drivers={"pool-b": ["ext", "lvm", "lvmoiscsi", "iscsi"]})
+
+    def test_missing_driver_and_lun_per_vdi_are_skipped_with_reasons(self):
+        w = self.w
+        # The agents report their pool's SM drivers (host list shows them).
+        w.wait_until("every host reports its SM drivers",
+                     lambda: all(h["sm_drivers"] is not None for h in w.hosts()))
+        drivers = {h["name"]: h["sm_drivers"] for h in w.hosts()}
+        self.assertNotIn("nfs", drivers["b1"])
+        self.assertIn("iscsi", drivers["b1"])
+        self.assertIn("nfs", drivers["a1"])
+        self.assertIn("SM drivers:", w.ok("host", "list").stdout)
+
+        w.ok("sm", "flavor_create", "gold", "anything")
+        ids = {}
+        for name, args in (("lun", ["iscsi", "target=10.0.0.9", "targetIQN=iqn.x:luns",
+                                    "zone=za"]),
+                           ("far", ["nfs", "server=filer", "serverpath=/far", "zone=zb"]),
+                           ("near", ["nfs", "server=filer", "serverpath=/near", "zone=za"])):
+            out = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "gold", args[0],
+                                  "name_label=" + name, *args[1:]).stdout)
+            ids[name] = out["backend"]["id"]
+        # za's hosts attach lun and near; zb's never try nfs.
+        w.wait_attached({"za": 2, "zb": 0})
+
+        v = w.json("volume", "create", "--flavor", "gold", "--size", "1G")["volume"]
+        self.assertEqual(v["state"], "available")
+        self.assertEqual(v["backend_id"], ids["near"])
+        attempts = w.json("volume", "show", v["uuid"])["volume"]["attempts"]
+        self.assertEqual([(a["backend_id"], a["outcome"]) for a in attempts],
+                         [(ids["lun"], "skipped"), (ids["far"], "skipped"),
+                          (ids["near"], "ok")])
+        self.assertIn("SR type iscsi is LUN per VDI", attempts[0]["reason"])
+        self.assertEqual(attempts[1]["reason"],
+                         "no SM driver for SR type nfs on the live hosts of zone zb "
+                         "(their pool has: ext, iscsi, lvm, lvmoiscsi)")
+        text = w.ok("volume", "show", v["uuid"]).stdout
+        self.assertIn("no SM driver for SR type nfs", text)
+
+        backends = {b["id"]: b for b in w.json("sm", "backend_list")["backends"]}
+        self.assertIsNone(backends[ids["near"]]["unusable"])
+        self.assertIn("LUN per VDI", backends[ids["lun"]]["unusable"])
+        self.assertIn("no SM driver for SR type nfs", backends[ids["far"]]["unusable"])
+        self.assertEqual(backends[ids["far"]]["state"], "new")
+        self.assertIn("unusable: no SM driver for SR type nfs",
+                      w.ok("sm", "backend_list").stdout)
+        # Nothing was tried where it could not work: no nfs SR in pool-b,
+        # one VDI in all (on near's SR), none on the iscsi SR's LUNs.
+        pools = {p["name"]: p for p in w.dump()["pools"]}
+        self.assertEqual([sr for sr in pools["pool-b"]["SRs"] if sr["type"] == "nfs"], [])
+        self.assertEqual(list(w.tagged_vdis()), [v["uuid"]])
+
+
+    def test_backend_remove_waits_for_a_create_and_a_failed_volume_frees_its_flavor(self):
+        """D11: backend_remove while a create placed on the backend runs is
+        refused naming it (it used to succeed and the create failed); a
+        volume in error without a VDI does not keep its flavor."""
+        w = self.w
+        w.ok("sm", "flavor_create", "gold", "g")
+        near = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "gold", "nfs",
+                               "server=filer", "serverpath=/near", "zone=za").stdout)
+        w.wait_attached({"za": 1, "zb": 0})
+        w.sim.delay("VDI.create", 2, nth=1, repeat=False)
+        result = {}
+
+        def create():
+            result["p"] = w.manage("--json", "volume", "create", "--flavor", "gold",
+                                   "--size", "1G", "--request-id", "d11")
+
+        t = threading.Thread(target=create)
+        t.start()
+        self.addCleanup(t.join, 60)
+        w.wait_until("the create to be in flight",
+                     lambda: [v for v in w.volumes().values()
+                              if v["request_id"] == "d11" and v["state"] == "creating"])
+        backend_id = near["backend"]["id"]
+        p = w.manage("sm", "backend_remove", str(backend_id))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("backend %d: 1 volume operation in progress on it (volume " % backend_id,
+                      p.stderr)
+        self.assertIn(": vdi_create); wait for it to finish", p.stderr)
+        t.join(timeout=60)
+        self.assertEqual(result["p"].returncode, 0, result["p"].stderr)
+        v = json.loads(result["p"].stdout)["volume"]
+        self.assertEqual((v["state"], v["backend_id"]), ("available", backend_id))
+
+        # A flavor whose only backend cannot work: its create fails at once.
+        w.ok("sm", "flavor_create", "tin", "t")
+        far = json.loads(w.ok("--json", "--yes", "sm", "backend_add", "tin", "nfs",
+                              "server=filer", "serverpath=/far", "zone=zb").stdout)
+        p = w.manage("volume", "create", "--flavor", "tin", "--size", "1G", "--name", "doomed")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no SM driver for SR type nfs", p.stderr)
+        w.ok("sm", "backend_remove", str(far["backend"]["id"]))
+        w.ok("sm", "flavor_delete", "tin")
+        doomed = [x for x in w.volumes().values() if x["name"] == "doomed"]
+        self.assertEqual([x["state"] for x in doomed], ["error"])
+
+
+class Extend(unittest.TestCase):
+    """volume extend end to end: nfs grows; smb, configured in the simulator
+    without VDI_RESIZE, ends error_extending with the reason; a smaller size
+    is refused changing nothing; an extend in flight when catalogd stops is
+    resumed after the restart."""
+    SMB_CAPS = ["SR_PROBE", "SR_UPDATE", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH",
+                "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT"]
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-extend-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.w = xsm.World(self, self.workdir,
+                           sim_config={"sm_capabilities": {"smb": self.SMB_CAPS}})
+
+    def show(self, uuid):
+        return self.w.json("volume", "show", uuid)["volume"]
+
+    def vdi_size(self, uuid):
+        vdis = self.w.tagged_vdis()[uuid]
+        self.assertEqual(len(vdis), 1)
+        return vdis[0]["virtual_size"]
+
+    def test_extend(self):
+        w = self.w
+        w.ok("sm", "flavor_create", "gold", "NFS")
+        w.ok("sm", "flavor_create", "fixed", "SMB without VDI_RESIZE")
+        w.ok("--yes", "sm", "backend_add", "gold", "nfs", "name_label=gold-1", "server=filer",
+             "serverpath=/g1", "zone=za")
+        w.ok("--yes", "sm", "backend_add", "fixed", "smb", "name_label=smb-1",
+             "server=//filer/share", "zone=za")
+        w.wait_attached({"za": 2})
+        v = w.json("volume", "create", "--flavor", "gold", "--size", "1M")["volume"]
+
+        grown = w.json("volume", "extend", v["uuid"], "--size", "3M")["volume"]
+        self.assertEqual(grown["state"], "available")
+        self.assertEqual(grown["size"], 3 << 20)
+        self.assertEqual(self.vdi_size(v["uuid"]), 3 << 20)
+        jobs = self.show(v["uuid"])["jobs"]
+        self.assertEqual([(j["op"], j["state"]) for j in jobs][-1], ("vdi_resize", "done"))
+
+        # Not larger: refused with the reason, nothing changed (no job either).
+        p = w.manage("volume", "extend", v["uuid"], "--size", "2M")
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("is not larger than its size, 3145728 bytes", p.stderr)
+        after = self.show(v["uuid"])
+        self.assertEqual((after["state"], after["size"]), ("available", 3 << 20))
+        self.assertEqual(len(after["jobs"]), len(jobs))
+        self.assertEqual(self.vdi_size(v["uuid"]), 3 << 20)
+
+        # An SR type without VDI_RESIZE: error_extending, the reason kept.
+        f = w.json("volume", "create", "--flavor", "fixed", "--size", "1M")["volume"]
+        p = w.manage("volume", "extend", f["uuid"], "--size", "2M")
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("does not support VDI_RESIZE", p.stderr)
+        failed = self.show(f["uuid"])
+        self.assertEqual(failed["state"], "error_extending")
+        self.assertIn("does not support VDI_RESIZE", failed["error"])
+        self.assertEqual(failed["size"], 1 << 20)
+        self.assertEqual(self.vdi_size(f["uuid"]), 1 << 20)
+        # ... and it can still be deleted, VDI and all.
+        self.assertEqual(w.json("volume", "delete", f["uuid"])["volume"]["state"], "deleted")
+        self.assertNotIn(f["uuid"], w.tagged_vdis())
+
+        # catalogd stops while VDI.resize runs: the journaled job is resumed.
+        w.sim.delay("VDI.resize", 2.5, nth=1, repeat=False)
+        result = {}
+
+        def extend():
+            result["p"] = w.manage("volume", "extend", v["uuid"], "--size", "5M")
+
+        t = threading.Thread(target=extend)
+        t.start()
+        w.wait_until("the extend to be in flight",
+                     lambda: self.show(v["uuid"])["state"] == "extending", timeout=30)
+        self.assertEqual(w.catalogd.stop(), 0)
+        t.join(timeout=60)
+        self.assertNotEqual(result["p"].returncode, 0)
+        w.catalogd.start()
+        w.wait_until("the extend to be resumed and settled",
+                     lambda: self.show(v["uuid"])["state"] == "available", timeout=60)
+        self.assertEqual(self.show(v["uuid"])["size"], 5 << 20)
+        w.sim.wait_idle(seconds=30)
+        self.assertEqual(self.vdi_size(v["uuid"]), 5 << 20)
 
 
 class AgentIdentity(unittest.TestCase):

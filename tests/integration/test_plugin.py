@@ -282,7 +282,8 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0)
         self.assertIn(b"Settings: ", proc.stdout)
         for fn in ("ping", "version", "host_info", "sr_attach", "sr_detach", "sr_stats",
-                   "vdi_create", "vdi_destroy", "vdi_clone", "vdi_snapshot", "vdi_find"):
+                   "vdi_create", "vdi_destroy", "vdi_clone", "vdi_snapshot", "vdi_find",
+                   "vdi_resize"):
             self.assertIn(fn.encode(), proc.stdout)
 
     # ---- protocol errors -----------------------------------------------------
@@ -648,6 +649,44 @@ class PluginTest(unittest.TestCase):
         before = json.loads(before)
         for method in ("VDI.clone", "VDI.snapshot"):
             self.assertEqual(after.get(method, 0), before.get(method, 0))
+
+    def test_vdi_resize(self):
+        sr_uuid = self.new_nfs_sr()
+        volume = new_uuid()
+        made = self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume,
+                                      "size": str(1 << 20)})
+        grown = self.ok("vdi_resize", {"volume_uuid": volume, "size": str(3 << 20)})
+        self.assertTrue(grown["resized"])
+        self.assertEqual(grown["virtual_size"], 3 << 20)
+        self.assertEqual(grown["previous_size"], 1 << 20)
+        self.assertEqual(grown["vdi_uuid"], made["vdi_uuid"])
+        self.assertEqual(self.vdis_of(volume)[0]["virtual_size"], str(3 << 20))
+        # A repeat (or a smaller size) leaves it as it is.
+        again = self.ok("vdi_resize", {"volume_uuid": volume, "size": str(2 << 20),
+                                       "sr_uuid": sr_uuid})
+        self.assertFalse(again["resized"])
+        self.assertEqual(again["virtual_size"], 3 << 20)
+        # Only a VDI tagged as the volume's is ever resized.
+        desc = self.fails("vdi_resize", {"volume_uuid": new_uuid(), "size": "4096"},
+                          code="XENSM_NOT_FOUND")
+        self.assertIn("no VDI", desc[-1])
+
+    def test_resize_refused_without_capability(self):
+        value = self.ok("sr_attach", {"type": "iscsi", "device_config:target": "10.1.2.3",
+                                      "device_config:targetIQN": "iqn.2026-01.test:" + new_uuid()})
+        sr_uuid = value["sr_uuid"]
+        self.assertNotIn("VDI_RESIZE", self.ok("sr_stats", {"sr_uuid": sr_uuid})["capabilities"])
+        volume = new_uuid()
+        self.ok("vdi_create", {"sr_uuid": sr_uuid, "volume_uuid": volume, "size": "4096"})
+        size = self.vdis_of(volume)[0]["virtual_size"]
+        before = json.loads(self.sim.control("counts"))
+        desc = self.fails("vdi_resize", {"volume_uuid": volume, "size": str(1 << 40)},
+                          code="SR_OPERATION_NOT_SUPPORTED")
+        self.assertEqual(desc, ["SR_OPERATION_NOT_SUPPORTED", sr_uuid, "VDI_RESIZE"])
+        self.assertLogged("does not support VDI_RESIZE")
+        after = json.loads(self.sim.control("counts"))
+        self.assertEqual(after.get("VDI.resize", 0), before.get("VDI.resize", 0))
+        self.assertEqual(self.vdis_of(volume)[0]["virtual_size"], size)
 
     # ---- fault injection: every xapi call an operation makes fails once ----------
 

@@ -426,14 +426,23 @@ class World:
                    % (500 if TEST_DB == "pg" else 200) +
                    "agent_timeout_ms = 20000\n")
 
-    def __init__(self, test, workdir, capacity=(), start_agents=True):
+    def __init__(self, test, workdir, capacity=(), start_agents=True, sm_drivers=None,
+                 sim_config=None):
+        """sm_drivers: {pool name: [SR type, ...]}, the SM drivers that pool
+        has (default: every driver a real host has). sim_config: more of the
+        simulator's config (e.g. sm_capabilities)."""
         self.test = test
         self.workdir = workdir
         simctl = simctl_module()
-        config = {"pools": [{"name": "pool-a", "master": "a1", "hosts": ["a1", "a2"]},
-                            {"name": "pool-b", "master": "b1", "hosts": ["b1", "b2"]}],
+        pools = [{"name": "pool-a", "master": "a1", "hosts": ["a1", "a2"]},
+                 {"name": "pool-b", "master": "b1", "hosts": ["b1", "b2"]}]
+        for pool in pools:
+            if sm_drivers and pool["name"] in sm_drivers:
+                pool["sm_drivers"] = list(sm_drivers[pool["name"]])
+        config = {"pools": pools,
                   "users": {"root": ""},
                   "capacity": [{"match": m, "physical_size": s} for m, s in capacity]}
+        config.update(sim_config or {})
         self.sim = simctl.Simulator(config=config)
         test.addCleanup(self.sim.stop)
         cfg = os.path.join(workdir, "catalog.cfg")

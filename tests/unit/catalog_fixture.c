@@ -30,8 +30,16 @@ s_fake_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
     const char *host = (const char *) ctx;
     json_t *out = NULL;
     pthread_mutex_lock (&s_lock);
-    if (op == XS_OP_HOST_INFO)
-        out = json_pack ("{s:s, s:s}", "uuid", host, "name_label", host);
+    if (op == XS_OP_HOST_INFO) {
+        /* The pool's SM drivers: a host named nonfs* has no nfs driver. */
+        json_t *drivers = strncmp (host, "nonfs", 5) == 0
+            ? json_pack ("{s:[s], s:[s]}", "ext", "VDI_CREATE", "lvm", "VDI_CREATE")
+            : json_pack ("{s:[s, s, s, s], s:[s, s], s:[s]}",
+                         "nfs", "VDI_CREATE", "VDI_DELETE", "VDI_CLONE", "VDI_SNAPSHOT",
+                         "iscsi", "VDI_CREATE", "VDI_INTRODUCE", "ext", "VDI_CREATE");
+        out = json_pack ("{s:s, s:s, s:o}", "uuid", host, "name_label", host,
+                         "sm_drivers", drivers);
+    }
     else
     if (op == XS_OP_SR_ATTACH) {
         json_t *b = json_object_get (args, "backend");
@@ -50,11 +58,12 @@ s_fake_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
         const char *sr = json_string_value (json_object_get (args, "sr_uuid"));
         bool tiny = strstr (sr, "tiny") != NULL;
         bool nosnap = strstr (sr, "nosnap") != NULL;
+        bool nocreate = strstr (sr, "nocreate") != NULL;
         out = json_pack ("{s:I, s:I, s:I, s:[s, s, s, s]}",
                          "physical_size", (json_int_t) (tiny ? 1048576 : 1099511627776LL),
                          "physical_utilisation", (json_int_t) 0, "virtual_allocation",
-                         (json_int_t) 0, "capabilities", "VDI_CREATE", "VDI_DELETE", "VDI_CLONE",
-                         nosnap ? "VDI_RESIZE" : "VDI_SNAPSHOT");
+                         (json_int_t) 0, "capabilities", nocreate ? "VDI_ATTACH" : "VDI_CREATE",
+                         "VDI_DELETE", "VDI_CLONE", nosnap ? "VDI_RESIZE" : "VDI_SNAPSHOT");
     }
     else
     if (op == XS_OP_VDI_CREATE || op == XS_OP_VDI_SNAPSHOT || op == XS_OP_VDI_CLONE) {
@@ -81,6 +90,20 @@ s_fake_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
         s_vdi_destroys++;
         zhashx_delete (s_vdis, json_string_value (json_object_get (args, "volume_uuid")));
         out = json_pack ("{s:i}", "destroyed", 1);
+    }
+    else
+    if (op == XS_OP_VDI_RESIZE) {
+        /* "noresize" SRs lack VDI_RESIZE; the size comes back rounded up to
+           4 KiB, as a driver may do. */
+        const char *sr = json_string_value (json_object_get (args, "sr_uuid"));
+        json_int_t size = json_integer_value (json_object_get (args, "size"));
+        if (strstr (sr, "noresize"))
+            xs_err_set (err, XS_ECONFLICT, "volume %s: cannot extend: SR %s (type nfs) does not "
+                        "support VDI_RESIZE",
+                        json_string_value (json_object_get (args, "volume_uuid")), sr);
+        else
+            out = json_pack ("{s:I, s:b}", "virtual_size", (size + 4095) / 4096 * 4096,
+                             "resized", 1);
     }
     else
         xs_err_set (err, XS_EINVAL, "%s: not scripted", xs_op_name (op));
@@ -130,7 +153,8 @@ fx_start_catalog (fx_t *f)
     /* Heartbeats every 100 ms: agents give up on a catalog after 3 without
        an answer, and this loop runs only while a test waits on it. */
     xs_agentsrv_cfg_t acfg = {.endpoint = "tcp://127.0.0.1:*", .cert_file = f->cert,
-                              .heartbeat_ms = 100, .request_timeout_ms = 5000};
+                              .heartbeat_ms = f->heartbeat_ms ? f->heartbeat_ms : 100,
+                              .request_timeout_ms = 5000};
     xs_agentsrv_deps_t deps = {.store = f->store, .batch = f->batch, .loop = f->loop,
                                .hosts = f->hosts, .allowlist = f->allowlist};
     f->agents = xs_agentsrv_new (&acfg, &deps, &err);
@@ -333,11 +357,18 @@ s_backend_ready (fx_t *f, void *arg)
 int64_t
 fx_backend (fx_t *f, const char *flavor, const char *zone, const char *name)
 {
+    return fx_backend_typed (f, flavor, zone, name, "nfs");
+}
+
+int64_t
+fx_backend_typed (fx_t *f, const char *flavor, const char *zone, const char *name,
+                  const char *sr_type)
+{
     xs_err_t err;
     xs_kv_spec_t config [] = {{.key = "server", .value = "nfs.example"},
                               {.key = "serverpath", .value = "/export"},
                               {.key = "password", .value = "s3cret"}};
-    xs_backend_spec_t spec = {.flavor_label = flavor, .zone = zone, .sr_type = "nfs",
+    xs_backend_spec_t spec = {.flavor_label = flavor, .zone = zone, .sr_type = sr_type,
                               .name_label = name, .nconfig = 3, .config = config};
     int64_t id = xs_store_backend_add (f->store, &spec, &err);
     if (id < 0)

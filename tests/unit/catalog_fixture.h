@@ -2,7 +2,9 @@
     agents. A real store in a temp dir, the real agent server (CURVE,
     zauth, enrolled keys), placement, jobs and volumes, and xs_agent actors
     whose executor is scripted here (SRs named "tiny" are 1 MiB, "fails"
-    fail VDI.create, "nosnap" lack VDI_SNAPSHOT). Shared by test_volumes,
+    fail VDI.create, "nosnap" lack VDI_SNAPSHOT, "nocreate" lack VDI_CREATE,
+    "noresize" refuse vdi_resize; agents named "nonfs*" report SM drivers
+    without nfs). Shared by test_volumes,
     test_placement, test_jobs, test_agentsrv and test_hosts.
 */
 #ifndef CATALOG_FIXTURE_H_INCLUDED
@@ -46,6 +48,7 @@ typedef struct {
         zactor_t *actor;
     } peers [FX_MAX_AGENTS];
     int npeers;
+    int heartbeat_ms;           /* the catalog's; 0 for 100 ms            */
 } fx_t;
 
 /* What the scripted executor has done so far. */
@@ -82,6 +85,10 @@ bool fx_run_until (fx_t *f, fx_pred_fn *pred, void *arg, int timeout_ms);
 /* A backend of `flavor` in `zone` whose SR will be named `name` (nfs, a
    password "s3cret" in its config). Returns its id. */
 int64_t fx_backend (fx_t *f, const char *flavor, const char *zone, const char *name);
+
+/* The same with SR type sr_type (the nfs keys: the store does not check). */
+int64_t fx_backend_typed (fx_t *f, const char *flavor, const char *zone, const char *name,
+                          const char *sr_type);
 
 /* Reconciles and waits until backend `id` is attached on `hosts` hosts
    with stats reported. */

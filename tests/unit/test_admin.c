@@ -201,12 +201,14 @@ test_protocol_errors (void **state)
         assert_true (cmd->kind == XS_ADMIN_READ || cmd->kind == XS_ADMIN_WRITE
                      || cmd->kind == XS_ADMIN_WAITS);
     }
-    assert_int_equal (n, 19);
+    assert_int_equal (n, 20);
     /* Argument types come from the table's schema. */
     s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":\"1\"}}",
                     "invalid", "\"id\" must be an integer");
     s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"volume_list\",\"args\":{\"all\":1}}",
                     "invalid", "\"all\" must be true or false");
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"volume_extend\",\"args\":{\"uuid\":\"u\","
+                    "\"size\":\"2G\"}}", "invalid", "\"size\" must be an integer");
 }
 
 static void
@@ -370,6 +372,22 @@ test_one_table_without_agents (void **state)
     s_expect_error (f, "{\"v\":1,\"id\":\"c8\",\"cmd\":\"host_list\"}", "internal", "agents");
     s_expect_error (f, "{\"v\":1,\"id\":\"c8\",\"cmd\":\"volume_create\",\"args\":"
                        "{\"flavor\":\"g\",\"size\":5}}", "internal", "agents");
+    /* Which ones need them is the table's `needs`: the volume and host
+       commands, whatever their kind (a read, a write, one that waits). */
+    for (size_t i = 0; xs_admin_command (i); i++) {
+        const xs_admin_cmd_t *cmd = xs_admin_command (i);
+        bool agents = strncmp (cmd->name, "volume_", 7) == 0 || strncmp (cmd->name, "host_", 5) == 0;
+        assert_int_equal (cmd->needs, agents ? XS_ADMIN_AGENTS : XS_ADMIN_STORE);
+    }
+    s_expect_error (f, "{\"v\":1,\"id\":\"c7\",\"cmd\":\"volume_list\"}", "internal",
+                    "volume_list: this catalog runs without agents");
+    s_expect_error (f, "{\"v\":1,\"id\":\"c7\",\"cmd\":\"volume_rename\",\"args\":"
+                       "{\"uuid\":\"u\",\"name\":\"n\"}}", "internal",
+                    "volume_rename: this catalog runs without agents");
+    s_expect_error (f, "{\"v\":1,\"id\":\"c7\",\"cmd\":\"host_enroll\",\"args\":"
+                       "{\"public_key\":\"k\"}}", "internal",
+                    "host_enroll: this catalog runs without agents");
+    json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"c7\",\"cmd\":\"flavor_list\"}"));
 
     /* backend_remove of a backend whose SR exists (no agents to tell). */
     json_decref (s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_create\",\"args\":{\"label\":\"gold\"}}"));

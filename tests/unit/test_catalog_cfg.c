@@ -142,6 +142,40 @@ test_endpoints (void **state)
     assert_int_equal (xs_catalog_cfg_check_endpoint (long_ipc, &err), 0);
 }
 
+/* D15: the admin API has no authentication: tcp:// on loopback only,
+   unless admin_allow_remote. */
+static void
+test_admin_endpoint_loopback (void **state)
+{
+    (void) state;
+    xs_err_t err;
+    const char *local [] = {
+        "ipc:///run/xensm/admin.sock", "tcp://127.0.0.1:7600", "tcp://127.9.9.9:1",
+        "tcp://localhost:7600", "tcp://[::1]:7600",
+    };
+    for (size_t i = 0; i < sizeof local / sizeof local [0]; i++)
+        if (xs_catalog_cfg_check_admin_endpoint (local [i], false, &err))
+            fail_msg ("'%s' refused: %s", local [i], err.msg);
+    const char *remote [] = {
+        "tcp://0.0.0.0:7600", "tcp://*:7600", "tcp://10.0.0.1:7600", "tcp://eth0:7600",
+        "tcp://[::]:7600", "tcp://example.com:7600", "tcp://127.0.0.1.example.com:7600",
+    };
+    for (size_t i = 0; i < sizeof remote / sizeof remote [0]; i++) {
+        assert_int_equal (xs_catalog_cfg_check_admin_endpoint (remote [i], false, &err), -1);
+        assert_int_equal (err.kind, XS_EINVAL);
+        s_assert_contains (err.msg, remote [i]);
+        s_assert_contains (err.msg, "not a loopback address");
+        s_assert_contains (err.msg, "admin_allow_remote");
+        assert_int_equal (xs_catalog_cfg_check_admin_endpoint (remote [i], true, &err), 0);
+    }
+    /* Still a well-formed endpoint first. */
+    assert_int_equal (xs_catalog_cfg_check_admin_endpoint ("tcp://:7600", true, &err), -1);
+    s_assert_contains (err.msg, "expected tcp://<host>:<port>");
+    xs_config_t *cfg = xs_catalog_cfg_new ();
+    assert_false (xs_config_bool (cfg, XS_CATALOG_SECTION, "admin_allow_remote", true));
+    xs_config_destroy (&cfg);
+}
+
 int
 main (void)
 {
@@ -150,6 +184,7 @@ main (void)
         cmocka_unit_test (test_file_over_defaults),
         cmocka_unit_test (test_api_settings),
         cmocka_unit_test (test_endpoints),
+        cmocka_unit_test (test_admin_endpoint_loopback),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

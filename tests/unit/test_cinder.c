@@ -1,7 +1,7 @@
 /*  test_cinder: the pure parts of xs_cinder (the routes themselves are
     driven by the real clients in tests/integration/test_api_catalog.py):
     type and message ids, uuid shapes, Cinder's times, truthy query values.
-    Includes the .c to reach its static helpers.
+    Drives the shared helpers through xs_cinder_int.h.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,58 +9,58 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../catalog/server/xs_cinder.c"
+#include "xs_cinder_int.h"
 
 static void
 test_type_ids_are_stable_uuids (void **state)
 {
     char a [37], b [37], c [37];
-    s_type_id ("gold", a);
-    s_type_id ("gold", b);
-    s_type_id ("silver", c);
+    xs_cinder_type_id ("gold", a);
+    xs_cinder_type_id ("gold", b);
+    xs_cinder_type_id ("silver", c);
     assert_string_equal (a, b);
     assert_string_not_equal (a, c);
-    assert_true (s_is_uuid (a));
+    assert_true (xs_cinder_is_uuid (a));
     assert_int_equal (a [14], '5');                 /* version 5 layout */
     assert_true (strchr ("89ab", a [19]) != NULL);  /* RFC 4122 variant */
     /* A message id never collides with the type id of the same text. */
-    s_name_uuid ("xensm-message:", "gold", c);
+    xs_cinder_name_uuid ("xensm-message:", "gold", c);
     assert_string_not_equal (a, c);
 }
 
 static void
 test_uuid_shape (void **state)
 {
-    assert_true (s_is_uuid ("00000000-0000-4000-8000-000000000000"));
-    assert_true (s_is_uuid ("ABCDEF00-0000-4000-8000-00000000000f"));
-    assert_false (s_is_uuid (NULL));
-    assert_false (s_is_uuid ("web"));
-    assert_false (s_is_uuid ("00000000-0000-4000-8000-00000000000"));
-    assert_false (s_is_uuid ("00000000-0000-4000-8000-0000000000000"));
-    assert_false (s_is_uuid ("00000000x0000-4000-8000-000000000000"));
-    assert_false (s_is_uuid ("0000000g-0000-4000-8000-000000000000"));
+    assert_true (xs_cinder_is_uuid ("00000000-0000-4000-8000-000000000000"));
+    assert_true (xs_cinder_is_uuid ("ABCDEF00-0000-4000-8000-00000000000f"));
+    assert_false (xs_cinder_is_uuid (NULL));
+    assert_false (xs_cinder_is_uuid ("web"));
+    assert_false (xs_cinder_is_uuid ("00000000-0000-4000-8000-00000000000"));
+    assert_false (xs_cinder_is_uuid ("00000000-0000-4000-8000-0000000000000"));
+    assert_false (xs_cinder_is_uuid ("00000000x0000-4000-8000-000000000000"));
+    assert_false (xs_cinder_is_uuid ("0000000g-0000-4000-8000-000000000000"));
 }
 
 static void
 test_cinder_times (void **state)
 {
     char buf [40];
-    s_iso_time (0, buf, sizeof buf);
+    xs_cinder_iso_time (0, buf, sizeof buf);
     assert_string_equal (buf, "1970-01-01T00:00:00.000000");
-    s_iso_time (1796622730541LL, buf, sizeof buf);
+    xs_cinder_iso_time (1796622730541LL, buf, sizeof buf);
     assert_string_equal (buf, "2026-12-07T05:52:10.541000");
 }
 
 static void
 test_truthy (void **state)
 {
-    assert_true (s_truthy ("1"));
-    assert_true (s_truthy ("True"));
-    assert_true (s_truthy ("yes"));
-    assert_false (s_truthy (NULL));
-    assert_false (s_truthy (""));
-    assert_false (s_truthy ("0"));
-    assert_false (s_truthy ("False"));
+    assert_true (xs_cinder_truthy ("1"));
+    assert_true (xs_cinder_truthy ("True"));
+    assert_true (xs_cinder_truthy ("yes"));
+    assert_false (xs_cinder_truthy (NULL));
+    assert_false (xs_cinder_truthy (""));
+    assert_false (xs_cinder_truthy ("0"));
+    assert_false (xs_cinder_truthy ("False"));
 }
 
 int

@@ -758,6 +758,66 @@ test_copy_without_capability_is_refused_with_xapis_code (void **state)
     json_decref (gone);
 }
 
+/* vdi_resize grows the volume's VDI, repeats as a no-op, refuses on an SR
+   type without VDI_RESIZE with xapi's code, and never touches a VDI that
+   is not tagged as the volume's. */
+static void
+test_vdi_resize (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char sr [64], lun_sr [64];
+    s_new_sr (f, "nfs", s_nfs_config ("/sr/resize"), sr);
+    json_t *vdi = xs_hostops_vdi_create (f->ops, sr, VOL_A, GIB, NULL, &err);
+    assert_non_null (vdi);
+    json_decref (vdi);
+    json_t *r = xs_hostops_vdi_resize (f->ops, VOL_A, 3 * GIB, NULL, &err);
+    if (!r)
+        fail_msg ("vdi_resize: %s", err.msg);
+    assert_int_equal (json_integer_value (json_object_get (r, "virtual_size")), 3 * GIB);
+    assert_int_equal (json_integer_value (json_object_get (r, "previous_size")), GIB);
+    assert_true (json_is_true (json_object_get (r, "resized")));
+    assert_string_equal (json_string_value (json_object_get (r, "sr_uuid")), sr);
+    json_decref (r);
+    /* Repeated, or asked smaller: left as it is (xapi never shrinks). */
+    r = xs_hostops_vdi_resize (f->ops, VOL_A, 2 * GIB, sr, &err);
+    assert_non_null (r);
+    assert_false (json_is_true (json_object_get (r, "resized")));
+    assert_int_equal (json_integer_value (json_object_get (r, "virtual_size")), 3 * GIB);
+    json_decref (r);
+    /* Bad size; a volume without a VDI. */
+    assert_null (xs_hostops_vdi_resize (f->ops, VOL_A, 0, NULL, &err));
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_null (xs_hostops_vdi_resize (f->ops, VOL_B, GIB, NULL, &err));
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    /* xapi's failure is kept (no space left). */
+    static const char *const params [] = { "", "There is insufficient space", "", NULL };
+    xs_test_xapisim_fail (s_sim, "VDI.resize", 1, false, "SR_BACKEND_FAILURE_44", params);
+    assert_null (xs_hostops_vdi_resize (f->ops, VOL_A, 4 * GIB, NULL, &err));
+    assert_int_equal (err.kind, XS_EXAPI);
+    assert_string_equal (err.msg, "volume " VOL_A ": VDI.resize failed: SR_BACKEND_FAILURE_44 "
+                                  "[, There is insufficient space, ]");
+    assert_string_equal (xs_hostops_error_code (f->ops), "SR_BACKEND_FAILURE_44");
+    /* A LUN-per-VDI SR has no VDI_RESIZE: refused before xapi is asked. */
+    s_new_sr (f, "iscsi", json_pack ("{s:s, s:s}", "target", "t", "targetIQN", "iqn.rs"), lun_sr);
+    vdi = xs_hostops_vdi_create (f->ops, lun_sr, VOL_C, GIB, NULL, &err);
+    if (!vdi)
+        fail_msg ("vdi_create: %s", err.msg);
+    json_decref (vdi);
+    assert_null (xs_hostops_vdi_resize (f->ops, VOL_C, 2 * GIB, NULL, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    char expect [300];
+    snprintf (expect, sizeof expect, "volume " VOL_C ": cannot extend: SR %s (type iscsi) does "
+              "not support VDI_RESIZE", lun_sr);
+    assert_string_equal (err.msg, expect);
+    assert_string_equal (xs_hostops_error_code (f->ops), "SR_OPERATION_NOT_SUPPORTED");
+    const xs_value_t *p = xs_hostops_error_params (f->ops);
+    assert_string_equal (xs_value_str (xs_value_at (p, 0)), lun_sr);
+    assert_string_equal (xs_value_str (xs_value_at (p, 1)), "VDI_RESIZE");
+    json_decref (xs_hostops_vdi_destroy (f->ops, VOL_C, NULL, &err));
+    json_decref (xs_hostops_vdi_destroy (f->ops, VOL_A, NULL, &err));
+}
+
 /* A XenAPI failure keeps its code and params until the next operation. */
 static void
 test_xapi_failure_is_kept_until_the_next_operation (void **state)
@@ -809,6 +869,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_vdi_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_copy_without_capability_is_refused_with_xapis_code,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_vdi_resize, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_xapi_failure_is_kept_until_the_next_operation,
                                          s_setup, s_teardown),
     };

@@ -254,6 +254,15 @@ test_each_op_reaches_its_handler (void **state)
     r = s_run (f, XS_OP_VDI_DESTROY, "{\"volume_uuid\": \"" VOL_C "\"}");
     assert_int_equal (json_integer_value (json_object_get (r, "destroyed")), 1);
     json_decref (r);
+    /* vdi_resize: size as a string (plugin) or an integer (agent). */
+    r = s_run (f, XS_OP_VDI_RESIZE, "{\"volume_uuid\": \"" VOL_B "\", \"size\": \"4194304\"}");
+    assert_int_equal (json_integer_value (json_object_get (r, "virtual_size")), 4194304);
+    assert_true (json_is_true (json_object_get (r, "resized")));
+    json_decref (r);
+    r = s_run (f, XS_OP_VDI_RESIZE, "{\"volume_uuid\": \"" VOL_B "\", \"size\": 4194304, "
+                                    "\"sr_uuid\": \"%s\"}", sr);
+    assert_false (json_is_true (json_object_get (r, "resized")));
+    json_decref (r);
     r = s_run (f, XS_OP_VDI_CLONE, "{\"volume_uuid\": \"" VOL_A "\", \"new_volume_uuid\": \""
                                    VOL_C "\", \"sr_uuid\": \"%s\"}", sr);
     assert_false (json_is_true (json_object_get (r, "snapshot")));

@@ -326,7 +326,7 @@ s_wait_for_task (xs_xenapi_t *client, const char *method)
 static void
 s_killed_while (fixture_t *f, const char *method, bool copy)
 {
-    s_delay (method, "2");
+    s_delay (method, "5");      /* room for a loaded machine to kill it first */
     pid_t pid = fork ();
     assert_true (pid >= 0);
     if (pid == 0) {

@@ -123,6 +123,88 @@ test_list (void **state)
     xs_hosts_destroy (&hosts);
 }
 
+/* The pool's SM drivers: a backend whose type no live host of its zone
+   has a driver for is unusable there, with the reason; hosts that did
+   not report give the benefit of the doubt; LUN-per-VDI types and drivers
+   without VDI_CREATE are unusable everywhere. */
+static void
+test_sm_drivers (void **state)
+{
+    xs_hosts_t *hosts = xs_hosts_new ();
+    xs_err_t err;
+    char nfs [] = "nfs", iscsi [] = "iscsi", netapp [] = "netapp", za [] = "za", zb [] = "zb";
+    xs_backend_t b = {.id = 1, .zone = za, .sr_type = nfs};
+    /* No live host: nothing known, not unusable for this reason. */
+    assert_null (xs_hosts_backend_unusable (hosts, &b));
+    xs_live_host_t *a1 = s_register (hosts, "a1", "za", "r1");
+    xs_live_host_t *a2 = s_register (hosts, "a2", "za", "r2");
+    json_t *narrow = json_pack ("{s:[s, s], s:[s]}", "lvm", "VDI_CREATE", "SR_PROBE",
+                                "ext", "VDI_CREATE");
+    assert_int_equal (xs_live_host_set_sm_drivers (a1, narrow, &err), 1);
+    assert_int_equal (xs_live_host_set_sm_drivers (a1, narrow, &err), 0);   /* same */
+    assert_true (xs_live_host_lacks_driver (a1, "nfs"));
+    assert_false (xs_live_host_lacks_driver (a1, "lvm"));
+    assert_false (xs_live_host_lacks_driver (a2, "nfs"));      /* not reported */
+    /* a2 has not reported: benefit of the doubt. */
+    assert_null (xs_hosts_backend_unusable (hosts, &b));
+    assert_int_equal (xs_live_host_set_sm_drivers (a2, narrow, &err), 1);
+    char *why = xs_hosts_backend_unusable (hosts, &b);
+    assert_non_null (why);
+    assert_string_equal (why, "no SM driver for SR type nfs on the live hosts of zone za "
+                              "(their pool has: ext, lvm)");
+    free (why);
+    /* A host down does not count; one live host with the driver is enough. */
+    a2->up = false;
+    json_t *full = json_pack ("{s:[s, s], s:[s, s], s:[s]}", "nfs", "SR_PROBE", "VDI_CREATE",
+                              "iscsi", "VDI_CREATE", "VDI_INTRODUCE", "weird", "VDI_ATTACH");
+    xs_live_host_t *a3 = s_register (hosts, "a3", "za", "r3");
+    assert_int_equal (xs_live_host_set_sm_drivers (a3, full, &err), 1);
+    assert_null (xs_hosts_backend_unusable (hosts, &b));
+    /* Another zone is judged by its own hosts. */
+    b.zone = zb;
+    assert_null (xs_hosts_backend_unusable (hosts, &b));
+    /* LUN per VDI: unusable whatever the drivers say (iscsi declares
+       VDI_CREATE, which only hands out an existing LUN). */
+    b.zone = za;
+    b.sr_type = iscsi;
+    why = xs_hosts_backend_unusable (hosts, &b);
+    assert_non_null (strstr (why, "SR type iscsi is LUN per VDI"));
+    free (why);
+    /* A driver without VDI_CREATE. */
+    char weird [] = "weird";
+    b.sr_type = weird;
+    a1->up = false;
+    why = xs_hosts_backend_unusable (hosts, &b);
+    assert_string_equal (why, "the SM driver for SR type weird on the hosts of zone za "
+                              "lacks VDI_CREATE");
+    free (why);
+    b.sr_type = netapp;
+    why = xs_hosts_backend_unusable (hosts, &b);
+    assert_non_null (strstr (why, "no SM driver for SR type netapp"));
+    assert_non_null (strstr (why, "(their pool has: iscsi, nfs, weird)"));
+    free (why);
+    /* Malformed reports are refused and change nothing. */
+    json_t *bad [] = {json_string ("nfs"), json_pack ("{s:s}", "nfs", "VDI_CREATE"),
+                      json_pack ("{s:[i]}", "nfs", 1)};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (xs_live_host_set_sm_drivers (a3, bad [i], &err), -1);
+        assert_non_null (strstr (err.msg, "host a3: sm_drivers"));
+        json_decref (bad [i]);
+    }
+    assert_false (xs_live_host_lacks_driver (a3, "nfs"));
+    /* host list: the SR types, null until reported. */
+    char a3_ [] = "a3", ka [] = "KA";
+    xs_host_t row = {.uuid = a3_, .zone = za, .name = a3_, .public_key = ka};
+    xs_host_t *rows [] = {&row, NULL};
+    json_t *list = xs_hosts_list (hosts, rows, NULL);
+    json_t *drivers = json_object_get (json_array_get (list, 0), "sm_drivers");
+    assert_int_equal (json_array_size (drivers), 3);
+    json_decref (list);
+    json_decref (narrow);
+    json_decref (full);
+    xs_hosts_destroy (&hosts);
+}
+
 int
 main (void)
 {
@@ -130,6 +212,7 @@ main (void)
         cmocka_unit_test (test_register_find_forget),
         cmocka_unit_test (test_pick_and_sr_info),
         cmocka_unit_test (test_list),
+        cmocka_unit_test (test_sm_drivers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -60,6 +60,62 @@ test_restart_resumes_committed_jobs (void **state)
     xs_job_list_destroy (&unfinished);
 }
 
+#define S_EXT_OK  "21111111-2222-3333-4444-555555555555"
+#define S_EXT_BAD "31111111-2222-3333-4444-555555555555"
+
+static bool
+s_extended (fx_t *f, void *arg)
+{
+    xs_volume_t *v = xs_store_volume_get (f->store, S_EXT_OK, NULL);
+    bool ok = v && v->state == XS_VOLUME_AVAILABLE && v->size_bytes == 8192;
+    xs_volume_destroy (&v);
+    return ok;
+}
+
+/* A restart while two extends were in flight: the one whose journal row
+   can run again is resumed and completes (available, the new size); the
+   one that cannot (its args lost) settles as error_extending, never stays
+   extending. */
+static void
+test_restart_resumes_or_settles_extends (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t b = fx_backend (f, "gold", "z1", "one");
+    fx_start_agent (f, "h1", "z1");
+    fx_wait_ready (f, b, 1);
+    fx_stop_agents (f);
+
+    xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
+    const char *const uuids [] = { S_EXT_OK, S_EXT_BAD };
+    for (int i = 0; i < 2; i++) {
+        xs_volume_spec_t vol = {.uuid = uuids [i], .size_bytes = 4096, .flavor_id = gold->id,
+                                .backend_id = b, .vdi_uuid = uuids [i], .host_uuid = "h1",
+                                .state = XS_VOLUME_EXTENDING};
+        assert_int_equal (xs_store_volume_insert (f->store, &vol, NULL), 0);
+        xs_job_spec_t job = {.volume_uuid = vol.uuid, .op = "vdi_resize",
+                             .args = i == 0 ? "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":\""
+                                              S_EXT_OK "\",\"size\":8192}" : "lost",
+                             .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = "h1"};
+        assert_true (xs_store_job_insert (f->store, &job, NULL) > 0);
+    }
+    xs_flavor_destroy (&gold);
+
+    fx_stop_catalog (f);
+    fx_start_catalog (f);
+    xs_err_t err;
+    assert_int_equal (xs_jobs_resume (f->jobs, &err), 1);
+    assert_int_equal (xs_jobs_running (f->jobs, S_EXT_OK), XS_OP_VDI_RESIZE);
+    xs_volume_t *v = xs_store_volume_get (f->store, S_EXT_BAD, NULL);
+    assert_int_equal (v->state, XS_VOLUME_ERROR_EXTENDING);
+    assert_int_equal (v->size_bytes, 4096);
+    assert_non_null (strstr (v->error, "could not be resumed"));
+    xs_volume_destroy (&v);
+    f->npeers = 0;
+    fx_start_agent (f, "h1", "z1");
+    assert_true (fx_run_until (f, s_extended, NULL, 5000));
+    assert_int_equal (xs_jobs_active (f->jobs), 0);
+}
 
 int
 main (void)
@@ -67,6 +123,8 @@ main (void)
     xs_log_init ("test_jobs", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_restart_resumes_committed_jobs, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown (test_restart_resumes_or_settles_extends, fx_setup,
+                                         fx_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -147,6 +147,19 @@ test_host_list (void **state)
     assert_contains (enrolled, " enrolled ");
     assert_contains (enrolled, "(key K3-never-seen, not registered yet)");
 
+    /* The SR types a host's pool has SM drivers for, once reported. */
+    manage_reply_ok (f, "{\"hosts\": ["
+        "{\"uuid\": \"a1-host\", \"name\": \"a1\", \"zone\": \"za\", \"state\": \"up\", "
+        " \"last_seen\": 1764028861000, \"public_key\": \"K1\", \"srs\": [], "
+        " \"sm_drivers\": [\"ext\", \"lvm\"]},"
+        "{\"uuid\": \"b1-host\", \"name\": \"b1\", \"zone\": \"za\", \"state\": \"up\", "
+        " \"last_seen\": 1764028861000, \"public_key\": \"K2\", \"srs\": [], "
+        " \"sm_drivers\": null}]}");
+    assert_int_equal (manage_run (f, NULL, "host", "list", NULL), 0);
+    manage_assert_sent (f, "host_list", "{}");
+    assert_contains (f->out, " -\n                                      SM drivers: ext lvm\nb1-host");
+    assert_null (strstr (strstr (f->out, "b1-host"), "SM drivers"));
+
     assert_int_equal (manage_run (f, NULL, "host", "list", "extra", NULL), 2);
     assert_contains (f->err, "host list: expected 0 argument(s), got 1");
     manage_assert_nothing_sent (f);

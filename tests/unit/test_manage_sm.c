@@ -197,6 +197,17 @@ test_backend_add_existing_sr (void **state)
                                                            "id")), 5);
     json_decref (out);
     s_assert_commands (f, "flavor_list backend_add");
+    /* A backend the pool cannot use is added, with a warning naming why. */
+    manage_reply_ok (f, "{\"flavors\": [], \"backend\": {\"id\": 6, \"zone\": \"zb\", "
+                     "\"sr_uuid\": \"" S_SR_UUID "\", \"unusable\": \"no SM driver for SR "
+                     "type netapp on the live hosts of zone zb (their pool has: nfs)\"}}");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_add", "gold", "nfs",
+                                  "sr_uuid=" S_SR_UUID, "server=s", "serverpath=/p", NULL), 0);
+    assert_contains (f->out, "backend 6 added");
+    assert_string_equal (f->err, "sm backend_add: warning: backend 6 cannot hold volumes: no "
+                         "SM driver for SR type netapp on the live hosts of zone zb (their "
+                         "pool has: nfs)\n");
+    s_assert_commands (f, "flavor_list backend_add");
 
     /* A flavor the catalog does not know: nothing is added. */
     manage_reply_error (f, "not_found", "flavor silver: not found");
@@ -304,6 +315,16 @@ test_backend_list_and_remove (void **state)
                      "zone=za ratio=1.5 reserve=10\n");
     assert_int_equal (manage_run (f, NULL, "sm", "backend_list", "3", NULL), 0);
     manage_assert_sent (f, "backend_list", "{\"id\": 3}");
+    /* Why the pool cannot hold volumes there, under the backend's line. */
+    manage_reply_ok (f, "{\"backends\": [{\"id\": 5, \"flavor_id\": 4, "
+        "\"sr_uuid\": null, \"sr_type\": \"nfs\", \"name_label\": null, "
+        "\"config\": {\"server\": \"s\"}, \"zone\": \"zb\", \"ratio\": null, "
+        "\"reserve\": null, \"unusable\": \"no SM driver for SR type nfs on the live "
+        "hosts of zone zb (their pool has: ext, lvm)\"}]}");
+    assert_int_equal (manage_run (f, NULL, "sm", "backend_list", NULL), 0);
+    manage_assert_sent (f, "backend_list", "{}");
+    assert_contains (f->out, "server=s zone=zb\n      unusable: no SM driver for SR type nfs "
+                     "on the live hosts of zone zb (their pool has: ext, lvm)\n");
 
     assert_int_equal (manage_run (f, NULL, "sm", "backend_remove", "3", NULL), 0);
     manage_assert_sent (f, "backend_remove", "{\"id\": 3}");

@@ -135,6 +135,7 @@ test_volume_timeouts (void **state)
         { "volume", "delete", 1, { S_UUID }, XS_MANAGE_VOLUME_TIMEOUT_MS },
         { "volume", "snapshot", 1, { S_UUID }, XS_MANAGE_VOLUME_TIMEOUT_MS },
         { "volume", "clone", 1, { S_UUID }, XS_MANAGE_VOLUME_TIMEOUT_MS },
+        { "volume", "extend", 2, { S_UUID, "--size=2G" }, XS_MANAGE_VOLUME_TIMEOUT_MS },
         { "volume", "show", 1, { S_UUID }, XS_MANAGE_DEFAULT_TIMEOUT_MS },
         { "volume", "list", 0, { NULL }, XS_MANAGE_DEFAULT_TIMEOUT_MS },
     };
@@ -208,6 +209,36 @@ test_volume_delete_snapshot_clone (void **state)
     assert_int_equal (manage_run (f, NULL, "volume", "snapshot", S_UUID, "--name", NULL), 2);
     assert_int_equal (manage_run (f, NULL, "volume", "show", "--attempts", NULL), 2);
     assert_contains (f->err, "volume show: option '--attempts': unknown");
+    manage_assert_nothing_sent (f);
+}
+
+/* volume extend UUID --size S: the size as create takes it, in bytes on
+   the wire; usage errors send nothing. */
+static void
+test_volume_extend (void **state)
+{
+    manage_fixture_t *f = *state;
+    manage_reply_ok (f, "{\"volume\": " S_VOLUME ("available", "2") "}");
+    assert_int_equal (manage_run (f, NULL, "volume", "extend", S_UUID, "--size", "2G", NULL), 0);
+    manage_assert_sent (f, "volume_extend", "{\"uuid\": \"" S_UUID "\", \"size\": 2147483648}");
+    assert_contains (f->out, "state:       available\n");
+    assert_int_equal (manage_run (f, NULL, "volume", "ext", "--size=4096", S_UUID, NULL), 0);
+    manage_assert_sent (f, "volume_extend", "{\"uuid\": \"" S_UUID "\", \"size\": 4096}");
+    /* The catalog's refusal reaches the user. */
+    manage_reply_error (f, "invalid", "volume " S_UUID ": new size 4096 bytes is not larger "
+                        "than its size, 8192 bytes (a volume can only grow)");
+    assert_int_equal (manage_run (f, NULL, "volume", "extend", S_UUID, "--size", "4K", NULL), 2);
+    assert_contains (f->err, "is not larger than its size");
+    json_decref (manage_take (f));
+
+    assert_int_equal (manage_run (f, NULL, "volume", "extend", S_UUID, NULL), 2);
+    assert_contains (f->err, "volume extend: --size is required");
+    assert_int_equal (manage_run (f, NULL, "volume", "extend", S_UUID, "--size", "lots", NULL), 2);
+    assert_contains (f->err, "--size 'lots': expected a positive size");
+    assert_int_equal (manage_run (f, NULL, "volume", "extend", "--size", "1G", NULL), 2);
+    assert_contains (f->err, "expected one volume uuid, got 0");
+    assert_int_equal (manage_run (f, NULL, "volume", "extend", S_UUID, "--name", "x", NULL), 2);
+    assert_contains (f->err, "volume extend: option '--name': unknown");
     manage_assert_nothing_sent (f);
 }
 
@@ -347,6 +378,7 @@ main (void)
                                          manage_teardown),
         cmocka_unit_test_setup_teardown (test_volume_errors, manage_setup, manage_teardown),
         cmocka_unit_test_setup_teardown (test_volume_timeouts, manage_setup, manage_teardown),
+        cmocka_unit_test_setup_teardown (test_volume_extend, manage_setup, manage_teardown),
         cmocka_unit_test_setup_teardown (test_volume_delete_snapshot_clone, manage_setup,
                                          manage_teardown),
         cmocka_unit_test_setup_teardown (test_volume_list, manage_setup, manage_teardown),

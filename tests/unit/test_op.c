@@ -26,6 +26,7 @@ test_wire_names_are_stable (void **state)
     assert_string_equal (xs_op_name (XS_OP_SR_ATTACH), "sr_attach");
     assert_string_equal (xs_op_name (XS_OP_HOST_INFO), "host_info");
     assert_int_equal (xs_op_from_name ("vdi_snapshot"), XS_OP_VDI_SNAPSHOT);
+    assert_string_equal (xs_op_name (XS_OP_VDI_RESIZE), "vdi_resize");
 }
 
 static void

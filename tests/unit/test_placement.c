@@ -92,6 +92,77 @@ test_no_candidate_lists_every_attempt (void **state)
     assert_int_equal (r.err.kind, XS_EINVAL);
 }
 
+/* The reason of attempt i of `attempts`, checking its backend and outcome. */
+static const char *
+s_attempt (json_t *attempts, size_t i, int64_t backend, const char *outcome)
+{
+    json_t *a = json_array_get (attempts, i);
+    assert_non_null (a);
+    assert_int_equal (json_integer_value (json_object_get (a, "backend_id")), backend);
+    assert_string_equal (fx_jstr (a, "outcome"), outcome);
+    const char *reason = fx_jstr (a, "reason");
+    return reason ? reason : "";
+}
+
+static bool
+s_host_has_drivers (fx_t *f, void *arg)
+{
+    xs_live_host_t *h = xs_hosts_get (f->hosts, (const char *) arg);
+    return h && h->up && h->sm_drivers;
+}
+
+/* What the pool cannot do is skipped with the reason, never tried: a
+   LUN-per-VDI type (iscsi), a zone whose hosts lack the SR type's SM
+   driver (whose SR is then never created there), an SR whose capabilities
+   lack VDI_CREATE. */
+static void
+test_unusable_backends_are_skipped_with_reasons (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t lun = fx_backend_typed (f, "gold", "z1", "lun", "iscsi");
+    int64_t far = fx_backend (f, "gold", "z2", "far");
+    int64_t nocreate = fx_backend (f, "gold", "z1", "nocreate");
+    int64_t good = fx_backend (f, "gold", "z1", "good");
+    fx_start_agent (f, "h1", "z1");
+    fx_start_agent (f, "nonfs-h2", "z2");
+    fx_wait_ready (f, lun, 1);
+    fx_wait_ready (f, nocreate, 1);
+    fx_wait_ready (f, good, 1);
+    assert_true (fx_run_until (f, s_host_has_drivers, (void *) "nonfs-h2", 15000));
+    xs_agentsrv_reconcile (f->agents);
+
+    fx_result_t r = fx_create (f, "gold", 1 << 20, NULL);
+    if (r.failed)
+        fail_msg ("create failed: %s", r.err.msg);
+    assert_int_equal (json_integer_value (json_object_get (r.reply, "backend_id")), good);
+    xs_err_t err;
+    json_t *show = xs_volumes_show (f->volumes, fx_jstr (r.reply, "uuid"), &err);
+    json_t *attempts = json_object_get (show, "attempts");
+    assert_int_equal (json_array_size (attempts), 4);
+    assert_non_null (strstr (s_attempt (attempts, 0, lun, "skipped"),
+                             "SR type iscsi is LUN per VDI"));
+    assert_string_equal (s_attempt (attempts, 1, far, "skipped"),
+                         "no SM driver for SR type nfs on the live hosts of zone z2 "
+                         "(their pool has: ext, lvm)");
+    assert_string_equal (s_attempt (attempts, 2, nocreate, "skipped"),
+                         "its SR (type nfs) lacks VDI_CREATE");
+    s_attempt (attempts, 3, good, "ok");
+    json_decref (show);
+    json_decref (r.reply);
+    /* Nothing was sent where it could not work: one VDI.create only, and
+       the zone without the driver never created (nor attached) the SR. */
+    assert_int_equal (fx_counts ().vdi_creates, 1);
+    assert_int_equal (fx_counts ().sr_creates, 3);
+    xs_live_host_t *h2 = xs_hosts_get (f->hosts, "nonfs-h2");
+    assert_null (xs_live_sr (h2, far, false));
+    xs_backend_t *b = xs_store_backend_get (f->store, far, &err);
+    assert_int_equal (b->state, XS_BACKEND_NEW);
+    char *why = xs_agentsrv_backend_unusable (f->agents, b);
+    assert_non_null (strstr (why, "no SM driver for SR type nfs"));
+    free (why);
+    xs_backend_destroy (&b);
+}
 
 int
 main (void)
@@ -100,6 +171,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_first_fit_falls_through_and_skips_full, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown (test_no_candidate_lists_every_attempt, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown (test_unusable_backends_are_skipped_with_reasons, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

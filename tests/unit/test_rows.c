@@ -77,12 +77,15 @@ test_state_names (void **state)
 {
     (void) state;
     xs_err_t err = { 0 };
-    for (int s = XS_VOLUME_CREATING; s <= XS_VOLUME_ERROR_DELETING; s++) {
+    for (int s = XS_VOLUME_CREATING; s <= XS_VOLUME_ERROR_EXTENDING; s++) {
         xs_volume_state_t back;
         assert_int_equal (xs_volume_state_from_name (xs_volume_state_name (s), &back, &err), 0);
         assert_int_equal (back, s);
     }
     assert_string_equal (xs_volume_state_name (XS_VOLUME_ERROR_DELETING), "error_deleting");
+    assert_string_equal (xs_volume_state_name (XS_VOLUME_EXTENDING), "extending");
+    assert_string_equal (xs_volume_state_name (XS_VOLUME_ERROR_EXTENDING), "error_extending");
+    assert_true (xs_volume_state_is_live (XS_VOLUME_ERROR_EXTENDING));
     assert_string_equal (xs_backend_state_name (XS_BACKEND_DRAINING), "draining");
     assert_string_equal (xs_host_state_name (XS_HOST_DOWN), "down");
     assert_string_equal (xs_job_state_name (XS_JOB_DISPATCHED), "dispatched");
@@ -132,7 +135,7 @@ test_every_name_round_trips (void **state)
         assert_int_equal (back, s);
     }
     assert_string_equal (xs_host_state_name ((xs_host_state_t) -1), "?");
-    assert_string_equal (xs_volume_state_name ((xs_volume_state_t) 6), "?");
+    assert_string_equal (xs_volume_state_name ((xs_volume_state_t) 8), "?");
     assert_string_equal (xs_job_state_name ((xs_job_state_t) 4), "?");
     assert_string_equal (xs_attempt_outcome_name ((xs_attempt_outcome_t) 3), "?");
     xs_attempt_outcome_t o = XS_ATTEMPT_OK;

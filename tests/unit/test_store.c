@@ -110,10 +110,31 @@ test_existing_lax_file_is_tightened (void **state)
 {
     FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
-    s_write_file (fx->path, "", 0, 0644);      /* version 0: an empty file */
     xs_store_t *store = fx_open (fx);
+    xs_store_destroy (&store);
+    assert_int_equal (chmod (fx->path, 0644), 0);
+    store = fx_open (fx);
     assert_int_equal (s_mode (fx->path), 0600);
     xs_store_destroy (&store);
+}
+
+/* A zero-length file is a lost or truncated catalog, not a new one: it was
+   started as an empty catalog and written to (fault campaign D12). */
+static void
+test_empty_file_is_refused_untouched (void **state)
+{
+    FX_SQLITE_ONLY ();
+    fixture_t *fx = *state;
+    s_write_file (fx->path, "", 0, 0600);
+    xs_err_t err = { 0 };
+    xs_store_t *store = xs_store_new (fx->path, &err);
+    assert_null (store);
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, fx->path));
+    assert_non_null (strstr (err.msg, "empty (0 bytes)"));
+    struct stat sb;
+    assert_int_equal (stat (fx->path, &sb), 0);
+    assert_int_equal (sb.st_size, 0);
 }
 
 static void
@@ -121,7 +142,7 @@ test_migrate_empty_file_to_current (void **state)
 {
     FX_SQLITE_ONLY ();
     fixture_t *fx = *state;
-    s_write_file (fx->path, "", 0, 0600);
+    unlink (fx->path);                  /* made by the store: version 0 */
     xs_store_t *store = fx_open (fx);
     xs_store_destroy (&store);
     assert_int_equal (fx_raw_int (fx->path, "PRAGMA user_version"), XS_STORE_SCHEMA_VERSION);
@@ -167,13 +188,87 @@ test_migrate_1_to_2_adds_projects (void **state)
           "INSERT INTO xensm_schema VALUES (1)"
         : "PRAGMA user_version = 1; PRAGMA application_id = 2020830531;"), FX_OK);
     xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), 2);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_err_t err = { 0 };
     xs_volume_t *v = xs_store_volume_get (store, "vol-1", &err);
     assert_non_null (v);
     assert_string_equal (v->name, "old");
     assert_string_equal (v->project, "");
     xs_volume_destroy (&v);
+    xs_store_destroy (&store);
+    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
+        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_by_project'"
+        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+          " AND name = 'volume_by_project'"), 1);
+}
+
+/* Schema 2 -> 3 (extend's states): every volume, its jobs and attempts
+   stay (SQLite rebuilds the table: nothing may cascade), in the same
+   order; the new states and sizes can be written. */
+static void
+test_migrate_2_to_3_adds_extend_states (void **state)
+{
+    fixture_t *fx = *state;
+    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
+    assert_int_equal (fx_raw_exec (fx->path, steps [0]), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path, steps [1]), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path,
+        "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
+        "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at,"
+        " project) VALUES ('vol-b', 'first', 1024, 1, 'available', 1, 1, 'p1');"
+        "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at)"
+        " VALUES ('vol-a', 'second', 2048, 1, 'error', 2, 2);"
+        "INSERT INTO job (volume_uuid, op, state, created_at, updated_at)"
+        " VALUES ('vol-b', 'vdi_create', 'done', 1, 1);"
+        "INSERT INTO attempt (volume_uuid, backend_id, outcome, at)"
+        " VALUES ('vol-b', 1, 'ok', 1);"), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg ()
+        ? "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
+          "INSERT INTO xensm_schema VALUES (2)"
+        : "PRAGMA user_version = 2; PRAGMA application_id = 2020830531;"), FX_OK);
+    xs_store_t *store = fx_open (fx);
+    assert_int_equal (xs_store_schema_version (store), 3);
+    xs_err_t err = { 0 };
+    xs_volume_t **list = xs_store_volume_list (store, true, &err);
+    assert_non_null (list);
+    assert_int_equal (xs_rows_list_size (list), 2);
+    assert_string_equal (list [0]->uuid, "vol-b");      /* creation order kept */
+    assert_string_equal (list [0]->project, "p1");
+    assert_int_equal (list [1]->size_bytes, 2048);
+    xs_volume_list_destroy (&list);
+    xs_job_t **jobs = xs_store_job_list_by_volume (store, "vol-b", &err);
+    assert_non_null (jobs);
+    assert_int_equal (xs_rows_list_size (jobs), 1);
+    xs_job_list_destroy (&jobs);
+    xs_attempt_t **attempts = xs_store_attempt_list_by_volume (store, "vol-b", &err);
+    assert_non_null (attempts);
+    assert_int_equal (xs_rows_list_size (attempts), 1);
+    xs_attempt_list_destroy (&attempts);
+    /* The new states, and a new size. */
+    assert_int_equal (xs_store_volume_set_state (store, "vol-b", XS_VOLUME_EXTENDING, NULL, &err),
+                      0);
+    assert_int_equal (xs_store_volume_set_size (store, "vol-b", 4096, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), 0);
+    assert_int_equal (xs_store_volume_set_state (store, "vol-a", XS_VOLUME_ERROR_EXTENDING,
+                                                 "no room", &err), 0);
+    xs_volume_t *v = xs_store_volume_get (store, "vol-b", &err);
+    assert_int_equal (v->size_bytes, 4096);
+    assert_int_equal (v->state, XS_VOLUME_AVAILABLE);
+    xs_volume_destroy (&v);
+    v = xs_store_volume_get (store, "vol-a", &err);
+    assert_int_equal (v->state, XS_VOLUME_ERROR_EXTENDING);
+    assert_string_equal (v->error, "no room");
+    xs_volume_destroy (&v);
+    assert_int_equal (xs_store_volume_set_size (store, "vol-x", 1, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_int_equal (xs_store_volume_set_size (store, "vol-a", -1, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    /* Foreign keys are on again: a job of an unknown volume is refused. */
+    xs_job_spec_t orphan = {.volume_uuid = "vol-x", .op = "vdi_create",
+                            .state = XS_JOB_PENDING};
+    assert_true (xs_store_job_insert (store, &orphan, &err) < 0);
     xs_store_destroy (&store);
     assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
         ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_by_project'"
@@ -268,12 +363,16 @@ test_corrupt_file_gives_clear_error (void **state)
     size_t n;
     char *data = s_slurp (fx->path, &n);
     assert_true (n > 8 * 4096);
+    /* The flavor table's root page (the schema's migrations rebuild tables,
+       so its rows are not simply the last pages). */
+    int64_t root = fx_raw_int (fx->path, "SELECT rootpage FROM sqlite_schema"
+                                         " WHERE name = 'flavor'");
+    assert_true (root > 1 && (size_t) root * 4096 <= n);
 
-    /* The flavor rows were written last: scribble over the last pages. The
-       store still opens; reading flavors fails cleanly. */
+    /* Scribble over it. The store still opens; reading flavors fails cleanly. */
     char *copy = malloc (n);
     memcpy (copy, data, n);
-    memset (copy + n - 2 * 4096, 0xA5, 2 * 4096);
+    memset (copy + (root - 1) * 4096, 0xA5, 4096);
     s_write_file (fx->path, copy, n, 0600);
     xs_err_t err = { 0 };
     store = fx_open (fx);
@@ -516,6 +615,101 @@ test_locked_database_error_loses_nothing (void **state)
     xs_flavor_t **list = xs_store_flavor_list (store, &err);
     assert_int_equal (xs_rows_list_size (list), 2);
     xs_flavor_list_destroy (&list);
+    xs_store_destroy (&store);
+}
+
+/* Copies `path`'s file `suffix` ("", "-wal", ".lock") to `to`, if it exists:
+   what a crash at this moment would leave on disk. */
+static void
+s_crash_copy (const char *path, const char *suffix, const char *to)
+{
+    char from [512], dest [512];
+    snprintf (from, sizeof from, "%s%s", path, suffix);
+    snprintf (dest, sizeof dest, "%s%s", to, suffix);
+    size_t size = 0;
+    if (access (from, F_OK) != 0)
+        return;
+    char *data = s_slurp (from, &size);
+    s_write_file (dest, data, size, 0600);
+    free (data);
+}
+
+static int64_t
+s_flavor_count (xs_store_t *store)
+{
+    xs_err_t err = { 0 };
+    xs_flavor_t **list = xs_store_flavor_list (store, &err);
+    assert_non_null (list);
+    int64_t n = (int64_t) xs_rows_list_size (list);
+    xs_flavor_list_destroy (&list);
+    return n;
+}
+
+/* The write-ahead log deleted under a running catalog: commits went on into
+   a file nobody could find, and a crash lost them all (fault campaign D14:
+   77 of 400). Now the next transaction checkpoints the deleted log into the
+   database and starts a new one: a crash image holds every commit. */
+static void
+test_deleted_wal_while_open_loses_nothing (void **state)
+{
+    FX_SQLITE_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    fx_add_flavor (store, "before");
+    char p [512];
+    snprintf (p, sizeof p, "%s-wal", fx->path);
+    assert_int_equal (unlink (p), 0);
+    snprintf (p, sizeof p, "%s-shm", fx->path);
+    unlink (p);
+    fx_add_flavor (store, "after");
+    fx_add_flavor (store, "later");
+    char crash [512];
+    snprintf (crash, sizeof crash, "%s.crash", fx->path);
+    s_crash_copy (fx->path, "", crash);
+    s_crash_copy (fx->path, "-wal", crash);
+    xs_store_destroy (&store);
+    xs_err_t err = { 0 };
+    xs_store_t *image = xs_store_new (crash, &err);
+    assert_non_null (image);
+    assert_int_equal (s_flavor_count (image), 3);
+    xs_store_destroy (&image);
+}
+
+/* A catalog killed with its log deleted afterwards lost what the log held
+   (D14: 200 of 200, silently). Now it is refused, naming the file, unless
+   accepted; after a clean close the log holds nothing and may go. */
+static void
+test_lost_wal_after_a_crash_is_refused (void **state)
+{
+    FX_SQLITE_ONLY ();
+    fixture_t *fx = *state;
+    xs_store_t *store = fx_open (fx);
+    fx_add_flavor (store, "gold");
+    char crash [512], wal [600];
+    snprintf (crash, sizeof crash, "%s.crash", fx->path);
+    s_crash_copy (fx->path, "", crash);
+    s_crash_copy (fx->path, ".lock", crash);        /* says "open" */
+    xs_store_destroy (&store);
+    snprintf (wal, sizeof wal, "%s-wal", crash);
+    assert_int_not_equal (access (wal, F_OK), 0);   /* the log was not copied */
+
+    xs_err_t err = { 0 };
+    assert_null (xs_store_new (crash, &err));
+    assert_int_equal (err.kind, XS_EIO);
+    assert_non_null (strstr (err.msg, wal));
+    assert_non_null (strstr (err.msg, "--accept-lost-wal"));
+    xs_store_options_t accept = { .accept_lost_wal = true };
+    xs_store_t *image = xs_store_open (crash, &accept, &err);
+    assert_non_null (image);
+    xs_store_destroy (&image);
+
+    /* Closed cleanly: the log is checkpointed, deleting it loses nothing. */
+    store = fx_open (fx);
+    xs_store_destroy (&store);
+    snprintf (wal, sizeof wal, "%s-wal", fx->path);
+    unlink (wal);
+    store = fx_open (fx);
+    assert_int_equal (s_flavor_count (store), 1);
     xs_store_destroy (&store);
 }
 
@@ -821,8 +1015,10 @@ main (void)
     const struct CMUnitTest tests [] = {
         FX_TEST (test_new_file_is_0600_with_sidecars),
         FX_TEST (test_existing_lax_file_is_tightened),
+        FX_TEST (test_empty_file_is_refused_untouched),
         FX_TEST (test_migrate_empty_file_to_current),
         FX_TEST (test_migrate_1_to_2_adds_projects),
+        FX_TEST (test_migrate_2_to_3_adds_extend_states),
         FX_TEST (test_newer_schema_is_refused_untouched),
         FX_TEST (test_foreign_sqlite_database_is_refused),
         FX_TEST (test_garbage_file_is_refused_untouched),
@@ -833,6 +1029,8 @@ main (void)
         FX_TEST (test_transactions),
         FX_TEST (test_restart_keeps_everything),
         FX_TEST (test_locked_database_error_loses_nothing),
+        FX_TEST (test_deleted_wal_while_open_loses_nothing),
+        FX_TEST (test_lost_wal_after_a_crash_is_refused),
         FX_TEST (test_create_rate),
         FX_TEST (test_conflict_inside_transaction_undoes_only_itself),
         FX_TEST (test_pg_migrate_empty_database),

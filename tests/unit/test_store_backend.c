@@ -287,6 +287,28 @@ test_backend_remove (void **state)
     assert_int_equal (v->backend_id, 0);
     xs_volume_destroy (&v);
 
+    /* D11: a create in flight on a backend (its journal row pending or
+       dispatched there) keeps the backend; a finished one does not. */
+    int64_t b4 = fx_add_backend (store, "gold", "z1");
+    fx_add_volume (store, "v4", gold, 0, XS_VOLUME_CREATING, NULL);
+    xs_job_spec_t job = {.volume_uuid = "v4", .op = "vdi_create", .state = XS_JOB_DISPATCHED,
+                         .backend_id = b4, .host_uuid = "h1"};
+    int64_t job_id = xs_store_job_insert (store, &job, &err);
+    assert_true (job_id > 0);
+    assert_int_equal (xs_store_backend_remove (store, b4, &err), -1);
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    snprintf (expect, sizeof expect,
+              "backend %lld: 1 volume operation in progress on it (volume v4: vdi_create); "
+              "wait for it to finish", (long long) b4);
+    assert_string_equal (err.msg, expect);
+    xs_backend_t *kept = xs_store_backend_get (store, b4, &err);
+    assert_non_null (kept);
+    xs_backend_destroy (&kept);
+    job.state = XS_JOB_FAILED;
+    job.error = "boom";
+    assert_int_equal (xs_store_job_update (store, job_id, &job, &err), 0);
+    assert_int_equal (xs_store_backend_remove (store, b4, &err), 0);
+
     /* Ids are never reused. */
     assert_int_equal (xs_store_backend_remove (store, b2, &err), 0);
     int64_t b3 = fx_add_backend (store, "gold", "z1");

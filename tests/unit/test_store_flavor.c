@@ -74,13 +74,27 @@ test_flavors (void **state)
         assert_int_equal (xs_store_backend_remove (store, (*p)->id, &err), 0);
     xs_backend_list_destroy (&bl);
     (void) b;
-    fx_add_volume (store, "v-1", gold, 0, XS_VOLUME_ERROR, NULL);
+    fx_add_volume (store, "v-1", gold, 0, XS_VOLUME_AVAILABLE, NULL);
     assert_int_equal (xs_store_flavor_delete (store, "gold", &err), -1);
     assert_string_equal (err.msg, "flavor gold: 1 live volume still uses it");
+    /* D11: a create that failed everywhere (error, no VDI) holds nothing:
+       it does not keep the flavor. One in error that has a VDI does. */
+    fx_add_volume (store, "v-2", gold, 0, XS_VOLUME_ERROR, NULL);
+    fx_add_volume (store, "v-3", gold, 0, XS_VOLUME_ERROR, NULL);
+    xs_volume_spec_t with_vdi = {.uuid = "v-3", .vdi_uuid = "vdi-3",
+                                 .state = XS_VOLUME_ERROR};
+    assert_int_equal (xs_store_volume_update (store, &with_vdi, &err), 0);
     assert_int_equal (xs_store_volume_set_state (store, "v-1", XS_VOLUME_DELETED, NULL, &err), 0);
+    assert_int_equal (xs_store_flavor_delete (store, "gold", &err), -1);
+    assert_string_equal (err.msg, "flavor gold: 1 live volume still uses it");
+    assert_int_equal (xs_store_volume_set_state (store, "v-3", XS_VOLUME_DELETED, NULL, &err), 0);
     assert_int_equal (xs_store_flavor_delete (store, "gold", &err), 0);
     xs_volume_t *v = xs_store_volume_get (store, "v-1", &err);
     assert_int_equal (v->flavor_id, 0);           /* history row survives */
+    xs_volume_destroy (&v);
+    v = xs_store_volume_get (store, "v-2", &err);
+    assert_int_equal (v->state, XS_VOLUME_ERROR); /* and the failed one, for volume show */
+    assert_int_equal (v->flavor_id, 0);
     xs_volume_destroy (&v);
 }
 

@@ -223,7 +223,7 @@ test_restarted_agent_settles_its_task (void **state)
     xs_value_t *rule = xs_value_struct_new ();
     xs_value_set_str (rule, "method", "VDI.create");
     xs_value_set_str (rule, "action", "delay");
-    xs_value_set_str (rule, "seconds", "2");
+    xs_value_set_str (rule, "seconds", "5");     /* room for a loaded machine */
     xs_value_t *call = xs_value_array_new ();
     xs_value_append (call, &rule);
     xs_value_t *id = xs_test_xapisim_control (s_sim, "add_fault", call);

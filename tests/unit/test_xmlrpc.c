@@ -724,6 +724,8 @@ test_refuses_bad_structure (void **state)
     s_expect_value_error ("<struct><member><value>a</value></member></struct>", "<member> lacks <name>");
     s_expect_value_error ("<struct><member><name>a</name><name>b</name><value/></member></struct>",
                           "more than one <name> inside <member>");
+    s_expect_value_error ("<struct><member><name>a</name><x/></member></struct>",
+                          "unexpected <x> inside <member>");
     s_expect_value_error ("<struct><member><name>a<b/></name><value/></member></struct>",
                           "unexpected <b> inside <name>");
 
@@ -736,6 +738,8 @@ test_refuses_bad_structure (void **state)
         { "<methodCall><methodName> </methodName></methodCall>", "<methodName> is empty" },
         { "<methodCall><methodName>a</methodName><methodName>b</methodName></methodCall>",
           "more than one <methodName>" },
+        { "<methodCall><methodName>a</methodName><foo/></methodCall>",
+          "unexpected <foo> inside <methodCall>" },
         { "<methodCall><methodName>a</methodName><params><value>x</value></params></methodCall>",
           "unexpected <value> inside <params>" },
         { "<methodCall><methodName>a</methodName><params><param/></params></methodCall>",

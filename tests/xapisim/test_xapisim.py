@@ -723,6 +723,34 @@ class Vdis(SimTest):
                                     self.s, w, {}), [iscsi])
         self.fails("SR_OPERATION_NOT_SUPPORTED", "VDI.snapshot", self.s, w, {})
 
+    def test_resize(self):
+        """VDI.resize grows (space checked), the same size is a no-op,
+        shrinking is SM's VDISize, a type without VDI_RESIZE is refused."""
+        dc = {"server": "rs", "serverpath": "/rs"}
+        self.sim.set_device_capacity(dc, 10 * GIB)
+        sr = self.nfs_sr(dc=dc, name="rs")
+        v = self.c("VDI.create", self.s, vdi_rec(sr))
+        self.assertEqual(self.c("VDI.resize", self.s, v, str(3 * GIB)), "")
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(3 * GIB))
+        self.assertEqual(self.c("SR.get_virtual_allocation", self.s, sr), str(3 * GIB))
+        self.c("VDI.resize", self.s, v, str(3 * GIB))
+        p = self.fails("SR_BACKEND_FAILURE_79", "VDI.resize", self.s, v, str(GIB))
+        self.assertEqual(p, ["", "VDI Invalid size [opterr=shrinking not allowed]", ""])
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(3 * GIB))
+        self.fails("SR_BACKEND_FAILURE_44", "VDI.resize", self.s, v, str(11 * GIB))
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(3 * GIB))
+        task = self.c("Async.VDI.resize", self.s, v, str(4 * GIB))
+        self.sim.wait_idle()
+        self.assertEqual(self.c("task.get_status", self.s, task), "success")
+        self.assertEqual(self.c("VDI.get_virtual_size", self.s, v), str(4 * GIB))
+        dc = {"target": "t", "targetIQN": "iqn.resize-test"}
+        self.sim.set_device_luns(dc, [GIB])
+        iscsi = self.c("SR.create", self.s, self.h1["ref"], dc, "0", "raw", "", "iscsi",
+                       "user", True, {})
+        w = self.c("VDI.create", self.s, vdi_rec(iscsi))
+        self.assertEqual(self.fails("SR_OPERATION_NOT_SUPPORTED", "VDI.resize",
+                                    self.s, w, str(2 * GIB)), [iscsi])
+
     def test_needs_attached_sr(self):
         sr = self.nfs_sr(name="detached")
         for p in self.c("SR.get_PBDs", self.s, sr):
@@ -1094,6 +1122,31 @@ class Drivers(SimTest):
             with self.assertRaises(XapiFailure) as cm:
                 sim.call("m", "VDI.clone", s, v, {})
             self.assertEqual(cm.exception.description, ["SR_OPERATION_NOT_SUPPORTED", sr])
+    def test_pool_sm_drivers(self):
+        """A pool's "sm_drivers" lists the SM records it has (a host whose
+        sm-plugins whitelist is narrower): the others are unknown drivers
+        there, as on a real pool without them; other pools keep them all."""
+        cfg = {"pools": [{"name": "narrow", "hosts": ["n1"], "sm_drivers": ["ext", "lvm"]},
+                         {"name": "full", "hosts": ["f1"]}]}
+        with simctl.Simulator(config=cfg) as sim:
+            s = sim.login("n1")
+            n1 = sim.host("n1")["ref"]
+            types = sorted(r["type"] for r in sim.call("n1", "SM.get_all_records", s).values())
+            self.assertEqual(types, ["ext", "lvm"])
+            self.assertEqual(sim.call("n1", "SR.get_supported_types", s), ["ext", "lvm"])
+            with self.assertRaises(XapiFailure) as cm:
+                sim.call("n1", "SR.create", s, n1, NFS, "0", "n", "", "nfs", "user", True, {})
+            self.assertEqual(cm.exception.description, ["SR_UNKNOWN_DRIVER", "nfs"])
+            s2 = sim.login("f1")
+            full = {r["type"] for r in sim.call("f1", "SM.get_all_records", s2).values()}
+            self.assertIn("nfs", full)
+            self.assertIn("iscsi", full)
+        with self.assertRaises(RuntimeError) as cm:
+            simctl.Simulator(config={"pools": [{"name": "p", "hosts": ["x1"],
+                                                "sm_drivers": ["netapp"]}]}, timeout=10)
+        self.assertIn("rc=2", str(cm.exception))
+
+    def test_declared_drivers_refused(self):
         for bad in ({"drivers": {"x": {"vdis": "tape"}}},
                     {"drivers": {"x": {"required": [["k"]]}}},
                     {"sm_capabilities": {"netapp": ["SR_PROBE"]}}):

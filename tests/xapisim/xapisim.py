@@ -735,6 +735,7 @@ class Pool:
         self.db = {c: {} for c in CLASSES}
         self.uuid_index = {c: {} for c in CLASSES}
         self.gen = 0
+        self.sm_types = None        # SR types with an SM record; None: all
         self.meta = {}              # (cls, ref) -> [created, modified, hash]
         self.deleted = []           # (cls, ref, created, deleted)
 
@@ -859,6 +860,12 @@ class Simulator:
         self.hosts = []
         for pc in config["pools"]:
             pool = Pool(self, pc["name"])
+            if "sm_drivers" in pc:
+                unknown = [t for t in pc["sm_drivers"] if t not in self.drivers]
+                if unknown:
+                    raise ValueError("pool %s: sm_drivers: unknown SR type(s) %s"
+                                     % (pc["name"], ", ".join(map(str, unknown))))
+                pool.sm_types = set(pc["sm_drivers"])
             for hn in pc["hosts"]:
                 h = Host(hn, pool)
                 pool.hosts.append(h)
@@ -909,7 +916,7 @@ class Simulator:
                       memory_dynamic_min=4 << 30, memory_static_min=4 << 30,
                       VCPUs_max=2, VCPUs_at_startup=2)
             pool.add("VM", h.dom0_ref, vm)
-        for t, d in self.drivers.items():
+        for t, d in self.pool_drivers(pool).items():
             rec = dm.blank_record("SM")
             rec.update(uuid=new_uuid(), name_label=d["name"],
                        name_description=d["description"], type=t,
@@ -995,6 +1002,12 @@ class Simulator:
         for key, n, reason in self.drivers[sr_type]["required"]:
             if not dc.get(key) and not dc.get(key + "_secret"):
                 raise self.backend_failure(n, reason, sr_type)
+
+    def pool_drivers(self, pool):
+        """The drivers pool registers SM records for (its "sm_drivers")."""
+        if pool.sm_types is None:
+            return self.drivers
+        return {t: d for t, d in self.drivers.items() if t in pool.sm_types}
 
     def caps(self, sr_type):
         d = self.drivers.get(sr_type)
@@ -2037,6 +2050,10 @@ def plan_marks(sim, call):
         return [("SR", db["VDI"][p[1]]["SR"], "vdi_" + op), ("VDI", p[1], op)]
     if name in ("VDI.update", "VDI.forget"):
         return [("VDI", p[1], name[4:])]
+    if name == "VDI.resize":
+        # message_forwarding.ml VDI.resize: with_sr_andor_vdi (SR vdi_resize,
+        # VDI resize); both gated by the SR type's VDI_RESIZE feature
+        return [("SR", db["VDI"][p[1]]["SR"], "vdi_resize"), ("VDI", p[1], "resize")]
     return []
 
 
@@ -2167,8 +2184,9 @@ def remove_vdi(pool, vdi_ref):
             pool.remove("VBD", r)
 
 
-def known_driver(sim, sr_type):
-    if sr_type not in sim.drivers:
+def known_driver(sim, pool, sr_type):
+    """xapi finds the driver among the pool's SM records (sm.ml)."""
+    if sr_type not in sim.pool_drivers(pool):
         raise XapiError("SR_UNKNOWN_DRIVER", sr_type)
 
 
@@ -2177,7 +2195,7 @@ def sr_create(sim, c, sref, host_ref, device_config, physical_size, name_label,
               name_description, sr_type, content_type, shared, sm_config=None):
     pool = c.pool
     sr_type = sr_type.lower()
-    known_driver(sim, sr_type)
+    known_driver(sim, pool, sr_type)
     sim.check_device_config(sr_type, device_config)
     sr_uuid = new_uuid()
     sr_ref = make_sr_record(sim, pool, sr_uuid, name_label, name_description,
@@ -2212,7 +2230,7 @@ def sr_introduce(sim, c, sref, sr_uuid, name_label, name_description,
 @api("SR.probe")
 def sr_probe(sim, c, sref, host_ref, device_config, sr_type, sm_config=None):
     sr_type = sr_type.lower()
-    known_driver(sim, sr_type)
+    known_driver(sim, c.pool, sr_type)
     sim.check_device_config(sr_type, device_config)
     keys = [k for k, _, _ in sim.drivers[sr_type]["required"] if k in device_config]
     found = [u for u, st in sim.storage.items()
@@ -2266,7 +2284,7 @@ def sr_update(sim, c, sref, sr_ref):
 
 @api("SR.get_supported_types")
 def sr_supported_types(sim, c, sref):
-    return sorted(sim.drivers)
+    return sorted(sim.pool_drivers(c.pool))
 
 
 @api("PBD.create")
@@ -2285,7 +2303,7 @@ def pbd_plug(sim, c, sref, pbd_ref):
     if pbd["currently_attached"]:
         return ""
     sr = pool.db["SR"][pbd["SR"]]
-    known_driver(sim, sr["type"])
+    known_driver(sim, pool, sr["type"])
     sim.check_device_config(sr["type"], pbd["device_config"])
     if sr["uuid"] not in sim.storage:
         raise sim.backend_failure(47, "The SR is not available [opterr=no such SR %s]"
@@ -2453,6 +2471,38 @@ def vdi_set_name_label(sim, c, sref, vdi_ref, value):
     st = sim.storage.get(pool.db["SR"][vdi["SR"]]["uuid"])
     if st is not None and vdi["uuid"] in st["vdis"]:
         st["vdis"][vdi["uuid"]]["name_label"] = value
+    return ""
+
+
+@api("VDI.resize")
+def vdi_resize(sim, c, sref, vdi_ref, size):
+    """xapi_vdi.ml resize: the SR plugged, the VDI managed, then the SM
+    driver's resize (FileSR/LVHDSR and the others alike): shrinking is
+    refused with VDISize (SR_BACKEND_FAILURE_79 "shrinking not allowed"),
+    the same size changes nothing, growing needs the space; xapi records the
+    new virtual_size. A LUN-per-VDI type has no VDI_RESIZE (refused before)."""
+    pool = c.pool
+    vdi = pool.db["VDI"][vdi_ref]
+    sr_ref = vdi["SR"]
+    need_plugged(pool, sr_ref)
+    if not vdi["managed"]:
+        raise XapiError("VDI_NOT_MANAGED", vdi_ref)
+    size = as_int(size)
+    sr_type = pool.db["SR"][sr_ref]["type"]
+    st = sim.storage.get(pool.db["SR"][sr_ref]["uuid"])
+    if st is None or vdi["uuid"] not in st["vdis"]:
+        raise sim.backend_failure(46, "The VDI is not available [opterr=VDI %s not found]"
+                                  % vdi["uuid"], sr_type)
+    sv = st["vdis"][vdi["uuid"]]
+    if size < sv["virtual_size"]:
+        raise sim.backend_failure(79, "VDI Invalid size [opterr=shrinking not allowed]",
+                                  sr_type)
+    if size > sv["virtual_size"]:
+        sr_space(sim, pool, sr_ref, size - sv["virtual_size"])
+        sv["virtual_size"] = size
+    vdi["virtual_size"] = sv["virtual_size"]
+    vdi["physical_utilisation"] = sv["virtual_size"]
+    update_sizes(sim, pool, sr_ref)
     return ""
 
 

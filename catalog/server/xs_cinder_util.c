@@ -1,0 +1,344 @@
+/*  xs_cinder_util: the helpers the Cinder routes share: ids and times in
+    Cinder's shapes, who may see what, Cinder's error for an admin command's
+    failure, and calling the ONE admin command table (xs_admin_run) with a
+    reply whose sink answers the HTTP request.
+*/
+#include "xs_cinder_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xs_mem.h"
+#include "xs_op.h"
+
+/* =========================================================================
+    Small helpers
+   ========================================================================= */
+
+/* "2026-12-07T04:17:10.541000" (UTC, no zone, as Cinder) from Unix ms. */
+void
+xs_cinder_iso_time (int64_t ms, char *buf, size_t size)
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r (&secs, &tm);
+    char base [32];
+    strftime (base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf (buf, size, "%s.%06d", base, (int) (ms % 1000) * 1000);
+}
+
+/* A name-based uuid (SHA-1, version 5 layout) of prefix + name: the id of
+   a type (flavor label) or of a message (volume uuid). */
+void
+xs_cinder_name_uuid (const char *prefix, const char *name, char buf [37])
+{
+    zdigest_t *d = xs_nn (zdigest_new ());
+    zdigest_update (d, (const byte *) prefix, strlen (prefix));
+    zdigest_update (d, (const byte *) name, strlen (name));
+    byte h [16];
+    memcpy (h, zdigest_data (d), 16);
+    zdigest_destroy (&d);
+    h [6] = (byte) ((h [6] & 0x0f) | 0x50);
+    h [8] = (byte) ((h [8] & 0x3f) | 0x80);
+    snprintf (buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              h [0], h [1], h [2], h [3], h [4], h [5], h [6], h [7], h [8], h [9], h [10],
+              h [11], h [12], h [13], h [14], h [15]);
+}
+
+void
+xs_cinder_type_id (const char *label, char buf [37])
+{
+    xs_cinder_name_uuid ("xensm-flavor:", label, buf);
+}
+
+/* True for a canonical uuid (8-4-4-4-12 hex). */
+bool
+xs_cinder_is_uuid (const char *s)
+{
+    if (!s || strlen (s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s [i] != '-' : !isxdigit ((unsigned char) s [i]))
+            return false;
+    }
+    return true;
+}
+
+const char *
+xs_cinder_str (const json_t *obj, const char *key)
+{
+    return json_string_value (json_object_get (obj, key));
+}
+
+bool
+xs_cinder_truthy (const char *v)
+{
+    return v && (streq (v, "1") || strcasecmp (v, "true") == 0 || strcasecmp (v, "yes") == 0);
+}
+
+/* Whether the caller is an admin: keystone's admin role; with noauth, the
+   project named api_noauth_project (so that projects are isolated). */
+bool
+xs_cinder_admin (const xs_cinder_t *self, const xs_api_req_t *req)
+{
+    const xs_api_identity_t *id = xs_api_req_identity (req);
+    return id->is_admin && (self->keystone || streq (id->project_id, self->noauth_admin));
+}
+
+/* Whether the caller may see a volume of `project`. */
+bool
+xs_cinder_visible (const xs_cinder_t *self, const xs_api_req_t *req, const char *project)
+{
+    return xs_cinder_admin (self, req)
+        || streq (project ? project : "", xs_api_req_identity (req)->project_id);
+}
+
+/* Refuses a non-admin with 403; true when it did. */
+bool
+xs_cinder_refuse_non_admin (const xs_cinder_t *self, xs_api_req_t **req_p)
+{
+    if (xs_cinder_admin (self, *req_p))
+        return false;
+    xs_api_reply_error (req_p, 403, "Policy doesn't allow %s to be performed.",
+                        xs_api_req_route (*req_p));
+    return true;
+}
+
+/* An admin command's failure as Cinder's error: its kind's status, or
+   conflict_status for a conflict (400 "Invalid ..." for most of Cinder). */
+void
+xs_cinder_reply_failure (xs_api_req_t **req_p, const xs_reply_answer_t *answer,
+                         unsigned conflict_status)
+{
+    const xs_err_t *err = answer->err;
+    unsigned status = err->kind == XS_ECONFLICT ? conflict_status : xs_api_status_for (err->kind);
+    if (status == 400)
+        xs_api_reply_error (req_p, 400, "Invalid input received: %s", err->msg);
+    else
+        xs_api_reply_error (req_p, status, "%s", err->msg);
+}
+
+/* =========================================================================
+    Calling the admin table: a reply whose sink answers the HTTP request
+   ========================================================================= */
+
+
+static void
+s_call_gone (void *arg)
+{
+    ((xs_cinder_call_t *) arg)->req = NULL;
+}
+
+/* xs_reply's sink: hands the answer to the route's done function. */
+static void
+s_call_sink (void *arg, xs_reply_answer_t *answer)
+{
+    xs_cinder_call_t *call = (xs_cinder_call_t *) arg;
+    if (call->req)
+        call->done (call->self, &call->req, call, answer);
+    json_decref (answer->result);
+    free (call->key);
+    free (call);
+}
+
+/* Runs admin command `cmd` with args (taken) for req; done answers req
+   with the outcome, now or once the command's reply is complete (the
+   request is parked meanwhile). */
+void
+xs_cinder_call (xs_cinder_t *self, xs_api_req_t *req, const char *cmd, json_t *args,
+                xs_cinder_done_fn *done, const char *key)
+{
+    xs_cinder_call_t *call = xs_zalloc (sizeof *call);
+    call->self = self;
+    call->req = req;
+    call->done = done;
+    call->key = key ? xs_strdup (key) : NULL;
+    xs_api_req_on_gone (req, s_call_gone, call);
+    xs_reply_t *reply = xs_reply_new (s_call_sink, call);
+    xs_reply_set_id (reply, xs_api_req_id (req));
+    xs_admin_run (self->admin, cmd, args, &reply);
+    json_decref (args);
+}
+
+/* =========================================================================
+    Views
+   ========================================================================= */
+
+/* backend id (as text) -> zone, from the store. New object. */
+json_t *
+xs_cinder_zone_map (xs_cinder_t *self)
+{
+    json_t *map = xs_nn (json_object ());
+    xs_backend_t **list = xs_store_backend_list (self->store, NULL);
+    for (xs_backend_t **b = list; b && *b; b++) {
+        char key [32];
+        snprintf (key, sizeof key, "%lld", (long long) (*b)->id);
+        json_object_set_new (map, key, xs_nn (json_string ((*b)->zone)));
+    }
+    xs_backend_list_destroy (&list);
+    return map;
+}
+
+json_t *
+xs_cinder_null_or (const char *s)
+{
+    return s ? xs_nn (json_string (s)) : json_null ();
+}
+int
+xs_cinder_usage (xs_cinder_t *self, const char *project, xs_cinder_usage_t *used,
+                 xs_err_t *err)
+{
+    *used = (xs_cinder_usage_t) {0};
+    xs_volume_t **list = xs_store_volume_list (self->store, false, err);
+    if (!list)
+        return -1;
+    for (xs_volume_t **v = list; *v; v++)
+        if (streq ((*v)->project ? (*v)->project : "", project)) {
+            if ((*v)->parent_uuid && xs_cinder_is_snapshot (self, (*v)->uuid))
+                used->snapshots++;
+            else
+                used->volumes++;
+            used->gigabytes += ((*v)->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
+        }
+    xs_volume_list_destroy (&list);
+    return 0;
+}
+
+/* =========================================================================
+    Snapshots: volumes made by vdi_snapshot
+   ========================================================================= */
+
+bool
+xs_cinder_is_snapshot (xs_cinder_t *self, const char *uuid)
+{
+    xs_job_t **jobs = uuid ? xs_store_job_list_by_volume (self->store, uuid, NULL) : NULL;
+    bool yes = jobs && jobs [0] && streq (jobs [0]->op, xs_op_name (XS_OP_VDI_SNAPSHOT));
+    xs_job_list_destroy (&jobs);
+    return yes;
+}
+
+bool
+xs_cinder_view_is_snapshot (xs_cinder_t *self, const json_t *v)
+{
+    return xs_cinder_str (v, "parent_uuid")
+        && xs_cinder_is_snapshot (self, xs_cinder_str (v, "uuid"));
+}
+
+const char *
+xs_cinder_project (const json_t *v)
+{
+    const char *project = xs_cinder_str (v, "project");
+    return project ? project : "";
+}
+
+/* =========================================================================
+    Lists: selection and paging
+   ========================================================================= */
+
+static int
+s_newest_first (const void *a, const void *b)
+{
+    const json_t *va = *(json_t *const *) a, *vb = *(json_t *const *) b;
+    json_int_t ca = json_integer_value (json_object_get (va, "created_at"));
+    json_int_t cb = json_integer_value (json_object_get (vb, "created_at"));
+    if (ca != cb)
+        return ca < cb ? 1 : -1;
+    return -strcmp (xs_cinder_str (va, "uuid"), xs_cinder_str (vb, "uuid"));
+}
+
+/* Whether view v passes the request's filters (name, status, and for
+   snapshots volume_id). */
+static bool
+s_matches (const xs_api_req_t *req, const json_t *v, bool snapshots)
+{
+    const char *name = xs_api_req_query (req, "name");
+    const char *status = xs_api_req_query (req, "status");
+    const char *volume_id = snapshots ? xs_api_req_query (req, "volume_id") : NULL;
+    const char *vname = xs_cinder_str (v, "name");
+    const char *parent = xs_cinder_str (v, "parent_uuid");
+    return (!name || streq (vname ? vname : "", name))
+        && (!status || streq (xs_cinder_str (v, "state"), status))
+        && (!volume_id || streq (parent ? parent : "", volume_id));
+}
+
+json_t **
+xs_cinder_select (xs_cinder_t *self, const xs_api_req_t *req, const json_t *volumes,
+                  bool snapshots, size_t *n)
+{
+    bool all = xs_cinder_admin (self, req)
+            && xs_cinder_truthy (xs_api_req_query (req, "all_tenants"));
+    const char *project = xs_api_req_identity (req)->project_id;
+    size_t size = json_array_size (volumes);
+    json_t **sorted = xs_zalloc ((size + 1) * sizeof *sorted);
+    *n = 0;
+    for (size_t i = 0; i < size; i++) {
+        json_t *v = json_array_get (volumes, i);
+        if ((all || streq (xs_cinder_project (v), project))
+        &&  !streq (xs_cinder_str (v, "state"), "deleted") && s_matches (req, v, snapshots)
+        &&  xs_cinder_view_is_snapshot (self, v) == snapshots)
+            sorted [(*n)++] = v;
+    }
+    qsort (sorted, *n, sizeof *sorted, s_newest_first);
+    return sorted;
+}
+
+void
+xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, const char *key, const char *path,
+                      const xs_api_page_t *page)
+{
+    xs_err_t err;
+    size_t total = json_array_size (items);
+    json_t *paged = xs_api_page_array (items, page, &err);
+    json_decref (items);
+    if (!paged) {
+        xs_api_reply_err (req_p, &err);
+        return;
+    }
+    size_t got = json_array_size (paged);
+    char *last = got ? xs_strdup (xs_cinder_str (json_array_get (paged, got - 1), "id")) : NULL;
+    json_t *reply = xs_nn (json_pack ("{s:o}", key, paged));
+    xs_api_req_next_link (*req_p, reply, key, path, page, got, last);
+    if (xs_cinder_truthy (xs_api_req_query (*req_p, "with_count")))
+        json_object_set_new (reply, "count", json_integer ((json_int_t) total));
+    free (last);
+    xs_api_reply_json (req_p, 200, reply);
+}
+
+/* Refuses (400, answered; true) a description or metadata that is not
+   empty: xensm keeps neither, and saying so beats dropping them. */
+bool
+xs_cinder_check_unstored (json_t *body, xs_api_req_t **req_p)
+{
+    json_t *metadata = json_object_get (body, "metadata");
+    json_t *description = json_object_get (body, "description");
+    if (!description)           /* Cinder's v1 name, which OSC still sends */
+        description = json_object_get (body, "display_description");
+    if (metadata && !json_is_object (metadata)) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: metadata must be an object.");
+        return true;
+    }
+    if (json_object_size (metadata)
+    ||  (description && (!json_is_string (description) || json_string_length (description)))) {
+        xs_api_reply_error (req_p, 400, "Invalid input received: xensm does not store volume "
+                            "descriptions or metadata; leave them out (or empty).");
+        return true;
+    }
+    return false;
+}
+
+size_t
+xs_cinder_snapshot_count (xs_cinder_t *self, const char *uuid)
+{
+    size_t n = 0;
+    xs_volume_t **list = xs_store_volume_list (self->store, false, NULL);
+    for (xs_volume_t **v = list; list && *v; v++)
+        if ((*v)->parent_uuid && streq ((*v)->parent_uuid, uuid)
+        &&  xs_cinder_is_snapshot (self, (*v)->uuid))
+            n++;
+    xs_volume_list_destroy (&list);
+    return n;
+}

@@ -1,0 +1,619 @@
+/*  xs_cinder_volumes: the Block Storage API's volume routes (list, show,
+    create, delete, update, actions) over the admin command table.
+*/
+#include "xs_cinder_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs_mem.h"
+#include "xs_volumes.h"
+
+#define S_MAX_GIB (1LL << 20)                   /* 1 PiB in GiB                */
+
+/* =========================================================================
+    Views
+   ========================================================================= */
+
+/* Cinder's volume detail of v (an admin volume view). New object. */
+static json_t *
+s_volume_detail (xs_cinder_t *self, const xs_api_req_t *req, const json_t *v, json_t *zones)
+{
+    const char *uuid = xs_cinder_str (v, "uuid");
+    const char *flavor = xs_cinder_str (v, "flavor");
+    json_int_t bytes = json_integer_value (json_object_get (v, "size"));
+    json_t *backend = json_object_get (v, "backend_id");
+    char zone_key [32] = "";
+    if (json_is_integer (backend))
+        snprintf (zone_key, sizeof zone_key, "%" JSON_INTEGER_FORMAT, json_integer_value (backend));
+    const char *zone = xs_cinder_str (zones, zone_key);
+    char created [40], updated [40], type_id [37], host [64];
+    xs_cinder_iso_time (json_integer_value (json_object_get (v, "created_at")), created,
+                        sizeof created);
+    xs_cinder_iso_time (json_integer_value (json_object_get (v, "updated_at")), updated,
+                        sizeof updated);
+    if (flavor)
+        xs_cinder_type_id (flavor, type_id);
+    snprintf (host, sizeof host, "xensm@backend-%s", *zone_key ? zone_key : "none");
+    char path [64];
+    snprintf (path, sizeof path, "volumes/%s", uuid);
+    char *self_url = xs_api_req_url (req, path);
+    const char *parent = xs_cinder_str (v, "parent_uuid");
+    bool from_snapshot = parent && xs_cinder_is_snapshot (self, parent);
+    json_t *d = xs_nn (json_pack (
+        "{s:s, s:o, s:s, s:I, s:o, s:o, s:{}, s:[], s:s, s:s, s:s, s:s, s:n, s:o, s:o,"
+        " s:n, s:b, s:n, s:n, s:b, s:n, s:[{s:s, s:s}], s:s, s:o, s:n, s:n, s:b, s:n, s:n,"
+        " s:b, s:o}",
+        "id", uuid,
+        "name", xs_cinder_null_or (xs_cinder_str (v, "name")),
+        "status", xs_cinder_str (v, "state") ? xs_cinder_str (v, "state") : "error",
+        "size", (json_int_t) ((bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB),
+        "volume_type", xs_cinder_null_or (flavor),
+        "volume_type_id", flavor ? xs_nn (json_string (type_id)) : json_null (),
+        "metadata",
+        "attachments",
+        "bootable", "false",
+        "availability_zone", zone ? zone : self->default_zone,
+        "created_at", created,
+        "updated_at", updated,
+        "description",
+        "snapshot_id", xs_cinder_null_or (from_snapshot ? parent : NULL),
+        "source_volid", xs_cinder_null_or (from_snapshot ? NULL : parent),
+        "user_id",
+        "encrypted", 0,
+        "replication_status",
+        "consistencygroup_id",
+        "multiattach", 0,
+        "migration_status",
+        "links", "rel", "self", "href", self_url,
+        "os-vol-tenant-attr:tenant_id", xs_cinder_project (v),
+        "os-vol-host-attr:host", xs_nn (json_string (host)),
+        "group_id",
+        "provider_id",
+        "shared_targets", 0,
+        "service_uuid",
+        "cluster_name",
+        "consumes_quota", 1,
+        "os-vol-mig-status-attr:name_id", json_null ()));
+    free (self_url);
+    return d;
+}
+
+/* Cinder's volume summary: {id, name, links}. */
+static json_t *
+s_volume_summary (const json_t *detail)
+{
+    return xs_nn (json_pack ("{s:O, s:O, s:O}", "id", json_object_get (detail, "id"),
+                             "name", json_object_get (detail, "name"),
+                             "links", json_object_get (detail, "links")));
+}
+
+/* =========================================================================
+    Versions (xs_api serves them) and volumes
+   ========================================================================= */
+
+/* volume_list's answer: the caller's volumes (all of them for an admin
+   with all_tenants; no snapshots), filtered by name and status, newest
+   first, paged. */
+static void
+s_volumes_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                const xs_reply_answer_t *answer, bool detail)
+{
+    xs_api_req_t *req = *req_p;
+    if (!answer->result) {
+        xs_cinder_reply_failure (req_p, answer, 500);
+        return;
+    }
+    xs_api_page_t page;
+    xs_err_t err;
+    if (xs_api_req_page (req, &page, &err)) {
+        xs_api_reply_err (req_p, &err);
+        return;
+    }
+    size_t kept = 0;
+    json_t **sorted = xs_cinder_select (self, req, json_object_get (answer->result, "volumes"),
+                                        false, &kept);
+    json_t *zones = xs_cinder_zone_map (self);
+    json_t *items = xs_nn (json_array ());
+    for (size_t i = 0; i < kept; i++) {
+        json_t *d = s_volume_detail (self, req, sorted [i], zones);
+        json_array_append_new (items, detail ? d : s_volume_summary (d));
+        if (!detail)
+            json_decref (d);
+    }
+    free (sorted);
+    json_decref (zones);
+    xs_cinder_reply_page (req_p, items, "volumes", detail ? "volumes/detail" : "volumes",
+                          &page);
+}
+
+static void
+s_volumes_detail_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                       const xs_reply_answer_t *answer)
+{
+    s_volumes_done (self, req_p, call, answer, true);
+}
+
+static void
+s_volumes_summary_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                        const xs_reply_answer_t *answer)
+{
+    s_volumes_done (self, req_p, call, answer, false);
+}
+
+static void
+s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    xs_api_page_t page;
+    xs_err_t err;
+    if (xs_api_req_page (req, &page, &err)) {       /* bad limit: before any work */
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    xs_cinder_call (self, req, "volume_list", xs_nn (json_object ()),
+                    detail ? s_volumes_detail_done : s_volumes_summary_done, NULL);
+}
+
+void
+xs_cinder_volumes_detail (xs_api_req_t *req, void *arg)
+{
+    s_volume_list_route (req, arg, true);
+}
+
+void
+xs_cinder_volumes_summary (xs_api_req_t *req, void *arg)
+{
+    s_volume_list_route (req, arg, false);
+}
+
+/* Answers {"volume": detail} with `status`, or 404 when the caller may not
+   see it or it is deleted. */
+static void
+s_reply_volume (xs_cinder_t *self, xs_api_req_t **req_p, unsigned status, const json_t *v,
+                const char *key)
+{
+    if (!v || !xs_cinder_visible (self, *req_p, xs_cinder_str (v, "project"))
+    ||  streq (xs_cinder_str (v, "state"), "deleted") || xs_cinder_view_is_snapshot (self, v)) {
+        xs_api_reply_error (req_p, 404, "Volume %s could not be found.", key);
+        return;
+    }
+    json_t *zones = xs_cinder_zone_map (self);
+    json_t *d = s_volume_detail (self, *req_p, v, zones);
+    json_decref (zones);
+    xs_api_reply_json (req_p, status, xs_nn (json_pack ("{s:o}", "volume", d)));
+}
+
+static void
+s_volume_show_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                    const xs_reply_answer_t *answer)
+{
+    if (!answer->result && answer->err->kind != XS_ENOTFOUND)
+        xs_cinder_reply_failure (req_p, answer, 500);
+    else
+        s_reply_volume (self, req_p, 200, json_object_get (answer->result, "volume"), call->key);
+}
+
+void
+xs_cinder_volume_show (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    const char *id = xs_api_req_param (req, "id");
+    if (!xs_cinder_is_uuid (id)) {          /* OSC probes with names: a quick 404 */
+        xs_api_reply_error (&req, 404, "Volume %s could not be found.", id);
+        return;
+    }
+    xs_cinder_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", id)),
+                    s_volume_show_done, id);
+}
+
+
+/* A create's outcome: 202 with the volume. A create the catalog took but
+   could not place is a volume in `error` (202 too; GET /messages tells
+   why); a refusal is Cinder's error. */
+static void
+s_volume_create_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                      const xs_reply_answer_t *answer)
+{
+    if (answer->result) {
+        s_reply_volume (self, req_p, 202, json_object_get (answer->result, "volume"),
+                        call->key);
+        return;
+    }
+    xs_volume_t *v = xs_store_volume_get_by_request_id (self->store, xs_api_req_id (*req_p),
+                                                        NULL);
+    json_t *view = v ? xs_volume_view_by_uuid (self->store, v->uuid, NULL) : NULL;
+    xs_volume_destroy (&v);
+    if (view)
+        s_reply_volume (self, req_p, 202, view, call->key);
+    else
+    if (answer->err->kind == XS_ENOTFOUND)
+        xs_api_reply_error (req_p, 404, "%s", answer->err->msg);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+    json_decref (view);
+}
+
+/* The flavor label of a create's type (by name or id; absent means the
+   only flavor there is), or NULL after an answer (404, 400). Caller frees. */
+static char *
+s_create_label (xs_cinder_t *self, xs_api_req_t **req_p, const char *type)
+{
+    xs_err_t err;
+    xs_flavor_t **flavors = xs_store_flavor_list (self->store, &err);
+    if (!flavors) {
+        xs_api_reply_err (req_p, &err);
+        return NULL;
+    }
+    const char *label = NULL;
+    size_t nflavors = 0;
+    for (xs_flavor_t **f = flavors; *f; f++, nflavors++) {
+        char id [37];
+        xs_cinder_type_id ((*f)->label, id);
+        if (type && (streq (type, (*f)->label) || streq (type, id)))
+            label = (*f)->label;
+    }
+    if (!type && nflavors == 1)
+        label = flavors [0]->label;
+    char *copy = label ? xs_strdup (label) : NULL;
+    if (!label && type)
+        xs_api_reply_error (req_p, 404, "Volume type with name %s could not be found.", type);
+    else
+    if (!label)
+        xs_api_reply_error (req_p, 400, "Invalid input received: volume_type is required "
+                            "(%zu volume types exist; `openstack volume type list`).",
+                            nflavors);
+    xs_flavor_list_destroy (&flavors);
+    return copy;
+}
+
+/* Refuses (413 overLimit, answered; true) `volumes` more volumes (a
+   create: 1; an extend: 0) and size more GiB that would pass the
+   project's quota, counted from the catalog. */
+static bool
+s_quota_refused (xs_cinder_t *self, xs_api_req_t **req_p, const char *project, int volumes,
+                 long long size)
+{
+    xs_cinder_usage_t used;
+    xs_err_t err;
+    if (xs_cinder_usage (self, project, &used, &err)) {
+        xs_api_reply_err (req_p, &err);
+        return true;
+    }
+    if (volumes && self->quota_volumes >= 0 && used.volumes + volumes > self->quota_volumes) {
+        xs_api_reply_over_limit (req_p, "VolumeLimitExceeded: Maximum number of volumes "
+                                 "allowed (%lld) exceeded for quota 'volumes'.",
+                                 (long long) self->quota_volumes);
+        return true;
+    }
+    if (self->quota_gigabytes >= 0 && used.gigabytes + size > self->quota_gigabytes) {
+        xs_api_reply_over_limit (req_p, "VolumeSizeExceedsAvailableQuota: Requested volume or "
+                                 "snapshot exceeds allowed gigabytes quota. Requested %lldG, "
+                                 "quota is %lldG and %lldG has been consumed.", size,
+                                 (long long) self->quota_gigabytes, (long long) used.gigabytes);
+        return true;
+    }
+    return false;
+}
+
+/* The parent of a copy (POST /volumes with snapshot_id or source_volid):
+   a live row the caller may see, a snapshot when `snapshot` says so and a
+   volume otherwise. NULL after a 404 (answered). Caller destroys. */
+static xs_volume_t *
+s_copy_parent (xs_cinder_t *self, xs_api_req_t **req_p, const char *id, bool snapshot)
+{
+    xs_volume_t *p = xs_cinder_is_uuid (id) ? xs_store_volume_get (self->store, id, NULL) : NULL;
+    if (p && (p->state == XS_VOLUME_DELETED || !xs_cinder_visible (self, *req_p, p->project)
+          || (p->parent_uuid && xs_cinder_is_snapshot (self, p->uuid)) != snapshot))
+        xs_volume_destroy (&p);
+    if (!p)
+        xs_api_reply_error (req_p, 404, "%s %s could not be found.",
+                            snapshot ? "Snapshot" : "Volume", id);
+    return p;
+}
+
+/* Refuses (400, answered; true) a copy's size or type that is not its
+   parent's p: xensm copies a VDI as it is (extend it afterwards). */
+static bool
+s_copy_refused (xs_cinder_t *self, xs_api_req_t **req_p, const xs_volume_t *p,
+                const char *type, bool has_size, long long size)
+{
+    long long gib = (p->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
+    xs_flavor_t *f = xs_store_flavor_get_by_id (self->store, p->flavor_id, NULL);
+    char type_id [37] = "";
+    if (f)
+        xs_cinder_type_id (f->label, type_id);
+    bool same_type = !type || (f && (streq (type, f->label) || streq (type, type_id)));
+    if (has_size && size != gib)
+        xs_api_reply_error (req_p, 400, "Invalid input received: a volume made from %s has "
+                            "its size, %lld GiB, not %lld GiB (extend it afterwards).", p->uuid,
+                            gib, size);
+    else
+    if (!same_type)
+        xs_api_reply_error (req_p, 400, "Invalid input received: a volume made from %s has "
+                            "its volume type, %s, not %s.", p->uuid, f ? f->label : "(none)",
+                            type);
+    xs_flavor_destroy (&f);
+    return (has_size && size != gib) || !same_type;
+}
+
+/* POST /volumes with snapshot_id or source_volid: admin volume_clone of
+   the snapshot or volume `id`, with its size, type and project. */
+static void
+s_volume_copy (xs_cinder_t *self, xs_api_req_t *req, const char *id, bool snapshot,
+               const char *name, const char *type, bool has_size, long long size)
+{
+    xs_volume_t *p = s_copy_parent (self, &req, id, snapshot);
+    if (!p)
+        return;
+    long long gib = (p->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB;
+    if (!s_copy_refused (self, &req, p, type, has_size, size)
+    &&  !s_quota_refused (self, &req, p->project ? p->project : "", 1, gib)) {
+        json_t *args = xs_nn (json_pack ("{s:s, s:s}", "uuid", p->uuid,
+                                         "request_id", xs_api_req_id (req)));
+        if (name && *name)
+            json_object_set_new (args, "name", json_string (name));
+        xs_cinder_call (self, req, "volume_clone", args, s_volume_create_done, p->uuid);
+    }
+    xs_volume_destroy (&p);
+}
+
+void
+xs_cinder_volume_create (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    json_t *body = NULL;
+    const char *name = NULL, *type = NULL, *source = NULL, *snapshot = NULL;
+    const char *description = NULL, *zone = NULL;
+    long long size = 0;
+    bool has_size = false;
+    xs_err_t err;
+    if (xs_api_json_element (xs_api_req_json (req), "volume", &body, &err)
+    ||  xs_api_json_string (body, "name", 255, &name, &err)
+    ||  xs_api_json_string (body, "description", 255, &description, &err)
+    ||  xs_api_json_string (body, "volume_type", 255, &type, &err)
+    ||  xs_api_json_string (body, "availability_zone", 255, &zone, &err)
+    ||  xs_api_json_string (body, "source_volid", 64, &source, &err)
+    ||  xs_api_json_string (body, "snapshot_id", 64, &snapshot, &err)
+    ||  xs_api_json_int (body, "size", 1, S_MAX_GIB, &size, &has_size, &err)) {
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    if (xs_cinder_check_unstored (body, &req))
+        return;
+    if ((snapshot && source) || json_object_get (body, "imageRef")
+    ||  json_object_get (body, "backup_id")) {
+        xs_api_reply_error (&req, 400, "Invalid input received: xensm creates volumes empty, "
+                            "from a snapshot (snapshot_id) or from a volume (source_volid), "
+                            "one of them; imageRef and backup_id are not supported.");
+        return;
+    }
+    if (snapshot || source) {
+        s_volume_copy (self, req, snapshot ? snapshot : source, snapshot != NULL, name, type,
+                       has_size, size);
+        return;
+    }
+    if (!has_size) {
+        xs_api_reply_error (&req, 400, "Invalid input received: size is required (GiB, "
+                            "a positive integer).");
+        return;
+    }
+    const char *project = xs_api_req_identity (req)->project_id;
+    char *label = s_create_label (self, &req, type);
+    if (!label || s_quota_refused (self, &req, project, 1, size)) {
+        free (label);
+        return;
+    }
+    json_t *args = xs_nn (json_pack ("{s:s, s:I, s:s, s:s}", "flavor", label,
+                                     "size", (json_int_t) (size * XS_CINDER_GIB),
+                                     "request_id", xs_api_req_id (req), "project", project));
+    if (name && *name)
+        json_object_set_new (args, "name", json_string (name));
+    xs_cinder_call (self, req, "volume_create", args, s_volume_create_done, NULL);
+    free (label);
+}
+
+static void
+s_volume_delete_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                      const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        xs_api_reply_empty (req_p, 202);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+}
+
+/* The volume of the route's {id} the caller may see, or NULL after a 404
+   (answered). Caller destroys. */
+static xs_volume_t *
+s_route_volume (xs_cinder_t *self, xs_api_req_t **req_p)
+{
+    const char *id = xs_api_req_param (*req_p, "id");
+    xs_volume_t *v = xs_cinder_is_uuid (id) ? xs_store_volume_get (self->store, id, NULL) : NULL;
+    if (v && (v->state == XS_VOLUME_DELETED || !xs_cinder_visible (self, *req_p, v->project)
+          || (v->parent_uuid && xs_cinder_is_snapshot (self, v->uuid))))
+        xs_volume_destroy (&v);
+    if (!v)
+        xs_api_reply_error (req_p, 404, "Volume %s could not be found.", id);
+    return v;
+}
+
+void
+xs_cinder_volume_delete (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    xs_volume_t *v = s_route_volume (self, &req);
+    if (!v)
+        return;
+    bool settled = v->state == XS_VOLUME_AVAILABLE || v->state == XS_VOLUME_ERROR
+                || v->state == XS_VOLUME_ERROR_DELETING || v->state == XS_VOLUME_ERROR_EXTENDING;
+    size_t snapshots = settled ? xs_cinder_snapshot_count (self, v->uuid) : 0;
+    if (!settled || snapshots)
+        xs_api_reply_error (&req, 400, "Invalid volume: Volume status must be available or "
+                            "error or error_restoring or error_extending or error_managing and "
+                            "must not be migrating, attached, belong to a group, have "
+                            "snapshots or be disassociated from snapshots after volume "
+                            "transfer. (volume %s is %s, with %zu snapshots; delete them "
+                            "first)", v->uuid, xs_volume_state_name (v->state), snapshots);
+    else
+        xs_cinder_call (self, req, "volume_delete", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
+                        s_volume_delete_done, v->uuid);
+    xs_volume_destroy (&v);
+}
+
+static void
+s_volume_update_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                      const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        s_reply_volume (self, req_p, 200, json_object_get (answer->result, "volume"),
+                        call->key);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+}
+
+/* PUT /volumes/{id}: the name ("name", or "display_name" as OSC sends it;
+   description and metadata are not kept). */
+void
+xs_cinder_volume_update (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    json_t *body = NULL;
+    const char *name = NULL;
+    xs_err_t err;
+    if (xs_api_json_element (xs_api_req_json (req), "volume", &body, &err)
+    ||  xs_api_json_string (body, "name", 255, &name, &err)
+    ||  (!name && xs_api_json_string (body, "display_name", 255, &name, &err))) {
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    if (xs_cinder_check_unstored (body, &req))
+        return;
+    xs_volume_t *v = s_route_volume (self, &req);
+    if (!v)
+        return;
+    if (name && *name)
+        xs_cinder_call (self, req, "volume_rename",
+                        xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "name", name)),
+                        s_volume_update_done, v->uuid);
+    else
+        xs_cinder_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
+                        s_volume_show_done, v->uuid);
+    xs_volume_destroy (&v);
+}
+
+static void
+s_action_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+               const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        xs_api_reply_empty (req_p, 202);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+}
+
+/* os-extend's answer: 202 once the volume is extended, and also when the
+   agent failed and the volume went to error_extending (Cinder accepts the
+   request; the status tells the outcome). A refusal that changed nothing
+   is a 400 with the reason. */
+static void
+s_extend_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+               const xs_reply_answer_t *answer)
+{
+    xs_volume_t *v = answer->result ? NULL : xs_store_volume_get (self->store, call->key, NULL);
+    if (answer->result || (v && v->state == XS_VOLUME_ERROR_EXTENDING))
+        xs_api_reply_empty (req_p, 202);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+    xs_volume_destroy (&v);
+}
+
+/* {"os-extend": {"new_size": N}}: volume_extend to N GiB, with Cinder's
+   checks first (available, larger, the project's gigabytes quota). */
+static void
+s_volume_extend (xs_cinder_t *self, xs_api_req_t *req, const xs_volume_t *v, json_t *args)
+{
+    long long new_size = 0;
+    bool has = false;
+    xs_err_t err;
+    if (!json_is_object (args)
+    ||  xs_api_json_int (args, "new_size", 1, S_MAX_GIB, &new_size, &has, &err) || !has) {
+        xs_api_reply_error (&req, 400, "Invalid input received: os-extend needs "
+                            "{\"new_size\": GiB, a positive integer}.");
+        return;
+    }
+    long long size = (long long) ((v->size_bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB);
+    if (v->state != XS_VOLUME_AVAILABLE)
+        xs_api_reply_error (&req, 400, "Invalid volume: Volume %s status must be available to "
+                            "extend, but current status is: %s.", v->uuid,
+                            xs_volume_state_name (v->state));
+    else
+    if (new_size <= size)
+        xs_api_reply_error (&req, 400, "Invalid input received: New size for extend must be "
+                            "greater than current size. (current: %lld, extended: %lld).",
+                            size, new_size);
+    else
+    if (!s_quota_refused (self, &req, v->project ? v->project : "", 0, new_size - size))
+        xs_cinder_call (self, req, "volume_extend",
+                        xs_nn (json_pack ("{s:s, s:I}", "uuid", v->uuid, "size",
+                                          (json_int_t) (new_size * XS_CINDER_GIB))),
+                        s_extend_done, v->uuid);
+}
+
+/* POST /volumes/{id}/action: os-extend; os-force_delete, os-reset_status
+   (admin). */
+void
+xs_cinder_volume_action (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    json_t *body = xs_api_req_json (req);
+    json_t *raw = NULL;
+    if (json_object_size (body) == 0) {
+        /* {"os-force_delete": null}, as cinderclient sends it: the parsed
+           body lost the null; the raw one (already checked) has the name. */
+        size_t len = 0;
+        const char *data = xs_api_req_body (req, &len);
+        raw = data ? json_loadb (data, len, 0, NULL) : NULL;
+    }
+    xs_volume_t *v = s_route_volume (self, &req);
+    if (!v) {
+        json_decref (raw);
+        return;
+    }
+    json_t *named = raw ? raw : body;
+    const char *action = json_is_object (named) && json_object_size (named) == 1
+                       ? json_object_iter_key (json_object_iter (named)) : NULL;
+    if (!action)
+        xs_api_reply_error (&req, 400, "Invalid input received: the body names one action.");
+    else
+    if (streq (action, "os-extend"))
+        s_volume_extend (self, req, v, json_object_get (body, action));
+    else
+    if (streq (action, "os-force_delete")) {
+        if (!xs_cinder_refuse_non_admin (self, &req))
+            xs_cinder_call (self, req, "volume_delete",
+                            xs_nn (json_pack ("{s:s}", "uuid", v->uuid)), s_action_done,
+                            v->uuid);
+    }
+    else
+    if (streq (action, "os-reset_status")) {
+        json_t *args = json_object_get (body, action);
+        const char *status = json_is_object (args) ? xs_cinder_str (args, "status") : NULL;
+        if (xs_cinder_refuse_non_admin (self, &req))
+            ;
+        else
+        if (!status)
+            xs_api_reply_error (&req, 400, "Invalid input received: os-reset_status needs "
+                                "{\"status\": \"available\" or \"error\"}.");
+        else
+            xs_cinder_call (self, req, "volume_reset_state",
+                            xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "state", status)),
+                            s_action_done, v->uuid);
+    }
+    else
+        xs_api_reply_error (&req, 400, "Invalid input received: action %.64s is not supported "
+                            "by xensm.", action);
+    xs_volume_destroy (&v);
+    json_decref (raw);
+}
