@@ -21,6 +21,7 @@ xs_hostops_new (xs_xenapi_t *client)
 {
     xs_hostops_t *self = xs_zalloc (sizeof *self);
     self->client = client;
+    self->deadline_ms = XS_XENAPI_TIMEOUT_MS;
     return self;
 }
 
@@ -44,6 +45,23 @@ xs_hostops_set_host_uuid (xs_hostops_t *self, const char *uuid)
 {
     free (self->host_uuid);
     self->host_uuid = uuid && *uuid ? xs_strdup (uuid) : NULL;
+}
+
+void
+xs_hostops_set_deadline (xs_hostops_t *self, long deadline_ms)
+{
+    self->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
+}
+
+void
+xs_hostops_async_next (xs_hostops_t *self, const char *method, const char *uuid)
+{
+    snprintf (self->task_tag, sizeof self->task_tag, "%s %s %s", method, uuid,
+              self->host_uuid ? self->host_uuid : "-");
+    memset (&self->task, 0, sizeof self->task);
+    self->task.deadline_ms = self->deadline_ms;
+    self->task.tag = self->task_tag;
+    xs_xenapi_async_next (self->client, &self->task);
 }
 
 /* ---------------------------------------------------------------------
@@ -181,6 +199,14 @@ xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     else
         s_remember_sr (self, sr, sr_uuid);
     return sr;
+}
+
+char *
+xs_hostops_sr_ref_cached (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
+{
+    if (self->sr_uuid && self->sr_ref && strcmp (self->sr_uuid, sr_uuid) == 0)
+        return xs_strdup (self->sr_ref);
+    return xs_hostops_sr_ref (self, sr_uuid, err);
 }
 
 char *

@@ -42,6 +42,7 @@
 #define XS_HOSTOPS_H_INCLUDED
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "xs_err.h"
@@ -68,6 +69,13 @@ void xs_hostops_destroy (xs_hostops_t **self_p);
 /* Names "this host" (for host_info and the PBD of sr_attach) by uuid. Without
    it the session's host is used, which on a pool member is the master. */
 void xs_hostops_set_host_uuid (xs_hostops_t *self, const char *uuid);
+
+/* How long a long storage operation (SR.create, PBD.plug, VDI.create,
+   VDI.clone, VDI.snapshot, VDI.destroy: all run as Async.* tasks) may run
+   before its task is cancelled (task.cancel, then what xapi finally did is
+   the outcome: a task that still succeeded counts; one cancelled gives
+   TASK_CANCELLED). 0 = wait for the end. Default XS_XENAPI_TIMEOUT_MS. */
+void xs_hostops_set_deadline (xs_hostops_t *self, long deadline_ms);
 
 /* XenAPI error code of the last failed operation (e.g. "SR_BACKEND_FAILURE_73")
    or NULL when it did not come from xapi. Borrowed, valid until the next
@@ -96,6 +104,14 @@ json_t *xs_hostops_sr_detach (xs_hostops_t *self, const char *sr_uuid, xs_err_t 
    from SM.get_all_records for the SR's type; lun_per_vdi from the SR type
    table (iscsi, hba: no volume can be created there). */
 json_t *xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
+
+/* Waits (event.from on class SR, from `token`: "" = every SR now) at most
+   timeout_s seconds (less than half the client's call timeout) for SRs to
+   change: {token (for the next call), srs: [stats as sr_stats gives them,
+   one per SR of the pool that changed]}. One call, whether or not
+   something changed: what the agent uses instead of polling sr_stats. */
+json_t *xs_hostops_sr_watch (xs_hostops_t *self, const char *token, double timeout_s,
+                             xs_err_t *err);
 
 /* Creates the VDI of `volume_uuid` (size bytes) in SR `sr_uuid`, or returns
    the one already there. {volume_uuid, vdi_uuid, sr_uuid, virtual_size,
@@ -136,5 +152,24 @@ json_t *xs_hostops_vdi_find (xs_hostops_t *self, const char *volume_uuid, const 
    driver may have rounded up), previous_size, resized, ...} */
 json_t *xs_hostops_vdi_resize (xs_hostops_t *self, const char *volume_uuid, int64_t size,
                                const char *sr_uuid, xs_err_t *err);
+
+/* The tasks of long operations that an earlier run of this host's xensm
+   started and did not see end (a kill -9, a crash, a deadline whose
+   task.cancel came too late): every task whose other_config
+   XS_XENAPI_TASK_TAG_KEY is "<method> <uuid> <this host's uuid>" (set with
+   xs_hostops_set_host_uuid; "-" without). Each task that has ended, and
+   with `follow` each one still pending too (followed up to the deadline,
+   then task.cancel), is settled: its outcome recorded (logged, and in the
+   result), what it made tagged as the live path does (a clone's or
+   snapshot's copy as its new volume's), the task destroyed. Without
+   `follow` the pending ones are only listed (settle each with
+   xs_hostops_task_follow). {ended: [{task, method, uuid, status,
+   cancelled, vdi_uuid | sr_uuid | error, error_code}], pending: [{task,
+   method, uuid, status}]}; NULL + err when the tasks cannot be listed. */
+json_t *xs_hostops_tasks_adopt (xs_hostops_t *self, bool follow, xs_err_t *err);
+
+/* Settles one such task (see above): an entry of "ended", or NULL + err
+   when it is not a task of xensm or xapi does not know it. */
+json_t *xs_hostops_task_follow (xs_hostops_t *self, const char *task_ref, xs_err_t *err);
 
 #endif

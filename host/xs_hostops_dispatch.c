@@ -121,6 +121,15 @@ s_vdi_resize (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
                                   s_str (args, "sr_uuid"), err);
 }
 
+static json_t *
+s_sr_watch (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
+{
+    const json_t *timeout = s_arg (args, "timeout");
+    return xs_hostops_sr_watch (ops, s_str (args, "token"),
+                                json_is_number (timeout) ? json_number_value (timeout) : 60.0,
+                                err);
+}
+
 /* ---------------------------------------------------------------------
    The table
    --------------------------------------------------------------------- */
@@ -138,6 +147,7 @@ static const xs_hostops_op_t s_table [] = {
     { XS_OP_VDI_SNAPSHOT, S_ARGS ("volume_uuid", "new_volume_uuid"),        s_vdi_snapshot },
     { XS_OP_VDI_FIND,     S_ARGS ("volume_uuid"),                           s_vdi_find },
     { XS_OP_VDI_RESIZE,   S_ARGS ("volume_uuid", "size"),                   s_vdi_resize },
+    { XS_OP_SR_WATCH,     S_ARGS (NULL),                                    s_sr_watch },
 };
 
 const xs_hostops_op_t *
@@ -166,7 +176,7 @@ s_check_args (const xs_hostops_op_t *entry, const json_t *args, xs_err_t *err)
             return xs_err_set (err, XS_EINVAL, "%s: missing argument %s", op, *key);
     static const char *const strings [] = {
         "type", "sr_uuid", "name_label", "name_description", "volume_uuid", "new_volume_uuid",
-        "name", NULL
+        "name", "token", NULL
     };
     for (const char *const *key = strings; *key; key++) {
         const json_t *value = s_arg (args, *key);

@@ -18,6 +18,9 @@
       vdi_clone     volume_uuid, new_volume_uuid; sr_uuid
       vdi_snapshot  volume_uuid, new_volume_uuid; sr_uuid
       vdi_find      volume_uuid; sr_uuid
+      sr_watch      -; token, timeout (seconds, a number; 60 by default)
+                    (the agent's own: not a catalog request nor a plugin
+                    function)
 
     Every argument is a string, except device_config and size: bytes > 0,
     a JSON integer or a decimal string (plugin arguments are all strings).

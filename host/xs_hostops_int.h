@@ -6,6 +6,7 @@
     xs_hostops_sr.c    sr_attach, sr_detach, sr_stats
     xs_hostops_vdi.c   vdi_find, vdi_create, vdi_destroy, vdi_clone,
                        vdi_snapshot
+    xs_hostops_task.c  the tasks a restart left behind (adopt, follow)
 
     Every operation starts with xs_hostops_reset, so that the XenAPI error
     of an earlier operation never shows after a later one.
@@ -34,6 +35,9 @@ struct _xs_hostops_t {
                                    the same object, so ref -> uuid holds */
     json_t *sm_drivers;         /* cached SM.get_all_records, or NULL    */
     int64_t sm_drivers_ms;      /* when (CLOCK_MONOTONIC ms)             */
+    long deadline_ms;           /* of a task (xs_hostops_set_deadline)   */
+    xs_xenapi_task_t task;      /* the last long operation's task        */
+    char task_tag [192];        /* its tag (see xs_hostops_async_next)   */
 };
 
 /* How long the cached SM drivers serve sr_stats (a driver is installed
@@ -45,6 +49,19 @@ struct _xs_hostops_t {
    `object`. */
 int xs_hostops_tag (xs_hostops_t *self, const char *method, const char *ref, const char *key,
                     const char *value, const char *object, xs_err_t *err);
+
+/* The next long operation through the client (SR.create, PBD.plug,
+   VDI.create/clone/snapshot/destroy) runs as Async.<method> with its task
+   followed up to the deadline, the task tagged XS_XENAPI_TASK_TAG_KEY =
+   "<method> <uuid> <this host's uuid or ->" (see xs_hostops_tasks_adopt);
+   `uuid` is the volume's or the SR's. */
+void xs_hostops_async_next (xs_hostops_t *self, const char *method, const char *uuid);
+
+/* Tags the copy `vdi` (its record `record`, which carries its parent's
+   tag as VDI.clone/snapshot left it) as the VDI of `new_volume_uuid`, child
+   of that parent; nothing when tagged so already. 0 or -1 + err. */
+int xs_hostops_vdi_tag_copy (xs_hostops_t *self, const char *vdi, const xs_value_t *record,
+                             const char *new_volume_uuid, xs_err_t *err);
 
 /* Forgets the XenAPI error of the last operation. */
 void xs_hostops_reset (xs_hostops_t *self);
@@ -69,6 +86,12 @@ char *xs_hostops_this_host (xs_hostops_t *self, const char *object, xs_err_t *er
 /* The ref of SR `sr_uuid` (caller frees); NULL + err (XS_ENOTFOUND when
    xapi does not know it). */
 char *xs_hostops_sr_ref (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
+
+/* Same, but the ref remembered from the last lookup of that uuid is used
+   without a call: for an operation that gets HANDLE_INVALID from a stale
+   ref and then asks again with xs_hostops_sr_ref (a ref names one object
+   only; a forgotten and re-introduced SR has a new ref). */
+char *xs_hostops_sr_ref_cached (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
 /* The uuid of SR ref `sr` (caller frees): remembered from the last
    xs_hostops_sr_ref, else SR.get_record. NULL + err. */

@@ -136,6 +136,13 @@ s_sr_ensure (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, s_attach_t *a
     }
     else {
         xs_notice ("%s: creating a new SR (this formats the storage)", a->object);
+        /* No uuid yet: the task is tagged with the label (blanks as '_'). */
+        char label [sizeof a->label];
+        snprintf (label, sizeof label, "%s", a->label);
+        for (char *c = label; *c; c++)
+            if (*c == ' ' || *c == '\t' || *c == '\n')
+                *c = '_';
+        xs_hostops_async_next (self, "SR.create", label);
         a->sr = xs_xenapi_sr_create (self->client, &args, err);
         if (!a->sr)
             return xs_hostops_xapi_failed (self, err, a->object, "SR.create");
@@ -234,6 +241,7 @@ s_pbd_ensure_plugged (xs_hostops_t *self, s_attach_t *a, xs_err_t *err)
             return xs_hostops_xapi_failed (self, err, a->object, "PBD.create");
     }
     if (!a->attached) {
+        xs_hostops_async_next (self, "PBD.plug", a->sr_uuid);
         if (xs_xenapi_pbd_plug (self->client, a->pbd, err) != 0)
             return xs_hostops_xapi_failed (self, err, a->object, "PBD.plug");
         a->plugged = true;
@@ -493,37 +501,23 @@ out:
    sr_stats
    --------------------------------------------------------------------- */
 
-json_t *
-xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
+/* The stats of SR `sr_uuid` from its record (see xs_hostops_sr_stats). */
+static json_t *
+s_stats_json (xs_hostops_t *self, const char *sr_uuid, const xs_value_t *record,
+              const char *object, xs_err_t *err)
 {
-    json_t *result = NULL;
-    json_t *caps = NULL;
-    xs_value_t *record = NULL;
-    char *sr = NULL;
-    char object [64];
-
-    xs_hostops_reset (self);
-    snprintf (object, sizeof object, "SR %s", sr_uuid);
-    sr = xs_hostops_sr_ref (self, sr_uuid, err);
-    if (!sr)
-        goto out;
-    record = xs_xenapi_sr_get_record (self->client, sr, err);
-    if (!record) {
-        xs_hostops_xapi_failed (self, err, object, "SR.get_record");
-        goto out;
-    }
     int64_t sizes [3] = { 0, 0, 0 };
     const char *fields [3] = { "physical_size", "physical_utilisation", "virtual_allocation" };
     for (int i = 0; i < 3; i++)
         if (xs_hostops_field_int64 (record, fields [i], &sizes [i]) != 0) {
-            xs_err_set (err, XS_EINVAL, "%s: SR.get_record gave no usable %s", object, fields [i]);
-            goto out;
+            xs_err_set (err, XS_EINVAL, "%s: the SR record gave no usable %s", object, fields [i]);
+            return NULL;
         }
     const char *type = xs_value_get_str (record, "type");
-    caps = xs_hostops_capabilities (self, type ? type : "", object, err);
+    json_t *caps = xs_hostops_capabilities (self, type ? type : "", object, err);
     if (!caps)
-        goto out;
-    result = xs_nn (json_object ());
+        return NULL;
+    json_t *result = xs_nn (json_object ());
     json_object_set_new (result, "sr_uuid", xs_hostops_json_string (sr_uuid));
     json_object_set_new (result, "type", xs_hostops_json_string (type));
     json_object_set_new (result, "name_label",
@@ -532,12 +526,98 @@ xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
     for (int i = 0; i < 3; i++)
         json_object_set_new (result, fields [i], json_integer (sizes [i]));
     json_object_set_new (result, "capabilities", caps);
-    caps = NULL;
     const xs_srtype_t *srtype = xs_srtype_find (type);
     json_object_set_new (result, "lun_per_vdi", json_boolean (srtype && srtype->lun_per_vdi));
+    return result;
+}
+
+json_t *
+xs_hostops_sr_stats (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err)
+{
+    json_t *result = NULL;
+    xs_value_t *record = NULL;
+    char *sr = NULL;
+    char object [64];
+
+    xs_hostops_reset (self);
+    snprintf (object, sizeof object, "SR %s", sr_uuid);
+    /* The remembered ref saves a call per refresh; a stale one (the SR
+       forgotten and back) gives HANDLE_INVALID: ask for it again. */
+    bool cached = self->sr_uuid && strcmp (self->sr_uuid, sr_uuid) == 0;
+    sr = xs_hostops_sr_ref_cached (self, sr_uuid, err);
+    if (!sr)
+        goto out;
+    record = xs_xenapi_sr_get_record (self->client, sr, err);
+    if (!record && cached && err && err->kind == XS_ENOTFOUND) {
+        free (sr);
+        sr = xs_hostops_sr_ref (self, sr_uuid, err);
+        if (!sr)
+            goto out;
+        record = xs_xenapi_sr_get_record (self->client, sr, err);
+    }
+    if (!record) {
+        xs_hostops_xapi_failed (self, err, object, "SR.get_record");
+        goto out;
+    }
+    result = s_stats_json (self, sr_uuid, record, object, err);
 out:
-    json_decref (caps);
     xs_value_destroy (&record);
     free (sr);
+    return result;
+}
+
+/* ---------------------------------------------------------------------
+   sr_watch
+   --------------------------------------------------------------------- */
+
+json_t *
+xs_hostops_sr_watch (xs_hostops_t *self, const char *token, double timeout_s, xs_err_t *err)
+{
+    xs_hostops_reset (self);
+    /* The call must end, with or without events, before curl gives up. */
+    double call_s = (double) xs_xenapi_total_timeout_ms (self->client) / 2000.0;
+    if (timeout_s > call_s)
+        timeout_s = call_s;
+    if (timeout_s < 0)
+        timeout_s = 0;
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_t *classes = xs_value_array_new ();
+    xs_value_append_str (classes, "SR");
+    xs_value_append (params, &classes);
+    xs_value_append_str (params, token ? token : "");
+    xs_value_t *timeout = xs_value_double_new (timeout_s);
+    xs_value_append (params, &timeout);
+    xs_value_t *reply = xs_xenapi_call (self->client, "event.from", params, err);
+    xs_value_destroy (&params);
+    if (!reply) {
+        xs_hostops_xapi_failed (self, err, "SRs", "event.from");
+        return NULL;
+    }
+    const char *next = xs_value_get_str (reply, "token");
+    if (!next) {
+        xs_err_set (err, XS_EINVAL, "SRs: event.from gave no token");
+        xs_value_destroy (&reply);
+        return NULL;
+    }
+    json_t *srs = xs_nn (json_array ());
+    const xs_value_t *events = xs_value_get (reply, "events");
+    for (size_t i = 0; i < xs_value_size (events); i++) {
+        const xs_value_t *event = xs_value_at (events, i);
+        const xs_value_t *snapshot = xs_value_get (event, "snapshot");
+        const char *uuid = xs_value_get_str (snapshot, "uuid");
+        const char *op = xs_value_get_str (event, "operation");
+        if (!uuid || !op || strcmp (op, "del") == 0)
+            continue;           /* a forgotten SR's stats stay until detach */
+        char object [64];
+        snprintf (object, sizeof object, "SR %s", uuid);
+        json_t *stats = s_stats_json (self, uuid, snapshot, object, err);
+        if (stats)
+            json_array_append_new (srs, stats);
+        else
+            xs_debug ("%s: no stats from its event: %s", object, err->msg);
+    }
+    xs_err_clear (err);
+    json_t *result = xs_nn (json_pack ("{s:s, s:o}", "token", next, "srs", srs));
+    xs_value_destroy (&reply);
     return result;
 }

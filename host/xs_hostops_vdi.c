@@ -19,6 +19,7 @@ typedef struct {
     char *sr;                   /* the SR's ref, or NULL: any SR            */
     char *vdi;                  /* the volume's VDI, or NULL: none (yet)    */
     xs_value_t *record;         /* its record                               */
+    bool sr_cached;             /* sr is the remembered ref (no call made)  */
 } s_vdi_op_t;
 
 /* Starts an operation on the VDI of `volume_uuid`: forgets the last
@@ -161,8 +162,8 @@ out:
 
 /* VDI.create of the volume's VDI in op->sr, tagged as the volume's. */
 static json_t *
-s_vdi_make (xs_hostops_t *self, s_vdi_op_t *op, const char *volume_uuid, int64_t size,
-            const char *description, xs_err_t *err)
+s_vdi_make (xs_hostops_t *self, s_vdi_op_t *op, const char *sr_uuid, const char *volume_uuid,
+            int64_t size, const char *description, xs_err_t *err)
 {
     char label [80];
     char default_description [96];
@@ -179,7 +180,25 @@ s_vdi_make (xs_hostops_t *self, s_vdi_op_t *op, const char *volume_uuid, int64_t
         .other_config = other_config,
     };
     json_t *result = NULL;
+    xs_hostops_async_next (self, "VDI.create", volume_uuid);
     op->vdi = xs_xenapi_vdi_create (self->client, &args, err);
+    const char *code = xs_xenapi_error_code (self->client);
+    if (!op->vdi && code && strcmp (code, "HANDLE_INVALID") == 0 && op->sr_cached) {
+        /* The remembered SR ref is stale (the SR was forgotten and came
+           back): ask xapi for it and try once more. */
+        free (op->sr);
+        op->sr_cached = false;
+        op->sr = xs_hostops_sr_ref (self, sr_uuid, err);
+        args.sr = op->sr;
+        if (op->sr) {
+            xs_hostops_async_next (self, "VDI.create", volume_uuid);
+            op->vdi = xs_xenapi_vdi_create (self->client, &args, err);
+        }
+        else {
+            xs_value_destroy (&other_config);
+            return NULL;
+        }
+    }
     xs_value_destroy (&other_config);
     if (!op->vdi) {
         xs_hostops_xapi_failed (self, err, op->object, "VDI.create");
@@ -208,14 +227,17 @@ xs_hostops_vdi_create (xs_hostops_t *self, const char *sr_uuid, const char *volu
                     (long long) size);
         goto out;
     }
-    op.sr = xs_hostops_sr_ref (self, sr_uuid, err);
+    /* The SR ref remembered from an earlier operation saves a call per
+       create (issue 11: at most 3 calls besides the task's). */
+    op.sr_cached = self->sr_uuid && strcmp (self->sr_uuid, sr_uuid) == 0;
+    op.sr = xs_hostops_sr_ref_cached (self, sr_uuid, err);
     if (!op.sr)
         goto out;
     /* Made already, in any SR? */
     if (s_vdi_lookup (self, volume_uuid, NULL, &op.vdi, &op.record, err) != 0)
         goto out;
     if (!op.vdi) {
-        result = s_vdi_make (self, &op, volume_uuid, size, description, err);
+        result = s_vdi_make (self, &op, sr_uuid, volume_uuid, size, description, err);
         goto out;
     }
     const char *vdi_sr = xs_value_get_str (op.record, "SR");
@@ -255,6 +277,7 @@ xs_hostops_vdi_destroy (xs_hostops_t *self, const char *volume_uuid, const char 
             goto out;
         if (!op.vdi)
             break;
+        xs_hostops_async_next (self, "VDI.destroy", volume_uuid);
         if (xs_xenapi_vdi_destroy (self->client, op.vdi, err) != 0) {
             if (err && err->kind == XS_ENOTFOUND)
                 continue;       /* gone meanwhile */
@@ -331,6 +354,22 @@ out:
     return rc;
 }
 
+int
+xs_hostops_vdi_tag_copy (xs_hostops_t *self, const char *vdi, const xs_value_t *record,
+                         const char *new_volume_uuid, xs_err_t *err)
+{
+    const char *parent = xs_value_get_str (xs_value_get (record, "other_config"),
+                                           XS_HOSTOPS_VOLUME_KEY);
+    if (parent && strcmp (parent, new_volume_uuid) == 0)
+        return 0;               /* tagged already */
+    char object [64];
+    snprintf (object, sizeof object, "volume %s", new_volume_uuid);
+    char *from = xs_strdup (parent ? parent : "");
+    int rc = s_vdi_tag (self, vdi, record, new_volume_uuid, from, object, err);
+    free (from);
+    return rc;
+}
+
 /* Refuses a copy of `source_record`'s VDI when its SR's type lacks
    `capability` (SR_OPERATION_NOT_SUPPORTED [sr uuid, capability]). */
 static int
@@ -368,6 +407,7 @@ s_copy_make (xs_hostops_t *self, s_vdi_op_t *op, const char *source, const char 
              const char *new_volume_uuid, bool snapshot, xs_err_t *err)
 {
     const char *method = snapshot ? "VDI.snapshot" : "VDI.clone";
+    xs_hostops_async_next (self, method, new_volume_uuid);
     op->vdi = snapshot ? xs_xenapi_vdi_snapshot (self->client, source, NULL, err)
                        : xs_xenapi_vdi_clone (self->client, source, NULL, err);
     if (!op->vdi)

@@ -22,6 +22,9 @@ struct _xs_xenapi_t {
 
     char *err_code;             /* last XenAPI error code, or NULL        */
     xs_value_t *err_params;     /* its params (array of strings)          */
+
+    xs_xenapi_task_t *next_task; /* xs_xenapi_async_next: the next typed
+                                    helper call runs as Async, or NULL    */
 };
 
 /* ---------------------------------------------------------------------
@@ -228,6 +231,26 @@ out:
     }
     xs_value_destroy (&reply);
     return result;
+}
+
+void
+xs_xenapi_async_next (xs_xenapi_t *self, xs_xenapi_task_t *task)
+{
+    self->next_task = task;
+}
+
+xs_xenapi_task_t *
+xs_xenapi_take_next_task (xs_xenapi_t *self)
+{
+    xs_xenapi_task_t *task = self->next_task;
+    self->next_task = NULL;
+    return task;
+}
+
+long
+xs_xenapi_total_timeout_ms (xs_xenapi_t *self)
+{
+    return xs_http_total_timeout_ms (self->http);
 }
 
 void

@@ -82,6 +82,14 @@ void xs_xenapi_destroy (xs_xenapi_t **self_p);
    default (XS_XENAPI_CONNECT_TIMEOUT_MS, XS_XENAPI_TIMEOUT_MS). */
 void xs_xenapi_set_timeouts (xs_xenapi_t *self, long connect_ms, long total_ms);
 
+/* The whole-call timeout in milliseconds (an event.from must wait less). */
+long xs_xenapi_total_timeout_ms (xs_xenapi_t *self);
+
+/* Makes every event.from waiting now or later in this process (on any
+   client) end at once with a transport error while `on` (a stopping agent
+   does not wait out a long poll); off again with false. */
+void xs_xenapi_interrupt_waits (bool on);
+
 /* CA bundle (PEM file) for https; NULL means the system store. Copied. */
 void xs_xenapi_set_ca_file (xs_xenapi_t *self, const char *path);
 
@@ -149,7 +157,9 @@ const char *xs_xenapi_error_param (xs_xenapi_t *self, size_t index);
    xapi finally did: a task that still succeeded gives its result (nothing
    is orphaned), a cancelled one TASK_CANCELLED. The task is tagged
    (other_config XS_XENAPI_TASK_TAG_KEY = tag) so that a restarted caller
-   can find it again, and destroyed once it has ended.
+   can find it again, and destroyed once it has ended. Following only
+   reads (task.get_record, event.from): a failed read is asked again (twice
+   in a row at most) before the task is given up, still tagged.
    --------------------------------------------------------------------- */
 
 #define XS_XENAPI_TASK_TAG_KEY "xensm-op"
@@ -171,6 +181,21 @@ typedef struct {
 xs_value_t *xs_xenapi_call_async (xs_xenapi_t *self, const char *method,
                                   const xs_value_t *params, xs_xenapi_task_t *task,
                                   xs_err_t *err);
+
+/* Follows an existing task `ref` (one found again by its tag) exactly as
+   xs_xenapi_call_async follows its own: up to task->deadline_ms, then
+   task.cancel; the task destroyed once ended. `method` names it in
+   messages (e.g. "VDI.create"). Returns its result or NULL + err. */
+xs_value_t *xs_xenapi_task_follow (xs_xenapi_t *self, const char *method, const char *ref,
+                                   xs_xenapi_task_t *task, xs_err_t *err);
+
+/* The next call of a typed helper that changes something (SR.create,
+   PBD.plug, VDI.create, VDI.clone, VDI.snapshot, VDI.destroy, and any other
+   helper built on a ref or void result) runs as xs_xenapi_call_async with
+   `task` (borrowed: it must live until that call returns; its out fields
+   are filled). One call only: the helper forgets it. Read-only helpers
+   (get_*) never run async and leave it set. NULL cancels it. */
+void xs_xenapi_async_next (xs_xenapi_t *self, xs_xenapi_task_t *task);
 
 /* ---------------------------------------------------------------------
    Typed helpers. Refs returned as char * are the caller's to free();

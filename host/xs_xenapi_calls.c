@@ -44,10 +44,24 @@ s_call_ref (xs_xenapi_t *self, const char *method, const char *arg, xs_err_t *er
     return s_take_str (xs_xenapi_call_str (self, method, arg, err), method, err);
 }
 
+/* A call that changes something: as Async.<method> with its task followed
+   when xs_xenapi_async_next asked for it, else synchronous. */
+static xs_value_t *
+s_call_change (xs_xenapi_t *self, const char *method, const xs_value_t *params, xs_err_t *err)
+{
+    xs_xenapi_task_t *task = xs_xenapi_take_next_task (self);
+    if (task)
+        return xs_xenapi_call_async (self, method, params, task, err);
+    return xs_xenapi_call (self, method, params, err);
+}
+
 static int
 s_call_void (xs_xenapi_t *self, const char *method, const char *arg, xs_err_t *err)
 {
-    xs_value_t *result = xs_xenapi_call_str (self, method, arg, err);
+    xs_value_t *params = xs_value_array_new ();
+    xs_value_append_str (params, arg);
+    xs_value_t *result = s_call_change (self, method, params, err);
+    xs_value_destroy (&params);
     if (!result)
         return -1;
     xs_value_destroy (&result);
@@ -124,7 +138,7 @@ s_append_bool (xs_value_t *params, bool flag)
 static char *
 s_call_params_ref (xs_xenapi_t *self, const char *method, xs_value_t **params_p, xs_err_t *err)
 {
-    xs_value_t *result = xs_xenapi_call (self, method, *params_p, err);
+    xs_value_t *result = s_call_change (self, method, *params_p, err);
     xs_value_destroy (params_p);
     return s_take_str (result, method, err);
 }

@@ -294,6 +294,12 @@ xs_http_set_timeouts (xs_http_t *self, long connect_ms, long total_ms)
     self->total_ms = total_ms > 0 ? total_ms : XS_XENAPI_TIMEOUT_MS;
 }
 
+long
+xs_http_total_timeout_ms (xs_http_t *self)
+{
+    return self->total_ms;
+}
+
 void
 xs_http_cap_timeouts (xs_http_t *self, long connect_ms, long total_ms)
 {
@@ -367,10 +373,30 @@ s_is_read_only (const char *method)
     return dot && strncmp (dot + 1, "get_", 4) == 0;
 }
 
+/* Set by xs_xenapi_interrupt_waits: event.from calls end at once. */
+static int s_interrupt_waits;
+
+void
+xs_xenapi_interrupt_waits (bool on)
+{
+    __atomic_store_n (&s_interrupt_waits, on ? 1 : 0, __ATOMIC_SEQ_CST);
+}
+
+static int
+s_on_progress (void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+               curl_off_t ulnow)
+{
+    return __atomic_load_n (&s_interrupt_waits, __ATOMIC_SEQ_CST) ? 1 : 0;
+}
+
 static CURLcode
 s_setup_request (xs_http_t *self, const char *method, const char *body, size_t len)
 {
     CURLcode rc = CURLE_OK;
+    /* A long poll (event.from) can be ended by a stopping agent. */
+    bool wait = strcmp (method, "event.from") == 0;
+    S_SETOPT (CURLOPT_NOPROGRESS, wait ? 0L : 1L);
+    S_SETOPT (CURLOPT_XFERINFOFUNCTION, wait ? s_on_progress : NULL);
     /* libcurl silently re-sends a request when a kept-alive connection
        closes before any reply byte, which would run a call twice if xapi
        ran it and then lost the connection. So only read-only calls reuse a

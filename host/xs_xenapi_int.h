@@ -29,6 +29,9 @@ void xs_http_destroy (xs_http_t **self_p);
 /* Timeouts in milliseconds; 0 or less keeps the default. */
 void xs_http_set_timeouts (xs_http_t *self, long connect_ms, long total_ms);
 
+/* The whole-call timeout in milliseconds. */
+long xs_http_total_timeout_ms (xs_http_t *self);
+
 /* Lowers the timeouts to at most these values (for a last, quick call). */
 void xs_http_cap_timeouts (xs_http_t *self, long connect_ms, long total_ms);
 
@@ -59,6 +62,9 @@ xs_value_t *xs_http_post (xs_http_t *self, const char *method, const char *body,
    ("method: CODE [params]"). */
 void xs_xenapi_task_failed (xs_xenapi_t *self, const char *method, const xs_value_t *desc,
                             xs_err_t *err);
+
+/* The task set by xs_xenapi_async_next, or NULL; forgets it (one call). */
+xs_xenapi_task_t *xs_xenapi_take_next_task (xs_xenapi_t *self);
 
 /* ---------------------------------------------------------------------
    For the typed helpers

@@ -16,6 +16,9 @@
    may take to end after task.cancel before it is left to xapi. */
 #define S_EVENT_WAIT_S      30.0
 #define S_CANCEL_GRACE_MS   30000
+/* Failed reads (task.get_record, event.from) in a row before the task is
+   given up (left to xapi, tagged, for the next run to settle). */
+#define S_FOLLOW_RETRIES    2
 
 static int64_t
 s_now_ms (void)
@@ -57,6 +60,10 @@ s_wait_event (xs_xenapi_t *self, const char *task, char **token_p, int64_t wait_
     double wait_s = (double) wait_ms / 1000.0;
     if (wait_s > S_EVENT_WAIT_S)
         wait_s = S_EVENT_WAIT_S;
+    /* The call must end, with or without events, before curl gives up. */
+    double call_s = (double) xs_xenapi_total_timeout_ms (self) / 2000.0;
+    if (wait_s > call_s)
+        wait_s = call_s;
     if (wait_s < 0.1)
         wait_s = 0.1;
     xs_value_t *timeout = xs_value_double_new (wait_s);
@@ -93,45 +100,29 @@ s_task_value (const char *result, const char *method, xs_err_t *err)
     return value;
 }
 
-xs_value_t *
-xs_xenapi_call_async (xs_xenapi_t *self, const char *method, const xs_value_t *params,
-                      xs_xenapi_task_t *task, xs_err_t *err)
+/* Follows task `ref` (see xs_xenapi_task_follow). */
+static xs_value_t *
+s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task_t *task,
+          xs_err_t *err)
 {
     xs_value_t *result = NULL;
     xs_value_t *record = NULL;
-    char *ref = NULL;
+    xs_value_t *reply = NULL;
     char *token = NULL;
-    char async [128];
-    xs_err_t local;
-    if (!err)
-        err = &local;
-    task->cancelled = false;
-    snprintf (task->status, sizeof task->status, "none");
-    task->ref [0] = '\0';
-
-    snprintf (async, sizeof async, "Async.%s", method);
-    xs_value_t *reply = xs_xenapi_call (self, async, params, err);
-    if (!reply)
-        return NULL;
-    ref = xs_strdup (xs_value_str (reply) ? xs_value_str (reply) : "");
-    xs_value_destroy (&reply);
-    snprintf (task->ref, sizeof task->ref, "%s", ref);
-    if (task->tag) {
-        /* A restarted agent finds its tasks again by this tag. */
-        reply = s_task_call (self, "task.add_to_other_config", ref, XS_XENAPI_TASK_TAG_KEY,
-                             task->tag, err);
-        if (!reply)
-            xs_warning ("%s: task %s: cannot tag it: %s", method, ref, err->msg);
-        xs_value_destroy (&reply);
-    }
-
     int64_t start = s_now_ms ();
     int64_t deadline = task->deadline_ms > 0 ? start + task->deadline_ms : 0;
     int64_t give_up = 0;
     const char *status = NULL;
+    int misses = 0;             /* following calls failed in a row */
     for (;;) {
         xs_value_destroy (&record);
         record = s_task_call (self, "task.get_record", ref, NULL, NULL, err);
+        if (!record && ++misses <= S_FOLLOW_RETRIES) {
+            /* Reads may be repeated: losing the task would orphan what
+               it makes (a copy still carrying its parent's tag). */
+            xs_info ("%s: task %s: %s; asking again", method, ref, err->msg);
+            continue;
+        }
         if (!record) {
             xs_err_prefix (err, "%s: following task %s", method, ref);
             goto out;
@@ -154,9 +145,14 @@ xs_xenapi_call_async (xs_xenapi_t *self, const char *method, const xs_value_t *p
             break;
         int64_t wait = give_up ? give_up - now : deadline ? deadline - now : 30000;
         if (s_wait_event (self, ref, &token, wait, err) != 0) {
+            if (++misses <= S_FOLLOW_RETRIES) {
+                xs_info ("%s: task %s: %s; asking again", method, ref, err->msg);
+                continue;
+            }
             xs_err_prefix (err, "%s: following task %s", method, ref);
             goto out;
         }
+        misses = 0;
     }
     snprintf (task->status, sizeof task->status, "%s", status ? status : "?");
     bool done = status && (strcmp (status, "success") == 0 || strcmp (status, "failure") == 0
@@ -181,7 +177,51 @@ xs_xenapi_call_async (xs_xenapi_t *self, const char *method, const xs_value_t *p
         xs_xenapi_task_failed (self, method, xs_value_get (record, "error_info"), err);
 out:
     xs_value_destroy (&record);
-    free (ref);
     free (token);
+    return result;
+}
+
+xs_value_t *
+xs_xenapi_task_follow (xs_xenapi_t *self, const char *method, const char *ref,
+                       xs_xenapi_task_t *task, xs_err_t *err)
+{
+    xs_err_t local;
+    if (!err)
+        err = &local;
+    task->cancelled = false;
+    snprintf (task->status, sizeof task->status, "none");
+    snprintf (task->ref, sizeof task->ref, "%s", ref);
+    return s_follow (self, method, ref, task, err);
+}
+
+xs_value_t *
+xs_xenapi_call_async (xs_xenapi_t *self, const char *method, const xs_value_t *params,
+                      xs_xenapi_task_t *task, xs_err_t *err)
+{
+    char async [128];
+    xs_err_t local;
+    if (!err)
+        err = &local;
+    task->cancelled = false;
+    snprintf (task->status, sizeof task->status, "none");
+    task->ref [0] = '\0';
+
+    snprintf (async, sizeof async, "Async.%s", method);
+    xs_value_t *reply = xs_xenapi_call (self, async, params, err);
+    if (!reply)
+        return NULL;
+    char *ref = xs_strdup (xs_value_str (reply) ? xs_value_str (reply) : "");
+    xs_value_destroy (&reply);
+    snprintf (task->ref, sizeof task->ref, "%s", ref);
+    if (task->tag) {
+        /* A restarted agent finds its tasks again by this tag. */
+        reply = s_task_call (self, "task.add_to_other_config", ref, XS_XENAPI_TASK_TAG_KEY,
+                             task->tag, err);
+        if (!reply)
+            xs_warning ("%s: task %s: cannot tag it: %s", method, ref, err->msg);
+        xs_value_destroy (&reply);
+    }
+    xs_value_t *result = s_follow (self, method, ref, task, err);
+    free (ref);
     return result;
 }

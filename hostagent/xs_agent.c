@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "xs_agent_srs.h"
+#include "xs_agent_watch.h"
 #include "xs_agent_workers.h"
 #include "xs_build_config.h"
 #include "xs_log.h"
@@ -31,6 +32,7 @@ struct _xs_agent_t {
     zloop_t *loop;
     int stop_fd;                /* SIGTERM/SIGINT signalfd, or -1 */
     xs_agent_workers_t *workers;
+    xs_agent_watch_t *watch;    /* SR stats from xapi's events        */
     xs_agent_srs_t *srs;        /* the attached SRs and their stats */
     s_state_t state;
     unsigned generation;        /* bumped on every new socket     */
@@ -247,7 +249,8 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
                   self->missed_acks);
     s_send_heartbeat (self);
     self->missed_acks++;
-    if (++self->beats % self->cfg.stats_every == 0)
+    /* Polled only while xapi's events cannot be followed. */
+    if (++self->beats % self->cfg.stats_every == 0 && !xs_agent_watch_live (self->watch))
         s_refresh_stats (self);
     return 0;
 }
@@ -427,8 +430,10 @@ s_done_request (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload
         json_t *b = json_object_get (args, "backend");
         int64_t backend_id = json_integer_value (json_object_get (b ? b : args, "backend_id"));
         const char *sr_uuid = json_string_value (json_object_get (*payload_p, "sr_uuid"));
-        if (job->op == XS_OP_SR_ATTACH && sr_uuid)
+        if (job->op == XS_OP_SR_ATTACH && sr_uuid) {
             xs_agent_srs_put (self->srs, backend_id, sr_uuid);
+            s_refresh_stats (self);     /* its first stats: no event may come */
+        }
         else
         if (job->op == XS_OP_SR_DETACH)
             xs_agent_srs_remove (self->srs, backend_id);
@@ -472,6 +477,18 @@ s_done_stats (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload_p
     if (xs_agent_srs_stats_done (self->srs, job->backend_id, ok ? payload_p : NULL) == 0
     &&  !ok)
         xs_debug ("backend %lld: stats: %s", (long long) job->backend_id, reason);
+}
+
+/* SRs that changed, from xapi's events (xs_agent_watch_fn): the stats of
+   those this agent attached, for the next heartbeats. */
+static void
+s_on_sr_changes (void *arg, const json_t *srs)
+{
+    xs_agent_t *self = (xs_agent_t *) arg;
+    size_t i;
+    json_t *stats;
+    json_array_foreach (srs, i, stats)
+        xs_agent_srs_set_stats (self->srs, stats);
 }
 
 /* A worker finished `job` (xs_agent_done_fn): owns job and payload. */
@@ -605,6 +622,9 @@ xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
                                           self->cfg.executor_arg, err);
     if (!self->workers)
         goto fail;
+    self->watch = xs_agent_watch_new (self->cfg.executor, self->cfg.executor_arg, err);
+    if (!self->watch)
+        goto fail;
     return self;
 fail:
     xs_agent_destroy (&self);
@@ -617,6 +637,7 @@ xs_agent_destroy (xs_agent_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_agent_t *self = *self_p;
+    xs_agent_watch_destroy (&self->watch);
     xs_agent_workers_destroy (&self->workers);
     xs_agent_srs_destroy (&self->srs);
     zsock_destroy (&self->dealer);
@@ -674,7 +695,8 @@ static int
 s_loop_new (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
 {
     self->loop = xs_nn (zloop_new ());
-    if (xs_agent_workers_watch (self->workers, self->loop, s_on_done, self))
+    if (xs_agent_workers_watch (self->workers, self->loop, s_on_done, self)
+    ||  xs_agent_watch_start (self->watch, self->loop, s_on_sr_changes, self))
         return xs_err_set (err, XS_EINTERNAL, "agent: cannot watch the workers");
     if (pipe && zloop_reader (self->loop, pipe, s_on_pipe, self) == -1)
         return xs_err_set (err, XS_EINTERNAL, "agent: cannot watch the actor pipe");
@@ -710,6 +732,7 @@ out:
         zloop_reader_end (self->loop, self->dealer);
     zsock_destroy (&self->dealer);
     xs_agent_workers_unwatch (self->workers, self->loop);
+    xs_agent_watch_stop (self->watch);
     zloop_destroy (&self->loop);
     self->retry_timer = self->heartbeat_timer = -1;
     return rc;

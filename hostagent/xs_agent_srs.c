@@ -117,6 +117,18 @@ xs_agent_srs_stats_done (xs_agent_srs_t *self, int64_t backend_id, json_t **stat
     return 0;
 }
 
+void
+xs_agent_srs_set_stats (xs_agent_srs_t *self, json_t *stats)
+{
+    const char *uuid = json_string_value (json_object_get (stats, "sr_uuid"));
+    for (s_sr_t *sr = (s_sr_t *) zhashx_first (self->srs); sr && uuid;
+         sr = (s_sr_t *) zhashx_next (self->srs))
+        if (streq (sr->sr_uuid, uuid)) {
+            json_decref (sr->stats);
+            sr->stats = json_incref (stats);
+        }
+}
+
 json_t *
 xs_agent_srs_heartbeat (xs_agent_srs_t *self)
 {

@@ -45,6 +45,11 @@ void xs_agent_srs_refresh (xs_agent_srs_t *self, xs_agent_srs_refresh_fn *fn, vo
    SR is no longer tracked (nothing is taken). */
 int xs_agent_srs_stats_done (xs_agent_srs_t *self, int64_t backend_id, json_t **stats_p);
 
+/* Fresh stats (an sr_stats object, its sr_uuid naming the SR) from
+   xapi's events: they replace the stats of every tracked SR of that uuid
+   (a reference is kept); an SR not tracked is ignored. */
+void xs_agent_srs_set_stats (xs_agent_srs_t *self, json_t *stats);
+
 /* The next heartbeat's "srs" array (the caller owns it): each entry is the
    SR's stats with backend_id, sr_uuid and capabilities (an array, [] when
    the stats have none). SRs without stats yet are left out. */

@@ -5,6 +5,7 @@
 
 #include "xs_hostops.h"
 #include "xs_hostops_dispatch.h"
+#include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_xenapi.h"
 
@@ -25,10 +26,28 @@ s_close (void **ctx_p)
     }
 }
 
+/* The tasks an earlier run left: settled once, by the first context. */
+static void
+s_settle_tasks (xs_xapi_exec_cfg_t *cfg, xs_hostops_t *ops)
+{
+    if (__atomic_exchange_n (&cfg->tasks_settled, true, __ATOMIC_SEQ_CST))
+        return;
+    xs_err_t err;
+    json_t *tasks = xs_hostops_tasks_adopt (ops, true, &err);
+    if (!tasks)
+        xs_warning ("xapi %s: cannot look for tasks left by an earlier run: %s", cfg->url,
+                    err.msg);
+    else
+    if (json_array_size (json_object_get (tasks, "ended")) > 0)
+        xs_notice ("xapi %s: settled %zu task(s) left by an earlier run", cfg->url,
+                   json_array_size (json_object_get (tasks, "ended")));
+    json_decref (tasks);
+}
+
 static void *
 s_open (void *arg, xs_err_t *err)
 {
-    const xs_xapi_exec_cfg_t *cfg = (const xs_xapi_exec_cfg_t *) arg;
+    xs_xapi_exec_cfg_t *cfg = (xs_xapi_exec_cfg_t *) arg;
     s_ctx_t *ctx = xs_zalloc (sizeof *ctx);
     ctx->client = xs_xenapi_new (cfg->url, err);
     if (!ctx->client)
@@ -44,6 +63,9 @@ s_open (void *arg, xs_err_t *err)
     }
     ctx->ops = xs_hostops_new (ctx->client);
     xs_hostops_set_host_uuid (ctx->ops, cfg->host_uuid);
+    if (cfg->timeout_ms > 0)
+        xs_hostops_set_deadline (ctx->ops, cfg->timeout_ms);
+    s_settle_tasks (cfg, ctx->ops);
     return ctx;
 fail:
     s_close ((void **) &ctx);

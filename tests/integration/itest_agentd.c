@@ -30,6 +30,7 @@
 #include "catalog/server/xs_placement.h"
 #include "catalog/server/xs_volumes.h"
 #include "hostagent/xs_agent.h"
+#include "host/xs_xenapi.h"
 #include "tests/support/xs_test_loop.h"
 #include "tests/support/xs_test_proc.h"
 #include "tests/support/xs_test_xapisim.h"
@@ -216,6 +217,98 @@ s_volume_life_cycle (void)
     }
 }
 
+static bool
+s_never (void *arg)
+{
+    return false;
+}
+
+/* sim.counts, parsed. */
+static json_t *
+s_counts (void)
+{
+    xs_value_t *text = xs_test_xapisim_control (S.sim, "counts", NULL);
+    json_t *counts = json_loads (xs_value_str (text), 0, NULL);
+    xs_value_destroy (&text);
+    assert_non_null (counts);
+    return counts;
+}
+
+/* Both hosts have reported the SR's stats (each agent's stats refresh
+   after its attach is over). */
+static bool
+s_both_have_stats (void *arg)
+{
+    char key [32];
+    snprintf (key, sizeof key, "%lld", (long long) *(int64_t *) arg);
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        xs_live_host_t *host = xs_hosts_get (S.hosts, xs_test_xapisim_host_uuid (S.sim, (size_t) i));
+        xs_live_sr_t *sr = host ? (xs_live_sr_t *) zhashx_lookup (host->srs, key) : NULL;
+        n += sr && sr->has_stats;
+    }
+    return n == 2;
+}
+
+static bool
+s_allocation_above (void *arg)
+{
+    int64_t *want = (int64_t *) arg;
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (S.hosts, want [0], &sr);
+    return sr.has_stats && sr.virtual_allocation >= want [1];
+}
+
+/* Issue 11, "Fewer calls to the master": idle agents call xapi for nothing
+   but a waiting event.from (no SR stats polling: the catalog's heartbeats
+   come every 200 ms), and a change of the SR (a VDI made behind xensm's
+   back) still reaches the catalog's stats, through the events. */
+static void
+s_idle_agents_follow_events (int64_t backend)
+{
+    assert_true (xs_test_run_until (S.loop, s_both_have_stats, &backend, 20000));
+    json_t *before = s_counts ();
+    xs_test_run_until (S.loop, s_never, NULL, 3000);
+    json_t *after = s_counts ();
+    const char *method;
+    json_t *count;
+    int calls = 0;
+    json_object_foreach (after, method, count)
+        if (strcmp (method, "event.from") != 0) {
+            int n = (int) (json_integer_value (count)
+                           - json_integer_value (json_object_get (before, method)));
+            if (n)
+                print_message ("  %s %d\n", method, n);
+            calls += n;
+        }
+    print_message ("xapi calls of 2 idle agents in 3 s besides event.from: %d\n", calls);
+    assert_int_equal (calls, 0);
+    json_decref (before);
+    json_decref (after);
+
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (S.hosts, backend, &sr);
+    xs_err_t err;
+    xs_backend_t *b = xs_store_backend_get (S.store, backend, &err);
+    assert_non_null (b);
+    xs_xenapi_t *client = xs_xenapi_new (xs_test_xapisim_unix_url (S.sim, 0), &err);
+    assert_int_equal (xs_xenapi_login (client, "root", "", &err), 0);
+    char *ref = xs_xenapi_sr_get_by_uuid (client, b->sr_uuid, &err);
+    assert_non_null (ref);
+    xs_xenapi_vdi_args_t args = { .sr = ref, .name_label = "not xensm's",
+                                  .virtual_size = 1073741824LL };
+    char *vdi = xs_xenapi_vdi_create (client, &args, &err);
+    if (!vdi)
+        fail_msg ("VDI.create: %s", err.msg);
+    int64_t want [2] = { backend, sr.virtual_allocation + 1073741824LL };
+    assert_true (xs_test_run_until (S.loop, s_allocation_above, want, 20000));
+    assert_int_equal (xs_xenapi_vdi_destroy (client, vdi, &err), 0);
+    free (vdi);
+    free (ref);
+    xs_xenapi_destroy (&client);
+    xs_backend_destroy (&b);
+}
+
 static void
 test_agentd_against_xapisim (void **state)
 {
@@ -246,6 +339,7 @@ test_agentd_against_xapisim (void **state)
     assert_int_equal (b->state, XS_BACKEND_ATTACHED);
     xs_backend_destroy (&b);
 
+    s_idle_agents_follow_events (backend);
     s_volume_life_cycle ();
 }
 

@@ -711,10 +711,24 @@ class PluginTest(unittest.TestCase):
                 self.sim.control("add_fault", {"method": method, "action": "fail",
                                                    "nth": nth, "code": "INJECTED_FAILURE",
                                                    "params": [method, str(nth)]})
+                if method.startswith("task.") or method == "event.from":
+                    # Following a task (issue 11): tagging and destroying it
+                    # are best effort; a lost task.get_record fails the
+                    # operation, whose task xapi finishes anyway. Either way
+                    # the repeat finds what xapi made.
+                    result = self.plugin(fn, args)
+                    self.sim.control("clear_faults")
+                    if result["Status"] != "Success":
+                        self.assertEqual(result["ErrorDescription"],
+                                         ["INJECTED_FAILURE", method, str(nth)])
+                    value = self.ok(fn, args)
+                    check(args, value)
+                    continue
                 desc = self.fails(fn, args)
                 self.sim.control("clear_faults")
                 self.assertEqual(desc, ["INJECTED_FAILURE", method, str(nth)])
-                self.assertLogged(method + " failed: INJECTED_FAILURE")
+                # Async.VDI.create fails as the operation VDI.create.
+                self.assertLogged(method.replace("Async.", "", 1) + " failed: INJECTED_FAILURE")
                 value = self.ok(fn, args)
                 check(args, value)
 

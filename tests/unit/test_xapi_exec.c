@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common/xs_log.h"
@@ -19,6 +22,7 @@
 
 #define VOL_A "2a000000-0000-4000-8000-00000000000a"
 #define VOL_B "2b000000-0000-4000-8000-00000000000b"
+#define VOL_C "2c000000-0000-4000-8000-00000000000c"
 
 static xs_test_xapisim_t *s_sim;
 
@@ -177,6 +181,94 @@ test_agent_ops_with_wire_arguments (void **state)
     xs_xapi_executor.close (&ctx);
 }
 
+/* Pending tasks of Async.VDI.create in the pool (sim.dump). */
+static int
+s_pending_creates (void)
+{
+    json_t *dump = xs_test_xapisim_dump (s_sim);
+    json_t *tasks = json_object_get (json_array_get (json_object_get (dump, "pools"), 0), "tasks");
+    int n = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach (tasks, i, t)
+        if (strcmp (s_str (t, "name_label"), "Async.VDI.create") == 0
+        &&  strcmp (s_str (t, "status"), "pending") == 0)
+            n++;
+    json_decref (dump);
+    return n;
+}
+
+/* The agent is killed (-9) while xapi runs its VDI.create; the restarted
+   agent's executor, before it runs any job, follows that task to its end
+   and destroys it: the catalog's repeated vdi_create then finds the VDI
+   instead of making a second one. */
+static void
+test_restarted_agent_settles_its_task (void **state)
+{
+    xs_err_t err;
+    xs_xapi_exec_cfg_t cfg = { .url = xs_test_xapisim_unix_url (s_sim, 0),
+                               .host_uuid = xs_test_xapisim_host_uuid (s_sim, 0) };
+    void *ctx = xs_xapi_executor.open (&cfg, &err);
+    assert_non_null (ctx);
+    json_t *sr = s_ok (ctx, XS_OP_SR_ATTACH,
+                       "{\"backend\": {\"backend_id\": 9, \"sr_type\": \"nfs\", "
+                       "\"name_label\": \"kill-9\", \"sr_uuid\": null, \"create\": true, "
+                       "\"device_config\": {\"server\": \"f\", \"serverpath\": \"/k\"}}}");
+    char text [512];
+    snprintf (text, sizeof text, "{\"sr_uuid\": \"%s\", \"volume_uuid\": \"" VOL_C "\", "
+                                 "\"size\": 1048576}", s_str (sr, "sr_uuid"));
+    json_decref (sr);
+    xs_xapi_executor.close (&ctx);
+
+    xs_value_t *rule = xs_value_struct_new ();
+    xs_value_set_str (rule, "method", "VDI.create");
+    xs_value_set_str (rule, "action", "delay");
+    xs_value_set_str (rule, "seconds", "5");     /* room for a loaded machine */
+    xs_value_t *call = xs_value_array_new ();
+    xs_value_append (call, &rule);
+    xs_value_t *id = xs_test_xapisim_control (s_sim, "add_fault", call);
+    xs_value_destroy (&id);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        xs_xapi_exec_cfg_t child = cfg;
+        void *c = xs_xapi_executor.open (&child, &err);
+        json_t *args = json_loads (text, 0, NULL);
+        json_t *r = c ? xs_xapi_executor.run (c, XS_OP_VDI_CREATE, args, &err) : NULL;
+        _exit (r ? 0 : 1);      /* not reached: killed first */
+    }
+    /* Killed once its task runs (the sim's dump, polled: the task is in
+       another process, nothing here to wait on). */
+    for (int i = 0; i < 600 && s_pending_creates () == 0; i++)
+        usleep (20 * 1000);
+    assert_int_equal (s_pending_creates (), 1);
+    kill (pid, SIGKILL);
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    assert_true (WIFSIGNALED (status));
+
+    xs_xapi_exec_cfg_t again = { .url = cfg.url, .host_uuid = cfg.host_uuid };
+    ctx = xs_xapi_executor.open (&again, &err);
+    assert_non_null (ctx);
+    assert_true (again.tasks_settled);
+    assert_int_equal (s_pending_creates (), 0);
+    json_t *dump = xs_test_xapisim_dump (s_sim);
+    assert_int_equal (json_array_size (json_object_get (
+                          json_array_get (json_object_get (dump, "pools"), 0), "tasks")), 0);
+    json_t *made = xs_test_xapisim_vdi_of (dump, VOL_C);
+    assert_non_null (made);
+    char vdi_uuid [64];
+    snprintf (vdi_uuid, sizeof vdi_uuid, "%s", s_str (made, "uuid"));
+    json_decref (dump);
+    /* The repeated request finds it. */
+    json_t *vdi = s_ok (ctx, XS_OP_VDI_CREATE, text);
+    assert_false (json_is_true (json_object_get (vdi, "created")));
+    assert_string_equal (s_str (vdi, "vdi_uuid"), vdi_uuid);
+    json_decref (vdi);
+    xs_test_xapisim_clear_faults (s_sim);
+    xs_xapi_executor.close (&ctx);
+}
+
 int
 main (void)
 {
@@ -185,6 +277,7 @@ main (void)
         cmocka_unit_test (test_open_logs_in_or_says_why_not),
         cmocka_unit_test (test_host_info_is_the_configured_host),
         cmocka_unit_test (test_agent_ops_with_wire_arguments),
+        cmocka_unit_test (test_restarted_agent_settles_its_task),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }

@@ -18,6 +18,7 @@
 #include "host/xs_xenapi_http.c"
 #include "host/xs_xenapi.c"
 #include "host/xs_xenapi_calls.c"
+#include "host/xs_xenapi_task.c"
 
 /* A 127.0.0.1 port nobody listens on (bound, then closed). */
 static int
