@@ -167,7 +167,7 @@ test_migrate_1_to_2_adds_projects (void **state)
           "INSERT INTO xensm_schema VALUES (1)"
         : "PRAGMA user_version = 1; PRAGMA application_id = 2020830531;"), FX_OK);
     xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), 2);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_err_t err = { 0 };
     xs_volume_t *v = xs_store_volume_get (store, "vol-1", &err);
     assert_non_null (v);
