@@ -460,8 +460,9 @@ typedef struct {
    when this store now leads (a new generation, *leader is the row), 0
    when another instance leads (*leader says which; an expired holder's
    session is ended on the way so the next attempt can win), -1 on error.
-   Called again while leading, it renews the lease (1), or finds the store
-   fenced (-1, XS_ENOTLEADER). Outside a transaction only. */
+   Called again while leading, it renews the lease and the addresses (1),
+   or finds the store fenced (-1, XS_ENOTLEADER). Outside a transaction
+   only. */
 int xs_store_lead (xs_store_t *self, const xs_store_instance_t *me,
                    xs_store_leader_t *leader, xs_err_t *err);
 

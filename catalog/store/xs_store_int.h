@@ -168,7 +168,6 @@ struct _xs_store_t {
     bool shared;                        /* several catalogd on one database */
     int64_t lead_generation;            /* leads with it; 0: not leading    */
     int lead_conn;                      /* conn_generation when it took over */
-    int lead_lease_ms;
     bool fenced;                        /* superseded: every write refused  */
     char fenced_why [256];
     bool instance_seen;                 /* its catalog_instance row written */

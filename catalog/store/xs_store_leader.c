@@ -148,14 +148,14 @@ s_take (xs_store_t *self, const xs_store_instance_t *me, xs_err_t *err)
                             "taking the catalog's leadership");
     self->lead_generation = generation;
     self->lead_conn = self->drv->conn_generation (self);
-    self->lead_lease_ms = me->lease_ms;
     self->fenced = false;
     return 0;
 }
 
-/* The leader renews its lease, or finds itself fenced. 0 or -1. */
+/* The leader renews its lease (and its addresses), or finds itself
+   fenced. 0 or -1. */
 static int
-s_renew (xs_store_t *self, xs_err_t *err)
+s_renew (xs_store_t *self, const xs_store_instance_t *me, xs_err_t *err)
 {
     if (self->drv->conn_generation (self) != self->lead_conn)
         return s_fence (self, err, "the connection to the database (and with it the leader's "
@@ -166,7 +166,10 @@ s_renew (xs_store_t *self, xs_err_t *err)
         return -1;
     int rc = XS_RC_OK;
     XS_SQL_BIND (xs_sql_bind_int64 (st, 1, self->lead_generation));
-    XS_SQL_BIND (xs_sql_bind_int64 (st, 2, self->lead_lease_ms));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 2, me->lease_ms));
+    XS_SQL_BIND (xs_sql_bind_text (st, 3, me->admin_endpoint));
+    XS_SQL_BIND (xs_sql_bind_text (st, 4, me->agent_endpoint));
+    XS_SQL_BIND (xs_sql_bind_text (st, 5, me->api_endpoint));
     self->leader_op = true;
     rc = xs_sql_write (self, st, rc);
     self->leader_op = false;
@@ -192,7 +195,7 @@ xs_store_lead (xs_store_t *self, const xs_store_instance_t *me, xs_store_leader_
         return -1;
     int leads = 0;
     if (self->lead_generation > 0) {
-        if (s_renew (self, err))
+        if (s_renew (self, me, err))
             return -1;
         leads = 1;
     }

@@ -281,8 +281,8 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
         " since = " S_NOW ", expires_at = " S_NOW " + $5, pid = pg_backend_pid ()"
         " WHERE id = 1 RETURNING generation",
     [XS_SQL_LEAD_RENEW] =
-        "UPDATE catalog_leader SET expires_at = " S_NOW " + $2"
-        " WHERE id = 1 AND generation = $1",
+        "UPDATE catalog_leader SET expires_at = " S_NOW " + $2, admin_endpoint = $3,"
+        " agent_endpoint = $4, api_endpoint = $5 WHERE id = 1 AND generation = $1",
     [XS_SQL_LEAD_RESIGN] =
         "UPDATE catalog_leader SET expires_at = 0 WHERE id = 1 AND generation = $1",
     [XS_SQL_LEAD_GET] =
