@@ -37,6 +37,8 @@ struct _xs_catalog_server_t {
     bool shared;                    /* PostgreSQL: others may share the db    */
     bool leading;
     bool failed;                    /* could not start leading                */
+    bool step_down;                 /* fenced: follow, outside the loop pass  */
+    int64_t generation;             /* the one it leads with                  */
     char *instance;                 /* this catalogd's name                   */
     xs_store_instance_t me;         /* its name, addresses and lease          */
 };
@@ -115,6 +117,7 @@ s_become_leader (xs_catalog_server_t *self, xs_err_t *err)
     xs_store_leader_t leader;
     if (xs_store_lead (self->store, &self->me, &leader, err) != 1)
         return xs_err_prefix (err, "advertising the leader's addresses");
+    self->generation = leader.generation;
     xs_admin_set_leader (self->admin, true, &leader);
     return 0;
 }
@@ -157,14 +160,21 @@ s_on_lead_tick (zloop_t *loop, int timer_id, void *arg)
         xs_batch_flush (self->batch);
     xs_err_t err = { 0 };
     xs_store_leader_t leader;
-    int rc = xs_store_lead (self->store, &self->me, &leader, &err);
+    if (self->leading && xs_store_fenced (self->store))
+        xs_err_set (&err, XS_ENOTLEADER, "fenced by a transaction");
+    int rc = err.kind ? -1 : xs_store_lead (self->store, &self->me, &leader, &err);
     if (self->leading) {
-        if (rc == 1)
+        if (rc == 1 && leader.generation == self->generation)
             return 0;
-        if (err.kind == XS_ENOTLEADER || xs_store_fenced (self->store)) {
-            xs_warning ("%s: stepping down to follower: %s", self->me.instance, err.msg);
-            s_step_down (self);
-            return 0;
+        if (rc >= 0 || err.kind == XS_ENOTLEADER || xs_store_fenced (self->store)) {
+            /* Never go on with the old leadership's state, even when the
+               lock was free again: step down, then lead afresh. The agent
+               side goes outside the loop's pass (its sockets are polled
+               in it): the loop ends, xs_catalog_server_run restarts it. */
+            xs_warning ("%s: stepping down to follower: %s", self->me.instance,
+                        err.kind ? err.msg : "another catalogd took over");
+            self->step_down = true;
+            return -1;
         }
         xs_warning ("%s: cannot renew the leader's lease: %s", self->me.instance, err.msg);
         return 0;
@@ -312,7 +322,13 @@ xs_catalog_server_stop_on (xs_catalog_server_t *self, int fd)
 int
 xs_catalog_server_run (xs_catalog_server_t *self)
 {
-    zloop_start (self->loop);
+    for (;;) {
+        zloop_start (self->loop);
+        if (!self->step_down)
+            break;
+        self->step_down = false;
+        s_step_down (self);
+    }
     return self->failed ? -1 : 0;
 }
 

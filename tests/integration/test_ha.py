@@ -1,0 +1,142 @@
+"""Several xensm-catalogd on one PostgreSQL database, one leader (label pg).
+
+Two real catalogd on one database of a real PostgreSQL 15: one leads, the
+other follows (serves ping and catalog status, refuses the rest with
+not_leader naming the leader). kill -9 of the leader: the follower leads
+within seconds. SIGSTOP of the leader until the other took over, then
+SIGCONT: the old leader's pending write fails, nothing of it is stored, and
+it steps down to follower.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import xsm  # noqa: E402
+
+LEASE_MS = 2000
+RETRY_MS = 200
+
+
+class TwoCatalogs(unittest.TestCase):
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-ha-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        self.db = xsm.pg_database()
+        self.cats = {}
+        for name in ("a", "b"):
+            d = os.path.join(self.workdir, name)
+            os.makedirs(os.path.join(d, "run"))
+            cfg = os.path.join(d, "catalog.cfg")
+            with open(cfg, "w") as f:
+                f.write("[catalog]\ninstance = cat-%s\nleader_lease_ms = %d\n"
+                        "leader_retry_ms = %d\n" % (name, LEASE_MS, RETRY_MS))
+            cat = xsm.Catalogd(d, db=self.db, config=cfg)
+            self.addCleanup(self.cont_and_kill, cat)
+            self.cats[name] = cat
+        self.cats["a"].start()
+        xsm.wait_for("cat-a leads", lambda: self.role("a") == "leader", timeout=20)
+        self.cats["b"].start()
+
+    def cont_and_kill(self, cat):
+        if cat.proc is not None and cat.proc.poll() is None:
+            cat.proc.send_signal(signal.SIGCONT)
+        elif cat.proc is not None:
+            print("catalogd exited with %s:\n%s" % (cat.proc.returncode, cat.log()[-3000:]))
+        cat.kill()
+
+    def role(self, name):
+        return self.cats[name].ping().get("role")
+
+    def manage(self, name, *args, timeout=30):
+        return xsm.manage(list(args), endpoint=self.cats[name].endpoint, timeout=timeout)
+
+    def flavors(self, name):
+        p = self.manage(name, "--json", "sm", "flavor_list")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return sorted(f["label"] for f in json.loads(p.stdout)["flavors"])
+
+    def assert_follower_of(self, follower, leader):
+        info = self.cats[follower].ping()
+        self.assertEqual(info["role"], "follower")
+        self.assertEqual(info["leader"]["instance"], "cat-" + leader)
+        p = self.manage(follower, "sm", "flavor_create", "nope", "d")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("does not lead", p.stderr)
+        self.assertIn("admin_endpoint=" + self.cats[leader].endpoint, p.stderr)
+
+    def test_follower_status_and_kill9_takeover(self):
+        self.assertEqual(self.role("a"), "leader")
+        self.assert_follower_of("b", "a")
+        for i in range(5):
+            p = self.manage("a", "sm", "flavor_create", "f%d" % i, "d")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        # catalog status, from either, shows both instances and the leader.
+        p = self.manage("b", "--json", "catalog", "status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        status = json.loads(p.stdout)
+        self.assertEqual(status["role"], "follower")
+        self.assertEqual(status["leader"]["instance"], "cat-a")
+        self.assertEqual(status["leader"]["admin_endpoint"], self.cats["a"].endpoint)
+        self.assertGreater(status["leader"]["since"], 0)
+        self.assertEqual(sorted(r["instance"] for r in status["instances"]),
+                         ["cat-a", "cat-b"])
+        self.assertEqual([r["instance"] for r in status["instances"] if r["leads"]],
+                         ["cat-a"])
+        text = self.manage("a", "catalog", "status").stdout
+        self.assertIn("leader:         cat-a since ", text)
+        generation = status["leader"]["generation"]
+        # kill -9 of the leader: its session ends, the follower leads.
+        t0 = time.monotonic()
+        self.cats["a"].proc.kill()
+        self.cats["a"].proc.wait()
+        xsm.wait_for("cat-b leads", lambda: self.role("b") == "leader", timeout=10)
+        took = time.monotonic() - t0
+        self.assertLess(took, 10.0)
+        info = self.cats["b"].ping()
+        self.assertEqual(info["leader"]["generation"], generation + 1)
+        self.assertNotIn("following", info["agent_endpoint"])
+        p = self.manage("b", "sm", "flavor_create", "after", "d")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.flavors("b"), ["after", "f0", "f1", "f2", "f3", "f4"])
+        # The old one comes back: it follows.
+        self.cats["a"].start()
+        self.assert_follower_of("a", "b")
+        print("kill -9 to the new leader serving: %.2f s" % took)
+
+    def test_sigstop_leader_is_fenced_and_steps_down(self):
+        self.assertEqual(self.manage("a", "sm", "flavor_create", "before", "d").returncode, 0)
+        a = self.cats["a"]
+        a.proc.send_signal(signal.SIGSTOP)
+        # A write sent to the paused leader waits in its socket.
+        env = xsm.clean_env(XENSM_ADMIN_ENDPOINT=a.endpoint)
+        pending = subprocess.Popen([xsm.MANAGE, "sm", "flavor_create", "by-stopped", "d"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(lambda: pending.poll() is None and pending.kill())
+        xsm.wait_for("cat-b takes over", lambda: self.role("b") == "leader", timeout=20)
+        self.assertEqual(self.manage("b", "sm", "flavor_create", "by-b", "d").returncode, 0)
+        a.proc.send_signal(signal.SIGCONT)
+        out, err = pending.communicate(timeout=30)
+        self.assertNotEqual(pending.returncode, 0, out)
+        # Nothing of the fenced leader's write is stored.
+        xsm.wait_for("cat-a steps down", lambda: self.role("a") == "follower", timeout=15)
+        self.assertEqual(self.flavors("b"), ["before", "by-b"])
+        log = a.log()
+        self.assertIn("fenced", log)
+        self.assertIn("stepping down to follower", log)
+        self.assert_follower_of("a", "b")
+        self.assertEqual(self.role("b"), "leader")
+
+
+if __name__ == "__main__":
+    if xsm.TEST_DB != "pg":
+        print("test_ha: PostgreSQL only (XENSM_TEST_DB=pg); skipped")
+        sys.exit(0)
+    unittest.main(verbosity=2)
