@@ -72,40 +72,52 @@ s_beside_db (xs_config_t *config, const char *db)
     }
 }
 
-int
-main (int argc, char **argv)
+/* ---------------------------------------------------------------------
+   Command line and settings
+   --------------------------------------------------------------------- */
+
+static const struct option s_options [] = {
+    { "config",     required_argument, NULL, 'c' },
+    { "db",         required_argument, NULL, 'd' },
+    { "admin",      required_argument, NULL, 'a' },
+    { "agent",      required_argument, NULL, 'A' },
+    { "cert",       required_argument, NULL, 'k' },
+    { "agent-keys", required_argument, NULL, 'K' },
+    { "api",        required_argument, NULL, 'P' },
+    { "foreground", no_argument,       NULL, 'f' },
+    { "verbose",    no_argument,       NULL, 'v' },
+    { "help",       no_argument,       NULL, 'h' },
+    { "version",    no_argument,       NULL, 'V' },
+    { NULL, 0, NULL, 0 }
+};
+
+/* Flags that override a setting of [catalog]. */
+static const struct { int opt; const char *key; } s_flag_keys [] = {
+    { 'd', "db" }, { 'a', "admin_endpoint" }, { 'A', "agent_endpoint" },
+    { 'k', "cert" }, { 'K', "agent_keys" }, { 'P', "api_listen" },
+};
+
+typedef struct {
+    const char *flag_values [128];      /* by option letter, or NULL */
+    const char *config_path;
+    bool foreground, verbose;
+} s_args_t;
+
+/* Reads argv into *args. -1 to go on, else the exit status (help, version,
+   a usage error). */
+static int
+s_parse_args (int argc, char **argv, s_args_t *args)
 {
-    static const struct option options [] = {
-        { "config",     required_argument, NULL, 'c' },
-        { "db",         required_argument, NULL, 'd' },
-        { "admin",      required_argument, NULL, 'a' },
-        { "agent",      required_argument, NULL, 'A' },
-        { "cert",       required_argument, NULL, 'k' },
-        { "agent-keys", required_argument, NULL, 'K' },
-        { "api",        required_argument, NULL, 'P' },
-        { "foreground", no_argument,       NULL, 'f' },
-        { "verbose",    no_argument,       NULL, 'v' },
-        { "help",       no_argument,       NULL, 'h' },
-        { "version",    no_argument,       NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    /* Flags that override a setting of [catalog]. */
-    static const struct { int opt; const char *key; } flag_keys [] = {
-        { 'd', "db" }, { 'a', "admin_endpoint" }, { 'A', "agent_endpoint" },
-        { 'k', "cert" }, { 'K', "agent_keys" }, { 'P', "api_listen" },
-    };
-    const char *flag_values [128] = { NULL };
-    const char *config_path = NULL;
-    bool foreground = false, verbose = false;
+    memset (args, 0, sizeof *args);
     int opt;
-    while ((opt = getopt_long (argc, argv, "c:fvh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, "c:fvh", s_options, NULL)) != -1) {
         switch (opt) {
-        case 'c': config_path = optarg; break;
+        case 'c': args->config_path = optarg; break;
         case 'd': case 'a': case 'A': case 'k': case 'K': case 'P':
-            flag_values [opt] = optarg;
+            args->flag_values [opt] = optarg;
             break;
-        case 'f': foreground = true; break;
-        case 'v': verbose = true; break;
+        case 'f': args->foreground = true; break;
+        case 'v': args->verbose = true; break;
         case 'h': s_usage (stdout); return 0;
         case 'V': printf ("%s %s\n", S_PROGRAM, XENSM_VERSION); return 0;
         default:  s_usage (stderr); return 2;
@@ -116,33 +128,63 @@ main (int argc, char **argv)
         s_usage (stderr);
         return 2;
     }
+    return -1;
+}
 
-    int rc = 1;
-    int signal_fd = -1;
-    xs_catalog_server_t *server = NULL;
+/* The settings: defaults, the config file (a missing default file is fine),
+   then the flags. NULL after telling stderr what is wrong. */
+static xs_config_t *
+s_config_new (const s_args_t *args)
+{
     xs_config_t *config = xs_catalog_cfg_new ();
     xs_err_t err;
-    if (xs_config_load (config, config_path ? config_path : XS_CATALOG_CFG_PATH, &err)
-    &&  (config_path || err.kind != XS_ENOTFOUND)) {
+    const char *path = args->config_path ? args->config_path : XS_CATALOG_CFG_PATH;
+    if (xs_config_load (config, path, &err) && (args->config_path || err.kind != XS_ENOTFOUND)) {
         fprintf (stderr, "%s: invalid configuration: %s\n", S_PROGRAM, err.msg);
-        goto out;
+        goto fail;
     }
-    for (size_t i = 0; i < sizeof flag_keys / sizeof flag_keys [0]; i++) {
-        const char *value = flag_values [flag_keys [i].opt];
-        if (value && xs_config_set (config, XS_CATALOG_SECTION, flag_keys [i].key, value, &err)) {
+    for (size_t i = 0; i < sizeof s_flag_keys / sizeof s_flag_keys [0]; i++) {
+        const char *value = args->flag_values [s_flag_keys [i].opt];
+        if (value && xs_config_set (config, XS_CATALOG_SECTION, s_flag_keys [i].key, value, &err)) {
             fprintf (stderr, "%s: invalid option: %s\n", S_PROGRAM, err.msg);
-            goto out;
+            goto fail;
         }
     }
-    if (flag_values ['d'] && !strstr (flag_values ['d'], "://"))   /* a file, not a URI */
-        s_beside_db (config, flag_values ['d']);
+    const char *db = args->flag_values ['d'];
+    if (db && !strstr (db, "://"))      /* a file, not a URI */
+        s_beside_db (config, db);
+    return config;
+fail:
+    xs_config_destroy (&config);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------
+   main
+   --------------------------------------------------------------------- */
+
+int
+main (int argc, char **argv)
+{
+    s_args_t args;
+    int rc = s_parse_args (argc, argv, &args);
+    if (rc >= 0)
+        return rc;
+
+    rc = 1;
+    int signal_fd = -1;
+    xs_catalog_server_t *server = NULL;
+    xs_config_t *config = s_config_new (&args);
+    xs_err_t err;
+    if (!config)
+        goto out;
     xs_daemon_ready_t ready;
     if (xs_daemon_ready_init (&ready, &err)) {
         fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);
         rc = 2;
         goto out;
     }
-    if (!foreground && xs_daemon_detach (&ready, &err)) {
+    if (!args.foreground && xs_daemon_detach (&ready, &err)) {
         fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);
         goto out;
     }
@@ -155,13 +197,14 @@ main (int argc, char **argv)
         goto out;
     }
     int named = xs_log_level_from_name (xs_config_get (config, XS_CATALOG_SECTION, "log_level"));
-    xs_loglevel_t level = verbose ? XS_LOG_DEBUG : named < 0 ? XS_LOG_NOTICE : (xs_loglevel_t) named;
-    xs_log_init (S_PROGRAM, !foreground, level);
+    xs_loglevel_t level = args.verbose ? XS_LOG_DEBUG
+                        : named < 0 ? XS_LOG_NOTICE : (xs_loglevel_t) named;
+    xs_log_init (S_PROGRAM, !args.foreground, level);
 
     server = xs_catalog_server_new (config, &err);
     if (!server) {
         xs_error ("cannot start: %s", err.msg);
-        if (!foreground)
+        if (!args.foreground)
             fprintf (stderr, "%s: cannot start: %s\n", S_PROGRAM, err.msg);
         goto out;
     }

@@ -190,6 +190,54 @@ xs_srtype_check_setting (const char *key, const char *value, xs_err_t *err)
    Validation
    --------------------------------------------------------------------- */
 
+/* Checks that config holds only the keys `type` knows and every one it
+   requires. 0, or -1 with err listing all unknown (else all missing) keys. */
+static int
+s_check_keys (const xs_srtype_t *type, const xs_kvlist_t *config, xs_err_t *err)
+{
+    int rc = 0;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *stream = open_memstream (&text, &size);
+    if (!stream)
+        abort ();
+    size_t unknown = 0;
+    for (size_t i = 0; i < xs_kvlist_size (config); i++) {
+        const char *key = xs_kvlist_key (config, i);
+        if (!s_in_list (type->required, key) && !s_in_list (type->optional, key))
+            fprintf (stream, "%s%s", unknown++ ? ", " : "", key);
+    }
+    if (unknown) {
+        fputs (" (allowed: ", stream);
+        s_print_list (stream, type->required, "");
+        if (type->required [0] && type->optional [0])
+            fputs (", ", stream);
+        s_print_list (stream, type->optional, type->required [0] ? "" : "none");
+        fputs ("; catalog settings: ", stream);
+        s_print_list (stream, s_settings, "");
+        fputs (")", stream);
+        fflush (stream);
+        rc = xs_err_set (err, XS_EINVAL, "SR type %s: unknown key(s) %s", type->name, text);
+        goto out;
+    }
+    size_t missing = 0;
+    for (size_t i = 0; type->required [i]; i++)
+        if (!xs_kvlist_has (config, type->required [i]))
+            fprintf (stream, "%s%s", missing++ ? ", " : "", type->required [i]);
+    if (missing) {
+        fputs (" (required: ", stream);
+        s_print_list (stream, type->required, "");
+        fputs (")", stream);
+        fflush (stream);
+        rc = xs_err_set (err, XS_EINVAL, "SR type %s: missing required key(s) %s",
+                         type->name, text);
+    }
+out:
+    fclose (stream);
+    free (text);
+    return rc;
+}
+
 int
 xs_srtype_split (const char *type_name, const xs_kvlist_t *args,
                  xs_kvlist_t **device_config_p, xs_kvlist_t **settings_p, xs_err_t *err)
@@ -197,9 +245,6 @@ xs_srtype_split (const char *type_name, const xs_kvlist_t *args,
     int rc = -1;
     xs_kvlist_t *config = xs_kvlist_new ();
     xs_kvlist_t *settings = xs_kvlist_new ();
-    char *text = NULL;
-    size_t size = 0;
-    FILE *stream = NULL;
 
     const xs_srtype_t *type = xs_srtype_find (type_name);
     if (!type) {
@@ -221,41 +266,8 @@ xs_srtype_split (const char *type_name, const xs_kvlist_t *args,
         if (xs_kvlist_add (config, key, value, err))
             goto out;
     }
-    /* Unknown keys, then missing ones: each message lists all of them. */
-    stream = open_memstream (&text, &size);
-    if (!stream)
-        abort ();
-    size_t unknown = 0;
-    for (size_t i = 0; i < xs_kvlist_size (config); i++) {
-        const char *key = xs_kvlist_key (config, i);
-        if (!s_in_list (type->required, key) && !s_in_list (type->optional, key))
-            fprintf (stream, "%s%s", unknown++ ? ", " : "", key);
-    }
-    if (unknown) {
-        fputs (" (allowed: ", stream);
-        s_print_list (stream, type->required, "");
-        if (type->required [0] && type->optional [0])
-            fputs (", ", stream);
-        s_print_list (stream, type->optional, type->required [0] ? "" : "none");
-        fputs ("; catalog settings: ", stream);
-        s_print_list (stream, s_settings, "");
-        fputs (")", stream);
-        fflush (stream);
-        xs_err_set (err, XS_EINVAL, "SR type %s: unknown key(s) %s", type->name, text);
+    if (s_check_keys (type, config, err))
         goto out;
-    }
-    size_t missing = 0;
-    for (size_t i = 0; type->required [i]; i++)
-        if (!xs_kvlist_has (config, type->required [i]))
-            fprintf (stream, "%s%s", missing++ ? ", " : "", type->required [i]);
-    if (missing) {
-        fputs (" (required: ", stream);
-        s_print_list (stream, type->required, "");
-        fputs (")", stream);
-        fflush (stream);
-        xs_err_set (err, XS_EINVAL, "SR type %s: missing required key(s) %s", type->name, text);
-        goto out;
-    }
     if (device_config_p) {
         *device_config_p = config;
         config = NULL;
@@ -266,9 +278,6 @@ xs_srtype_split (const char *type_name, const xs_kvlist_t *args,
     }
     rc = 0;
 out:
-    if (stream)
-        fclose (stream);
-    free (text);
     xs_kvlist_destroy (&config);
     xs_kvlist_destroy (&settings);
     return rc;

@@ -1,4 +1,6 @@
-/*  xs_xmlrpc: XML-RPC documents <-> xs_value trees, on libxml2.
+/*  xs_xmlrpc: XML-RPC documents <-> xs_value trees, on libxml2. Encoding is
+    xs_xmlrpc_enc.c; decoding is xs_xmlrpc_dec.c over the guarded parse of
+    xs_xmlrpc_parse.c (internal header xs_xmlrpc_parse.h).
 
     Decoding accepts untyped `<value>x</value>` and `<value/>` (xapi's compact
     form, both meaning a string) as well as typed values (Python's form),

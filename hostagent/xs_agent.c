@@ -1,6 +1,7 @@
 /*  xs_agent: the host agent's connection to the catalog: registration,
     heartbeats, requests in and results out. The workers that run the
-    requests are xs_agent_workers. */
+    requests are xs_agent_workers; the SRs it reports in heartbeats,
+    xs_agent_srs. */
 #include "xs_agent.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "xs_agent_srs.h"
 #include "xs_agent_workers.h"
 #include "xs_build_config.h"
 #include "xs_log.h"
@@ -16,20 +18,6 @@
 
 #define S_MISSED_ACKS_MAX 3
 #define S_DEFAULT_HEARTBEAT_MS 1000
-
-typedef struct {
-    int64_t backend_id;
-    char *sr_uuid;
-    json_t *stats;          /* last sr_stats value, or NULL            */
-    json_t *sent;           /* stats last sent in a heartbeat, or NULL */
-    bool refreshing;
-} s_sr_t;
-
-/* Heartbeats carry the SRs whose stats changed since they were last sent,
-   and every SR on every S_FULL_HEARTBEAT-th one (and the first after a
-   welcome): a catalog with a thousand backends does not decode a thousand
-   unchanged entries per host and second. */
-#define S_FULL_HEARTBEAT 10
 
 typedef enum { S_IDENTIFYING, S_REGISTERING, S_REGISTERED } s_state_t;
 
@@ -43,7 +31,7 @@ struct _xs_agent_t {
     zloop_t *loop;
     int stop_fd;                /* SIGTERM/SIGINT signalfd, or -1 */
     xs_agent_workers_t *workers;
-    zhashx_t *srs;              /* "backend_id" -> s_sr_t *       */
+    xs_agent_srs_t *srs;        /* the attached SRs and their stats */
     s_state_t state;
     unsigned generation;        /* bumped on every new socket     */
     char register_id [XS_PROTO_MAX_ID];
@@ -51,7 +39,6 @@ struct _xs_agent_t {
     int retry_timer;            /* register/identify retry, or -1 */
     int heartbeat_timer;        /* -1 when not registered         */
     int heartbeat_ms;
-    unsigned heartbeats;    /* sent since the last welcome             */
     int missed_acks;
     int beats;
     json_t *sm_drivers;         /* the pool's SM drivers (host_info), or NULL */
@@ -91,36 +78,13 @@ s_send (xs_agent_t *self, xs_proto_t **msg_p)
     xs_proto_destroy (&msg);
 }
 
-static json_t *
-s_heartbeat_srs (xs_agent_t *self)
-{
-    json_t *srs = xs_nn (json_array ());
-    bool full = self->heartbeats++ % S_FULL_HEARTBEAT == 0;
-    for (s_sr_t *sr = (s_sr_t *) zhashx_first (self->srs); sr;
-         sr = (s_sr_t *) zhashx_next (self->srs)) {
-        if (!sr->stats)
-            continue;
-        if (!full && sr->sent && json_equal (sr->sent, sr->stats))
-            continue;
-        json_decref (sr->sent);
-        sr->sent = json_incref (sr->stats);
-        json_t *entry = xs_nn (json_deep_copy (sr->stats));
-        json_object_set_new (entry, "backend_id", json_integer (sr->backend_id));
-        json_object_set_new (entry, "sr_uuid", json_string (sr->sr_uuid));
-        if (!json_is_array (json_object_get (entry, "capabilities")))
-            json_object_set_new (entry, "capabilities", xs_nn (json_array ()));
-        json_array_append_new (srs, entry);
-    }
-    return srs;
-}
-
 static void
 s_send_heartbeat (xs_agent_t *self)
 {
     xs_proto_t *msg = xs_proto_new (XS_PROTO_HEARTBEAT, NULL);
     xs_proto_set_str (msg, "host_uuid", self->host_uuid);
     xs_proto_set_int (msg, "busy", xs_agent_workers_busy (self->workers));
-    json_t *srs = s_heartbeat_srs (self);
+    json_t *srs = xs_agent_srs_heartbeat (self->srs);
     xs_proto_set (msg, "srs", &srs);
     if (self->sm_drivers && !self->sm_drivers_sent) {
         json_t *drivers = json_incref (self->sm_drivers);
@@ -243,20 +207,22 @@ s_on_retry (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* Queues a stats job for one SR (xs_agent_srs_refresh_fn). */
+static void
+s_refresh_one (void *arg, int64_t backend_id, const char *sr_uuid)
+{
+    xs_agent_t *self = (xs_agent_t *) arg;
+    json_t *args = xs_nn (json_pack ("{s:s}", "sr_uuid", sr_uuid));
+    xs_agent_job_t *job = xs_agent_job_new (XS_AGENT_JOB_STATS, NULL, XS_OP_SR_STATS, args);
+    json_decref (args);
+    job->backend_id = backend_id;
+    s_enqueue (self, job);
+}
+
 static void
 s_refresh_stats (xs_agent_t *self)
 {
-    for (s_sr_t *sr = (s_sr_t *) zhashx_first (self->srs); sr;
-         sr = (s_sr_t *) zhashx_next (self->srs)) {
-        if (sr->refreshing)
-            continue;
-        json_t *args = xs_nn (json_pack ("{s:s}", "sr_uuid", sr->sr_uuid));
-        xs_agent_job_t *job = xs_agent_job_new (XS_AGENT_JOB_STATS, NULL, XS_OP_SR_STATS, args);
-        json_decref (args);
-        job->backend_id = sr->backend_id;
-        sr->refreshing = true;
-        s_enqueue (self, job);
-    }
+    xs_agent_srs_refresh (self->srs, s_refresh_one, self);
 }
 
 static int
@@ -290,49 +256,6 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
    Incoming messages
    --------------------------------------------------------------------- */
 
-static s_sr_t *
-s_sr_lookup (xs_agent_t *self, int64_t backend_id)
-{
-    char key [32];
-    snprintf (key, sizeof key, "%lld", (long long) backend_id);
-    return (s_sr_t *) zhashx_lookup (self->srs, key);
-}
-
-static void
-s_sr_put (xs_agent_t *self, int64_t backend_id, const char *sr_uuid)
-{
-    char key [32];
-    snprintf (key, sizeof key, "%lld", (long long) backend_id);
-    s_sr_t *sr = (s_sr_t *) zhashx_lookup (self->srs, key);
-    if (sr && streq (sr->sr_uuid, sr_uuid))
-        return;
-    sr = xs_zalloc (sizeof *sr);
-    sr->backend_id = backend_id;
-    sr->sr_uuid = xs_strdup (sr_uuid);
-    zhashx_update (self->srs, key, sr);     /* frees any old entry */
-}
-
-static void
-s_sr_remove (xs_agent_t *self, int64_t backend_id)
-{
-    char key [32];
-    snprintf (key, sizeof key, "%lld", (long long) backend_id);
-    zhashx_delete (self->srs, key);
-}
-
-static void
-s_sr_free (void **item_p)
-{
-    if (item_p && *item_p) {
-        s_sr_t *sr = (s_sr_t *) *item_p;
-        free (sr->sr_uuid);
-        json_decref (sr->stats);
-        json_decref (sr->sent);
-        free (sr);
-        *item_p = NULL;
-    }
-}
-
 static void
 s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
 {
@@ -350,7 +273,7 @@ s_on_welcome (xs_agent_t *self, xs_proto_t *msg)
     self->heartbeat_ms = (int) xs_proto_int (msg, "heartbeat_ms", S_DEFAULT_HEARTBEAT_MS);
     if (self->heartbeat_ms < 10)
         self->heartbeat_ms = 10;
-    self->heartbeats = 0;       /* a (re)started catalog hears every SR at once */
+    xs_agent_srs_send_all (self->srs);  /* a (re)started catalog hears every SR at once */
     json_t *backends = xs_proto_get (msg, "backends");
     xs_notice ("catalog %s: registered host %s in zone %s; %zu backend(s)",
                self->catalog_endpoint, self->host_uuid, self->zone, json_array_size (backends));
@@ -505,10 +428,10 @@ s_done_request (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload
         int64_t backend_id = json_integer_value (json_object_get (b ? b : args, "backend_id"));
         const char *sr_uuid = json_string_value (json_object_get (*payload_p, "sr_uuid"));
         if (job->op == XS_OP_SR_ATTACH && sr_uuid)
-            s_sr_put (self, backend_id, sr_uuid);
+            xs_agent_srs_put (self->srs, backend_id, sr_uuid);
         else
         if (job->op == XS_OP_SR_DETACH)
-            s_sr_remove (self, backend_id);
+            xs_agent_srs_remove (self->srs, backend_id);
         json_decref (args);
     }
     xs_proto_t *result = xs_proto_result_ok_new (job->id, payload_p);
@@ -526,7 +449,7 @@ s_done_attach (xs_agent_t *self, xs_agent_job_t *job, bool ok, const json_t *pay
     xs_proto_set_int (state, "backend_id", job->backend_id);
     const char *sr_uuid = json_string_value (json_object_get (payload, "sr_uuid"));
     if (ok && sr_uuid && *sr_uuid) {
-        s_sr_put (self, job->backend_id, sr_uuid);
+        xs_agent_srs_put (self->srs, job->backend_id, sr_uuid);
         xs_proto_set_str (state, "state", "attached");
         xs_proto_set_str (state, "sr_uuid", sr_uuid);
         xs_info ("backend %lld: SR %s attached", (long long) job->backend_id, sr_uuid);
@@ -546,16 +469,8 @@ static void
 s_done_stats (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload_p,
               const char *reason)
 {
-    s_sr_t *sr = s_sr_lookup (self, job->backend_id);
-    if (!sr)
-        return;
-    sr->refreshing = false;
-    if (ok) {
-        json_decref (sr->stats);
-        sr->stats = *payload_p;
-        *payload_p = NULL;
-    }
-    else
+    if (xs_agent_srs_stats_done (self->srs, job->backend_id, ok ? payload_p : NULL) == 0
+    &&  !ok)
         xs_debug ("backend %lld: stats: %s", (long long) job->backend_id, reason);
 }
 
@@ -685,8 +600,7 @@ xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
     self->backoff_ms = self->cfg.backoff_min_ms;
     if (s_load_certs (self, cfg, err))
         goto fail;
-    self->srs = xs_nn (zhashx_new ());
-    zhashx_set_destructor (self->srs, s_sr_free);
+    self->srs = xs_agent_srs_new ();
     self->workers = xs_agent_workers_new (self->cfg.workers, self->cfg.executor,
                                           self->cfg.executor_arg, err);
     if (!self->workers)
@@ -704,7 +618,7 @@ xs_agent_destroy (xs_agent_t **self_p)
         return;
     xs_agent_t *self = *self_p;
     xs_agent_workers_destroy (&self->workers);
-    zhashx_destroy (&self->srs);
+    xs_agent_srs_destroy (&self->srs);
     zsock_destroy (&self->dealer);
     zloop_destroy (&self->loop);
     zcert_destroy (&self->cert);
