@@ -66,10 +66,16 @@ class TwoCatalogs(unittest.TestCase):
         info = self.cats[follower].ping()
         self.assertEqual(info["role"], "follower")
         self.assertEqual(info["leader"]["instance"], "cat-" + leader)
-        p = self.manage(follower, "sm", "flavor_create", "nope", "d")
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("does not lead", p.stderr)
-        self.assertIn("admin_endpoint=" + self.cats[leader].endpoint, p.stderr)
+        rc, lines = xsm.rawsend(self.cats[follower].endpoint,
+                                ["e:", "s:" + xsm.request("flavor_create",
+                                                          {"label": "nope"})])
+        self.assertEqual(rc, 0, lines)
+        reply = json.loads(lines[1])
+        self.assertFalse(reply["ok"])
+        self.assertEqual(reply["error"]["code"], "not_leader")
+        self.assertIn("does not lead", reply["error"]["message"])
+        self.assertIn("admin_endpoint=" + self.cats[leader].endpoint,
+                      reply["error"]["message"])
 
     def test_follower_status_and_kill9_takeover(self):
         self.assertEqual(self.role("a"), "leader")
@@ -89,6 +95,11 @@ class TwoCatalogs(unittest.TestCase):
                          ["cat-a", "cat-b"])
         self.assertEqual([r["instance"] for r in status["instances"] if r["leads"]],
                          ["cat-a"])
+        # The CLI follows: a follower's endpoint, or a list, reaches the leader.
+        self.assertEqual(self.manage("b", "sm", "flavor_create", "via-b", "d").returncode, 0)
+        both = "%s,%s" % (self.cats["b"].endpoint, self.cats["a"].endpoint)
+        p = xsm.manage(["sm", "flavor_create", "via-list", "d"], endpoint=both)
+        self.assertEqual(p.returncode, 0, p.stderr)
         text = self.manage("a", "catalog", "status").stdout
         self.assertIn("leader:         cat-a since ", text)
         generation = status["leader"]["generation"]
@@ -104,7 +115,12 @@ class TwoCatalogs(unittest.TestCase):
         self.assertNotIn("following", info["agent_endpoint"])
         p = self.manage("b", "sm", "flavor_create", "after", "d")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(self.flavors("b"), ["after", "f0", "f1", "f2", "f3", "f4"])
+        self.assertEqual(self.flavors("b"), ["after", "f0", "f1", "f2", "f3", "f4", "via-b",
+                                             "via-list"])
+        # A list whose first catalogd is gone: the next one answers.
+        both = "%s,%s" % (self.cats["a"].endpoint, self.cats["b"].endpoint)
+        p = xsm.manage(["sm", "flavor_create", "via-list-2", "d"], endpoint=both)
+        self.assertEqual(p.returncode, 0, p.stderr)
         # The old one comes back: it follows.
         self.cats["a"].start()
         self.assert_follower_of("a", "b")
@@ -114,20 +130,30 @@ class TwoCatalogs(unittest.TestCase):
         self.assertEqual(self.manage("a", "sm", "flavor_create", "before", "d").returncode, 0)
         a = self.cats["a"]
         a.proc.send_signal(signal.SIGSTOP)
-        # A write sent to the paused leader waits in its socket.
+        # Writes sent to the paused leader wait in its socket: a raw request
+        # (it follows nobody) and the CLI (it follows a not_leader answer).
+        raw = subprocess.Popen([xsm.RAWSEND, "--timeout", "30000", a.endpoint, "e:",
+                                "s:" + xsm.request("flavor_create", {"label": "by-stopped"})],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         env = xsm.clean_env(XENSM_ADMIN_ENDPOINT=a.endpoint)
-        pending = subprocess.Popen([xsm.MANAGE, "sm", "flavor_create", "by-stopped", "d"],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, env=env)
-        self.addCleanup(lambda: pending.poll() is None and pending.kill())
+        cli = subprocess.Popen([xsm.MANAGE, "sm", "flavor_create", "by-cli", "d"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+        for proc in (raw, cli):
+            self.addCleanup(lambda p=proc: p.poll() is None and p.kill())
         xsm.wait_for("cat-b takes over", lambda: self.role("b") == "leader", timeout=20)
         self.assertEqual(self.manage("b", "sm", "flavor_create", "by-b", "d").returncode, 0)
         a.proc.send_signal(signal.SIGCONT)
-        out, err = pending.communicate(timeout=30)
-        self.assertNotEqual(pending.returncode, 0, out)
-        # Nothing of the fenced leader's write is stored.
+        out, err = raw.communicate(timeout=40)
+        reply = json.loads(out.split("\n")[1])
+        self.assertFalse(reply["ok"], reply)
+        self.assertIn(reply["error"]["code"], ("not_leader", "io"))
+        out, err = cli.communicate(timeout=40)
+        self.assertEqual(cli.returncode, 0, err)
+        # Nothing of the fenced leader's writes is stored; the CLI's went to
+        # the new leader, once.
         xsm.wait_for("cat-a steps down", lambda: self.role("a") == "follower", timeout=15)
-        self.assertEqual(self.flavors("b"), ["before", "by-b"])
+        self.assertEqual(self.flavors("b"), ["before", "by-b", "by-cli"])
         log = a.log()
         self.assertIn("fenced", log)
         self.assertIn("stepping down to follower", log)
