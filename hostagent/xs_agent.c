@@ -23,7 +23,13 @@ typedef enum { S_IDENTIFYING, S_REGISTERING, S_REGISTERED } s_state_t;
 
 struct _xs_agent_t {
     xs_agent_cfg_t cfg;
-    char *catalog_endpoint, *zone, *cfg_host_uuid, *cfg_name;
+    char *catalog_list, *zone, *cfg_host_uuid, *cfg_name;
+    /* catalog_endpoint "A,B,...": several catalogd, one leads (the others
+       do not answer agents); the agent moves to the next when the current
+       one is silent. catalog_endpoint is the current one, borrowed. */
+    char **endpoints;
+    size_t nendpoints, current;
+    const char *catalog_endpoint;
     char *host_uuid, *name;
     zcert_t *cert;
     char *server_key;
@@ -134,6 +140,23 @@ s_connect (xs_agent_t *self, xs_err_t *err)
     return 0;
 }
 
+/* With a list of catalog endpoints, moves to the next one (and connects
+   to it). Returns true when it moved. */
+static bool
+s_next_catalog (xs_agent_t *self)
+{
+    if (self->nendpoints < 2)
+        return false;
+    self->current = (self->current + 1) % self->nendpoints;
+    self->catalog_endpoint = self->endpoints [self->current];
+    xs_notice ("catalog %s: trying this one (the leader may have moved)",
+               self->catalog_endpoint);
+    xs_err_t err;
+    if (s_connect (self, &err))
+        xs_error ("%s", err.msg);
+    return true;
+}
+
 static void
 s_send_register (xs_agent_t *self)
 {
@@ -201,6 +224,7 @@ s_on_retry (zloop_t *loop, int timer_id, void *arg)
         s_identify (self);
     else
     if (self->state == S_REGISTERING) {
+        s_next_catalog (self);          /* unanswered: maybe not the leader */
         s_send_register (self);
         s_schedule_retry (self);
     }
@@ -236,7 +260,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         xs_warning ("catalog %s: no answer to %d heartbeats; reconnecting",
                     self->catalog_endpoint, self->missed_acks);
         xs_err_t err;
-        if (s_connect (self, &err))
+        if (!s_next_catalog (self) && s_connect (self, &err))
             xs_error ("%s", err.msg);
         self->backoff_ms = self->cfg.backoff_min_ms;
         s_start_registering (self, true);
@@ -575,11 +599,19 @@ s_copy_cfg (xs_agent_t *self, const xs_agent_cfg_t *cfg)
         self->cfg.stats_every = 1;
     if (self->cfg.silence_ms <= 0)
         self->cfg.silence_ms = 10000;
-    self->catalog_endpoint = xs_strdup (cfg->catalog_endpoint);
+    self->catalog_list = xs_strdup (cfg->catalog_endpoint);
+    char *list = xs_strdup (cfg->catalog_endpoint), *save = NULL;
+    for (char *e = strtok_r (list, ", ", &save); e; e = strtok_r (NULL, ", ", &save)) {
+        self->endpoints = xs_realloc (self->endpoints,
+                                      (self->nendpoints + 1) * sizeof *self->endpoints);
+        self->endpoints [self->nendpoints++] = xs_strdup (e);
+    }
+    free (list);
+    self->catalog_endpoint = self->nendpoints ? self->endpoints [0] : self->catalog_list;
     self->zone = xs_strdup (cfg->zone);
     self->cfg_host_uuid = s_strdup_or_null (cfg->host_uuid);
     self->cfg_name = s_strdup_or_null (cfg->name);
-    self->cfg.catalog_endpoint = self->catalog_endpoint;
+    self->cfg.catalog_endpoint = self->catalog_list;
     self->cfg.zone = self->zone;
     self->cfg.host_uuid = self->cfg_host_uuid;
     self->cfg.name = self->cfg_name;
@@ -623,7 +655,10 @@ xs_agent_destroy (xs_agent_t **self_p)
     zloop_destroy (&self->loop);
     zcert_destroy (&self->cert);
     free (self->server_key);
-    free (self->catalog_endpoint);
+    for (size_t i = 0; i < self->nendpoints; i++)
+        free (self->endpoints [i]);
+    free (self->endpoints);
+    free (self->catalog_list);
     free (self->zone);
     free (self->cfg_host_uuid);
     free (self->cfg_name);

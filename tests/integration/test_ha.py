@@ -161,6 +161,144 @@ class TwoCatalogs(unittest.TestCase):
         self.assertEqual(self.role("b"), "leader")
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Failover(unittest.TestCase):
+    """Two catalogd, one xapisim pool (a1, a2 in zone za), two agents that
+    know both catalogd, a stream of creates and deletes through the CLI with
+    both admin endpoints; kill -9 of the leader in the middle."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="xsm-failover-")
+        self.addCleanup(shutil.rmtree, self.workdir, True)
+        simctl = xsm.simctl_module()
+        self.sim = simctl.Simulator(config={
+            "pools": [{"name": "pool-a", "master": "a1", "hosts": ["a1", "a2"]}],
+            "users": {"root": ""}, "capacity": []})
+        self.addCleanup(self.sim.stop)
+        db = xsm.pg_database()
+        cert = os.path.join(self.workdir, "catalog.cert")
+        keys = os.path.join(self.workdir, "agents")     # one allow-list for both
+        self.cats, ports = {}, {}
+        for name in ("a", "b"):
+            d = os.path.join(self.workdir, name)
+            os.makedirs(os.path.join(d, "run"))
+            cfg = os.path.join(d, "catalog.cfg")
+            with open(cfg, "w") as f:
+                f.write("[catalog]\ninstance = cat-%s\nleader_lease_ms = %d\n"
+                        "leader_retry_ms = %d\nheartbeat_ms = 500\njob_wait_ms = 15000\n"
+                        "agent_timeout_ms = 20000\n" % (name, LEASE_MS, RETRY_MS))
+            ports[name] = free_port()
+            cat = xsm.Catalogd(d, db=db, config=cfg,
+                               agent_endpoint="tcp://127.0.0.1:%d" % ports[name])
+            cat.cert, cat.agent_keys = cert, keys
+            self.addCleanup(cat.kill)
+            self.cats[name] = cat
+        self.cats["a"].start()
+        xsm.wait_for("cat-a leads", lambda: self.cats["a"].ping()["role"] == "leader")
+        self.cats["b"].start()
+        self.admin = "%s,%s" % (self.cats["a"].endpoint, self.cats["b"].endpoint)
+        catalogs = "tcp://127.0.0.1:%d,tcp://127.0.0.1:%d" % (ports["a"], ports["b"])
+        self.agents = {}
+        for name in ("a1", "a2"):
+            h = self.sim.host(name)
+            agent = xsm.Agentd(self.workdir, name, "za", catalogs, cert, h["unix"], h["uuid"],
+                               config="[agent]\nsilence_ms = 1500\n")
+            self.addCleanup(agent.kill)
+            agent.gen_cert()
+            self.ok("host", "enroll", agent.cert)
+            agent.start()
+            self.agents[name] = agent
+        self.ok("sm", "flavor_create", "gold", "NFS in za")
+        self.ok("--yes", "sm", "backend_add", "gold", "nfs", "server=filer",
+                "serverpath=/g1", "zone=za")
+        def attached():
+            hosts = [h for h in self.json("host", "list")["hosts"] if h["state"] == "up"]
+            return len(hosts) == 2 and all(
+                len([s for s in h["srs"] if "physical_size" in s]) == 1 for h in hosts)
+        xsm.wait_for("the SR attached on both hosts", attached, timeout=30)
+
+    def manage(self, *args, timeout=30):
+        return xsm.manage(list(args), endpoint=self.admin, timeout=timeout)
+
+    def ok(self, *args):
+        p = self.manage(*args)
+        self.assertEqual(p.returncode, 0, "%s: %s%s" % (args, p.stdout, p.stderr))
+        return p
+
+    def json(self, *args):
+        return json.loads(self.ok("--json", *args).stdout)
+
+    def until_ok(self, deadline, *args):
+        """Retries one idempotent command until it is acknowledged."""
+        while True:
+            p = self.manage("--json", "--timeout", "6", *args)
+            if p.returncode == 0:
+                return json.loads(p.stdout)
+            if "not found" in p.stderr and args[:2] == ("volume", "delete"):
+                return None                     # an earlier try did it
+            if time.monotonic() > deadline:
+                raise AssertionError("%s never acknowledged: %s" % (args, p.stderr))
+            time.sleep(0.2)                     # the next leader takes a moment
+
+    def test_kill9_during_creates_and_deletes(self):
+        deadline = time.monotonic() + 60
+        live, deleted, acked_at = {}, set(), []
+        t_kill = None
+        for i in range(12):
+            if i == 5:
+                t_kill = time.monotonic()
+                self.cats["a"].proc.kill()      # the leader, mid-stream
+                self.cats["a"].proc.wait()
+            v = self.until_ok(deadline, "volume", "create", "--flavor", "gold", "--size",
+                              "1G", "--name", "v%d" % i, "--request-id", "req-%d" % i)
+            self.assertEqual(v["volume"]["state"], "available", v)
+            live[v["volume"]["uuid"]] = v["volume"]
+            acked_at.append(time.monotonic())
+            if i % 3 == 2:
+                uuid = sorted(live)[0]
+                self.until_ok(deadline, "volume", "delete", uuid)
+                del live[uuid]
+                deleted.add(uuid)
+        first_after = min(t for t in acked_at if t > t_kill) - t_kill
+        info = self.cats["b"].ping()
+        self.assertEqual(info["role"], "leader")
+        # The agents found the new leader by themselves.
+        hosts = xsm.wait_for("both hosts up on cat-b", lambda: [
+            h for h in self.json("host", "list")["hosts"] if h["state"] == "up"]
+            if len([h for h in self.json("host", "list")["hosts"]
+                    if h["state"] == "up"]) == 2 else None, timeout=15)
+        self.assertEqual(len(hosts), 2)
+        for agent in self.agents.values():
+            self.assertIn("registered host", agent.log().split("trying this one")[-1])
+        # Every acknowledged volume exactly once, with exactly its VDI;
+        # the deleted ones gone.
+        vols = {v["uuid"]: v for v in self.json("volume", "list", "--all")["volumes"]}
+        names = [v["name"] for v in vols.values() if v["state"] != "deleted"]
+        self.assertEqual(len(names), len(set(names)), names)
+        tagged = {}
+        for pool in self.sim.dump()["pools"] if not isinstance(self.sim.dump(), str) \
+                else json.loads(self.sim.dump())["pools"]:
+            for vdi in pool["VDIs"]:
+                tag = vdi.get("other_config", {}).get("xensm-volume")
+                if tag:
+                    tagged.setdefault(tag, []).append(vdi["uuid"])
+        for uuid, v in live.items():
+            self.assertEqual(vols[uuid]["state"], "available", vols[uuid])
+            self.assertEqual(tagged.get(uuid), [vols[uuid]["vdi_uuid"]], uuid)
+        for uuid in deleted:
+            self.assertEqual(vols[uuid]["state"], "deleted")
+            self.assertNotIn(uuid, tagged)
+        self.assertEqual(sorted(tagged), sorted(live))
+        print("kill -9 to the next acknowledged create: %.2f s" % first_after)
+        self.assertLess(first_after, 30.0)
+
+
 if __name__ == "__main__":
     if xsm.TEST_DB != "pg":
         print("test_ha: PostgreSQL only (XENSM_TEST_DB=pg); skipped")
