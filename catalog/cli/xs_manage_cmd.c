@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------
    Errors
@@ -49,6 +50,8 @@ xs_manage_usage_error (xs_manage_ctx_t *ctx, const char *fmt, ...)
 
 /* How long a ping of one catalogd of a list may take. */
 #define S_PING_MS 3000
+/* The pause before asking again when no leader is named. */
+#define S_AGAIN_MS 1000
 
 /* Pings `endpoint` briefly: the leader's admin endpoint (caller frees) when
    it leads or names who does, else NULL with *err. */
@@ -120,10 +123,13 @@ xs_manage_call (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p, xs_err_t
             break;
         json_t *copy = args ? json_incref (args) : NULL;
         result = xs_admin_client_call (ctx->client, cmd, &copy, err);
-        char *next = !result && err->kind == XS_ENOTLEADER ? s_named_leader (err->msg) : NULL;
-        if (!next)
+        if (result || err->kind != XS_ENOTLEADER)
             break;
-        /* Not run there: to the leader it names. */
+        /* Not run there: to the leader it names; when it names none (a
+           fenced leader, a takeover under way), ask again in a moment. */
+        char *next = s_named_leader (err->msg);
+        if (!next)
+            usleep (S_AGAIN_MS * 1000);
         xs_admin_client_destroy (&ctx->client);
         free (ctx->chosen);
         ctx->chosen = next;

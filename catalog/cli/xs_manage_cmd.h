@@ -19,7 +19,8 @@
     The first call pings each in order (3 s at most each) and talks to the
     leader: the one that says it leads, or the one a follower names; a
     command answered `not_leader` (it was not run) is sent again to the
-    leader the answer names, twice at most.
+    leader the answer names (or, when it names none, after a second to the
+    endpoint or list again), twice at most.
 */
 #ifndef XS_MANAGE_CMD_H_INCLUDED
 #define XS_MANAGE_CMD_H_INCLUDED

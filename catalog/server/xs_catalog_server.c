@@ -195,6 +195,8 @@ s_on_lead_tick (zloop_t *loop, int timer_id, void *arg)
         self->failed = true;
         return -1;
     }
+    xs_notice ("%s: serving agents on %s, %d unfinished job(s) of the journal resumed",
+               self->me.instance, xs_agentsrv_endpoint (self->agents), self->resumed);
     return 0;
 }
 

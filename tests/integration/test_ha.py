@@ -210,6 +210,7 @@ class Failover(unittest.TestCase):
             agent = xsm.Agentd(self.workdir, name, "za", catalogs, cert, h["unix"], h["uuid"],
                                config="[agent]\nsilence_ms = 1500\n")
             self.addCleanup(agent.kill)
+            self.addCleanup(lambda a=agent: a.proc and a.proc.send_signal(signal.SIGCONT))
             agent.gen_cert()
             self.ok("host", "enroll", agent.cert)
             agent.start()
@@ -252,9 +253,25 @@ class Failover(unittest.TestCase):
         t_kill = None
         for i in range(12):
             if i == 5:
+                # The leader dies with a create in flight: its job is in the
+                # journal, not done; the retry with the same request id gets
+                # the volume the next leader finishes.
+                # The agents are paused: the job is dispatched, not done.
+                for agent in self.agents.values():
+                    agent.proc.send_signal(signal.SIGSTOP)
+                env = xsm.clean_env(XENSM_ADMIN_ENDPOINT=self.cats["a"].endpoint)
+                inflight = subprocess.Popen(
+                    [xsm.MANAGE, "volume", "create", "--flavor", "gold", "--size", "1G",
+                     "--name", "v5", "--request-id", "req-5"], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                self.addCleanup(lambda: inflight.poll() is None and inflight.kill())
+                xsm.wait_for("v5 in the journal", lambda: any(
+                    v["name"] == "v5" for v in self.json("volume", "list")["volumes"]))
                 t_kill = time.monotonic()
                 self.cats["a"].proc.kill()      # the leader, mid-stream
                 self.cats["a"].proc.wait()
+                for agent in self.agents.values():
+                    agent.proc.send_signal(signal.SIGCONT)
             v = self.until_ok(deadline, "volume", "create", "--flavor", "gold", "--size",
                               "1G", "--name", "v%d" % i, "--request-id", "req-%d" % i)
             self.assertEqual(v["volume"]["state"], "available", v)
@@ -266,6 +283,8 @@ class Failover(unittest.TestCase):
                 del live[uuid]
                 deleted.add(uuid)
         first_after = min(t for t in acked_at if t > t_kill) - t_kill
+        self.assertRegex(self.cats["b"].log(), r"[1-9]\d* unfinished job\(s\) of the journal "
+                         "resumed")
         info = self.cats["b"].ping()
         self.assertEqual(info["role"], "leader")
         # The agents found the new leader by themselves.
@@ -296,7 +315,7 @@ class Failover(unittest.TestCase):
             self.assertNotIn(uuid, tagged)
         self.assertEqual(sorted(tagged), sorted(live))
         print("kill -9 to the next acknowledged create: %.2f s" % first_after)
-        self.assertLess(first_after, 30.0)
+        self.assertLess(first_after, 10.0)
 
 
 if __name__ == "__main__":
