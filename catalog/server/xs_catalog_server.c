@@ -164,8 +164,10 @@ s_on_lead_tick (zloop_t *loop, int timer_id, void *arg)
         xs_err_set (&err, XS_ENOTLEADER, "fenced by a transaction");
     int rc = err.kind ? -1 : xs_store_lead (self->store, &self->me, &leader, &err);
     if (self->leading) {
-        if (rc == 1 && leader.generation == self->generation)
+        if (rc == 1 && leader.generation == self->generation) {
+            xs_admin_set_leader (self->admin, true, &leader);   /* the lease, for ping */
             return 0;
+        }
         if (rc >= 0 || err.kind == XS_ENOTLEADER || xs_store_fenced (self->store)) {
             /* Never go on with the old leadership's state, even when the
                lock was free again: step down, then lead afresh. The agent
