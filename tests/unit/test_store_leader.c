@@ -149,6 +149,11 @@ test_pg_paused_leader_is_fenced (void **state)
     assert_int_equal (err.kind, XS_ENOTLEADER);
     assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM flavor WHERE label = 'silver'"),
                       0);
+    /* Nor a job of the journal, in a group transaction or alone. */
+    xs_job_spec_t job = { .op = "sr_attach", .state = XS_JOB_PENDING };
+    assert_int_equal (xs_store_job_insert (a, &job, &err), -1);
+    assert_int_equal (err.kind, XS_ENOTLEADER);
+    assert_int_equal (fx_raw_int (fx->path, "SELECT count(*) FROM job"), 0);
     /* Asked again, it follows b. */
     xs_store_leader_t leader;
     assert_int_equal (xs_store_lead (a, &s_a, &leader, &err), 0);
