@@ -208,7 +208,7 @@ class Failover(unittest.TestCase):
         for name in ("a1", "a2"):
             h = self.sim.host(name)
             agent = xsm.Agentd(self.workdir, name, "za", catalogs, cert, h["unix"], h["uuid"],
-                               config="[agent]\nsilence_ms = 1500\n")
+                               config="")   # default silence_ms (10 s)
             self.addCleanup(agent.kill)
             self.addCleanup(lambda a=agent: a.proc and a.proc.send_signal(signal.SIGCONT))
             agent.gen_cert()
@@ -294,7 +294,9 @@ class Failover(unittest.TestCase):
                     if h["state"] == "up"]) == 2 else None, timeout=15)
         self.assertEqual(len(hosts), 2)
         for agent in self.agents.values():
-            self.assertIn("registered host", agent.log().split("trying this one")[-1])
+            log = agent.log()
+            self.assertIn("the connection dropped", log)      # not silence_ms: 10 s
+            self.assertIn("registered host", log.split("trying this one")[-1])
         # Every acknowledged volume exactly once, with exactly its VDI;
         # the deleted ones gone.
         vols = {v["uuid"]: v for v in self.json("volume", "list", "--all")["volumes"]}
