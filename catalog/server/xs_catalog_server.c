@@ -215,7 +215,11 @@ s_start_leadership (xs_catalog_server_t *self, xs_err_t *err)
     self->me.instance = self->instance;
     self->me.admin_endpoint = xs_admin_socket_endpoint (self->socket);
     self->me.agent_endpoint = xs_config_get (config, XS_CATALOG_SECTION, "agent_endpoint");
-    self->me.lease_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "leader_lease_ms", 5000);
+    /* SQLite: the one catalogd of its file leads until it stops (no timer
+       renews it): a lease of a century. */
+    self->me.lease_ms = self->shared ? xs_config_int (config, XS_CATALOG_SECTION,
+                                                      "leader_lease_ms", 5000)
+                                     : (int64_t) 100 * 365 * 24 * 3600 * 1000;
     xs_store_leader_t leader;
     int leads = xs_store_lead (self->store, &self->me, &leader, err);
     if (leads < 0)

@@ -440,7 +440,7 @@ typedef struct {
     const char *admin_endpoint; /* may be NULL                             */
     const char *agent_endpoint; /* may be NULL                             */
     const char *api_endpoint;   /* may be NULL                             */
-    int lease_ms;               /* the lease a leader renews; > 0          */
+    int64_t lease_ms;           /* the lease a leader renews; > 0          */
 } xs_store_instance_t;
 
 /* The leader row, or one instance row (times in ms of the database's clock;
