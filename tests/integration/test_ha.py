@@ -171,7 +171,8 @@ def free_port():
 class Failover(unittest.TestCase):
     """Two catalogd, one xapisim pool (a1, a2 in zone za), two agents that
     know both catalogd, a stream of creates and deletes through the CLI with
-    both admin endpoints; kill -9 of the leader in the middle."""
+    both admin endpoints; SIGSTOP of the leader until the other took over,
+    then kill -9 of the new leader with a create in flight."""
 
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="xsm-failover-")
@@ -247,19 +248,53 @@ class Failover(unittest.TestCase):
                 raise AssertionError("%s never acknowledged: %s" % (args, p.stderr))
             time.sleep(0.2)                     # the next leader takes a moment
 
-    def test_kill9_during_creates_and_deletes(self):
-        deadline = time.monotonic() + 60
+    def pause_leader_until_replaced(self):
+        """SIGSTOP cat-a (the leader) with a volume create waiting in its
+        socket until cat-b took over; SIGCONT: cat-a is fenced, writes
+        nothing, steps down; its agents move to cat-b."""
+        a = self.cats["a"]
+        a.proc.send_signal(signal.SIGSTOP)
+        ghost = subprocess.Popen(
+            [xsm.RAWSEND, "--timeout", "30000", a.endpoint, "e:", "s:" + xsm.request(
+                "volume_create", {"flavor": "gold", "size": 1 << 30, "name": "ghost",
+                                  "request_id": "req-ghost"})],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: ghost.poll() is None and ghost.kill())
+        xsm.wait_for("cat-b takes over", lambda: self.cats["b"].ping()["role"] == "leader",
+                     timeout=20)
+        a.proc.send_signal(signal.SIGCONT)
+        out, _ = ghost.communicate(timeout=40)
+        reply = json.loads(out.split("\n")[1])
+        self.assertFalse(reply["ok"], reply)
+        self.assertIn(reply["error"]["code"], ("not_leader", "io"))
+        t_took = time.monotonic()
+        xsm.wait_for("cat-a steps down", lambda: a.ping()["role"] == "follower", timeout=15)
+        self.assertIn("stepping down to follower", a.log())
+        # Its agents dropped by it, they register with cat-b. (A create
+        # before that fails: placement finds no live agent in the zone.)
+        xsm.wait_for("both hosts up on cat-b", lambda: len(
+            [h for h in self.json("host", "list")["hosts"] if h["state"] == "up"]) == 2,
+            timeout=10)
+        print("SIGCONT to both agents registered with cat-b: %.2f s"
+              % (time.monotonic() - t_took))
+
+    def test_sigstop_then_kill9_during_creates_and_deletes(self):
+        deadline = time.monotonic() + 120
         live, deleted, acked_at = {}, set(), []
         t_kill = None
+        leader = "a"
         for i in range(12):
+            if i == 2:
+                self.pause_leader_until_replaced()
+                leader = "b"
             if i == 5:
-                # The leader dies with a create in flight: its job is in the
-                # journal, not done; the retry with the same request id gets
-                # the volume the next leader finishes.
-                # The agents are paused: the job is dispatched, not done.
+                # The leader (cat-b now) dies with a create in flight: the
+                # agents are paused, so its job is dispatched, not done; the
+                # retry with the same request id gets the volume the next
+                # leader (cat-a again, fenced before) finishes.
                 for agent in self.agents.values():
                     agent.proc.send_signal(signal.SIGSTOP)
-                env = xsm.clean_env(XENSM_ADMIN_ENDPOINT=self.cats["a"].endpoint)
+                env = xsm.clean_env(XENSM_ADMIN_ENDPOINT=self.cats[leader].endpoint)
                 inflight = subprocess.Popen(
                     [xsm.MANAGE, "volume", "create", "--flavor", "gold", "--size", "1G",
                      "--name", "v5", "--request-id", "req-5"], stdin=subprocess.DEVNULL,
@@ -268,13 +303,14 @@ class Failover(unittest.TestCase):
                 xsm.wait_for("v5 in the journal", lambda: any(
                     v["name"] == "v5" for v in self.json("volume", "list")["volumes"]))
                 t_kill = time.monotonic()
-                self.cats["a"].proc.kill()      # the leader, mid-stream
-                self.cats["a"].proc.wait()
+                self.cats[leader].proc.kill()   # the leader, mid-stream
+                self.cats[leader].proc.wait()
                 for agent in self.agents.values():
                     agent.proc.send_signal(signal.SIGCONT)
+                leader = "a"
             v = self.until_ok(deadline, "volume", "create", "--flavor", "gold", "--size",
                               "1G", "--name", "v%d" % i, "--request-id", "req-%d" % i)
-            self.assertEqual(v["volume"]["state"], "available", v)
+            self.assertEqual(v["volume"]["state"], "available", json.dumps(v))
             live[v["volume"]["uuid"]] = v["volume"]
             acked_at.append(time.monotonic())
             if i % 3 == 2:
@@ -283,12 +319,15 @@ class Failover(unittest.TestCase):
                 del live[uuid]
                 deleted.add(uuid)
         first_after = min(t for t in acked_at if t > t_kill) - t_kill
-        self.assertRegex(self.cats["b"].log(), r"[1-9]\d* unfinished job\(s\) of the journal "
+        self.assertRegex(self.cats["a"].log(), r"[1-9]\d* unfinished job\(s\) of the journal "
                          "resumed")
-        info = self.cats["b"].ping()
+        info = self.cats["a"].ping()
         self.assertEqual(info["role"], "leader")
+        self.assertEqual(info["leader"]["generation"], 3)
+        self.assertNotIn("ghost", [v["name"] for v in
+                                   self.json("volume", "list", "--all")["volumes"]])
         # The agents found the new leader by themselves.
-        hosts = xsm.wait_for("both hosts up on cat-b", lambda: [
+        hosts = xsm.wait_for("both hosts up on the new leader", lambda: [
             h for h in self.json("host", "list")["hosts"] if h["state"] == "up"]
             if len([h for h in self.json("host", "list")["hosts"]
                     if h["state"] == "up"]) == 2 else None, timeout=15)
