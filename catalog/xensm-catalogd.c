@@ -218,16 +218,16 @@ main (int argc, char **argv)
         xs_error ("cannot watch for SIGTERM/SIGINT");
         goto out;
     }
-    xs_notice ("serving the admin API on %s, agents on %s (database %s, %d job(s) resumed)",
-               xs_catalog_server_admin_endpoint (server),
+    xs_notice ("serving the admin API on %s, agents on %s (database %s, %s, %d job(s) "
+               "resumed)", xs_catalog_server_admin_endpoint (server),
                xs_catalog_server_agent_endpoint (server),
                xs_config_get (config, XS_CATALOG_SECTION, "db"),
+               xs_catalog_server_leading (server) ? "leader" : "follower",
                xs_catalog_server_resumed (server));
     xs_daemon_ready (&ready);
-    xs_catalog_server_run (server);
+    rc = xs_catalog_server_run (server) == 0 ? 0 : 1;
     xs_notice ("shutting down (%" PRIu64 " admin requests served)",
                xs_catalog_server_requests (server));
-    rc = 0;
 out:
     xs_catalog_server_destroy (&server);
     xs_config_destroy (&config);

@@ -88,6 +88,13 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
       false, NULL, "an operation an agent has not answered after this fails over" },
     { XS_CATALOG_SECTION, "job_wait_ms", XS_CONFIG_INT, "30000", 100, 86400000, NULL, false,
       NULL, "how long a job waits for a live agent of its zone" },
+    /* Several catalogd on one PostgreSQL database (docs/INSTALL.md). */
+    { XS_CATALOG_SECTION, "instance", XS_CONFIG_STRING, "", 0, 0, NULL, false, NULL,
+      "this catalogd's name among those on one database (empty: host name and admin endpoint)" },
+    { XS_CATALOG_SECTION, "leader_lease_ms", XS_CONFIG_INT, "5000", 200, 600000, NULL, false,
+      NULL, "a leader not heard of for this long is replaced (PostgreSQL)" },
+    { XS_CATALOG_SECTION, "leader_retry_ms", XS_CONFIG_INT, "1000", 50, 60000, NULL, false,
+      NULL, "how often a follower tries to lead and a leader renews its lease" },
     /* The OpenStack Block Storage API (docs/API.md). */
     { XS_CATALOG_SECTION, "api_listen", XS_CONFIG_STRING, XS_CATALOG_DEFAULT_API, 0, 0, NULL,
       true, s_check_listen, "HTTP address of the Block Storage API (empty: off)" },

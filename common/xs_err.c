@@ -13,6 +13,7 @@ static const char *s_kind_names [] = {
     [XS_EXAPI]      = "xapi",
     [XS_ETRANSPORT] = "transport",
     [XS_EINTERNAL]  = "internal",
+    [XS_ENOTLEADER] = "not_leader",
 };
 
 #define S_NKINDS (sizeof s_kind_names / sizeof s_kind_names [0])

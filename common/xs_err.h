@@ -18,7 +18,9 @@ typedef enum {
     XS_EIO,             /* storage, file or SQLite failure                 */
     XS_EXAPI,           /* XenAPI answered with a failure                  */
     XS_ETRANSPORT,      /* socket, HTTP or timeout failure                 */
-    XS_EINTERNAL        /* anything else                                   */
+    XS_EINTERNAL,       /* anything else                                   */
+    XS_ENOTLEADER       /* this catalogd does not lead (or no longer): the
+                           message names the leader and its address      */
 } xs_errkind_t;
 
 #define XS_ERR_MSG_MAX 1024

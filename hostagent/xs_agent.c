@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "xs_agent_catalogs.h"
 #include "xs_agent_srs.h"
 #include "xs_agent_watch.h"
 #include "xs_agent_workers.h"
@@ -24,11 +25,14 @@ typedef enum { S_IDENTIFYING, S_REGISTERING, S_REGISTERED } s_state_t;
 
 struct _xs_agent_t {
     xs_agent_cfg_t cfg;
-    char *catalog_endpoint, *zone, *cfg_host_uuid, *cfg_name;
+    char *catalog_list, *zone, *cfg_host_uuid, *cfg_name;
+    xs_agent_catalogs_t *catalogs;  /* catalog_endpoint: one, or a list    */
+    const char *catalog_endpoint;   /* the current one, borrowed           */
     char *host_uuid, *name;
     zcert_t *cert;
     char *server_key;
     zsock_t *dealer;
+    zsock_t *monitor;           /* the dealer's disconnections (a list)  */
     zloop_t *loop;
     int stop_fd;                /* SIGTERM/SIGINT signalfd, or -1 */
     xs_agent_workers_t *workers;
@@ -104,13 +108,59 @@ static int s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg);
 static int s_on_retry (zloop_t *loop, int timer_id, void *arg);
 static void s_start_registering (xs_agent_t *self, bool now);
 
+/* The catalogd dropped the connection (died, stopped): with a list, the
+   next heartbeat moves on to the next catalogd, without silence_ms. */
 static int
-s_connect (xs_agent_t *self, xs_err_t *err)
+s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
 {
+    xs_agent_t *self = (xs_agent_t *) arg;
+    zmsg_t *m = zmsg_recv (reader);
+    uint16_t event = 0;
+    if (m && zframe_size (zmsg_first (m)) >= 2)
+        memcpy (&event, zframe_data (zmsg_first (m)), 2);
+    zmsg_destroy (&m);
+    if (event == ZMQ_EVENT_DISCONNECTED && self->state == S_REGISTERED) {
+        xs_warning ("catalog %s: the connection dropped; moving on at the next heartbeat",
+                    self->catalog_endpoint);
+        self->missed_acks = 1000000;
+    }
+    return 0;
+}
+
+/* Watches the dealer for disconnections, with a list (best effort). */
+static void
+s_watch (xs_agent_t *self, zsock_t *dealer)
+{
+    static unsigned instance;
+    char mon [64];
+    snprintf (mon, sizeof mon, "inproc://xensm-agent-monitor-%u", ++instance);
+    if (xs_agent_catalogs_size (self->catalogs) < 2
+    ||  zmq_socket_monitor (zsock_resolve (dealer), mon, ZMQ_EVENT_DISCONNECTED) != 0)
+        return;
+    self->monitor = zsock_new_pair (mon);
+    if (self->monitor && zloop_reader (self->loop, self->monitor, s_on_monitor, self))
+        zsock_destroy (&self->monitor);
+}
+
+/* Stops watching and closes the dealer. */
+static void
+s_close_dealer (xs_agent_t *self)
+{
+    if (self->monitor) {
+        zloop_reader_end (self->loop, self->monitor);
+        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
+        zsock_destroy (&self->monitor);
+    }
     if (self->dealer) {
         zloop_reader_end (self->loop, self->dealer);
         zsock_destroy (&self->dealer);
     }
+}
+
+static int
+s_connect (xs_agent_t *self, xs_err_t *err)
+{
+    s_close_dealer (self);
     self->generation++;
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     if (!dealer)
@@ -133,7 +183,22 @@ s_connect (xs_agent_t *self, xs_err_t *err)
                            self->catalog_endpoint);
     }
     self->dealer = dealer;
+    s_watch (self, dealer);
     return 0;
+}
+
+/* With a list, connects to the next catalogd; true when it moved. */
+static bool
+s_next_catalog (xs_agent_t *self)
+{
+    if (!xs_agent_catalogs_next (self->catalogs))
+        return false;
+    self->catalog_endpoint = xs_agent_catalogs_current (self->catalogs);
+    xs_notice ("catalog %s: trying this one (the leader may have moved)", self->catalog_endpoint);
+    xs_err_t err;
+    if (s_connect (self, &err))
+        xs_error ("%s", err.msg);
+    return true;
 }
 
 static void
@@ -203,6 +268,7 @@ s_on_retry (zloop_t *loop, int timer_id, void *arg)
         s_identify (self);
     else
     if (self->state == S_REGISTERING) {
+        s_next_catalog (self);          /* unanswered: maybe not the leader */
         s_send_register (self);
         s_schedule_retry (self);
     }
@@ -238,7 +304,7 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
         xs_warning ("catalog %s: no answer to %d heartbeats; reconnecting",
                     self->catalog_endpoint, self->missed_acks);
         xs_err_t err;
-        if (s_connect (self, &err))
+        if (!s_next_catalog (self) && s_connect (self, &err))
             xs_error ("%s", err.msg);
         self->backoff_ms = self->cfg.backoff_min_ms;
         s_start_registering (self, true);
@@ -592,11 +658,13 @@ s_copy_cfg (xs_agent_t *self, const xs_agent_cfg_t *cfg)
         self->cfg.stats_every = 1;
     if (self->cfg.silence_ms <= 0)
         self->cfg.silence_ms = 10000;
-    self->catalog_endpoint = xs_strdup (cfg->catalog_endpoint);
+    self->catalog_list = xs_strdup (cfg->catalog_endpoint);
+    self->catalogs = xs_agent_catalogs_new (cfg->catalog_endpoint);
+    self->catalog_endpoint = xs_agent_catalogs_current (self->catalogs);
     self->zone = xs_strdup (cfg->zone);
     self->cfg_host_uuid = s_strdup_or_null (cfg->host_uuid);
     self->cfg_name = s_strdup_or_null (cfg->name);
-    self->cfg.catalog_endpoint = self->catalog_endpoint;
+    self->cfg.catalog_endpoint = self->catalog_list;
     self->cfg.zone = self->zone;
     self->cfg.host_uuid = self->cfg_host_uuid;
     self->cfg.name = self->cfg_name;
@@ -640,11 +708,13 @@ xs_agent_destroy (xs_agent_t **self_p)
     xs_agent_watch_destroy (&self->watch);
     xs_agent_workers_destroy (&self->workers);
     xs_agent_srs_destroy (&self->srs);
+    zsock_destroy (&self->monitor);
     zsock_destroy (&self->dealer);
     zloop_destroy (&self->loop);
     zcert_destroy (&self->cert);
     free (self->server_key);
-    free (self->catalog_endpoint);
+    xs_agent_catalogs_destroy (&self->catalogs);
+    free (self->catalog_list);
     free (self->zone);
     free (self->cfg_host_uuid);
     free (self->cfg_name);
@@ -728,9 +798,7 @@ s_run (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
     zloop_start (self->loop);
     rc = 0;
 out:
-    if (self->dealer)
-        zloop_reader_end (self->loop, self->dealer);
-    zsock_destroy (&self->dealer);
+    s_close_dealer (self);
     xs_agent_workers_unwatch (self->workers, self->loop);
     xs_agent_watch_stop (self->watch);
     zloop_destroy (&self->loop);

@@ -8,7 +8,7 @@
 
 const xs_config_option_t xs_agent_cfg_options [] = {
     { XS_AGENT_SECTION, "catalog_endpoint", XS_CONFIG_STRING, NULL, 0, 0, NULL, false, NULL,
-      "the catalog's agent endpoint, tcp://host:port" },
+      "the catalog's agent endpoint, tcp://host:port; several catalogd: a list A,B" },
     { XS_AGENT_SECTION, "zone", XS_CONFIG_STRING, "default", 0, 0, NULL, false, NULL,
       "the zone this host serves" },
     { XS_AGENT_SECTION, "host_uuid", XS_CONFIG_STRING, NULL, 0, 0, NULL, false, NULL,
@@ -33,6 +33,9 @@ const xs_config_option_t xs_agent_cfg_options [] = {
       0, 0, NULL, false, NULL, "the catalog's public certificate" },
     { XS_AGENT_SECTION, "workers", XS_CONFIG_INT, "4", 1, 64, NULL, false, NULL,
       "xapi calls run at once" },
+    { XS_AGENT_SECTION, "silence_ms", XS_CONFIG_INT, "10000", 100, 600000, NULL, false, NULL,
+      "the catalog is gone (reconnect, next of a list) after 3 heartbeats and this long "
+      "without an answer" },
     { XS_AGENT_SECTION, "log_level", XS_CONFIG_ENUM, "notice", 0, 0, xs_log_level_names, false,
       NULL, "error, warning, notice, info or debug (-v sets debug)" },
     { .key = NULL }
@@ -133,6 +136,7 @@ xs_agent_cfg_settings (xs_config_t *config, const char *path, xs_agent_settings_
         .cert_file = xs_config_get (config, XS_AGENT_SECTION, "cert"),
         .catalog_key_file = xs_config_get (config, XS_AGENT_SECTION, "catalog_key"),
         .workers = (int) xs_config_int (config, XS_AGENT_SECTION, "workers", 4),
+        .silence_ms = (int) xs_config_int (config, XS_AGENT_SECTION, "silence_ms", 10000),
         .executor = &xs_xapi_executor,
         .executor_arg = &settings->xapi,
     };

@@ -116,7 +116,8 @@ s_print_usage (FILE *stream, const char *category)
              "\n"
              "Options (before the category):\n"
              "  --endpoint E  catalog admin endpoint (default: $XENSM_ADMIN_ENDPOINT, then the\n"
-             "                catalog config's admin_endpoint, then %s)\n"
+             "                catalog config's admin_endpoint, then %s); a list A,B\n"
+             "                of several catalogd: the leader among them is used\n"
              "  --json        print results as JSON\n"
              "  --yes, -y     do not ask before creating a new SR or removing a host\n"
              "  --zone Z      zone of a new backend (default: the catalog's default_zone)\n"
@@ -437,6 +438,7 @@ xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
     rc = command->handler (&ctx, nargs, args);
 out:
     xs_admin_client_destroy (&ctx.client);
+    free (ctx.chosen);
     free (endpoint);
     fflush (io->out);
     return rc;

@@ -2,10 +2,13 @@
     action and confirmation prompts, for every xensm-manage command. */
 #include "xs_manage_cmd.h"
 #include "xs_manage_print.h"
+#include "xs_mem.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------
    Errors
@@ -45,18 +48,94 @@ xs_manage_usage_error (xs_manage_ctx_t *ctx, const char *fmt, ...)
    Calling the catalog
    --------------------------------------------------------------------- */
 
+/* How long a ping of one catalogd of a list may take. */
+#define S_PING_MS 3000
+/* The pause before asking again when no leader is named. */
+#define S_AGAIN_MS 1000
+
+/* Pings `endpoint` briefly: the leader's admin endpoint (caller frees) when
+   it leads or names who does, else NULL with *err. */
+static char *
+s_leader_via (xs_manage_ctx_t *ctx, const char *endpoint, xs_err_t *err)
+{
+    xs_admin_client_t *client = xs_admin_client_new (
+        endpoint, ctx->timeout_ms < S_PING_MS ? ctx->timeout_ms : S_PING_MS, err);
+    json_t *result = client ? xs_admin_client_call (client, "ping", NULL, err) : NULL;
+    xs_admin_client_destroy (&client);
+    if (!result)
+        return NULL;
+    const char *role = json_string_value (json_object_get (result, "role"));
+    const char *leader = json_string_value (
+        json_object_get (json_object_get (result, "leader"), "admin_endpoint"));
+    char *found = NULL;
+    if (!role || strcmp (role, "follower") != 0)
+        found = xs_strdup (endpoint);
+    else
+    if (leader && *leader)
+        found = xs_strdup (leader);
+    else
+        xs_err_set (err, XS_ENOTLEADER, "%s: does not lead, and no catalogd does at the "
+                    "moment", endpoint);
+    json_decref (result);
+    return found;
+}
+
+/* The endpoint to talk to: ctx->endpoint, or the leader of a list. */
+static char *
+s_choose (xs_manage_ctx_t *ctx, xs_err_t *err)
+{
+    if (!strchr (ctx->endpoint, ','))
+        return xs_strdup (ctx->endpoint);
+    char *list = xs_strdup (ctx->endpoint), *save = NULL, *found = NULL;
+    for (char *e = strtok_r (list, ", ", &save); e && !found; e = strtok_r (NULL, ", ", &save))
+        found = s_leader_via (ctx, e, err);
+    free (list);
+    if (!found)
+        xs_err_prefix (err, "no catalogd of %s leads", ctx->endpoint);
+    return found;
+}
+
+/* The leader's admin endpoint a not_leader message names, or NULL. */
+static char *
+s_named_leader (const char *msg)
+{
+    const char *at = strstr (msg, "admin_endpoint=");
+    if (!at)
+        return NULL;
+    at += strlen ("admin_endpoint=");
+    size_t n = strcspn (at, " ");
+    return n ? xs_strndup (at, n) : NULL;
+}
+
 json_t *
 xs_manage_call (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p, xs_err_t *err)
 {
-    if (!ctx->client) {
-        ctx->client = xs_admin_client_new (ctx->endpoint, ctx->timeout_ms, err);
-        if (!ctx->client) {
-            json_decref (*args_p);
-            *args_p = NULL;
-            return NULL;
-        }
+    xs_err_t local;
+    if (!err)
+        err = &local;
+    json_t *args = *args_p, *result = NULL;
+    *args_p = NULL;
+    for (int hop = 0; hop < 3; hop++) {
+        if (!ctx->chosen && !(ctx->chosen = s_choose (ctx, err)))
+            break;
+        if (!ctx->client
+        &&  !(ctx->client = xs_admin_client_new (ctx->chosen, ctx->timeout_ms, err)))
+            break;
+        json_t *copy = args ? json_incref (args) : NULL;
+        result = xs_admin_client_call (ctx->client, cmd, &copy, err);
+        if (result || err->kind != XS_ENOTLEADER)
+            break;
+        /* Not run there: to the leader it names; when it names none (a
+           fenced leader, a takeover under way), ask again in a moment. */
+        char *next = s_named_leader (err->msg);
+        if (!next)
+            usleep (S_AGAIN_MS * 1000);
+        xs_admin_client_destroy (&ctx->client);
+        free (ctx->chosen);
+        ctx->chosen = next;
     }
-    return xs_admin_client_call (ctx->client, cmd, args_p, err);
+    json_decref (args);
+    return result;
 }
 
 int

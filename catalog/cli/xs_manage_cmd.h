@@ -14,6 +14,13 @@
     Ownership: the context lives on xs_manage_run's stack. It borrows io,
     endpoint and zone; it owns `client`, which xs_manage_call connects on
     first use and xs_manage_run destroys.
+
+    Several catalogd (docs/INSTALL.md): `endpoint` may be a list "A,B,...".
+    The first call pings each in order (3 s at most each) and talks to the
+    leader: the one that says it leads, or the one a follower names; a
+    command answered `not_leader` (it was not run) is sent again to the
+    leader the answer names (or, when it names none, after a second to the
+    endpoint or list again), twice at most.
 */
 #ifndef XS_MANAGE_CMD_H_INCLUDED
 #define XS_MANAGE_CMD_H_INCLUDED
@@ -48,6 +55,7 @@ typedef struct {
     bool timeout_given;             /* --timeout: else volume changes wait longer */
     const xs_manage_command_t *command;     /* the one being run            */
     xs_admin_client_t *client;      /* connected on first use                 */
+    char *chosen;                   /* the endpoint `client` talks to (owned) */
 } xs_manage_ctx_t;
 
 /* Runs a command with its `argc` arguments (their count already checked

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------------
    host enroll
@@ -162,6 +163,18 @@ xs_manage_host_remove (xs_manage_ctx_t *ctx, int argc, char **argv)
    catalog status
    --------------------------------------------------------------------- */
 
+/* A Unix time in ms as UTC text, in a static buffer. */
+static const char *
+s_time_text (json_int_t ms)
+{
+    static char text [32];
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r (&t, &tm) || !strftime (text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf (text, sizeof text, "%lld", (long long) ms);
+    return text;
+}
+
 static void
 s_status_shown (xs_manage_ctx_t *ctx, json_t *result, char **argv)
 {
@@ -173,11 +186,33 @@ s_status_shown (xs_manage_ctx_t *ctx, json_t *result, char **argv)
     fprintf (out, "admin endpoint: %s\n", ctx->endpoint);
     fprintf (out, "agent endpoint: %s\n", xs_manage_str (result, "agent_endpoint", "-"));
     fprintf (out, "catalog key:    %s\n", xs_manage_str (result, "catalog_key", "-"));
+    fprintf (out, "role:           %s\n", xs_manage_str (result, "role", "leader"));
+    json_t *leader = json_object_get (result, "leader");
+    if (json_is_object (leader))
+        fprintf (out, "leader:         %s since %s (generation %" JSON_INTEGER_FORMAT
+                 ", lease %" JSON_INTEGER_FORMAT " ms left)\n",
+                 xs_manage_str (leader, "instance", "?"),
+                 s_time_text (json_integer_value (json_object_get (leader, "since"))),
+                 json_integer_value (json_object_get (leader, "generation")),
+                 json_integer_value (json_object_get (leader, "lease_left_ms")));
+    json_t *instances = json_object_get (result, "instances");
+    size_t i;
+    json_t *row;
+    if (json_array_size (instances) > 0)
+        fprintf (out, "instances:\n");
+    json_array_foreach (instances, i, row) {
+        fprintf (out, "  %s %-8s admin %s, agents %s, seen %" JSON_INTEGER_FORMAT " ms ago\n",
+                 xs_manage_str (row, "instance", "?"),
+                 json_is_true (json_object_get (row, "leads")) ? "leader" : "-",
+                 xs_manage_str (row, "admin_endpoint", "-"),
+                 xs_manage_str (row, "agent_endpoint", "-"),
+                 json_integer_value (json_object_get (row, "seen_ms_ago")));
+    }
 }
 
 int
 xs_manage_catalog_status (xs_manage_ctx_t *ctx, int argc, char **argv)
 {
     json_t *args = xs_nn (json_object ());
-    return xs_manage_call_print (ctx, "ping", &args, "", s_status_shown, argv);
+    return xs_manage_call_print (ctx, "catalog_status", &args, "", s_status_shown, argv);
 }

@@ -14,9 +14,9 @@
 #define S_NAME_MAX 255
 #define S_ID_MAX 64
 
-static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
-    s_volume_clone, s_volume_extend, s_volume_reset_state, s_volume_rename, s_volume_list,
-    s_volume_show, s_volume_connection, s_host_enroll,
+static xs_admin_fn s_ping, s_catalog_status, s_volume_create, s_volume_delete,
+    s_volume_snapshot, s_volume_clone, s_volume_extend, s_volume_reset_state, s_volume_rename,
+    s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
     s_host_list, s_host_remove;
 
 /* ---------------------------------------------------------------------
@@ -27,9 +27,13 @@ static xs_admin_fn s_ping, s_volume_create, s_volume_delete, s_volume_snapshot,
    alone, or the volumes and the agent server too).
    --------------------------------------------------------------------- */
 
+static json_t *s_leader_json (const xs_store_leader_t *row);
+
 static const xs_admin_cmd_t s_commands [] = {
     { "ping",              "",                                  "",
       XS_ADMIN_READ,  XS_ADMIN_STORE,  s_ping },
+    { "catalog_status",    "",                                  "",
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  s_catalog_status },
     { "flavor_create",     "label:s description?s",             "label [description]",
       XS_ADMIN_WRITE, XS_ADMIN_STORE,  xs_admin_flavor_create },
     { "flavor_list",       "label?s",                           "[label]",
@@ -233,6 +237,30 @@ s_unknown (const char *name, xs_reply_t **reply_p)
 }
 
 void
+xs_admin_set_leader (xs_admin_t *self, bool leading, const xs_store_leader_t *leader)
+{
+    self->follower = !leading;
+    if (leader)
+        self->leader = *leader;
+    else
+        memset (&self->leader, 0, sizeof self->leader);
+}
+
+/* A follower's answer to a command it does not serve. */
+static void
+s_not_leader (xs_admin_t *self, const char *cmd, xs_reply_t **reply_p)
+{
+    const xs_store_leader_t *l = &self->leader;
+    if (l->generation == 0 || l->until < l->now || !*l->admin_endpoint)
+        xs_reply_fail (reply_p, XS_ENOTLEADER, "%s: this catalogd does not lead and no other "
+                       "does at the moment (a takeover takes a few seconds): retry", cmd);
+    else
+        xs_reply_fail (reply_p, XS_ENOTLEADER, "%s: this catalogd does not lead; the leader "
+                       "is %s: admin_endpoint=%s agent_endpoint=%s", cmd, l->instance,
+                       l->admin_endpoint, *l->agent_endpoint ? l->agent_endpoint : "-");
+}
+
+void
 xs_admin_run (xs_admin_t *self, const char *name, json_t *args, xs_reply_t **reply_p)
 {
     const xs_admin_cmd_t *cmd = NULL;
@@ -243,12 +271,17 @@ xs_admin_run (xs_admin_t *self, const char *name, json_t *args, xs_reply_t **rep
         s_unknown (name ? name : "", reply_p);
         return;
     }
+    bool own = cmd->handler == s_ping || cmd->handler == s_catalog_status;
+    if (self->follower && !own) {
+        s_not_leader (self, cmd->name, reply_p);
+        return;
+    }
     json_t *empty = NULL;
     if (!args)
         args = empty = xs_nn (json_object ());
     xs_err_t err;
     xs_err_clear (&err);
-    if (cmd->kind != XS_ADMIN_WAITS && self->deps.batch) {
+    if (cmd->kind != XS_ADMIN_WAITS && self->deps.batch && !self->follower) {
         /* Reads and changes answer after the loop's group commit. */
         if (xs_batch_open (self->deps.batch, &err))
             xs_error ("admin: cannot start a group transaction: %s", err.msg);
@@ -357,6 +390,67 @@ s_ping (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
                                        "schema", xs_store_schema_version (self->deps.store)));
     if (json_object_update (result, self->info))
         abort ();
+    json_object_set_new (result, "role", xs_nn (json_string (self->follower ? "follower"
+                                                                           : "leader")));
+    if (self->leader.generation > 0)
+        json_object_set_new (result, "leader", s_leader_json (&self->leader));
+    xs_reply_ok (reply_p, result);
+}
+
+/* One leader row (with its generation and the lease left) or instance row
+   (when it was last seen) as JSON; times from the database's clock. */
+static json_t *
+s_leader_json (const xs_store_leader_t *row)
+{
+    json_t *j = xs_nn (json_pack ("{s:s, s:s, s:s, s:s, s:I}", "instance", row->instance,
+                                  "admin_endpoint", row->admin_endpoint,
+                                  "agent_endpoint", row->agent_endpoint,
+                                  "api_endpoint", row->api_endpoint,
+                                  "since", (json_int_t) row->since));
+    if (row->generation > 0) {
+        json_object_set_new (j, "generation", json_integer (row->generation));
+        json_object_set_new (j, "lease_left_ms", json_integer (row->until - row->now));
+    }
+    else
+        json_object_set_new (j, "seen_ms_ago", json_integer (row->now - row->until));
+    return j;
+}
+
+/* ---------------------------------------------------------------------
+   catalog_status: ping, and every catalogd of the database from the store
+   --------------------------------------------------------------------- */
+
+static void
+s_catalog_status (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
+{
+    xs_err_t err = { 0 };
+    xs_store_leader_t leader;
+    int n = 0;
+    xs_store_leader_t *rows = NULL;
+    if (xs_store_leader_get (self->deps.store, &leader, &err)
+    ||  (!(rows = xs_store_instance_list (self->deps.store, &n, &err)) && n < 0)) {
+        xs_admin_answer ("catalog_status", reply_p, NULL, &err);
+        return;
+    }
+    json_t *result = xs_nn (json_pack ("{s:s, s:i, s:i, s:s}", "version", XENSM_VERSION,
+                                       "protocol", XS_ADMIN_VERSION,
+                                       "schema", xs_store_schema_version (self->deps.store),
+                                       "role", self->follower ? "follower" : "leader"));
+    if (json_object_update (result, self->info))
+        abort ();
+    json_t *list = xs_nn (json_array ());
+    for (int i = 0; i < n; i++) {
+        json_t *row = s_leader_json (&rows [i]);
+        json_object_set_new (row, "leads", json_boolean (
+            leader.generation > 0 && leader.until >= leader.now
+            && strcmp (rows [i].instance, leader.instance) == 0));
+        json_array_append_new (list, row);
+    }
+    free (rows);
+    if (leader.generation > 0) {
+        json_object_set_new (result, "leader", s_leader_json (&leader));
+    }
+    json_object_set_new (result, "instances", list);
     xs_reply_ok (reply_p, result);
 }
 

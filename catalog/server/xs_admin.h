@@ -108,6 +108,13 @@ void xs_admin_destroy (xs_admin_t **self_p);
    catalog's public key). Both copied. */
 void xs_admin_set_info (xs_admin_t *self, const char *key, const char *value);
 
+/* Whether this catalogd leads (the default) and, when it does not, which
+   one does (`leader` copied; NULL or generation 0: none known). A follower
+   serves `ping` and `catalog_status` itself and answers every other command
+   with `not_leader`, the message naming the leader's addresses as
+   "admin_endpoint=<e> agent_endpoint=<e>" for clients to follow. */
+void xs_admin_set_leader (xs_admin_t *self, bool leading, const xs_store_leader_t *leader);
+
 /* Serves one request body of `size` bytes (any bytes: never crashes):
    checks the envelope, sets the reply's id and runs the command. Takes
    *reply_p and answers it exactly once (now for a bad envelope, else as

@@ -10,6 +10,8 @@
 struct _xs_admin_t {
     xs_admin_deps_t deps;           /* borrowed objects                       */
     json_t *info;                   /* extra `ping` fields                    */
+    bool follower;                  /* another catalogd leads                 */
+    xs_store_leader_t leader;       /* the leader as last seen                */
 };
 
 /* Answers *reply_p with result (taken) or, when it is NULL, with *err (an

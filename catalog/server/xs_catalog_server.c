@@ -2,6 +2,8 @@
 #include "xs_catalog_server.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "xs_admin.h"
 #include "xs_admin_socket.h"
@@ -33,6 +35,14 @@ struct _xs_catalog_server_t {
     xs_cinder_t *api;               /* the Block Storage API (NULL: off)      */
     xs_metrics_t *metrics;          /* what GET /metrics tells                */
     int resumed;                    /* jobs resumed at start                  */
+    /* Leadership (xs_store_lead): several catalogd on one PostgreSQL. */
+    bool shared;                    /* PostgreSQL: others may share the db    */
+    bool leading;
+    bool failed;                    /* could not start leading                */
+    bool step_down;                 /* fenced: follow, outside the loop pass  */
+    int64_t generation;             /* the one it leads with                  */
+    char *instance;                 /* this catalogd's name                   */
+    xs_store_instance_t me;         /* its name, addresses and lease          */
 };
 
 /* Starts the agent side: the catalog certificate (made on first start),
@@ -78,7 +88,9 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
     self->jobs = xs_jobs_new (&jobs_cfg, self->store, self->batch, self->loop, self->agents,
                               self->hosts, self->placement);
     self->volumes = xs_volumes_new (self->store, self->batch, self->hosts, self->jobs);
-    self->metrics = xs_metrics_new ();
+    /* Counts survive a step down: /metrics is the process's. */
+    if (!self->metrics)
+        self->metrics = xs_metrics_new ();
     xs_placement_set_metrics (self->placement, self->metrics);
     xs_jobs_set_metrics (self->jobs, self->metrics);
     xs_admin_set_agents (self->admin, self->volumes, self->agents);
@@ -94,6 +106,146 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
     if (xs_batch_flush (self->batch))
         return xs_err_set (err, XS_EIO, "resuming the job journal: commit failed");
     return 0;
+}
+
+/* Starts what only the leader runs: the agent side (the journal resumes),
+   the Block Storage API; then advertises the bound addresses. */
+static int
+s_become_leader (xs_catalog_server_t *self, xs_err_t *err)
+{
+    if (s_start_agents (self, err)
+    ||  xs_cinder_new (self->loop, self->config, self->admin, self->store, &self->api, err))
+        return -1;
+    if (self->api) {
+        xs_admin_set_info (self->admin, "api_endpoint", xs_cinder_endpoint (self->api));
+        xs_cinder_set_metrics (self->api, self->metrics, self->hosts);
+    }
+    self->me.agent_endpoint = xs_agentsrv_endpoint (self->agents);
+    self->me.api_endpoint = self->api ? xs_cinder_endpoint (self->api) : NULL;
+    self->leading = true;
+    xs_store_leader_t leader;
+    if (xs_store_lead (self->store, &self->me, &leader, err) != 1)
+        return xs_err_prefix (err, "advertising the leader's addresses");
+    self->generation = leader.generation;
+    xs_admin_set_leader (self->admin, true, &leader);
+    return 0;
+}
+
+/* A fenced leader becomes a follower: what only the leader runs goes (the
+   pending commit fails: nothing of it is acknowledged; clients waiting for
+   a job are answered, the job resumes on the new leader). */
+static void
+s_step_down (xs_catalog_server_t *self)
+{
+    xs_batch_flush (self->batch);
+    xs_cinder_destroy (&self->api);
+    xs_admin_set_agents (self->admin, NULL, NULL);
+    xs_volumes_destroy (&self->volumes);
+    xs_jobs_destroy (&self->jobs);
+    xs_placement_destroy (&self->placement);
+    xs_agentsrv_destroy (&self->agents);
+    xs_hosts_destroy (&self->hosts);
+    xs_allowlist_destroy (&self->allowlist);
+    xs_batch_flush (self->batch);
+    self->leading = false;
+    self->me.agent_endpoint = xs_config_get (self->config, XS_CATALOG_SECTION,
+                                             "agent_endpoint");
+    self->me.api_endpoint = NULL;
+    xs_store_leader_t leader;
+    if (xs_store_leader_get (self->store, &leader, NULL) == 0)
+        xs_admin_set_leader (self->admin, false, &leader);
+    else
+        xs_admin_set_leader (self->admin, false, NULL);
+}
+
+/* Every leader_retry_ms: the leader renews its lease (or, fenced, steps
+   down to follower); a follower tries to lead and keeps who leads for its
+   refusals. */
+static int
+s_on_lead_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    xs_catalog_server_t *self = (xs_catalog_server_t *) arg;
+    if (xs_store_in_transaction (self->store))
+        xs_batch_flush (self->batch);
+    xs_err_t err = { 0 };
+    xs_store_leader_t leader;
+    if (self->leading && xs_store_fenced (self->store))
+        xs_err_set (&err, XS_ENOTLEADER, "fenced by a transaction");
+    int rc = err.kind ? -1 : xs_store_lead (self->store, &self->me, &leader, &err);
+    if (self->leading) {
+        if (rc == 1 && leader.generation == self->generation) {
+            xs_admin_set_leader (self->admin, true, &leader);   /* the lease, for ping */
+            return 0;
+        }
+        if (rc >= 0 || err.kind == XS_ENOTLEADER || xs_store_fenced (self->store)) {
+            /* Never go on with the old leadership's state, even when the
+               lock was free again: step down, then lead afresh. The agent
+               side goes outside the loop's pass (its sockets are polled
+               in it): the loop ends, xs_catalog_server_run restarts it. */
+            xs_warning ("%s: stepping down to follower: %s", self->me.instance,
+                        err.kind ? err.msg : "another catalogd took over");
+            self->step_down = true;
+            return -1;
+        }
+        xs_warning ("%s: cannot renew the leader's lease: %s", self->me.instance, err.msg);
+        return 0;
+    }
+    if (rc < 0) {
+        xs_warning ("%s: cannot try to lead: %s", self->me.instance, err.msg);
+        return 0;
+    }
+    if (rc == 0) {
+        xs_admin_set_leader (self->admin, false, &leader);
+        return 0;
+    }
+    xs_notice ("%s: leading the catalog now (generation %lld)", self->me.instance,
+               (long long) leader.generation);
+    if (s_become_leader (self, &err)) {
+        xs_error ("%s: cannot start leading: %s", self->me.instance, err.msg);
+        xs_store_resign (self->store, NULL);
+        self->failed = true;
+        return -1;
+    }
+    xs_notice ("%s: serving agents on %s, %d unfinished job(s) of the journal resumed",
+               self->me.instance, xs_agentsrv_endpoint (self->agents), self->resumed);
+    return 0;
+}
+
+/* Names this catalogd and tries to lead once: 1 leads, 0 follows, -1. */
+static int
+s_start_leadership (xs_catalog_server_t *self, xs_err_t *err)
+{
+    const xs_config_t *config = self->config;
+    const char *name = xs_config_get (config, XS_CATALOG_SECTION, "instance");
+    char host [256] = "localhost";
+    gethostname (host, sizeof host - 1);
+    self->instance = name && *name ? xs_strdup (name)
+                   : xs_sprintf ("%s/%s", host, xs_admin_socket_endpoint (self->socket));
+    self->me.instance = self->instance;
+    self->me.admin_endpoint = xs_admin_socket_endpoint (self->socket);
+    self->me.agent_endpoint = xs_config_get (config, XS_CATALOG_SECTION, "agent_endpoint");
+    /* SQLite: the one catalogd of its file leads until it stops (no timer
+       renews it): a lease of a century. */
+    self->me.lease_ms = self->shared ? xs_config_int (config, XS_CATALOG_SECTION,
+                                                      "leader_lease_ms", 5000)
+                                     : (int64_t) 100 * 365 * 24 * 3600 * 1000;
+    xs_store_leader_t leader;
+    int leads = xs_store_lead (self->store, &self->me, &leader, err);
+    if (leads < 0)
+        return xs_err_prefix (err, "taking the catalog's leadership");
+    xs_admin_set_leader (self->admin, leads == 1, &leader);
+    if (leads == 0)
+        xs_notice ("%s: following: %s leads (admin %s, agents %s); trying every %lld ms",
+                   self->me.instance, leader.instance, leader.admin_endpoint,
+                   leader.agent_endpoint,
+                   (long long) xs_config_int (config, XS_CATALOG_SECTION, "leader_retry_ms",
+                                              1000));
+    if (self->shared
+    &&  zloop_timer (self->loop, (size_t) xs_config_int (config, XS_CATALOG_SECTION,
+                                                         "leader_retry_ms", 1000),
+                     0, s_on_lead_tick, self) < 0)
+        return xs_err_set (err, XS_EINTERNAL, "cannot start the leadership timer");
+    return leads;
 }
 
 xs_catalog_server_t *
@@ -114,10 +266,13 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
             xs_config_bool (config, XS_CATALOG_SECTION, "admin_allow_remote", false), err))
         goto fail;
     const char *password_file = xs_config_get (config, XS_CATALOG_SECTION, "db_password_file");
+    /* PostgreSQL: any number of catalogd share the database, one leads. */
+    self->shared = strncmp (db, "postgres", 8) == 0 && strstr (db, "://");
     xs_store_options_t db_options = {
         .password_file = password_file && *password_file ? password_file : NULL,
         .accept_lost_wal = xs_config_bool (config, XS_CATALOG_SECTION, "accept_lost_wal",
-                                           false) };
+                                           false),
+        .shared = self->shared };
     self->store = xs_store_open (db, &db_options, err);
     if (!self->store) {
         xs_err_prefix (err, "database");
@@ -135,14 +290,11 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
        refused for it before it touches the agent side. */
     self->socket = xs_admin_socket_new (endpoint, batch_max < 1 ? 1 : (size_t) batch_max,
                                         self->admin, self->loop, err);
-    if (!self->socket || s_start_agents (self, err))
+    if (!self->socket)
         goto fail;
-    if (xs_cinder_new (self->loop, config, self->admin, self->store, &self->api, err))
+    int leads = s_start_leadership (self, err);
+    if (leads < 0 || (leads == 1 && s_become_leader (self, err)))
         goto fail;
-    if (self->api) {
-        xs_admin_set_info (self->admin, "api_endpoint", xs_cinder_endpoint (self->api));
-        xs_cinder_set_metrics (self->api, self->metrics, self->hosts);
-    }
     return self;
 fail:
     xs_catalog_server_destroy (&self);
@@ -173,6 +325,7 @@ xs_catalog_server_destroy (xs_catalog_server_t **self_p)
     zloop_destroy (&self->loop);
     xs_admin_destroy (&self->admin);
     xs_store_destroy (&self->store);
+    free (self->instance);
     free (self);
     *self_p = NULL;
 }
@@ -194,8 +347,20 @@ xs_catalog_server_stop_on (xs_catalog_server_t *self, int fd)
 int
 xs_catalog_server_run (xs_catalog_server_t *self)
 {
-    zloop_start (self->loop);
-    return 0;
+    for (;;) {
+        zloop_start (self->loop);
+        if (!self->step_down)
+            break;
+        self->step_down = false;
+        s_step_down (self);
+    }
+    return self->failed ? -1 : 0;
+}
+
+bool
+xs_catalog_server_leading (const xs_catalog_server_t *self)
+{
+    return self->leading;
 }
 
 const char *
@@ -213,7 +378,7 @@ xs_catalog_server_requests (const xs_catalog_server_t *self)
 const char *
 xs_catalog_server_agent_endpoint (const xs_catalog_server_t *self)
 {
-    return xs_agentsrv_endpoint (self->agents);
+    return self->agents ? xs_agentsrv_endpoint (self->agents) : "(none: following)";
 }
 
 int

@@ -19,6 +19,17 @@
     same loop.
     Unfinished jobs of the journal resume at start.
 
+    Several catalogd on one PostgreSQL database (xs_store_lead): one leads
+    and runs all of the above; the others follow: they bind only the admin
+    endpoint, serve `ping` and `catalog_status`, answer every other command
+    `not_leader` naming the leader, and try to lead every leader_retry_ms.
+    The one that takes over starts the agent side and resumes the journal
+    then. A leader that finds itself fenced (xs_store: a paused leader that
+    wakes after another took over) logs it, stops the agent side and the
+    API, and follows. Followers bind no agent socket and no
+    HTTP API (agents and API clients find the leader through their list of
+    endpoints). With SQLite the one catalogd always leads.
+
     Ownership: the config is borrowed and must outlive the server.
 */
 #ifndef XS_CATALOG_SERVER_H_INCLUDED
@@ -47,8 +58,12 @@ void xs_catalog_server_destroy (xs_catalog_server_t **self_p);
 int xs_catalog_server_stop_on (xs_catalog_server_t *self, int fd);
 
 /* Serves until a stop fd is readable, czmq's own signal handler fired
-   (zsys_interrupted) or a handler stops the loop. Returns 0. */
+   (zsys_interrupted) or a handler stops the loop. Returns 0, or -1 when it
+   took over but could not start leading (the agent endpoint in use...). */
 int xs_catalog_server_run (xs_catalog_server_t *self);
+
+/* True while this catalogd leads (always with SQLite). */
+bool xs_catalog_server_leading (const xs_catalog_server_t *self);
 
 /* The endpoint actually bound (tcp port resolved), borrowed. */
 const char *xs_catalog_server_admin_endpoint (const xs_catalog_server_t *self);

@@ -101,11 +101,18 @@ xs_store_begin (xs_store_t *self, xs_err_t *err)
 {
     if (self->in_txn)
         return xs_err_set (err, XS_EINVAL, "%s: a transaction is already open", self->path);
+    if (self->fenced)
+        return xs_sql_fence (self, err);
     if (self->drv->before_begin && self->drv->before_begin (self, err))
         return -1;
     int rc = xs_sql_exec (self, XS_SQL_BEGIN);
     if (rc != XS_RC_OK)
         return xs_sql_fail (self, rc, err, "begin transaction");
+    if (xs_sql_fence (self, err)) {
+        if (!self->drv->autocommit (self))
+            xs_sql_exec (self, XS_SQL_ROLLBACK);
+        return -1;
+    }
     self->in_txn = true;
     return 0;
 }

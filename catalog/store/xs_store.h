@@ -50,7 +50,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 3
+#define XS_STORE_SCHEMA_VERSION 4
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -163,6 +163,12 @@ typedef struct {
        not closed cleanly is missing (someone deleted it: what was
        acknowledged since the last checkpoint is lost). Refused otherwise. */
     bool accept_lost_wal;
+    /* PostgreSQL: several catalogd share the database. The open takes no
+       exclusive lock (it fails with XS_ECONFLICT only when the database is
+       held by a store opened without `shared`); one of them leads, by
+       xs_store_lead. Ignored for an SQLite file, which stays one process's
+       alone (a second store on it is XS_ECONFLICT, shared or not). */
+    bool shared;
 } xs_store_options_t;
 
 /* Opens the catalog database `db`: a path is an SQLite file (as
@@ -421,6 +427,83 @@ typedef struct {
     int64_t volumes_live;       /* xs_volume_state_is_live                 */
     int64_t jobs_unfinished;    /* pending or dispatched                   */
 } xs_store_counts_t;
+
+/* ---------------------------------------------------------------------
+   Leadership: several catalogd on one PostgreSQL database, one leader
+
+   The leader holds the session advisory lock of the database and the one
+   row of catalog_leader: its fencing generation, instance name and
+   addresses, since when it leads and until when its lease runs (the
+   database's clock). Taking over increments the generation. From then on
+   EVERY transaction of the leading store (xs_store_begin, and each
+   operation outside one) checks in that same transaction that the
+   generation is still its own and locks the row for share: a leader that
+   was paused (SIGSTOP) while another took over can never write again; its
+   operations fail with XS_ENOTLEADER and it must step down. A leader whose
+   connection was lost (and so its lock) is fenced the same way and may
+   lead again only through xs_store_lead.
+
+   An instance that finds the lock held waits; when the holder's lease has
+   expired (a paused leader, a dead network) it ends the holder's database
+   session (pg_terminate_backend: same role) and takes the lock.
+
+   SQLite: one process per file, so xs_store_lead always succeeds at once;
+   the tables are the same, so catalog status reads alike.
+   --------------------------------------------------------------------- */
+
+#define XS_STORE_NAME_MAX 256
+
+/* Who this catalogd is (every pointer borrowed). */
+typedef struct {
+    const char *instance;       /* required: unique per catalogd           */
+    const char *admin_endpoint; /* may be NULL                             */
+    const char *agent_endpoint; /* may be NULL                             */
+    const char *api_endpoint;   /* may be NULL                             */
+    int64_t lease_ms;           /* the lease a leader renews; > 0          */
+} xs_store_instance_t;
+
+/* The leader row, or one instance row (times in ms of the database's clock;
+   `now` is that clock when read). generation 0: nobody has led yet. */
+typedef struct {
+    int64_t generation;         /* the leader's (0 in an instance row)     */
+    char instance [XS_STORE_NAME_MAX];
+    char admin_endpoint [XS_STORE_NAME_MAX];
+    char agent_endpoint [XS_STORE_NAME_MAX];
+    char api_endpoint [XS_STORE_NAME_MAX];
+    int64_t since;              /* leader since; instance: started at      */
+    int64_t until;              /* lease end; instance: last seen          */
+    int64_t now;
+} xs_store_leader_t;
+
+/* Records `me` in catalog_instance (seen now) and tries to lead: returns 1
+   when this store now leads (a new generation, *leader is the row), 0
+   when another instance leads (*leader says which; an expired holder's
+   session is ended on the way so the next attempt can win), -1 on error.
+   Called again while leading, it renews the lease and the addresses (1),
+   or finds the store fenced (-1, XS_ENOTLEADER). Outside a transaction
+   only. */
+int xs_store_lead (xs_store_t *self, const xs_store_instance_t *me,
+                   xs_store_leader_t *leader, xs_err_t *err);
+
+/* Gives leadership up (lease ended now; the lock goes with the session).
+   Nothing when not leading. 0 or -1. */
+int xs_store_resign (xs_store_t *self, xs_err_t *err);
+
+/* The generation this store leads with; 0 when it does not lead. */
+int64_t xs_store_lead_generation (const xs_store_t *self);
+
+/* True once a takeover by another instance (or the loss of the leader's
+   connection) was seen: every write fails with XS_ENOTLEADER until the
+   store leads again through xs_store_lead. */
+bool xs_store_fenced (const xs_store_t *self);
+
+/* The leader row (generation 0: nobody led yet). 0 or -1. */
+int xs_store_leader_get (xs_store_t *self, xs_store_leader_t *leader, xs_err_t *err);
+
+/* Every instance recorded, by name, as a calloc'd array of *count rows
+   (caller frees with free ()); NULL with *count 0 when there are none or
+   on error (then *err is set and -1 in *count). */
+xs_store_leader_t *xs_store_instance_list (xs_store_t *self, int *count, xs_err_t *err);
 
 /* Fills *counts, all read in one consistent snapshot. 0 or -1. */
 int xs_store_counts (xs_store_t *self, xs_store_counts_t *counts, xs_err_t *err);

@@ -48,6 +48,7 @@
 #define XS_RC_MISUSE                21
 #define XS_RC_ROW                   100
 #define XS_RC_DONE                  101
+#define XS_RC_NOTLEADER             1000    /* fenced (xs_store_leader.c)  */
 #define XS_RC_CONSTRAINT_CHECK      (XS_RC_CONSTRAINT | (1 << 8))
 #define XS_RC_CONSTRAINT_FOREIGNKEY (XS_RC_CONSTRAINT | (3 << 8))
 #define XS_RC_CONSTRAINT_NOTNULL    (XS_RC_CONSTRAINT | (5 << 8))
@@ -81,6 +82,9 @@ typedef enum {
     XS_SQL_ATTEMPT_INSERT, XS_SQL_ATTEMPT_BY_VOLUME,
     XS_SQL_VOLUME_COUNTS,
     XS_SQL_COUNTS,
+    XS_SQL_LEAD_LOCK, XS_SQL_LEAD_KILL_EXPIRED, XS_SQL_LEAD_TAKE, XS_SQL_LEAD_RENEW,
+    XS_SQL_LEAD_RESIGN, XS_SQL_LEAD_GET, XS_SQL_LEAD_FENCE,
+    XS_SQL_INSTANCE_BEAT, XS_SQL_INSTANCE_LIST,
     XS_SQL_NSTMTS
 } xs_sql_id_t;
 
@@ -107,6 +111,9 @@ typedef struct {
     int (*open) (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err);
     /* Rolls back what is open, finalizes the statements, disconnects. */
     void (*close) (xs_store_t *self);
+    /* Bumped by every (re)connection: a leader whose connection changed
+       has lost its session lock (xs_store_leader.c). 0 for a file. */
+    int (*conn_generation) (xs_store_t *self);
     int (*schema_version) (xs_store_t *self);
     void (*set_busy_timeout) (xs_store_t *self, int ms);
     /* True when the connection has no transaction open (or is lost). */
@@ -163,8 +170,24 @@ struct _xs_store_t {
     int64_t changes;                    /* rows the last write changed      */
     int64_t last_id;                    /* id the last insert made          */
     char errmsg [512];                  /* the driver's message of the last failure */
+    bool shared;                        /* several catalogd on one database */
+    int64_t lead_generation;            /* leads with it; 0: not leading    */
+    int lead_conn;                      /* conn_generation when it took over */
+    bool fenced;                        /* superseded: every write refused  */
+    char fenced_why [256];
+    bool instance_seen;                 /* its catalog_instance row written */
+    bool leader_op;                     /* a leadership write: not fenced   */
     xs_sql_stmt_t stmts [XS_SQL_NSTMTS];
 };
+
+/* The fence (xs_store_leader.c): after the BEGIN of every transaction of
+   a leading store, checks in that transaction that the database's leader
+   generation is still ours (and locks the leader row for share, so no
+   takeover commits before this transaction ends). 0, or -1 with *err
+   XS_ENOTLEADER (the store is then fenced for good) or XS_EIO. A shared
+   store that does not lead writes nothing; one opened alone and never
+   led (tests, tools) is not checked. */
+int xs_sql_fence (xs_store_t *self, xs_err_t *err);
 
 /* True for NULL and "". */
 bool xs_store_empty (const char *text);

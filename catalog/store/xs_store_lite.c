@@ -554,8 +554,16 @@ s_lite_col_null (xs_sql_stmt_t *st, int i)
     return sqlite3_column_type (S_ST (st), i) == SQLITE_NULL;
 }
 
+/* One connection for the file's whole life. */
+static int
+s_lite_conn_generation (xs_store_t *self)
+{
+    return 0;
+}
+
 const xs_sql_driver_t xs_sql_lite_driver = {
     .name = "SQLite",
+    .conn_generation = s_lite_conn_generation,
     .open = s_lite_open,
     .close = s_lite_close,
     .schema_version = s_lite_schema_version,

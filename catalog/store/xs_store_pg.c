@@ -11,7 +11,8 @@
         disk (and its synchronous standbys, when it has any);
       - takes a session advisory lock on the database (key
         S_LOCK_KEY): a second store on the same database fails with
-        XS_ECONFLICT, as a second SQLite store on one file does;
+        XS_ECONFLICT, as a second SQLite store on one file does; a
+        `shared` store takes it only to lead (xs_store_leader.c);
       - checks, before writing anything, that the database is empty or an
         xensm catalog (table xensm_schema) no newer than this program;
       - migrates the schema forward, one transaction per step.
@@ -43,6 +44,8 @@
 #define S_LOCK_KEY 0x78736d43
 #define S_LOCK_KEY_TEXT "2020830531"
 _Static_assert (S_LOCK_KEY == 2020830531, "S_LOCK_KEY_TEXT is S_LOCK_KEY");
+/* Held while a shared store checks and migrates the schema ("xsmM"). */
+#define S_MIGRATE_KEY_TEXT "2020830541"
 #define S_LOCK_WAIT_MS_TEXT "2000"
 #define S_MAX_PARAMS 16
 #define S_BACKOFF_MIN_MS 100
@@ -255,7 +258,8 @@ s_session (xs_store_t *self, xs_err_t *err)
                " SET lock_timeout = " S_LOCK_WAIT_MS_TEXT, "cannot set up the session", NULL, err))
         return -1;
     xs_err_t lock_err = { 0 };
-    if (s_run (self, "SELECT pg_advisory_lock (" S_LOCK_KEY_TEXT ")",
+    if (!self->shared                   /* shared: the leader's, xs_store_lead */
+    &&  s_run (self, "SELECT pg_advisory_lock (" S_LOCK_KEY_TEXT ")",
                "cannot take the catalog's lock", NULL, &lock_err)) {
         if (strstr (lock_err.msg, "lock timeout"))
             return xs_err_set (err, XS_ECONFLICT, "%s: already open by another xensm process "
@@ -363,19 +367,10 @@ s_migrate (xs_store_t *self, int64_t version, xs_err_t *err)
     return 0;
 }
 
+/* Checks the database is empty or an xensm catalog, then migrates it. */
 static int
-s_pg_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
+s_check_and_migrate (xs_store_t *self, xs_err_t *err)
 {
-    s_pg_t *pg = xs_zalloc (sizeof *pg);
-    pg->busy_timeout_ms = S_BUSY_TIMEOUT_MS;
-    pg->backoff_ms = S_BACKOFF_MIN_MS;
-    self->conn = pg;
-    if (s_check_uri (self, err))
-        return -1;
-    if (options->password_file && s_read_password (self, options->password_file, err))
-        return -1;
-    if (s_connect (self, err))
-        return -1;
     /* Read-only checks first, so that a database we refuse is never written. */
     int64_t ours = 0, tables = 0, version = 0;
     if (s_run (self, "SELECT (to_regclass ('xensm_schema') IS NOT NULL)::int",
@@ -396,6 +391,37 @@ s_pg_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
                            "run a newer xensm", self->path, (long long) version,
                            XS_STORE_SCHEMA_VERSION);
     return s_migrate (self, version, err);
+}
+
+/* Several catalogd starting at once: one checks and migrates at a time. */
+static int
+s_pg_check_shared (xs_store_t *self, xs_err_t *err)
+{
+    if (s_run (self, "SELECT pg_advisory_lock (" S_MIGRATE_KEY_TEXT ")",
+               "cannot take the migration lock", NULL, err))
+        return -1;
+    int rc = s_check_and_migrate (self, err);
+    if (s_run (self, "SELECT pg_advisory_unlock (" S_MIGRATE_KEY_TEXT ")",
+               "cannot release the migration lock", NULL, rc == 0 ? err : NULL))
+        rc = -1;
+    return rc;
+}
+
+static int
+s_pg_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
+{
+    s_pg_t *pg = xs_zalloc (sizeof *pg);
+    pg->busy_timeout_ms = S_BUSY_TIMEOUT_MS;
+    pg->backoff_ms = S_BACKOFF_MIN_MS;
+    self->conn = pg;
+    if (s_check_uri (self, err))
+        return -1;
+    if (options->password_file && s_read_password (self, options->password_file, err))
+        return -1;
+    self->shared = options->shared;
+    if (s_connect (self, err))
+        return -1;
+    return self->shared ? s_pg_check_shared (self, err) : s_check_and_migrate (self, err);
 }
 
 static void
@@ -743,8 +769,15 @@ s_pg_step_savepoint (xs_sql_stmt_t *st)
     return write_rc;
 }
 
+static int
+s_pg_conn_generation (xs_store_t *self)
+{
+    return S_PG (self)->generation;
+}
+
 const xs_sql_driver_t xs_sql_pg_driver = {
     .name = "PostgreSQL",
+    .conn_generation = s_pg_conn_generation,
     .open = s_pg_open,
     .close = s_pg_close,
     .schema_version = s_pg_schema_version,

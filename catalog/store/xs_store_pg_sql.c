@@ -11,6 +11,9 @@
 #include "xs_store_int.h"
 #include "xs_store_cols.h"
 
+/* The database's clock in ms: leases are timed by it, not by the hosts'. */
+#define S_NOW "(extract (epoch FROM clock_timestamp ()) * 1000)::bigint"
+
 /* ---------------------------------------------------------------------
    Schema: xs_pg_migrations [v] brings a database from version v to v + 1,
    the same steps as xs_sql_migrations. Never edit a released step.
@@ -123,7 +126,30 @@ const char *const xs_pg_migrations [] = {
     "ALTER TABLE volume DROP CONSTRAINT volume_state_check;"
     "ALTER TABLE volume ADD CONSTRAINT volume_state_check"
     "  CHECK (state IN ('creating', 'available', 'deleting', 'deleted', 'error',"
-    "                   'error_deleting', 'extending', 'error_extending'));"
+    "                   'error_deleting', 'extending', 'error_extending'));",
+    /* 3 -> 4: several catalogd on one database, one of them leads
+       (xs_store_leader.c): the leader row with its fencing generation, and
+       every instance seen. */
+    "CREATE TABLE catalog_leader ("
+    "  id             INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  generation     BIGINT NOT NULL,"
+    "  instance       TEXT,"
+    "  admin_endpoint TEXT,"
+    "  agent_endpoint TEXT,"
+    "  api_endpoint   TEXT,"
+    "  since          BIGINT NOT NULL DEFAULT 0,"
+    "  expires_at     BIGINT NOT NULL DEFAULT 0,"
+    "  pid            INTEGER"
+    ");"
+    "INSERT INTO catalog_leader (id, generation) VALUES (1, 0);"
+    "CREATE TABLE catalog_instance ("
+    "  instance       TEXT NOT NULL PRIMARY KEY CHECK (instance <> ''),"
+    "  admin_endpoint TEXT,"
+    "  agent_endpoint TEXT,"
+    "  api_endpoint   TEXT,"
+    "  started_at     BIGINT NOT NULL,"
+    "  seen_at        BIGINT NOT NULL"
+    ");"
 };
 
 _Static_assert (sizeof xs_pg_migrations / sizeof xs_pg_migrations [0]
@@ -260,4 +286,36 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
         " (SELECT count(*) FROM volume),"
         " (SELECT count(*) FROM volume WHERE state <> 'deleted'),"
         " (SELECT count(*) FROM job WHERE state IN ('pending', 'dispatched'))",
+    [XS_SQL_LEAD_LOCK] = "SELECT pg_try_advisory_lock (2020830531)::int",
+    [XS_SQL_LEAD_KILL_EXPIRED] =
+        "SELECT count(pg_terminate_backend (l.pid)) FROM pg_locks l"
+        " JOIN catalog_leader c ON c.id = 1 AND l.pid = c.pid"
+        " WHERE l.locktype = 'advisory' AND l.objid = 2020830531 AND l.objsubid = 1"
+        " AND l.granted AND l.database = (SELECT oid FROM pg_database"
+        " WHERE datname = current_database ()) AND l.pid <> pg_backend_pid ()"
+        " AND c.expires_at < " S_NOW,
+    [XS_SQL_LEAD_TAKE] =
+        "UPDATE catalog_leader SET generation = generation + 1, instance = $1,"
+        " admin_endpoint = $2, agent_endpoint = $3, api_endpoint = $4,"
+        " since = " S_NOW ", expires_at = " S_NOW " + $5, pid = pg_backend_pid ()"
+        " WHERE id = 1 RETURNING generation",
+    [XS_SQL_LEAD_RENEW] =
+        "UPDATE catalog_leader SET expires_at = " S_NOW " + $2, admin_endpoint = $3,"
+        " agent_endpoint = $4, api_endpoint = $5 WHERE id = 1 AND generation = $1",
+    [XS_SQL_LEAD_RESIGN] =
+        "UPDATE catalog_leader SET expires_at = 0 WHERE id = 1 AND generation = $1",
+    [XS_SQL_LEAD_GET] =
+        "SELECT generation, instance, admin_endpoint, agent_endpoint, api_endpoint, since,"
+        " expires_at, " S_NOW " FROM catalog_leader WHERE id = 1",
+    [XS_SQL_LEAD_FENCE] = "SELECT generation FROM catalog_leader WHERE id = 1 FOR SHARE",
+    [XS_SQL_INSTANCE_BEAT] =
+        "INSERT INTO catalog_instance (instance, admin_endpoint, agent_endpoint,"
+        " api_endpoint, started_at, seen_at) VALUES ($1, $2, $3, $4, " S_NOW ", " S_NOW ")"
+        " ON CONFLICT (instance) DO UPDATE SET admin_endpoint = excluded.admin_endpoint,"
+        " agent_endpoint = excluded.agent_endpoint, api_endpoint = excluded.api_endpoint,"
+        " seen_at = excluded.seen_at, started_at = CASE WHEN $5 = 1"
+        " THEN excluded.started_at ELSE catalog_instance.started_at END",
+    [XS_SQL_INSTANCE_LIST] =
+        "SELECT 0, instance, admin_endpoint, agent_endpoint, api_endpoint, started_at,"
+        " seen_at, " S_NOW " FROM catalog_instance ORDER BY instance",
 };

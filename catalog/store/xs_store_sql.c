@@ -7,6 +7,9 @@
 #include "xs_store_int.h"
 #include "xs_store_cols.h"
 
+/* The database's clock in ms: leases are timed by it, not by the hosts'. */
+#define S_NOW "CAST ((julianday ('now') - 2440587.5) * 86400000 AS INTEGER)"
+
 /* ---------------------------------------------------------------------
    Schema: xs_sql_migrations [v] brings a database from user_version v to
    v + 1. Never edit a released step: add a new one and bump
@@ -146,7 +149,30 @@ const char *const xs_sql_migrations [] = {
     "CREATE INDEX volume_by_backend ON volume (backend_id);"
     "CREATE INDEX volume_by_flavor ON volume (flavor_id);"
     "CREATE INDEX volume_by_parent ON volume (parent_uuid) WHERE parent_uuid IS NOT NULL;"
-    "CREATE INDEX volume_by_project ON volume (project, state);"
+    "CREATE INDEX volume_by_project ON volume (project, state);",
+    /* 3 -> 4: several catalogd on one database, one of them leads
+       (xs_store_leader.c): the leader row with its fencing generation, and
+       every instance seen. */
+    "CREATE TABLE catalog_leader ("
+    "  id             INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  generation     INTEGER NOT NULL,"
+    "  instance       TEXT,"
+    "  admin_endpoint TEXT,"
+    "  agent_endpoint TEXT,"
+    "  api_endpoint   TEXT,"
+    "  since          INTEGER NOT NULL DEFAULT 0,"
+    "  expires_at     INTEGER NOT NULL DEFAULT 0,"
+    "  pid            INTEGER"
+    ");"
+    "INSERT INTO catalog_leader (id, generation) VALUES (1, 0);"
+    "CREATE TABLE catalog_instance ("
+    "  instance       TEXT NOT NULL PRIMARY KEY CHECK (instance <> ''),"
+    "  admin_endpoint TEXT,"
+    "  agent_endpoint TEXT,"
+    "  api_endpoint   TEXT,"
+    "  started_at     INTEGER NOT NULL,"
+    "  seen_at        INTEGER NOT NULL"
+    ");"
 };
 
 _Static_assert (sizeof xs_sql_migrations / sizeof xs_sql_migrations [0]
@@ -278,4 +304,31 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
         " (SELECT count(*) FROM volume),"
         " (SELECT count(*) FROM volume WHERE state <> 'deleted'),"
         " (SELECT count(*) FROM job WHERE state IN ('pending', 'dispatched'))",
+    [XS_SQL_LEAD_LOCK] = "SELECT 1",
+    [XS_SQL_LEAD_KILL_EXPIRED] =
+        "SELECT 0",
+    [XS_SQL_LEAD_TAKE] =
+        "UPDATE catalog_leader SET generation = generation + 1, instance = ?1,"
+        " admin_endpoint = ?2, agent_endpoint = ?3, api_endpoint = ?4,"
+        " since = " S_NOW ", expires_at = " S_NOW " + ?5, pid = NULL"
+        " WHERE id = 1 RETURNING generation",
+    [XS_SQL_LEAD_RENEW] =
+        "UPDATE catalog_leader SET expires_at = " S_NOW " + ?2, admin_endpoint = ?3,"
+        " agent_endpoint = ?4, api_endpoint = ?5 WHERE id = 1 AND generation = ?1",
+    [XS_SQL_LEAD_RESIGN] =
+        "UPDATE catalog_leader SET expires_at = 0 WHERE id = 1 AND generation = ?1",
+    [XS_SQL_LEAD_GET] =
+        "SELECT generation, instance, admin_endpoint, agent_endpoint, api_endpoint, since,"
+        " expires_at, " S_NOW " FROM catalog_leader WHERE id = 1",
+    [XS_SQL_LEAD_FENCE] = "SELECT generation FROM catalog_leader WHERE id = 1",
+    [XS_SQL_INSTANCE_BEAT] =
+        "INSERT INTO catalog_instance (instance, admin_endpoint, agent_endpoint,"
+        " api_endpoint, started_at, seen_at) VALUES (?1, ?2, ?3, ?4, " S_NOW ", " S_NOW ")"
+        " ON CONFLICT (instance) DO UPDATE SET admin_endpoint = excluded.admin_endpoint,"
+        " agent_endpoint = excluded.agent_endpoint, api_endpoint = excluded.api_endpoint,"
+        " seen_at = excluded.seen_at, started_at = CASE WHEN ?5 = 1"
+        " THEN excluded.started_at ELSE catalog_instance.started_at END",
+    [XS_SQL_INSTANCE_LIST] =
+        "SELECT 0, instance, admin_endpoint, agent_endpoint, api_endpoint, started_at,"
+        " seen_at, " S_NOW " FROM catalog_instance ORDER BY instance",
 };

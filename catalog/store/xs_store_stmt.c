@@ -119,6 +119,8 @@ xs_sql_fail (xs_store_t *self, int rc, xs_err_t *err, const char *fmt, ...)
     }
     if ((rc & 0xff) == XS_RC_CONSTRAINT)
         return xs_err_set (err, XS_ECONFLICT, "%s: %s%s", object, self->errmsg, tail);
+    if (rc == XS_RC_NOTLEADER)
+        return xs_err_set (err, XS_ENOTLEADER, "%s (%s)", self->errmsg, object);
     return xs_err_set (err, XS_EIO, "%s: %s (%s)%s", self->path, self->errmsg, object, tail);
 }
 
@@ -189,11 +191,18 @@ int
 xs_sql_savepoint (xs_store_t *self, const char *object, xs_err_t *err)
 {
     bool outer = self->op_depth == 0 && self->drv->autocommit (self);
+    if (outer && self->fenced)
+        return xs_sql_fence (self, err);
     if (outer && self->drv->before_begin && self->drv->before_begin (self, err))
         return -1;
     int rc = xs_sql_exec (self, outer ? XS_SQL_BEGIN : XS_SQL_SAVEPOINT);
     if (rc != XS_RC_OK)
         return xs_sql_fail (self, rc, err, "%s", object);
+    if (outer && xs_sql_fence (self, err)) {
+        if (!self->drv->autocommit (self))
+            xs_sql_exec (self, XS_SQL_ROLLBACK);
+        return xs_err_prefix (err, "%s", object);
+    }
     if (self->op_depth++ == 0)
         self->op_outer = outer;
     return 0;
@@ -275,12 +284,35 @@ xs_sql_count (xs_store_t *self, xs_sql_id_t id, int64_t num, const char *object,
 int
 xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc)
 {
-    /* A write of its own (no transaction): the driver's check first. */
-    xs_err_t err;
-    if (rc == XS_RC_OK && !self->in_txn && self->op_depth == 0 && self->drv->before_begin
-    &&  self->drv->before_begin (self, &err)) {
-        xs_sql_set_errmsg (self, err.msg);
-        rc = XS_RC_IOERR;
+    /* A leader's (or a fenced store's) write outside any transaction gets
+       one of its own, which the fence checks. */
+    if (rc == XS_RC_OK && !self->leader_op && self->op_depth == 0 && !self->in_txn
+    &&  (self->lead_generation > 0 || self->fenced || self->shared)) {
+        xs_err_t err;
+        if (xs_sql_savepoint (self, "write", &err)) {
+            xs_sql_reset (st);
+            xs_sql_set_errmsg (self, err.msg);
+            return err.kind == XS_ENOTLEADER ? XS_RC_NOTLEADER : XS_RC_IOERR;
+        }
+        rc = xs_sql_step (self, st, rc);
+        xs_sql_reset (st);
+        int64_t changes = self->changes, last_id = self->last_id;
+        if (xs_sql_savepoint_end (self, rc == XS_RC_DONE, "write", &err) && rc == XS_RC_DONE) {
+            xs_sql_set_errmsg (self, err.msg);
+            return XS_RC_IOERR;
+        }
+        self->changes = changes;
+        self->last_id = last_id;
+        return rc == XS_RC_DONE ? XS_RC_OK : rc;
+    }
+    /* A write of its own otherwise: the driver's check first (SQLite: a
+       write-ahead log deleted under the catalog). */
+    if (rc == XS_RC_OK && !self->in_txn && self->op_depth == 0 && self->drv->before_begin) {
+        xs_err_t err;
+        if (self->drv->before_begin (self, &err)) {
+            xs_sql_set_errmsg (self, err.msg);
+            rc = XS_RC_IOERR;
+        }
     }
     if (rc == XS_RC_OK && self->drv->step_savepoint && self->in_txn && self->op_depth == 0
     &&  !self->drv->autocommit (self))

@@ -262,8 +262,13 @@ class VolumeAndHostRefusals(xsm.CatalogTestCase):
         status = json.loads(self.assertOk(self.manage("--json", "catalog", "status")).stdout)
         self.assertTrue(status["agent_endpoint"].startswith("tcp://127.0.0.1:"))
         self.assertEqual(len(status["catalog_key"]), 40)
+        # One catalogd on its database: it leads, with a lease that holds.
+        self.assertEqual(status["role"], "leader")
+        self.assertEqual([i["leads"] for i in status["instances"]], [True])
+        self.assertGreater(status["leader"]["lease_left_ms"], 3600 * 1000)
         text = self.assertOk(self.manage("catalog", "status")).stdout
         self.assertIn(status["catalog_key"], text)
+        self.assertIn("role:           leader\n", text)
 
 
 class Prompt(xsm.CatalogTestCase):

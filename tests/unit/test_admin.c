@@ -201,7 +201,7 @@ test_protocol_errors (void **state)
         assert_true (cmd->kind == XS_ADMIN_READ || cmd->kind == XS_ADMIN_WRITE
                      || cmd->kind == XS_ADMIN_WAITS);
     }
-    assert_int_equal (n, 20);
+    assert_int_equal (n, 21);
     /* Argument types come from the table's schema. */
     s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":\"1\"}}",
                     "invalid", "\"id\" must be an integer");
@@ -440,6 +440,45 @@ test_ping_info (void **state)
     json_decref (result);
 }
 
+/* A follower serves ping and catalog_status itself and refuses the rest
+   with not_leader, naming the leader's addresses; leading again serves. */
+static void
+test_follower_refuses_naming_the_leader (void **state)
+{
+    s_fixture_t *f = *state;
+    xs_store_instance_t me = { .instance = "cat-a", .admin_endpoint = "tcp://10.0.0.1:7001",
+                               .agent_endpoint = "tcp://10.0.0.1:7002", .lease_ms = 60000 };
+    xs_store_leader_t leader;
+    xs_err_t err;
+    assert_int_equal (xs_store_lead (f->store, &me, &leader, &err), 1);
+    xs_admin_set_leader (f->admin, false, &leader);
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_create\","
+                    "\"args\":{\"label\":\"gold\"}}", "not_leader",
+                    "the leader is cat-a: admin_endpoint=tcp://10.0.0.1:7001 "
+                    "agent_endpoint=tcp://10.0.0.1:7002");
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_list\"}", "not_leader",
+                    "admin_endpoint=tcp://10.0.0.1:7001");
+    json_t *result = s_expect_ok (f, "{\"v\":1,\"id\":\"p\",\"cmd\":\"ping\"}");
+    assert_string_equal (json_string_value (json_object_get (result, "role")), "follower");
+    json_decref (result);
+    result = s_expect_ok (f, "{\"v\":1,\"id\":\"p\",\"cmd\":\"catalog_status\"}");
+    json_t *l = json_object_get (result, "leader");
+    assert_string_equal (json_string_value (json_object_get (l, "instance")), "cat-a");
+    assert_int_equal (json_integer_value (json_object_get (l, "generation")), 1);
+    json_t *rows = json_object_get (result, "instances");
+    assert_int_equal (json_array_size (rows), 1);
+    assert_true (json_is_true (json_object_get (json_array_get (rows, 0), "leads")));
+    json_decref (result);
+    /* No leader known: the refusal says to retry. */
+    xs_admin_set_leader (f->admin, false, NULL);
+    s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_list\"}", "not_leader",
+                    "no other does at the moment");
+    xs_admin_set_leader (f->admin, true, &leader);
+    result = s_expect_ok (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"flavor_create\","
+                          "\"args\":{\"label\":\"gold\"}}");
+    json_decref (result);
+}
+
 /* ---- with agents: the volume and host commands (catalog_fixture) ---- */
 
 typedef struct {
@@ -560,6 +599,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_one_table_without_agents, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_run_without_envelope, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ping_info, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_follower_refuses_naming_the_leader, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_volume_and_host_commands, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -110,11 +110,21 @@ teardown (void **state)
     return 0;
 }
 
+static void s_start_agent_at (fixture_t *f, const char *endpoint, const char *cert,
+                              const char *host_uuid);
+
 static void
 s_start_agent (fixture_t *f, const char *cert, const char *host_uuid, int heartbeat_ms)
 {
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", f->port);
+    s_start_agent_at (f, endpoint, cert, host_uuid);
+    (void) heartbeat_ms;
+}
+
+static void
+s_start_agent_at (fixture_t *f, const char *endpoint, const char *cert, const char *host_uuid)
+{
     xs_agent_cfg_t cfg = {
         .catalog_endpoint = endpoint, .zone = "z1", .host_uuid = host_uuid,
         .cert_file = cert, .catalog_key_file = f->certs->catalog_cert,
@@ -127,7 +137,6 @@ s_start_agent (fixture_t *f, const char *cert, const char *host_uuid, int heartb
         fail_msg ("xs_agent_new: %s", err.msg);
     f->agent_actor = zactor_new (xs_agent_actor, f->agent);
     assert_non_null (f->agent_actor);
-    (void) heartbeat_ms;
 }
 
 /* Receives one message from the agent, skipping types in `skip` (a space-
@@ -417,6 +426,30 @@ test_silent_catalog_means_register_again (void **state)
     xs_proto_destroy (&m);
 }
 
+/* catalog_endpoint = A,B: nobody answers at A (a follower binds no agent
+   socket), so the agent registers at B; when B falls silent it tries A,
+   then B again. */
+static void
+test_endpoint_list_moves_to_the_next (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    char endpoints [128];
+    snprintf (endpoints, sizeof endpoints, "tcp://127.0.0.1:1, tcp://127.0.0.1:%d", f->port);
+    s_start_agent_at (f, endpoints, f->certs->agent_cert, "h-list");
+    xs_proto_t *reg = s_recv_skip (f, NULL);
+    assert_non_null (reg);
+    assert_int_equal (xs_proto_type (reg), XS_PROTO_REGISTER);
+    s_welcome (f, reg, 30);
+    xs_proto_destroy (&reg);
+    /* Silent: after silence_ms it moves on (to A, which is dead, then back
+       to B) and registers here again. */
+    xs_proto_t *m = NULL;
+    while ((m = s_recv_skip (f, "sr_state heartbeat")) && xs_proto_type (m) != XS_PROTO_REGISTER)
+        xs_proto_destroy (&m);
+    assert_non_null (m);
+    xs_proto_destroy (&m);
+}
+
 static void
 test_unknown_key_is_refused (void **state)
 {
@@ -461,6 +494,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_garbage_gets_error_and_not_registered_reregisters,
                                          setup, teardown),
         cmocka_unit_test_setup_teardown (test_silent_catalog_means_register_again, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_endpoint_list_moves_to_the_next, setup, teardown),
         cmocka_unit_test_setup_teardown (test_unknown_key_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bad_config_refused, setup, teardown),
     };

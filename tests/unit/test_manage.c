@@ -113,9 +113,20 @@ test_version_and_status (void **state)
     manage_assert_nothing_sent (f);
 
     manage_reply_ok (f, "{\"version\": \"1.2.3\", \"protocol\": 1, \"schema\": 4, "
-                     "\"agent_endpoint\": \"tcp://*:7601\", \"catalog_key\": \"K\"}");
+                     "\"agent_endpoint\": \"tcp://*:7601\", \"catalog_key\": \"K\", "
+                     "\"role\": \"follower\", \"leader\": {\"instance\": \"cat-a\", "
+                     "\"since\": 1765115400000, \"generation\": 3, \"lease_left_ms\": 4000}, "
+                     "\"instances\": [{\"instance\": \"cat-a\", \"leads\": true, "
+                     "\"admin_endpoint\": \"tcp://a:7600\", \"agent_endpoint\": \"tcp://a:7601\", "
+                     "\"seen_ms_ago\": 200}, {\"instance\": \"cat-b\", \"leads\": false, "
+                     "\"admin_endpoint\": \"tcp://b:7600\", \"seen_ms_ago\": 300}]}");
     assert_int_equal (manage_run (f, NULL, "cat", "st", NULL), 0);
-    manage_assert_sent (f, "ping", "{}");
+    manage_assert_sent (f, "catalog_status", "{}");
+    assert_contains (f->out, "role:           follower\n");
+    assert_contains (f->out, "leader:         cat-a since 2025-12-07 13:50:00 UTC (generation 3, "
+                     "lease 4000 ms left)\n");
+    assert_contains (f->out, "  cat-a leader   admin tcp://a:7600, agents tcp://a:7601, seen 200 ms ago\n");
+    assert_contains (f->out, "  cat-b -        admin tcp://b:7600, agents -, seen 300 ms ago\n");
     assert_contains (f->out, "xensm-catalogd 1.2.3 (admin protocol 1, schema 4)\n");
     assert_contains (f->out, "admin endpoint: inproc://xs-manage-test-");
     assert_contains (f->out, "agent endpoint: tcp://*:7601\n");

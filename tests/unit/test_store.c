@@ -192,7 +192,7 @@ test_migrate_2_to_3_adds_extend_states (void **state)
           "INSERT INTO xensm_schema VALUES (2)"
         : "PRAGMA user_version = 2; PRAGMA application_id = 2020830531;"), FX_OK);
     xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), 3);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_err_t err = { 0 };
     xs_volume_t **list = xs_store_volume_list (store, true, &err);
     assert_non_null (list);
