@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "xs_agent_catalogs.h"
+#include "xs_agent_certs.h"
+#include "xs_agent_cfg.h"
 #include "xs_agent_srs.h"
 #include "xs_agent_watch.h"
 #include "xs_agent_workers.h"
@@ -594,48 +596,6 @@ s_on_pipe (zloop_t *loop, zsock_t *reader, void *arg)
    Construction
    --------------------------------------------------------------------- */
 
-/* Checks what the agent cannot run without. Plain words: the program
-   (xs_agent_cfg) says which flag or setting gives each. */
-static int
-s_check_cfg (const xs_agent_cfg_t *cfg, xs_err_t *err)
-{
-    if (!cfg || !cfg->executor)
-        return xs_err_set (err, XS_EINVAL, "agent: no executor");
-    if (!cfg->zone || !*cfg->zone)
-        return xs_err_set (err, XS_EINVAL, "agent: no zone set");
-    if (!cfg->catalog_endpoint || !*cfg->catalog_endpoint)
-        return xs_err_set (err, XS_EINVAL, "agent: no catalog endpoint set");
-    if (!cfg->cert_file || !*cfg->cert_file)
-        return xs_err_set (err, XS_EINVAL, "agent: no certificate set");
-    if (!cfg->catalog_key_file || !*cfg->catalog_key_file)
-        return xs_err_set (err, XS_EINVAL, "agent: no catalog key set");
-    return 0;
-}
-
-/* The own certificate (both parts) and the catalog's public key. */
-static int
-s_load_certs (xs_agent_t *self, const xs_agent_cfg_t *cfg, xs_err_t *err)
-{
-    /* czmq's zcert_load reads FILE and FILE_secret; a missing secret part
-       leaves a certificate with an all-zero secret key: refuse that. */
-    char secret_file [4096];
-    snprintf (secret_file, sizeof secret_file, "%s_secret", cfg->cert_file);
-    if (access (secret_file, R_OK) != 0)
-        return xs_err_set (err, XS_EINVAL, "certificate %s: cannot read its secret part %s: %s",
-                           cfg->cert_file, secret_file, strerror (errno));
-    self->cert = zcert_load (cfg->cert_file);
-    if (!self->cert)
-        return xs_err_set (err, XS_EINVAL, "certificate %s: cannot load (not a czmq certificate?)",
-                           cfg->cert_file);
-    zcert_t *server = zcert_load (cfg->catalog_key_file);
-    if (!server)
-        return xs_err_set (err, XS_EINVAL, "catalog key %s: cannot load (not a czmq certificate?)",
-                           cfg->catalog_key_file);
-    self->server_key = xs_strdup (zcert_public_txt (server));
-    zcert_destroy (&server);
-    return 0;
-}
-
 static char *
 s_strdup_or_null (const char *s)
 {
@@ -675,7 +635,7 @@ s_copy_cfg (xs_agent_t *self, const xs_agent_cfg_t *cfg)
 xs_agent_t *
 xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
 {
-    if (s_check_cfg (cfg, err))
+    if (xs_agent_cfg_check (cfg, err))
         return NULL;
     xs_agent_t *self = xs_zalloc (sizeof *self);
     s_copy_cfg (self, cfg);
@@ -683,7 +643,8 @@ xs_agent_new (const xs_agent_cfg_t *cfg, xs_err_t *err)
     self->retry_timer = -1;
     self->heartbeat_timer = -1;
     self->backoff_ms = self->cfg.backoff_min_ms;
-    if (s_load_certs (self, cfg, err))
+    if (xs_agent_certs_load (cfg->cert_file, cfg->catalog_key_file, &self->cert,
+                             &self->server_key, err))
         goto fail;
     self->srs = xs_agent_srs_new ();
     self->workers = xs_agent_workers_new (self->cfg.workers, self->cfg.executor,

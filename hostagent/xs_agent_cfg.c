@@ -142,3 +142,21 @@ xs_agent_cfg_settings (xs_config_t *config, const char *path, xs_agent_settings_
     };
     return 0;
 }
+
+/* Checks what the agent cannot run without. Plain words: the program
+   (xs_agent_cfg) says which flag or setting gives each. */
+int
+xs_agent_cfg_check (const xs_agent_cfg_t *cfg, xs_err_t *err)
+{
+    if (!cfg || !cfg->executor)
+        return xs_err_set (err, XS_EINVAL, "agent: no executor");
+    if (!cfg->zone || !*cfg->zone)
+        return xs_err_set (err, XS_EINVAL, "agent: no zone set");
+    if (!cfg->catalog_endpoint || !*cfg->catalog_endpoint)
+        return xs_err_set (err, XS_EINVAL, "agent: no catalog endpoint set");
+    if (!cfg->cert_file || !*cfg->cert_file)
+        return xs_err_set (err, XS_EINVAL, "agent: no certificate set");
+    if (!cfg->catalog_key_file || !*cfg->catalog_key_file)
+        return xs_err_set (err, XS_EINVAL, "agent: no catalog key set");
+    return 0;
+}

@@ -70,4 +70,9 @@ typedef struct {
 int xs_agent_cfg_settings (xs_config_t *config, const char *path, xs_agent_settings_t *settings,
                            xs_err_t *err);
 
+/* 0 when cfg has what an agent cannot run without (an executor, a zone,
+   a catalog endpoint, its certificate and the catalog's key), else -1 with
+   *err saying which is missing. */
+int xs_agent_cfg_check (const xs_agent_cfg_t *cfg, xs_err_t *err);
+
 #endif

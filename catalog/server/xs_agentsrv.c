@@ -16,7 +16,6 @@
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
 #define S_STATS_STORE_EVERY 10      /* heartbeats between stats writes     */
 #define S_DRAIN_MAX 256             /* agent messages handled per wake-up  */
-#define S_HOST_ID_MAX 64            /* a host uuid is 36; room, not 5,000  */
 
 static void
 s_req_free (void **item_p)
@@ -274,46 +273,10 @@ s_reply_error (xs_agentsrv_t *self, zframe_t *route, const char *id, const char 
     s_send_route (self, route, &e, NULL);
 }
 
-/* Checks a register's host id and the key's binding: one key is one host
-   in one zone, recorded at its first register (the host row's key). An
-   enrolled key used to register any number of host uuids (5,000-character
-   ones too) and move a host to another zone, whose welcome carries that
-   zone's backend secrets (fault campaign D9). NULL when allowed, else the
-   refusal's text in `text`. */
-static const char *
-s_binding_refusal (xs_agentsrv_t *self, const char *key, const char *uuid, const char *zone,
-                   char *text, size_t size, xs_err_t *err)
-{
-    if (xs_text_check_name ("host_uuid", uuid, S_HOST_ID_MAX, err))
-        return snprintf (text, size, "%s", err->msg), text;
-    zhashx_t *key_hosts = xs_agentsrv_key_hosts (self, err);
-    if (!key_hosts)
-        return snprintf (text, size, "%s", err->msg), text;
-    const char *bound = (const char *) zhashx_lookup (key_hosts, key);
-    if (bound && !streq (bound, uuid)) {
-        snprintf (text, size, "this agent's key is bound to host %s: one key per host "
-                  "(enroll a key of its own for host %s)", bound, uuid);
-        return text;
-    }
-    xs_host_t *row = xs_store_host_get (self->store, uuid, err);
-    if (!row && err->kind != XS_ENOTFOUND)
-        return snprintf (text, size, "%s", err->msg), text;
-    err->kind = XS_EINVAL;
-    const char *why = NULL;
-    if (row && row->public_key && *row->public_key && !streq (row->public_key, key))
-        why = (snprintf (text, size, "host %s is bound to another key", uuid), text);
-    else
-    if (row && !streq (row->zone, zone))
-        why = (snprintf (text, size, "host %s is registered in zone %s, not %s: remove it "
-                         "(xensm-manage host remove) and enroll it again to move it",
-                         uuid, row->zone, zone), text);
-    xs_host_destroy (&row);
-    return why;
-}
-
 /* Whether host `uuid` with session key `key` may register: the key is in
    the allow-list now (zauth checked it at the handshake; a host removed
-   since keeps its session) and its binding holds (s_binding_refusal).
+   since keeps its session) and its binding holds
+   (xs_agentsrv_binding_refusal).
    Refuses (answering route) when not. */
 static bool
 s_may_register (xs_agentsrv_t *self, zframe_t *route, const char *key, const char *uuid,
@@ -328,7 +291,8 @@ s_may_register (xs_agentsrv_t *self, zframe_t *route, const char *key, const cha
         s_reply_error (self, route, xs_proto_id (msg), XS_PROTO_E_REFUSED, text);
         return false;
     }
-    const char *why = s_binding_refusal (self, key, uuid, zone, text, sizeof text, &err);
+    const char *why = xs_agentsrv_binding_refusal (self, key, uuid, zone, text, sizeof text,
+                                                   &err);
     if (why) {
         bool internal = err.kind == XS_EIO || err.kind == XS_EINTERNAL;
         xs_warning ("register refused (key %s): %s", key, why);

@@ -1,12 +1,54 @@
 /*  xs_agentsrv_hosts: the admin's host commands on the agent side:
     enroll a key, remove a host (its key, its row, its session), list the
-    hosts. */
+    hosts; and the binding of a key to one host in one zone that a
+    register must keep. */
 #include "xs_agentsrv_int.h"
 
 #include <stdlib.h>
 
 #include "xs_log.h"
 #include "xs_mem.h"
+#include "xs_text.h"
+
+#define S_HOST_ID_MAX 64            /* a host uuid is 36; room, not 5,000  */
+
+/* Checks a register's host id and the key's binding: one key is one host
+   in one zone, recorded at its first register (the host row's key). An
+   enrolled key used to register any number of host uuids (5,000-character
+   ones too) and move a host to another zone, whose welcome carries that
+   zone's backend secrets (fault campaign D9). NULL when allowed, else the
+   refusal's text in `text`. */
+const char *
+xs_agentsrv_binding_refusal (xs_agentsrv_t *self, const char *key, const char *uuid, const char *zone,
+                   char *text, size_t size,
+                             xs_err_t *err)
+{
+    if (xs_text_check_name ("host_uuid", uuid, S_HOST_ID_MAX, err))
+        return snprintf (text, size, "%s", err->msg), text;
+    zhashx_t *key_hosts = xs_agentsrv_key_hosts (self, err);
+    if (!key_hosts)
+        return snprintf (text, size, "%s", err->msg), text;
+    const char *bound = (const char *) zhashx_lookup (key_hosts, key);
+    if (bound && !streq (bound, uuid)) {
+        snprintf (text, size, "this agent's key is bound to host %s: one key per host "
+                  "(enroll a key of its own for host %s)", bound, uuid);
+        return text;
+    }
+    xs_host_t *row = xs_store_host_get (self->store, uuid, err);
+    if (!row && err->kind != XS_ENOTFOUND)
+        return snprintf (text, size, "%s", err->msg), text;
+    err->kind = XS_EINVAL;
+    const char *why = NULL;
+    if (row && row->public_key && *row->public_key && !streq (row->public_key, key))
+        why = (snprintf (text, size, "host %s is bound to another key", uuid), text);
+    else
+    if (row && !streq (row->zone, zone))
+        why = (snprintf (text, size, "host %s is registered in zone %s, not %s: remove it "
+                         "(xensm-manage host remove) and enroll it again to move it",
+                         uuid, row->zone, zone), text);
+    xs_host_destroy (&row);
+    return why;
+}
 
 /* The uuid and key of host `who` (a host uuid or a public key): from its
    row, or the key parsed and the host that registered with it. */

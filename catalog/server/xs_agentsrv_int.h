@@ -48,6 +48,14 @@ int xs_agentsrv_open_batch (xs_agentsrv_t *self);
    first use; NULL (and *err) when the store cannot be read. */
 zhashx_t *xs_agentsrv_key_hosts (xs_agentsrv_t *self, xs_err_t *err);
 
+/* NULL when key may register host uuid in zone (a host id of 1..64 name
+   characters; the key bound to no other host, the host to no other key and
+   zone); else the refusal's text, written into text. *err is set, its kind
+   XS_EIO/XS_EINTERNAL when the store failed (not a refusal of the agent). */
+const char *xs_agentsrv_binding_refusal (xs_agentsrv_t *self, const char *key,
+                                         const char *uuid, const char *zone, char *text,
+                                         size_t size, xs_err_t *err);
+
 /* Host h is down (why: for the log): its row says so, its requests in
    flight are lost (on_lost). */
 void xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why);
