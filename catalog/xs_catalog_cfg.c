@@ -89,7 +89,7 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
     { XS_CATALOG_SECTION, "job_wait_ms", XS_CONFIG_INT, "30000", 100, 86400000, NULL, false,
       NULL, "how long a job waits for a live agent of its zone" },
     /* Several catalogd on one PostgreSQL database (docs/INSTALL.md). */
-    { XS_CATALOG_SECTION, "instance", XS_CONFIG_STRING, "", 0, 0, NULL, false, NULL,
+    { XS_CATALOG_SECTION, "instance", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL,
       "this catalogd's name among those on one database (empty: host name and admin endpoint)" },
     { XS_CATALOG_SECTION, "leader_lease_ms", XS_CONFIG_INT, "5000", 200, 600000, NULL, false,
       NULL, "a leader not heard of for this long is replaced (PostgreSQL)" },

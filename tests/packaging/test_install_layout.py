@@ -44,7 +44,9 @@ LAYOUT = {**COMPONENTS["catalog"], **COMPONENTS["host"]}
 CATALOG_KEYS = {
     "db": "/var/lib/xensm/catalog.db",
     "db_password_file": "",
+    "accept_lost_wal": "false",
     "admin_endpoint": "ipc:///run/xensm/admin.sock",
+    "admin_allow_remote": "false",
     "default_zone": "default",
     "default_ratio": "1.0",
     "default_reserve": "0",
@@ -56,6 +58,9 @@ CATALOG_KEYS = {
     "heartbeat_ms": "1000",
     "agent_timeout_ms": "360000",
     "job_wait_ms": "30000",
+    "instance": "",
+    "leader_lease_ms": "5000",
+    "leader_retry_ms": "1000",
     "api_listen": "127.0.0.1:8776",
     "api_public_endpoint": "",
     "api_cert": "",
@@ -85,6 +90,7 @@ AGENT_KEYS = {
     "cert": "/etc/xensm/keys/agent.cert",
     "catalog_key": "/etc/xensm/keys/catalog.cert",
     "workers": "4",
+    "silence_ms": "10000",
     "log_level": "notice",
 }
 PLUGIN_KEYS = {
