@@ -373,7 +373,7 @@ def page_row(st, volumes):
 
 
 def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=100000,
-         pages=100):
+         pages=20):
     """The section's table rows, or "not measured" rows naming what failed."""
     needed = [os.path.join(build_dir, "catalog", "xensm-catalogd")] + [
         os.path.join(build_dir, "bench", p)
