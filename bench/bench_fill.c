@@ -2,12 +2,15 @@
     for the scale benchmark (bench/run, section 3).
 
     xs-bench-fill --db PATH --volumes N [--backends B] [--flavor F] [--zone Z]
+                  [--project P]
 
     Makes flavor F and B nfs backends (sr_uuid 00000000-0000-4000-9000-<id>,
     the ones xs-bench-load setup makes) when the flavor is new, then N
     available volumes spread over the backends, each with what the create
     path leaves behind: a request id, its finished vdi_create job (args and
-    result) and its `ok` placement attempt. Commits every 10,000 volumes.
+    result) and its `ok` placement attempt, owned by project P (default ""
+    as the admin CLI leaves it; the Block Storage API lists a project's
+    own). Commits every 10,000 volumes.
     Prints the seconds it took.
 */
 #include <getopt.h>
@@ -26,7 +29,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: xs-bench-fill --db PATH --volumes N [--backends B] [--flavor F] "
-                  "[--zone Z]\n");
+                  "[--zone Z] [--project P]\n");
 }
 
 static int
@@ -45,10 +48,11 @@ main (int argc, char **argv)
         {"backends", required_argument, NULL, 'b'},
         {"flavor", required_argument, NULL, 'f'},
         {"zone", required_argument, NULL, 'z'},
+        {"project", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
-    const char *db = NULL, *flavor = "bench", *zone = "default";
+    const char *db = NULL, *flavor = "bench", *zone = "default", *project = NULL;
     long volumes = 0, backends = 100;
     int c;
     while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
@@ -58,6 +62,7 @@ main (int argc, char **argv)
             case 'b': backends = atol (optarg); break;
             case 'f': flavor = optarg; break;
             case 'z': zone = optarg; break;
+            case 'p': project = optarg; break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;
         }
@@ -129,7 +134,8 @@ main (int argc, char **argv)
                   1073741824LL);
         xs_volume_spec_t vol = {.uuid = uuid, .size_bytes = 1073741824LL, .flavor_id = f->id,
                                 .backend_id = ids [b], .vdi_uuid = uuid, .host_uuid = host,
-                                .state = XS_VOLUME_AVAILABLE, .request_id = rid};
+                                .state = XS_VOLUME_AVAILABLE, .request_id = rid,
+                                .project = project};
         xs_job_spec_t job = {.volume_uuid = uuid, .op = "vdi_create", .args = args,
                              .state = XS_JOB_DONE, .backend_id = ids [b], .host_uuid = host,
                              .result = result};

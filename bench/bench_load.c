@@ -3,7 +3,8 @@
     frames [""][JSON]) to xensm-catalogd or to xs-bench-relay.
 
     xs-bench-load --endpoint E ping
-        prints the agent endpoint the server reports.
+        prints the agent endpoint the server reports and, on a second line,
+        its Block Storage API endpoint when it serves one.
     xs-bench-load --endpoint E setup --backends N [--flavor F] [--zone Z] [--window W]
         flavor_create F, then N backend_add (nfs, with an sr_uuid, so the
         agents attach an existing SR), W requests in flight.
@@ -332,8 +333,11 @@ main (int argc, char **argv)
     if (streq (mode, "ping")) {
         json_t *r = s_call (&client, "ping", NULL);
         const char *agent = json_string_value (json_object_get (r, "agent_endpoint"));
+        const char *api = json_string_value (json_object_get (r, "api_endpoint"));
         if (agent) {
             printf ("%s\n", agent);
+            if (api)
+                printf ("%s\n", api);
             rc = 0;
         }
         json_decref (r);

@@ -21,3 +21,6 @@ add_executable(xs-bench-fill bench_fill.c)
 target_include_directories(xs-bench-fill PRIVATE ${CZMQ_INCLUDE_DIRS})
 target_link_libraries(xs-bench-fill PRIVATE xensm-store)
 xensm_link_zmq(xs-bench-fill)
+
+add_executable(xs-bench-http bench_http.c)
+target_link_libraries(xs-bench-http PRIVATE PkgConfig::CURL PkgConfig::JANSSON)

@@ -7,7 +7,10 @@ agents (bench/bench_agents.c: the real xs_agent with an executor that answers
 at once) and drives it with the load client (bench/bench_load.c) over the
 admin protocol; the baseline is a bare ZeroMQ relay (bench/bench_relay.c)
 over the same client -> server -> agent -> server -> client path, with the
-same agents and client. See bench/README.md, "3. Catalog".
+same agents and client. The same catalogd is driven through its Block
+Storage API too (bench/bench_http.c, libcurl multi, kept-alive connections)
+in the same rounds, and a filled catalog answers page after page of its
+volumes list. See bench/README.md, "3. Catalog".
 
 Every process is started here, waited for (XENSM_READY_FD, or the server's
 own state through the admin protocol) and stopped before returning.
@@ -25,6 +28,7 @@ import time
 
 AGENTS = 10
 BACKENDS = 100
+PROJECT = "bench"               # the API's project (noauth: in the URL)
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -113,6 +117,7 @@ class Stack:
         self.server = None
         self.agents = None
         self.fill_s = None
+        self.api = None                 # catalogd's Block Storage API endpoint
         try:
             self._start(heartbeat_ms, fill)
         except BaseException:
@@ -122,13 +127,19 @@ class Stack:
     def prog(self, *parts):
         return os.path.join(self.build_dir, *parts)
 
-    def load(self, *args, timeout=600):
-        argv = [self.prog("bench", "xs-bench-load"), "--endpoint", self.endpoint] + list(args)
+    def load(self, *args, timeout=600, client="xs-bench-load", endpoint=None):
+        argv = [self.prog("bench", client), "--endpoint", endpoint or self.endpoint] + list(args)
         done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               timeout=timeout, check=False)
         if done.returncode != 0:
-            raise BenchError("%s: %s" % (" ".join(argv[3:5]), done.stderr.strip()))
+            raise BenchError("%s %s: %s" % (client, " ".join(argv[3:5]), done.stderr.strip()))
         return done.stdout
+
+    def http(self, *args, timeout=600):
+        """xs-bench-http against catalogd's Block Storage API."""
+        if not self.api:
+            raise BenchError("catalogd reported no api_endpoint in ping")
+        return self.load(*args, timeout=timeout, client="xs-bench-http", endpoint=self.api)
 
     def _start(self, heartbeat_ms, fill):
         d = self.dir
@@ -142,14 +153,18 @@ class Stack:
         if self.kind == "catalog":
             cfg = os.path.join(d, "catalog.cfg")
             with open(cfg, "w", encoding="utf-8") as f:
-                # The admin path is measured; no Block Storage API listener
-                # (its default port would collide between the bench's catalogs).
-                f.write("[catalog]\nheartbeat_ms = %d\nadmin_batch = 256\napi_listen =\n"
-                        % heartbeat_ms)
+                # The Block Storage API on a port the kernel picks (ping
+                # tells it; the default would collide between the bench's
+                # catalogs), noauth on loopback, no quota: the bench creates
+                # more than the default 1,000 volumes per project.
+                f.write("[catalog]\nheartbeat_ms = %d\nadmin_batch = 256\n"
+                        "api_listen = 127.0.0.1:0\napi_auth = noauth\n"
+                        "api_quota_volumes = -1\napi_quota_gigabytes = -1\n" % heartbeat_ms)
             db = self.db_uri or os.path.join(d, "catalog.db")
             if fill:
                 out = subprocess.run([self.prog("bench", "xs-bench-fill"), "--db", db,
-                                      "--volumes", str(fill), "--backends", str(self.backends)],
+                                      "--volumes", str(fill), "--backends", str(self.backends),
+                                      "--project", PROJECT],
                                      stdout=subprocess.PIPE, text=True, check=True).stdout
                 self.fill_s = float(out.split()[0])
                 # Out of the page cache, so that start-up reads the disk.
@@ -164,7 +179,9 @@ class Stack:
         self.procs.append(self.server)
         self.startup_ms = self.server.ready_s * 1e3
         self.hwm_ready_kib = self.server.status_kib("VmHWM")
-        agent_endpoint = self.load("ping").strip()
+        ping = self.load("ping").split()
+        agent_endpoint = ping[0]
+        self.api = ping[1] if len(ping) > 1 else None
         if self.kind == "catalog" and not fill:
             self.load("setup", "--backends", str(self.backends))
         self.agents = Proc([self.prog("bench", "xs-bench-agents"), "--catalog", agent_endpoint,
@@ -177,21 +194,28 @@ class Stack:
             # The SR stats come with the heartbeat after the attach.
             time.sleep(3 * heartbeat_ms / 1000.0)
 
-    def run(self, count, window, tag, delete=True):
-        """Creates (then deletes) count volumes; per-phase figures + CPU."""
+    def run(self, count, window, tag, delete=True, api=False):
+        """Creates (then deletes) count volumes, over the admin protocol or
+        with api through the Block Storage API; per-phase figures + CPU."""
         cpu0 = self.server.cpu_s()
         agents0 = self.agents.cpu_s()
-        args = ["run", "--count", str(count), "--window", str(window), "--tag", tag]
+        args = ["run", "--count", str(count), "--window", str(window)]
+        args += ["--project", PROJECT] if api else ["--tag", tag]
         if not delete:
             args.append("--no-delete")
-        out = self.load(*args)
+        out = self.http(*args) if api else self.load(*args)
         res = {"server_cpu_s": self.server.cpu_s() - cpu0,
                "agents_cpu_s": self.agents.cpu_s() - agents0}
-        for line in out.splitlines():
-            phase, n, failed, seconds, rate, p50, p99, worst = line.split("\t")
-            res[phase] = {"n": int(n), "failed": int(failed), "seconds": float(seconds),
-                          "rate": float(rate), "p50": float(p50), "p99": float(p99),
-                          "max": float(worst)}
+        res.update(_phases(out))
+        return res
+
+    def pages(self, limit, count):
+        """count GETs of one `limit`-volume page from the middle of the
+        project's volumes, one at a time; the "page" phase + CPU."""
+        cpu0 = self.server.cpu_s()
+        res = _phases(self.http("page", "--project", PROJECT, "--limit", str(limit),
+                                "--count", str(count)))
+        res["server_cpu_s"] = self.server.cpu_s() - cpu0
         return res
 
     def close(self):
@@ -199,6 +223,17 @@ class Stack:
             p.close()
         self.procs = []
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _phases(out):
+    """The load clients' phase lines, by phase."""
+    res = {}
+    for line in out.splitlines():
+        phase, n, failed, seconds, rate, p50, p99, worst = line.split("\t")
+        res[phase] = {"n": int(n), "failed": int(failed), "seconds": float(seconds),
+                      "rate": float(rate), "p50": float(p50), "p99": float(p99),
+                      "max": float(worst)}
+    return res
 
 
 def _median(runs, phase, key):
@@ -217,7 +252,8 @@ def pg_server():
 
 def throughput(build_dir, count, window, rounds):
     """3 catalog: durable creates/s against the relay, interleaved rounds;
-    the same catalogd on PostgreSQL in the same rounds."""
+    the same catalogd through its Block Storage API ("api"), and on
+    PostgreSQL, in the same rounds."""
     cat = relay = pg = server = None
     try:
         cat = Stack(build_dir, "catalog")
@@ -227,14 +263,15 @@ def throughput(build_dir, count, window, rounds):
             pg = Stack(build_dir, "catalog", db_uri=server.create_db("bench"))
         # Warm-up: page cache, SQLite statements, connections.
         cat.run(min(count, 1000), window, "warm")
+        cat.run(min(count, 1000), window, "warm", api=True)
         relay.run(min(count, 1000), window, "warm")
         if pg:
             pg.run(min(count, 1000), window, "warm")
-        runs = {"catalog": [], "relay": [], "pg": [], "pg_why": pg_why}
-        stacks = [("relay", relay), ("catalog", cat)] + ([("pg", pg)] if pg else [])
+        runs = {"catalog": [], "relay": [], "api": [], "pg": [], "pg_why": pg_why}
+        stacks = [("relay", relay), ("catalog", cat), ("api", cat)] + ([("pg", pg)] if pg else [])
         for r in range(rounds):
             for name, stack in stacks:
-                res = stack.run(count, window, "r%d" % r)
+                res = stack.run(count, window, "r%d" % r, api=name == "api")
                 runs[name].append(res)
                 log("   round %d %-7s creates %7.0f/s p50 %6.2f ms p99 %6.2f ms, deletes %7.0f/s"
                     % (r + 1, name, res["create"]["rate"], res["create"]["p50"],
@@ -270,27 +307,78 @@ def placement(build_dir, counts, creates):
     return out
 
 
-def startup(build_dir, volumes, count, window):
-    """3 scale: catalogd start-up and RSS with `volumes` volumes in its db."""
+def startup(build_dir, volumes, count, window, pages, limit=1000):
+    """3 scale: catalogd start-up and RSS with `volumes` volumes in its db
+    (all of project PROJECT); then, 3 api, `pages` GETs of one page."""
     stack = None
     try:
         stack = Stack(build_dir, "catalog", fill=volumes)
         hwm_attached = stack.server.status_kib("VmHWM")
         res = stack.run(count, window, "load")
-        return {"fill_s": stack.fill_s, "startup_ms": stack.startup_ms,
-                "hwm_ready": stack.hwm_ready_kib / 1024.0, "hwm_attached": hwm_attached / 1024.0,
-                "hwm_load": stack.server.status_kib("VmHWM") / 1024.0,
-                "rss_load": stack.server.status_kib("VmRSS") / 1024.0, "run": res}
+        out = {"fill_s": stack.fill_s, "startup_ms": stack.startup_ms,
+               "hwm_ready": stack.hwm_ready_kib / 1024.0, "hwm_attached": hwm_attached / 1024.0,
+               "hwm_load": stack.server.status_kib("VmHWM") / 1024.0,
+               "rss_load": stack.server.status_kib("VmRSS") / 1024.0, "run": res}
+        log("3. api: %d GETs of one %d-volume page out of %d volumes" % (pages, limit, volumes))
+        out["pages"] = stack.pages(limit, pages)
+        out["hwm_pages"] = stack.server.status_kib("VmHWM") / 1024.0
+        log("   page p50 %.1f ms p99 %.1f ms" % (out["pages"]["page"]["p50"],
+                                                 out["pages"]["page"]["p99"]))
+        return out
     finally:
         if stack:
             stack.close()
 
 
-def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=100000):
+def api_rows(api_runs, cat_runs, count, window, rounds):
+    """3 api: the Block Storage API's creates against the admin path's, same
+    catalogd, same window, same rounds."""
+    api_rate = _median(api_runs, "create", "rate")
+    cat_rate = _median(cat_runs, "create", "rate")
+    share = api_rate / cat_rate
+    failed = sum(r[p]["failed"] for r in api_runs for p in ("create", "delete"))
+
+    def cpu(runs):
+        return statistics.median(r["server_cpu_s"] / (2 * count) for r in runs) * 1e6
+
+    return [
+        ("3 api", "durable creates/s through the Block Storage API (POST /v3/{project}/volumes, "
+         "202 once committed; libcurl multi, %d kept-alive connections = window %d), same "
+         "catalogd, median of %d rounds of %d interleaved with the admin rounds"
+         % (window, window, rounds, count),
+         "%.0f/s" % api_rate, "admin protocol %.0f/s" % cat_rate, "%.0f%%" % (share * 100),
+         ">=50%% of admin: %s" % ("met" if share >= 0.5 else "MISSED")),
+        ("3 api", "HTTP create latency p50 / p99 (window %d); deletes/s (DELETE, 202 once the "
+         "VDI is gone); failed; catalogd CPU per operation" % window,
+         "%.1f / %.1f ms; %.0f/s; %d failed; %.0f us"
+         % (_median(api_runs, "create", "p50"), _median(api_runs, "create", "p99"),
+            _median(api_runs, "delete", "rate"), failed, cpu(api_runs)),
+         "admin %.1f / %.1f ms; %.0f/s; %.0f us"
+         % (_median(cat_runs, "create", "p50"), _median(cat_runs, "create", "p99"),
+            _median(cat_runs, "delete", "rate"), cpu(cat_runs)), "-", "-"),
+    ]
+
+
+def page_row(st, volumes):
+    """3 api: one 1,000-volume page out of `volumes`, p50 / p99."""
+    page = st["pages"]["page"]
+    return ("3 api", "list one page: GET /v3/{project}/volumes/detail?limit=1000&marker=<the "
+            "middle>, %s volumes in the project, p50 / p99 (max) of %d GETs one at a time; "
+            "catalogd CPU per GET; its peak RSS after"
+            % ("{:,}".format(volumes), page["n"]),
+            "%.1f / %.1f ms (max %.1f); %.0f ms CPU; %.1f MiB"
+            % (page["p50"], page["p99"], page["max"],
+               st["pages"]["server_cpu_s"] / page["n"] * 1e3, st["hwm_pages"]),
+            "-", "-", "p99 <20 ms: %s" % ("met" if page["p99"] < 20 else "MISSED"))
+
+
+def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=100000,
+         pages=20):
     """The section's table rows, or "not measured" rows naming what failed."""
     needed = [os.path.join(build_dir, "catalog", "xensm-catalogd")] + [
         os.path.join(build_dir, "bench", p)
-        for p in ("xs-bench-load", "xs-bench-agents", "xs-bench-relay", "xs-bench-fill")]
+        for p in ("xs-bench-load", "xs-bench-agents", "xs-bench-relay", "xs-bench-fill",
+              "xs-bench-http")]
     missing = [p for p in needed if not os.access(p, os.X_OK)]
     if missing:
         why = "not measured: %s not built" % ", ".join(os.path.basename(p) for p in missing)
@@ -306,6 +394,7 @@ def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=
     p99 = _median(runs["catalog"], "create", "p99")
     low = runs.pop("low")
     pg_runs, pg_why = runs.pop("pg"), runs.pop("pg_why")
+    api_runs = runs.pop("api")
     failed = sum(r[p]["failed"] for k in runs for r in runs[k] for p in ("create", "delete"))
     cpu = statistics.median(r["server_cpu_s"] / (2 * count) for r in runs["catalog"]) * 1e6
     agents_cpu = statistics.median(r["agents_cpu_s"] / (2 * count)
@@ -352,6 +441,7 @@ def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=
     out.append(("3 catalog", "CPU per operation (create or delete), median",
                 "catalogd %.0f us, its agents %.0f us" % (cpu, agents_cpu),
                 "relay %.0f us, its agents %.0f us" % (relay_cpu, relay_agents_cpu), "-", "-"))
+    out += api_rows(api_runs, runs["catalog"], count, window, rounds)
 
     counts = (10, 100, 1000)
     log("3. scale: create latency at window 1 with %s backends (%d creates each)"
@@ -370,7 +460,7 @@ def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=
                            for n in counts), "-", "-", "-"))
 
     log("3. scale: catalogd start-up and RSS with %d volumes" % volumes)
-    st = startup(build_dir, volumes, min(count, 2000), window)
+    st = startup(build_dir, volumes, min(count, 2000), window, pages)
     out.append(("3 scale", "catalogd start-up, exec to READY, %s volumes in the db "
                 "(filled in %.0f s)" % ("{:,}".format(volumes), st["fill_s"]),
                 "%.0f ms" % st["startup_ms"], "-", "-", "-"))
@@ -380,4 +470,5 @@ def rows(build_dir, count=5000, window=64, rounds=3, scale_creates=300, volumes=
                                                          st["run"]["create"]["n"]),
                 "%.1f / %.1f / %.1f MiB" % (st["hwm_ready"], st["hwm_attached"], st["hwm_load"]),
                 "-", "-", "RSS <=64 MiB: %s" % ("met" if hwm <= 64 else "MISSED")))
+    out.append(page_row(st, volumes))
     return out
