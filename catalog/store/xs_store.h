@@ -317,6 +317,21 @@ xs_host_t *xs_store_host_get (xs_store_t *self, const char *uuid, xs_err_t *err)
    destroys. */
 xs_host_t **xs_store_host_list (xs_store_t *self, const char *zone, xs_err_t *err);
 
+/* What project `project` uses: its volumes not deleted, told apart into
+   volumes and snapshots (a copy whose first job was vdi_snapshot), and
+   their size in GiB, each rounded up. One query (index volume_by_project),
+   never a walk over every volume. */
+typedef struct {
+    int64_t volumes;
+    int64_t snapshots;
+    int64_t gigabytes;
+} xs_volume_usage_t;
+int xs_store_volume_usage (xs_store_t *self, const char *project, xs_volume_usage_t *usage,
+                           xs_err_t *err);
+
+/* The snapshots (not deleted) of volume `uuid`, or -1 with *err. */
+int64_t xs_store_volume_snapshots_of (xs_store_t *self, const char *uuid, xs_err_t *err);
+
 /* The volumes not deleted, counted by flavor label and state: an array
    of {"flavor": label or null, "state", "count"}. Caller decrefs. */
 json_t *xs_store_volume_counts (xs_store_t *self, xs_err_t *err);

@@ -268,6 +268,17 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
     [XS_SQL_VOLUME_GET]        = S_VOLUME_COLS "WHERE uuid = ?1",
     [XS_SQL_VOLUME_BY_REQUEST] = S_VOLUME_COLS "WHERE request_id = ?1",
+    /* A copy is a snapshot when its first job was vdi_snapshot. */
+    [XS_SQL_VOLUME_USAGE] =
+        "SELECT COALESCE(SUM(CASE WHEN k = 'vdi_snapshot' THEN 0 ELSE 1 END), 0),"
+        " COALESCE(SUM(CASE WHEN k = 'vdi_snapshot' THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM((size_bytes + 1073741823) / 1073741824), 0)"
+        " FROM (SELECT v.size_bytes, CASE WHEN v.parent_uuid IS NULL THEN NULL ELSE"
+        " (SELECT j.op FROM job j WHERE j.volume_uuid = v.uuid ORDER BY j.id LIMIT 1) END AS k"
+        " FROM volume v WHERE v.project = ?1 AND v.state <> 'deleted') u",
+    [XS_SQL_VOLUME_SNAPSHOTS_OF] =
+        "SELECT count(*) FROM volume v WHERE v.parent_uuid = ?1 AND v.state <> 'deleted'"
+        " AND (SELECT j.op FROM job j WHERE j.volume_uuid = v.uuid ORDER BY j.id LIMIT 1) = 'vdi_snapshot'",
     [XS_SQL_VOLUME_COUNTS] =
         "SELECT f.label, v.state, count(*) FROM volume v LEFT JOIN flavor f"
         " ON f.id = v.flavor_id WHERE v.state <> 'deleted' GROUP BY f.label, v.state"

@@ -252,3 +252,39 @@ xs_store_volume_counts (xs_store_t *self, xs_err_t *err)
     }
     return counts;
 }
+
+int
+xs_store_volume_usage (xs_store_t *self, const char *project, xs_volume_usage_t *usage,
+                       xs_err_t *err)
+{
+    *usage = (xs_volume_usage_t) {0};
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_USAGE, err);
+    if (!st)
+        return -1;
+    int rc = xs_sql_step (self, st, xs_sql_bind_text (st, 1, project ? project : ""));
+    if (rc == XS_RC_ROW) {
+        usage->volumes = xs_sql_col_int64 (st, 0);
+        usage->snapshots = xs_sql_col_int64 (st, 1);
+        usage->gigabytes = xs_sql_col_int64 (st, 2);
+    }
+    xs_sql_reset (st);
+    if (rc != XS_RC_ROW)
+        return xs_sql_fail (self, rc == XS_RC_DONE ? XS_RC_ERROR : rc, err,
+                            "usage of project %s", project ? project : "");
+    return 0;
+}
+
+int64_t
+xs_store_volume_snapshots_of (xs_store_t *self, const char *uuid, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_SNAPSHOTS_OF, err);
+    if (!st)
+        return -1;
+    int rc = xs_sql_step (self, st, xs_sql_bind_text (st, 1, uuid));
+    int64_t n = rc == XS_RC_ROW ? xs_sql_col_int64 (st, 0) : -1;
+    xs_sql_reset (st);
+    if (rc != XS_RC_ROW)
+        xs_sql_fail (self, rc == XS_RC_DONE ? XS_RC_ERROR : rc, err, "snapshots of volume %s",
+                     uuid);
+    return n;
+}

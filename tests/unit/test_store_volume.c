@@ -145,12 +145,57 @@ test_volume_update_and_list (void **state)
     xs_volume_destroy (&got);
 }
 
+/* A project's usage and a volume's snapshots in one query each (they
+   walked every volume at every API create and delete): a snapshot is a
+   copy whose first job was vdi_snapshot, a clone is a volume; deleted
+   rows and other projects do not count; sizes round up to a GiB. */
+static void
+test_volume_usage_and_snapshots (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_t *store = fx->store;
+    xs_err_t err = { 0 };
+    int64_t gold = fx_add_flavor (store, "gold");
+    struct { const char *uuid, *parent, *project, *first_job; int64_t size;
+             xs_volume_state_t state; } rows [] = {
+        { "v-1", NULL, "p1", "vdi_create", (INT64_C (1) << 30) + 1, XS_VOLUME_AVAILABLE },
+        { "s-1", "v-1", "p1", "vdi_snapshot", 1 << 20, XS_VOLUME_AVAILABLE },
+        { "c-1", "v-1", "p1", "vdi_clone", 1 << 20, XS_VOLUME_AVAILABLE },
+        { "s-2", "v-1", "p1", "vdi_snapshot", 1 << 20, XS_VOLUME_DELETED },
+        { "v-2", NULL, "p2", "vdi_create", 1 << 20, XS_VOLUME_ERROR },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
+        xs_volume_spec_t v = { .uuid = rows [i].uuid, .size_bytes = rows [i].size,
+                               .flavor_id = gold, .state = rows [i].state,
+                               .parent_uuid = rows [i].parent, .project = rows [i].project };
+        assert_int_equal (xs_store_volume_insert (store, &v, &err), 0);
+        xs_job_spec_t j = { .volume_uuid = rows [i].uuid, .op = rows [i].first_job,
+                            .state = XS_JOB_DONE };
+        assert_true (xs_store_job_insert (store, &j, &err) > 0);
+        j.op = "vdi_destroy";               /* a later job changes nothing */
+        assert_true (xs_store_job_insert (store, &j, &err) > 0);
+    }
+    xs_volume_usage_t u;
+    assert_int_equal (xs_store_volume_usage (store, "p1", &u, &err), 0);
+    assert_int_equal (u.volumes, 2);        /* v-1 and its clone */
+    assert_int_equal (u.snapshots, 1);
+    assert_int_equal (u.gigabytes, 2 + 1 + 1);
+    assert_int_equal (xs_store_volume_usage (store, "p2", &u, &err), 0);
+    assert_int_equal (u.volumes, 1);
+    assert_int_equal (u.snapshots, 0);
+    assert_int_equal (xs_store_volume_usage (store, "nobody", &u, &err), 0);
+    assert_int_equal (u.volumes + u.snapshots + u.gigabytes, 0);
+    assert_int_equal (xs_store_volume_snapshots_of (store, "v-1", &err), 1);
+    assert_int_equal (xs_store_volume_snapshots_of (store, "c-1", &err), 0);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         FX_TEST_OPEN (test_volume_insert),
         FX_TEST_OPEN (test_volume_update_and_list),
+        FX_TEST_OPEN (test_volume_usage_and_snapshots),
     };
     return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }
