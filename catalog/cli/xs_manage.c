@@ -437,8 +437,7 @@ xs_manage_run (int argc, char **argv, const xs_manage_io_t *io)
     ctx.command = command;
     rc = command->handler (&ctx, nargs, args);
 out:
-    xs_admin_client_destroy (&ctx.client);
-    free (ctx.chosen);
+    xs_manage_ctx_release (&ctx);
     free (endpoint);
     fflush (io->out);
     return rc;

@@ -107,6 +107,14 @@ s_named_leader (const char *msg)
     return n ? xs_strndup (at, n) : NULL;
 }
 
+void
+xs_manage_ctx_release (xs_manage_ctx_t *ctx)
+{
+    xs_admin_client_destroy (&ctx->client);
+    free (ctx->chosen);
+    ctx->chosen = NULL;
+}
+
 json_t *
 xs_manage_call (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p, xs_err_t *err)
 {

@@ -58,6 +58,9 @@ typedef struct {
     char *chosen;                   /* the endpoint `client` talks to (owned) */
 } xs_manage_ctx_t;
 
+/* Ends an invocation: its connection and the endpoint it chose go. */
+void xs_manage_ctx_release (xs_manage_ctx_t *ctx);
+
 /* Runs a command with its `argc` arguments (their count already checked
    against the table). Returns the exit code. */
 typedef int (xs_manage_handler_fn) (xs_manage_ctx_t *ctx, int argc, char **argv);

@@ -154,7 +154,7 @@ test_volume_timeouts (void **state)
             if (ctx.timeout_ms != (given ? 3000 : cases [i].want_ms))
                 fail_msg ("%s %s%s: waits %d ms", cases [i].category, cases [i].action,
                           given ? " --timeout 3" : "", ctx.timeout_ms);
-            xs_admin_client_destroy (&ctx.client);
+            xs_manage_ctx_release (&ctx);
             fclose (io.out);
         }
     json_decref (manage_take (f));
