@@ -427,10 +427,11 @@ class World:
                    "agent_timeout_ms = 20000\n")
 
     def __init__(self, test, workdir, capacity=(), start_agents=True, sm_drivers=None,
-                 sim_config=None):
+                 sim_config=None, catalog_cfg=""):
         """sm_drivers: {pool name: [SR type, ...]}, the SM drivers that pool
         has (default: every driver a real host has). sim_config: more of the
-        simulator's config (e.g. sm_capabilities)."""
+        simulator's config (e.g. sm_capabilities). catalog_cfg: more lines of
+        catalogd's [catalog] section (e.g. the Keystone settings)."""
         self.test = test
         self.workdir = workdir
         simctl = simctl_module()
@@ -447,7 +448,7 @@ class World:
         test.addCleanup(self.sim.stop)
         cfg = os.path.join(workdir, "catalog.cfg")
         with open(cfg, "w") as f:
-            f.write(self.CATALOG_CFG)
+            f.write(self.CATALOG_CFG + catalog_cfg)
         self.catalogd = Catalogd(workdir, config=cfg)
         test.addCleanup(self.catalogd.kill)
         self.catalogd.start()
