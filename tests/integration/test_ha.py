@@ -303,6 +303,7 @@ class Failover(unittest.TestCase):
         made = [self.json("volume", "create", "--flavor", "gold", "--size", "1G", "--name",
                           "r%d" % i, "--project", "p1")["volume"] for i in range(2)]
         uuids = sorted(v["uuid"] for v in made)
+        names = {v["uuid"]: v["name"] for v in made}
         # Admin reads on the follower alone, from the database.
         def raw(cat, cmd, args=None):
             rc, lines = xsm.rawsend(cat.endpoint, ["e:", "s:" + xsm.request(cmd, args)])
@@ -337,13 +338,14 @@ class Failover(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual(sorted(v["id"] for v in body["volumes"]), uuids)
         status, _, body = http("GET", "%s/v3/p1/volumes/%s" % (api_b, uuids[1]))
-        self.assertEqual((status, body["volume"]["name"]), (200, "r1"))
+        self.assertEqual((status, body["volume"]["name"]), (200, names[uuids[1]]))
         status, headers, body = http("PUT", "%s/v3/p1/volumes/%s" % (api_b, uuids[1]),
                                      {"volume": {"name": "via-b"}})
         self.assertEqual(status, 307, body)
         self.assertEqual(headers["Location"], "%s/v3/p1/volumes/%s" % (api_a, uuids[1]))
         self.assertIn("cat-a", body["temporaryRedirect"]["message"])
-        self.assertEqual(self.json("volume", "show", uuids[1])["volume"]["name"], "r1")
+        self.assertEqual(self.json("volume", "show", uuids[1])["volume"]["name"],
+                         names[uuids[1]])
         # Sent there, the same request is served by the leader.
         status, _, body = http("PUT", headers["Location"], {"volume": {"name": "via-b"}})
         self.assertEqual((status, body["volume"]["name"]), (200, "via-b"))
