@@ -189,7 +189,7 @@ def rows(build_dir, kills=10):
             "(xensm-manage with both endpoints), 2 catalogd on PostgreSQL, %d agents" % AGENTS)
     server, why = pg_server()
     if not server:
-        return [["5 failover", what, "not measured: %s" % why, "-", "-", "< 10 s"]]
+        return [["5 failover", what, "not measured: %s" % why, "-", "-", "max <10 s"]]
     pair = None
     try:
         pair = Pair(build_dir, server.create_db("bench_failover"))
@@ -207,4 +207,4 @@ def rows(build_dir, kills=10):
              "p50 %.2f s, max %.2f s over %d kills (tries per round: median %d, max %d)"
              % (statistics.median(times), max(times), kills, statistics.median(tries),
                 max(tries)),
-             "-", "-", "< 10 s"]]
+             "-", "-", "max <10 s: %s" % ("met" if max(times) < 10 else "MISSED")]]
