@@ -20,6 +20,7 @@ struct _xs_api_t {
     char *noauth_project;
     char *fallback_host;        /* "127.0.0.1:8776" for a request with no Host */
     uint64_t answered [6];      /* by status class 1xx..5xx              */
+    bool (*gate) (xs_api_req_t *req, void *arg);
 };
 
 struct _xs_api_req_t {
@@ -138,6 +139,24 @@ xs_api_reply_over_limit (xs_api_req_t **req_p, const char *fmt, ...)
 /* ---------------------------------------------------------------------------
  *  Request accessors
  * ------------------------------------------------------------------------- */
+
+const char *
+xs_api_req_method (const xs_api_req_t *req)
+{
+    return xs_http_req_method (req->http);
+}
+
+const char *
+xs_api_req_path (const xs_api_req_t *req)
+{
+    return xs_http_req_path (req->http);
+}
+
+void
+xs_api_req_add_header (xs_api_req_t *req, const char *name, const char *value)
+{
+    xs_http_req_add_header (req->http, name, value);
+}
 
 const char *
 xs_api_req_param (const xs_api_req_t *req, const char *name)
@@ -409,6 +428,8 @@ s_after_auth (xs_api_req_t *req)
         s_reply_fault (&req, status, err.msg);
         return;
     }
+    if (req->api->gate && req->api->gate (req, req->api->arg))
+        return;
     if (route->flags & XS_ROUTE_BODY) {
         if (!s_json_content_type (xs_http_req_header (req->http, "Content-Type"))) {
             s_reply_fault (&req, 415, "Unsupported Content-Type");
@@ -506,6 +527,7 @@ xs_api_new (zloop_t *loop, const xs_api_opts_t *opts, const xs_api_route_t *rout
         return NULL;
     xs_api_t *self = xs_zalloc (sizeof *self);
     self->arg = arg;
+    self->gate = opts->gate;
     self->auth = opts->auth;
     self->public_endpoint = s_public_endpoint (opts->public_endpoint);
     self->noauth_project = xs_strdup (opts->noauth_project ? opts->noauth_project : "admin");

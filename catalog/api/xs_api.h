@@ -51,6 +51,11 @@ typedef struct {
     bool allow_insecure;                /* noauth on a non-loopback address   */
     const char *noauth_project;         /* last resort project; NULL: "admin" */
     xs_keystone_opts_t keystone;        /* with XS_API_KEYSTONE               */
+    /* Called for every authenticated request with a known route and a
+       good version, before its body is read and its handler runs: true
+       when it answered the request itself (a follower catalogd sending a
+       change to the leader). NULL: none. */
+    bool (*gate) (xs_api_req_t *req, void *arg);
 } xs_api_opts_t;
 
 /* The version documents: put this first in every route table. */
@@ -123,6 +128,11 @@ const xs_api_identity_t *xs_api_req_identity (const xs_api_req_t *req);
 /* The project the URL names, or NULL for the project-less form. */
 const char *xs_api_req_url_project (const xs_api_req_t *req);
 
+/* The request's method ("POST") and path ("/v3/p1/volumes", no query). */
+const char *xs_api_req_method (const xs_api_req_t *req);
+const char *xs_api_req_path (const xs_api_req_t *req);
+/* Adds a header (both copied) to the reply to come. */
+void xs_api_req_add_header (xs_api_req_t *req, const char *name, const char *value);
 /* The route's name ("volume.create"). */
 const char *xs_api_req_route (const xs_api_req_t *req);
 

@@ -22,6 +22,7 @@ static const struct {
     unsigned status;
     const char *name;
 } s_faults [] = {
+    {307, "temporaryRedirect"},     /* a follower's answer to a change */
     {400, "badRequest"},
     {401, "unauthorized"},
     {403, "forbidden"},
@@ -58,6 +59,7 @@ xs_api_status_for (xs_errkind_t kind)
         case XS_ENOTFOUND:  return 404;
         case XS_ECONFLICT:  return 409;
         case XS_ETRANSPORT: return 503;
+        case XS_ENOTLEADER: return 503;
         default:            return 500;
     }
 }

@@ -42,7 +42,9 @@ s_check_ipc (const char *endpoint, xs_err_t *err)
 
 /* Watches the DEALER for a dropped connection: ZeroMQ drops it, silently,
    when a reply is over XS_ADMIN_CLIENT_MAX_REPLY, or when the catalog
-   stops. 0, or -1 with *err. */
+   stops; and for a refused connection (ZeroMQ retries it, silently, until
+   the timeout): nothing listens there, e.g. a killed catalogd's ipc file,
+   so a list of endpoints moves on at once. 0, or -1 with *err. */
 static int
 s_start_monitor (xs_admin_client_t *self, xs_err_t *err)
 {
@@ -50,7 +52,7 @@ s_start_monitor (xs_admin_client_t *self, xs_err_t *err)
     if (!self->monitor)
         return xs_err_set (err, XS_ETRANSPORT, "catalog at %s: cannot watch the connection",
                            self->endpoint);
-    zstr_sendx (self->monitor, "LISTEN", "DISCONNECTED", NULL);
+    zstr_sendx (self->monitor, "LISTEN", "DISCONNECTED", "CONNECT_RETRIED", NULL);
     zstr_send (self->monitor, "START");
     zsock_wait (self->monitor);
     return 0;
@@ -215,9 +217,19 @@ s_wait_reply (xs_admin_client_t *self, const char *id, xs_err_t *err)
             return NULL;
         }
         if (which == self->monitor) {
-            xs_err_set (err, XS_ETRANSPORT, "catalog at %s: the connection closed before the "
-                        "reply (the catalog stopped, or its reply was over the %d MiB limit)",
-                        self->endpoint, XS_ADMIN_CLIENT_MAX_REPLY >> 20);
+            zmsg_t *event = zmsg_recv (self->monitor);
+            char *name = event ? zmsg_popstr (event) : NULL;
+            bool refused = name && streq (name, "CONNECT_RETRIED");
+            zstr_free (&name);
+            zmsg_destroy (&event);
+            if (refused)
+                xs_err_set (err, XS_ETRANSPORT, "catalog at %s: nothing listens there (the "
+                            "connection is refused: is xensm-catalogd running?)",
+                            self->endpoint);
+            else
+                xs_err_set (err, XS_ETRANSPORT, "catalog at %s: the connection closed before "
+                            "the reply (the catalog stopped, or its reply was over the %d MiB "
+                            "limit)", self->endpoint, XS_ADMIN_CLIENT_MAX_REPLY >> 20);
             return NULL;
         }
         zmsg_t *msg = zmsg_recv (self->sock);

@@ -24,7 +24,10 @@ static xs_admin_fn s_ping, s_catalog_status, s_volume_create, s_volume_delete,
    "key:T" required, "key?T" optional; T is s (string), I (integer),
    b (boolean) or o (any JSON value). Other keys are ignored. Then the
    kind (when the reply leaves) and what the command needs (the store
-   alone, or the volumes and the agent server too).
+   alone, or the volumes and the agent server too). A follower serves the
+   READ commands that need the store alone, straight from the database
+   (docs/PROTOCOL.md "Followers"); host_list needs the leader's live view
+   of the agents, so it is not_leader there like every change.
    --------------------------------------------------------------------- */
 
 static json_t *s_leader_json (const xs_store_leader_t *row);
@@ -62,11 +65,11 @@ static const xs_admin_cmd_t s_commands [] = {
     { "volume_rename",     "uuid:s name:s",                     "uuid name",
       XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_volume_rename },
     { "volume_list",       "all?b project?s",                   "[all] [project]",
-      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_list },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  s_volume_list },
     { "volume_show",       "uuid:s",                            "uuid",
-      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_show },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  s_volume_show },
     { "volume_connection", "uuid:s show_secrets?b",             "uuid [show_secrets]",
-      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_connection },
+      XS_ADMIN_READ,  XS_ADMIN_STORE,  s_volume_connection },
     { "host_enroll",       "public_key:s",                      "public_key",
       XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_host_enroll },
     { "host_list",         "",                                  "",
@@ -246,6 +249,18 @@ xs_admin_set_leader (xs_admin_t *self, bool leading, const xs_store_leader_t *le
         memset (&self->leader, 0, sizeof self->leader);
 }
 
+bool
+xs_admin_follower_serves (const xs_admin_cmd_t *cmd)
+{
+    return cmd->kind == XS_ADMIN_READ && cmd->needs == XS_ADMIN_STORE;
+}
+
+const xs_store_leader_t *
+xs_admin_leader (const xs_admin_t *self)
+{
+    return self->follower ? &self->leader : NULL;
+}
+
 /* A follower's answer to a command it does not serve. */
 static void
 s_not_leader (xs_admin_t *self, const char *cmd, xs_reply_t **reply_p)
@@ -271,8 +286,7 @@ xs_admin_run (xs_admin_t *self, const char *name, json_t *args, xs_reply_t **rep
         s_unknown (name ? name : "", reply_p);
         return;
     }
-    bool own = cmd->handler == s_ping || cmd->handler == s_catalog_status;
-    if (self->follower && !own) {
+    if (self->follower && !xs_admin_follower_serves (cmd)) {
         s_not_leader (self, cmd->name, reply_p);
         return;
     }
@@ -550,7 +564,7 @@ s_volume_list (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     bool all = json_is_true (json_object_get (args, "all"));
     const char *project = s_str (args, "project");
     json_t *list = s_check_project (args, &err) ? NULL
-                 : xs_volumes_list (self->deps.volumes, all, &err);
+                 : xs_volumes_list (self->deps.store, all, &err);
     size_t i = 0;
     while (list && project && i < json_array_size (list))
         if (streq (json_string_value (json_object_get (json_array_get (list, i), "project")),
@@ -566,7 +580,7 @@ s_volume_show (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
 {
     xs_err_t err;
     xs_err_clear (&err);
-    json_t *volume = xs_volumes_show (self->deps.volumes, s_str (args, "uuid"), &err);
+    json_t *volume = xs_volumes_show (self->deps.store, s_str (args, "uuid"), &err);
     s_answer_under ("volume_show", "volume", volume, &err, reply_p);
 }
 
@@ -577,7 +591,7 @@ s_volume_connection (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     xs_err_clear (&err);
     const char *uuid = s_str (args, "uuid");
     bool secrets = json_is_true (json_object_get (args, "show_secrets"));
-    json_t *connection = xs_volumes_connection (self->deps.volumes, uuid, secrets, &err);
+    json_t *connection = xs_volumes_connection (self->deps.store, uuid, secrets, &err);
     if (connection && secrets)
         xs_notice ("volume %s: connection info with secrets handed out", uuid);
     s_answer_under ("volume_connection", "connection", connection, &err, reply_p);

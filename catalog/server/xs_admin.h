@@ -110,10 +110,22 @@ void xs_admin_set_info (xs_admin_t *self, const char *key, const char *value);
 
 /* Whether this catalogd leads (the default) and, when it does not, which
    one does (`leader` copied; NULL or generation 0: none known). A follower
-   serves `ping` and `catalog_status` itself and answers every other command
-   with `not_leader`, the message naming the leader's addresses as
-   "admin_endpoint=<e> agent_endpoint=<e>" for clients to follow. */
+   serves the reads that need the store alone (xs_admin_follower_serves:
+   ping, catalog_status, the flavor, backend and volume lists and shows,
+   volume_connection) from the database, each call afresh, and answers
+   every other command (the changes, and host_list, whose up/down and SRs
+   only the leader knows) with `not_leader`, the message naming the
+   leader's addresses as "admin_endpoint=<e> agent_endpoint=<e>" for
+   clients to follow. */
 void xs_admin_set_leader (xs_admin_t *self, bool leading, const xs_store_leader_t *leader);
+
+/* Whether a follower serves `cmd` itself: a READ that needs the store
+   alone. */
+bool xs_admin_follower_serves (const xs_admin_cmd_t *cmd);
+
+/* NULL while this catalogd leads; else the leader as last seen (borrowed,
+   valid until the next xs_admin_set_leader; generation 0: none known). */
+const xs_store_leader_t *xs_admin_leader (const xs_admin_t *self);
 
 /* Serves one request body of `size` bytes (any bytes: never crashes):
    checks the envelope, sets the reply's id and runs the command. Takes

@@ -108,20 +108,16 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
     return 0;
 }
 
-/* Starts what only the leader runs: the agent side (the journal resumes),
-   the Block Storage API; then advertises the bound addresses. */
+/* Starts what only the leader runs: the agent side (the journal resumes)
+   and /metrics; then advertises the bound addresses. */
 static int
 s_become_leader (xs_catalog_server_t *self, xs_err_t *err)
 {
-    if (s_start_agents (self, err)
-    ||  xs_cinder_new (self->loop, self->config, self->admin, self->store, &self->api, err))
+    if (s_start_agents (self, err))
         return -1;
-    if (self->api) {
-        xs_admin_set_info (self->admin, "api_endpoint", xs_cinder_endpoint (self->api));
+    if (self->api)
         xs_cinder_set_metrics (self->api, self->metrics, self->hosts);
-    }
     self->me.agent_endpoint = xs_agentsrv_endpoint (self->agents);
-    self->me.api_endpoint = self->api ? xs_cinder_endpoint (self->api) : NULL;
     self->leading = true;
     xs_store_leader_t leader;
     if (xs_store_lead (self->store, &self->me, &leader, err) != 1)
@@ -138,7 +134,8 @@ static void
 s_step_down (xs_catalog_server_t *self)
 {
     xs_batch_flush (self->batch);
-    xs_cinder_destroy (&self->api);
+    if (self->api)                          /* it stays, for reads       */
+        xs_cinder_set_metrics (self->api, NULL, NULL);
     xs_admin_set_agents (self->admin, NULL, NULL);
     xs_volumes_destroy (&self->volumes);
     xs_jobs_destroy (&self->jobs);
@@ -150,7 +147,6 @@ s_step_down (xs_catalog_server_t *self)
     self->leading = false;
     self->me.agent_endpoint = xs_config_get (self->config, XS_CATALOG_SECTION,
                                              "agent_endpoint");
-    self->me.api_endpoint = NULL;
     xs_store_leader_t leader;
     if (xs_store_leader_get (self->store, &leader, NULL) == 0)
         xs_admin_set_leader (self->admin, false, &leader);
@@ -292,6 +288,14 @@ xs_catalog_server_new (const xs_config_t *config, xs_err_t *err)
                                         self->admin, self->loop, err);
     if (!self->socket)
         goto fail;
+    /* The Block Storage API on every catalogd: a follower serves its reads
+       from the database and sends changes to the leader's (xs_cinder). */
+    if (xs_cinder_new (self->loop, config, self->admin, self->store, &self->api, err))
+        goto fail;
+    if (self->api) {
+        xs_admin_set_info (self->admin, "api_endpoint", xs_cinder_endpoint (self->api));
+        self->me.api_endpoint = xs_cinder_endpoint (self->api);
+    }
     int leads = s_start_leadership (self, err);
     if (leads < 0 || (leads == 1 && s_become_leader (self, err)))
         goto fail;

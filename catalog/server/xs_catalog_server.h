@@ -20,15 +20,17 @@
     Unfinished jobs of the journal resume at start.
 
     Several catalogd on one PostgreSQL database (xs_store_lead): one leads
-    and runs all of the above; the others follow: they bind only the admin
-    endpoint, serve `ping` and `catalog_status`, answer every other command
-    `not_leader` naming the leader, and try to lead every leader_retry_ms.
-    The one that takes over starts the agent side and resumes the journal
-    then. A leader that finds itself fenced (xs_store: a paused leader that
-    wakes after another took over) logs it, stops the agent side and the
-    API, and follows. Followers bind no agent socket and no
-    HTTP API (agents and API clients find the leader through their list of
-    endpoints). With SQLite the one catalogd always leads.
+    and runs all of the above; the others follow: they bind the admin
+    endpoint and the Block Storage API, serve the admin reads that need the
+    store alone (xs_admin_follower_serves) and the API's GETs from the
+    database, answer other admin commands `not_leader` naming the leader
+    and other API requests 307 to the leader's API, and try to lead every
+    leader_retry_ms. The one that takes over starts the agent side and
+    resumes the journal then. A leader that finds itself fenced (xs_store:
+    a paused leader that wakes after another took over) logs it, stops the
+    agent side and /metrics, and follows. Followers bind no agent socket
+    (agents find the leader through their list of endpoints). With SQLite
+    the one catalogd always leads.
 
     Ownership: the config is borrowed and must outlive the server.
 */

@@ -50,6 +50,37 @@ static const xs_api_route_t s_routes [] = {
 };
 
 /* =========================================================================
+    A follower's API: reads from the database, changes to the leader
+   ========================================================================= */
+
+/* xs_api's gate: on a follower catalogd every request but a GET is sent to
+   the leader's API with 307 (the same method and body, as keystoneauth and
+   curl -L resend them), or refused with 503 when no leader with an API is
+   known (a takeover under way). True when it answered. */
+static bool
+s_follower_gate (xs_api_req_t *req, void *arg)
+{
+    xs_cinder_t *self = (xs_cinder_t *) arg;
+    const xs_store_leader_t *l = xs_admin_leader (self->admin);
+    if (!l || streq (xs_api_req_method (req), "GET"))
+        return false;
+    bool known = l->generation > 0 && l->until >= l->now && *l->api_endpoint
+              && !streq (l->api_endpoint, self->endpoint);
+    if (!known) {
+        xs_api_req_add_header (req, "Retry-After", "1");
+        xs_api_reply_error (&req, 503, "this catalogd does not lead and no other with an API "
+                            "does at the moment (a takeover takes a few seconds): retry");
+        return true;
+    }
+    char *location = xs_sprintf ("%s%s", l->api_endpoint, xs_api_req_path (req));
+    xs_api_req_add_header (req, "Location", location);
+    xs_api_reply_error (&req, 307, "this catalogd does not lead; the leader %s serves "
+                        "changes: %s", l->instance, location);
+    free (location);
+    return true;
+}
+
+/* =========================================================================
     Life cycle
    ========================================================================= */
 
@@ -110,6 +141,7 @@ xs_cinder_new (zloop_t *loop, const xs_config_t *config, xs_admin_t *admin, xs_s
         .allow_insecure = xs_config_bool (config, XS_CATALOG_SECTION, "api_allow_insecure",
                                           false),
         .noauth_project = self->noauth_admin,
+        .gate = s_follower_gate,
     };
     if (self->keystone) {
         const char *file = s_cfg (config, "keystone_password_file");

@@ -452,19 +452,19 @@ fail:
    ========================================================================= */
 
 json_t *
-xs_volumes_show (xs_volumes_t *self, const char *uuid, xs_err_t *err)
+xs_volumes_show (xs_store_t *store, const char *uuid, xs_err_t *err)
 {
-    json_t *j = xs_volume_view_by_uuid (self->store, uuid, err);
+    json_t *j = xs_volume_view_by_uuid (store, uuid, err);
     if (!j)
         return NULL;
     json_t *attempts = xs_nn (json_array ());
-    xs_attempt_t **list = xs_store_attempt_list_by_volume (self->store, uuid, err);
+    xs_attempt_t **list = xs_store_attempt_list_by_volume (store, uuid, err);
     for (xs_attempt_t **a = list; a && *a; a++)
         json_array_append_new (attempts, xs_attempt_json (*a));
     xs_attempt_list_destroy (&list);
     json_object_set_new (j, "attempts", attempts);
     json_t *jobs = xs_nn (json_array ());
-    xs_job_t **jl = xs_store_job_list_by_volume (self->store, uuid, err);
+    xs_job_t **jl = xs_store_job_list_by_volume (store, uuid, err);
     for (xs_job_t **jp = jl; jp && *jp; jp++)
         json_array_append_new (jobs, xs_job_json (*jp));
     xs_job_list_destroy (&jl);
@@ -473,19 +473,19 @@ xs_volumes_show (xs_volumes_t *self, const char *uuid, xs_err_t *err)
 }
 
 json_t *
-xs_volumes_list (xs_volumes_t *self, bool include_deleted, xs_err_t *err)
+xs_volumes_list (xs_store_t *store, bool include_deleted, xs_err_t *err)
 {
-    xs_volume_t **list = xs_store_volume_list (self->store, include_deleted, err);
+    xs_volume_t **list = xs_store_volume_list (store, include_deleted, err);
     if (!list)
         return NULL;
-    xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);
+    xs_flavor_t **flavors = xs_store_flavor_list (store, NULL);
     json_t *out = xs_nn (json_array ());
     for (xs_volume_t **v = list; *v; v++) {
         const char *label = NULL;
         for (xs_flavor_t **f = flavors; f && *f; f++)
             if ((*f)->id == (*v)->flavor_id)
                 label = (*f)->label;
-        json_array_append_new (out, xs_volume_view (self->store, *v, label ? label : ""));
+        json_array_append_new (out, xs_volume_view (store, *v, label ? label : ""));
     }
     xs_flavor_list_destroy (&flavors);
     xs_volume_list_destroy (&list);
@@ -493,9 +493,9 @@ xs_volumes_list (xs_volumes_t *self, bool include_deleted, xs_err_t *err)
 }
 
 json_t *
-xs_volumes_connection (xs_volumes_t *self, const char *uuid, bool show_secrets, xs_err_t *err)
+xs_volumes_connection (xs_store_t *store, const char *uuid, bool show_secrets, xs_err_t *err)
 {
-    xs_volume_t *v = xs_store_volume_get (self->store, uuid, err);
+    xs_volume_t *v = xs_store_volume_get (store, uuid, err);
     json_t *out = NULL;
     xs_backend_t *b = NULL;
     if (!v)
@@ -505,7 +505,7 @@ xs_volumes_connection (xs_volumes_t *self, const char *uuid, bool show_secrets, 
                     xs_volume_state_name (v->state));
         goto out;
     }
-    b = xs_store_backend_get (self->store, v->backend_id, err);
+    b = xs_store_backend_get (store, v->backend_id, err);
     if (!b)
         goto out;
     json_t *config = xs_backend_config_json (b, show_secrets);

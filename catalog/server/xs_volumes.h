@@ -75,10 +75,11 @@ void xs_volumes_rename (xs_volumes_t *self, const char *uuid, const char *name,
 /* The reads: new JSON the caller owns, or NULL with *err. show adds the
    volume's attempts and jobs; connection gives sr_uuid, sr_type, vdi_uuid
    and the keys to introduce the SR, secrets as ****** unless
-   show_secrets. */
-json_t *xs_volumes_show (xs_volumes_t *self, const char *uuid, xs_err_t *err);
-json_t *xs_volumes_list (xs_volumes_t *self, bool include_deleted, xs_err_t *err);
-json_t *xs_volumes_connection (xs_volumes_t *self, const char *uuid, bool show_secrets,
+   show_secrets. They need the store alone (a follower catalogd, which has
+   no xs_volumes_t, serves them from the database). */
+json_t *xs_volumes_show (xs_store_t *store, const char *uuid, xs_err_t *err);
+json_t *xs_volumes_list (xs_store_t *store, bool include_deleted, xs_err_t *err);
+json_t *xs_volumes_connection (xs_store_t *store, const char *uuid, bool show_secrets,
                                xs_err_t *err);
 
 /* The JSON view of volume v with its flavor's label (NULL: looked up in

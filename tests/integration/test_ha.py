@@ -1,8 +1,9 @@
 """Several xensm-catalogd on one PostgreSQL database, one leader (label pg).
 
 Two real catalogd on one database of a real PostgreSQL 15: one leads, the
-other follows (serves ping and catalog status, refuses the rest with
-not_leader naming the leader). kill -9 of the leader: the follower leads
+other follows (serves the admin reads and the API's GETs from the database,
+refuses changes with not_leader naming the leader, sends the API's changes
+to the leader's API with 307). kill -9 of the leader: the follower leads
 within seconds. SIGSTOP of the leader until the other took over, then
 SIGCONT: the old leader's pending write fails, nothing of it is stored, and
 it steps down to follower.
@@ -16,8 +17,11 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+import osclients  # noqa: E402
 import xsm  # noqa: E402
 
 LEASE_MS = 2000
@@ -161,6 +165,22 @@ class TwoCatalogs(unittest.TestCase):
         self.assertEqual(self.role("b"), "leader")
 
 
+def http(method, url, body=None):
+    """(status, headers, parsed JSON or None) of one request; redirects are
+    not followed (urllib never follows a 307 of a PUT or DELETE; GETs are
+    never redirected here)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            raw = r.read()
+            return r.status, r.headers, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, e.headers, json.loads(raw) if raw else None
+
+
 def free_port():
     import socket
     with socket.socket() as sock:
@@ -277,6 +297,68 @@ class Failover(unittest.TestCase):
             timeout=10)
         print("SIGCONT to both agents registered with cat-b: %.2f s"
               % (time.monotonic() - t_took))
+
+    def test_follower_serves_reads_and_sends_changes_to_the_leader(self):
+        a, b = self.cats["a"], self.cats["b"]
+        made = [self.json("volume", "create", "--flavor", "gold", "--size", "1G", "--name",
+                          "r%d" % i, "--project", "p1")["volume"] for i in range(2)]
+        uuids = sorted(v["uuid"] for v in made)
+        names = {v["uuid"]: v["name"] for v in made}
+        # Admin reads on the follower alone, from the database.
+        def raw(cat, cmd, args=None):
+            rc, lines = xsm.rawsend(cat.endpoint, ["e:", "s:" + xsm.request(cmd, args)])
+            self.assertEqual(rc, 0, lines)
+            return json.loads(lines[1])
+        reply = raw(b, "volume_list")
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(sorted(v["uuid"] for v in reply["result"]["volumes"]), uuids)
+        reply = raw(b, "volume_show", {"uuid": uuids[0]})
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(reply["result"]["volume"]["state"], "available")
+        self.assertTrue(raw(b, "backend_list")["ok"])
+        p = xsm.manage(["--json", "volume", "list"], endpoint=b.endpoint)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(json.loads(p.stdout)["volumes"]), 2)
+        # Afresh each call: a rename through the leader shows at once.
+        self.assertTrue(raw(a, "volume_rename", {"uuid": uuids[0], "name": "renamed"})["ok"])
+        reply = raw(b, "volume_show", {"uuid": uuids[0]})
+        self.assertEqual(reply["result"]["volume"]["name"], "renamed")
+        # Changes, and host_list (the leader's live view), name the leader.
+        for cmd, args in (("volume_rename", {"uuid": uuids[1], "name": "no"}),
+                          ("volume_delete", {"uuid": uuids[1]}), ("host_list", None)):
+            reply = raw(b, cmd, args)
+            self.assertFalse(reply["ok"], reply)
+            self.assertEqual(reply["error"]["code"], "not_leader")
+            self.assertIn("admin_endpoint=" + a.endpoint, reply["error"]["message"])
+        # The follower's Block Storage API: GETs from the database, changes
+        # 307 to the leader's API (nothing done on the follower).
+        api_a, api_b = a.ping()["api_endpoint"], b.ping()["api_endpoint"]
+        self.assertNotEqual(api_a, api_b)
+        status, _, body = http("GET", api_b + "/v3/p1/volumes/detail")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(sorted(v["id"] for v in body["volumes"]), uuids)
+        status, _, body = http("GET", "%s/v3/p1/volumes/%s" % (api_b, uuids[1]))
+        self.assertEqual((status, body["volume"]["name"]), (200, names[uuids[1]]))
+        status, headers, body = http("PUT", "%s/v3/p1/volumes/%s" % (api_b, uuids[1]),
+                                     {"volume": {"name": "via-b"}})
+        self.assertEqual(status, 307, body)
+        self.assertEqual(headers["Location"], "%s/v3/p1/volumes/%s" % (api_a, uuids[1]))
+        self.assertIn("cat-a", body["temporaryRedirect"]["message"])
+        self.assertEqual(self.json("volume", "show", uuids[1])["volume"]["name"],
+                         names[uuids[1]])
+        # Sent there, the same request is served by the leader.
+        status, _, body = http("PUT", headers["Location"], {"volume": {"name": "via-b"}})
+        self.assertEqual((status, body["volume"]["name"]), (200, "via-b"))
+        status, _, body = http("DELETE", "%s/v3/p1/volumes/%s" % (api_b, uuids[1]))
+        self.assertEqual(status, 307, body)
+        if osclients.have_clients():
+            # openstackclient (keystoneauth) follows the 307 with the same
+            # POST: a create sent to the follower is made by the leader.
+            with osclients.Clients(api_b, project="p1") as c:
+                v = c.openstack_json("volume", "create", "--type", "gold", "--size", "1",
+                                     "via-follower")
+            xsm.wait_for("via-follower available", lambda: self.json(
+                "volume", "show", v["id"])["volume"]["state"] == "available", timeout=60)
 
     def test_sigstop_then_kill9_during_creates_and_deletes(self):
         deadline = time.monotonic() + 120

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -185,6 +187,35 @@ test_timeout (void **state)
     json_decref (list);
 }
 
+/* A killed catalogd leaves its ipc file behind: connecting is refused, and
+   the call says so at once instead of waiting for its timeout. */
+static void
+test_refused_fails_fast (void **state)
+{
+    char dir [] = "/tmp/xs_admin_client_XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char path [96], endpoint [110];
+    snprintf (path, sizeof path, "%s/dead.sock", dir);
+    snprintf (endpoint, sizeof endpoint, "ipc://%s", path);
+    int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf (addr.sun_path, sizeof addr.sun_path, "%s", path);
+    assert_int_equal (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+    close (fd);                                 /* the file stays, nobody listens */
+    xs_err_t err;
+    xs_admin_client_t *client = xs_admin_client_new (endpoint, 20000, &err);
+    assert_non_null (client);
+    int64_t start = zclock_mono ();
+    assert_null (xs_admin_client_call (client, "ping", NULL, &err));
+    assert_true (zclock_mono () - start < 5000);
+    assert_int_equal (err.kind, XS_ETRANSPORT);
+    s_assert_contains (err.msg, endpoint);
+    s_assert_contains (err.msg, "nothing listens there");
+    xs_admin_client_destroy (&client);
+    unlink (path);
+    rmdir (dir);
+}
+
 static void
 test_malformed_refused (void **state)
 {
@@ -327,6 +358,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_remote_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_other_ids_skipped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_timeout, s_setup, s_teardown),
+        cmocka_unit_test (test_refused_fails_fast),
         cmocka_unit_test_setup_teardown (test_malformed_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_oversized_refused, s_setup, s_teardown),
         cmocka_unit_test (test_endpoints),

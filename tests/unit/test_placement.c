@@ -36,7 +36,7 @@ test_first_fit_falls_through_and_skips_full (void **state)
     assert_string_equal (fx_jstr (r.reply, "state"), "available");
     assert_int_equal (json_integer_value (json_object_get (r.reply, "backend_id")), good);
     xs_err_t err;
-    json_t *show = xs_volumes_show (f->volumes, fx_jstr (r.reply, "uuid"), &err);
+    json_t *show = xs_volumes_show (f->store, fx_jstr (r.reply, "uuid"), &err);
     json_t *attempts = json_object_get (show, "attempts");
     assert_int_equal (json_array_size (attempts), 3);
     json_t *a0 = json_array_get (attempts, 0), *a1 = json_array_get (attempts, 1),
@@ -137,7 +137,7 @@ test_unusable_backends_are_skipped_with_reasons (void **state)
         fail_msg ("create failed: %s", r.err.msg);
     assert_int_equal (json_integer_value (json_object_get (r.reply, "backend_id")), good);
     xs_err_t err;
-    json_t *show = xs_volumes_show (f->volumes, fx_jstr (r.reply, "uuid"), &err);
+    json_t *show = xs_volumes_show (f->store, fx_jstr (r.reply, "uuid"), &err);
     json_t *attempts = json_object_get (show, "attempts");
     assert_int_equal (json_array_size (attempts), 4);
     assert_non_null (strstr (s_attempt (attempts, 0, lun, "skipped"),

@@ -93,13 +93,13 @@ test_snapshot_clone_delete_connection (void **state)
 
     /* Connection info: secrets only on request. */
     xs_err_t err;
-    json_t *conn = xs_volumes_connection (f->volumes, parent, false, &err);
+    json_t *conn = xs_volumes_connection (f->store, parent, false, &err);
     assert_non_null (conn);
     assert_string_equal (fx_jstr (conn, "sr_uuid"), "sr-one");
     assert_string_equal (fx_jstr (conn, "vdi_uuid"), parent);
     assert_string_equal (fx_jstr (json_object_get (conn, "device_config"), "password"), "******");
     json_decref (conn);
-    conn = xs_volumes_connection (f->volumes, parent, true, &err);
+    conn = xs_volumes_connection (f->store, parent, true, &err);
     assert_string_equal (fx_jstr (json_object_get (conn, "device_config"), "password"), "s3cret");
     json_decref (conn);
 
