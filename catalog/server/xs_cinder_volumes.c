@@ -436,16 +436,6 @@ xs_cinder_volume_create (xs_api_req_t *req, void *arg)
     free (label);
 }
 
-static void
-s_volume_delete_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-                      const xs_reply_answer_t *answer)
-{
-    if (answer->result)
-        xs_api_reply_empty (req_p, 202);
-    else
-        xs_cinder_reply_failure (req_p, answer, 400);
-}
-
 /* The volume of the route's {id} the caller may see, or NULL after a 404
    (answered). Caller destroys. */
 static xs_volume_t *
@@ -480,7 +470,7 @@ xs_cinder_volume_delete (xs_api_req_t *req, void *arg)
                             "first)", v->uuid, xs_volume_state_name (v->state), snapshots);
     else
         xs_cinder_call (self, req, "volume_delete", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
-                        s_volume_delete_done, v->uuid);
+                        xs_cinder_accepted, v->uuid);
     xs_volume_destroy (&v);
 }
 
@@ -495,44 +485,12 @@ s_volume_update_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t 
         xs_cinder_reply_failure (req_p, answer, 400);
 }
 
-/* PUT /volumes/{id}: the name ("name", or "display_name" as OSC sends it;
-   description and metadata are not kept). */
+/* PUT /volumes/{id}: the name; description and metadata are not kept. */
 void
 xs_cinder_volume_update (xs_api_req_t *req, void *arg)
 {
-    xs_cinder_t *self = (xs_cinder_t *) arg;
-    json_t *body = NULL;
-    const char *name = NULL;
-    xs_err_t err;
-    if (xs_api_json_element (xs_api_req_json (req), "volume", &body, &err)
-    ||  xs_api_json_string (body, "name", 255, &name, &err)
-    ||  (!name && xs_api_json_string (body, "display_name", 255, &name, &err))) {
-        xs_api_reply_err (&req, &err);
-        return;
-    }
-    if (xs_cinder_check_unstored (body, &req))
-        return;
-    xs_volume_t *v = s_route_volume (self, &req);
-    if (!v)
-        return;
-    if (name && *name)
-        xs_cinder_call (self, req, "volume_rename",
-                        xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "name", name)),
-                        s_volume_update_done, v->uuid);
-    else
-        xs_cinder_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
-                        s_volume_show_done, v->uuid);
-    xs_volume_destroy (&v);
-}
-
-static void
-s_action_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-               const xs_reply_answer_t *answer)
-{
-    if (answer->result)
-        xs_api_reply_empty (req_p, 202);
-    else
-        xs_cinder_reply_failure (req_p, answer, 400);
+    xs_cinder_update ((xs_cinder_t *) arg, req, "volume", s_route_volume, s_volume_update_done,
+                      s_volume_show_done);
 }
 
 /* os-extend's answer: 202 once the volume is extended, and also when the
@@ -615,7 +573,7 @@ xs_cinder_volume_action (xs_api_req_t *req, void *arg)
     if (streq (action, "os-force_delete")) {
         if (!xs_cinder_refuse_non_admin (self, &req))
             xs_cinder_call (self, req, "volume_delete",
-                            xs_nn (json_pack ("{s:s}", "uuid", v->uuid)), s_action_done,
+                            xs_nn (json_pack ("{s:s}", "uuid", v->uuid)), xs_cinder_accepted,
                             v->uuid);
     }
     else
@@ -631,7 +589,7 @@ xs_cinder_volume_action (xs_api_req_t *req, void *arg)
         else
             xs_cinder_call (self, req, "volume_reset_state",
                             xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "state", status)),
-                            s_action_done, v->uuid);
+                            xs_cinder_accepted, v->uuid);
     }
     else
         xs_api_reply_error (&req, 400, "Invalid input received: action %.64s is not supported "
