@@ -23,12 +23,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
-
-#include <stdlib.h>
 
 #include "catalog/server/xs_admin.h"
 #include "catalog/server/xs_agentsrv.h"
