@@ -143,6 +143,23 @@ struct _xs_cinder_call_t {
 void xs_cinder_call (xs_cinder_t *self, xs_api_req_t *req, const char *cmd, json_t *args,
                      xs_cinder_done_fn *done, const char *key);
 
+/* A done function for commands whose success is a bare 202 (deletes,
+   actions): 202, or Cinder's error for the failure (400 for a conflict). */
+xs_cinder_done_fn xs_cinder_accepted;
+
+/* The row of the route's {id} the caller may see (a volume, a snapshot),
+   or NULL after a 404 (answered). Caller destroys. */
+typedef xs_volume_t *(xs_cinder_find_fn) (xs_cinder_t *self, xs_api_req_t **req_p);
+
+/* PUT /volumes/{id} and /snapshots/{id}: the name ("name", or
+   "display_name" as OSC sends it) from the body's `element`; description
+   and metadata are not kept (refused unless empty). The row comes from
+   find; a new name runs volume_rename answered by renamed, none runs
+   volume_show answered by shown. */
+void xs_cinder_update (xs_cinder_t *self, xs_api_req_t *req, const char *element,
+                       xs_cinder_find_fn *find, xs_cinder_done_fn *renamed,
+                       xs_cinder_done_fn *shown);
+
 /* =========================================================================
     Route handlers
    ========================================================================= */

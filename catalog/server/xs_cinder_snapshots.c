@@ -265,44 +265,12 @@ xs_cinder_snapshot_show (xs_api_req_t *req, void *arg)
                     xs_nn (json_pack ("{s:s}", "uuid", id)), s_snapshot_show_done, id);
 }
 
-/* PUT /snapshots/{id}: the name ("name" or "display_name"); description
-   and metadata are not kept. */
+/* PUT /snapshots/{id}: the name; description and metadata are not kept. */
 void
 xs_cinder_snapshot_update (xs_api_req_t *req, void *arg)
 {
-    xs_cinder_t *self = (xs_cinder_t *) arg;
-    json_t *body = NULL;
-    const char *name = NULL;
-    xs_err_t err;
-    if (xs_api_json_element (xs_api_req_json (req), "snapshot", &body, &err)
-    ||  xs_api_json_string (body, "name", 255, &name, &err)
-    ||  (!name && xs_api_json_string (body, "display_name", 255, &name, &err))) {
-        xs_api_reply_err (&req, &err);
-        return;
-    }
-    if (xs_cinder_check_unstored (body, &req))
-        return;
-    xs_volume_t *v = s_route_snapshot (self, &req);
-    if (!v)
-        return;
-    if (name && *name)
-        xs_cinder_call (self, req, "volume_rename",
-                        xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "name", name)),
-                        s_snapshot_show_done, v->uuid);
-    else
-        xs_cinder_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
-                        s_snapshot_show_done, v->uuid);
-    xs_volume_destroy (&v);
-}
-
-static void
-s_snapshot_delete_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-                        const xs_reply_answer_t *answer)
-{
-    if (answer->result)
-        xs_api_reply_empty (req_p, 202);
-    else
-        xs_cinder_reply_failure (req_p, answer, 400);
+    xs_cinder_update ((xs_cinder_t *) arg, req, "snapshot", s_route_snapshot,
+                      s_snapshot_show_done, s_snapshot_show_done);
 }
 
 void
@@ -319,6 +287,6 @@ xs_cinder_snapshot_delete (xs_api_req_t *req, void *arg)
                             v->uuid, xs_volume_state_name (v->state));
     else
         xs_cinder_call (self, req, "volume_delete", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
-                        s_snapshot_delete_done, v->uuid);
+                        xs_cinder_accepted, v->uuid);
     xs_volume_destroy (&v);
 }

@@ -164,6 +164,44 @@ xs_cinder_call (xs_cinder_t *self, xs_api_req_t *req, const char *cmd, json_t *a
     json_decref (args);
 }
 
+void
+xs_cinder_accepted (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
+                    const xs_reply_answer_t *answer)
+{
+    if (answer->result)
+        xs_api_reply_empty (req_p, 202);
+    else
+        xs_cinder_reply_failure (req_p, answer, 400);
+}
+
+void
+xs_cinder_update (xs_cinder_t *self, xs_api_req_t *req, const char *element,
+                  xs_cinder_find_fn *find, xs_cinder_done_fn *renamed, xs_cinder_done_fn *shown)
+{
+    json_t *body = NULL;
+    const char *name = NULL;
+    xs_err_t err;
+    if (xs_api_json_element (xs_api_req_json (req), element, &body, &err)
+    ||  xs_api_json_string (body, "name", 255, &name, &err)
+    ||  (!name && xs_api_json_string (body, "display_name", 255, &name, &err))) {
+        xs_api_reply_err (&req, &err);
+        return;
+    }
+    if (xs_cinder_check_unstored (body, &req))
+        return;
+    xs_volume_t *v = find (self, &req);
+    if (!v)
+        return;
+    if (name && *name)
+        xs_cinder_call (self, req, "volume_rename",
+                        xs_nn (json_pack ("{s:s, s:s}", "uuid", v->uuid, "name", name)),
+                        renamed, v->uuid);
+    else
+        xs_cinder_call (self, req, "volume_show", xs_nn (json_pack ("{s:s}", "uuid", v->uuid)),
+                        shown, v->uuid);
+    xs_volume_destroy (&v);
+}
+
 /* =========================================================================
     Views
    ========================================================================= */

@@ -158,6 +158,12 @@ xs_store_in_transaction (const xs_store_t *self)
     return self->in_txn;
 }
 
+uint64_t
+xs_store_statements (const xs_store_t *self)
+{
+    return self->statements;
+}
+
 /* ---------------------------------------------------------------------
    Counts
    --------------------------------------------------------------------- */

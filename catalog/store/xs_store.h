@@ -219,6 +219,11 @@ int xs_store_rollback (xs_store_t *self, xs_err_t *err);
    group commit never acknowledges what was lost. */
 bool xs_store_in_transaction (const xs_store_t *self);
 
+/* Statements the store has run since it was opened (every read and write,
+   BEGIN and COMMIT included): what a request costs in the store, for tests
+   that pin it (an API create reads no whole table). */
+uint64_t xs_store_statements (const xs_store_t *self);
+
 /* Current Unix time in milliseconds (the store's timestamps). */
 int64_t xs_store_now_ms (void);
 

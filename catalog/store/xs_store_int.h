@@ -167,6 +167,7 @@ struct _xs_store_t {
     char txn_lost_why [512];            /* what rolled it back              */
     int op_depth;                       /* open xs_sql_savepoint levels     */
     bool op_outer;                      /* the outer one began a transaction */
+    uint64_t statements;                /* run since open (xs_sql_stmt)     */
     int64_t changes;                    /* rows the last write changed      */
     int64_t last_id;                    /* id the last insert made          */
     char errmsg [512];                  /* the driver's message of the last failure */

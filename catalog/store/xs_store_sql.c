@@ -275,7 +275,8 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
         " COALESCE(SUM((size_bytes + 1073741823) / 1073741824), 0)"
         " FROM (SELECT v.size_bytes, CASE WHEN v.parent_uuid IS NULL THEN NULL ELSE"
         " (SELECT j.op FROM job j WHERE j.volume_uuid = v.uuid ORDER BY j.id LIMIT 1) END AS k"
-        " FROM volume v WHERE v.project = ?1 AND v.state <> 'deleted') u",
+        " FROM volume v WHERE v.project = ?1 AND v.state IN ('creating', 'available',"
+        " 'deleting', 'error', 'error_deleting', 'extending', 'error_extending')) u",
     [XS_SQL_VOLUME_SNAPSHOTS_OF] =
         "SELECT count(*) FROM volume v WHERE v.parent_uuid = ?1 AND v.state <> 'deleted'"
         " AND (SELECT j.op FROM job j WHERE j.volume_uuid = v.uuid ORDER BY j.id LIMIT 1) = 'vdi_snapshot'",

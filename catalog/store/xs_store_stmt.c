@@ -143,6 +143,7 @@ xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err)
         return NULL;
     }
     xs_sql_stmt_t *st = &self->stmts [id];
+    self->statements++;
     if (!st->h) {
         int rc = self->drv->prepare (self, st);
         if (rc != XS_RC_OK) {

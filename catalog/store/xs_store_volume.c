@@ -174,23 +174,32 @@ xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t 
     return 0;
 }
 
-int
-xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t state,
-                           const char *error, xs_err_t *err)
+/* Writes volume uuid's state and error text with statement `id`, and its
+   size first when size is not NULL (XS_SQL_VOLUME_SET_SIZE binds it as
+   ?2); stamps updated_at. What set_state and set_size share. */
+static int
+s_volume_set (xs_store_t *self, xs_sql_id_t id, const char *uuid, const int64_t *size,
+              xs_volume_state_t state, const char *error, xs_err_t *err)
 {
     if (xs_store_empty (uuid))
         return xs_err_set (err, XS_EINVAL, "volume: a uuid is required");
+    if (size && *size < 0)
+        return xs_err_set (err, XS_EINVAL, "volume %s: size %lld is negative", uuid,
+                           (long long) *size);
     const char *name = xs_volume_state_name (state);
     if (strcmp (name, "?") == 0)
         return xs_err_set (err, XS_EINVAL, "volume %s: unknown state %d", uuid, (int) state);
-    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_SET_STATE, err);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, id, err);
     if (!st)
         return -1;
     int rc = XS_RC_OK;
-    XS_SQL_BIND (xs_sql_bind_text (st, 1, uuid));
-    XS_SQL_BIND (xs_sql_bind_text (st, 2, name));
-    XS_SQL_BIND (xs_sql_bind_text (st, 3, error));
-    XS_SQL_BIND (xs_sql_bind_int64 (st, 4, xs_store_now_ms ()));
+    int i = 1;
+    XS_SQL_BIND (xs_sql_bind_text (st, i++, uuid));
+    if (size)
+        XS_SQL_BIND (xs_sql_bind_int64 (st, i++, *size));
+    XS_SQL_BIND (xs_sql_bind_text (st, i++, name));
+    XS_SQL_BIND (xs_sql_bind_text (st, i++, error));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, i, xs_store_now_ms ()));
     rc = xs_sql_write (self, st, rc);
     if (rc != XS_RC_OK)
         return xs_sql_fail (self, rc, err, "volume %s", uuid);
@@ -200,32 +209,17 @@ xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t
 }
 
 int
+xs_store_volume_set_state (xs_store_t *self, const char *uuid, xs_volume_state_t state,
+                           const char *error, xs_err_t *err)
+{
+    return s_volume_set (self, XS_SQL_VOLUME_SET_STATE, uuid, NULL, state, error, err);
+}
+
+int
 xs_store_volume_set_size (xs_store_t *self, const char *uuid, int64_t size_bytes,
                           xs_volume_state_t state, const char *error, xs_err_t *err)
 {
-    if (xs_store_empty (uuid))
-        return xs_err_set (err, XS_EINVAL, "volume: a uuid is required");
-    if (size_bytes < 0)
-        return xs_err_set (err, XS_EINVAL, "volume %s: size %lld is negative", uuid,
-                           (long long) size_bytes);
-    const char *name = xs_volume_state_name (state);
-    if (strcmp (name, "?") == 0)
-        return xs_err_set (err, XS_EINVAL, "volume %s: unknown state %d", uuid, (int) state);
-    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_SET_SIZE, err);
-    if (!st)
-        return -1;
-    int rc = XS_RC_OK;
-    XS_SQL_BIND (xs_sql_bind_text (st, 1, uuid));
-    XS_SQL_BIND (xs_sql_bind_int64 (st, 2, size_bytes));
-    XS_SQL_BIND (xs_sql_bind_text (st, 3, name));
-    XS_SQL_BIND (xs_sql_bind_text (st, 4, error));
-    XS_SQL_BIND (xs_sql_bind_int64 (st, 5, xs_store_now_ms ()));
-    rc = xs_sql_write (self, st, rc);
-    if (rc != XS_RC_OK)
-        return xs_sql_fail (self, rc, err, "volume %s", uuid);
-    if (self->changes == 0)
-        return xs_err_set (err, XS_ENOTFOUND, "volume %s: not found", uuid);
-    return 0;
+    return s_volume_set (self, XS_SQL_VOLUME_SET_SIZE, uuid, &size_bytes, state, error, err);
 }
 
 json_t *

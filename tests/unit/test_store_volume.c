@@ -189,6 +189,62 @@ test_volume_usage_and_snapshots (void **state)
     assert_int_equal (xs_store_volume_snapshots_of (store, "c-1", &err), 0);
 }
 
+/* set_size writes size, state and error (set_state's checks and
+   not-found, shared); a project's usage counts a volume in every state but
+   deleted (the usage query names the live states for its index). */
+static void
+test_volume_set_size_and_live_states (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_t *store = fx->store;
+    xs_err_t err = { 0 };
+    int64_t gold = fx_add_flavor (store, "gold");
+    xs_volume_state_t states [] = {
+        XS_VOLUME_CREATING, XS_VOLUME_AVAILABLE, XS_VOLUME_DELETING, XS_VOLUME_DELETED,
+        XS_VOLUME_ERROR, XS_VOLUME_ERROR_DELETING, XS_VOLUME_EXTENDING,
+        XS_VOLUME_ERROR_EXTENDING };
+    for (size_t i = 0; i < sizeof states / sizeof states [0]; i++) {
+        char uuid [16];
+        snprintf (uuid, sizeof uuid, "v-%zu", i);
+        xs_volume_spec_t v = { .uuid = uuid, .size_bytes = INT64_C (1) << 30,
+                               .flavor_id = gold, .state = states [i], .project = "p1" };
+        assert_int_equal (xs_store_volume_insert (store, &v, &err), 0);
+    }
+    xs_volume_usage_t u;
+    assert_int_equal (xs_store_volume_usage (store, "p1", &u, &err), 0);
+    assert_int_equal (u.volumes, 7);
+    assert_int_equal (u.gigabytes, 7);
+
+    assert_int_equal (xs_store_volume_set_size (store, "v-1", INT64_C (3) << 30,
+                                                XS_VOLUME_ERROR_EXTENDING, "slow", &err), 0);
+    xs_volume_t *got = xs_store_volume_get (store, "v-1", &err);
+    assert_int_equal (got->size_bytes, INT64_C (3) << 30);
+    assert_int_equal (got->state, XS_VOLUME_ERROR_EXTENDING);
+    assert_string_equal (got->error, "slow");
+    xs_volume_destroy (&got);
+    assert_int_equal (xs_store_volume_set_size (store, "v-1", INT64_C (4) << 30,
+                                                XS_VOLUME_AVAILABLE, NULL, &err), 0);
+    got = xs_store_volume_get (store, "v-1", &err);
+    assert_int_equal (got->state, XS_VOLUME_AVAILABLE);
+    assert_null (got->error);
+    xs_volume_destroy (&got);
+    assert_int_equal (xs_store_volume_set_size (store, "v-1", -1, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_non_null (strstr (err.msg, "v-1"));
+    assert_int_equal (xs_store_volume_set_size (store, "v-1", 1, (xs_volume_state_t) 99, NULL,
+                                                &err), -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_int_equal (xs_store_volume_set_size (store, "nope", 1, XS_VOLUME_AVAILABLE, NULL,
+                                                &err), -1);
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_int_equal (xs_store_volume_set_size (store, "", 1, XS_VOLUME_AVAILABLE, NULL, &err),
+                      -1);
+    assert_int_equal (err.kind, XS_EINVAL);
+    assert_int_equal (xs_store_volume_usage (store, "p1", &u, &err), 0);
+    assert_int_equal (u.gigabytes, 7 + 3);
+}
+
 int
 main (void)
 {
@@ -196,6 +252,7 @@ main (void)
         FX_TEST_OPEN (test_volume_insert),
         FX_TEST_OPEN (test_volume_update_and_list),
         FX_TEST_OPEN (test_volume_usage_and_snapshots),
+        FX_TEST_OPEN (test_volume_set_size_and_live_states),
     };
     return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }
