@@ -49,7 +49,7 @@ def _start_hosts(stack, n):
                         "--first", str(first), "--hosts", str(count)], check=True)
     for zone in range((n + PER_ZONE - 1) // PER_ZONE):
         stack.load("setup", "--backends", "1", "--zone", "scale-%d" % zone,
-                   "--flavor", "scale-%d" % zone)
+                   "--flavor", "scale-%d" % zone, "--first", str(100000 + zone))
     # The allow-list directory was just written: catalogd reads it again
     # while it is younger than 2 s (see xs_allowlist).
     agent_endpoint = stack.load("ping").split()[0]

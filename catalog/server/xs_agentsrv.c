@@ -11,6 +11,7 @@
 #include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_proto.h"
+#include "xs_zap.h"
 
 #define S_MISSED_MAX 3              /* heartbeats missed before "down"     */
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
@@ -597,16 +598,17 @@ s_load_cert (xs_agentsrv_t *self, const char *cert_file, xs_err_t *err)
     return 0;
 }
 
-/* zauth admitting the keys of the allow-list directory, and the CURVE
-   server ROUTER it guards. */
+/* The ZAP handler admitting the keys of the allow-list directory
+   (xs_zap), and the CURVE server ROUTER it guards. */
 static int
 s_start_router (xs_agentsrv_t *self, xs_err_t *err)
 {
-    self->auth = zactor_new (zauth, NULL);
-    if (!self->auth
-    ||  zstr_sendx (self->auth, "CURVE", xs_allowlist_dir (self->allowlist), NULL)
-    ||  zsock_wait (self->auth) == -1)
+    xs_zap_args_t zap = {.dir = xs_allowlist_dir (self->allowlist)};
+    self->auth = zactor_new (xs_zap_actor, &zap);
+    if (!self->auth || !zap.ok) {
+        zactor_destroy (&self->auth);
         return xs_err_set (err, XS_EINTERNAL, "agent socket: cannot start the ZAP handler");
+    }
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router)
         return xs_err_set (err, XS_ETRANSPORT, "agent socket: %s", zmq_strerror (zmq_errno ()));
