@@ -57,6 +57,7 @@ typedef struct {
     s_host_t *hosts;
     int n;
     int welcomed;
+    int connected;              /* hosts[0 .. connected) have sockets */
     int heartbeat_ms;
     uint64_t seq;
     uint64_t acks;
@@ -262,16 +263,18 @@ s_prepare (const char *dir, const char *enroll, int first, int n)
     return 0;
 }
 
+/* Connects the next hosts, so that at most S_CONNECTING are connecting
+   and registering at once (a herd of 10,000 CURVE handshakes at once on a
+   loaded machine times out and retries faster than it is served; real
+   agents start at different times too). */
+#define S_CONNECTING 250
+
 static int
-s_connect (s_bench_t *self, int epfd, const char *catalog, const char *catalog_key,
+s_connect (s_bench_t *self, int epfd, const char *catalog, zcert_t *server,
            const char *dir, int first, int per_zone)
 {
-    zcert_t *server = zcert_load (catalog_key);
-    if (!server) {
-        fprintf (stderr, "xs-bench-hosts: cannot read %s\n", catalog_key);
-        return -1;
-    }
-    for (int i = 0; i < self->n; i++) {
+    for (int i = self->connected; i < self->n && i < self->welcomed + S_CONNECTING; i++) {
+        self->connected = i + 1;
         s_host_t *h = &self->hosts [i];
         char path [1024];
         snprintf (path, sizeof path, "%s/host%d.cert", dir, first + i);
@@ -281,7 +284,6 @@ s_connect (s_bench_t *self, int epfd, const char *catalog, const char *catalog_k
             fprintf (stderr, "xs-bench-hosts: host %d: no certificate %s or no socket: %s\n",
                      first + i, path, strerror (errno));
             zcert_destroy (&cert);
-            zcert_destroy (&server);
             return -1;
         }
         snprintf (h->uuid, sizeof h->uuid, "00000000-0000-4000-a000-%012d", first + i);
@@ -293,18 +295,16 @@ s_connect (s_bench_t *self, int epfd, const char *catalog, const char *catalog_k
         zcert_destroy (&cert);
         if (zsock_connect (h->sock, "%s", catalog)) {
             fprintf (stderr, "xs-bench-hosts: cannot connect to %s\n", catalog);
-            zcert_destroy (&server);
             return -1;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t) i};
         if (epoll_ctl (epfd, EPOLL_CTL_ADD, zsock_fd (h->sock), &ev)) {
             fprintf (stderr, "xs-bench-hosts: epoll: %s\n", strerror (errno));
-            zcert_destroy (&server);
             return -1;
         }
         s_register (self, h);
+        s_drain (self, h);
     }
-    zcert_destroy (&server);
     return 0;
 }
 
@@ -324,7 +324,8 @@ s_beat (s_bench_t *self)
         h->due = now + self->heartbeat_ms;
         self->ring [(self->ring_head + self->ring_len) % self->n] = (int) (h - self->hosts);
         self->ring_len++;
-        s_drain (self, h);
+        if (h->sock)
+            s_drain (self, h);
     }
     return 1000;
 }
@@ -348,12 +349,21 @@ s_usage (FILE *out)
                   "[--first I] --hosts N [--per-zone Z]\n");
 }
 
+typedef struct {
+    const char *catalog, *dir;
+    zcert_t *server;
+    int first, per_zone;
+} s_conn_t;
+
 static int
-s_run (s_bench_t *self, int epfd, int sigfd)
+s_run (s_bench_t *self, int epfd, const s_conn_t *c)
 {
     bool told = false;
     struct epoll_event events [256];
     while (true) {
+        if (self->connected < self->n
+        &&  s_connect (self, epfd, c->catalog, c->server, c->dir, c->first, c->per_zone))
+            return 1;
         if (!told && self->welcomed == self->n) {
             told = true;
             const char *env = getenv ("XENSM_READY_FD");
@@ -435,8 +445,11 @@ main (int argc, char **argv)
     self.hosts = calloc ((size_t) n, sizeof *self.hosts);
     self.ring = calloc ((size_t) n, sizeof *self.ring);
     int rc = 1;
-    if (self.hosts && self.ring
-    &&  s_connect (&self, epfd, catalog, catalog_key, dir, first, per_zone) == 0) {
+    s_conn_t conn = {catalog, dir, zcert_load (catalog_key), first, per_zone};
+    if (!conn.server)
+        fprintf (stderr, "xs-bench-hosts: cannot read %s\n", catalog_key);
+    else
+    if (self.hosts && self.ring) {
         /* The first heartbeats spread over one interval. */
         int64_t now = zclock_mono ();
         for (int i = 0; i < n; i++) {
@@ -444,8 +457,9 @@ main (int argc, char **argv)
             self.ring [i] = i;
         }
         self.ring_len = n;
-        rc = s_run (&self, epfd, sigfd);
+        rc = s_run (&self, epfd, &conn);
     }
+    zcert_destroy (&conn.server);
     printf ("acks %llu\n", (unsigned long long) self.acks);
     for (int i = 0; self.hosts && i < n; i++) {
         zsock_destroy (&self.hosts [i].sock);

@@ -367,26 +367,9 @@ s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
         json_decref (hsr->capabilities);
         hsr->capabilities = json_incref (json_object_get (sr, "capabilities"));
         hsr->at = zclock_mono ();
-        if (store_stats && xs_agentsrv_open_batch (self) == 0) {
-            size_t ncap = json_array_size (hsr->capabilities);
-            const char **caps = xs_zalloc ((ncap + 1) * sizeof *caps);
-            for (size_t k = 0; k < ncap; k++)
-                caps [k] = json_string_value (json_array_get (hsr->capabilities, k));
-            xs_sr_stats_spec_t st = {
-                .host_uuid = h->uuid, .backend_id = backend_id, .attached = true,
-                .has_stats = true, .physical_size = hsr->physical_size,
-                .physical_utilisation = hsr->physical_utilisation,
-                .virtual_allocation = hsr->virtual_allocation,
-                .ncapabilities = ncap, .capabilities = caps,
-            };
-            xs_err_t err;
-            if (xs_store_sr_stats_upsert (self->store, &st, &err))
-                xs_debug ("%s", err.msg);
-            free (caps);
-        }
     }
     if (store_stats && xs_agentsrv_open_batch (self) == 0)
-        xs_store_host_touch (self->store, h->uuid, 0, NULL);
+        xs_agentsrv_store_stats (self, h);
     if (xs_agentsrv_sm_drivers (self, h, xs_proto_get (msg, "sm_drivers")))
         xs_reconcile_run (self->reconcile);
     xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (msg));

@@ -41,6 +41,7 @@ s_sr_free (void **item_p)
         xs_live_sr_t *sr = (xs_live_sr_t *) *item_p;
         free (sr->sr_uuid);
         json_decref (sr->capabilities);
+        json_decref (sr->stored_capabilities);
         free (sr);
         *item_p = NULL;
     }

@@ -32,6 +32,11 @@ typedef struct {
     json_t *capabilities;
     int64_t at;                 /* when last reported (zclock_mono)       */
     int64_t pending_since;      /* an attach was asked for; 0 when none   */
+    /* What the store's row holds since this session wrote it (a heartbeat
+       writes the stats only when they differ from these). */
+    bool stored;
+    int64_t stored_size, stored_utilisation, stored_allocation;
+    json_t *stored_capabilities;
 } xs_live_sr_t;
 
 /* One live (or lately live) host. */
