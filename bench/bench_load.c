@@ -6,8 +6,10 @@
         prints the agent endpoint the server reports and, on a second line,
         its Block Storage API endpoint when it serves one.
     xs-bench-load --endpoint E setup --backends N [--flavor F] [--zone Z] [--window W]
+                  [--first K]
         flavor_create F, then N backend_add (nfs, with an sr_uuid, so the
-        agents attach an existing SR), W requests in flight.
+        agents attach an existing SR: numbered from K + 1, default 1), W
+        requests in flight.
     xs-bench-load --endpoint E wait --backends N --hosts H [--timeout-ms T]
         polls host_list and backend_list until H hosts are up with the N
         backends' SRs attached and every backend is `attached`.
@@ -190,6 +192,7 @@ s_pipeline (s_client_t *c, const char *phase, size_t n, size_t window, s_make_fn
 typedef struct {
     const char *flavor;
     const char *zone;
+    long first;                 /* SR numbers start after it */
     const char *tag;
     char **uuids;               /* volumes made by run */
 } s_job_t;
@@ -199,9 +202,10 @@ s_make_backend (void *arg, size_t i)
 {
     s_job_t *job = (s_job_t *) arg;
     char sr [64], path [64], label [64];
-    snprintf (sr, sizeof sr, "00000000-0000-4000-9000-%012zu", i + 1);
-    snprintf (path, sizeof path, "/bench/%zu", i + 1);
-    snprintf (label, sizeof label, "bench-%zu", i + 1);
+    size_t n = i + 1 + (size_t) job->first;
+    snprintf (sr, sizeof sr, "00000000-0000-4000-9000-%012zu", n);
+    snprintf (path, sizeof path, "/bench/%zu", n);
+    snprintf (label, sizeof label, "bench-%zu", n);
     return json_pack ("{s:s, s:{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}}}", "cmd", "backend_add",
                       "args", "flavor", job->flavor, "sr_type", "nfs", "params",
                       "server", "192.0.2.1", "serverpath", path, "sr_uuid", sr,
@@ -269,7 +273,7 @@ s_usage (FILE *out)
 {
     fprintf (out,
         "usage: xs-bench-load --endpoint E [--timeout-ms T] ping\n"
-        "       xs-bench-load --endpoint E setup --backends N [--flavor F] [--zone Z]\n"
+        "       xs-bench-load --endpoint E setup --backends N [--flavor F] [--zone Z] [--first K]\n"
         "       xs-bench-load --endpoint E wait --backends N --hosts H\n"
         "       xs-bench-load --endpoint E run --count N --window W [--flavor F] [--tag T]"
         " [--no-delete]\n");
@@ -285,6 +289,7 @@ main (int argc, char **argv)
         {"hosts", required_argument, NULL, 'H'},
         {"flavor", required_argument, NULL, 'f'},
         {"zone", required_argument, NULL, 'z'},
+        {"first", required_argument, NULL, 'F'},
         {"count", required_argument, NULL, 'n'},
         {"window", required_argument, NULL, 'w'},
         {"tag", required_argument, NULL, 'T'},
@@ -293,7 +298,7 @@ main (int argc, char **argv)
         {NULL, 0, NULL, 0}
     };
     const char *endpoint = NULL, *flavor = "bench", *zone = "default", *tag = "bench";
-    long backends = 0, hosts = 0, count = 0, window = 64;
+    long backends = 0, hosts = 0, count = 0, window = 64, first = 0;
     int timeout_ms = 60000;
     bool no_delete = false;
     int c;
@@ -305,6 +310,7 @@ main (int argc, char **argv)
             case 'H': hosts = atol (optarg); break;
             case 'f': flavor = optarg; break;
             case 'z': zone = optarg; break;
+            case 'F': first = atol (optarg); break;
             case 'n': count = atol (optarg); break;
             case 'w': window = atol (optarg); break;
             case 'T': tag = optarg; break;
@@ -329,7 +335,7 @@ main (int argc, char **argv)
         return 1;
     }
     int rc = 1;
-    s_job_t job = {.flavor = flavor, .zone = zone, .tag = tag};
+    s_job_t job = {.flavor = flavor, .zone = zone, .tag = tag, .first = first};
     if (streq (mode, "ping")) {
         json_t *r = s_call (&client, "ping", NULL);
         const char *agent = json_string_value (json_object_get (r, "agent_endpoint"));

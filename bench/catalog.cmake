@@ -12,6 +12,13 @@ add_executable(xs-bench-agents bench_agents.c)
 target_link_libraries(xs-bench-agents PRIVATE xensm-agent xensm-common)
 xensm_link_zmq(xs-bench-agents)
 
+# Many light bench hosts (one DEALER + CURVE key each) in one thread: the
+# 10,000-agent row.
+add_executable(xs-bench-hosts bench_hosts.c)
+target_include_directories(xs-bench-hosts PRIVATE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS})
+target_link_libraries(xs-bench-hosts PRIVATE xensm-proto xensm-common PkgConfig::JANSSON)
+xensm_link_zmq(xs-bench-hosts)
+
 add_executable(xs-bench-relay bench_relay.c)
 target_include_directories(xs-bench-relay PRIVATE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS})
 target_link_libraries(xs-bench-relay PRIVATE xensm-proto xensm-common PkgConfig::JANSSON)

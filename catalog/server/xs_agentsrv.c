@@ -11,6 +11,7 @@
 #include "xs_log.h"
 #include "xs_mem.h"
 #include "xs_proto.h"
+#include "xs_zap.h"
 
 #define S_MISSED_MAX 3              /* heartbeats missed before "down"     */
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
@@ -366,26 +367,9 @@ s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
         json_decref (hsr->capabilities);
         hsr->capabilities = json_incref (json_object_get (sr, "capabilities"));
         hsr->at = zclock_mono ();
-        if (store_stats && xs_agentsrv_open_batch (self) == 0) {
-            size_t ncap = json_array_size (hsr->capabilities);
-            const char **caps = xs_zalloc ((ncap + 1) * sizeof *caps);
-            for (size_t k = 0; k < ncap; k++)
-                caps [k] = json_string_value (json_array_get (hsr->capabilities, k));
-            xs_sr_stats_spec_t st = {
-                .host_uuid = h->uuid, .backend_id = backend_id, .attached = true,
-                .has_stats = true, .physical_size = hsr->physical_size,
-                .physical_utilisation = hsr->physical_utilisation,
-                .virtual_allocation = hsr->virtual_allocation,
-                .ncapabilities = ncap, .capabilities = caps,
-            };
-            xs_err_t err;
-            if (xs_store_sr_stats_upsert (self->store, &st, &err))
-                xs_debug ("%s", err.msg);
-            free (caps);
-        }
     }
     if (store_stats && xs_agentsrv_open_batch (self) == 0)
-        xs_store_host_touch (self->store, h->uuid, 0, NULL);
+        xs_agentsrv_store_stats (self, h);
     if (xs_agentsrv_sm_drivers (self, h, xs_proto_get (msg, "sm_drivers")))
         xs_reconcile_run (self->reconcile);
     xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (msg));
@@ -597,16 +581,17 @@ s_load_cert (xs_agentsrv_t *self, const char *cert_file, xs_err_t *err)
     return 0;
 }
 
-/* zauth admitting the keys of the allow-list directory, and the CURVE
-   server ROUTER it guards. */
+/* The ZAP handler admitting the keys of the allow-list directory
+   (xs_zap), and the CURVE server ROUTER it guards. */
 static int
 s_start_router (xs_agentsrv_t *self, xs_err_t *err)
 {
-    self->auth = zactor_new (zauth, NULL);
-    if (!self->auth
-    ||  zstr_sendx (self->auth, "CURVE", xs_allowlist_dir (self->allowlist), NULL)
-    ||  zsock_wait (self->auth) == -1)
+    xs_zap_args_t zap = {.dir = xs_allowlist_dir (self->allowlist)};
+    self->auth = zactor_new (xs_zap_actor, &zap);
+    if (!self->auth || !zap.ok) {
+        zactor_destroy (&self->auth);
         return xs_err_set (err, XS_EINTERNAL, "agent socket: cannot start the ZAP handler");
+    }
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router)
         return xs_err_set (err, XS_ETRANSPORT, "agent socket: %s", zmq_strerror (zmq_errno ()));

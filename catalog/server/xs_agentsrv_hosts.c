@@ -189,3 +189,58 @@ xs_agentsrv_backend_unusable (xs_agentsrv_t *self, const xs_backend_t *b)
 {
     return xs_hosts_backend_unusable (self->hosts, b);
 }
+
+/* =========================================================================
+    SR stats in the store
+   ========================================================================= */
+
+/* Whether hsr's stats differ from what its store row holds (written by
+   this session): a heartbeat writes only what changed, so that 10,000
+   hosts whose SRs are quiet cost the store nothing per heartbeat. */
+static bool
+s_stats_changed (const xs_live_sr_t *hsr)
+{
+    return !hsr->stored || hsr->stored_size != hsr->physical_size
+        || hsr->stored_utilisation != hsr->physical_utilisation
+        || hsr->stored_allocation != hsr->virtual_allocation
+        || !json_equal (hsr->stored_capabilities, hsr->capabilities);
+}
+
+/* Writes host h's stats of hsr into the open batch. */
+static void
+s_store_stats (xs_agentsrv_t *self, xs_live_host_t *h, xs_live_sr_t *hsr)
+{
+    size_t ncap = json_array_size (hsr->capabilities);
+    const char **caps = xs_zalloc ((ncap + 1) * sizeof *caps);
+    for (size_t k = 0; k < ncap; k++)
+        caps [k] = json_string_value (json_array_get (hsr->capabilities, k));
+    xs_sr_stats_spec_t st = {
+        .host_uuid = h->uuid, .backend_id = hsr->backend_id, .attached = true,
+        .has_stats = true, .physical_size = hsr->physical_size,
+        .physical_utilisation = hsr->physical_utilisation,
+        .virtual_allocation = hsr->virtual_allocation,
+        .ncapabilities = ncap, .capabilities = caps,
+    };
+    xs_err_t err;
+    if (xs_store_sr_stats_upsert (self->store, &st, &err))
+        xs_debug ("%s", err.msg);
+    else {
+        hsr->stored = true;
+        hsr->stored_size = hsr->physical_size;
+        hsr->stored_utilisation = hsr->physical_utilisation;
+        hsr->stored_allocation = hsr->virtual_allocation;
+        json_decref (hsr->stored_capabilities);
+        hsr->stored_capabilities = json_incref (hsr->capabilities);
+    }
+    free (caps);
+}
+
+void
+xs_agentsrv_store_stats (xs_agentsrv_t *self, xs_live_host_t *h)
+{
+    for (xs_live_sr_t *hsr = (xs_live_sr_t *) zhashx_first (h->srs); hsr;
+         hsr = (xs_live_sr_t *) zhashx_next (h->srs))
+        if (hsr->attached && hsr->has_stats && s_stats_changed (hsr))
+            s_store_stats (self, h, hsr);
+    xs_store_host_touch (self->store, h->uuid, 0, NULL);
+}

@@ -65,4 +65,9 @@ void xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *
    ignored. True when what the catalog knows changed. */
 bool xs_agentsrv_sm_drivers (xs_agentsrv_t *self, xs_live_host_t *h, const json_t *drivers);
 
+/* Host h's SR stats that differ from what its store rows hold (every SR
+   it reported, in this heartbeat or an earlier one), and its last_seen,
+   into the open batch. */
+void xs_agentsrv_store_stats (xs_agentsrv_t *self, xs_live_host_t *h);
+
 #endif

@@ -11,6 +11,9 @@
 struct _xs_hosts_t {
     zhashx_t *hosts;            /* uuid -> xs_live_host_t *                   */
     zhashx_t *by_route;         /* routing id (hex) -> xs_live_host_t * (borrowed) */
+    zhashx_t *zones;            /* zone -> zhashx_t of uuid -> xs_live_host_t *
+                                   (borrowed): what placement asks about is
+                                   one zone's hosts, not every host        */
 };
 
 /* =========================================================================
@@ -38,6 +41,7 @@ s_sr_free (void **item_p)
         xs_live_sr_t *sr = (xs_live_sr_t *) *item_p;
         free (sr->sr_uuid);
         json_decref (sr->capabilities);
+        json_decref (sr->stored_capabilities);
         free (sr);
         *item_p = NULL;
     }
@@ -93,7 +97,38 @@ xs_hosts_new (void)
     self->hosts = xs_nn (zhashx_new ());
     zhashx_set_destructor (self->hosts, s_host_free);
     self->by_route = xs_nn (zhashx_new ());
+    self->zones = xs_nn (zhashx_new ());
+    zhashx_set_destructor (self->zones, (zhashx_destructor_fn *) zhashx_destroy);
     return self;
+}
+
+/* The hosts of `zone` (uuid -> host), or NULL when none. Borrowed. */
+static zhashx_t *
+s_zone (xs_hosts_t *self, const char *zone)
+{
+    return zone ? (zhashx_t *) zhashx_lookup (self->zones, zone) : NULL;
+}
+
+static void
+s_zone_add (xs_hosts_t *self, xs_live_host_t *h)
+{
+    zhashx_t *zone = s_zone (self, h->zone);
+    if (!zone) {
+        zone = xs_nn (zhashx_new ());
+        zhashx_insert (self->zones, h->zone, zone);
+    }
+    zhashx_update (zone, h->uuid, h);
+}
+
+static void
+s_zone_remove (xs_hosts_t *self, xs_live_host_t *h)
+{
+    zhashx_t *zone = s_zone (self, h->zone);
+    if (!zone)
+        return;
+    zhashx_delete (zone, h->uuid);
+    if (zhashx_size (zone) == 0)
+        zhashx_delete (self->zones, h->zone);
 }
 
 void
@@ -102,6 +137,7 @@ xs_hosts_destroy (xs_hosts_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_hosts_t *self = *self_p;
+    zhashx_destroy (&self->zones);
     zhashx_destroy (&self->by_route);
     zhashx_destroy (&self->hosts);
     free (self);
@@ -132,6 +168,7 @@ xs_hosts_register (xs_hosts_t *self, const char *uuid, const char *zone, const c
         s_route_key (h->routing_id, rk, sizeof rk);
         zhashx_delete (self->by_route, rk);
         zframe_destroy (&h->routing_id);
+        s_zone_remove (self, h);
         free (h->zone);
         free (h->name);
         free (h->key);
@@ -153,6 +190,7 @@ xs_hosts_register (xs_hosts_t *self, const char *uuid, const char *zone, const c
     h->inflight = 0;
     s_route_key (route, rk, sizeof rk);
     zhashx_update (self->by_route, rk, h);
+    s_zone_add (self, h);
     return h;
 }
 
@@ -165,6 +203,7 @@ xs_hosts_forget (xs_hosts_t *self, const char *uuid)
     char rk [64];
     s_route_key (h->routing_id, rk, sizeof rk);
     zhashx_delete (self->by_route, rk);
+    s_zone_remove (self, h);
     char *key = xs_strdup (uuid);     /* uuid may be h's own */
     zhashx_delete (self->hosts, key);
     free (key);
@@ -188,9 +227,10 @@ const char *
 xs_hosts_pick (xs_hosts_t *self, const char *zone, int64_t backend_id)
 {
     xs_live_host_t *best = NULL;
-    for (xs_live_host_t *h = (xs_live_host_t *) zhashx_first (self->hosts); h;
-         h = (xs_live_host_t *) zhashx_next (self->hosts)) {
-        if (!h->up || !streq (h->zone, zone))
+    zhashx_t *hosts = s_zone (self, zone);
+    for (xs_live_host_t *h = hosts ? (xs_live_host_t *) zhashx_first (hosts) : NULL; h;
+         h = (xs_live_host_t *) zhashx_next (hosts)) {
+        if (!h->up)
             continue;
         xs_live_sr_t *sr = xs_live_sr (h, backend_id, false);
         if (!sr || !sr->attached)
@@ -215,20 +255,22 @@ int
 xs_hosts_live_in_zone (xs_hosts_t *self, const char *zone)
 {
     int n = 0;
-    for (xs_live_host_t *h = (xs_live_host_t *) zhashx_first (self->hosts); h;
-         h = (xs_live_host_t *) zhashx_next (self->hosts))
-        if (h->up && streq (h->zone, zone))
+    zhashx_t *hosts = s_zone (self, zone);
+    for (xs_live_host_t *h = hosts ? (xs_live_host_t *) zhashx_first (hosts) : NULL; h;
+         h = (xs_live_host_t *) zhashx_next (hosts))
+        if (h->up)
             n++;
     return n;
 }
 
 void
-xs_hosts_sr_info (xs_hosts_t *self, int64_t backend_id, xs_hosts_sr_t *sr)
+xs_hosts_sr_info (xs_hosts_t *self, const char *zone, int64_t backend_id, xs_hosts_sr_t *sr)
 {
     memset (sr, 0, sizeof *sr);
     int64_t newest = -1;
-    for (xs_live_host_t *h = (xs_live_host_t *) zhashx_first (self->hosts); h;
-         h = (xs_live_host_t *) zhashx_next (self->hosts)) {
+    zhashx_t *hosts = s_zone (self, zone);
+    for (xs_live_host_t *h = hosts ? (xs_live_host_t *) zhashx_first (hosts) : NULL; h;
+         h = (xs_live_host_t *) zhashx_next (hosts)) {
         if (!h->up)
             continue;
         xs_live_sr_t *hsr = xs_live_sr (h, backend_id, false);
@@ -326,9 +368,10 @@ xs_hosts_backend_unusable (xs_hosts_t *self, const xs_backend_t *b)
                            "existing LUN, so no volume can be created there", b->sr_type);
     int live = 0, reported = 0;
     const xs_live_host_t *lacking = NULL, *having = NULL;
-    for (xs_live_host_t *h = (xs_live_host_t *) zhashx_first (self->hosts); h;
-         h = (xs_live_host_t *) zhashx_next (self->hosts)) {
-        if (!h->up || !streq (h->zone, b->zone))
+    zhashx_t *hosts = s_zone (self, b->zone);
+    for (xs_live_host_t *h = hosts ? (xs_live_host_t *) zhashx_first (hosts) : NULL; h;
+         h = (xs_live_host_t *) zhashx_next (hosts)) {
+        if (!h->up)
             continue;
         live++;
         if (!h->sm_drivers)

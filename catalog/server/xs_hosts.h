@@ -32,6 +32,11 @@ typedef struct {
     json_t *capabilities;
     int64_t at;                 /* when last reported (zclock_mono)       */
     int64_t pending_since;      /* an attach was asked for; 0 when none   */
+    /* What the store's row holds since this session wrote it (a heartbeat
+       writes the stats only when they differ from these). */
+    bool stored;
+    int64_t stored_size, stored_utilisation, stored_allocation;
+    json_t *stored_capabilities;
 } xs_live_sr_t;
 
 /* One live (or lately live) host. */
@@ -125,8 +130,10 @@ char *xs_hosts_backend_unusable (xs_hosts_t *self, const xs_backend_t *b);
 /* Number of live hosts in `zone`. */
 int xs_hosts_live_in_zone (xs_hosts_t *self, const char *zone);
 
-/* Fills *sr with the freshest report about backend_id from live hosts. */
-void xs_hosts_sr_info (xs_hosts_t *self, int64_t backend_id, xs_hosts_sr_t *sr);
+/* Fills *sr with the freshest report about backend_id from the live hosts
+   of `zone` (the backend's: only they attach its SR). */
+void xs_hosts_sr_info (xs_hosts_t *self, const char *zone, int64_t backend_id,
+                       xs_hosts_sr_t *sr);
 
 /* The host list for `host list`: the stored hosts `rows` with live state,
    last seen and attached SRs, then one "enrolled" entry for each key of

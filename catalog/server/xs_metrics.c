@@ -175,7 +175,7 @@ s_render_backends (xs_prom_t *p, xs_store_t *store, xs_hosts_t *hosts, xs_err_t 
                     "its hosts last reported it; absent before the first report.");
     for (xs_backend_t **b = rows; *b; b++) {
         xs_hosts_sr_t sr = { 0 };
-        xs_hosts_sr_info (hosts, (*b)->id, &sr);
+        xs_hosts_sr_info (hosts, (*b)->zone, (*b)->id, &sr);
         if (!sr.has_stats)
             continue;
         char id [24];

@@ -113,7 +113,7 @@ s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
     if (xs_hosts_live_in_zone (self->hosts, b->zone) == 0)
         return xs_sprintf ("no live agent in zone %s", b->zone);
     xs_hosts_sr_t sr;
-    xs_hosts_sr_info (self->hosts, b->id, &sr);
+    xs_hosts_sr_info (self->hosts, b->zone, b->id, &sr);
     if (sr.live_hosts == 0)
         return xs_sprintf ("no live agent of zone %s has its SR attached", b->zone);
     if (!sr.has_stats)

@@ -217,6 +217,18 @@ xs_reconcile_run (xs_reconcile_t *self)
     size_t nbackends = 0;
     while (backends [nbackends])
         nbackends++;
+    /* A host attaches only its zone's backends: each host walks those, not
+       every backend (10,000 hosts in 100 zones: 10,000 x 1, not x 100). */
+    zhashx_t *zones = xs_nn (zhashx_new ());
+    zhashx_set_destructor (zones, (zhashx_destructor_fn *) zlistx_destroy);
+    for (xs_backend_t **b = backends; *b; b++) {
+        zlistx_t *in = (zlistx_t *) zhashx_lookup (zones, (*b)->zone);
+        if (!in) {
+            in = xs_nn (zlistx_new ());
+            zhashx_insert (zones, (*b)->zone, in);
+        }
+        zlistx_add_end (in, *b);
+    }
     zhashx_t *attaching = xs_agentsrv_attaches (self->agents);
     zlist_t *hosts = xs_hosts_snapshot (self->hosts);
     for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (hosts); h;
@@ -224,18 +236,21 @@ xs_reconcile_run (xs_reconcile_t *self)
         if (!h->up)
             continue;
         s_detach_gone (self, h, backends, nbackends);
-        for (xs_backend_t **b = backends; *b; b++) {
+        zlistx_t *in = (zlistx_t *) zhashx_lookup (zones, h->zone);
+        for (xs_backend_t *b = in ? (xs_backend_t *) zlistx_first (in) : NULL; b;
+             b = (xs_backend_t *) zlistx_next (in)) {
             bool create;
-            if (!s_should_attach (self, h, *b, attaching, &create))
+            if (!s_should_attach (self, h, b, attaching, &create))
                 continue;
             json_t *args = xs_nn (json_pack ("{s:o}", "backend",
-                                             xs_backend_agent_json (*b, create)));
-            xs_agentsrv_send_internal (self->agents, h, XS_OP_SR_ATTACH, (*b)->id, &args);
-            xs_live_sr (h, (*b)->id, true)->pending_since = zclock_mono ();
+                                             xs_backend_agent_json (b, create)));
+            xs_agentsrv_send_internal (self->agents, h, XS_OP_SR_ATTACH, b->id, &args);
+            xs_live_sr (h, b->id, true)->pending_since = zclock_mono ();
         }
     }
     zlist_destroy (&hosts);
     zhashx_destroy (&attaching);
+    zhashx_destroy (&zones);
     xs_backend_list_destroy (&backends);
 }
 

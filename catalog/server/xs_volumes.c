@@ -241,7 +241,7 @@ s_check_copy (xs_volumes_t *self, xs_op_t op, const xs_volume_t *p, const xs_bac
     const char *verb = snapshot ? "snapshot" : "clone";
     const char *cap = snapshot ? "VDI_SNAPSHOT" : "VDI_CLONE";
     xs_hosts_sr_t sr;
-    xs_hosts_sr_info (self->hosts, b->id, &sr);
+    xs_hosts_sr_info (self->hosts, b->zone, b->id, &sr);
     if (sr.capabilities && !s_has_capability (sr.capabilities, cap))
         return xs_err_set (err, XS_EINVAL, "volume %s: backend %lld (SR type %s) cannot %s: "
                            "its SR lacks the %s capability", p->uuid, (long long) b->id,

@@ -74,7 +74,7 @@ static bool
 s_attached_twice (void *arg)
 {
     xs_hosts_sr_t sr;
-    xs_hosts_sr_info (S.hosts, *(int64_t *) arg, &sr);
+    xs_hosts_sr_info (S.hosts, "z1", *(int64_t *) arg, &sr);
     return sr.live_hosts == 2 && sr.has_stats;
 }
 
@@ -255,7 +255,7 @@ s_allocation_above (void *arg)
 {
     int64_t *want = (int64_t *) arg;
     xs_hosts_sr_t sr;
-    xs_hosts_sr_info (S.hosts, want [0], &sr);
+    xs_hosts_sr_info (S.hosts, "z1", want [0], &sr);
     return sr.has_stats && sr.virtual_allocation >= want [1];
 }
 
@@ -287,7 +287,7 @@ s_idle_agents_follow_events (int64_t backend)
     json_decref (after);
 
     xs_hosts_sr_t sr;
-    xs_hosts_sr_info (S.hosts, backend, &sr);
+    xs_hosts_sr_info (S.hosts, "z1", backend, &sr);
     xs_err_t err;
     xs_backend_t *b = xs_store_backend_get (S.store, backend, &err);
     assert_non_null (b);

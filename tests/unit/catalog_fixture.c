@@ -346,9 +346,10 @@ static bool
 s_backend_ready (fx_t *f, void *arg)
 {
     s_attached_t *a = (s_attached_t *) arg;
-    xs_hosts_sr_t sr;
-    xs_hosts_sr_info (f->hosts, a->id, &sr);
+    xs_hosts_sr_t sr = { 0 };
     xs_backend_t *b = xs_store_backend_get (f->store, a->id, NULL);
+    if (b)
+        xs_hosts_sr_info (f->hosts, b->zone, a->id, &sr);
     bool ok = b && b->state == XS_BACKEND_ATTACHED && sr.live_hosts >= a->hosts && sr.has_stats;
     xs_backend_destroy (&b);
     return ok;

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -106,6 +109,60 @@ test_any_certificate_file_counts (void **state)
     zcert_destroy (&c);
 }
 
+/* Sets the keys directory's mtime to `at` (UTIME_NOW: now). */
+static void
+s_dir_mtime (s_fx_t *f, struct timespec at)
+{
+    struct timespec times [2] = {at, at};
+    assert_int_equal (utimensat (AT_FDCWD, f->keys, times, 0), 0);
+}
+
+static struct timespec
+s_dir_mtime_get (s_fx_t *f)
+{
+    struct stat st;
+    assert_int_equal (stat (f->keys, &st), 0);
+    return st.st_mtim;
+}
+
+/* Register asks for every agent's key: the directory is read again only
+   when it changed, yet an enroll or a remove is seen at once, and so is a
+   file added within the same mtime tick as the last read when that read
+   was of a directory changed less than 2 s before. */
+static void
+test_admits_after_every_change (void **state)
+{
+    s_fx_t *f = *state;
+    zcert_t *a = zcert_new (), *b = zcert_new (), *c = zcert_new ();
+    xs_err_t err;
+    free (xs_allowlist_enroll (f->list, zcert_public_txt (a), &err));
+    s_dir_mtime (f, (struct timespec) {time (NULL) - 60, 0});
+    assert_true (xs_allowlist_admits (f->list, zcert_public_txt (a)));
+    assert_false (xs_allowlist_admits (f->list, zcert_public_txt (b)));
+    free (xs_allowlist_enroll (f->list, zcert_public_txt (b), &err));
+    assert_true (xs_allowlist_admits (f->list, zcert_public_txt (b)));
+    assert_int_equal (xs_allowlist_remove (f->list, zcert_public_txt (a), &err), 1);
+    assert_false (xs_allowlist_admits (f->list, zcert_public_txt (a)));
+    /* Same tick: a file copied in by hand, the mtime put back as read. */
+    s_dir_mtime (f, (struct timespec) {0, UTIME_NOW});
+    struct timespec read_at = s_dir_mtime_get (f);
+    assert_false (xs_allowlist_admits (f->list, zcert_public_txt (c)));
+    char path [256];
+    snprintf (path, sizeof path, "%s/by-hand", f->keys);
+    assert_int_equal (zcert_save_public (c, path), 0);
+    s_dir_mtime (f, read_at);
+    assert_true (xs_allowlist_admits (f->list, zcert_public_txt (c)));
+    /* And an old directory whose file goes away by hand. */
+    s_dir_mtime (f, (struct timespec) {time (NULL) - 30, 0});
+    assert_true (xs_allowlist_admits (f->list, zcert_public_txt (c)));
+    assert_int_equal (unlink (path), 0);
+    assert_false (xs_allowlist_admits (f->list, zcert_public_txt (c)));
+    assert_true (xs_allowlist_admits (f->list, zcert_public_txt (b)));
+    zcert_destroy (&a);
+    zcert_destroy (&b);
+    zcert_destroy (&c);
+}
+
 static void
 test_parse_key (void **state)
 {
@@ -139,6 +196,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_enroll_admit_remove, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_any_certificate_file_counts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_admits_after_every_change, s_setup, s_teardown),
         cmocka_unit_test (test_parse_key),
         cmocka_unit_test (test_bad_directory),
     };

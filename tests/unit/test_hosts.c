@@ -74,22 +74,39 @@ test_pick_and_sr_info (void **state)
     assert_false (xs_hosts_can_run (hosts, "b", 7));
     assert_true (xs_hosts_can_run (hosts, "a", 7));
     assert_false (xs_hosts_can_run (hosts, "a", 8));
-    /* The freshest report of a live host wins. */
-    xs_live_sr_t *sa = xs_live_sr (a, 7, false), *sc = xs_live_sr (c, 7, false);
-    sa->has_stats = sc->has_stats = true;
+    /* The freshest report of a live host of the zone wins; another zone's
+       hosts do not count. */
+    b->up = true;
+    xs_live_sr_t *sa = xs_live_sr (a, 7, false), *sb = xs_live_sr (b, 7, false),
+                 *sc = xs_live_sr (c, 7, false);
+    sa->has_stats = sb->has_stats = sc->has_stats = true;
     sa->physical_size = 100;
     sa->at = 10;
+    sb->physical_size = 150;
+    sb->at = 15;
     sc->physical_size = 200;
     sc->at = 20;
     xs_hosts_sr_t sr;
-    xs_hosts_sr_info (hosts, 7, &sr);
+    xs_hosts_sr_info (hosts, "z1", 7, &sr);
     assert_int_equal (sr.live_hosts, 2);
     assert_true (sr.has_stats);
-    assert_int_equal (sr.physical_size, 200);
-    xs_live_sr_forget (c, 7);
-    xs_hosts_sr_info (hosts, 7, &sr);
+    assert_int_equal (sr.physical_size, 150);
+    xs_live_sr_forget (b, 7);
+    xs_hosts_sr_info (hosts, "z1", 7, &sr);
     assert_int_equal (sr.live_hosts, 1);
     assert_int_equal (sr.physical_size, 100);
+    xs_hosts_sr_info (hosts, "z2", 7, &sr);
+    assert_int_equal (sr.live_hosts, 1);
+    assert_int_equal (sr.physical_size, 200);
+    xs_hosts_sr_info (hosts, "z3", 7, &sr);
+    assert_int_equal (sr.live_hosts, 0);
+    assert_false (sr.has_stats);
+    /* A host that registers again in another zone moves (index kept). */
+    c = s_register (hosts, "c", "z1", "rc2");
+    assert_int_equal (xs_hosts_live_in_zone (hosts, "z1"), 3);
+    assert_int_equal (xs_hosts_live_in_zone (hosts, "z2"), 0);
+    xs_hosts_forget (hosts, "a");
+    assert_int_equal (xs_hosts_live_in_zone (hosts, "z1"), 2);
     xs_hosts_destroy (&hosts);
 }
 
