@@ -99,10 +99,12 @@ s_has_capability (const json_t *caps, const char *cap)
 }
 
 /* Why backend b cannot take `size` now, or NULL when it is a candidate.
-   Caller frees. */
+   *agentless is set when the only reason is that no agent of its zone
+   (with its SR) is live yet. Caller frees. */
 static char *
-s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
+s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size, bool *agentless)
 {
+    *agentless = false;
     /* What the pool can do at all first: such a backend is not tried. */
     char *unusable = xs_hosts_backend_unusable (self->hosts, b);
     if (unusable)
@@ -110,12 +112,16 @@ s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
     if (b->state != XS_BACKEND_ATTACHED)
         return xs_sprintf ("not attached (state %s%s%s)", xs_backend_state_name (b->state),
                            b->error ? ": " : "", b->error ? b->error : "");
-    if (xs_hosts_live_in_zone (self->hosts, b->zone) == 0)
+    if (xs_hosts_live_in_zone (self->hosts, b->zone) == 0) {
+        *agentless = true;
         return xs_sprintf ("no live agent in zone %s", b->zone);
+    }
     xs_hosts_sr_t sr;
     xs_hosts_sr_info (self->hosts, b->id, &sr);
-    if (sr.live_hosts == 0)
+    if (sr.live_hosts == 0) {
+        *agentless = true;
         return xs_sprintf ("no live agent of zone %s has its SR attached", b->zone);
+    }
     if (!sr.has_stats)
         return NULL;
     /* The SR's own capabilities (an empty list: not known). */
@@ -134,7 +140,7 @@ s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
 
 xs_backend_t *
 xs_placement_next (xs_placement_t *self, const char *volume_uuid, int64_t flavor_id,
-                   int64_t size, int64_t *after_p)
+                   int64_t size, int64_t *after_p, json_t *waiting)
 {
     xs_err_t err;
     while (true) {
@@ -151,11 +157,43 @@ xs_placement_next (xs_placement_t *self, const char *volume_uuid, int64_t flavor
         xs_backend_t *b = xs_store_backend_get (self->store, backend_id, &err);
         if (!b)
             continue;           /* removed meanwhile */
-        char *why = s_skip_reason (self, b, size);
+        bool agentless;
+        char *why = s_skip_reason (self, b, size, &agentless);
         if (!why)
             return b;
-        xs_placement_attempt (self, volume_uuid, backend_id, NULL, XS_ATTEMPT_SKIPPED, why);
+        if (agentless && waiting)
+            json_array_append_new (waiting, json_integer (backend_id));
+        else
+            xs_placement_attempt (self, volume_uuid, backend_id, NULL, XS_ATTEMPT_SKIPPED, why);
         free (why);
         xs_backend_destroy (&b);
     }
+}
+
+xs_backend_t *
+xs_placement_waited (xs_placement_t *self, const char *volume_uuid, int64_t size,
+                     json_t *waiting, bool give_up)
+{
+    size_t i = 0;
+    while (i < json_array_size (waiting)) {
+        int64_t backend_id = (int64_t) json_integer_value (json_array_get (waiting, i));
+        xs_backend_t *b = xs_store_backend_get (self->store, backend_id, NULL);
+        bool agentless = false;
+        char *why = b ? s_skip_reason (self, b, size, &agentless) : NULL;
+        if (b && !why) {
+            json_array_remove (waiting, i);
+            return b;
+        }
+        if (b && agentless && !give_up)
+            i++;                /* still waiting for an agent of its zone */
+        else {
+            json_array_remove (waiting, i);
+            if (b)              /* (a backend removed meanwhile is dropped) */
+                xs_placement_attempt (self, volume_uuid, backend_id, NULL, XS_ATTEMPT_SKIPPED,
+                                      why);
+        }
+        free (why);
+        xs_backend_destroy (&b);
+    }
+    return NULL;
 }

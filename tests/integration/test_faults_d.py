@@ -7,6 +7,7 @@ import resource
 import shutil
 import socket
 import tempfile
+import threading
 import unittest
 
 import xsm
@@ -96,6 +97,85 @@ class DescriptorFlood(Faults):
         with open("/proc/%d/limits" % d.proc.pid) as f:
             line = [l for l in f if l.startswith("Max open files")][0]
         self.assertEqual(line.split()[3:5], ["1024", "1024"])
+
+
+
+class RequestIdRetry(Faults):
+    """D3: a create whose request id had made a volume now in `error` exited
+    0 (text and --json), and the id could never succeed. Now a failed create
+    is placed again when its request id is asked for again (PROTOCOL.md)."""
+
+    def test_failed_request_id_is_retried(self):
+        w = self.w
+        self.add_gold()
+        w.wait_attached({"za": 1})
+        for json_out in (False, True):
+            rid = "r-json" if json_out else "r-text"
+            args = (["--json"] if json_out else []) + [
+                "volume", "create", "--flavor", "gold", "--size", "16M", "--request-id", rid]
+            w.sim.fail("VDI.create", "SR_BACKEND_FAILURE_78", ["", "VDI creation failed", ""],
+                       repeat=True)
+            for _ in range(2):
+                p = w.manage(*args)
+                self.assertNotEqual(p.returncode, 0, p.stdout)
+                self.assertIn("VDI creation failed", p.stdout + p.stderr)
+            failed = [v for v in w.volumes().values() if v.get("request_id") == rid]
+            self.assertEqual(len(failed), 1)
+            self.assertEqual(failed[0]["state"], "error")
+            w.sim.clear_faults()
+            p = w.manage(*args)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            if json_out:
+                v = json.loads(p.stdout)["volume"]
+                self.assertEqual((v["uuid"], v["state"]), (failed[0]["uuid"], "available"))
+            else:
+                self.assertIn(failed[0]["uuid"], p.stdout)
+                self.assertIn("available", p.stdout)
+            # Asked again: the same volume, no new one.
+            again = w.json("volume", "create", "--flavor", "gold", "--size", "16M",
+                           "--request-id", rid)["volume"]
+            self.assertEqual(again["uuid"], failed[0]["uuid"])
+        self.assertEqual(len(w.tagged_vdis()), 2)
+
+
+class CreateAfterRestart(Faults):
+    """D4: a create right after a catalog restart, before the agents had
+    registered again, failed at once with "no live agent in zone"; it waits
+    up to job_wait_ms for an agent of the zone now."""
+
+    def test_create_waits_for_agents_to_register(self):
+        w = self.w
+        self.add_gold()
+        w.wait_attached({"za": 1})
+        for name in ("a1", "a2"):
+            w.agents[name].kill()
+        w.catalogd.stop()
+        w.catalogd.start()
+        out = {}
+        t = threading.Thread(target=lambda: out.update(
+            p=w.manage("--json", "volume", "create", "--flavor", "gold", "--size", "16M")))
+        t.start()
+        # (Before the fix the create failed at once instead.)
+        w.wait_until("the create waiting for an agent",
+                     lambda: "waiting up to" in w.catalogd.log() or not t.is_alive())
+        for name in ("a1", "a2"):
+            w.agents[name].start()
+        t.join(60)
+        p = out["p"]
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(json.loads(p.stdout)["volume"]["state"], "available")
+
+    def test_gives_up_after_job_wait(self):
+        w = self.w
+        self.add_gold()
+        w.wait_attached({"za": 1})
+        for name in ("a1", "a2"):
+            w.agents[name].kill()
+        w.wait_until("za's agents down", lambda: all(
+            h["state"] != "up" for h in w.hosts() if h["zone"] == "za"))
+        p = w.manage("volume", "create", "--flavor", "gold", "--size", "16M", timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no live agent", p.stderr)
 
 
 if __name__ == "__main__":
