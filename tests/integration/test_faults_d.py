@@ -178,5 +178,42 @@ class CreateAfterRestart(Faults):
         self.assertIn("no live agent", p.stderr)
 
 
+
+class ReserveBackToBack(Faults):
+    """D2: creates back to back were judged against the last SR stats, which
+    did not count the volumes placed since: a 2 GiB SR with reserve=50 took
+    8 x 256 MiB. Placement counts them now."""
+    CAPACITY = (({"serverpath": "/small"}, 2 * GIB),)
+
+    def test_reserve_holds_for_a_burst(self):
+        w = self.w
+        small = self.add_gold("reserve=50", path="/small")
+        big = self.add_gold(path="/big")
+        w.wait_attached({"za": 2})
+        out = []
+
+        def create(i):
+            out.append(w.manage("--json", "volume", "create", "--flavor", "gold",
+                                "--size", "256M", "--name", "b%d" % i))
+        threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for p in out:
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        placed = [json.loads(p.stdout)["volume"]["backend_id"] for p in out]
+        self.assertEqual(len(placed), 8)
+        self.assertLessEqual(placed.count(small), 4, placed)
+        self.assertEqual(placed.count(small) + placed.count(big), 8)
+        # One by one as well: the limit (1 GiB) holds.
+        for i in range(4):
+            v = self.create("--flavor", "gold", "--size", "256M")
+            self.assertEqual(v["state"], "available")
+        on_small = [v for v in w.volumes().values()
+                    if v["backend_id"] == small and v["state"] == "available"]
+        self.assertLessEqual(len(on_small), 4)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
