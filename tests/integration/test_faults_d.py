@@ -215,5 +215,37 @@ class ReserveBackToBack(Faults):
         self.assertLessEqual(len(on_small), 4)
 
 
+
+class SecretInXapiError(Faults):
+    """D7: a secret inside a xapi error text (an SR.create failure quoting
+    the CHAP password, with its key and bare) showed in backend_list and the
+    logs. Redacted now: secret key=value pairs and the backend's secret
+    values."""
+
+    def test_sr_create_failure_text_is_redacted(self):
+        w = self.w
+        secret = "s3cret-chap-ZZ9"
+        w.sim.fail("SR.create", "SR_BACKEND_FAILURE_68",
+                   ["", "iscsiadm --login chappassword=%s failed; CHAP secret %s was "
+                    "refused by the target" % (secret, secret), ""], repeat=True)
+        w.ok("sm", "flavor_create", "silver", "iSCSI in zb")
+        w.ok("--yes", "sm", "backend_add", "silver", "lvmoiscsi", "name_label=silver-1",
+             "zone=zb", "target=10.0.0.5", "targetIQN=iqn.2004-04.com.example:lun1",
+             "SCSIid=3600a0b80", "chapuser=xensm", "chappassword=" + secret)
+
+        def failed():
+            b = w.json("sm", "backend_list")["backends"][0]
+            return b if "SR_BACKEND_FAILURE_68" in (b.get("error") or "") else None
+        b = w.wait_until("the SR.create failure recorded", failed)
+        self.assertIn("chappassword=******", b["error"])
+        self.assertIn("CHAP secret ****** was refused", b["error"])
+        shown = w.ok("sm", "backend_list").stdout + w.ok("--json", "sm", "backend_list").stdout
+        self.assertIn("SR_BACKEND_FAILURE_68", shown)
+        logs = w.catalogd.log() + "".join(a.log() for a in w.agents.values())
+        self.assertIn("SR_BACKEND_FAILURE_68", logs)
+        for where, text in (("backend_list", shown), ("logs", logs)):
+            self.assertNotIn(secret, text, where)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
