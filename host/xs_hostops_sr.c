@@ -302,7 +302,7 @@ xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_e
     json_object_set_new (result, "xensm_owned", json_boolean (a.owned));
 out:
     if (!result)
-        s_redact_config (err, spec->device_config);
+        s_redact_config (err, spec ? spec->device_config : NULL);
     s_attach_free (&a);
     return result;
 }
