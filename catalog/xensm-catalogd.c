@@ -206,6 +206,8 @@ main (int argc, char **argv)
     xs_loglevel_t level = args.verbose ? XS_LOG_DEBUG
                         : named < 0 ? XS_LOG_NOTICE : (xs_loglevel_t) named;
     xs_log_init (S_PROGRAM, !args.foreground, level);
+    /* Descriptors: as many as the system allows (agents, floods of them). */
+    xs_daemon_raise_nofile ();
 
     server = xs_catalog_server_new (config, &err);
     if (!server) {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,4 +104,22 @@ xs_daemon_stop_fd (xs_err_t *err)
     if (fd < 0)
         return xs_err_set (err, XS_EINTERNAL, "signalfd: %s", strerror (errno));
     return fd;
+}
+
+unsigned long
+xs_daemon_raise_nofile (void)
+{
+    struct rlimit lim;
+    if (getrlimit (RLIMIT_NOFILE, &lim) != 0)
+        return 0;
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlim_t was = lim.rlim_cur;
+        lim.rlim_cur = lim.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &lim) != 0) {
+            xs_warning ("cannot raise the descriptor limit from %lu to %lu: %s",
+                        (unsigned long) was, (unsigned long) lim.rlim_max, strerror (errno));
+            lim.rlim_cur = was;
+        }
+    }
+    return lim.rlim_cur == RLIM_INFINITY ? (unsigned long) -1 : (unsigned long) lim.rlim_cur;
 }

@@ -40,4 +40,9 @@ void xs_daemon_ready (xs_daemon_ready_t *ready);
    becomes readable when one arrives. -1 with *err. */
 int xs_daemon_stop_fd (xs_err_t *err);
 
+/* Raises the soft limit on open descriptors to the hard limit (a flood of
+   connections must meet the most the system allows us, not a default
+   1024). Returns the soft limit now in force (0 when it cannot be read). */
+unsigned long xs_daemon_raise_nofile (void);
+
 #endif

@@ -39,10 +39,12 @@ s_resize_allowed (xs_hostops_t *self, const char *sr_uuid, const char *object, x
     return rc;
 }
 
-/* VDI.resize (vdi_uuid's ref, size). 0, or -1 + err naming `object`. */
+/* VDI.resize (vdi_uuid's ref, size) of volume_uuid, as Async.VDI.resize
+   with its task followed (tagged, cancelled on the deadline), like the
+   other long operations. 0, or -1 + err naming `object`. */
 static int
-s_resize_call (xs_hostops_t *self, const char *vdi_uuid, int64_t size, const char *object,
-               xs_err_t *err)
+s_resize_call (xs_hostops_t *self, const char *volume_uuid, const char *vdi_uuid, int64_t size,
+               const char *object, xs_err_t *err)
 {
     char *vdi = xs_xenapi_vdi_get_by_uuid (self->client, vdi_uuid, err);
     if (!vdi)
@@ -52,7 +54,12 @@ s_resize_call (xs_hostops_t *self, const char *vdi_uuid, int64_t size, const cha
     xs_value_t *params = xs_value_array_new ();
     xs_value_append_str (params, vdi);
     xs_value_append_str (params, bytes);
-    xs_value_t *reply = xs_xenapi_call (self->client, "VDI.resize", params, err);
+    /* The task set up as for the typed helpers, but this call takes it
+       itself (VDI.resize has no typed helper). */
+    xs_hostops_async_next (self, "VDI.resize", volume_uuid);
+    xs_xenapi_async_next (self->client, NULL);
+    xs_value_t *reply = xs_xenapi_call_async (self->client, "VDI.resize", params, &self->task,
+                                              err);
     xs_value_destroy (&params);
     free (vdi);
     if (!reply)
@@ -90,7 +97,7 @@ xs_hostops_vdi_resize (xs_hostops_t *self, const char *volume_uuid, int64_t size
     json_decref (found);
     json_t *result = NULL;
     if (s_resize_allowed (self, vdi_sr, object, err) == 0
-    &&  s_resize_call (self, vdi_uuid, size, object, err) == 0) {
+    &&  s_resize_call (self, volume_uuid, vdi_uuid, size, object, err) == 0) {
         result = xs_hostops_vdi_find (self, volume_uuid, vdi_sr, err);
         if (result) {
             json_object_set_new (result, "previous_size", json_integer (previous));

@@ -7,6 +7,7 @@
 
 #include "xs_log.h"
 #include "xs_mem.h"
+#include "xs_redact.h"
 #include "xs_srtype.h"
 
 /* ---------------------------------------------------------------------
@@ -249,6 +250,24 @@ s_pbd_ensure_plugged (xs_hostops_t *self, s_attach_t *a, xs_err_t *err)
     return 0;
 }
 
+/* A failure's text may quote a secret of the device config itself (a
+   driver's stderr echoing it, or xapi's SR_BACKEND_FAILURE text): every
+   secret value of `config` (keys xs_redact_is_secret) becomes XS_REDACTED
+   in err's message, which is logged and sent to the catalog. */
+static void
+s_redact_config (xs_err_t *err, const json_t *config)
+{
+    size_t n = json_object_size (config), i = 0;
+    const char **values = xs_zalloc ((n + 1) * sizeof *values);
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) config, key, value)
+        if (xs_redact_is_secret (key) && json_is_string (value))
+            values [i++] = json_string_value (value);
+    xs_redact_values (err->msg, sizeof err->msg, values);
+    free (values);
+}
+
 json_t *
 xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_err_t *err)
 {
@@ -282,6 +301,8 @@ xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_e
         a.created ? "created" : a.introduced ? "introduced" : "found")));
     json_object_set_new (result, "xensm_owned", json_boolean (a.owned));
 out:
+    if (!result)
+        s_redact_config (err, spec ? spec->device_config : NULL);
     s_attach_free (&a);
     return result;
 }

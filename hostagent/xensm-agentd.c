@@ -137,6 +137,7 @@ s_serve (xs_agent_settings_t *settings, xs_daemon_ready_t *ready, bool foregroun
         fprintf (stderr, "%s: %s\n", S_PROGRAM, err.msg);
         goto out;
     }
+    xs_daemon_raise_nofile ();
     settings->agent.ready = ready;
     agent = xs_agent_new (&settings->agent, &err);
     if (!agent || xs_agent_stop_on (agent, stop_fd)) {

@@ -457,12 +457,23 @@ s_done_host_info (xs_agent_t *self, bool ok, const json_t *payload, const char *
         self->sm_drivers_sent = false;
     }
     if (self->state != S_IDENTIFYING) {
-        /* The host's uuid came from the configuration: this only learnt
-           the pool's SM drivers (sent with the next heartbeat). */
+        /* Registering already (a late answer): this only learnt the pool's
+           SM drivers (sent with the next heartbeat). */
         if (!ok)
             xs_info ("cannot learn the pool's SM drivers: %s", reason ? reason : "?");
         return;
     }
+    if (self->cfg.host_uuid) {
+        /* The uuid is configured: register, with the drivers when learnt
+           (xapi not answering yet must not keep the agent away). */
+        if (!ok)
+            xs_warning ("cannot learn the pool's SM drivers: %s; registering without them",
+                        reason ? reason : "?");
+        if (!self->name && ok && name)
+            self->name = xs_strdup (name);
+        s_start_registering (self, true);
+    }
+    else
     if (ok && uuid && *uuid) {
         free (self->host_uuid);
         self->host_uuid = xs_strdup (uuid);
@@ -748,14 +759,12 @@ s_run (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
         zsock_signal (pipe, 0);
     s_tell_parent (self);
     self->name = self->cfg.name ? xs_strdup (self->cfg.name) : NULL;
-    if (self->cfg.host_uuid) {
+    /* host_info first, its host uuid configured or not: the register
+       carries the pool's SM drivers, so that no backend is placed on this
+       host before the catalog knows whether it has the driver. */
+    if (self->cfg.host_uuid)
         self->host_uuid = xs_strdup (self->cfg.host_uuid);
-        s_start_registering (self, true);
-        /* The pool's SM drivers, for the catalog (not needed to register). */
-        s_enqueue (self, xs_agent_job_new (XS_AGENT_JOB_HOST_INFO, NULL, XS_OP_HOST_INFO, NULL));
-    }
-    else
-        s_identify (self);
+    s_identify (self);
     zloop_start (self->loop);
     rc = 0;
 out:

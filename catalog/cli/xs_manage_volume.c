@@ -84,6 +84,37 @@ s_volume_done (xs_manage_ctx_t *ctx, json_t *result, char **argv)
    volume create, delete, snapshot, clone
    --------------------------------------------------------------------- */
 
+/* xs_manage_call_print for a command that makes a volume (create, snapshot,
+   clone): the volume is printed, and a volume left in state `error` (a
+   snapshot or clone whose request id was used by a copy that failed) makes
+   the exit status 1, with the reason on stderr. */
+static int
+s_call_volume (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p, const char *bad_args,
+               char **argv)
+{
+    xs_err_t err;
+    if (!*args_p) {
+        xs_err_set (&err, XS_EINVAL, "%s: %s must be UTF-8 text", cmd, bad_args);
+        return xs_manage_report (ctx, &err);
+    }
+    json_t *result = xs_manage_call (ctx, cmd, args_p, &err);
+    if (!result)
+        return xs_manage_report (ctx, &err);
+    if (ctx->json)
+        xs_manage_print_json (ctx->io->out, result);
+    else
+        s_volume_done (ctx, result, argv);
+    json_t *v = json_object_get (result, "volume");
+    int rc = 0;
+    if (strcmp (xs_manage_str (v, "state", ""), "error") == 0) {
+        fprintf (ctx->io->err, "%s: volume %s is in state error: %s\n", XS_MANAGE_PROGRAM,
+                 xs_manage_str (v, "uuid", "?"), xs_manage_str (v, "error", "no reason given"));
+        rc = 1;
+    }
+    json_decref (result);
+    return rc;
+}
+
 typedef struct {
     const char *flavor, *size, *name, *request_id, *project;
 } s_create_opts_t;
@@ -132,8 +163,7 @@ xs_manage_volume_create (xs_manage_ctx_t *ctx, int argc, char **argv)
     s_set_text (&args, "request_id", o.request_id);
     s_set_text (&args, "project", o.project);
     xs_manage_wait_long (ctx);
-    return xs_manage_call_print (ctx, "volume_create", &args, "flavor, name and request id",
-                                 s_volume_done, argv);
+    return s_call_volume (ctx, "volume_create", &args, "flavor, name and request id", argv);
 }
 
 int
@@ -172,7 +202,7 @@ s_volume_copy (xs_manage_ctx_t *ctx, int argc, char **argv, const char *cmd)
     json_t *args = json_pack ("{s:s}", "uuid", argv [0]);
     s_set_text (&args, "name", name);
     xs_manage_wait_long (ctx);
-    return xs_manage_call_print (ctx, cmd, &args, "uuid and name", s_volume_done, argv);
+    return s_call_volume (ctx, cmd, &args, "uuid and name", argv);
 }
 
 int

@@ -1,6 +1,7 @@
 /*  xs_agentsrv: the catalog's side of the agent protocol. */
 #include "xs_agentsrv_int.h"
 #include "xs_text.h"
+#include "xs_connguard.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -535,33 +536,6 @@ s_on_router (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
-/* A client failed the CURVE handshake: log it (zauth has refused it). */
-static int
-s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
-{
-    zmsg_t *m = zmsg_recv (reader);
-    if (!m)
-        return 0;
-    zframe_t *ev = zmsg_first (m);
-    zframe_t *addr = zmsg_next (m);
-    if (ev && zframe_size (ev) >= 6) {
-        uint16_t event;
-        uint32_t value;
-        memcpy (&event, zframe_data (ev), 2);
-        memcpy (&value, zframe_data (ev) + 2, 4);
-        char *where = addr ? zframe_strdup (addr) : xs_strdup ("?");
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            xs_warning ("agent socket: refused a connection on %s: CURVE key not in the "
-                        "allow-list (ZAP status %u)", where, value);
-        else
-            xs_warning ("agent socket: handshake failed on %s (event 0x%x, %u)", where,
-                        event, value);
-        free (where);
-    }
-    zmsg_destroy (&m);
-    return 0;
-}
-
 /* =========================================================================
     Construction
    ========================================================================= */
@@ -603,24 +577,17 @@ s_start_router (xs_agentsrv_t *self, xs_err_t *err)
     zsock_set_linger (self->router, 0);
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_rcvhwm (self->router, 100000);
+    xs_connguard_prepare (self->router);
     return 0;
 }
 
-/* Logs failed handshakes (s_on_monitor). Best effort: none when the
-   monitor cannot be made. */
+/* Logs failed handshakes and sheds connections before they use up the
+   descriptors (xs_connguard). Best effort: unguarded when the monitor
+   cannot be made. */
 static void
-s_watch_handshakes (xs_agentsrv_t *self)
+s_watch_connections (xs_agentsrv_t *self)
 {
-    static unsigned instance;
-    char mon [64];
-    snprintf (mon, sizeof mon, "inproc://xensm-agentsrv-monitor-%u", ++instance);
-    if (zmq_socket_monitor (zsock_resolve (self->router), mon,
-                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                          | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
-        return;
-    self->monitor = zsock_new_pair (mon);
-    if (self->monitor)
-        zloop_reader (self->loop, self->monitor, s_on_monitor, self);
+    self->guard = xs_connguard_new (self->router, self->loop);
 }
 
 /* Binds the endpoint and joins the loop. */
@@ -634,6 +601,7 @@ s_bind (xs_agentsrv_t *self, const char *endpoint, xs_err_t *err)
     self->endpoint = zsock_last_endpoint (self->router);
     if (!self->endpoint)
         self->endpoint = xs_strdup (endpoint);
+    xs_connguard_bound (self->guard, self->endpoint);
     if (zloop_reader (self->loop, self->router, s_on_router, self) == -1)
         return xs_err_set (err, XS_EINTERNAL, "agent socket: cannot poll");
     self->timer = zloop_timer (self->loop, (size_t) self->cfg.heartbeat_ms, 0, s_on_tick, self);
@@ -686,7 +654,7 @@ xs_agentsrv_new (const xs_agentsrv_cfg_t *cfg, const xs_agentsrv_deps_t *deps, x
     }
     if (s_load_cert (self, cfg->cert_file, err) || s_start_router (self, err))
         goto fail;
-    s_watch_handshakes (self);
+    s_watch_connections (self);
     if (s_bind (self, cfg->endpoint, err) || s_mark_stored_hosts_down (self, err))
         goto fail;
     return self;
@@ -707,11 +675,7 @@ xs_agentsrv_destroy (xs_agentsrv_t **self_p)
         zloop_timer_end (self->loop, self->timer);
     if (self->router)
         zloop_reader_end (self->loop, self->router);
-    if (self->monitor)
-        zloop_reader_end (self->loop, self->monitor);
-    if (self->router)
-        zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
-    zsock_destroy (&self->monitor);
+    xs_connguard_destroy (&self->guard);
     zsock_destroy (&self->router);
     zactor_destroy (&self->auth);
     zcert_destroy (&self->cert);

@@ -6,6 +6,7 @@
 #define XS_AGENTSRV_INT_H_INCLUDED
 
 #include "xs_agentsrv.h"
+#include "xs_connguard.h"
 
 /* A request in flight on a host. */
 typedef struct {
@@ -29,7 +30,7 @@ struct _xs_agentsrv_t {
     xs_reconcile_t *reconcile;
     zactor_t *auth;
     zsock_t *router;
-    zsock_t *monitor;           /* handshake failures of the router  */
+    xs_connguard_t *guard;      /* its connections; NULL: unguarded  */
     zcert_t *cert;
     zhashx_t *reqs;             /* request id -> s_req_t *           */
     int timer;

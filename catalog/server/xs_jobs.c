@@ -27,6 +27,10 @@ typedef struct {
     int64_t flavor_id;
     int64_t size;
     int64_t after;
+    json_t *waiting;            /* backend ids passed over for want of a
+                                   live agent (xs_placement_next); NULL: none */
+    int64_t place_until;        /* waiting for one of them until; 0: not yet */
+    bool placing;               /* waiting for an agent to place it at all  */
     zlist_t *waiters;           /* xs_reply_t *: answered when the job ends   */
     char *prefer_host;          /* resumed: the host that had it, or NULL     */
     int64_t prefer_until;       /* ...until then (zclock_mono)                */
@@ -68,6 +72,7 @@ s_job_free (s_job_t **job_p)
     }
     free (job->volume_uuid);
     json_decref (job->args);
+    json_decref (job->waiting);
     free (job->zone);
     free (job->host_uuid);
     free (job->prefer_host);
@@ -277,6 +282,9 @@ s_retry_waiting (xs_jobs_t *self, bool expire)
         s_job_t *job = (s_job_t *) zhashx_lookup (self->jobs, v);
         if (!job || job->host_uuid)
             continue;
+        if (job->placing)
+            s_place_next (self, job);   /* places it, waits on, or gives up */
+        else
         if (xs_hosts_pick (self->hosts, job->zone, job->backend_id))
             s_dispatch (self, job);
         else
@@ -304,12 +312,46 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 
 /* Tries the next candidate backend of a create (xs_placement); with none
    left, the volume goes to error naming every attempt. */
+/* The next backend for a create: the flavor's next candidate, else one
+   passed over for want of a live agent whose agent came since. While none
+   has, the create waits (up to job_wait_ms) for agents to register: right
+   after a restart or a takeover, before they have. NULL when it cannot
+   wait longer; *wait set when it waits. */
+static xs_backend_t *
+s_candidate (xs_jobs_t *self, s_job_t *job, bool *wait)
+{
+    *wait = false;
+    if (!job->waiting)
+        job->waiting = xs_nn (json_array ());
+    xs_backend_t *b = xs_placement_next (self->placement, job->volume_uuid, job->flavor_id,
+                                         job->size, &job->after, job->waiting);
+    if (b || json_array_size (job->waiting) == 0)
+        return b;
+    int64_t now = zclock_mono ();
+    if (!job->place_until)
+        job->place_until = now + self->cfg.wait_ms;
+    bool give_up = now >= job->place_until;
+    b = xs_placement_waited (self->placement, job->volume_uuid, job->size, job->waiting,
+                             give_up);
+    if (!b && !give_up && json_array_size (job->waiting) > 0) {
+        if (!job->placing)
+            xs_info ("volume %s: no live agent for %zu backend(s) of its flavor yet; "
+                     "waiting up to %d ms for one", job->volume_uuid,
+                     json_array_size (job->waiting), self->cfg.wait_ms);
+        *wait = true;
+    }
+    return b;
+}
+
 static void
 s_place_next (xs_jobs_t *self, s_job_t *job)
 {
     xs_err_t err;
-    xs_backend_t *b = xs_placement_next (self->placement, job->volume_uuid, job->flavor_id,
-                                         job->size, &job->after);
+    bool wait;
+    xs_backend_t *b = s_candidate (self, job, &wait);
+    job->placing = wait;
+    if (wait)
+        return;
     if (b) {
         /* The candidate: this backend's SR, a new journal row, then send. */
         json_object_set_new (job->args, "sr_uuid", json_string (b->sr_uuid));

@@ -7,13 +7,106 @@
 #include "xs_log.h"
 #include "xs_mem.h"
 
+#define S_PLACED_TTL_MS 60000     /* a placement counted at most this long */
+
+/* A volume placed on a backend that the SR stats may not count yet. */
+typedef struct {
+    int64_t backend_id;
+    char volume_uuid [40];
+    int64_t size;
+    int64_t at;                 /* zclock_mono */
+} s_placed_t;
+
 struct _xs_placement_t {
     xs_placement_cfg_t cfg;
     xs_store_t *store;
     xs_batch_t *batch;
     xs_hosts_t *hosts;
     xs_metrics_t *metrics;      /* borrowed; NULL: none */
+    zlist_t *placed;            /* s_placed_t * (owned), oldest first     */
+    zhashx_t *placed_base;      /* "backend id" -> int64_t *: the SR's
+                                   virtual_allocation when its first
+                                   uncounted placement was made          */
 };
+
+/* =========================================================================
+    Placements the SR stats do not count yet (back-to-back creates)
+   ========================================================================= */
+
+/* Drops backend_id's uncounted placements (all, or those older than the
+   TTL, or those of volume_uuid). */
+static void
+s_placed_drop (xs_placement_t *self, int64_t backend_id, const char *volume_uuid,
+               int64_t older_than)
+{
+    s_placed_t *p = (s_placed_t *) zlist_first (self->placed);
+    while (p) {
+        s_placed_t *next = (s_placed_t *) zlist_next (self->placed);
+        if (p->backend_id == backend_id
+        &&  (volume_uuid ? streq (p->volume_uuid, volume_uuid) : p->at < older_than)) {
+            zlist_remove (self->placed, p);
+            free (p);
+        }
+        p = next;
+    }
+}
+
+/* The allocation placement counts on backend_id whose SR stats say
+   `stats_va`: the stats, or more when placements made since are not in
+   them yet (the stats are reset once they catch up). */
+static int64_t
+s_allocation (xs_placement_t *self, int64_t backend_id, int64_t stats_va)
+{
+    char key [32];
+    snprintf (key, sizeof key, "%lld", (long long) backend_id);
+    s_placed_drop (self, backend_id, NULL, zclock_mono () - S_PLACED_TTL_MS);
+    int64_t *base = (int64_t *) zhashx_lookup (self->placed_base, key);
+    if (!base)
+        return stats_va;
+    int64_t sum = 0;
+    for (s_placed_t *p = (s_placed_t *) zlist_first (self->placed); p;
+         p = (s_placed_t *) zlist_next (self->placed))
+        if (p->backend_id == backend_id)
+            sum += p->size;
+    if (sum == 0 || stats_va >= *base + sum) {
+        /* Fresh stats that include them all (or none left to count). */
+        s_placed_drop (self, backend_id, NULL, INT64_MAX);
+        zhashx_delete (self->placed_base, key);
+        return stats_va;
+    }
+    return *base + sum;
+}
+
+/* Volume_uuid (size bytes) goes to backend b: counted until the stats do. */
+static void
+s_placed_add (xs_placement_t *self, int64_t backend_id, const char *volume_uuid, int64_t size)
+{
+    xs_hosts_sr_t sr;
+    xs_hosts_sr_info (self->hosts, backend_id, &sr);
+    if (!sr.has_stats)
+        return;
+    char key [32];
+    snprintf (key, sizeof key, "%lld", (long long) backend_id);
+    s_allocation (self, backend_id, sr.virtual_allocation);     /* resets when due */
+    if (!zhashx_lookup (self->placed_base, key)) {
+        int64_t *base = xs_zalloc (sizeof *base);
+        *base = sr.virtual_allocation;
+        zhashx_insert (self->placed_base, key, base);
+    }
+    s_placed_t *p = xs_zalloc (sizeof *p);
+    p->backend_id = backend_id;
+    snprintf (p->volume_uuid, sizeof p->volume_uuid, "%s", volume_uuid);
+    p->size = size;
+    p->at = zclock_mono ();
+    zlist_append (self->placed, p);
+}
+
+static void
+s_free_item (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
 
 void
 xs_placement_set_metrics (xs_placement_t *self, xs_metrics_t *metrics)
@@ -34,6 +127,9 @@ xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *store, xs_batch_t *
     self->store = store;
     self->batch = batch;
     self->hosts = hosts;
+    self->placed = xs_nn (zlist_new ());
+    self->placed_base = xs_nn (zhashx_new ());
+    zhashx_set_destructor (self->placed_base, s_free_item);
     return self;
 }
 
@@ -41,7 +137,13 @@ void
 xs_placement_destroy (xs_placement_t **self_p)
 {
     if (self_p && *self_p) {
-        free (*self_p);
+        xs_placement_t *self = *self_p;
+        s_placed_t *p;
+        while ((p = (s_placed_t *) zlist_pop (self->placed)))
+            free (p);
+        zlist_destroy (&self->placed);
+        zhashx_destroy (&self->placed_base);
+        free (self);
         *self_p = NULL;
     }
 }
@@ -57,6 +159,8 @@ xs_placement_attempt (xs_placement_t *self, const char *volume_uuid, int64_t bac
         xs_error ("volume %s: cannot record attempt on backend %lld: %s", volume_uuid,
                   (long long) backend_id, err.msg);
     xs_metrics_attempt (self->metrics, outcome, reason);
+    if (outcome == XS_ATTEMPT_FAILED)       /* nothing made there after all */
+        s_placed_drop (self, backend_id, volume_uuid, 0);
     if (outcome != XS_ATTEMPT_OK)
         xs_info ("volume %s: backend %lld %s: %s", volume_uuid, (long long) backend_id,
                  xs_attempt_outcome_name (outcome), reason ? reason : "");
@@ -99,10 +203,12 @@ s_has_capability (const json_t *caps, const char *cap)
 }
 
 /* Why backend b cannot take `size` now, or NULL when it is a candidate.
-   Caller frees. */
+   *agentless is set when the only reason is that no agent of its zone
+   (with its SR) is live yet. Caller frees. */
 static char *
-s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
+s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size, bool *agentless)
 {
+    *agentless = false;
     /* What the pool can do at all first: such a backend is not tried. */
     char *unusable = xs_hosts_backend_unusable (self->hosts, b);
     if (unusable)
@@ -110,12 +216,16 @@ s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
     if (b->state != XS_BACKEND_ATTACHED)
         return xs_sprintf ("not attached (state %s%s%s)", xs_backend_state_name (b->state),
                            b->error ? ": " : "", b->error ? b->error : "");
-    if (xs_hosts_live_in_zone (self->hosts, b->zone) == 0)
+    if (xs_hosts_live_in_zone (self->hosts, b->zone) == 0) {
+        *agentless = true;
         return xs_sprintf ("no live agent in zone %s", b->zone);
+    }
     xs_hosts_sr_t sr;
     xs_hosts_sr_info (self->hosts, b->zone, b->id, &sr);
-    if (sr.live_hosts == 0)
+    if (sr.live_hosts == 0) {
+        *agentless = true;
         return xs_sprintf ("no live agent of zone %s has its SR attached", b->zone);
+    }
     if (!sr.has_stats)
         return NULL;
     /* The SR's own capabilities (an empty list: not known). */
@@ -124,17 +234,20 @@ s_skip_reason (xs_placement_t *self, const xs_backend_t *b, int64_t size)
     double ratio = b->has_ratio ? b->ratio : self->cfg.default_ratio;
     double reserve = b->has_reserve ? b->reserve : self->cfg.default_reserve;
     double limit = (double) sr.physical_size * ratio * (1.0 - reserve / 100.0);
-    if ((double) sr.virtual_allocation + (double) size > limit)
-        return xs_sprintf ("no space: %lld bytes allocated + %lld requested > %.0f "
+    int64_t allocated = s_allocation (self, b->id, sr.virtual_allocation);
+    if ((double) allocated + (double) size > limit)
+        return xs_sprintf ("no space: %lld bytes allocated%s + %lld requested > %.0f "
                            "(size %lld x ratio %g x (1 - reserve %g%%))",
-                           (long long) sr.virtual_allocation, (long long) size, limit,
+                           (long long) allocated,
+                           allocated > sr.virtual_allocation ? " (with volumes placed since "
+                           "the last SR stats)" : "", (long long) size, limit,
                            (long long) sr.physical_size, ratio, reserve);
     return NULL;
 }
 
 xs_backend_t *
 xs_placement_next (xs_placement_t *self, const char *volume_uuid, int64_t flavor_id,
-                   int64_t size, int64_t *after_p)
+                   int64_t size, int64_t *after_p, json_t *waiting)
 {
     xs_err_t err;
     while (true) {
@@ -151,11 +264,46 @@ xs_placement_next (xs_placement_t *self, const char *volume_uuid, int64_t flavor
         xs_backend_t *b = xs_store_backend_get (self->store, backend_id, &err);
         if (!b)
             continue;           /* removed meanwhile */
-        char *why = s_skip_reason (self, b, size);
-        if (!why)
+        bool agentless;
+        char *why = s_skip_reason (self, b, size, &agentless);
+        if (!why) {
+            s_placed_add (self, b->id, volume_uuid, size);
             return b;
-        xs_placement_attempt (self, volume_uuid, backend_id, NULL, XS_ATTEMPT_SKIPPED, why);
+        }
+        if (agentless && waiting)
+            json_array_append_new (waiting, json_integer (backend_id));
+        else
+            xs_placement_attempt (self, volume_uuid, backend_id, NULL, XS_ATTEMPT_SKIPPED, why);
         free (why);
         xs_backend_destroy (&b);
     }
+}
+
+xs_backend_t *
+xs_placement_waited (xs_placement_t *self, const char *volume_uuid, int64_t size,
+                     json_t *waiting, bool give_up)
+{
+    size_t i = 0;
+    while (i < json_array_size (waiting)) {
+        int64_t backend_id = (int64_t) json_integer_value (json_array_get (waiting, i));
+        xs_backend_t *b = xs_store_backend_get (self->store, backend_id, NULL);
+        bool agentless = false;
+        char *why = b ? s_skip_reason (self, b, size, &agentless) : NULL;
+        if (b && !why) {
+            json_array_remove (waiting, i);
+            s_placed_add (self, b->id, volume_uuid, size);
+            return b;
+        }
+        if (b && agentless && !give_up)
+            i++;                /* still waiting for an agent of its zone */
+        else {
+            json_array_remove (waiting, i);
+            if (b)              /* (a backend removed meanwhile is dropped) */
+                xs_placement_attempt (self, volume_uuid, backend_id, NULL, XS_ATTEMPT_SKIPPED,
+                                      why);
+        }
+        free (why);
+        xs_backend_destroy (&b);
+    }
+    return NULL;
 }

@@ -44,9 +44,21 @@ void xs_placement_set_metrics (xs_placement_t *self, xs_metrics_t *metrics);
    flavor_id after *after_p (a backend id; 0 = from the first), recording
    the backends passed over; *after_p moves past the ones looked at.
    Returns the backend (caller destroys) or NULL when none is left (a
-   store failure is logged and also ends the walk). */
+   store failure is logged and also ends the walk). With `waiting` (a JSON
+   array), a backend passed over only because no agent of its zone (with
+   its SR) is live yet is not recorded but its id appended there: right
+   after a catalog restart or takeover the agents have not registered yet
+   (xs_placement_waited looks at them again). */
 xs_backend_t *xs_placement_next (xs_placement_t *self, const char *volume_uuid,
-                                 int64_t flavor_id, int64_t size, int64_t *after_p);
+                                 int64_t flavor_id, int64_t size, int64_t *after_p,
+                                 json_t *waiting);
+
+/* The first backend of `waiting` (ids, in order) that is a candidate now,
+   removed from it (caller destroys), else NULL. Those that cannot take the
+   volume for another reason, and with give_up every one, are recorded as
+   skipped and removed. */
+xs_backend_t *xs_placement_waited (xs_placement_t *self, const char *volume_uuid,
+                                   int64_t size, json_t *waiting, bool give_up);
 
 /* Records one attempt of volume_uuid on backend_id (host may be NULL,
    reason may be NULL). A store failure is logged. */

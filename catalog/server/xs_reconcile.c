@@ -7,6 +7,7 @@
 #include "xs_agentsrv.h"
 #include "xs_log.h"
 #include "xs_mem.h"
+#include "xs_redact.h"
 
 struct _xs_reconcile_t {
     xs_store_t *store;
@@ -267,11 +268,35 @@ s_after_sr_uuid (void *arg, bool committed)
         xs_reconcile_run ((xs_reconcile_t *) arg);
 }
 
-/* Host failed to attach (or create) backend_id's SR. */
+/* An agent's error text about backend b with secrets redacted: secret
+   key=value pairs, and every secret value of b's device config (an agent
+   passes xapi's text on; an older one or a driver may quote a secret).
+   Written into text. */
+static const char *
+s_redacted (const xs_backend_t *b, const char *error, char *text, size_t size)
+{
+    char *keyed = xs_redact_text (error);
+    snprintf (text, size, "%s", keyed);
+    free (keyed);
+    const char **values = xs_zalloc ((b->nconfig + 1) * sizeof *values);
+    size_t n = 0;
+    for (size_t i = 0; i < b->nconfig; i++)
+        if (xs_redact_is_secret (b->config [i].key) && b->config [i].value)
+            values [n++] = b->config [i].value;
+    xs_redact_values (text, size, values);
+    free (values);
+    return text;
+}
+
+/* Host failed to attach (or create) backend b's SR. */
 static void
 s_attach_failed (xs_reconcile_t *self, xs_live_host_t *host, xs_live_sr_t *hsr,
-                 int64_t backend_id, bool was_creator, const char *error)
+                 const xs_backend_t *b, bool was_creator, const char *error)
 {
+    int64_t backend_id = b->id;
+    char safe [XS_ERR_MSG_MAX];
+    if (error)
+        error = s_redacted (b, error, safe, sizeof safe);
     hsr->attached = false;
     xs_warning ("backend %lld: host %s could not %s its SR: %s", (long long) backend_id,
                 host->uuid, was_creator ? "create" : "attach", error ? error : "no uuid");
@@ -281,10 +306,11 @@ s_attach_failed (xs_reconcile_t *self, xs_live_host_t *host, xs_live_sr_t *hsr,
     char key [32];
     s_key_of_id (backend_id, key, sizeof key);
     zhashx_delete (self->creators, key);
-    char text [XS_ERR_MSG_MAX];
-    snprintf (text, sizeof text, "SR.create failed on host %s: %s",
-              host->name && *host->name ? host->name : host->uuid, error ? error : "?");
+    char *text = xs_sprintf ("SR.create failed on host %s: %s",
+                             host->name && *host->name ? host->name : host->uuid,
+                             error ? error : "?");
     xs_store_backend_set_error (self->store, backend_id, text, NULL);
+    free (text);
 }
 
 void
@@ -308,7 +334,7 @@ xs_reconcile_sr_attached (xs_reconcile_t *self, xs_live_host_t *host, int64_t ba
         return;
     }
     if (error || !sr_uuid)
-        s_attach_failed (self, host, hsr, backend_id, was_creator, error);
+        s_attach_failed (self, host, hsr, b, was_creator, error);
     else
     if (b->sr_uuid && !streq (b->sr_uuid, sr_uuid))
         xs_error ("backend %lld: host %s attached SR %s but the backend's SR is %s; ignored",

@@ -83,9 +83,29 @@ s_new_uuid (char *buf, size_t size)
     Create
    ========================================================================= */
 
+/* Places volume v again: a create that failed (state error, no VDI) and is
+   asked for again with its request id. The earlier attempts stay listed. */
+static int
+s_retry_create (xs_volumes_t *self, const xs_volume_t *v, xs_reply_t **reply_p,
+                xs_err_t *err)
+{
+    if (xs_batch_open (self->batch, err)
+    ||  xs_store_volume_set_state (self->store, v->uuid, XS_VOLUME_CREATING, NULL, err))
+        return -1;
+    json_t *args = xs_nn (json_pack ("{s:s, s:I}", "volume_uuid", v->uuid,
+                                     "size", (json_int_t) v->size_bytes));
+    if (v->name)
+        json_object_set_new (args, "name", json_string (v->name));
+    xs_info ("volume %s: create of request id %s failed before (%s); placing it again",
+             v->uuid, v->request_id, v->error ? v->error : "no reason recorded");
+    xs_jobs_create (self->jobs, v->uuid, v->flavor_id, v->size_bytes, &args, reply_p);
+    return 0;
+}
+
 /* When req repeats request id that already made a volume: answers
    *reply_p (the same volume once it is settled, or a conflict when the id
-   was used for a different request) and returns 1. 0 when the id is new,
+   was used for a different request; a create that failed is placed again)
+   and returns 1. 0 when the id is new,
    -1 with *err when it cannot be told. */
 static int
 s_repeated (xs_volumes_t *self, const xs_volume_request_t *req, xs_reply_t **reply_p,
@@ -106,6 +126,12 @@ s_repeated (xs_volumes_t *self, const xs_volume_request_t *req, xs_reply_t **rep
     else
     if (xs_jobs_running (self->jobs, v->uuid) != XS_OP_NONE)
         xs_jobs_wait (self->jobs, v->uuid, reply_p);
+    else
+    if (v->state == XS_VOLUME_ERROR && !v->parent_uuid && !v->vdi_uuid) {
+        /* A failed create: the request id is retried, never lost. */
+        if (s_retry_create (self, v, reply_p, err))
+            rc = -1;
+    }
     else
         s_answer_volume (reply_p, xs_volume_view (self->store, v, NULL));
     xs_flavor_destroy (&was);

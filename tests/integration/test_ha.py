@@ -291,7 +291,7 @@ class Failover(unittest.TestCase):
         xsm.wait_for("cat-a steps down", lambda: a.ping()["role"] == "follower", timeout=15)
         self.assertIn("stepping down to follower", a.log())
         # Its agents dropped by it, they register with cat-b. (A create
-        # before that fails: placement finds no live agent in the zone.)
+        # before that waits for them, up to job_wait_ms: DESIGN.md Placement.)
         xsm.wait_for("both hosts up on cat-b", lambda: len(
             [h for h in self.json("host", "list")["hosts"] if h["state"] == "up"]) == 2,
             timeout=10)

@@ -9,6 +9,7 @@ deadline (wait_for / World.wait_until: the admin API has no push).
 """
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -117,6 +118,8 @@ class Catalogd:
         self.foreground = foreground
         self.verbose = verbose
         self.proc = None
+        # (soft, hard) RLIMIT_NOFILE to start it with; None: inherited.
+        self.nofile = None
         self.log_path = os.path.join(workdir, "catalogd-%d.log" % id(self))
 
     def command(self):
@@ -147,10 +150,16 @@ class Catalogd:
         """Starts and waits for READY. Raises StartFailed (process reaped)."""
         rfd, wfd = os.pipe()
         log = open(self.log_path, "ab")
+        nofile = self.nofile
+
+        def limits():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
         try:
             self.proc = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                pass_fds=(wfd,), env=clean_env(XENSM_READY_FD=str(wfd)))
+                pass_fds=(wfd,), env=clean_env(XENSM_READY_FD=str(wfd)),
+                preexec_fn=limits if nofile else None)
         finally:
             os.close(wfd)
             log.close()
@@ -427,7 +436,7 @@ class World:
                    "agent_timeout_ms = 20000\n")
 
     def __init__(self, test, workdir, capacity=(), start_agents=True, sm_drivers=None,
-                 sim_config=None, catalog_cfg=""):
+                 sim_config=None, catalog_cfg="", catalogd_nofile=None):
         """sm_drivers: {pool name: [SR type, ...]}, the SM drivers that pool
         has (default: every driver a real host has). sim_config: more of the
         simulator's config (e.g. sm_capabilities). catalog_cfg: more lines of
@@ -450,6 +459,7 @@ class World:
         with open(cfg, "w") as f:
             f.write(self.CATALOG_CFG + catalog_cfg)
         self.catalogd = Catalogd(workdir, config=cfg)
+        self.catalogd.nofile = catalogd_nofile
         test.addCleanup(self.catalogd.kill)
         self.catalogd.start()
         info = self.catalogd.ping()

@@ -297,6 +297,10 @@ test_requests_results_and_slow_calls (void **state)
     xs_proto_t *reg = s_recv_skip (f, NULL);
     assert_non_null (reg);
     assert_string_equal (xs_proto_str (reg, "host_uuid"), "h-conf");
+    /* Its host uuid configured, it still learns the pool's SM drivers
+       before it registers: a backend added before they reached the catalog
+       could be placed on a host lacking the driver. */
+    assert_true (json_is_object (xs_proto_get (reg, "sm_drivers")));
     s_welcome (f, reg, 40);
     xs_proto_destroy (&reg);
 

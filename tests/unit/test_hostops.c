@@ -387,7 +387,8 @@ test_secret_in_xapi_error_is_redacted (void **state)
     fixture_t *f = *state;
     xs_err_t err;
     xs_value_t *params = xs_value_array_new ();
-    xs_value_append_str (params, "iscsiadm --chappassword=hunter2 failed; secret: s3cr3t");
+    xs_value_append_str (params, "iscsiadm --chappassword=hunter2 failed; secret: s3cr3t; "
+                         "login as u with hunter2 refused");
     xs_value_append_str (params, "lvmoiscsi");
     xs_value_t *r = xs_test_xapisim_control (hx_sim, "set_driver_stderr", params);
     xs_value_destroy (&r);
@@ -405,6 +406,8 @@ test_secret_in_xapi_error_is_redacted (void **state)
     assert_null (strstr (err.msg, "hunter2"));
     assert_null (strstr (err.msg, "s3cr3t"));
     assert_non_null (strstr (err.msg, "--chappassword=******"));
+    /* The config's secret quoted bare: redacted by value. */
+    assert_non_null (strstr (err.msg, "with ****** refused"));
     json_decref (config);
 }
 

@@ -168,6 +168,11 @@ test_long_operations_run_as_tasks (void **state)
     if (!vdi)
         fail_msg ("vdi_create: %s", err.msg);
     json_decref (vdi);
+    vdi = xs_hostops_vdi_resize (f->ops, VOL_A, 2 * GIB, f->sr, &err);
+    if (!vdi)
+        fail_msg ("vdi_resize: %s", err.msg);
+    assert_true (json_is_true (json_object_get (vdi, "resized")));
+    json_decref (vdi);
     json_t *copy = xs_hostops_vdi_snapshot (f->ops, VOL_A, VOL_B, f->sr, &err);
     if (!copy)
         fail_msg ("vdi_snapshot: %s", err.msg);
@@ -182,15 +187,16 @@ test_long_operations_run_as_tasks (void **state)
     assert_int_equal (json_integer_value (json_object_get (gone, "destroyed")), 1);
     json_decref (gone);
     json_t *after = s_counts ();
-    const char *methods [] = { "VDI.create", "VDI.snapshot", "VDI.clone", "VDI.destroy" };
-    for (size_t i = 0; i < 4; i++) {
+    const char *methods [] = { "VDI.create", "VDI.resize", "VDI.snapshot", "VDI.clone",
+                               "VDI.destroy" };
+    for (size_t i = 0; i < 5; i++) {
         char async [64];
         snprintf (async, sizeof async, "Async.%s", methods [i]);
         assert_int_equal (s_calls (before, after, async), 1);
         assert_int_equal (s_calls (before, after, methods [i]), 0);
     }
-    assert_int_equal (s_calls (before, after, "task.add_to_other_config"), 4);
-    assert_int_equal (s_calls (before, after, "task.destroy"), 4);
+    assert_int_equal (s_calls (before, after, "task.add_to_other_config"), 5);
+    assert_int_equal (s_calls (before, after, "task.destroy"), 5);
     /* SR.create of the fixture's sr_attach ran as a task too. */
     assert_true (json_integer_value (json_object_get (after, "Async.SR.create")) >= 1);
     assert_int_equal (json_integer_value (json_object_get (after, "SR.create")), 0);
