@@ -161,6 +161,11 @@ static const s_field_t s_op_vdi_create [] = {
 static const s_field_t s_op_vdi_destroy [] = {
     {"volume_uuid", S_STR, S_REQ | S_NONEMPTY, NULL},
     {"sr_uuid",     S_STR, S_NULL | S_NONEMPTY, NULL},
+    {"vdi_uuid",    S_STR, S_NONEMPTY, NULL},
+    {NULL, 0, 0, NULL}
+};
+static const s_field_t s_op_vdi_list [] = {
+    {"sr_uuid", S_STR, S_REQ | S_NONEMPTY, NULL},
     {NULL, 0, 0, NULL}
 };
 static const s_field_t s_op_vdi_copy [] = {
@@ -195,6 +200,7 @@ static const s_field_t *const s_op_args [XS_OP_COUNT] = {
     [XS_OP_VDI_SNAPSHOT] = s_op_vdi_copy,
     [XS_OP_VDI_FIND]     = s_op_vdi_find,
     [XS_OP_VDI_RESIZE]   = s_op_vdi_resize,
+    [XS_OP_VDI_LIST]     = s_op_vdi_list,
 };
 
 static const s_field_t *

@@ -427,10 +427,11 @@ class World:
                    "agent_timeout_ms = 20000\n")
 
     def __init__(self, test, workdir, capacity=(), start_agents=True, sm_drivers=None,
-                 sim_config=None):
+                 sim_config=None, catalog_extra=""):
         """sm_drivers: {pool name: [SR type, ...]}, the SM drivers that pool
         has (default: every driver a real host has). sim_config: more of the
-        simulator's config (e.g. sm_capabilities)."""
+        simulator's config (e.g. sm_capabilities). catalog_extra: more lines
+        of the catalog's [catalog] section (e.g. orphan_sweep_ms = 200)."""
         self.test = test
         self.workdir = workdir
         simctl = simctl_module()
@@ -447,7 +448,7 @@ class World:
         test.addCleanup(self.sim.stop)
         cfg = os.path.join(workdir, "catalog.cfg")
         with open(cfg, "w") as f:
-            f.write(self.CATALOG_CFG)
+            f.write(self.CATALOG_CFG + catalog_extra)
         self.catalogd = Catalogd(workdir, config=cfg)
         test.addCleanup(self.catalogd.kill)
         self.catalogd.start()
@@ -475,6 +476,19 @@ class World:
         if cert is None and name not in self.agents:
             self.agents[name] = agent
         return agent
+
+    def restart_catalogd(self, catalog_extra=None, sig=signal.SIGKILL):
+        """Stops catalogd (kill -9 by default) and starts it again on the
+        same database and ports; with catalog_extra, on that config instead
+        (CATALOG_CFG + catalog_extra)."""
+        if sig == signal.SIGKILL:
+            self.catalogd.kill()
+        else:
+            self.catalogd.stop(sig=sig)
+        if catalog_extra is not None:
+            with open(self.catalogd.config, "w") as f:
+                f.write(self.CATALOG_CFG + catalog_extra)
+        self.catalogd.start()
 
     # -- the admin CLI --------------------------------------------------------
 
