@@ -172,6 +172,7 @@ static const s_field_t s_op_vdi_copy [] = {
     {"sr_uuid",         S_STR, S_REQ | S_NONEMPTY, NULL},
     {"volume_uuid",     S_STR, S_REQ | S_NONEMPTY, NULL},
     {"new_volume_uuid", S_STR, S_REQ | S_NONEMPTY, NULL},
+    {"source_vdi_uuid", S_STR, S_NONEMPTY, NULL},
     {"name",            S_STR, 0, NULL},
     {NULL, 0, 0, NULL}
 };

@@ -149,6 +149,14 @@ json_t *xs_hostops_vdi_clone (xs_hostops_t *self, const char *volume_uuid,
 json_t *xs_hostops_vdi_snapshot (xs_hostops_t *self, const char *volume_uuid,
                                  const char *new_volume_uuid, const char *sr_uuid, xs_err_t *err);
 
+/* The same (snapshot or clone), from VDI source_vdi_uuid when not NULL:
+   the one the catalog records for volume_uuid, which must still carry
+   its tag (and be in sr_uuid when given), else XS_ENOTFOUND. Without it
+   the first VDI tagged as volume_uuid's is the source. */
+json_t *xs_hostops_vdi_copy_from (xs_hostops_t *self, bool snapshot, const char *volume_uuid,
+                                  const char *source_vdi_uuid, const char *new_volume_uuid,
+                                  const char *sr_uuid, xs_err_t *err);
+
 /* The VDI of `volume_uuid` (in SR sr_uuid when not NULL): {volume_uuid,
    vdi_uuid, sr_uuid, size, virtual_size, physical_utilisation,
    is_a_snapshot}, or NULL with XS_ENOTFOUND when it has none. VDI results

@@ -107,15 +107,17 @@ s_vdi_list (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 static json_t *
 s_vdi_clone (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
-    return xs_hostops_vdi_clone (ops, s_str (args, "volume_uuid"), s_str (args, "new_volume_uuid"),
-                                 s_str (args, "sr_uuid"), err);
+    return xs_hostops_vdi_copy_from (ops, false, s_str (args, "volume_uuid"),
+                                     s_str (args, "source_vdi_uuid"),
+                                     s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
 }
 
 static json_t *
 s_vdi_snapshot (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
-    return xs_hostops_vdi_snapshot (ops, s_str (args, "volume_uuid"),
-                                    s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
+    return xs_hostops_vdi_copy_from (ops, true, s_str (args, "volume_uuid"),
+                                     s_str (args, "source_vdi_uuid"),
+                                     s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
 }
 
 static json_t *
@@ -187,7 +189,7 @@ s_check_args (const xs_hostops_op_t *entry, const json_t *args, xs_err_t *err)
             return xs_err_set (err, XS_EINVAL, "%s: missing argument %s", op, *key);
     static const char *const strings [] = {
         "type", "sr_uuid", "name_label", "name_description", "volume_uuid", "new_volume_uuid",
-        "name", "token", "vdi_uuid", NULL
+        "name", "token", "vdi_uuid", "source_vdi_uuid", NULL
     };
     for (const char *const *key = strings; *key; key++) {
         const json_t *value = s_arg (args, *key);
