@@ -21,7 +21,8 @@ VDI_REC = {"name_label": "not-xensm", "name_description": "", "virtual_size": st
            "other_config": {}, "xenstore_data": {}, "sm_config": {}, "tags": []}
 
 
-class Orphans(unittest.TestCase):
+class WorldCase(unittest.TestCase):
+    """A World with a fast orphan sweep, and helpers."""
 
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="xsm-orphans-")
@@ -85,7 +86,9 @@ class Orphans(unittest.TestCase):
     def all_vdis(self):
         return {v["uuid"]: v for p in self.w.dump()["pools"] for v in p["VDIs"]}
 
-    # -- D6 and the sweep ------------------------------------------------------------
+
+class Orphans(WorldCase):
+
 
     def test_lost_copy_replies_leave_orphans_the_sweep_lists_then_destroys(self):
         """D6: the reply of a VDI.snapshot and of a VDI.clone is lost; the
@@ -189,6 +192,149 @@ class Orphans(unittest.TestCase):
         self.assertEqual([d["uuid"] for d in w.tagged_vdis()[slow["uuid"]]], [slow["vdi_uuid"]])
         self.assertEqual({d["uuid"] for d in w.tagged_vdis()[keep["uuid"]]},
                          {keep["vdi_uuid"], elsewhere})
+
+
+class Chaos(WorldCase):
+    """kill -9 of catalogd and agents and lost xapi replies while creates,
+    deletes, snapshots and clones stream; then, faults cleared and the
+    sweep's grace over: no acknowledged volume lost, no orphan, no
+    duplicate per request id, nothing transitional."""
+
+    SEED = int(os.environ.get("XSM_CHAOS_SEED", "1234"))
+    WORKERS = 3
+    STEPS = 5
+    FAULTS = (("drop", "VDI.create", "after"), ("drop", "VDI.create", "before"),
+              ("drop", "VDI.clone", "after"), ("drop", "VDI.snapshot", "after"),
+              ("fail", "VDI.destroy", None), ("delay", "VDI.create", None))
+
+    def test_lost_dropped_and_killed_then_every_invariant(self):
+        self.start(grace_ms=1000)
+        w = self.w
+        rng = random.Random(self.SEED)
+        lock = threading.Lock()
+        live = []                       # acknowledged volumes we may act on
+        acked = {}                      # uuid -> request id (creates, copies)
+        deleted, tried_deletes = set(), set()
+        done = [0]                      # operations finished (any outcome)
+        stop = threading.Event()
+
+        def run(*args):
+            p = w.manage("--json", "--timeout", "4", *args, timeout=60)
+            with lock:
+                done[0] += 1
+            return json.loads(p.stdout)["volume"] if p.returncode == 0 else None
+
+        def keep(v, rid):
+            # Acknowledged means exit 0 *and* available (an `error` volume
+            # answered with exit 0 is D3's, another item).
+            if v and v["state"] == "available":
+                with lock:
+                    acked[v["uuid"]] = rid
+                    live.append(v["uuid"])
+
+        def worker(n):
+            r = random.Random(self.SEED * 100 + n)
+            i = 0
+            while not stop.is_set() or i < 6:
+                i += 1
+                rid = "chaos-%d-%d" % (n, i)
+                kind = r.random()
+                with lock:
+                    target = r.choice(live) if live else None
+                    if target and kind < 0.15:
+                        live.remove(target)
+                        tried_deletes.add(target)
+                if target is None or kind >= 0.40:
+                    keep(run("volume", "create", "--flavor", r.choice(["gold", "silver"]),
+                             "--size", "1M", "--request-id", rid), rid)
+                elif kind < 0.15:
+                    if run("volume", "delete", target):
+                        with lock:
+                            deleted.add(target)
+                else:
+                    op = "snapshot" if kind < 0.27 else "clone"
+                    keep(run("volume", op, target, "--request-id", rid), rid)
+
+        workers = [threading.Thread(target=worker, args=(n,)) for n in range(self.WORKERS)]
+        for t in workers:
+            t.start()
+        try:
+            for step in range(self.STEPS):
+                mark = done[0]
+                w.wait_until("some work between kills", lambda: done[0] >= mark + 4, timeout=60,
+                             interval=0.02)
+                action, method, when = rng.choice(self.FAULTS)
+                if action == "drop":
+                    w.sim.drop(method, when=when)
+                elif action == "fail":
+                    w.sim.fail(method, "SR_BACKEND_FAILURE_1", ["", "destroy failed", ""])
+                else:
+                    w.sim.delay(method, 1, repeat=False)
+                w.restart_catalogd()
+                if rng.random() < 0.6:
+                    victim = w.agents[rng.choice(sorted(w.agents))]
+                    victim.kill()
+                    victim.start()
+            # Work on a catalog that stays up too, before the end.
+            mark = done[0]
+            w.wait_until("work after the last kill", lambda: done[0] >= mark + 6, timeout=60,
+                         interval=0.02)
+        finally:
+            stop.set()
+            for t in workers:
+                t.join()
+        self.assertGreater(len(acked), 5)
+        w.sim.clear_faults()
+        w.wait_settled(timeout=60)
+        self.check(acked, deleted, tried_deletes)
+        # Every request id once more: the same volume for each, no second.
+        for uuid_, rid in sorted(acked.items(), key=lambda kv: kv[1]):
+            if rid.startswith("chaos-") and uuid_ not in tried_deletes:
+                v = w.volumes()[uuid_]
+                if v["parent_uuid"]:
+                    continue
+                again = self.create("--flavor", v["flavor"], "--size", "1M", "--request-id", rid)
+                self.assertEqual(again["uuid"], uuid_)
+        ids = [v["request_id"] for v in w.volumes().values() if v["request_id"]]
+        self.assertEqual(len(ids), len(set(ids)), "two volumes for one request id")
+        reaped = [l for l in w.catalogd.log().splitlines()
+                  if "orphan VDI" in l and ": destroyed (" in l]
+        print("\n  seed %d: %d volumes and %d deletes acknowledged, %d orphan(s) destroyed"
+              % (self.SEED, len(acked), len(deleted), len(reaped)))
+
+    def check(self, acked, deleted, tried_deletes):
+        w = self.w
+        volumes = w.volumes()
+
+        def no_orphan():
+            if self.orphans()["orphans"]:
+                return False
+            for vol, vdis in w.tagged_vdis().items():
+                v = volumes.get(vol)
+                if not v or len(vdis) != 1 or vdis[0]["uuid"] != v["vdi_uuid"] \
+                   or v["state"] not in ("available", "error_deleting"):
+                    return False
+            return True
+
+        w.wait_until("the sweep to leave no orphan", no_orphan, timeout=60, interval=0.2)
+        vdis = w.tagged_vdis()
+        for uuid_ in acked:
+            v = volumes[uuid_]
+            if uuid_ in tried_deletes:
+                self.assertIn(v["state"], ("available", "deleted", "error_deleting"), v)
+                continue
+            self.assertEqual(v["state"], "available", v)
+            self.assertEqual([d["uuid"] for d in vdis.get(uuid_, [])], [v["vdi_uuid"]], v)
+        for uuid_ in deleted:
+            self.assertEqual(volumes[uuid_]["state"], "deleted")
+            self.assertNotIn(uuid_, vdis)
+        for v in volumes.values():
+            self.assertNotIn(v["state"], ("creating", "deleting", "extending"), v)
+            if v["state"] == "available":
+                self.assertIn(v["uuid"], vdis, "available volume without its VDI")
+        untagged = [d for p in w.dump()["pools"] for d in p["VDIs"]
+                    if not d.get("other_config", {}).get("xensm-volume")]
+        self.assertEqual(untagged, [])
 
 
 if __name__ == "__main__":
