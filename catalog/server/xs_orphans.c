@@ -78,6 +78,17 @@ s_pending_free (void **item_p)
     *item_p = NULL;
 }
 
+/* Whether a listing of backend_id's SR is still in flight. */
+static bool
+s_listing (xs_orphans_t *self, int64_t backend_id)
+{
+    for (s_pending_t *p = (s_pending_t *) zhashx_first (self->pending); p;
+         p = (s_pending_t *) zhashx_next (self->pending))
+        if (!p->vdi_uuid && p->backend_id == backend_id)
+            return true;
+    return false;
+}
+
 /* Sends `op` with *args_p (taken) to host_uuid, remembering what it is
    about. 0 or -1 (logged). */
 static int
@@ -120,22 +131,19 @@ s_why_orphan (xs_orphans_t *self, const char *vdi_uuid, const char *volume_uuid)
     }
     why [0] = '\0';
     bool recorded = v->vdi_uuid && streq (v->vdi_uuid, vdi_uuid);
-    switch (v->state) {
-    case XS_VOLUME_CREATING:
-    case XS_VOLUME_DELETING:
-    case XS_VOLUME_EXTENDING:
-        break;                  /* in progress: never judged */
-    case XS_VOLUME_AVAILABLE:
-    case XS_VOLUME_ERROR_EXTENDING:
-    case XS_VOLUME_ERROR_DELETING:
-        if (!recorded)
-            snprintf (why, sizeof why, "volume %s records %s%s", volume_uuid,
-                      v->vdi_uuid ? "VDI " : "no VDI", v->vdi_uuid ? v->vdi_uuid : "");
-        break;
-    default:
+    bool busy = v->state == XS_VOLUME_CREATING || v->state == XS_VOLUME_DELETING
+             || v->state == XS_VOLUME_EXTENDING;
+    /* The VDI a volume records is its data whatever the state (an `error`
+       set by an operator's reset included), until the volume is deleted. */
+    if (busy || (recorded && v->state != XS_VOLUME_DELETED))
+        ;
+    else
+    if (v->state == XS_VOLUME_DELETED || v->state == XS_VOLUME_ERROR)
         snprintf (why, sizeof why, "volume %s is %s", volume_uuid,
                   xs_volume_state_name (v->state));
-    }
+    else
+        snprintf (why, sizeof why, "volume %s records %s%s", volume_uuid,
+                  v->vdi_uuid ? "VDI " : "no VDI", v->vdi_uuid ? v->vdi_uuid : "");
     xs_volume_destroy (&v);
     return why [0] ? xs_strdup (why) : NULL;
 }
@@ -287,8 +295,8 @@ xs_orphans_sweep (xs_orphans_t *self)
     for (xs_backend_t **bp = backends; *bp; bp++) {
         const xs_backend_t *b = *bp;
         const char *host = b->sr_uuid ? xs_hosts_pick (self->hosts, b->zone, b->id) : NULL;
-        if (!host)
-            continue;           /* no SR yet, or no live agent with it */
+        if (!host || s_listing (self, b->id))
+            continue;           /* no SR yet, no live agent with it, or still listing */
         s_pending_t *p = xs_zalloc (sizeof *p);
         p->backend_id = b->id;
         p->zone = xs_strdup (b->zone);

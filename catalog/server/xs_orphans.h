@@ -2,12 +2,13 @@
 
     Every `interval_ms` the catalog asks one live agent per backend for the
     VDIs xensm tagged in that backend's SR (vdi_list). A tagged VDI is an
-    orphan when no volume records it: its volume is unknown, is not
-    available (deleted, error), or records another VDI (a lost VDI.create
+    orphan when no volume records it: its volume is unknown, is
+    deleted, or records another VDI or none (a lost VDI.create
     reply's first attempt, D5; a lost clone/snapshot reply's copy still
     carrying its parent's tag, D6). A VDI whose volume is creating,
     deleting or extending, or that a job works on or copies from, is never
-    one. Orphans are listed (`volume_orphans`) and, once seen for
+    one, nor is the VDI a volume records (unless the volume is deleted).
+    Orphans are listed (`volume_orphans`) and, once seen for
     `grace_ms` in every listing since, destroyed through an agent
     (vdi_destroy naming the VDI: the agent checks again that it is still
     tagged so, in that SR), with one log line each. Untagged VDIs and SRs
