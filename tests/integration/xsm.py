@@ -480,15 +480,18 @@ class World:
     def restart_catalogd(self, catalog_extra=None, sig=signal.SIGKILL):
         """Stops catalogd (kill -9 by default) and starts it again on the
         same database and ports; with catalog_extra, on that config instead
-        (CATALOG_CFG + catalog_extra)."""
+        (CATALOG_CFG + catalog_extra). Returns the stopped daemon's exit
+        code (None after kill -9)."""
+        rc = None
         if sig == signal.SIGKILL:
             self.catalogd.kill()
         else:
-            self.catalogd.stop(sig=sig)
+            rc = self.catalogd.stop(sig=sig)
         if catalog_extra is not None:
             with open(self.catalogd.config, "w") as f:
                 f.write(self.CATALOG_CFG + catalog_extra)
         self.catalogd.start()
+        return rc
 
     # -- the admin CLI --------------------------------------------------------
 
