@@ -179,7 +179,7 @@ class Orphans(WorldCase):
         elsewhere = x.VDI.get_uuid(s, ref)["Value"]
         # A create held in xapi: its volume is `creating` with its VDI
         # already tagged once the delay ends... and its job still running.
-        w.sim.delay("VDI.create", 3, when="after", repeat=False)
+        w.sim.delay("VDI.create", 8, when="after", repeat=False)
         result = {}
         t = threading.Thread(target=lambda: result.update(p=w.manage(
             "--json", "volume", "create", "--flavor", "gold", "--size", "1M", "--name", "slow")))
@@ -191,6 +191,9 @@ class Orphans(WorldCase):
         last = self.orphans()["last_sweep"]
         w.wait_until("two more sweeps", lambda: self.orphans()["last_sweep"] > last + 300)
         self.assertEqual(self.orphans()["orphans"], [])
+        # ...swept while the create still ran (its task held in xapi).
+        self.assertEqual([v["state"] for v in w.volumes().values() if v["name"] == "slow"],
+                         ["creating"])
         t.join()
         self.assertEqual(result["p"].returncode, 0, result["p"].stderr)
         slow = json.loads(result["p"].stdout)["volume"]
