@@ -126,9 +126,9 @@ json_t *xs_hostops_vdi_destroy (xs_hostops_t *self, const char *volume_uuid, con
 
 /* The orphan sweep's view of SR `sr_uuid`: every managed VDI there that
    xensm tagged (other_config xensm-volume), no operation in progress on
-   it: {sr_uuid, vdis: [{vdi_uuid, volume_uuid, parent_uuid (a copy's),
-   name_label, virtual_size, is_a_snapshot}]}. Untagged VDIs are never
-   listed. One VDI.get_all_records. NULL + err (XS_ENOTFOUND: no such SR). */
+   it: {sr_uuid, vdis: [{vdi_uuid, volume_uuid, parent_uuid (a copy's)}]}.
+   Untagged VDIs are never listed. One VDI.get_all_records. NULL + err
+   (XS_ENOTFOUND: no such SR). */
 json_t *xs_hostops_vdi_list (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
 
 /* Destroys VDI `vdi_uuid` only, and only while it is still in SR sr_uuid

@@ -23,8 +23,8 @@ s_tagged_entry (const xs_value_t *record, const char *sr)
     if (!vdi_sr || strcmp (vdi_sr, sr) != 0 || !volume || !*volume
     ||  !xs_hostops_field_bool (record, "managed") || xs_value_size (ops) > 0)
         return NULL;
-    int64_t size = 0;
-    xs_hostops_field_int64 (record, "virtual_size", &size);
+    /* Only what the sweep needs: the listing must fit one message
+       (XS_PROTO_MAX_SIZE, about 10,000 VDIs). */
     json_t *entry = xs_nn (json_object ());
     json_object_set_new (entry, "vdi_uuid",
                          xs_hostops_json_string (xs_value_get_str (record, "uuid")));
@@ -32,11 +32,6 @@ s_tagged_entry (const xs_value_t *record, const char *sr)
     const char *parent = xs_value_get_str (other_config, XS_HOSTOPS_PARENT_KEY);
     if (parent && *parent)
         json_object_set_new (entry, "parent_uuid", xs_hostops_json_string (parent));
-    json_object_set_new (entry, "name_label",
-                         xs_hostops_json_string (xs_value_get_str (record, "name_label")));
-    json_object_set_new (entry, "virtual_size", json_integer (size));
-    json_object_set_new (entry, "is_a_snapshot",
-                         json_boolean (xs_hostops_field_bool (record, "is_a_snapshot")));
     return entry;
 }
 
