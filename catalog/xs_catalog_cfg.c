@@ -88,6 +88,10 @@ const xs_config_option_t xs_catalog_cfg_options [] = {
       false, NULL, "an operation an agent has not answered after this fails over" },
     { XS_CATALOG_SECTION, "job_wait_ms", XS_CONFIG_INT, "30000", 100, 86400000, NULL, false,
       NULL, "how long a job waits for a live agent of its zone" },
+    { XS_CATALOG_SECTION, "orphan_sweep_ms", XS_CONFIG_INT, "600000", 0, 86400000, NULL, false,
+      NULL, "milliseconds between orphan sweeps of every backend's SR (0: no sweep)" },
+    { XS_CATALOG_SECTION, "orphan_grace_ms", XS_CONFIG_INT, "3600000", 0, 604800000, NULL,
+      false, NULL, "an orphan VDI seen for this long is destroyed" },
     /* Several catalogd on one PostgreSQL database (docs/INSTALL.md). */
     { XS_CATALOG_SECTION, "instance", XS_CONFIG_STRING, "", 0, 0, NULL, true, NULL,
       "this catalogd's name among those on one database (empty: host name and admin endpoint)" },

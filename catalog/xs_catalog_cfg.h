@@ -18,6 +18,8 @@
         heartbeat_ms = 1000
         agent_timeout_ms = 360000
         job_wait_ms = 30000
+        orphan_sweep_ms = 600000            (0: no sweep)
+        orphan_grace_ms = 3600000
         api_listen = 127.0.0.1:8776         (empty: no API)
         api_public_endpoint =               (e.g. https://vol.example:8776)
         api_cert = / api_key =              (https when set)

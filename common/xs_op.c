@@ -16,6 +16,7 @@ static const char *const s_names [XS_OP_COUNT] = {
     [XS_OP_VDI_FIND]     = "vdi_find",
     [XS_OP_VDI_RESIZE]   = "vdi_resize",
     [XS_OP_SR_WATCH]     = "sr_watch",
+    [XS_OP_VDI_LIST]     = "vdi_list",
 };
 
 const char *

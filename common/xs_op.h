@@ -21,6 +21,7 @@ typedef enum {
     XS_OP_VDI_FIND,             /* vdi_find                                  */
     XS_OP_VDI_RESIZE,           /* vdi_resize:   grow (extend) a volume's VDI */
     XS_OP_SR_WATCH,             /* sr_watch:     the agent's own: SR changes (event.from) */
+    XS_OP_VDI_LIST,             /* vdi_list:     the VDIs xensm tagged in an SR (orphan sweep) */
     XS_OP_COUNT
 } xs_op_t;
 

@@ -161,12 +161,18 @@ static const s_field_t s_op_vdi_create [] = {
 static const s_field_t s_op_vdi_destroy [] = {
     {"volume_uuid", S_STR, S_REQ | S_NONEMPTY, NULL},
     {"sr_uuid",     S_STR, S_NULL | S_NONEMPTY, NULL},
+    {"vdi_uuid",    S_STR, S_NONEMPTY, NULL},
+    {NULL, 0, 0, NULL}
+};
+static const s_field_t s_op_vdi_list [] = {
+    {"sr_uuid", S_STR, S_REQ | S_NONEMPTY, NULL},
     {NULL, 0, 0, NULL}
 };
 static const s_field_t s_op_vdi_copy [] = {
     {"sr_uuid",         S_STR, S_REQ | S_NONEMPTY, NULL},
     {"volume_uuid",     S_STR, S_REQ | S_NONEMPTY, NULL},
     {"new_volume_uuid", S_STR, S_REQ | S_NONEMPTY, NULL},
+    {"source_vdi_uuid", S_STR, S_NONEMPTY, NULL},
     {"name",            S_STR, 0, NULL},
     {NULL, 0, 0, NULL}
 };
@@ -195,6 +201,7 @@ static const s_field_t *const s_op_args [XS_OP_COUNT] = {
     [XS_OP_VDI_SNAPSHOT] = s_op_vdi_copy,
     [XS_OP_VDI_FIND]     = s_op_vdi_find,
     [XS_OP_VDI_RESIZE]   = s_op_vdi_resize,
+    [XS_OP_VDI_LIST]     = s_op_vdi_list,
 };
 
 static const s_field_t *

@@ -124,6 +124,20 @@ json_t *xs_hostops_vdi_create (xs_hostops_t *self, const char *sr_uuid, const ch
 json_t *xs_hostops_vdi_destroy (xs_hostops_t *self, const char *volume_uuid, const char *sr_uuid,
                                 xs_err_t *err);
 
+/* The orphan sweep's view of SR `sr_uuid`: every managed VDI there that
+   xensm tagged (other_config xensm-volume), no operation in progress on
+   it: {sr_uuid, vdis: [{vdi_uuid, volume_uuid, parent_uuid (a copy's)}]}.
+   Untagged VDIs are never listed. One VDI.get_all_records. NULL + err
+   (XS_ENOTFOUND: no such SR). */
+json_t *xs_hostops_vdi_list (xs_hostops_t *self, const char *sr_uuid, xs_err_t *err);
+
+/* Destroys VDI `vdi_uuid` only, and only while it is still in SR sr_uuid
+   tagged as the VDI of `volume_uuid` (else XS_ECONFLICT, nothing done):
+   how the orphan sweep removes an orphan. {volume_uuid, vdi_uuid,
+   destroyed: 1, or 0 when it was gone already}. */
+json_t *xs_hostops_vdi_reap (xs_hostops_t *self, const char *volume_uuid, const char *sr_uuid,
+                             const char *vdi_uuid, xs_err_t *err);
+
 /* VDI.clone / VDI.snapshot of the VDI of `volume_uuid` (in SR sr_uuid when
    not NULL), tagged as the VDI of `new_volume_uuid`; returns the copy
    already made when there is one. Refused (XS_ECONFLICT, error code
@@ -134,6 +148,14 @@ json_t *xs_hostops_vdi_clone (xs_hostops_t *self, const char *volume_uuid,
                               const char *new_volume_uuid, const char *sr_uuid, xs_err_t *err);
 json_t *xs_hostops_vdi_snapshot (xs_hostops_t *self, const char *volume_uuid,
                                  const char *new_volume_uuid, const char *sr_uuid, xs_err_t *err);
+
+/* The same (snapshot or clone), from VDI source_vdi_uuid when not NULL:
+   the one the catalog records for volume_uuid, which must still carry
+   its tag (and be in sr_uuid when given), else XS_ENOTFOUND. Without it
+   the first VDI tagged as volume_uuid's is the source. */
+json_t *xs_hostops_vdi_copy_from (xs_hostops_t *self, bool snapshot, const char *volume_uuid,
+                                  const char *source_vdi_uuid, const char *new_volume_uuid,
+                                  const char *sr_uuid, xs_err_t *err);
 
 /* The VDI of `volume_uuid` (in SR sr_uuid when not NULL): {volume_uuid,
    vdi_uuid, sr_uuid, size, virtual_size, physical_utilisation,

@@ -88,24 +88,36 @@ s_vdi_create (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
                                   s_size (args), s_str (args, "name"), err);
 }
 
+/* With vdi_uuid: that VDI only (the orphan sweep's removal). */
 static json_t *
 s_vdi_destroy (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
+    if (s_str (args, "vdi_uuid"))
+        return xs_hostops_vdi_reap (ops, s_str (args, "volume_uuid"), s_str (args, "sr_uuid"),
+                                    s_str (args, "vdi_uuid"), err);
     return xs_hostops_vdi_destroy (ops, s_str (args, "volume_uuid"), s_str (args, "sr_uuid"), err);
+}
+
+static json_t *
+s_vdi_list (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
+{
+    return xs_hostops_vdi_list (ops, s_str (args, "sr_uuid"), err);
 }
 
 static json_t *
 s_vdi_clone (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
-    return xs_hostops_vdi_clone (ops, s_str (args, "volume_uuid"), s_str (args, "new_volume_uuid"),
-                                 s_str (args, "sr_uuid"), err);
+    return xs_hostops_vdi_copy_from (ops, false, s_str (args, "volume_uuid"),
+                                     s_str (args, "source_vdi_uuid"),
+                                     s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
 }
 
 static json_t *
 s_vdi_snapshot (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
-    return xs_hostops_vdi_snapshot (ops, s_str (args, "volume_uuid"),
-                                    s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
+    return xs_hostops_vdi_copy_from (ops, true, s_str (args, "volume_uuid"),
+                                     s_str (args, "source_vdi_uuid"),
+                                     s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
 }
 
 static json_t *
@@ -148,6 +160,7 @@ static const xs_hostops_op_t s_table [] = {
     { XS_OP_VDI_FIND,     S_ARGS ("volume_uuid"),                           s_vdi_find },
     { XS_OP_VDI_RESIZE,   S_ARGS ("volume_uuid", "size"),                   s_vdi_resize },
     { XS_OP_SR_WATCH,     S_ARGS (NULL),                                    s_sr_watch },
+    { XS_OP_VDI_LIST,     S_ARGS ("sr_uuid"),                               s_vdi_list },
 };
 
 const xs_hostops_op_t *
@@ -176,7 +189,7 @@ s_check_args (const xs_hostops_op_t *entry, const json_t *args, xs_err_t *err)
             return xs_err_set (err, XS_EINVAL, "%s: missing argument %s", op, *key);
     static const char *const strings [] = {
         "type", "sr_uuid", "name_label", "name_description", "volume_uuid", "new_volume_uuid",
-        "name", "token", NULL
+        "name", "token", "vdi_uuid", "source_vdi_uuid", NULL
     };
     for (const char *const *key = strings; *key; key++) {
         const json_t *value = s_arg (args, *key);

@@ -215,6 +215,44 @@ s_vdi_make (xs_hostops_t *self, s_vdi_op_t *op, const char *sr_uuid, const char 
     return result;
 }
 
+/* Looks up the VDI of `volume_uuid` in any SR into op->vdi / op->record,
+   destroying each one found in another SR than op->sr: the VDI of an
+   earlier attempt on another backend whose outcome was lost (the reply to
+   VDI.create never came, D5), which the catalog has given up. A destroy
+   that fails is left to the catalog's cleanup and orphan sweep. 0, or -1
+   + err when a lookup fails. */
+static int
+s_vdi_drop_elsewhere (xs_hostops_t *self, s_vdi_op_t *op, const char *volume_uuid,
+                      const char *sr_uuid, xs_err_t *err)
+{
+    for (int round = 0; round < 16; round++) {
+        free (op->vdi);
+        xs_value_destroy (&op->record);
+        if (s_vdi_lookup (self, volume_uuid, NULL, &op->vdi, &op->record, err) != 0)
+            return -1;
+        const char *vdi_sr = op->vdi ? xs_value_get_str (op->record, "SR") : NULL;
+        if (!op->vdi || (vdi_sr && strcmp (vdi_sr, op->sr) == 0))
+            return 0;
+        xs_notice ("%s: VDI %s in another SR than %s is an earlier attempt's: destroying it",
+                   op->object, xs_value_get_str (op->record, "uuid"), sr_uuid);
+        xs_err_t failed;
+        xs_hostops_async_next (self, "VDI.destroy", volume_uuid);
+        if (xs_xenapi_vdi_destroy (self->client, op->vdi, &failed) != 0
+        &&  failed.kind != XS_ENOTFOUND) {
+            xs_warning ("%s: cannot destroy VDI %s of an earlier attempt (left to the orphan "
+                        "sweep): %s", op->object, xs_value_get_str (op->record, "uuid"),
+                        failed.msg);
+            break;
+        }
+    }
+    /* Still there (or a 17th): create beside it rather than fail. */
+    free (op->vdi);
+    op->vdi = NULL;
+    xs_value_destroy (&op->record);
+    xs_hostops_reset (self);
+    return 0;
+}
+
 json_t *
 xs_hostops_vdi_create (xs_hostops_t *self, const char *sr_uuid, const char *volume_uuid,
                        int64_t size, const char *description, xs_err_t *err)
@@ -233,17 +271,12 @@ xs_hostops_vdi_create (xs_hostops_t *self, const char *sr_uuid, const char *volu
     op.sr = xs_hostops_sr_ref_cached (self, sr_uuid, err);
     if (!op.sr)
         goto out;
-    /* Made already, in any SR? */
-    if (s_vdi_lookup (self, volume_uuid, NULL, &op.vdi, &op.record, err) != 0)
+    /* Made already, in this SR? One in another SR is an earlier attempt's
+       (the catalog creates a volume on one backend at a time): removed. */
+    if (s_vdi_drop_elsewhere (self, &op, volume_uuid, sr_uuid, err) != 0)
         goto out;
     if (!op.vdi) {
         result = s_vdi_make (self, &op, sr_uuid, volume_uuid, size, description, err);
-        goto out;
-    }
-    const char *vdi_sr = xs_value_get_str (op.record, "SR");
-    if (!vdi_sr || strcmp (vdi_sr, op.sr) != 0) {
-        xs_err_set (err, XS_ECONFLICT, "%s: already has VDI %s in another SR than %s", op.object,
-                    xs_value_get_str (op.record, "uuid"), sr_uuid);
         goto out;
     }
     xs_info ("%s: VDI %s already exists", op.object, xs_value_get_str (op.record, "uuid"));
@@ -430,9 +463,45 @@ s_copy_make (xs_hostops_t *self, s_vdi_op_t *op, const char *source, const char 
     return 0;
 }
 
+/* VDI `vdi_uuid` as the VDI of `volume_uuid` (in SR ref `sr` when not
+   NULL): 0 with *vdi_p and *record_p (caller frees) or both NULL when it is
+   not there or not tagged so; -1 on error. */
+static int
+s_vdi_by_uuid (xs_hostops_t *self, const char *volume_uuid, const char *vdi_uuid, const char *sr,
+               char **vdi_p, xs_value_t **record_p, xs_err_t *err)
+{
+    char object [64];
+    snprintf (object, sizeof object, "volume %s", volume_uuid);
+    *vdi_p = NULL;
+    *record_p = NULL;
+    char *vdi = xs_xenapi_vdi_get_by_uuid (self->client, vdi_uuid, err);
+    xs_value_t *record = vdi ? xs_xenapi_vdi_get_record (self->client, vdi, err) : NULL;
+    if (!record) {
+        free (vdi);
+        if (err && err->kind == XS_ENOTFOUND) {
+            xs_err_clear (err);
+            xs_hostops_reset (self);
+            return 0;
+        }
+        return xs_hostops_xapi_failed (self, err, object, "VDI.get_record");
+    }
+    const char *tag = xs_value_get_str (xs_value_get (record, "other_config"),
+                                        XS_HOSTOPS_VOLUME_KEY);
+    const char *vdi_sr = xs_value_get_str (record, "SR");
+    if (tag && strcmp (tag, volume_uuid) == 0 && (!sr || (vdi_sr && strcmp (vdi_sr, sr) == 0))) {
+        *vdi_p = vdi;
+        *record_p = record;
+        return 0;
+    }
+    free (vdi);
+    xs_value_destroy (&record);
+    return 0;
+}
+
 static json_t *
 s_vdi_copy (xs_hostops_t *self, bool snapshot, const char *volume_uuid,
-            const char *new_volume_uuid, const char *sr_uuid, xs_err_t *err)
+            const char *source_vdi_uuid, const char *new_volume_uuid, const char *sr_uuid,
+            xs_err_t *err)
 {
     json_t *result = NULL;
     char *source = NULL;
@@ -458,10 +527,14 @@ s_vdi_copy (xs_hostops_t *self, bool snapshot, const char *volume_uuid,
                                   err);
         goto out;
     }
-    if (s_vdi_lookup (self, volume_uuid, op.sr, &source, &source_record, err) != 0)
+    if ((source_vdi_uuid ? s_vdi_by_uuid (self, volume_uuid, source_vdi_uuid, op.sr, &source,
+                                          &source_record, err)
+                         : s_vdi_lookup (self, volume_uuid, op.sr, &source, &source_record,
+                                         err)) != 0)
         goto out;
     if (!source) {
-        xs_err_set (err, XS_ENOTFOUND, "volume %s: no VDI found%s%s (cannot %s it)", volume_uuid,
+        xs_err_set (err, XS_ENOTFOUND, "volume %s: no VDI %s%s%s (cannot %s it)", volume_uuid,
+                    source_vdi_uuid ? source_vdi_uuid : "found",
                     sr_uuid ? " in SR " : "", sr_uuid ? sr_uuid : "", snapshot ? "snapshot" : "clone");
         goto out;
     }
@@ -481,12 +554,21 @@ json_t *
 xs_hostops_vdi_clone (xs_hostops_t *self, const char *volume_uuid, const char *new_volume_uuid,
                       const char *sr_uuid, xs_err_t *err)
 {
-    return s_vdi_copy (self, false, volume_uuid, new_volume_uuid, sr_uuid, err);
+    return s_vdi_copy (self, false, volume_uuid, NULL, new_volume_uuid, sr_uuid, err);
 }
 
 json_t *
 xs_hostops_vdi_snapshot (xs_hostops_t *self, const char *volume_uuid, const char *new_volume_uuid,
                          const char *sr_uuid, xs_err_t *err)
 {
-    return s_vdi_copy (self, true, volume_uuid, new_volume_uuid, sr_uuid, err);
+    return s_vdi_copy (self, true, volume_uuid, NULL, new_volume_uuid, sr_uuid, err);
+}
+
+json_t *
+xs_hostops_vdi_copy_from (xs_hostops_t *self, bool snapshot, const char *volume_uuid,
+                          const char *source_vdi_uuid, const char *new_volume_uuid,
+                          const char *sr_uuid, xs_err_t *err)
+{
+    return s_vdi_copy (self, snapshot, volume_uuid, source_vdi_uuid, new_volume_uuid, sr_uuid,
+                       err);
 }

@@ -69,6 +69,11 @@ static const xs_manage_command_t s_commands [] = {
     { "volume", "connection", 1, 2, xs_manage_volume_connection, "<uuid> [--show-secrets]",
       "The connection info of a volume: sr_uuid, sr_type, vdi_uuid and the SR's\n"
       "device_config (secrets as ****** unless --show-secrets)." },
+    { "volume", "orphans", 0, 0, xs_manage_volume_orphans, "",
+      "VDIs xensm tagged that no volume records (left by a crash or a lost xapi reply),\n"
+      "as the catalog's orphan sweep last saw them: zone, backend, SR, VDI, the volume\n"
+      "its tag names, when first seen and why. Each is destroyed once seen for\n"
+      "orphan_grace_ms; untagged VDIs are never touched." },
     { "catalog", "status", 0, 0, xs_manage_catalog_status, "",
       "The catalog's version, schema, agent endpoint and public key (give the key to\n"
       "every host agent as its catalog_key)." },

@@ -85,7 +85,7 @@ xs_manage_handler_fn xs_manage_flavor_create, xs_manage_flavor_list, xs_manage_f
 xs_manage_handler_fn xs_manage_volume_create, xs_manage_volume_delete,
     xs_manage_volume_snapshot, xs_manage_volume_clone, xs_manage_volume_extend,
     xs_manage_volume_list,
-    xs_manage_volume_show, xs_manage_volume_connection;
+    xs_manage_volume_show, xs_manage_volume_connection, xs_manage_volume_orphans;
 xs_manage_handler_fn xs_manage_host_enroll, xs_manage_host_list, xs_manage_host_remove,
     xs_manage_catalog_status;
 

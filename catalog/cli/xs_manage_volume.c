@@ -379,3 +379,43 @@ xs_manage_volume_connection (xs_manage_ctx_t *ctx, int argc, char **argv)
     return xs_manage_call_print (ctx, "volume_connection", &args, "uuid", s_connection_shown,
                                  argv);
 }
+
+/* `volume orphans`: what the orphan sweep found (docs/PROTOCOL.md
+   volume_orphans). */
+static void
+s_orphans_table (xs_manage_ctx_t *ctx, json_t *result, char **argv)
+{
+    FILE *out = ctx->io->out;
+    json_t *orphans = json_object_get (result, "orphans");
+    char last [32] = "never";
+    json_int_t at = json_integer_value (json_object_get (result, "last_sweep"));
+    if (at > 0)
+        xs_manage_format_time (at, last, sizeof last);
+    fprintf (out, "%zu orphan VDI(s); last sweep %s; destroyed %" JSON_INTEGER_FORMAT
+             " s after first seen\n", json_array_size (orphans), last,
+             json_integer_value (json_object_get (result, "grace_ms")) / 1000);
+    if (!json_array_size (orphans))
+        return;
+    fprintf (out, "%-8s %-7s %-36s  %-36s  %-36s  %-19s %s\n", "Zone", "Backend", "SR UUID",
+             "VDI UUID", "Tagged volume", "First seen", "Why");
+    size_t i;
+    json_t *o;
+    json_array_foreach (orphans, i, o) {
+        char seen [32];
+        xs_manage_format_time (json_integer_value (json_object_get (o, "first_seen")), seen,
+                               sizeof seen);
+        fprintf (out, "%-8s %-7" JSON_INTEGER_FORMAT " %-36s  %-36s  %-36s  %-19s %s%s\n",
+                 xs_manage_str (o, "zone", "?"),
+                 json_integer_value (json_object_get (o, "backend_id")),
+                 xs_manage_str (o, "sr_uuid", "?"), xs_manage_str (o, "vdi_uuid", "?"),
+                 xs_manage_str (o, "volume_uuid", "?"), seen, xs_manage_str (o, "why", "-"),
+                 json_is_true (json_object_get (o, "destroying")) ? " (destroying)" : "");
+    }
+}
+
+int
+xs_manage_volume_orphans (xs_manage_ctx_t *ctx, int argc, char **argv)
+{
+    json_t *args = xs_nn (json_object ());
+    return xs_manage_call_print (ctx, "volume_orphans", &args, "", s_orphans_table, argv);
+}

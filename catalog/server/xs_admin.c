@@ -16,7 +16,7 @@
 
 static xs_admin_fn s_ping, s_catalog_status, s_volume_create, s_volume_delete,
     s_volume_snapshot, s_volume_clone, s_volume_extend, s_volume_reset_state, s_volume_rename,
-    s_volume_list, s_volume_show, s_volume_connection, s_host_enroll,
+    s_volume_list, s_volume_show, s_volume_connection, s_volume_orphans, s_host_enroll,
     s_host_list, s_host_remove;
 
 /* ---------------------------------------------------------------------
@@ -70,6 +70,8 @@ static const xs_admin_cmd_t s_commands [] = {
       XS_ADMIN_READ,  XS_ADMIN_STORE,  s_volume_show },
     { "volume_connection", "uuid:s show_secrets?b",             "uuid [show_secrets]",
       XS_ADMIN_READ,  XS_ADMIN_STORE,  s_volume_connection },
+    { "volume_orphans",    "",                                  "",
+      XS_ADMIN_READ,  XS_ADMIN_AGENTS, s_volume_orphans },
     { "host_enroll",       "public_key:s",                      "public_key",
       XS_ADMIN_WRITE, XS_ADMIN_AGENTS, s_host_enroll },
     { "host_list",         "",                                  "",
@@ -114,6 +116,12 @@ xs_admin_set_agents (xs_admin_t *self, xs_volumes_t *volumes, xs_agentsrv_t *age
 {
     self->deps.volumes = volumes;
     self->deps.agents = agents;
+}
+
+void
+xs_admin_set_orphans (xs_admin_t *self, xs_orphans_t *orphans)
+{
+    self->orphans = orphans;
 }
 
 void
@@ -610,6 +618,20 @@ s_host_enroll (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
     json_t *result = z85 ? xs_nn (json_pack ("{s:s}", "public_key", z85)) : NULL;
     free (z85);
     xs_admin_answer ("host_enroll", reply_p, result, &err);
+}
+
+/* The orphan sweep's findings (xs_orphans_list). */
+static void
+s_volume_orphans (xs_admin_t *self, json_t *args, xs_reply_t **reply_p)
+{
+    xs_err_t err;
+    xs_err_clear (&err);
+    json_t *result = NULL;
+    if (self->orphans)
+        result = xs_orphans_list (self->orphans);
+    else
+        xs_err_set (&err, XS_EINTERNAL, "volume_orphans: this catalog runs no orphan sweep");
+    xs_admin_answer ("volume_orphans", reply_p, result, &err);
 }
 
 static void

@@ -36,6 +36,7 @@
 #include "xs_batch.h"
 #include "xs_config.h"
 #include "xs_err.h"
+#include "xs_orphans.h"
 #include "xs_reply.h"
 #include "xs_store.h"
 #include "xs_volumes.h"
@@ -100,6 +101,10 @@ xs_admin_t *xs_admin_new (const xs_admin_deps_t *deps);
    (a catalog without agents: tests, the fuzzer) the commands that need
    them (XS_ADMIN_AGENTS in the table) are refused as `internal`. */
 void xs_admin_set_agents (xs_admin_t *self, xs_volumes_t *volumes, xs_agentsrv_t *agents);
+
+/* Sets the orphan sweep that `volume_orphans` reports (borrowed; NULL:
+   none, the command answers `internal`). */
+void xs_admin_set_orphans (xs_admin_t *self, xs_orphans_t *orphans);
 
 /* Frees the admin; NULLs *self_p; idempotent. */
 void xs_admin_destroy (xs_admin_t **self_p);

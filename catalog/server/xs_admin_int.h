@@ -12,6 +12,7 @@ struct _xs_admin_t {
     json_t *info;                   /* extra `ping` fields                    */
     bool follower;                  /* another catalogd leads                 */
     xs_store_leader_t leader;       /* the leader as last seen                */
+    xs_orphans_t *orphans;          /* volume_orphans; NULL: none (borrowed)  */
 };
 
 /* Answers *reply_p with result (taken) or, when it is NULL, with *err (an

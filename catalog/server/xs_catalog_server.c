@@ -16,6 +16,7 @@
 #include "xs_agentsrv.h"
 #include "xs_jobs.h"
 #include "xs_metrics.h"
+#include "xs_orphans.h"
 #include "xs_placement.h"
 #include "xs_volumes.h"
 
@@ -30,6 +31,7 @@ struct _xs_catalog_server_t {
     xs_placement_t *placement;      /* first fit                              */
     xs_jobs_t *jobs;                /* the job journal in memory              */
     xs_volumes_t *volumes;          /* the volume commands                    */
+    xs_orphans_t *orphans;          /* the orphan sweep                       */
     xs_admin_t *admin;              /* the command table                      */
     xs_admin_socket_t *socket;      /* the admin endpoint                     */
     xs_cinder_t *api;               /* the Block Storage API (NULL: off)      */
@@ -88,6 +90,13 @@ s_start_agents (xs_catalog_server_t *self, xs_err_t *err)
     self->jobs = xs_jobs_new (&jobs_cfg, self->store, self->batch, self->loop, self->agents,
                               self->hosts, self->placement);
     self->volumes = xs_volumes_new (self->store, self->batch, self->hosts, self->jobs);
+    xs_orphans_cfg_t orphans_cfg = {
+        .interval_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "orphan_sweep_ms", 600000),
+        .grace_ms = (int) xs_config_int (config, XS_CATALOG_SECTION, "orphan_grace_ms", 3600000),
+    };
+    self->orphans = xs_orphans_new (&orphans_cfg, self->store, self->loop, self->agents,
+                                    self->hosts, self->jobs);
+    xs_admin_set_orphans (self->admin, self->orphans);
     /* Counts survive a step down: /metrics is the process's. */
     if (!self->metrics)
         self->metrics = xs_metrics_new ();
@@ -137,6 +146,8 @@ s_step_down (xs_catalog_server_t *self)
     if (self->api)                          /* it stays, for reads       */
         xs_cinder_set_metrics (self->api, NULL, NULL);
     xs_admin_set_agents (self->admin, NULL, NULL);
+    xs_admin_set_orphans (self->admin, NULL);
+    xs_orphans_destroy (&self->orphans);
     xs_volumes_destroy (&self->volumes);
     xs_jobs_destroy (&self->jobs);
     xs_placement_destroy (&self->placement);
@@ -317,6 +328,7 @@ xs_catalog_server_destroy (xs_catalog_server_t **self_p)
     if (self->batch)
         xs_batch_flush (self->batch);
     xs_cinder_destroy (&self->api);         /* parked HTTP requests are gone */
+    xs_orphans_destroy (&self->orphans);
     xs_volumes_destroy (&self->volumes);
     xs_jobs_destroy (&self->jobs);
     xs_placement_destroy (&self->placement);

@@ -49,6 +49,8 @@ struct _xs_jobs_t {
     zhashx_t *by_wire;          /* wire id -> s_job_t * (borrowed)        */
     int timer;
     xs_metrics_t *metrics;      /* borrowed; NULL: none                   */
+    xs_jobs_other_fn *other;    /* results that are no job's              */
+    void *other_arg;
 };
 
 static void s_dispatch (xs_jobs_t *self, s_job_t *job);
@@ -478,7 +480,8 @@ s_on_result (void *arg, const char *request_id, const char *host_uuid, const jso
     xs_jobs_t *self = (xs_jobs_t *) arg;
     s_job_t *job = (s_job_t *) zhashx_lookup (self->by_wire, request_id);
     if (!job) {
-        xs_debug ("result %s: no such job (cleanup or late); ignored", request_id);
+        if (!self->other || !self->other (self->other_arg, request_id, host_uuid, value, err))
+            xs_debug ("result %s: no such job (cleanup or late); ignored", request_id);
         return;
     }
     if (err) {
@@ -509,8 +512,13 @@ s_on_lost (void *arg, const char *request_id, const char *host_uuid)
 {
     xs_jobs_t *self = (xs_jobs_t *) arg;
     s_job_t *job = (s_job_t *) zhashx_lookup (self->by_wire, request_id);
-    if (!job)
+    if (!job) {
+        xs_err_t err;
+        xs_err_set (&err, XS_ETRANSPORT, "host %s lost", host_uuid);
+        if (self->other)
+            self->other (self->other_arg, request_id, host_uuid, NULL, &err);
         return;
+    }
     xs_notice ("job %s (%s of volume %s): host %s lost; sending it to another agent of zone %s",
                job->wire_id, xs_op_name (job->op), job->volume_uuid, host_uuid, job->zone);
     free (job->host_uuid);
@@ -581,6 +589,27 @@ xs_jobs_start (xs_jobs_t *self, xs_op_t op, const char *volume_uuid,
     xs_jobs_wait (self, volume_uuid, reply_p);
     s_dispatch (self, job);
     return 0;
+}
+
+bool
+xs_jobs_touches (xs_jobs_t *self, const char *volume_uuid)
+{
+    if (zhashx_lookup (self->jobs, volume_uuid))
+        return true;
+    for (s_job_t *job = (s_job_t *) zhashx_first (self->jobs); job;
+         job = (s_job_t *) zhashx_next (self->jobs)) {
+        const char *source = json_string_value (json_object_get (job->args, "volume_uuid"));
+        if (source && streq (source, volume_uuid))
+            return true;
+    }
+    return false;
+}
+
+void
+xs_jobs_set_other (xs_jobs_t *self, xs_jobs_other_fn *fn, void *arg)
+{
+    self->other = fn;
+    self->other_arg = arg;
 }
 
 size_t

@@ -81,6 +81,17 @@ int xs_jobs_start (xs_jobs_t *self, xs_op_t op, const char *volume_uuid,
                    const xs_backend_t *backend, json_t **args_p, xs_reply_t **reply_p,
                    xs_err_t *err);
 
+/* Whether a job works on volume_uuid or copies from it (a snapshot or
+   clone of it): its VDIs are not to be judged now (the orphan sweep). */
+bool xs_jobs_touches (xs_jobs_t *self, const char *volume_uuid);
+
+/* Where the results of requests that are no job's go (the orphan sweep's
+   requests), and their losses (value NULL, err XS_ETRANSPORT "host ...
+   lost"): fn returns true when it took one. NULL: ignored. */
+typedef bool (xs_jobs_other_fn) (void *arg, const char *request_id, const char *host_uuid,
+                                 const json_t *value, const xs_err_t *err);
+void xs_jobs_set_other (xs_jobs_t *self, xs_jobs_other_fn *fn, void *arg);
+
 /* Jobs in flight or waiting (for tests and `status`). */
 size_t xs_jobs_active (xs_jobs_t *self);
 

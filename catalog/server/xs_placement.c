@@ -79,10 +79,11 @@ s_allocation (xs_placement_t *self, int64_t backend_id, int64_t stats_va)
 
 /* Volume_uuid (size bytes) goes to backend b: counted until the stats do. */
 static void
-s_placed_add (xs_placement_t *self, int64_t backend_id, const char *volume_uuid, int64_t size)
+s_placed_add (xs_placement_t *self, const char *zone, int64_t backend_id, const char *volume_uuid,
+              int64_t size)
 {
     xs_hosts_sr_t sr;
-    xs_hosts_sr_info (self->hosts, backend_id, &sr);
+    xs_hosts_sr_info (self->hosts, zone, backend_id, &sr);
     if (!sr.has_stats)
         return;
     char key [32];
@@ -267,7 +268,7 @@ xs_placement_next (xs_placement_t *self, const char *volume_uuid, int64_t flavor
         bool agentless;
         char *why = s_skip_reason (self, b, size, &agentless);
         if (!why) {
-            s_placed_add (self, b->id, volume_uuid, size);
+            s_placed_add (self, b->zone, b->id, volume_uuid, size);
             return b;
         }
         if (agentless && waiting)
@@ -291,7 +292,7 @@ xs_placement_waited (xs_placement_t *self, const char *volume_uuid, int64_t size
         char *why = b ? s_skip_reason (self, b, size, &agentless) : NULL;
         if (b && !why) {
             json_array_remove (waiting, i);
-            s_placed_add (self, b->id, volume_uuid, size);
+            s_placed_add (self, b->zone, b->id, volume_uuid, size);
             return b;
         }
         if (b && agentless && !give_up)

@@ -329,6 +329,10 @@ xs_volumes_copy (xs_volumes_t *self, xs_op_t op, const char *parent_uuid, const 
                                      "volume_uuid", p->uuid, "new_volume_uuid", uuid));
     if (name)
         json_object_set_new (args, "name", json_string (name));
+    /* The parent's own VDI: a lost copy reply can leave a second VDI with
+       the parent's tag until the orphan sweep removes it (D6). */
+    if (p->vdi_uuid)
+        json_object_set_new (args, "source_vdi_uuid", json_string (p->vdi_uuid));
     if (xs_jobs_start (self->jobs, op, uuid, b, &args, reply_p, &err))
         goto fail;
     goto out;

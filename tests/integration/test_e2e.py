@@ -158,6 +158,25 @@ class E2E(unittest.TestCase):
         self.assertEqual([d for d in self.w.tagged_vdis().get(v["uuid"], [])
                           if d["sr_uuid"] == sr1], [])
 
+    def test_lost_create_reply_falls_through(self):
+        """D5: xapi runs VDI.create but its reply is lost. The create falls
+        through to the next backend, whose agent is not stopped by the first
+        attempt's VDI (in another SR, still there because the catalog's
+        cleanup of it is slow): the volume ends on gold-1 with one VDI."""
+        ids = self.add_backends()
+        w = self.w
+        w.sim.drop("VDI.create", when="after")
+        w.sim.delay("VDI.destroy", 2, repeat=True)
+        v = self.create("--flavor", "gold", "--size", "1M", "--name", "lost-reply")
+        self.assertEqual(v["state"], "available")
+        self.assertEqual(v["backend_id"], ids["gold-1"])
+        got = [(a["backend_id"], a["outcome"]) for a in self.show(v["uuid"])["attempts"]]
+        self.assertEqual(got, [(ids["small"], "failed"), (ids["gold-1"], "ok")])
+        w.wait_until("the first attempt's VDI to be removed",
+                     lambda: len(w.tagged_vdis().get(v["uuid"], [])) == 1, timeout=30)
+        self.assert_vdi(v)
+        self.assertEqual(self.w.sim.faults()[0]["fired"], 1)
+
     def test_failed_delete_snapshot_and_clone(self):
         """xapi failures after placement: a failed VDI.destroy leaves the
         volume error_deleting with its VDI, and deleting again finishes it;

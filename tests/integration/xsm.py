@@ -487,6 +487,22 @@ class World:
             self.agents[name] = agent
         return agent
 
+    def restart_catalogd(self, catalog_cfg=None, sig=signal.SIGKILL):
+        """Stops catalogd (kill -9 by default) and starts it again on the
+        same database and ports; with catalog_cfg, on that config instead
+        (CATALOG_CFG + catalog_cfg). Returns the stopped daemon's exit
+        code (None after kill -9)."""
+        rc = None
+        if sig == signal.SIGKILL:
+            self.catalogd.kill()
+        else:
+            rc = self.catalogd.stop(sig=sig)
+        if catalog_cfg is not None:
+            with open(self.catalogd.config, "w") as f:
+                f.write(self.CATALOG_CFG + catalog_cfg)
+        self.catalogd.start()
+        return rc
+
     # -- the admin CLI --------------------------------------------------------
 
     def manage(self, *args, timeout=60):

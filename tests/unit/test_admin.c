@@ -201,7 +201,7 @@ test_protocol_errors (void **state)
         assert_true (cmd->kind == XS_ADMIN_READ || cmd->kind == XS_ADMIN_WRITE
                      || cmd->kind == XS_ADMIN_WAITS);
     }
-    assert_int_equal (n, 21);
+    assert_int_equal (n, 22);
     /* Argument types come from the table's schema. */
     s_expect_error (f, "{\"v\":1,\"id\":\"a\",\"cmd\":\"backend_remove\",\"args\":{\"id\":\"1\"}}",
                     "invalid", "\"id\" must be an integer");

@@ -121,10 +121,19 @@ test_vdi_refusals (void **state)
     assert_string_equal (hx_str (xs_test_xapisim_vdi_of (dump, VOL_D), "name_description"),
                          "xensm volume " VOL_D);
     json_decref (dump);
-    /* The volume has its VDI in another SR. */
-    assert_null (xs_hostops_vdi_create (f->ops, other, VOL_D, GIB, NULL, &err));
-    assert_int_equal (err.kind, XS_ECONFLICT);
-    assert_non_null (strstr (err.msg, "in another SR than"));
+    /* The volume has a VDI in another SR: an earlier attempt's whose
+       outcome was lost (D5). It goes; the VDI is made in `other`. */
+    json_t *first = xs_hostops_vdi_find (f->ops, VOL_D, sr, &err);
+    assert_non_null (first);
+    vdi = xs_hostops_vdi_create (f->ops, other, VOL_D, GIB, NULL, &err);
+    if (!vdi)
+        fail_msg ("vdi_create in the other SR: %s", err.msg);
+    assert_string_equal (hx_str (vdi, "sr_uuid"), other);
+    assert_true (json_is_true (json_object_get (vdi, "created")));
+    assert_null (xs_hostops_vdi_find (f->ops, VOL_D, sr, &err));
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    json_decref (vdi);
+    json_decref (first);
     /* A copy needs a new uuid; a missing parent is not found. */
     assert_null (xs_hostops_vdi_clone (f->ops, VOL_D, VOL_D, NULL, &err));
     assert_int_equal (err.kind, XS_EINVAL);
@@ -138,8 +147,63 @@ test_vdi_refusals (void **state)
     assert_non_null (gone);
     assert_int_equal (json_integer_value (json_object_get (gone, "destroyed")), 0);
     json_decref (gone);
-    gone = xs_hostops_vdi_destroy (f->ops, VOL_D, sr, &err);
+    gone = xs_hostops_vdi_destroy (f->ops, VOL_D, other, &err);
     json_decref (gone);
+}
+
+/* The orphan sweep's two operations: vdi_list shows the tagged VDIs of
+   one SR (a copy's parent too); vdi_destroy naming a VDI removes it only
+   while it is still tagged with that volume in that SR. */
+static void
+test_sweep_list_and_reap (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    char sr [64], other [64];
+    hx_new_sr (f, "nfs", hx_nfs_config ("/sr/w1"), sr);
+    hx_new_sr (f, "nfs", hx_nfs_config ("/sr/w2"), other);
+    json_t *a = xs_hostops_vdi_create (f->ops, sr, VOL_A, GIB, NULL, &err);
+    json_t *b = xs_hostops_vdi_snapshot (f->ops, VOL_A, VOL_B, sr, &err);
+    json_t *c = xs_hostops_vdi_create (f->ops, other, VOL_C, GIB, NULL, &err);
+    assert_true (a && b && c);
+    json_t *list = xs_hostops_vdi_list (f->ops, sr, &err);
+    assert_non_null (list);
+    json_t *vdis = json_object_get (list, "vdis");
+    assert_int_equal (json_array_size (vdis), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_array_get (vdis, i);
+        bool is_b = strcmp (hx_str (v, "volume_uuid"), VOL_B) == 0;
+        assert_string_equal (hx_str (v, "vdi_uuid"), hx_str (is_b ? b : a, "vdi_uuid"));
+        if (is_b)
+            assert_string_equal (hx_str (v, "parent_uuid"), VOL_A);
+    }
+    json_decref (list);
+    assert_null (xs_hostops_vdi_list (f->ops, VOL_F, &err));
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    /* Not tagged with that volume, or not in that SR: left alone. */
+    const char *vdi_a = hx_str (a, "vdi_uuid");
+    assert_null (xs_hostops_vdi_reap (f->ops, VOL_B, sr, vdi_a, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    assert_null (xs_hostops_vdi_reap (f->ops, VOL_A, other, vdi_a, &err));
+    assert_int_equal (err.kind, XS_ECONFLICT);
+    json_t *found = xs_hostops_vdi_find (f->ops, VOL_A, sr, &err);
+    assert_non_null (found);
+    json_decref (found);
+    json_t *gone = xs_hostops_vdi_reap (f->ops, VOL_A, sr, vdi_a, &err);
+    assert_non_null (gone);
+    assert_int_equal (json_integer_value (json_object_get (gone, "destroyed")), 1);
+    json_decref (gone);
+    gone = xs_hostops_vdi_reap (f->ops, VOL_A, sr, vdi_a, &err);
+    assert_non_null (gone);
+    assert_int_equal (json_integer_value (json_object_get (gone, "destroyed")), 0);
+    json_decref (gone);
+    assert_null (xs_hostops_vdi_find (f->ops, VOL_A, sr, &err));
+    json_decref (a);
+    json_decref (b);
+    json_decref (c);
+    /* The simulator outlives the test: the volumes go. */
+    json_decref (xs_hostops_vdi_destroy (f->ops, VOL_B, sr, &err));
+    json_decref (xs_hostops_vdi_destroy (f->ops, VOL_C, other, &err));
 }
 
 /* An SR type without VDI_CLONE: refused as xapi would, with its code. */
@@ -269,6 +333,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_vdi_life_cycle_is_repeatable, hx_setup, hx_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_refusals, hx_setup, hx_teardown),
+        cmocka_unit_test_setup_teardown (test_sweep_list_and_reap, hx_setup, hx_teardown),
         cmocka_unit_test_setup_teardown (test_copy_without_capability_is_refused_with_xapis_code,
                                          hx_setup, hx_teardown),
         cmocka_unit_test_setup_teardown (test_vdi_resize, hx_setup, hx_teardown),
