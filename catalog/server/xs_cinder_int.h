@@ -108,19 +108,26 @@ size_t xs_cinder_snapshot_count (xs_cinder_t *self, const char *uuid);
     Lists
    ========================================================================= */
 
-/* The admin volume views in `volumes` the request lists: the caller's
-   (everyone's for an admin with all_tenants), not deleted, snapshots or
-   volumes as `snapshots` says, filtered by the query's name and status
-   (and volume_id for snapshots), newest first (ties by uuid). A new array
-   of *n borrowed views; caller frees the array. */
-json_t **xs_cinder_select (xs_cinder_t *self, const xs_api_req_t *req, const json_t *volumes,
-                           bool snapshots, size_t *n);
+/* The page of volumes (snapshots when `snapshots`) the request lists:
+   the caller's (everyone's for an admin with all_tenants), not deleted,
+   filtered by the query's name and status (and volume_id for snapshots),
+   newest first (ties by uuid), from page's marker and offset: at most
+   page->limit + 1 rows (one more than the page: a next page follows).
+   *count is the total with with_count, else -1. A NULL-terminated list
+   the caller destroys, or NULL after an answer (Cinder's 400 for an
+   unknown marker, 500 for a store failure). */
+xs_volume_t **xs_cinder_page (xs_cinder_t *self, xs_api_req_t **req_p, bool snapshots,
+                              const xs_api_page_t *page, int64_t *count);
 
-/* Answers 200 {key: one page of items (taken), key_links: next when the
-   page is full, count with with_count}, or Cinder's 400 for an unknown
-   marker. path is the collection's ("volumes/detail"). */
-void xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, const char *key,
-                           const char *path, const xs_api_page_t *page);
+/* The admin volume view of row v (xs_volume_json), its flavor's label
+   found in `flavors` ("" when gone). New object. */
+json_t *xs_cinder_page_view (const xs_volume_t *v, xs_flavor_t **flavors);
+
+/* Answers 200 {key: items (taken, one page), key_links: next when `more`
+   follow, count when count >= 0}. path is the collection's
+   ("volumes/detail"). */
+void xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, bool more, const char *key,
+                           const char *path, const xs_api_page_t *page, int64_t count);
 
 /* =========================================================================
     Calling the admin table: a reply whose sink answers the HTTP request

@@ -91,57 +91,36 @@ s_route_snapshot (xs_cinder_t *self, xs_api_req_t **req_p)
     Lists
    ========================================================================= */
 
-static void
-s_snapshots_done (xs_cinder_t *self, xs_api_req_t **req_p, const xs_reply_answer_t *answer,
-                  bool detail)
-{
-    if (!answer->result) {
-        xs_cinder_reply_failure (req_p, answer, 500);
-        return;
-    }
-    xs_api_page_t page;
-    xs_err_t err;
-    if (xs_api_req_page (*req_p, &page, &err)) {
-        xs_api_reply_err (req_p, &err);
-        return;
-    }
-    size_t kept = 0;
-    json_t **sorted = xs_cinder_select (self, *req_p,
-                                        json_object_get (answer->result, "volumes"), true,
-                                        &kept);
-    json_t *items = xs_nn (json_array ());
-    for (size_t i = 0; i < kept; i++)
-        json_array_append_new (items, s_snapshot_view (sorted [i], detail));
-    free (sorted);
-    xs_cinder_reply_page (req_p, items, "snapshots", detail ? "snapshots/detail" : "snapshots",
-                          &page);
-}
-
-static void
-s_snapshots_detail_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-                         const xs_reply_answer_t *answer)
-{
-    s_snapshots_done (self, req_p, answer, true);
-}
-
-static void
-s_snapshots_summary_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-                          const xs_reply_answer_t *answer)
-{
-    s_snapshots_done (self, req_p, answer, false);
-}
-
+/* GET /snapshots[/detail]: the caller's snapshots (all of them for an
+   admin with all_tenants), filtered by name, status and volume_id, newest
+   first, one page: a store query for the page alone (xs_cinder_page). */
 static void
 s_snapshot_list_route (xs_api_req_t *req, void *arg, bool detail)
 {
+    xs_cinder_t *self = (xs_cinder_t *) arg;
     xs_api_page_t page;
     xs_err_t err;
     if (xs_api_req_page (req, &page, &err)) {       /* bad limit: before any work */
         xs_api_reply_err (&req, &err);
         return;
     }
-    xs_cinder_call ((xs_cinder_t *) arg, req, "volume_list", xs_nn (json_object ()),
-                    detail ? s_snapshots_detail_done : s_snapshots_summary_done, NULL);
+    int64_t count = -1;
+    xs_volume_t **rows = xs_cinder_page (self, &req, true, &page, &count);
+    if (!rows)
+        return;
+    xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);
+    json_t *items = xs_nn (json_array ());
+    size_t n = 0;
+    for (; rows [n] && n < page.limit; n++) {
+        json_t *v = xs_cinder_page_view (rows [n], flavors);
+        json_array_append_new (items, s_snapshot_view (v, detail));
+        json_decref (v);
+    }
+    bool more = rows [n] != NULL;
+    xs_volume_list_destroy (&rows);
+    xs_flavor_list_destroy (&flavors);
+    xs_cinder_reply_page (&req, items, more, "snapshots",
+                          detail ? "snapshots/detail" : "snapshots", &page, count);
 }
 
 void

@@ -274,72 +274,63 @@ xs_cinder_project (const json_t *v)
     Lists: selection and paging
    ========================================================================= */
 
-static int
-s_newest_first (const void *a, const void *b)
+/* The page of volumes (or snapshots) the request lists: one store query
+   (xs_store_volume_page), never a walk over every volume. */
+xs_volume_t **
+xs_cinder_page (xs_cinder_t *self, xs_api_req_t **req_p, bool snapshots,
+                const xs_api_page_t *page, int64_t *count)
 {
-    const json_t *va = *(json_t *const *) a, *vb = *(json_t *const *) b;
-    json_int_t ca = json_integer_value (json_object_get (va, "created_at"));
-    json_int_t cb = json_integer_value (json_object_get (vb, "created_at"));
-    if (ca != cb)
-        return ca < cb ? 1 : -1;
-    return -strcmp (xs_cinder_str (va, "uuid"), xs_cinder_str (vb, "uuid"));
-}
-
-/* Whether view v passes the request's filters (name, status, and for
-   snapshots volume_id). */
-static bool
-s_matches (const xs_api_req_t *req, const json_t *v, bool snapshots)
-{
-    const char *name = xs_api_req_query (req, "name");
-    const char *status = xs_api_req_query (req, "status");
-    const char *volume_id = snapshots ? xs_api_req_query (req, "volume_id") : NULL;
-    const char *vname = xs_cinder_str (v, "name");
-    const char *parent = xs_cinder_str (v, "parent_uuid");
-    return (!name || streq (vname ? vname : "", name))
-        && (!status || streq (xs_cinder_str (v, "state"), status))
-        && (!volume_id || streq (parent ? parent : "", volume_id));
-}
-
-json_t **
-xs_cinder_select (xs_cinder_t *self, const xs_api_req_t *req, const json_t *volumes,
-                  bool snapshots, size_t *n)
-{
+    const xs_api_req_t *req = *req_p;
     bool all = xs_cinder_admin (self, req)
             && xs_cinder_truthy (xs_api_req_query (req, "all_tenants"));
-    const char *project = xs_api_req_identity (req)->project_id;
-    size_t size = json_array_size (volumes);
-    json_t **sorted = xs_zalloc ((size + 1) * sizeof *sorted);
-    *n = 0;
-    for (size_t i = 0; i < size; i++) {
-        json_t *v = json_array_get (volumes, i);
-        if ((all || streq (xs_cinder_project (v), project))
-        &&  !streq (xs_cinder_str (v, "state"), "deleted") && s_matches (req, v, snapshots)
-        &&  xs_cinder_view_is_snapshot (self, v) == snapshots)
-            sorted [(*n)++] = v;
+    xs_volume_page_spec_t spec = {
+        .project = all ? NULL : xs_api_req_identity (req)->project_id,
+        .snapshots = snapshots,
+        .name = xs_api_req_query (req, "name"),
+        .state = xs_api_req_query (req, "status"),
+        .parent_uuid = snapshots ? xs_api_req_query (req, "volume_id") : NULL,
+        .marker = page->marker,
+        .offset = (int64_t) page->offset,
+        .limit = (int64_t) page->limit,
+    };
+    xs_err_t err;
+    *count = -1;
+    if (xs_cinder_truthy (xs_api_req_query (req, "with_count"))
+    &&  (*count = xs_store_volume_page_count (self->store, &spec, &err)) < 0) {
+        xs_api_reply_err (req_p, &err);
+        return NULL;
     }
-    qsort (sorted, *n, sizeof *sorted, s_newest_first);
-    return sorted;
+    xs_volume_t **rows = xs_store_volume_page (self->store, &spec, &err);
+    if (!rows && err.kind == XS_ENOTFOUND)
+        xs_api_reply_error (req_p, 400, "Invalid input received: marker not found: %s",
+                            page->marker);
+    else
+    if (!rows)
+        xs_api_reply_err (req_p, &err);
+    return rows;
+}
+
+json_t *
+xs_cinder_page_view (const xs_volume_t *v, xs_flavor_t **flavors)
+{
+    const char *label = NULL;
+    for (xs_flavor_t **f = flavors; f && *f && !label; f++)
+        if ((*f)->id == v->flavor_id)
+            label = (*f)->label;
+    return xs_nn (xs_volume_json (v, label ? label : ""));
 }
 
 void
-xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, const char *key, const char *path,
-                      const xs_api_page_t *page)
+xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, bool more, const char *key,
+                      const char *path, const xs_api_page_t *page, int64_t count)
 {
-    xs_err_t err;
-    size_t total = json_array_size (items);
-    json_t *paged = xs_api_page_array (items, page, &err);
-    json_decref (items);
-    if (!paged) {
-        xs_api_reply_err (req_p, &err);
-        return;
-    }
-    size_t got = json_array_size (paged);
-    char *last = got ? xs_strdup (xs_cinder_str (json_array_get (paged, got - 1), "id")) : NULL;
-    json_t *reply = xs_nn (json_pack ("{s:o}", key, paged));
-    xs_api_req_next_link (*req_p, reply, key, path, page, got, last);
-    if (xs_cinder_truthy (xs_api_req_query (*req_p, "with_count")))
-        json_object_set_new (reply, "count", json_integer ((json_int_t) total));
-    free (last);
+    size_t got = json_array_size (items);
+    json_t *reply = xs_nn (json_pack ("{s:o}", key, items));
+    if (more && got)
+        xs_api_req_next_link (*req_p, reply, key, path, page, got,
+                              xs_cinder_str (json_array_get (items, got - 1), "id"));
+    if (count >= 0)
+        json_object_set_new (reply, "count", json_integer ((json_int_t) count));
     xs_api_reply_json (req_p, 200, reply);
 }
 

@@ -93,55 +93,9 @@ s_volume_summary (const json_t *detail)
     Versions (xs_api serves them) and volumes
    ========================================================================= */
 
-/* volume_list's answer: the caller's volumes (all of them for an admin
+/* GET /volumes[/detail]: the caller's volumes (all of them for an admin
    with all_tenants; no snapshots), filtered by name and status, newest
-   first, paged. */
-static void
-s_volumes_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-                const xs_reply_answer_t *answer, bool detail)
-{
-    xs_api_req_t *req = *req_p;
-    if (!answer->result) {
-        xs_cinder_reply_failure (req_p, answer, 500);
-        return;
-    }
-    xs_api_page_t page;
-    xs_err_t err;
-    if (xs_api_req_page (req, &page, &err)) {
-        xs_api_reply_err (req_p, &err);
-        return;
-    }
-    size_t kept = 0;
-    json_t **sorted = xs_cinder_select (self, req, json_object_get (answer->result, "volumes"),
-                                        false, &kept);
-    json_t *zones = xs_cinder_zone_map (self);
-    json_t *items = xs_nn (json_array ());
-    for (size_t i = 0; i < kept; i++) {
-        json_t *d = s_volume_detail (self, req, sorted [i], zones);
-        json_array_append_new (items, detail ? d : s_volume_summary (d));
-        if (!detail)
-            json_decref (d);
-    }
-    free (sorted);
-    json_decref (zones);
-    xs_cinder_reply_page (req_p, items, "volumes", detail ? "volumes/detail" : "volumes",
-                          &page);
-}
-
-static void
-s_volumes_detail_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-                       const xs_reply_answer_t *answer)
-{
-    s_volumes_done (self, req_p, call, answer, true);
-}
-
-static void
-s_volumes_summary_done (xs_cinder_t *self, xs_api_req_t **req_p, xs_cinder_call_t *call,
-                        const xs_reply_answer_t *answer)
-{
-    s_volumes_done (self, req_p, call, answer, false);
-}
-
+   first, one page: a store query for the page alone (xs_cinder_page). */
 static void
 s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
 {
@@ -152,8 +106,28 @@ s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
         xs_api_reply_err (&req, &err);
         return;
     }
-    xs_cinder_call (self, req, "volume_list", xs_nn (json_object ()),
-                    detail ? s_volumes_detail_done : s_volumes_summary_done, NULL);
+    int64_t count = -1;
+    xs_volume_t **rows = xs_cinder_page (self, &req, false, &page, &count);
+    if (!rows)
+        return;
+    xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);
+    json_t *zones = xs_cinder_zone_map (self);
+    json_t *items = xs_nn (json_array ());
+    size_t n = 0;
+    for (; rows [n] && n < page.limit; n++) {
+        json_t *v = xs_cinder_page_view (rows [n], flavors);
+        json_t *d = s_volume_detail (self, req, v, zones);
+        json_array_append_new (items, detail ? d : s_volume_summary (d));
+        if (!detail)
+            json_decref (d);
+        json_decref (v);
+    }
+    bool more = rows [n] != NULL;
+    xs_volume_list_destroy (&rows);
+    xs_flavor_list_destroy (&flavors);
+    json_decref (zones);
+    xs_cinder_reply_page (&req, items, more, "volumes", detail ? "volumes/detail" : "volumes",
+                          &page, count);
 }
 
 void

@@ -50,7 +50,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 4
+#define XS_STORE_SCHEMA_VERSION 5
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -384,6 +384,36 @@ xs_volume_t *xs_store_volume_get_by_request_id (xs_store_t *self, const char *re
 /* Volumes in creation order; deleted ones only when include_deleted.
    Caller destroys. */
 xs_volume_t **xs_store_volume_list (xs_store_t *self, bool include_deleted, xs_err_t *err);
+
+/* What one page of a volume (or snapshot) list selects, as the Block
+   Storage API lists them. Every pointer is borrowed; NULL means "any". */
+typedef struct {
+    const char *project;        /* the owner; NULL: every project          */
+    bool snapshots;             /* true: snapshots only (a copy whose first
+                                   job was vdi_snapshot); false: the rest  */
+    const char *name;           /* exactly this name ("": the unnamed)     */
+    const char *state;          /* a state name ("available", ...)         */
+    const char *parent_uuid;    /* copies of this volume only              */
+    const char *marker;         /* uuid of the last row seen: rows after it */
+    int64_t offset;             /* rows skipped after the marker (>= 0)    */
+    int64_t limit;              /* rows wanted (>= 1)                      */
+} xs_volume_page_spec_t;
+
+/* One page: the volumes spec selects, never deleted ones, newest first
+   (created_at descending, then uuid descending, byte order), after the
+   marker, skipping `offset`, at most limit + 1 of them (the extra one says
+   a next page exists). One index range scan (schema step 5), never a walk
+   over every volume. A marker that is not a row spec selects (unknown,
+   deleted, another project's, the other kind, filtered out) is
+   XS_ENOTFOUND "marker <uuid>: not found". NULL-terminated; caller
+   destroys; NULL with *err. */
+xs_volume_t **xs_store_volume_page (xs_store_t *self, const xs_volume_page_spec_t *spec,
+                                    xs_err_t *err);
+
+/* How many volumes spec selects (marker, offset and limit ignored), or -1
+   with *err. A count walks the selection: for `with_count`, not for pages. */
+int64_t xs_store_volume_page_count (xs_store_t *self, const xs_volume_page_spec_t *spec,
+                                    xs_err_t *err);
 
 /* Writes the mutable fields of volume vol->uuid: name, state, backend_id,
    vdi_uuid, host_uuid, error (the other fields of vol are ignored); stamps

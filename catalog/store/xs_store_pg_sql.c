@@ -149,11 +149,44 @@ const char *const xs_pg_migrations [] = {
     "  api_endpoint   TEXT,"
     "  started_at     BIGINT NOT NULL,"
     "  seen_at        BIGINT NOT NULL"
-    ");"
+    ");",
+    /* 4 -> 5: the list pages' indexes (see xs_store_sql.c); uuids in byte
+       order (COLLATE "C"), as SQLite and the API before them order them. */
+    "CREATE INDEX volume_page_by_project ON volume (project, created_at, uuid COLLATE \"C\")"
+    "  WHERE state <> 'deleted';"
+    "CREATE INDEX volume_page ON volume (created_at, uuid COLLATE \"C\")"
+    "  WHERE state <> 'deleted';"
+    "CREATE INDEX volume_copy_page_by_project"
+    "  ON volume (project, created_at, uuid COLLATE \"C\")"
+    "  WHERE state <> 'deleted' AND parent_uuid IS NOT NULL;"
 };
 
 _Static_assert (sizeof xs_pg_migrations / sizeof xs_pg_migrations [0]
                 == XS_STORE_SCHEMA_VERSION, "one migration step per schema version");
+
+/* ---------------------------------------------------------------------
+   List pages: as xs_store_sql.c (the same parameters), uuids compared
+   and ordered in byte order (COLLATE "C", as the indexes).
+   --------------------------------------------------------------------- */
+
+#define S_FIRST_OP \
+    "(SELECT j.op FROM job j WHERE j.volume_uuid = volume.uuid ORDER BY j.id LIMIT 1)"
+#define S_PAGE_SNAPSHOTS \
+    " AND parent_uuid IS NOT NULL AND " S_FIRST_OP " = 'vdi_snapshot'"
+#define S_PAGE_VOLUMES \
+    " AND (parent_uuid IS NULL OR coalesce (" S_FIRST_OP ", '') <> 'vdi_snapshot')"
+#define S_PAGE(project, kind) \
+    S_VOLUME_COLS "WHERE state <> 'deleted'" project kind \
+    " AND (created_at, uuid COLLATE \"C\") < ($1::bigint, $2::text)" \
+    " AND ($3::text IS NULL OR coalesce (name, '') = $3)" \
+    " AND ($4::text IS NULL OR state = $4) AND ($5::text IS NULL OR parent_uuid = $5)" \
+    " ORDER BY created_at DESC, uuid COLLATE \"C\" DESC LIMIT $6 OFFSET $7"
+#define S_PAGE_MATCH \
+    "state <> 'deleted' AND ($1::text IS NULL OR project = $1)" \
+    " AND ($2::text IS NULL OR coalesce (name, '') = $2)" \
+    " AND ($3::text IS NULL OR state = $3) AND ($4::text IS NULL OR parent_uuid = $4)" \
+    " AND (CASE WHEN parent_uuid IS NOT NULL AND " S_FIRST_OP " = 'vdi_snapshot'" \
+    " THEN 1 ELSE 0 END) = $5::integer"
 
 /* ---------------------------------------------------------------------
    Statements, by xs_sql_id_t; the columns of each S_<TABLE>_COLS in the
@@ -260,6 +293,13 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SNAPSHOTS_OF] =
         "SELECT count(*) FROM volume v WHERE v.parent_uuid = $1 AND v.state <> 'deleted'"
         " AND (SELECT j.op FROM job j WHERE j.volume_uuid = v.uuid ORDER BY j.id LIMIT 1) = 'vdi_snapshot'",
+    [XS_SQL_VOLUME_PAGE]         = S_PAGE (" AND project = $8", S_PAGE_VOLUMES),
+    [XS_SQL_VOLUME_PAGE_ALL]     = S_PAGE ("", S_PAGE_VOLUMES),
+    [XS_SQL_SNAPSHOT_PAGE]       = S_PAGE (" AND project = $8", S_PAGE_SNAPSHOTS),
+    [XS_SQL_SNAPSHOT_PAGE_ALL]   = S_PAGE ("", S_PAGE_SNAPSHOTS),
+    [XS_SQL_VOLUME_PAGE_MARKER]  =
+        "SELECT created_at, uuid FROM volume WHERE uuid = $6 AND " S_PAGE_MATCH,
+    [XS_SQL_VOLUME_PAGE_COUNT]   = "SELECT count(*) FROM volume WHERE " S_PAGE_MATCH,
     [XS_SQL_VOLUME_COUNTS] =
         "SELECT f.label, v.state, count(*) FROM volume v LEFT JOIN flavor f"
         " ON f.id = v.flavor_id WHERE v.state <> 'deleted' GROUP BY f.label, v.state"

@@ -172,11 +172,49 @@ const char *const xs_sql_migrations [] = {
     "  api_endpoint   TEXT,"
     "  started_at     INTEGER NOT NULL,"
     "  seen_at        INTEGER NOT NULL"
-    ");"
+    ");",
+    /* 4 -> 5: the Block Storage API's list pages (xs_store_volume_page) are
+       index range scans in their order (created_at, uuid), newest first:
+       a project's volumes, every project's (an admin's all_tenants), a
+       project's snapshots (copies: few among many volumes). Deleted rows
+       are in none of them. */
+    "CREATE INDEX volume_page_by_project ON volume (project, created_at, uuid)"
+    "  WHERE state <> 'deleted';"
+    "CREATE INDEX volume_page ON volume (created_at, uuid) WHERE state <> 'deleted';"
+    "CREATE INDEX volume_copy_page_by_project ON volume (project, created_at, uuid)"
+    "  WHERE state <> 'deleted' AND parent_uuid IS NOT NULL;"
 };
 
 _Static_assert (sizeof xs_sql_migrations / sizeof xs_sql_migrations [0]
                 == XS_STORE_SCHEMA_VERSION, "one migration step per schema version");
+
+/* ---------------------------------------------------------------------
+   List pages (xs_store_volume_page): a copy is a snapshot when its first
+   job was vdi_snapshot (as XS_SQL_VOLUME_USAGE tells them). A page is ?1
+   ?2 the marker's (created_at, uuid) (or past every row), ?3 name, ?4
+   state, ?5 parent (each NULL: any), ?6 limit, ?7 offset, ?8 project; the
+   marker's check and the count are ?1 project, ?2 name, ?3 state, ?4
+   parent (each NULL: any), ?5 1 for snapshots, ?6 the marker.
+   --------------------------------------------------------------------- */
+
+#define S_FIRST_OP \
+    "(SELECT j.op FROM job j WHERE j.volume_uuid = volume.uuid ORDER BY j.id LIMIT 1)"
+#define S_PAGE_SNAPSHOTS \
+    " AND parent_uuid IS NOT NULL AND " S_FIRST_OP " = 'vdi_snapshot'"
+#define S_PAGE_VOLUMES \
+    " AND (parent_uuid IS NULL OR coalesce (" S_FIRST_OP ", '') <> 'vdi_snapshot')"
+#define S_PAGE(project, kind) \
+    S_VOLUME_COLS "WHERE state <> 'deleted'" project kind \
+    " AND (created_at, uuid) < (?1, ?2)" \
+    " AND (?3 IS NULL OR coalesce (name, '') = ?3) AND (?4 IS NULL OR state = ?4)" \
+    " AND (?5 IS NULL OR parent_uuid = ?5)" \
+    " ORDER BY created_at DESC, uuid DESC LIMIT ?6 OFFSET ?7"
+#define S_PAGE_MATCH \
+    "state <> 'deleted' AND (?1 IS NULL OR project = ?1)" \
+    " AND (?2 IS NULL OR coalesce (name, '') = ?2) AND (?3 IS NULL OR state = ?3)" \
+    " AND (?4 IS NULL OR parent_uuid = ?4)" \
+    " AND (CASE WHEN parent_uuid IS NOT NULL AND " S_FIRST_OP " = 'vdi_snapshot'" \
+    " THEN 1 ELSE 0 END) = ?5"
 
 /* ---------------------------------------------------------------------
    Statements, by xs_sql_id_t (xs_store_int.h). The column order of each
@@ -280,6 +318,13 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SNAPSHOTS_OF] =
         "SELECT count(*) FROM volume v WHERE v.parent_uuid = ?1 AND v.state <> 'deleted'"
         " AND (SELECT j.op FROM job j WHERE j.volume_uuid = v.uuid ORDER BY j.id LIMIT 1) = 'vdi_snapshot'",
+    [XS_SQL_VOLUME_PAGE]         = S_PAGE (" AND project = ?8", S_PAGE_VOLUMES),
+    [XS_SQL_VOLUME_PAGE_ALL]     = S_PAGE ("", S_PAGE_VOLUMES),
+    [XS_SQL_SNAPSHOT_PAGE]       = S_PAGE (" AND project = ?8", S_PAGE_SNAPSHOTS),
+    [XS_SQL_SNAPSHOT_PAGE_ALL]   = S_PAGE ("", S_PAGE_SNAPSHOTS),
+    [XS_SQL_VOLUME_PAGE_MARKER]  =
+        "SELECT created_at, uuid FROM volume WHERE uuid = ?6 AND " S_PAGE_MATCH,
+    [XS_SQL_VOLUME_PAGE_COUNT]   = "SELECT count(*) FROM volume WHERE " S_PAGE_MATCH,
     [XS_SQL_VOLUME_COUNTS] =
         "SELECT f.label, v.state, count(*) FROM volume v LEFT JOIN flavor f"
         " ON f.id = v.flavor_id WHERE v.state <> 'deleted' GROUP BY f.label, v.state"

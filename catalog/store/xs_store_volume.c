@@ -4,6 +4,7 @@
 #include "xs_store_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -280,5 +281,101 @@ xs_store_volume_snapshots_of (xs_store_t *self, const char *uuid, xs_err_t *err)
     if (rc != XS_RC_ROW)
         xs_sql_fail (self, rc == XS_RC_DONE ? XS_RC_ERROR : rc, err, "snapshots of volume %s",
                      uuid);
+    return n;
+}
+
+/* =========================================================================
+    List pages (the Block Storage API's volume and snapshot lists)
+   ========================================================================= */
+
+/* Binds what spec selects to the marker's or the count's statement
+   (xs_store_sql.c: ?1 project, ?2 name, ?3 state, ?4 parent, ?5 kind). */
+static int
+s_bind_match (xs_sql_stmt_t *st, const xs_volume_page_spec_t *spec)
+{
+    int rc = XS_RC_OK;
+    XS_SQL_BIND (xs_sql_bind_text (st, 1, spec->project));
+    XS_SQL_BIND (xs_sql_bind_text (st, 2, spec->name));
+    XS_SQL_BIND (xs_sql_bind_text (st, 3, spec->state));
+    XS_SQL_BIND (xs_sql_bind_text (st, 4, spec->parent_uuid));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 5, spec->snapshots ? 1 : 0));
+    return rc;
+}
+
+/* The marker's place in the order: its created_at into *created_at and
+   its uuid (a new string, caller frees), or NULL with *err (XS_ENOTFOUND
+   when the marker is no row that spec selects). */
+static char *
+s_page_marker (xs_store_t *self, const xs_volume_page_spec_t *spec, int64_t *created_at,
+               xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_PAGE_MARKER, err);
+    if (!st)
+        return NULL;
+    int rc = s_bind_match (st, spec);
+    XS_SQL_BIND (xs_sql_bind_text (st, 6, spec->marker));
+    rc = xs_sql_step (self, st, rc);
+    char *uuid = NULL;
+    if (rc == XS_RC_ROW) {
+        *created_at = xs_sql_col_int64 (st, 0);
+        uuid = xs_sql_col_text_req (st, 1);
+    }
+    xs_sql_reset (st);
+    if (rc == XS_RC_DONE)
+        xs_err_set (err, XS_ENOTFOUND, "marker %s: not found", spec->marker);
+    else
+    if (rc != XS_RC_ROW)
+        xs_sql_fail (self, rc, err, "marker %s", spec->marker);
+    return uuid;
+}
+
+xs_volume_t **
+xs_store_volume_page (xs_store_t *self, const xs_volume_page_spec_t *spec, xs_err_t *err)
+{
+    if (!spec || spec->limit < 1 || spec->offset < 0) {
+        xs_err_set (err, XS_EINVAL, "volume page: the limit must be 1 or more, the offset "
+                    "0 or more");
+        return NULL;
+    }
+    int64_t created_at = INT64_MAX;         /* no marker: past every row */
+    char *uuid = NULL;
+    if (spec->marker && !(uuid = s_page_marker (self, spec, &created_at, err)))
+        return NULL;
+    xs_sql_id_t id = spec->snapshots
+                   ? (spec->project ? XS_SQL_SNAPSHOT_PAGE : XS_SQL_SNAPSHOT_PAGE_ALL)
+                   : (spec->project ? XS_SQL_VOLUME_PAGE : XS_SQL_VOLUME_PAGE_ALL);
+    xs_sql_stmt_t *st = xs_sql_stmt (self, id, err);
+    if (!st) {
+        free (uuid);
+        return NULL;
+    }
+    int rc = XS_RC_OK;
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 1, created_at));
+    XS_SQL_BIND (xs_sql_bind_text (st, 2, uuid ? uuid : ""));
+    XS_SQL_BIND (xs_sql_bind_text (st, 3, spec->name));
+    XS_SQL_BIND (xs_sql_bind_text (st, 4, spec->state));
+    XS_SQL_BIND (xs_sql_bind_text (st, 5, spec->parent_uuid));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 6, spec->limit < INT64_MAX ? spec->limit + 1
+                                                                     : spec->limit));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 7, spec->offset));
+    if (spec->project)
+        XS_SQL_BIND (xs_sql_bind_text (st, 8, spec->project));
+    xs_volume_t **page = (xs_volume_t **) xs_sql_fetch_all (self, st, rc, s_volume_row,
+                                                            s_volume_free, "volume page", err);
+    free (uuid);
+    return page;
+}
+
+int64_t
+xs_store_volume_page_count (xs_store_t *self, const xs_volume_page_spec_t *spec, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_PAGE_COUNT, err);
+    if (!st)
+        return -1;
+    int rc = xs_sql_step (self, st, s_bind_match (st, spec));
+    int64_t n = rc == XS_RC_ROW ? xs_sql_col_int64 (st, 0) : -1;
+    xs_sql_reset (st);
+    if (rc != XS_RC_ROW)
+        xs_sql_fail (self, rc == XS_RC_DONE ? XS_RC_ERROR : rc, err, "volume count");
     return n;
 }

@@ -461,6 +461,22 @@ class CatalogApi(unittest.TestCase):
             self.assertEqual(st, 200)
             seen += [v["id"] for v in body["volumes"]]
         self.assertEqual(seen, newest_first)
+        # A next link only when more follow (the page query reads one row
+        # more): none under a page that ends the list, even a full one.
+        st, _, body = http("GET", base + "?limit=5")
+        self.assertEqual(([v["id"] for v in body["volumes"]], body.get("volumes_links")),
+                         (newest_first, None))
+        st, _, body = http("GET", base + "?limit=2&with_count=true&offset=1&marker="
+                           + newest_first[0])
+        self.assertEqual(([v["id"] for v in body["volumes"]], body["count"]),
+                         (newest_first[2:4], 5))
+        self.assertIn("marker=" + newest_first[3], body["volumes_links"][0]["href"])
+        # The marker must be in the (filtered) list: 400 otherwise.
+        st, _, body = http("GET", base + "?name=page-3&marker=" + made[2])
+        self.assertEqual((st, list(body)), (400, ["badRequest"]), body)
+        self.assertIn("marker not found", body["badRequest"]["message"])
+        st, _, body = http("GET", "%s/v3/other-team/volumes?marker=%s" % (self.root, made[2]))
+        self.assertEqual(st, 400, body)
         st, _, body = http("GET", base + "?status=available&name=page-3")
         self.assertEqual([v["id"] for v in body["volumes"]], [made[3]])
         # cinderclient follows the links itself (limit 2 per page).
