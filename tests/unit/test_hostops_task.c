@@ -285,7 +285,8 @@ test_deadline_cancels_the_task (void **state)
    --------------------------------------------------------------------- */
 
 /* Waits (event.from on class task) until the pool holds a pending task
-   of Async.`method`. */
+   of Async.`method` that carries xensm's tag (the caller tags it with a
+   second call: killed before that, nobody could know it as its own). */
 static void
 s_wait_for_task (xs_xenapi_t *client, const char *method)
 {
@@ -300,7 +301,8 @@ s_wait_for_task (xs_xenapi_t *client, const char *method)
         json_t *t;
         bool found = false;
         json_array_foreach (tasks, i, t)
-            if (strstr (s_str (t, "name_label"), method) && strcmp (s_str (t, "status"), "pending") == 0)
+            if (strstr (s_str (t, "name_label"), method) && strcmp (s_str (t, "status"), "pending") == 0
+            &&  json_object_get (json_object_get (t, "other_config"), XS_XENAPI_TASK_TAG_KEY))
                 found = true;
         json_decref (dump);
         if (found)

@@ -1861,7 +1861,8 @@ class Simulator:
                                       "currently_attached": vbd["currently_attached"]})
                 for ref, t in pool.db["task"].items():
                     p["tasks"].append({"ref": ref, "name_label": t["name_label"],
-                                       "status": t["status"], "progress": t["progress"]})
+                                       "status": t["status"], "progress": t["progress"],
+                                       "other_config": dict(t.get("other_config", {}))})
                 out["pools"].append(p)
             for u, st in self.storage.items():
                 out["storage"][u] = {"type": st["type"],
