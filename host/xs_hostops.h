@@ -190,6 +190,15 @@ json_t *xs_hostops_vdi_resize (xs_hostops_t *self, const char *volume_uuid, int6
    method, uuid, status}]}; NULL + err when the tasks cannot be listed. */
 json_t *xs_hostops_tasks_adopt (xs_hostops_t *self, bool follow, xs_err_t *err);
 
+/* Before an operation the catalog resumed after a restart or a takeover:
+   the host that had it may still be running its call. Every pending task
+   tagged for `uuid` (the volume a create makes, or a copy's new volume),
+   of ANY host, is followed to its end and settled as above, so that the
+   operation then finds what that call made instead of making a second.
+   Returns how many were followed, or -1 + err when the tasks cannot be
+   listed. One task.get_all_records; only resumed operations pay it. */
+int xs_hostops_tasks_await (xs_hostops_t *self, const char *uuid, xs_err_t *err);
+
 /* Settles one such task (see above): an entry of "ended", or NULL + err
    when it is not a task of xensm or xapi does not know it. */
 json_t *xs_hostops_task_follow (xs_hostops_t *self, const char *task_ref, xs_err_t *err);

@@ -81,9 +81,22 @@ s_sr_stats (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
     return xs_hostops_sr_stats (ops, s_str (args, "sr_uuid"), err);
 }
 
+/* A resumed operation (resumed: true, from the catalog after a restart or
+   a takeover) first follows any call for `uuid` still running on a host
+   that had it (xs_hostops_tasks_await). 0 or -1 + err. */
+static int
+s_await_if_resumed (xs_hostops_t *ops, const json_t *args, const char *uuid, xs_err_t *err)
+{
+    if (!json_is_true (s_arg (args, "resumed")) || !uuid)
+        return 0;
+    return xs_hostops_tasks_await (ops, uuid, err) < 0 ? -1 : 0;
+}
+
 static json_t *
 s_vdi_create (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
+    if (s_await_if_resumed (ops, args, s_str (args, "volume_uuid"), err) != 0)
+        return NULL;
     return xs_hostops_vdi_create (ops, s_str (args, "sr_uuid"), s_str (args, "volume_uuid"),
                                   s_size (args), s_str (args, "name"), err);
 }
@@ -107,6 +120,8 @@ s_vdi_list (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 static json_t *
 s_vdi_clone (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
+    if (s_await_if_resumed (ops, args, s_str (args, "new_volume_uuid"), err) != 0)
+        return NULL;
     return xs_hostops_vdi_copy_from (ops, false, s_str (args, "volume_uuid"),
                                      s_str (args, "source_vdi_uuid"),
                                      s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);
@@ -115,6 +130,8 @@ s_vdi_clone (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 static json_t *
 s_vdi_snapshot (xs_hostops_t *ops, const json_t *args, xs_err_t *err)
 {
+    if (s_await_if_resumed (ops, args, s_str (args, "new_volume_uuid"), err) != 0)
+        return NULL;
     return xs_hostops_vdi_copy_from (ops, true, s_str (args, "volume_uuid"),
                                      s_str (args, "source_vdi_uuid"),
                                      s_str (args, "new_volume_uuid"), s_str (args, "sr_uuid"), err);

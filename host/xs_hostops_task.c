@@ -134,3 +134,44 @@ xs_hostops_tasks_adopt (xs_hostops_t *self, bool follow, xs_err_t *err)
     xs_hostops_reset (self);
     return xs_nn (json_pack ("{s:o, s:o}", "ended", ended, "pending", pending));
 }
+
+int
+xs_hostops_tasks_await (xs_hostops_t *self, const char *uuid, xs_err_t *err)
+{
+    xs_hostops_reset (self);
+    xs_value_t *records = xs_xenapi_call (self->client, "task.get_all_records", NULL, err);
+    if (!records) {
+        xs_hostops_xapi_failed (self, err, "tasks", "task.get_all_records");
+        return -1;
+    }
+    int followed = 0;
+    for (size_t i = 0; i < xs_value_size (records); i++) {
+        const char *ref = xs_value_key_at (records, i);
+        const xs_value_t *record = xs_value_value_at (records, i);
+        const char *tag = xs_value_get_str (xs_value_get (record, "other_config"),
+                                            XS_XENAPI_TASK_TAG_KEY);
+        const char *status = xs_value_get_str (record, "status");
+        char method [S_WORD], tagged [S_WORD], host [S_WORD];
+        if (!ref || s_parse_tag (tag, method, tagged, host) != 0 || strcmp (tagged, uuid) != 0
+        ||  !status || strcmp (status, "pending") != 0)
+            continue;
+        xs_info ("%s: host %s's task %s (%s) is still running: waiting for its end", uuid,
+                 host, ref, method);
+        /* Unreadable meanwhile: its owner destroyed it, so it ended. */
+        xs_xenapi_task_t task = { .deadline_ms = self->deadline_ms, .watch = true };
+        xs_err_t lost;
+        xs_value_t *none = xs_xenapi_task_follow (self->client, method, ref, &task, &lost);
+        xs_value_destroy (&none);
+        if (strcmp (task.status, "pending") == 0) {
+            xs_err_set (err, XS_ETRANSPORT, "%s: host %s's task %s (%s) still running after "
+                        "%ld ms: not started a second time", uuid, host, ref, method,
+                        self->deadline_ms);
+            followed = -1;
+            break;
+        }
+        followed++;
+    }
+    xs_value_destroy (&records);
+    xs_hostops_reset (self);
+    return followed;
+}

@@ -167,6 +167,9 @@ const char *xs_xenapi_error_param (xs_xenapi_t *self, size_t index);
 typedef struct {
     long deadline_ms;           /* in: 0 = wait until the task ends         */
     const char *tag;            /* in: the task's tag, or NULL              */
+    bool watch;                 /* in: another's task: wait for its end (up
+                                   to the deadline), never cancel, destroy
+                                   or read its result                        */
     bool cancelled;             /* out: task.cancel was sent (deadline)     */
     char status [16];           /* out: success, failure, cancelled, pending */
     char ref [80];              /* out: the task's ref                      */

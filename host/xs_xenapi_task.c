@@ -131,6 +131,8 @@ s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task
         if (!status || strcmp (status, "pending") != 0)
             break;
         int64_t now = s_now_ms ();
+        if (deadline && now >= deadline && task->watch)
+            break;              /* another's call: never cancelled by us */
         if (deadline && now >= deadline && !task->cancelled) {
             xs_notice ("%s: task %s still running after %ld ms: cancelling it", method, ref,
                        task->deadline_ms);
@@ -165,6 +167,8 @@ s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task
                     status ? status : "?", S_CANCEL_GRACE_MS);
         goto out;
     }
+    if (task->watch)
+        goto out;               /* its owner reads and destroys it */
     /* Destroyed first: every call forgets the client's last XenAPI error. */
     reply = s_task_call (self, "task.destroy", ref, NULL, NULL, NULL);
     xs_value_destroy (&reply);

@@ -666,6 +666,10 @@ s_resume_one (xs_jobs_t *self, const xs_job_t *row)
         /* Agents re-register within seconds; give them twice the wait. */
         job->wait_deadline = zclock_mono () + 2 * (int64_t) self->cfg.wait_ms;
         if (row->host_uuid) {
+            /* Sent before: the agent first follows a call still running
+               for it on any host (another host may get it after prefer_until). */
+            if (op != XS_OP_VDI_DESTROY)
+                json_object_set_new (job->args, "resumed", json_true ());
             job->prefer_host = xs_strdup (row->host_uuid);
             job->prefer_until = zclock_mono () + self->cfg.wait_ms / 3;
         }

@@ -19,6 +19,7 @@
 
 #include "common/xs_log.h"
 #include "host/xs_hostops.h"
+#include "host/xs_hostops_dispatch.h"
 #include "tests/support/xs_test_proc.h"
 #include "tests/support/xs_test_xapisim.h"
 
@@ -415,6 +416,63 @@ test_restarted_run_settles_the_task_it_left (void **state)
     assert_int_equal (s_tasks (), 0);
 }
 
+/* A create the catalog resumed after a takeover reaches another host while
+   the first host's call still runs (its reply went to the old leader): it
+   waits for that call and answers its VDI, never a second one; the first
+   host still reads and destroys its own task. Without "resumed" nothing is
+   asked (creates keep their 3 calls). */
+static void
+test_resumed_create_waits_for_another_hosts_call (void **state)
+{
+    fixture_t *f = *state;
+    xs_err_t err;
+    json_t *before = s_counts ();
+    s_delay ("VDI.create", "2");
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        xs_xenapi_t *client = s_client ();
+        xs_hostops_t *ops = xs_hostops_new (client);
+        xs_hostops_set_host_uuid (ops, xs_test_xapisim_host_uuid (s_sim, 0));
+        json_t *r = xs_hostops_vdi_create (ops, f->sr, VOL_I, GIB, NULL, &err);
+        _exit (r && json_is_true (json_object_get (r, "created")) ? 0 : 1);
+    }
+    s_wait_for_task (f->client, "VDI.create");
+    xs_hostops_t *other = xs_hostops_new (f->client);
+    xs_hostops_set_host_uuid (other, xs_test_xapisim_host_uuid (s_sim, 1));
+    json_t *args = json_pack ("{s:s, s:s, s:I, s:b}", "sr_uuid", f->sr, "volume_uuid", VOL_I,
+                              "size", (json_int_t) GIB, "resumed", 1);
+    json_t *made = xs_hostops_dispatch (other, XS_OP_VDI_CREATE, args, &err);
+    if (!made)
+        fail_msg ("resumed create: %s", err.msg);
+    assert_true (json_is_false (json_object_get (made, "created")));
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    json_t *after = s_counts ();
+    assert_int_equal (s_calls (before, after, "Async.VDI.create"), 1);
+    assert_int_equal (s_calls (before, after, "task.get_all_records"), 1);
+    json_t *found = xs_hostops_vdi_find (other, VOL_I, f->sr, &err);
+    assert_non_null (found);
+    assert_string_equal (s_str (found, "vdi_uuid"), s_str (made, "vdi_uuid"));
+    assert_int_equal (s_tasks (), 0);
+    /* Not resumed: no task listing. */
+    json_object_del (args, "resumed");
+    json_object_set_new (args, "volume_uuid", json_string (VOL_J));
+    json_t *plain = xs_hostops_dispatch (other, XS_OP_VDI_CREATE, args, &err);
+    assert_non_null (plain);
+    json_t *last = s_counts ();
+    assert_int_equal (s_calls (after, last, "task.get_all_records"), 0);
+    json_decref (plain);
+    json_decref (last);
+    json_decref (found);
+    json_decref (after);
+    json_decref (before);
+    json_decref (made);
+    json_decref (args);
+    xs_hostops_destroy (&other);
+}
+
 /* The SR ref remembered to save a call goes stale when the SR is forgotten
    and introduced again (a new ref): stats and creates ask for it again. */
 static void
@@ -470,6 +528,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_deadline_cancels_the_task, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restarted_run_settles_the_task_it_left, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_resumed_create_waits_for_another_hosts_call,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_stale_sr_ref_is_asked_again, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
