@@ -3,9 +3,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+
+#include "xs_redact.h"
 
 static const char *s_ident = "xensm";
 static bool s_syslog = false;
@@ -48,18 +51,23 @@ xs_log (xs_loglevel_t level, const char *fmt, ...)
         return;
     va_list ap;
     va_start (ap, fmt);
+    char *line = NULL;
+    int n = vasprintf (&line, fmt, ap);
+    va_end (ap);
+    if (n < 0)
+        return;
+    /* A secret this process was handed never reaches a log line. */
+    xs_redact_known (line, (size_t) n + 1);
     if (s_syslog)
-        vsyslog (s_syslog_prio [level], fmt, ap);
+        syslog (s_syslog_prio [level], "%s", line);
     else {
         char stamp [32];
         time_t now = time (NULL);
         struct tm tm;
         strftime (stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r (&now, &tm));
         flockfile (stderr);
-        fprintf (stderr, "%s %s %s: ", s_level_tag [level], stamp, s_ident);
-        vfprintf (stderr, fmt, ap);
-        fputc ('\n', stderr);
+        fprintf (stderr, "%s %s %s: %s\n", s_level_tag [level], stamp, s_ident, line);
         funlockfile (stderr);
     }
-    va_end (ap);
+    free (line);
 }

@@ -1,6 +1,7 @@
 /*  xs_redact: secrets never reach a log line, a listing or an error message. */
 #include "xs_redact.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,4 +131,52 @@ xs_redact_values (char *text, size_t size, const char *const *values)
             }
         }
     }
+}
+
+/* ---------------------------------------------------------------------
+   Secrets the process knows
+   --------------------------------------------------------------------- */
+
+static pthread_mutex_t s_known_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *s_known [XS_REDACT_KNOWN_MAX + 1];    /* NULL-terminated */
+static size_t s_nknown;
+
+void
+xs_redact_remember (const char *value)
+{
+    if (!value || strlen (value) < 3)
+        return;
+    pthread_mutex_lock (&s_known_lock);
+    bool have = false;
+    for (size_t i = 0; i < s_nknown && !have; i++)
+        have = strcmp (s_known [i], value) == 0;
+    if (!have && s_nknown < XS_REDACT_KNOWN_MAX) {
+        char *copy = strdup (value);
+        if (!copy)
+            abort ();
+        s_known [s_nknown++] = copy;
+    }
+    pthread_mutex_unlock (&s_known_lock);
+}
+
+void
+xs_redact_known (char *text, size_t size)
+{
+    pthread_mutex_lock (&s_known_lock);
+    if (s_nknown)
+        xs_redact_values (text, size, (const char *const *) s_known);
+    pthread_mutex_unlock (&s_known_lock);
+}
+
+void
+xs_redact_forget_all (void)
+{
+    pthread_mutex_lock (&s_known_lock);
+    for (size_t i = 0; i < s_nknown; i++) {
+        explicit_bzero (s_known [i], strlen (s_known [i]));
+        free (s_known [i]);
+        s_known [i] = NULL;
+    }
+    s_nknown = 0;
+    pthread_mutex_unlock (&s_known_lock);
 }

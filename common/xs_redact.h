@@ -34,4 +34,18 @@ char *xs_redact_text (const char *text);
    the caller knows (a device_config's passwords). */
 void xs_redact_values (char *text, size_t size, const char *const *values);
 
+/* Known secrets, process-wide: a program that is handed secret values (an
+   agent, the device_config of the SRs it attaches) remembers each with
+   xs_redact_remember (values shorter than 3 bytes are skipped; at most
+   XS_REDACT_KNOWN_MAX are kept, the first ones), and from then on
+   xs_redact_known replaces every remembered value in a text (as
+   xs_redact_values does) and every log line and XenAPI error message
+   passes through it. Thread-safe. */
+#define XS_REDACT_KNOWN_MAX 1024
+void xs_redact_remember (const char *value);
+void xs_redact_known (char *text, size_t size);
+
+/* Forgets every remembered value (tests). */
+void xs_redact_forget_all (void);
+
 #endif

@@ -268,9 +268,23 @@ s_redact_config (xs_err_t *err, const json_t *config)
     free (values);
 }
 
+/* The config's secret values are redacted from every later error and log
+   line of this process (a VDI operation's driver text may quote them). */
+static void
+s_remember_secrets (const json_t *config)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) config, key, value)
+        if (xs_redact_is_secret (key) && json_is_string (value))
+            xs_redact_remember (json_string_value (value));
+}
+
 json_t *
 xs_hostops_sr_attach (xs_hostops_t *self, const xs_hostops_sr_spec_t *spec, xs_err_t *err)
 {
+    if (spec && spec->device_config)
+        s_remember_secrets (spec->device_config);
     json_t *result = NULL;
     s_attach_t a = { .type = NULL };
     xs_err_t local;

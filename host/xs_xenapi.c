@@ -166,6 +166,8 @@ s_failure (xs_xenapi_t *self, const char *method, const xs_value_t *desc, const 
         free (redacted);
     }
     s_append (text, sizeof text, &at, "]");
+    /* And any secret the agent was handed, quoted bare (issue 11, D7). */
+    xs_redact_known (text, sizeof text);
     xs_errkind_t kind = XS_EXAPI;
     if (strcmp (code, "UUID_INVALID") == 0 || strcmp (code, "HANDLE_INVALID") == 0)
         kind = XS_ENOTFOUND;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "common/xs_log.h"
+#include "common/xs_redact.h"
 #include "host/xs_hostops.h"
 #include "tests/support/xs_test_proc.h"
 #include "tests/support/xs_test_xapisim.h"
@@ -409,6 +410,30 @@ test_secret_in_xapi_error_is_redacted (void **state)
     /* The config's secret quoted bare: redacted by value. */
     assert_non_null (strstr (err.msg, "with ****** refused"));
     json_decref (config);
+
+    /* Remembered for the process: a later VDI operation's driver text that
+       quotes it bare (another SR; the agent was handed the secret once). */
+    char sr [64];
+    hx_new_sr (f, "nfs", hx_nfs_config ("/sr/d7"), sr);
+    xs_value_t *rule = xs_value_struct_new ();
+    xs_value_set_str (rule, "method", "VDI.create");
+    xs_value_set_str (rule, "action", "fail");
+    xs_value_set_str (rule, "code", "SR_BACKEND_FAILURE_1");
+    xs_value_t *fault = xs_value_array_new ();
+    xs_value_append_str (fault, "");
+    xs_value_append_str (fault, "lun login with hunter2 for u refused");
+    xs_value_append_str (fault, "");
+    xs_value_set (rule, "params", &fault);
+    xs_value_t *call = xs_value_array_new ();
+    xs_value_append (call, &rule);
+    r = xs_test_xapisim_control (hx_sim, "add_fault", call);
+    xs_value_destroy (&r);
+    assert_null (xs_hostops_vdi_create (f->ops, sr, "0d700000-0000-4000-8000-0000000000d7",
+                                        1 << 20, NULL, &err));
+    assert_non_null (strstr (err.msg, "SR_BACKEND_FAILURE_1"));
+    assert_null (strstr (err.msg, "hunter2"));
+    assert_non_null (strstr (err.msg, "login with ****** for u"));
+    xs_redact_forget_all ();
 }
 
 /* sim.counts: {method: calls} (new JSON object). */

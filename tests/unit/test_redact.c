@@ -3,9 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "common/xs_log.h"
 #include "common/xs_redact.h"
 
 static void
@@ -73,6 +77,43 @@ test_known_values_in_text (void **state)
     xs_redact_values (NULL, 0, values);
 }
 
+/* Remembered values (an agent's device_config secrets) are redacted from
+   any text and every log line; short ones and repeats are not kept. */
+static void
+test_remembered_values_everywhere (void **state)
+{
+    (void) state;
+    xs_redact_remember ("s3cr3t-chap");
+    xs_redact_remember ("s3cr3t-chap");
+    xs_redact_remember ("ab");
+    xs_redact_remember (NULL);
+    char text [128] = "iscsiadm: login with s3cr3t-chap failed (ab)";
+    xs_redact_known (text, sizeof text);
+    assert_string_equal (text, "iscsiadm: login with ****** failed (ab)");
+    /* The log line, as written to stderr. */
+    char path [] = "/tmp/xs-redact-log-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    fflush (stderr);
+    int saved = dup (2);
+    dup2 (fd, 2);
+    xs_log (XS_LOG_ERROR, "attach failed: %s", "password was s3cr3t-chap");
+    fflush (stderr);
+    dup2 (saved, 2);
+    close (saved);
+    char line [256] = "";
+    ssize_t n = pread (fd, line, sizeof line - 1, 0);
+    close (fd);
+    unlink (path);
+    assert_true (n > 0);
+    assert_null (strstr (line, "s3cr3t-chap"));
+    assert_non_null (strstr (line, "attach failed: password was ******"));
+    xs_redact_forget_all ();
+    char again [64] = "s3cr3t-chap";
+    xs_redact_known (again, sizeof again);
+    assert_string_equal (again, "s3cr3t-chap");
+}
+
 int
 main (void)
 {
@@ -81,6 +122,7 @@ main (void)
         cmocka_unit_test (test_plain_keys_pass_through),
         cmocka_unit_test (test_secrets_in_free_text),
         cmocka_unit_test (test_known_values_in_text),
+        cmocka_unit_test (test_remembered_values_everywhere),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
