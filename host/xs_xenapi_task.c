@@ -100,6 +100,36 @@ s_task_value (const char *result, const char *method, xs_err_t *err)
     return value;
 }
 
+/* What task `ref`, whose last `record` says task->status, came to: its
+   result (the task destroyed), or NULL + err (its error, or still running
+   after the cancel: left to xapi, tagged). A watched task is left as is. */
+static xs_value_t *
+s_ended (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task_t *task,
+         const xs_value_t *record, xs_err_t *err)
+{
+    const char *status = task->status;
+    if (strcmp (status, "success") != 0 && strcmp (status, "failure") != 0
+    &&  strcmp (status, "cancelled") != 0) {
+        xs_err_set (err, XS_ETRANSPORT,
+                    "%s: task %s still %s %d ms after task.cancel; left to xapi", method, ref,
+                    status, S_CANCEL_GRACE_MS);
+        return NULL;
+    }
+    if (task->watch)
+        return NULL;            /* its owner reads and destroys it */
+    /* Destroyed first: every call forgets the client's last XenAPI error. */
+    xs_value_t *reply = s_task_call (self, "task.destroy", ref, NULL, NULL, NULL);
+    xs_value_destroy (&reply);
+    if (strcmp (status, "success") != 0) {
+        xs_xenapi_task_failed (self, method, xs_value_get (record, "error_info"), err);
+        return NULL;
+    }
+    xs_value_t *result = s_task_value (xs_value_get_str (record, "result"), method, err);
+    if (task->cancelled)
+        xs_notice ("%s: task %s finished before the cancel took effect: kept", method, ref);
+    return result;
+}
+
 /* Follows task `ref` (see xs_xenapi_task_follow). */
 static xs_value_t *
 s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task_t *task,
@@ -157,28 +187,7 @@ s_follow (xs_xenapi_t *self, const char *method, const char *ref, xs_xenapi_task
         misses = 0;
     }
     snprintf (task->status, sizeof task->status, "%s", status ? status : "?");
-    bool done = status && (strcmp (status, "success") == 0 || strcmp (status, "failure") == 0
-                           || strcmp (status, "cancelled") == 0);
-    if (!done) {
-        /* Still running after the cancel: xapi will finish it; the task
-           stays, tagged, for whoever looks next. */
-        xs_err_set (err, XS_ETRANSPORT,
-                    "%s: task %s still %s %d ms after task.cancel; left to xapi", method, ref,
-                    status ? status : "?", S_CANCEL_GRACE_MS);
-        goto out;
-    }
-    if (task->watch)
-        goto out;               /* its owner reads and destroys it */
-    /* Destroyed first: every call forgets the client's last XenAPI error. */
-    reply = s_task_call (self, "task.destroy", ref, NULL, NULL, NULL);
-    xs_value_destroy (&reply);
-    if (strcmp (status, "success") == 0) {
-        result = s_task_value (xs_value_get_str (record, "result"), method, err);
-        if (task->cancelled)
-            xs_notice ("%s: task %s finished before the cancel took effect: kept", method, ref);
-    }
-    else
-        xs_xenapi_task_failed (self, method, xs_value_get (record, "error_info"), err);
+    result = s_ended (self, method, ref, task, record, err);
 out:
     xs_value_destroy (&record);
     free (token);

@@ -51,6 +51,7 @@ struct _xs_agent_t {
     int beats;
     json_t *sm_drivers;         /* the pool's SM drivers (host_info), or NULL */
     bool sm_drivers_sent;       /* in a register or heartbeat since learnt    */
+    bool host_info_asked;       /* a host_info job is queued or running       */
 };
 
 /* Queues a job of the current connection for the workers. */
@@ -100,6 +101,13 @@ s_send_heartbeat (xs_agent_t *self)
         self->sm_drivers_sent = true;
     }
     s_send (self, &msg);
+    /* Registered without the pool's SM drivers (xapi did not answer at the
+       start): asked again every stats_every heartbeats until learnt. */
+    if (!self->sm_drivers && !self->host_info_asked
+    &&  self->beats % self->cfg.stats_every == 0) {
+        self->host_info_asked = true;
+        s_enqueue (self, xs_agent_job_new (XS_AGENT_JOB_HOST_INFO, NULL, XS_OP_HOST_INFO, NULL));
+    }
 }
 
 /* ---------------------------------------------------------------------
@@ -258,6 +266,7 @@ static void
 s_identify (xs_agent_t *self)
 {
     self->state = S_IDENTIFYING;
+    self->host_info_asked = true;
     s_enqueue (self, xs_agent_job_new (XS_AGENT_JOB_HOST_INFO, NULL, XS_OP_HOST_INFO, NULL));
 }
 
@@ -451,6 +460,7 @@ s_done_host_info (xs_agent_t *self, bool ok, const json_t *payload, const char *
     const char *uuid = json_string_value (json_object_get (payload, "uuid"));
     const char *name = json_string_value (json_object_get (payload, "name_label"));
     json_t *drivers = json_object_get (payload, "sm_drivers");
+    self->host_info_asked = false;
     if (ok && json_is_object (drivers)) {
         json_decref (self->sm_drivers);
         self->sm_drivers = json_incref (drivers);

@@ -20,9 +20,19 @@
    What the fake xapi answers
    --------------------------------------------------------------------- */
 
+static int s_host_info_failures;   /* host_info calls still to fail   */
+static int s_host_info_calls;
+
 static json_t *
 s_script (void *arg, xs_op_t op, const json_t *args, xs_err_t *err)
 {
+    if (op == XS_OP_HOST_INFO)
+        s_host_info_calls++;
+    if (op == XS_OP_HOST_INFO && s_host_info_failures > 0) {
+        s_host_info_failures--;
+        xs_err_set (err, XS_ETRANSPORT, "xapi is not answering yet");
+        return NULL;
+    }
     if (op == XS_OP_HOST_INFO)
         return json_pack ("{s:s, s:s, s:{s:[s, s]}}", "uuid", "host-from-xapi",
                           "name_label", "xs01", "sm_drivers", "nfs", "VDI_CREATE", "VDI_CLONE");
@@ -289,6 +299,47 @@ test_register_attach_heartbeat (void **state)
     assert_int_equal (empty, 18);
 }
 
+/* xapi not answering at the start: an agent whose host uuid is configured
+   registers without the pool's SM drivers, asks again on its heartbeats,
+   and the first heartbeat after it learns them carries them, once. */
+static void
+test_drivers_learnt_later_reach_the_catalog (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    s_host_info_failures = 1;
+    s_host_info_calls = 0;
+    s_start_agent (f, f->certs->agent_cert, "h-conf", 0);
+    xs_proto_t *reg = s_recv_skip (f, NULL);
+    assert_non_null (reg);
+    assert_int_equal (xs_proto_type (reg), XS_PROTO_REGISTER);
+    assert_null (xs_proto_get (reg, "sm_drivers"));
+    s_welcome (f, reg, 20);
+    xs_proto_destroy (&reg);
+    int with_drivers = 0, beats = 0;
+    for (; beats < 200 && with_drivers == 0; beats++) {
+        xs_proto_t *hb = s_recv_skip (f, "sr_state register");
+        assert_non_null (hb);
+        json_t *drivers = xs_proto_get (hb, "sm_drivers");
+        if (json_is_object (drivers)) {
+            with_drivers++;
+            assert_non_null (json_object_get (drivers, "nfs"));
+        }
+        xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (hb));
+        s_send (f, &ack);
+        xs_proto_destroy (&hb);
+    }
+    assert_int_equal (with_drivers, 1);
+    for (int n = 0; n < 25; n++) {      /* learnt: neither sent nor asked again */
+        xs_proto_t *hb = s_recv_skip (f, "sr_state register");
+        assert_non_null (hb);
+        assert_null (xs_proto_get (hb, "sm_drivers"));
+        xs_proto_t *ack = xs_proto_new (XS_PROTO_HEARTBEAT_ACK, xs_proto_id (hb));
+        s_send (f, &ack);
+        xs_proto_destroy (&hb);
+    }
+    assert_int_equal (s_host_info_calls, 2);
+}
+
 static void
 test_requests_results_and_slow_calls (void **state)
 {
@@ -494,6 +545,8 @@ main (void)
     xs_log_init ("test_agent", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_register_attach_heartbeat, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_drivers_learnt_later_reach_the_catalog, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (test_requests_results_and_slow_calls, setup, teardown),
         cmocka_unit_test_setup_teardown (test_garbage_gets_error_and_not_registered_reregisters,
                                          setup, teardown),
