@@ -568,18 +568,6 @@ s_done_stats (xs_agent_t *self, xs_agent_job_t *job, bool ok, json_t **payload_p
         xs_debug ("backend %lld: stats: %s", (long long) job->backend_id, reason);
 }
 
-/* SRs that changed, from xapi's events (xs_agent_watch_fn): the stats of
-   those this agent attached, for the next heartbeats. */
-static void
-s_on_sr_changes (void *arg, const json_t *srs)
-{
-    xs_agent_t *self = (xs_agent_t *) arg;
-    size_t i;
-    json_t *stats;
-    json_array_foreach (srs, i, stats)
-        xs_agent_srs_set_stats (self->srs, stats);
-}
-
 /* A worker finished `job` (xs_agent_done_fn): owns job and payload. */
 static void
 s_on_done (void *arg, xs_agent_job_t *job, bool ok, json_t *payload)
@@ -748,7 +736,8 @@ s_loop_new (xs_agent_t *self, zsock_t *pipe, xs_err_t *err)
 {
     self->loop = xs_nn (zloop_new ());
     if (xs_agent_workers_watch (self->workers, self->loop, s_on_done, self)
-    ||  xs_agent_watch_start (self->watch, self->loop, s_on_sr_changes, self))
+    ||  xs_agent_watch_start (self->watch, self->loop, xs_agent_srs_on_changes,
+                                 self->srs))
         return xs_err_set (err, XS_EINTERNAL, "agent: cannot watch the workers");
     if (pipe && zloop_reader (self->loop, pipe, s_on_pipe, self) == -1)
         return xs_err_set (err, XS_EINTERNAL, "agent: cannot watch the actor pipe");

@@ -157,3 +157,12 @@ xs_agent_srs_send_all (xs_agent_srs_t *self)
 {
     self->heartbeats = 0;
 }
+
+void
+xs_agent_srs_on_changes (void *arg, const json_t *srs)
+{
+    size_t i;
+    json_t *stats;
+    json_array_foreach (srs, i, stats)
+        xs_agent_srs_set_stats ((xs_agent_srs_t *) arg, stats);
+}

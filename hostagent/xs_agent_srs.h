@@ -50,6 +50,10 @@ int xs_agent_srs_stats_done (xs_agent_srs_t *self, int64_t backend_id, json_t **
    (a reference is kept); an SR not tracked is ignored. */
 void xs_agent_srs_set_stats (xs_agent_srs_t *self, json_t *stats);
 
+/* SRs that changed, from xapi's events (an xs_agent_watch_fn, arg: the
+   xs_agent_srs_t): xs_agent_srs_set_stats of each. */
+void xs_agent_srs_on_changes (void *arg, const json_t *srs);
+
 /* The next heartbeat's "srs" array (the caller owns it): each entry is the
    SR's stats with backend_id, sr_uuid and capabilities (an array, [] when
    the stats have none). SRs without stats yet are left out. */
