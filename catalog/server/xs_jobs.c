@@ -312,8 +312,6 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     Creates: placement and fall-through
    ========================================================================= */
 
-/* Tries the next candidate backend of a create (xs_placement); with none
-   left, the volume goes to error naming every attempt. */
 /* The next backend for a create: the flavor's next candidate, else one
    passed over for want of a live agent whose agent came since. While none
    has, the create waits (up to job_wait_ms) for agents to register: right
@@ -685,6 +683,41 @@ s_resume_one (xs_jobs_t *self, const xs_job_t *row)
     return usable ? 1 : 0;
 }
 
+/* Volumes left `creating` with no job to resume: a create that was still
+   waiting for a zone's agents (no backend chosen, nothing journaled) when
+   the catalog stopped. Nobody would finish them: they go to error, and
+   their request id may be asked again (it is retryable). 0 or -1 + err. */
+static int
+s_settle_unplaced (xs_jobs_t *self, bool snapshots, xs_err_t *err)
+{
+    /* Those set to error leave the selection; the rest are skipped. */
+    xs_volume_page_spec_t spec = { .snapshots = snapshots, .state = "creating",
+                                   .limit = 1000 };
+    for (;;) {
+        xs_volume_t **page = xs_store_volume_page (self->store, &spec, err);
+        if (!page)
+            return -1;
+        size_t n = 0;
+        for (xs_volume_t **vp = page; *vp && n < (size_t) spec.limit; vp++, n++) {
+            const char *uuid = (*vp)->uuid;
+            if (zhashx_lookup (self->jobs, uuid) || xs_batch_open (self->batch, NULL) != 0) {
+                spec.offset++;
+                continue;
+            }
+            xs_warning ("volume %s: the catalog stopped before it was placed; now in error "
+                        "(its request id may be asked again)", uuid);
+            if (xs_store_volume_set_state (self->store, uuid, XS_VOLUME_ERROR,
+                                           "the catalog stopped before it was placed; "
+                                           "ask again", NULL) != 0)
+                spec.offset++;
+        }
+        bool more = n == (size_t) spec.limit && page [n];
+        xs_volume_list_destroy (&page);
+        if (!more)
+            return 0;
+    }
+}
+
 int
 xs_jobs_resume (xs_jobs_t *self, xs_err_t *err)
 {
@@ -695,6 +728,8 @@ xs_jobs_resume (xs_jobs_t *self, xs_err_t *err)
     for (xs_job_t **jp = jobs; *jp; jp++)
         n += s_resume_one (self, *jp);
     xs_job_list_destroy (&jobs);
+    if (s_settle_unplaced (self, false, err) != 0 || s_settle_unplaced (self, true, err) != 0)
+        return -1;
     return n;
 }
 

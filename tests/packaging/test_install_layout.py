@@ -61,6 +61,8 @@ CATALOG_KEYS = {
     "instance": "",
     "leader_lease_ms": "5000",
     "leader_retry_ms": "1000",
+    "orphan_sweep_ms": "600000",
+    "orphan_grace_ms": "3600000",
     "api_listen": "127.0.0.1:8776",
     "api_public_endpoint": "",
     "api_cert": "",

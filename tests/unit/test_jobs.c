@@ -60,6 +60,48 @@ test_restart_resumes_committed_jobs (void **state)
     xs_job_list_destroy (&unfinished);
 }
 
+/* A create still waiting for its zone's agents when the catalog stopped
+   left a `creating` volume and no job: at the next start it goes to error
+   (its request id may be asked again); one with a job is resumed. */
+static void
+test_restart_settles_creates_never_placed (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t b = fx_backend (f, "gold", "z1", "one");
+    fx_start_agent (f, "h1", "z1");
+    fx_wait_ready (f, b, 1);
+    fx_stop_agents (f);
+    xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
+    xs_volume_spec_t waiting = {.uuid = "41111111-2222-3333-4444-555555555555",
+                                .size_bytes = 4096, .flavor_id = gold->id,
+                                .state = XS_VOLUME_CREATING, .request_id = "r-waiting"};
+    xs_volume_spec_t placed = {.uuid = "51111111-2222-3333-4444-555555555555",
+                               .size_bytes = 4096, .flavor_id = gold->id,
+                               .state = XS_VOLUME_CREATING};
+    assert_int_equal (xs_store_volume_insert (f->store, &waiting, NULL), 0);
+    assert_int_equal (xs_store_volume_insert (f->store, &placed, NULL), 0);
+    xs_job_spec_t job = {.volume_uuid = placed.uuid, .op = "vdi_create",
+                         .args = "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
+                                 "\"51111111-2222-3333-4444-555555555555\",\"size\":4096}",
+                         .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = "h1"};
+    assert_true (xs_store_job_insert (f->store, &job, NULL) > 0);
+    xs_flavor_destroy (&gold);
+
+    fx_stop_catalog (f);
+    fx_start_catalog (f);
+    xs_err_t err;
+    assert_int_equal (xs_jobs_resume (f->jobs, &err), 1);
+    xs_volume_t *v = xs_store_volume_get (f->store, waiting.uuid, NULL);
+    assert_non_null (v);
+    assert_int_equal (v->state, XS_VOLUME_ERROR);
+    assert_non_null (strstr (v->error, "stopped before it was placed"));
+    xs_volume_destroy (&v);
+    v = xs_store_volume_get (f->store, placed.uuid, NULL);
+    assert_int_equal (v->state, XS_VOLUME_CREATING);
+    xs_volume_destroy (&v);
+}
+
 #define S_EXT_OK  "21111111-2222-3333-4444-555555555555"
 #define S_EXT_BAD "31111111-2222-3333-4444-555555555555"
 
@@ -123,6 +165,8 @@ main (void)
     xs_log_init ("test_jobs", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_restart_resumes_committed_jobs, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown (test_restart_settles_creates_never_placed, fx_setup,
+                                         fx_teardown),
         cmocka_unit_test_setup_teardown (test_restart_resumes_or_settles_extends, fx_setup,
                                          fx_teardown),
     };
