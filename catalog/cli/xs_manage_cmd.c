@@ -146,24 +146,36 @@ xs_manage_call (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p, xs_err_t
     return result;
 }
 
-int
-xs_manage_call_print (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p,
-                      const char *bad_args, xs_manage_print_fn *print, char **argv)
+json_t *
+xs_manage_call_shown (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p,
+                      const char *bad_args, xs_manage_print_fn *print, char **argv, int *rc)
 {
     xs_err_t err;
+    *rc = 0;
     if (!*args_p) {
         xs_err_set (&err, XS_EINVAL, "%s: %s must be UTF-8 text", cmd, bad_args);
-        return xs_manage_report (ctx, &err);
+        *rc = xs_manage_report (ctx, &err);
+        return NULL;
     }
     json_t *result = xs_manage_call (ctx, cmd, args_p, &err);
-    if (!result)
-        return xs_manage_report (ctx, &err);
+    if (!result) {
+        *rc = xs_manage_report (ctx, &err);
+        return NULL;
+    }
     if (ctx->json)
         xs_manage_print_json (ctx->io->out, result);
     else
         print (ctx, result, argv);
-    json_decref (result);
-    return 0;
+    return result;
+}
+
+int
+xs_manage_call_print (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p,
+                      const char *bad_args, xs_manage_print_fn *print, char **argv)
+{
+    int rc;
+    json_decref (xs_manage_call_shown (ctx, cmd, args_p, bad_args, print, argv, &rc));
+    return rc;
 }
 
 void

@@ -128,6 +128,12 @@ typedef void (xs_manage_print_fn) (xs_manage_ctx_t *ctx, json_t *result, char **
 int xs_manage_call_print (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p,
                           const char *bad_args, xs_manage_print_fn *print, char **argv);
 
+/* xs_manage_call_print that also hands back the result it printed (caller
+   decrefs): NULL when the call failed, reported, with *rc its exit code. */
+json_t *xs_manage_call_shown (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p,
+                              const char *bad_args, xs_manage_print_fn *print, char **argv,
+                              int *rc);
+
 /* Stores one option of a command (xs_manage_parse_options); `state` is the
    handler's. Returns 0, or non-zero to stop with a usage error. */
 typedef int (xs_manage_option_fn) (int opt, const char *value, void *state);

@@ -92,20 +92,11 @@ static int
 s_call_volume (xs_manage_ctx_t *ctx, const char *cmd, json_t **args_p, const char *bad_args,
                char **argv)
 {
-    xs_err_t err;
-    if (!*args_p) {
-        xs_err_set (&err, XS_EINVAL, "%s: %s must be UTF-8 text", cmd, bad_args);
-        return xs_manage_report (ctx, &err);
-    }
-    json_t *result = xs_manage_call (ctx, cmd, args_p, &err);
+    int rc;
+    json_t *result = xs_manage_call_shown (ctx, cmd, args_p, bad_args, s_volume_done, argv, &rc);
     if (!result)
-        return xs_manage_report (ctx, &err);
-    if (ctx->json)
-        xs_manage_print_json (ctx->io->out, result);
-    else
-        s_volume_done (ctx, result, argv);
+        return rc;
     json_t *v = json_object_get (result, "volume");
-    int rc = 0;
     if (strcmp (xs_manage_str (v, "state", ""), "error") == 0) {
         fprintf (ctx->io->err, "%s: volume %s is in state error: %s\n", XS_MANAGE_PROGRAM,
                  xs_manage_str (v, "uuid", "?"), xs_manage_str (v, "error", "no reason given"));
