@@ -30,20 +30,7 @@ class E2E(unittest.TestCase):
         self.addCleanup(self.dump_logs_on_failure)
 
     def dump_logs_on_failure(self):
-        outcome = getattr(self, "_outcome", None)
-        errors = getattr(outcome, "errors", None) or []
-        result = getattr(outcome, "result", None)
-        failed = any(e for _, e in errors) or (
-            result is not None and any(t is self for t, _ in
-                                       result.failures + result.errors))
-        if failed or os.environ.get("XSM_E2E_LOGS"):
-            # Notices, warnings and errors of every process first: a burst of
-            # debug lines must not push the cause out of the tail.
-            for name, proc in [("catalogd", self.w.catalogd)] + sorted(self.w.agents.items()):
-                lines = [l for l in proc.log().splitlines() if l[:2] in ("N ", "W ", "E ")]
-                print("---- %s notices, warnings, errors ----\n%s"
-                      % (name, "\n".join(lines[-60:])))
-            print("---- catalogd log (tail) ----\n" + self.w.catalogd.log()[-6000:])
+        xsm.dump_logs_on_failure(self, self.w)
 
     # -- set-up helpers ----------------------------------------------------
 

@@ -28,13 +28,7 @@ class Faults(unittest.TestCase):
         self.addCleanup(self.dump_logs_on_failure)
 
     def dump_logs_on_failure(self):
-        outcome = getattr(self, "_outcome", None)
-        result = getattr(outcome, "result", None)
-        errors = getattr(outcome, "errors", None) or []
-        failed = any(e for _, e in errors) or (
-            result is not None and any(t is self for t, _ in result.failures + result.errors))
-        if failed:
-            print("---- catalogd log (tail) ----\n" + self.w.catalogd.log()[-6000:])
+        xsm.dump_logs_on_failure(self, self.w)
 
     def add_gold(self, *extra, path="/g1"):
         w = self.w

@@ -32,16 +32,7 @@ class WorldCase(unittest.TestCase):
         self.addCleanup(self.dump_logs_on_failure)
 
     def dump_logs_on_failure(self):
-        outcome = getattr(self, "_outcome", None)
-        result = getattr(outcome, "result", None)
-        errors = getattr(outcome, "errors", None) or []
-        failed = any(e for _, e in errors) or (
-            result is not None and any(t is self for t, _ in result.failures + result.errors))
-        if self.w and (failed or os.environ.get("XSM_E2E_LOGS")):
-            for name, proc in [("catalogd", self.w.catalogd)] + sorted(self.w.agents.items()):
-                lines = [l for l in proc.log().splitlines() if l[:2] in ("N ", "W ", "E ")]
-                print("---- %s notices, warnings, errors ----\n%s"
-                      % (name, "\n".join(lines[-80:])))
+        xsm.dump_logs_on_failure(self, self.w, lines=80)
 
     # -- helpers -----------------------------------------------------------------
 

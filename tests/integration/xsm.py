@@ -59,6 +59,28 @@ def pg_database():
     return pgtest.shared().create_db("it_%d_%d" % (os.getpid(), _pg_count[0]))
 
 
+def test_failed(test):
+    """Whether the unittest case `test` has failed or errored so far (asked
+    from one of its cleanups)."""
+    outcome = getattr(test, "_outcome", None)
+    errors = getattr(outcome, "errors", None) or []
+    result = getattr(outcome, "result", None)
+    return any(e for _, e in errors) or (
+        result is not None and any(t is test for t, _ in result.failures + result.errors))
+
+
+def dump_logs_on_failure(test, world, lines=60):
+    """A cleanup: when `test` failed (or XSM_E2E_LOGS is set), the notices,
+    warnings and errors of every process of `world` first (a burst of debug
+    lines must not push the cause out of the tail), then catalogd's tail."""
+    if world is None or not (test_failed(test) or os.environ.get("XSM_E2E_LOGS")):
+        return
+    for name, proc in [("catalogd", world.catalogd)] + sorted(world.agents.items()):
+        kept = [l for l in proc.log().splitlines() if l[:2] in ("N ", "W ", "E ")]
+        print("---- %s notices, warnings, errors ----\n%s" % (name, "\n".join(kept[-lines:])))
+    print("---- catalogd log (tail) ----\n" + world.catalogd.log()[-6000:])
+
+
 def wait_for(what, predicate, timeout=30.0, interval=0.05):
     """Polls predicate() until it returns a true value, which is returned;
     fails after timeout (a failsafe, never the thing waited for)."""
