@@ -20,6 +20,7 @@ Environment (set by ctest): XENSM_PROG_* (the programs), XENSM_SOURCE_DIR.
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -112,7 +113,8 @@ def plugin_world(extra_settings="", pools=(("p1", ["h1", "h2"]),), syslog=None, 
     """A simulator whose hosts have the plugin installed as on a real host:
     the plugin in the plugin dir, its settings file naming the built helper,
     and (with `syslog`) the test's syslog socket at /dev/log."""
-    plugins = os.path.join(tempfile.mkdtemp(prefix="xensm-plugin-test-"), "plugins")
+    top = tempfile.mkdtemp(prefix="xensm-plugin-test-")
+    plugins = os.path.join(top, "plugins")
     os.mkdir(plugins)
     if syslog:
         config.setdefault("plugin_binds", []).append({"source": syslog.path,
@@ -123,8 +125,20 @@ def plugin_world(extra_settings="", pools=(("p1", ["h1", "h2"]),), syslog=None, 
     config = dict(config)
     config.setdefault("plugin_files", {})[settings_path()] = settings
     config["pools"] = [{"name": n, "master": h[0], "hosts": list(h)} for n, h in pools]
-    sim = simctl.Simulator(config=config, plugin_dir=plugins)
+    try:
+        sim = simctl.Simulator(config=config, plugin_dir=plugins)
+    except BaseException:
+        shutil.rmtree(top, ignore_errors=True)
+        raise
     sim.plugins = plugins
+    stop = sim.stop
+
+    def stop_and_remove():                  # the plugin dir goes with the simulator
+        try:
+            return stop()
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+    sim.stop = stop_and_remove
     return sim
 
 
