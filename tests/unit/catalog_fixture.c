@@ -23,6 +23,7 @@ static int s_vdi_creates;           /* vdi_create calls            */
 static int s_vdi_destroys;
 static int s_sr_detaches;
 static zhashx_t *s_vdis;            /* volume uuid -> "1"          */
+static zhashx_t *s_resumed;         /* volume uuids whose VDI call said resumed */
 
 static json_t *
 s_fake_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
@@ -72,6 +73,8 @@ s_fake_run (void *ctx, xs_op_t op, const json_t *args, xs_err_t *err)
             args, op == XS_OP_VDI_CREATE ? "volume_uuid" : "new_volume_uuid"));
         if (op == XS_OP_VDI_CREATE)
             s_vdi_creates++;
+        if (vol && json_is_true (json_object_get (args, "resumed")))
+            zhashx_update (s_resumed, vol, (void *) "1");
         if (strstr (sr, "fails"))
             xs_err_set (err, XS_EXAPI, "VDI.create: SR_BACKEND_FAILURE_78 [, VDI Creation failed, ]");
         else {
@@ -131,6 +134,15 @@ fx_vdi_exists (const char *uuid)
     bool exists = zhashx_lookup (s_vdis, uuid) != NULL;
     pthread_mutex_unlock (&s_lock);
     return exists;
+}
+
+bool
+fx_vdi_resumed (const char *uuid)
+{
+    pthread_mutex_lock (&s_lock);
+    bool resumed = zhashx_lookup (s_resumed, uuid) != NULL;
+    pthread_mutex_unlock (&s_lock);
+    return resumed;
 }
 
 /* =========================================================================
@@ -264,6 +276,8 @@ fx_setup (void **state)
     s_sr_creates = s_vdi_creates = s_vdi_destroys = s_sr_detaches = 0;
     zhashx_destroy (&s_vdis);
     s_vdis = zhashx_new ();
+    zhashx_destroy (&s_resumed);
+    s_resumed = zhashx_new ();
     pthread_mutex_unlock (&s_lock);
     fx_start_catalog (f);
     *state = f;
@@ -282,6 +296,7 @@ fx_teardown (void **state)
     free (f);
     pthread_mutex_lock (&s_lock);
     zhashx_destroy (&s_vdis);
+    zhashx_destroy (&s_resumed);
     pthread_mutex_unlock (&s_lock);
     return 0;
 }

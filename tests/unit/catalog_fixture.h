@@ -115,6 +115,10 @@ fx_result_t fx_create (fx_t *f, const char *flavor, int64_t size, const char *re
 fx_counts_t fx_counts (void);
 bool fx_vdi_exists (const char *uuid);
 
+/* Whether a VDI call for volume `uuid` (create, or the new volume of a
+   clone or snapshot) carried `resumed: true`. */
+bool fx_vdi_resumed (const char *uuid);
+
 /* obj [key] as a string, or NULL. */
 const char *fx_jstr (json_t *obj, const char *key);
 

@@ -21,29 +21,49 @@ s_volume_available (fx_t *f, void *arg)
     return ok;
 }
 
-static void
-test_restart_resumes_committed_jobs (void **state)
+/* Flavor gold with backend "one" in z1, made ready by agent h1, which is
+   then stopped. Returns the backend's id. */
+static int64_t
+s_gold_ready (fx_t *f)
 {
-    fx_t *f = (fx_t *) *state;
     xs_store_flavor_create (f->store, "gold", "", NULL);
     int64_t b = fx_backend (f, "gold", "z1", "one");
     fx_start_agent (f, "h1", "z1");
     fx_wait_ready (f, b, 1);
     fx_stop_agents (f);
+    return b;
+}
 
-    /* What a crash right after the commit and before the send leaves: a
-       creating volume and its dispatched job. */
+/* What a crash after a create's commit and before the send leaves: a
+   creating volume `uuid` (request id `request_id` or none) and, with
+   `dispatched`, its vdi_create job on backend b, host h1. */
+static void
+s_creating (fx_t *f, int64_t b, const char *uuid, const char *request_id, bool dispatched)
+{
     xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
-    xs_volume_spec_t vol = {.uuid = "11111111-2222-3333-4444-555555555555",
-                            .size_bytes = 4096, .flavor_id = gold->id,
-                            .state = XS_VOLUME_CREATING};
+    xs_volume_spec_t vol = {.uuid = uuid, .size_bytes = 4096, .flavor_id = gold->id,
+                            .state = XS_VOLUME_CREATING, .request_id = request_id};
     assert_int_equal (xs_store_volume_insert (f->store, &vol, NULL), 0);
-    xs_job_spec_t job = {.volume_uuid = vol.uuid, .op = "vdi_create",
-                         .args = "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
-                                 "\"11111111-2222-3333-4444-555555555555\",\"size\":4096}",
+    xs_flavor_destroy (&gold);
+    if (!dispatched)
+        return;
+    char args [200];
+    snprintf (args, sizeof args, "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":\"%s\","
+              "\"size\":4096}", uuid);
+    xs_job_spec_t job = {.volume_uuid = uuid, .op = "vdi_create", .args = args,
                          .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = "h1"};
     assert_true (xs_store_job_insert (f->store, &job, NULL) > 0);
-    xs_flavor_destroy (&gold);
+}
+
+/* A job resumed after a restart goes back to its host, which completes
+   it; the resumed call says so (`resumed: true`: the agent then waits for
+   any call of the old catalog still running), a new create does not. */
+static void
+test_restart_resumes_committed_jobs (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    const char *uuid = "11111111-2222-3333-4444-555555555555";
+    s_creating (f, s_gold_ready (f), uuid, NULL, true);
 
     fx_stop_catalog (f);
     fx_start_catalog (f);
@@ -53,11 +73,17 @@ test_restart_resumes_committed_jobs (void **state)
     /* The agent comes back (a new process, same key): the job completes. */
     f->npeers = 0;
     fx_start_agent (f, "h1", "z1");
-    assert_true (fx_run_until (f, s_volume_available, (void *) vol.uuid, 5000));
+    assert_true (fx_run_until (f, s_volume_available, (void *) uuid, 5000));
     assert_int_equal (xs_jobs_active (f->jobs), 0);
     xs_job_t **unfinished = xs_store_job_list_unfinished (f->store, NULL);
     assert_int_equal (xs_rows_list_size (unfinished), 0);
     xs_job_list_destroy (&unfinished);
+    assert_true (fx_vdi_resumed (uuid));
+
+    fx_result_t fresh = fx_create (f, "gold", 4096, NULL);
+    assert_false (fresh.failed);
+    assert_false (fx_vdi_resumed (fx_jstr (fresh.reply, "uuid")));
+    json_decref (fresh.reply);
 }
 
 /* A create still waiting for its zone's agents when the catalog stopped
@@ -67,37 +93,22 @@ static void
 test_restart_settles_creates_never_placed (void **state)
 {
     fx_t *f = (fx_t *) *state;
-    xs_store_flavor_create (f->store, "gold", "", NULL);
-    int64_t b = fx_backend (f, "gold", "z1", "one");
-    fx_start_agent (f, "h1", "z1");
-    fx_wait_ready (f, b, 1);
-    fx_stop_agents (f);
-    xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
-    xs_volume_spec_t waiting = {.uuid = "41111111-2222-3333-4444-555555555555",
-                                .size_bytes = 4096, .flavor_id = gold->id,
-                                .state = XS_VOLUME_CREATING, .request_id = "r-waiting"};
-    xs_volume_spec_t placed = {.uuid = "51111111-2222-3333-4444-555555555555",
-                               .size_bytes = 4096, .flavor_id = gold->id,
-                               .state = XS_VOLUME_CREATING};
-    assert_int_equal (xs_store_volume_insert (f->store, &waiting, NULL), 0);
-    assert_int_equal (xs_store_volume_insert (f->store, &placed, NULL), 0);
-    xs_job_spec_t job = {.volume_uuid = placed.uuid, .op = "vdi_create",
-                         .args = "{\"sr_uuid\":\"sr-one\",\"volume_uuid\":"
-                                 "\"51111111-2222-3333-4444-555555555555\",\"size\":4096}",
-                         .state = XS_JOB_DISPATCHED, .backend_id = b, .host_uuid = "h1"};
-    assert_true (xs_store_job_insert (f->store, &job, NULL) > 0);
-    xs_flavor_destroy (&gold);
+    const char *waiting = "41111111-2222-3333-4444-555555555555";
+    const char *placed = "51111111-2222-3333-4444-555555555555";
+    int64_t b = s_gold_ready (f);
+    s_creating (f, b, waiting, "r-waiting", false);
+    s_creating (f, b, placed, NULL, true);
 
     fx_stop_catalog (f);
     fx_start_catalog (f);
     xs_err_t err;
     assert_int_equal (xs_jobs_resume (f->jobs, &err), 1);
-    xs_volume_t *v = xs_store_volume_get (f->store, waiting.uuid, NULL);
+    xs_volume_t *v = xs_store_volume_get (f->store, waiting, NULL);
     assert_non_null (v);
     assert_int_equal (v->state, XS_VOLUME_ERROR);
     assert_non_null (strstr (v->error, "stopped before it was placed"));
     xs_volume_destroy (&v);
-    v = xs_store_volume_get (f->store, placed.uuid, NULL);
+    v = xs_store_volume_get (f->store, placed, NULL);
     assert_int_equal (v->state, XS_VOLUME_CREATING);
     xs_volume_destroy (&v);
 }
@@ -122,12 +133,7 @@ static void
 test_restart_resumes_or_settles_extends (void **state)
 {
     fx_t *f = (fx_t *) *state;
-    xs_store_flavor_create (f->store, "gold", "", NULL);
-    int64_t b = fx_backend (f, "gold", "z1", "one");
-    fx_start_agent (f, "h1", "z1");
-    fx_wait_ready (f, b, 1);
-    fx_stop_agents (f);
-
+    int64_t b = s_gold_ready (f);
     xs_flavor_t *gold = xs_store_flavor_get (f->store, "gold", NULL);
     const char *const uuids [] = { S_EXT_OK, S_EXT_BAD };
     for (int i = 0; i < 2; i++) {
