@@ -1,3 +1,16 @@
+# The Python interpreter the tests run under, resolved once at configure
+# time: `python3` on PATH may be a wrapper (a pyenv shim costs about half a
+# second of a core per start, and the suite starts Python hundreds of times).
+if(NOT XENSM_PYTHON)
+  execute_process(COMMAND python3 -c "import sys; print(sys.executable)"
+                  OUTPUT_VARIABLE _xs_python OUTPUT_STRIP_TRAILING_WHITESPACE
+                  RESULT_VARIABLE _xs_python_rc)
+  if(NOT _xs_python_rc EQUAL 0 OR NOT EXISTS "${_xs_python}")
+    message(FATAL_ERROR "xensm: the tests need python3 on PATH (scripts/deps installs it)")
+  endif()
+  set(XENSM_PYTHON "${_xs_python}" CACHE FILEPATH "The Python interpreter of the tests")
+endif()
+
 # xensm_unit_test(<class> LIBS <targets...>)
 #   Builds tests/unit/test_<class>.c into test_<class> and registers it with ctest.
 function(xensm_unit_test name)

@@ -38,7 +38,6 @@ import xsm  # noqa: E402
 
 PLUGIN = xsm.program("xensm")
 HELPER = xsm.program("xensm-xapi")
-SIMULATOR = os.path.join(SOURCE, "tests", "xapisim", "xapisim.py")
 sys.path.insert(0, os.path.join(SOURCE, "tests", "xapisim"))
 import simctl  # noqa: E402
 

@@ -380,14 +380,17 @@ class Agentd:
         self.log_path = os.path.join(workdir, "agent-%s.log" % name)
 
     def gen_cert(self):
-        subprocess.run([AGENTD, "--gen-cert", self.cert], check=True, capture_output=True,
-                       env=clean_env())
-        return self.cert
+        return gen_certs([self])[0].cert
 
     def start(self, expect_ready=True, timeout=READY_TIMEOUT):
         """Starts; waits for READY (registered with the catalog). With
         expect_ready=False returns after `timeout` without READY (raises if
         it came)."""
+        return self.spawn().wait_started(expect_ready, timeout)
+
+    def spawn(self):
+        """Starts the process; wait_started() then waits for its READY (so
+        that several agents can start side by side)."""
         rfd, wfd = os.pipe()
         if self.config is None:
             cfg = os.path.join(self.workdir, "agent-empty.cfg")
@@ -407,13 +410,22 @@ class Agentd:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(wfd,),
                 env=clean_env(XENSM_READY_FD=str(wfd)))
+        except BaseException:
+            os.close(rfd)
+            raise
         finally:
             os.close(wfd)
             log.close()
+        self.ready_fd = rfd
+        return self
+
+    def wait_started(self, expect_ready=True, timeout=READY_TIMEOUT):
+        """Waits for the READY of the process spawn() started (above)."""
         try:
-            data, _ = wait_ready(rfd, timeout)
+            data, _ = wait_ready(self.ready_fd, timeout)
         finally:
-            os.close(rfd)
+            os.close(self.ready_fd)
+            self.ready_fd = None
         if expect_ready and data != b"READY\n":
             self.kill()
             raise AssertionError("agent %s: no READY within %.0f s:\n%s" % (
@@ -441,6 +453,20 @@ class Agentd:
             self.proc.send_signal(sig)
             self.proc.wait()
         self.proc = None
+
+
+def gen_certs(agents):
+    """Makes the agents' certificates (xensm-agentd --gen-cert), side by
+    side; returns the agents."""
+    procs = [(a, subprocess.Popen([AGENTD, "--gen-cert", a.cert], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  env=clean_env())) for a in agents]
+    for agent, proc in procs:
+        out = proc.communicate(timeout=READY_TIMEOUT)[0]
+        if proc.returncode != 0:
+            raise AssertionError("xensm-agentd --gen-cert %s: exit %d\n%s" % (
+                agent.cert, proc.returncode, out.decode(errors="replace")))
+    return agents
 
 
 class World:
@@ -491,12 +517,12 @@ class World:
         # Restarts bind the same port, so that agents find the catalog again.
         self.catalogd.agent_endpoint = self.agent_endpoint
         self.agents = {}
-        if start_agents:
-            for name, zone in self.HOSTS:
-                agent = self.new_agent(name, zone)
-                agent.gen_cert()
+        if start_agents:            # side by side: certificates, then the agents
+            agents = [self.new_agent(name, zone) for name, zone in self.HOSTS]
+            for agent in gen_certs(agents):
                 self.ok("host", "enroll", agent.cert)
-                agent.start()
+            for agent in [a.spawn() for a in agents]:
+                agent.wait_started()
 
     def new_agent(self, name, zone, cert=None, host_uuid=True, config=None):
         """An agent for simulated host `name`, told its uuid unless

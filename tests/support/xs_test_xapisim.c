@@ -15,9 +15,15 @@
 #include "tests/support/xs_test_proc.h"
 #include "tests/support/xs_test_xapisim.h"
 
-#ifndef XS_TEST_XAPISIM_PATH
-#   error "XS_TEST_XAPISIM_PATH (tests/xapisim/xapisim.py) must be defined"
+#if !defined (XS_TEST_XAPISIM_DIR) || !defined (XS_TEST_PYTHON)
+#   error "XS_TEST_XAPISIM_DIR (tests/xapisim) and XS_TEST_PYTHON must be defined"
 #endif
+
+/* Run as a module, so that Python keeps its compiled form (__pycache__)
+   instead of compiling 3,000 lines at every start. */
+#define XS_TEST_XAPISIM_RUN \
+    "import sys; sys.path.insert(0, '" XS_TEST_XAPISIM_DIR "'); import xapisim; " \
+    "sys.exit(xapisim.main())"
 
 #define S_MAX_HOSTS 8
 #define S_MAX_ARGS 32
@@ -72,8 +78,9 @@ xs_test_xapisim_start (const char *const *args)
     assert_non_null (mkdtemp (self->dir));
     char *argv [S_MAX_ARGS];
     int argc = 0;
-    argv [argc++] = (char *) "python3";
-    argv [argc++] = (char *) XS_TEST_XAPISIM_PATH;
+    argv [argc++] = (char *) XS_TEST_PYTHON;
+    argv [argc++] = (char *) "-c";
+    argv [argc++] = (char *) XS_TEST_XAPISIM_RUN;
     argv [argc++] = (char *) "--unix-dir";
     argv [argc++] = self->dir;
     for (size_t i = 0; args && args [i]; i++) {

@@ -47,7 +47,7 @@ s_setup (void **state)
     if (s_pid == 0) {
         dup2 (fds [1], 1);
         close (fds [0]);
-        execlp ("python3", "python3", XS_FAKE_KEYSTONE, (char *) NULL);
+        execl (XS_TEST_PYTHON, "python3", XS_FAKE_KEYSTONE, (char *) NULL);
         _exit (127);
     }
     close (fds [1]);

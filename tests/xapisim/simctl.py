@@ -110,6 +110,10 @@ import xmlrpc.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 XAPISIM = os.path.join(HERE, "xapisim.py")
+# The simulator is started as a module (-c import), so that Python keeps its
+# compiled form (__pycache__) rather than compiling 3,000 lines every start.
+XAPISIM_RUN = ("import sys; sys.path.insert(0, %r); import xapisim; sys.exit(xapisim.main())"
+               % HERE)
 
 
 class XapiFailure(Exception):
@@ -187,7 +191,7 @@ class Simulator:
             os.rmdir(self.tmp)
             self.tmp = tempfile.mkdtemp(prefix="xapisim-")
         self.unix_dir = os.path.join(self.tmp, "sock")
-        args = [sys.executable, XAPISIM, "--unix-dir", self.unix_dir]
+        args = [sys.executable, "-c", XAPISIM_RUN, "--unix-dir", self.unix_dir]
         cfg = dict(config or {})
         if "pools" not in cfg:
             cfg["pools"] = [{"name": n, "master": hs[0], "hosts": list(hs)}
