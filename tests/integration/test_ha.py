@@ -164,6 +164,31 @@ class TwoCatalogs(unittest.TestCase):
         self.assert_follower_of("a", "b")
         self.assertEqual(self.role("b"), "leader")
 
+    def test_follower_api_without_a_leader_api_answers_503(self):
+        # The leader serves no API (api_listen empty): the follower's API
+        # still serves GETs from the database, and answers every change with
+        # 503 and Retry-After (nowhere to send it), changing nothing.
+        a, b = self.cats["a"], self.cats["b"]
+        b.kill()
+        a.kill()
+        a.api_listen = ""
+        a.start()
+        xsm.wait_for("cat-a leads", lambda: self.role("a") == "leader", timeout=20)
+        self.assertIsNone(a.ping().get("api_endpoint"))
+        b.start()
+        xsm.wait_for("cat-b follows", lambda: self.role("b") == "follower", timeout=20)
+        api_b = b.ping()["api_endpoint"]
+        status, _, body = http("GET", api_b + "/v3/p1/volumes/detail")
+        self.assertEqual((status, body), (200, {"volumes": []}))
+        status, headers, body = http("POST", api_b + "/v3/p1/volumes",
+                                     {"volume": {"size": 1, "name": "nowhere"}})
+        self.assertEqual(status, 503, body)
+        self.assertEqual(headers["Retry-After"], "1")
+        self.assertIn("does not lead", body["serviceUnavailable"]["message"])
+        self.assertEqual(body["serviceUnavailable"]["code"], 503)
+        status, _, body = http("GET", api_b + "/v3/p1/volumes")
+        self.assertEqual((status, body), (200, {"volumes": []}))
+
 
 def http(method, url, body=None):
     """(status, headers, parsed JSON or None) of one request; redirects are
