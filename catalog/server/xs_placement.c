@@ -7,12 +7,22 @@
 #include "xs_log.h"
 #include "xs_mem.h"
 
-#define S_PLACED_TTL_MS 60000     /* a placement counted at most this long */
+#define S_PLACED_TTL_MS 60000     /* a placement counted at most this long (default) */
 
-/* A volume placed on a backend that the SR stats may not count yet. */
+/* The placements on one backend that its SR stats may not count yet: a
+   running total, so that a create costs the same however many were made
+   in the last minute. */
 typedef struct {
-    int64_t backend_id;
-    char volume_uuid [40];
+    int64_t base;               /* the SR's virtual_allocation at the first */
+    int64_t sum;                /* bytes placed since (those in `list`)     */
+    zlistx_t *list;             /* s_placed_t * (owned by `placed`), oldest first */
+} s_pending_t;
+
+/* One volume placed on a backend, counted until the stats do. */
+typedef struct {
+    s_pending_t *pending;       /* its backend's                            */
+    void *handle;               /* in pending->list                         */
+    char key [64];              /* "backend id/volume uuid" in `placed`     */
     int64_t size;
     int64_t at;                 /* zclock_mono */
 } s_placed_t;
@@ -23,58 +33,67 @@ struct _xs_placement_t {
     xs_batch_t *batch;
     xs_hosts_t *hosts;
     xs_metrics_t *metrics;      /* borrowed; NULL: none */
-    zlist_t *placed;            /* s_placed_t * (owned), oldest first     */
-    zhashx_t *placed_base;      /* "backend id" -> int64_t *: the SR's
-                                   virtual_allocation when its first
-                                   uncounted placement was made          */
+    zhashx_t *pending;          /* "backend id" -> s_pending_t * (owned)        */
+    zhashx_t *placed;           /* "backend id/volume uuid" -> s_placed_t * (owned) */
 };
 
 /* =========================================================================
     Placements the SR stats do not count yet (back-to-back creates)
    ========================================================================= */
 
-/* Drops backend_id's uncounted placements (all, or those older than the
-   TTL, or those of volume_uuid). */
 static void
-s_placed_drop (xs_placement_t *self, int64_t backend_id, const char *volume_uuid,
-               int64_t older_than)
+s_placed_remove (xs_placement_t *self, s_placed_t *p)
 {
-    s_placed_t *p = (s_placed_t *) zlist_first (self->placed);
-    while (p) {
-        s_placed_t *next = (s_placed_t *) zlist_next (self->placed);
-        if (p->backend_id == backend_id
-        &&  (volume_uuid ? streq (p->volume_uuid, volume_uuid) : p->at < older_than)) {
-            zlist_remove (self->placed, p);
-            free (p);
-        }
-        p = next;
+    p->pending->sum -= p->size;
+    zlistx_delete (p->pending->list, p->handle);
+    zhashx_delete (self->placed, p->key);           /* frees p */
+}
+
+/* Forgets backend_id's uncounted placements, all of them. */
+static void
+s_pending_reset (xs_placement_t *self, const char *backend_key)
+{
+    s_pending_t *pending = (s_pending_t *) zhashx_lookup (self->pending, backend_key);
+    if (!pending)
+        return;
+    s_placed_t *p;
+    while ((p = (s_placed_t *) zlistx_first (pending->list)))
+        s_placed_remove (self, p);
+    zhashx_delete (self->pending, backend_key);
+}
+
+static void
+s_pending_free (void **item_p)
+{
+    s_pending_t *pending = (s_pending_t *) *item_p;
+    if (pending) {
+        zlistx_destroy (&pending->list);
+        free (pending);
+        *item_p = NULL;
     }
 }
 
 /* The allocation placement counts on backend_id whose SR stats say
    `stats_va`: the stats, or more when placements made since are not in
-   them yet (the stats are reset once they catch up). */
+   them yet (forgotten once the stats catch up, or after the TTL). */
 static int64_t
 s_allocation (xs_placement_t *self, int64_t backend_id, int64_t stats_va)
 {
     char key [32];
     snprintf (key, sizeof key, "%lld", (long long) backend_id);
-    s_placed_drop (self, backend_id, NULL, zclock_mono () - S_PLACED_TTL_MS);
-    int64_t *base = (int64_t *) zhashx_lookup (self->placed_base, key);
-    if (!base)
+    s_pending_t *pending = (s_pending_t *) zhashx_lookup (self->pending, key);
+    if (!pending)
         return stats_va;
-    int64_t sum = 0;
-    for (s_placed_t *p = (s_placed_t *) zlist_first (self->placed); p;
-         p = (s_placed_t *) zlist_next (self->placed))
-        if (p->backend_id == backend_id)
-            sum += p->size;
-    if (sum == 0 || stats_va >= *base + sum) {
+    int64_t expired = zclock_mono () - self->cfg.placed_ttl_ms;
+    s_placed_t *p;
+    while ((p = (s_placed_t *) zlistx_first (pending->list)) && p->at < expired)
+        s_placed_remove (self, p);
+    if (pending->sum == 0 || stats_va >= pending->base + pending->sum) {
         /* Fresh stats that include them all (or none left to count). */
-        s_placed_drop (self, backend_id, NULL, INT64_MAX);
-        zhashx_delete (self->placed_base, key);
+        s_pending_reset (self, key);
         return stats_va;
     }
-    return *base + sum;
+    return pending->base + pending->sum;
 }
 
 /* Volume_uuid (size bytes) goes to backend b: counted until the stats do. */
@@ -89,17 +108,35 @@ s_placed_add (xs_placement_t *self, const char *zone, int64_t backend_id, const 
     char key [32];
     snprintf (key, sizeof key, "%lld", (long long) backend_id);
     s_allocation (self, backend_id, sr.virtual_allocation);     /* resets when due */
-    if (!zhashx_lookup (self->placed_base, key)) {
-        int64_t *base = xs_zalloc (sizeof *base);
-        *base = sr.virtual_allocation;
-        zhashx_insert (self->placed_base, key, base);
+    s_pending_t *pending = (s_pending_t *) zhashx_lookup (self->pending, key);
+    if (!pending) {
+        pending = xs_zalloc (sizeof *pending);
+        pending->base = sr.virtual_allocation;
+        pending->list = xs_nn (zlistx_new ());
+        zhashx_insert (self->pending, key, pending);
     }
     s_placed_t *p = xs_zalloc (sizeof *p);
-    p->backend_id = backend_id;
-    snprintf (p->volume_uuid, sizeof p->volume_uuid, "%s", volume_uuid);
+    snprintf (p->key, sizeof p->key, "%lld/%s", (long long) backend_id, volume_uuid);
+    s_placed_t *again = (s_placed_t *) zhashx_lookup (self->placed, p->key);
+    if (again)                  /* the same volume placed there again */
+        s_placed_remove (self, again);
+    p->pending = pending;
     p->size = size;
     p->at = zclock_mono ();
-    zlist_append (self->placed, p);
+    p->handle = zlistx_add_end (pending->list, p);
+    pending->sum += size;
+    zhashx_insert (self->placed, p->key, p);
+}
+
+/* Volume_uuid was not made on backend_id after all: no longer counted. */
+static void
+s_placed_drop (xs_placement_t *self, int64_t backend_id, const char *volume_uuid)
+{
+    char key [64];
+    snprintf (key, sizeof key, "%lld/%s", (long long) backend_id, volume_uuid);
+    s_placed_t *p = (s_placed_t *) zhashx_lookup (self->placed, key);
+    if (p)
+        s_placed_remove (self, p);
 }
 
 static void
@@ -125,12 +162,15 @@ xs_placement_new (const xs_placement_cfg_t *cfg, xs_store_t *store, xs_batch_t *
         self->cfg.default_ratio = 1.0;
     if (self->cfg.default_reserve < 0 || self->cfg.default_reserve > 100)
         self->cfg.default_reserve = 0;
+    if (self->cfg.placed_ttl_ms <= 0)
+        self->cfg.placed_ttl_ms = S_PLACED_TTL_MS;
     self->store = store;
     self->batch = batch;
     self->hosts = hosts;
-    self->placed = xs_nn (zlist_new ());
-    self->placed_base = xs_nn (zhashx_new ());
-    zhashx_set_destructor (self->placed_base, s_free_item);
+    self->pending = xs_nn (zhashx_new ());
+    zhashx_set_destructor (self->pending, s_pending_free);
+    self->placed = xs_nn (zhashx_new ());
+    zhashx_set_destructor (self->placed, s_free_item);
     return self;
 }
 
@@ -139,11 +179,8 @@ xs_placement_destroy (xs_placement_t **self_p)
 {
     if (self_p && *self_p) {
         xs_placement_t *self = *self_p;
-        s_placed_t *p;
-        while ((p = (s_placed_t *) zlist_pop (self->placed)))
-            free (p);
-        zlist_destroy (&self->placed);
-        zhashx_destroy (&self->placed_base);
+        zhashx_destroy (&self->pending);     /* the lists first: they own nothing */
+        zhashx_destroy (&self->placed);
         free (self);
         *self_p = NULL;
     }
@@ -161,7 +198,7 @@ xs_placement_attempt (xs_placement_t *self, const char *volume_uuid, int64_t bac
                   (long long) backend_id, err.msg);
     xs_metrics_attempt (self->metrics, outcome, reason);
     if (outcome == XS_ATTEMPT_FAILED)       /* nothing made there after all */
-        s_placed_drop (self, backend_id, volume_uuid, 0);
+        s_placed_drop (self, backend_id, volume_uuid);
     if (outcome != XS_ATTEMPT_OK)
         xs_info ("volume %s: backend %lld %s: %s", volume_uuid, (long long) backend_id,
                  xs_attempt_outcome_name (outcome), reason ? reason : "");

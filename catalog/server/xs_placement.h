@@ -26,6 +26,8 @@
 typedef struct {
     double default_ratio;       /* over-subscription when a backend has none; <= 0 -> 1.0 */
     double default_reserve;     /* percent kept free by default; 0..100                   */
+    int placed_ttl_ms;          /* how long a placement the SR stats do not show yet is
+                                   counted; 0 -> 60 s (tests shorten it)                 */
 } xs_placement_cfg_t;
 
 typedef struct _xs_placement_t xs_placement_t;

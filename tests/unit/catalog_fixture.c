@@ -172,7 +172,7 @@ fx_start_catalog (fx_t *f)
     f->agents = xs_agentsrv_new (&acfg, &deps, &err);
     if (!f->agents)
         fail_msg ("agents: %s", err.msg);
-    xs_placement_cfg_t pcfg = {.default_ratio = 1.0};
+    xs_placement_cfg_t pcfg = {.default_ratio = 1.0, .placed_ttl_ms = f->placed_ttl_ms};
     f->placement = xs_placement_new (&pcfg, f->store, f->batch, f->hosts);
     xs_jobs_cfg_t jcfg = {.wait_ms = 3000};
     f->jobs = xs_jobs_new (&jcfg, f->store, f->batch, f->loop, f->agents, f->hosts,

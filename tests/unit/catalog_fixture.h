@@ -49,6 +49,7 @@ typedef struct {
     } peers [FX_MAX_AGENTS];
     int npeers;
     int heartbeat_ms;           /* the catalog's; 0 for 100 ms            */
+    int placed_ttl_ms;          /* placement's; 0 for its default (60 s)  */
 } fx_t;
 
 /* What the scripted executor has done so far. */

@@ -164,11 +164,68 @@ test_unusable_backends_are_skipped_with_reasons (void **state)
     xs_backend_destroy (&b);
 }
 
+static bool
+s_never (fx_t *f, void *arg)
+{
+    (void) f;
+    (void) arg;
+    return false;
+}
+
+/* Back-to-back creates: a volume placed on a backend counts there until
+   its SR stats show it (the fixture's stats never do), a failed create is
+   not counted where it failed, and a placement stops counting after the
+   TTL. */
+static void
+test_placements_the_stats_do_not_count_yet (void **state)
+{
+    fx_t *f = (fx_t *) *state;
+    fx_stop_catalog (f);
+    f->placed_ttl_ms = 400;
+    fx_start_catalog (f);
+    xs_store_flavor_create (f->store, "gold", "", NULL);
+    int64_t tinyfails = fx_backend (f, "gold", "z1", "tinyfails");     /* 1 MiB, fails */
+    int64_t tiny = fx_backend (f, "gold", "z1", "tiny");                /* 1 MiB */
+    int64_t good = fx_backend (f, "gold", "z1", "good");
+    fx_start_agent (f, "h1", "z1");
+    fx_wait_ready (f, tinyfails, 1);
+    fx_wait_ready (f, tiny, 1);
+    fx_wait_ready (f, good, 1);
+
+    const int64_t half = 512 * 1024;
+    int64_t expect [] = { tiny, tiny, good };
+    for (int i = 0; i < 3; i++) {
+        fx_result_t r = fx_create (f, "gold", half, NULL);
+        assert_false (r.failed);
+        assert_int_equal (json_integer_value (json_object_get (r.reply, "backend_id")),
+                          expect [i]);
+        json_t *show = xs_volumes_show (f->store, fx_jstr (r.reply, "uuid"), NULL);
+        json_t *attempts = json_object_get (show, "attempts");
+        /* Failed on tinyfails every time: never counted there (else the
+           third would be skipped there for space). */
+        s_attempt (attempts, 0, tinyfails, "failed");
+        if (i == 2)     /* tiny holds two halves the stats do not show yet */
+            assert_non_null (strstr (s_attempt (attempts, 1, tiny, "skipped"),
+                                     "1048576 bytes allocated (with volumes placed since "
+                                     "the last SR stats)"));
+        json_decref (show);
+        json_decref (r.reply);
+    }
+    /* After the TTL they no longer count: tiny takes the next one. */
+    fx_run_until (f, s_never, NULL, 600);
+    fx_result_t r = fx_create (f, "gold", half, NULL);
+    assert_false (r.failed);
+    assert_int_equal (json_integer_value (json_object_get (r.reply, "backend_id")), tiny);
+    json_decref (r.reply);
+}
+
 int
 main (void)
 {
     xs_log_init ("test_placement", false, getenv ("XS_TEST_VERBOSE") ? XS_LOG_DEBUG : XS_LOG_ERROR);
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_placements_the_stats_do_not_count_yet, fx_setup,
+                                         fx_teardown),
         cmocka_unit_test_setup_teardown (test_first_fit_falls_through_and_skips_full, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown (test_no_candidate_lists_every_attempt, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown (test_unusable_backends_are_skipped_with_reasons, fx_setup, fx_teardown),
