@@ -519,20 +519,23 @@ s_list_put (xs_api_list_t *self, const char *text, size_t size)
     self->data [self->len] = '\0';
 }
 
-/* jansson's dump callback: appends to the list. */
-static int
-s_list_dump (const char *text, size_t size, void *arg)
-{
-    s_list_put ((xs_api_list_t *) arg, text, size);
-    return 0;
-}
-
+/* Appends value's compact JSON: jansson dumps it straight into the room
+   left (json_dumpb), again into more room when it did not fit. */
 static void
 s_list_dump_value (xs_api_list_t *self, const json_t *value)
 {
-    /* s_list_dump never fails: on a whole value, only out of memory does. */
-    int rc = json_dump_callback (value, s_list_dump, self, JSON_COMPACT | JSON_ENCODE_ANY);
-    xs_nn (rc == 0 ? self : NULL);
+    size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    size_t room = self->cap - self->len;
+    size_t n = json_dumpb (value, self->data + self->len, room, flags);
+    xs_nn (n ? self : NULL);            /* on a whole value, only out of memory fails */
+    if (n >= room) {
+        while (self->len + n + 1 > self->cap)
+            self->cap *= 2;
+        self->data = xs_realloc (self->data, self->cap);
+        n = json_dumpb (value, self->data + self->len, self->cap - self->len, flags);
+    }
+    self->len += n;
+    self->data [self->len] = '\0';
 }
 
 xs_api_list_t *

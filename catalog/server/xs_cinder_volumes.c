@@ -63,6 +63,10 @@ typedef struct {
     size_t href_cap;
     json_t *shared;             /* text -> its string                      */
     json_t *type_ids;           /* flavor label -> its type id             */
+    json_t *links;              /* [{"rel":"self","href":href}]: the row's  */
+    json_t *href_value;         /*   href, set in place for each row        */
+    json_t *metadata;           /* {} and [], the same for every row        */
+    json_t *attachments;
 } s_view_t;
 
 static void
@@ -74,6 +78,10 @@ s_view_init (s_view_t *view, xs_cinder_t *self, const xs_api_req_t *req, json_t 
     view->href_cap = view->href_len + 1;
     view->shared = xs_nn (json_object ());
     view->type_ids = xs_nn (json_object ());
+    view->href_value = xs_nn (json_string_nocheck (""));
+    view->links = xs_nn (json_pack ("[{s:s, s:O}]", "rel", "self", "href", view->href_value));
+    view->metadata = xs_nn (json_object ());
+    view->attachments = xs_nn (json_array ());
 }
 
 static void
@@ -82,6 +90,10 @@ s_view_fini (s_view_t *view)
     free (view->href);
     json_decref (view->shared);
     json_decref (view->type_ids);
+    json_decref (view->href_value);
+    json_decref (view->links);
+    json_decref (view->metadata);
+    json_decref (view->attachments);
 }
 
 /* The one string of text in this reply (a new reference). */
@@ -110,7 +122,8 @@ s_type_id (s_view_t *view, const char *label)
     return id;
 }
 
-/* The self link of volume uuid: [{"rel":"self","href":...}]. New. */
+/* The self link of volume uuid, [{"rel":"self","href":...}]: the view's
+   one link, its href set to uuid's (a new reference). */
 static json_t *
 s_self_link (s_view_t *view, const char *uuid)
 {
@@ -120,12 +133,8 @@ s_self_link (s_view_t *view, const char *uuid)
         view->href = xs_realloc (view->href, view->href_cap);
     }
     memcpy (view->href + view->href_len, uuid, n + 1);
-    json_t *link = xs_nn (json_object ());
-    json_object_set_new_nocheck (link, "rel", s_shared (view, "self"));
-    json_object_set_new_nocheck (link, "href", xs_nn (json_string (view->href)));
-    json_t *links = xs_nn (json_array ());
-    json_array_append_new (links, link);
-    return links;
+    xs_nn (json_string_set (view->href_value, view->href) == 0 ? view : NULL);
+    return json_incref (view->links);
 }
 
 static json_t *
@@ -136,7 +145,8 @@ s_string_or_null (const char *s)
 
 /* Sets Cinder's volume detail of v into d, member by member in Cinder's
    order: d may be new, or the previous row's detail (each member is then
-   replaced, in place: a page reuses one object). */
+   replaced, in place: a page reuses one object). d shares the view's
+   links, metadata and attachments: dump it before the next row is set. */
 static void
 s_detail_set (json_t *d, s_view_t *view, const s_vol_t *v)
 {
@@ -155,8 +165,8 @@ s_detail_set (json_t *d, s_view_t *view, const s_vol_t *v)
     S_SET ("size", xs_nn (json_integer ((v->size + XS_CINDER_GIB - 1) / XS_CINDER_GIB)));
     S_SET ("volume_type", v->flavor ? s_shared (view, v->flavor) : json_null ());
     S_SET ("volume_type_id", v->flavor ? s_type_id (view, v->flavor) : json_null ());
-    S_SET ("metadata", xs_nn (json_object ()));
-    S_SET ("attachments", xs_nn (json_array ()));
+    S_SET ("metadata", json_incref (view->metadata));
+    S_SET ("attachments", json_incref (view->attachments));
     S_SET ("bootable", s_shared (view, "false"));
     S_SET ("availability_zone", s_shared (view, zone ? zone : view->self->default_zone));
     S_SET ("created_at", xs_nn (json_string_nocheck (created)));
