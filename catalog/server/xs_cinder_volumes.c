@@ -265,7 +265,7 @@ xs_cinder_volumes_summary (xs_api_req_t *req, void *arg)
     s_volume_list_route (req, arg, false);
 }
 
-/* The zone map (backend id as text -> zone) s_volume_detail needs for the
+/* The zone map (backend id as text -> zone) s_detail_set needs for the
    one volume v: its backend's row only (xs_cinder_zone_map reads every
    backend and its config: 26% of catalogd's CPU in the HTTP create bench,
    with 100 backends). New object. */
