@@ -139,6 +139,8 @@ s_finish (s_bench_t *self, const char *phase, s_slot_t *slot, CURLcode code,
     return ok;
 }
 
+/* p99 is the nearest rank, the ceil (0.99 n)-th latency: of 100 GETs the
+   99th, not the slowest (it was lat [99 n / 100], the maximum up to 100). */
 static void
 s_print (const char *phase, size_t n, long failed, int64_t start, int64_t *lat, size_t nlat)
 {
@@ -147,7 +149,7 @@ s_print (const char *phase, size_t n, long failed, int64_t start, int64_t *lat, 
     if (nlat)
         printf ("%s\t%zu\t%ld\t%.3f\t%.1f\t%.3f\t%.3f\t%.3f\n", phase, n, failed, seconds,
                 (double) n / seconds, (double) lat [nlat / 2] / 1e6,
-                (double) lat [(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1] / 1e6,
+                (double) lat [(nlat * 99 + 99) / 100 - 1] / 1e6,
                 (double) lat [nlat - 1] / 1e6);
     fflush (stdout);
 }

@@ -87,6 +87,15 @@ xs_api_reply_json (xs_api_req_t **req_p, unsigned status, json_t *body)
 }
 
 void
+xs_api_reply_list (xs_api_req_t **req_p, unsigned status, xs_api_list_t **list_p,
+                   const json_t *tail)
+{
+    size_t len = 0;
+    char *text = xs_api_list_text (list_p, tail, &len);
+    s_send (req_p, status, "application/json", text, len);
+}
+
+void
 xs_api_reply_text (xs_api_req_t **req_p, unsigned status, const char *content_type, char *body,
                    size_t len)
 {

@@ -164,6 +164,11 @@ void xs_api_req_next_link (const xs_api_req_t *req, json_t *reply, const char *c
 /* status with a JSON body (taken). */
 void xs_api_reply_json (xs_api_req_t **req_p, unsigned status, json_t *body);
 
+/* status with the list's reply (taken: xs_api_list_text with tail, which
+   stays the caller's; NULL for none). */
+void xs_api_reply_list (xs_api_req_t **req_p, unsigned status, xs_api_list_t **list_p,
+                        const json_t *tail);
+
 /* status with an empty body (202 for accepted work). */
 void xs_api_reply_empty (xs_api_req_t **req_p, unsigned status);
 

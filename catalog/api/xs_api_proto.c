@@ -494,3 +494,104 @@ xs_api_request_id_valid (const char *id)
     }
     return true;
 }
+
+/* ---------------------------------------------------------------------------
+ *  A list reply written item by item
+ * ------------------------------------------------------------------------- */
+
+struct _xs_api_list_t {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t items;
+};
+
+static void
+s_list_put (xs_api_list_t *self, const char *text, size_t size)
+{
+    if (self->len + size + 1 > self->cap) {
+        while (self->len + size + 1 > self->cap)
+            self->cap *= 2;
+        self->data = xs_realloc (self->data, self->cap);
+    }
+    memcpy (self->data + self->len, text, size);
+    self->len += size;
+    self->data [self->len] = '\0';
+}
+
+/* Appends value's compact JSON: jansson dumps it straight into the room
+   left (json_dumpb), again into more room when it did not fit. */
+static void
+s_list_dump_value (xs_api_list_t *self, const json_t *value)
+{
+    size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    size_t room = self->cap - self->len;
+    size_t n = json_dumpb (value, self->data + self->len, room, flags);
+    xs_nn (n ? self : NULL);            /* on a whole value, only out of memory fails */
+    if (n >= room) {
+        while (self->len + n + 1 > self->cap)
+            self->cap *= 2;
+        self->data = xs_realloc (self->data, self->cap);
+        n = json_dumpb (value, self->data + self->len, self->cap - self->len, flags);
+    }
+    self->len += n;
+    self->data [self->len] = '\0';
+}
+
+xs_api_list_t *
+xs_api_list_new (const char *key, size_t size_hint)
+{
+    xs_api_list_t *self = xs_zalloc (sizeof *self);
+    self->cap = size_hint > 64 ? size_hint : 4096;
+    self->data = xs_realloc (NULL, self->cap);
+    s_list_put (self, "{", 1);
+    json_t *name = xs_nn (json_string (key));
+    s_list_dump_value (self, name);
+    json_decref (name);
+    s_list_put (self, ":[", 2);
+    return self;
+}
+
+void
+xs_api_list_destroy (xs_api_list_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free ((*self_p)->data);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+xs_api_list_add (xs_api_list_t *self, const json_t *item)
+{
+    if (self->items++)
+        s_list_put (self, ",", 1);
+    s_list_dump_value (self, item);
+}
+
+size_t
+xs_api_list_size (const xs_api_list_t *self)
+{
+    return self->items;
+}
+
+char *
+xs_api_list_text (xs_api_list_t **self_p, const json_t *tail, size_t *len)
+{
+    xs_api_list_t *self = *self_p;
+    s_list_put (self, "]", 1);
+    if (json_object_size (tail)) {
+        /* The tail's "{...}" without its "{": its members follow a comma. */
+        size_t at = self->len;
+        s_list_dump_value (self, tail);
+        self->data [at] = ',';
+    }
+    else
+        s_list_put (self, "}", 1);
+    char *text = self->data;
+    *len = self->len;
+    self->data = NULL;
+    xs_api_list_destroy (self_p);
+    return text;
+}

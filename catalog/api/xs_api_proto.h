@@ -120,6 +120,36 @@ bool xs_api_page_full (const xs_api_page_t *page, size_t nitems);
 void xs_api_query_append (char **query, const char *key, const char *value);
 
 /* ---------------------------------------------------------------------------
+ *  A list reply written item by item
+ *
+ *  {"<key>":[item,item,...],<the tail's members>}: jansson dumps the key,
+ *  every item (as it is when added) and the tail object; the writer puts
+ *  only the brackets and commas between what jansson wrote. A 1,000-volume
+ *  page is then never one tree of 1,000 objects: building, dumping and
+ *  freeing that tree was most of a page's CPU (bench/run "list one page").
+ * ------------------------------------------------------------------------- */
+
+typedef struct _xs_api_list_t xs_api_list_t;
+
+/* A new list under `key`; size_hint: the bytes expected (0: a default). */
+xs_api_list_t *xs_api_list_new (const char *key, size_t size_hint);
+
+/* Frees the list (NULL and a NULL *self_p are fine) and NULLs *self_p. */
+void xs_api_list_destroy (xs_api_list_t **self_p);
+
+/* Appends item's compact JSON (jansson's); the list keeps no reference, so
+   the caller may change item and add it again. */
+void xs_api_list_add (xs_api_list_t *self, const json_t *item);
+
+/* The items added so far. */
+size_t xs_api_list_size (const xs_api_list_t *self);
+
+/* Closes the list: the reply's text (NUL-terminated, the caller's to free)
+   with tail's members after the list (tail: an object, or NULL for none),
+   its length in *len; destroys the list. */
+char *xs_api_list_text (xs_api_list_t **self_p, const json_t *tail, size_t *len);
+
+/* ---------------------------------------------------------------------------
  *  Identity
  * ------------------------------------------------------------------------- */
 

@@ -123,11 +123,16 @@ xs_volume_t **xs_cinder_page (xs_cinder_t *self, xs_api_req_t **req_p, bool snap
    found in `flavors` ("" when gone). New object. */
 json_t *xs_cinder_page_view (const xs_volume_t *v, xs_flavor_t **flavors);
 
-/* Answers 200 {key: items (taken, one page), key_links: next when `more`
-   follow, count when count >= 0}. path is the collection's
+/* The flavor of id in `flavors` (borrowed), or NULL when it is gone. */
+const xs_flavor_t *xs_cinder_flavor_of (xs_flavor_t **flavors, int64_t id);
+
+/* Answers 200 {key: the list's items (taken: one page, written under
+   `key`), key_links: next when `more` follow (after last_id, the last
+   item's id), count when count >= 0}. path is the collection's
    ("volumes/detail"). */
-void xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, bool more, const char *key,
-                           const char *path, const xs_api_page_t *page, int64_t count);
+void xs_cinder_reply_page (xs_api_req_t **req_p, xs_api_list_t **list_p, const char *last_id,
+                           bool more, const char *key, const char *path,
+                           const xs_api_page_t *page, int64_t count);
 
 /* =========================================================================
     Calling the admin table: a reply whose sink answers the HTTP request

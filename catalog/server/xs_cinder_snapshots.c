@@ -109,18 +109,20 @@ s_snapshot_list_route (xs_api_req_t *req, void *arg, bool detail)
     if (!rows)
         return;
     xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);
-    json_t *items = xs_nn (json_array ());
-    size_t n = 0;
-    for (; rows [n] && n < page.limit; n++) {
-        json_t *v = xs_cinder_page_view (rows [n], flavors);
-        json_array_append_new (items, s_snapshot_view (v, detail));
+    size_t n = xs_rows_list_size (rows);
+    n = n < page.limit ? n : page.limit;
+    xs_api_list_t *list = xs_api_list_new ("snapshots", 1024 + n * 512);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = xs_cinder_page_view (rows [i], flavors);
+        json_t *s = s_snapshot_view (v, detail);
+        xs_api_list_add (list, s);
+        json_decref (s);
         json_decref (v);
     }
-    bool more = rows [n] != NULL;
-    xs_volume_list_destroy (&rows);
     xs_flavor_list_destroy (&flavors);
-    xs_cinder_reply_page (&req, items, more, "snapshots",
-                          detail ? "snapshots/detail" : "snapshots", &page, count);
+    xs_cinder_reply_page (&req, &list, n ? rows [n - 1]->uuid : NULL, rows [n] != NULL,
+                          "snapshots", detail ? "snapshots/detail" : "snapshots", &page, count);
+    xs_volume_list_destroy (&rows);
 }
 
 void

@@ -310,28 +310,35 @@ xs_cinder_page (xs_cinder_t *self, xs_api_req_t **req_p, bool snapshots,
     return rows;
 }
 
+const xs_flavor_t *
+xs_cinder_flavor_of (xs_flavor_t **flavors, int64_t id)
+{
+    for (xs_flavor_t **f = flavors; f && *f; f++)
+        if ((*f)->id == id)
+            return *f;
+    return NULL;
+}
+
 json_t *
 xs_cinder_page_view (const xs_volume_t *v, xs_flavor_t **flavors)
 {
-    const char *label = NULL;
-    for (xs_flavor_t **f = flavors; f && *f && !label; f++)
-        if ((*f)->id == v->flavor_id)
-            label = (*f)->label;
-    return xs_nn (xs_volume_json (v, label ? label : ""));
+    const xs_flavor_t *f = xs_cinder_flavor_of (flavors, v->flavor_id);
+    return xs_nn (xs_volume_json (v, f ? f->label : ""));
 }
 
 void
-xs_cinder_reply_page (xs_api_req_t **req_p, json_t *items, bool more, const char *key,
-                      const char *path, const xs_api_page_t *page, int64_t count)
+xs_cinder_reply_page (xs_api_req_t **req_p, xs_api_list_t **list_p, const char *last_id,
+                      bool more, const char *key, const char *path, const xs_api_page_t *page,
+                      int64_t count)
 {
-    size_t got = json_array_size (items);
-    json_t *reply = xs_nn (json_pack ("{s:o}", key, items));
+    json_t *tail = xs_nn (json_object ());
+    size_t got = xs_api_list_size (*list_p);
     if (more && got)
-        xs_api_req_next_link (*req_p, reply, key, path, page, got,
-                              xs_cinder_str (json_array_get (items, got - 1), "id"));
+        xs_api_req_next_link (*req_p, tail, key, path, page, got, last_id);
     if (count >= 0)
-        json_object_set_new (reply, "count", json_integer ((json_int_t) count));
-    xs_api_reply_json (req_p, 200, reply);
+        json_object_set_new (tail, "count", json_integer ((json_int_t) count));
+    xs_api_reply_list (req_p, 200, list_p, tail);
+    json_decref (tail);
 }
 
 /* Refuses (400, answered; true) a description or metadata that is not

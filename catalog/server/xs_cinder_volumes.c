@@ -3,6 +3,7 @@
 */
 #include "xs_cinder_int.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,77 +17,189 @@
     Views
    ========================================================================= */
 
-/* Cinder's volume detail of v (an admin volume view). New object. */
-static json_t *
-s_volume_detail (xs_cinder_t *self, const xs_api_req_t *req, const json_t *v, json_t *zones)
+/* A volume as its Cinder views need it, from a store row or from an admin
+   volume view (strings borrowed from either). */
+typedef struct {
+    const char *uuid, *name, *state, *flavor, *parent, *project;
+    int64_t size, backend_id, created_at, updated_at;
+} s_vol_t;
+
+static s_vol_t
+s_vol_of_view (const json_t *v)
 {
-    const char *uuid = xs_cinder_str (v, "uuid");
-    const char *flavor = xs_cinder_str (v, "flavor");
-    json_int_t bytes = json_integer_value (json_object_get (v, "size"));
     json_t *backend = json_object_get (v, "backend_id");
-    char zone_key [32] = "";
-    if (json_is_integer (backend))
-        snprintf (zone_key, sizeof zone_key, "%" JSON_INTEGER_FORMAT, json_integer_value (backend));
-    const char *zone = xs_cinder_str (zones, zone_key);
-    char created [40], updated [40], type_id [37], host [64];
-    xs_cinder_iso_time (json_integer_value (json_object_get (v, "created_at")), created,
-                        sizeof created);
-    xs_cinder_iso_time (json_integer_value (json_object_get (v, "updated_at")), updated,
-                        sizeof updated);
-    if (flavor)
-        xs_cinder_type_id (flavor, type_id);
-    snprintf (host, sizeof host, "xensm@backend-%s", *zone_key ? zone_key : "none");
-    char path [64];
-    snprintf (path, sizeof path, "volumes/%s", uuid);
-    char *self_url = xs_api_req_url (req, path);
-    const char *parent = xs_cinder_str (v, "parent_uuid");
-    bool from_snapshot = parent && xs_cinder_is_snapshot (self, parent);
-    json_t *d = xs_nn (json_pack (
-        "{s:s, s:o, s:s, s:I, s:o, s:o, s:{}, s:[], s:s, s:s, s:s, s:s, s:n, s:o, s:o,"
-        " s:n, s:b, s:n, s:n, s:b, s:n, s:[{s:s, s:s}], s:s, s:o, s:n, s:n, s:b, s:n, s:n,"
-        " s:b, s:o}",
-        "id", uuid,
-        "name", xs_cinder_null_or (xs_cinder_str (v, "name")),
-        "status", xs_cinder_str (v, "state") ? xs_cinder_str (v, "state") : "error",
-        "size", (json_int_t) ((bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB),
-        "volume_type", xs_cinder_null_or (flavor),
-        "volume_type_id", flavor ? xs_nn (json_string (type_id)) : json_null (),
-        "metadata",
-        "attachments",
-        "bootable", "false",
-        "availability_zone", zone ? zone : self->default_zone,
-        "created_at", created,
-        "updated_at", updated,
-        "description",
-        "snapshot_id", xs_cinder_null_or (from_snapshot ? parent : NULL),
-        "source_volid", xs_cinder_null_or (from_snapshot ? NULL : parent),
-        "user_id",
-        "encrypted", 0,
-        "replication_status",
-        "consistencygroup_id",
-        "multiattach", 0,
-        "migration_status",
-        "links", "rel", "self", "href", self_url,
-        "os-vol-tenant-attr:tenant_id", xs_cinder_project (v),
-        "os-vol-host-attr:host", xs_nn (json_string (host)),
-        "group_id",
-        "provider_id",
-        "shared_targets", 0,
-        "service_uuid",
-        "cluster_name",
-        "consumes_quota", 1,
-        "os-vol-mig-status-attr:name_id", json_null ()));
-    free (self_url);
-    return d;
+    return (s_vol_t) {
+        .uuid = xs_cinder_str (v, "uuid"), .name = xs_cinder_str (v, "name"),
+        .state = xs_cinder_str (v, "state"), .flavor = xs_cinder_str (v, "flavor"),
+        .parent = xs_cinder_str (v, "parent_uuid"), .project = xs_cinder_project (v),
+        .size = json_integer_value (json_object_get (v, "size")),
+        .backend_id = json_is_integer (backend) ? json_integer_value (backend) : 0,
+        .created_at = json_integer_value (json_object_get (v, "created_at")),
+        .updated_at = json_integer_value (json_object_get (v, "updated_at")),
+    };
 }
 
-/* Cinder's volume summary: {id, name, links}. */
-static json_t *
-s_volume_summary (const json_t *detail)
+/* Row v whose flavor's label is `flavor` ("" when the flavor is gone). */
+static s_vol_t
+s_vol_of_row (const xs_volume_t *v, const char *flavor)
 {
-    return xs_nn (json_pack ("{s:O, s:O, s:O}", "id", json_object_get (detail, "id"),
-                             "name", json_object_get (detail, "name"),
-                             "links", json_object_get (detail, "links")));
+    return (s_vol_t) {
+        .uuid = v->uuid, .name = v->name, .state = xs_volume_state_name (v->state),
+        .flavor = flavor, .parent = v->parent_uuid, .project = v->project ? v->project : "",
+        .size = v->size_bytes, .backend_id = v->backend_id, .created_at = v->created_at,
+        .updated_at = v->updated_at,
+    };
+}
+
+/* What the volumes of one reply share, made once per reply: the self
+   links' prefix, the zones, and one JSON string per distinct status,
+   flavor, type id, zone, host and project, which every row that has it
+   references instead of a copy of its own. */
+typedef struct {
+    xs_cinder_t *self;
+    json_t *zones;              /* backend id as text -> zone (borrowed)   */
+    char *href;                 /* "<base>/v3[/<project>]/volumes/<uuid>"  */
+    size_t href_len;            /* of the prefix, up to "volumes/"         */
+    size_t href_cap;
+    json_t *shared;             /* text -> its string                      */
+    json_t *type_ids;           /* flavor label -> its type id             */
+    json_t *links;              /* [{"rel":"self","href":href}]: the row's  */
+    json_t *href_value;         /*   href, set in place for each row        */
+    json_t *metadata;           /* {} and [], the same for every row        */
+    json_t *attachments;
+} s_view_t;
+
+static void
+s_view_init (s_view_t *view, xs_cinder_t *self, const xs_api_req_t *req, json_t *zones)
+{
+    *view = (s_view_t) {.self = self, .zones = zones};
+    view->href = xs_api_req_url (req, "volumes/");
+    view->href_len = strlen (view->href);
+    view->href_cap = view->href_len + 1;
+    view->shared = xs_nn (json_object ());
+    view->type_ids = xs_nn (json_object ());
+    view->href_value = xs_nn (json_string_nocheck (""));
+    view->links = xs_nn (json_pack ("[{s:s, s:O}]", "rel", "self", "href", view->href_value));
+    view->metadata = xs_nn (json_object ());
+    view->attachments = xs_nn (json_array ());
+}
+
+static void
+s_view_fini (s_view_t *view)
+{
+    free (view->href);
+    json_decref (view->shared);
+    json_decref (view->type_ids);
+    json_decref (view->href_value);
+    json_decref (view->links);
+    json_decref (view->metadata);
+    json_decref (view->attachments);
+}
+
+/* The one string of text in this reply (a new reference). */
+static json_t *
+s_shared (s_view_t *view, const char *text)
+{
+    json_t *s = json_object_get (view->shared, text);
+    if (s)
+        return json_incref (s);
+    s = xs_nn (json_string (text));
+    json_object_set (view->shared, text, s);        /* kept for the next row */
+    return s;
+}
+
+/* The type id of flavor `label` (a new reference): one SHA-1 per flavor. */
+static json_t *
+s_type_id (s_view_t *view, const char *label)
+{
+    json_t *id = json_object_get (view->type_ids, label);
+    if (id)
+        return json_incref (id);
+    char buf [37];
+    xs_cinder_type_id (label, buf);
+    id = xs_nn (json_string_nocheck (buf));
+    json_object_set (view->type_ids, label, id);    /* kept for the next row */
+    return id;
+}
+
+/* The self link of volume uuid, [{"rel":"self","href":...}]: the view's
+   one link, its href set to uuid's (a new reference). */
+static json_t *
+s_self_link (s_view_t *view, const char *uuid)
+{
+    size_t n = strlen (uuid);
+    if (view->href_len + n + 1 > view->href_cap) {
+        view->href_cap = view->href_len + n + 1;
+        view->href = xs_realloc (view->href, view->href_cap);
+    }
+    memcpy (view->href + view->href_len, uuid, n + 1);
+    xs_nn (json_string_set (view->href_value, view->href) == 0 ? view : NULL);
+    return json_incref (view->links);
+}
+
+static json_t *
+s_string_or_null (const char *s)
+{
+    return s ? xs_nn (json_string (s)) : json_null ();
+}
+
+/* Sets Cinder's volume detail of v into d, member by member in Cinder's
+   order: d may be new, or the previous row's detail (each member is then
+   replaced, in place: a page reuses one object). d shares the view's
+   links, metadata and attachments: dump it before the next row is set. */
+static void
+s_detail_set (json_t *d, s_view_t *view, const s_vol_t *v)
+{
+    char key [32] = "", created [40], updated [40], host [64];
+    if (v->backend_id)
+        snprintf (key, sizeof key, "%" PRId64, v->backend_id);
+    const char *zone = xs_cinder_str (view->zones, key);
+    snprintf (host, sizeof host, "xensm@backend-%s", *key ? key : "none");
+    xs_cinder_iso_time (v->created_at, created, sizeof created);
+    xs_cinder_iso_time (v->updated_at, updated, sizeof updated);
+    bool from_snapshot = v->parent && xs_cinder_is_snapshot (view->self, v->parent);
+#define S_SET(k, value) json_object_set_new_nocheck (d, k, value)
+    S_SET ("id", xs_nn (json_string (v->uuid)));
+    S_SET ("name", s_string_or_null (v->name));
+    S_SET ("status", s_shared (view, v->state ? v->state : "error"));
+    S_SET ("size", xs_nn (json_integer ((v->size + XS_CINDER_GIB - 1) / XS_CINDER_GIB)));
+    S_SET ("volume_type", v->flavor ? s_shared (view, v->flavor) : json_null ());
+    S_SET ("volume_type_id", v->flavor ? s_type_id (view, v->flavor) : json_null ());
+    S_SET ("metadata", json_incref (view->metadata));
+    S_SET ("attachments", json_incref (view->attachments));
+    S_SET ("bootable", s_shared (view, "false"));
+    S_SET ("availability_zone", s_shared (view, zone ? zone : view->self->default_zone));
+    S_SET ("created_at", xs_nn (json_string_nocheck (created)));
+    S_SET ("updated_at", xs_nn (json_string_nocheck (updated)));
+    S_SET ("description", json_null ());
+    S_SET ("snapshot_id", s_string_or_null (from_snapshot ? v->parent : NULL));
+    S_SET ("source_volid", s_string_or_null (from_snapshot ? NULL : v->parent));
+    S_SET ("user_id", json_null ());
+    S_SET ("encrypted", json_false ());
+    S_SET ("replication_status", json_null ());
+    S_SET ("consistencygroup_id", json_null ());
+    S_SET ("multiattach", json_false ());
+    S_SET ("migration_status", json_null ());
+    S_SET ("links", s_self_link (view, v->uuid));
+    S_SET ("os-vol-tenant-attr:tenant_id", s_shared (view, v->project));
+    S_SET ("os-vol-host-attr:host", s_shared (view, host));
+    S_SET ("group_id", json_null ());
+    S_SET ("provider_id", json_null ());
+    S_SET ("shared_targets", json_false ());
+    S_SET ("service_uuid", json_null ());
+    S_SET ("cluster_name", json_null ());
+    S_SET ("consumes_quota", json_true ());
+    S_SET ("os-vol-mig-status-attr:name_id", json_null ());
+#undef S_SET
+}
+
+/* Sets Cinder's volume summary {id, name, links} of detail d into s. */
+static void
+s_summary_set (json_t *s, const json_t *d)
+{
+    static const char *const keys [] = {"id", "name", "links"};
+    for (size_t k = 0; k < 3; k++)
+        json_object_set_nocheck (s, keys [k], json_object_get (d, keys [k]));
 }
 
 /* =========================================================================
@@ -112,22 +225,32 @@ s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
         return;
     xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);
     json_t *zones = xs_cinder_zone_map (self);
-    json_t *items = xs_nn (json_array ());
-    size_t n = 0;
-    for (; rows [n] && n < page.limit; n++) {
-        json_t *v = xs_cinder_page_view (rows [n], flavors);
-        json_t *d = s_volume_detail (self, req, v, zones);
-        json_array_append_new (items, detail ? d : s_volume_summary (d));
+    s_view_t view;
+    s_view_init (&view, self, req, zones);
+    /* One detail object, refilled row by row and dumped as it is added. */
+    json_t *d = xs_nn (json_object ());
+    json_t *summary = xs_nn (json_object ());
+    size_t n = xs_rows_list_size (rows);
+    n = n < page.limit ? n : page.limit;
+    xs_api_list_t *list = xs_api_list_new ("volumes", 1024 + n * (detail ? 1280 : 160));
+    const xs_flavor_t *flavor = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!flavor || flavor->id != rows [i]->flavor_id)
+            flavor = xs_cinder_flavor_of (flavors, rows [i]->flavor_id);
+        s_vol_t v = s_vol_of_row (rows [i], flavor ? flavor->label : "");
+        s_detail_set (d, &view, &v);
         if (!detail)
-            json_decref (d);
-        json_decref (v);
+            s_summary_set (summary, d);
+        xs_api_list_add (list, detail ? d : summary);
     }
-    bool more = rows [n] != NULL;
-    xs_volume_list_destroy (&rows);
-    xs_flavor_list_destroy (&flavors);
+    json_decref (d);
+    json_decref (summary);
+    s_view_fini (&view);
     json_decref (zones);
-    xs_cinder_reply_page (&req, items, more, "volumes", detail ? "volumes/detail" : "volumes",
-                          &page, count);
+    xs_flavor_list_destroy (&flavors);
+    xs_cinder_reply_page (&req, &list, n ? rows [n - 1]->uuid : NULL, rows [n] != NULL,
+                          "volumes", detail ? "volumes/detail" : "volumes", &page, count);
+    xs_volume_list_destroy (&rows);
 }
 
 void
@@ -142,7 +265,7 @@ xs_cinder_volumes_summary (xs_api_req_t *req, void *arg)
     s_volume_list_route (req, arg, false);
 }
 
-/* The zone map (backend id as text -> zone) s_volume_detail needs for the
+/* The zone map (backend id as text -> zone) s_detail_set needs for the
    one volume v: its backend's row only (xs_cinder_zone_map reads every
    backend and its config: 26% of catalogd's CPU in the HTTP create bench,
    with 100 backends). New object. */
@@ -174,9 +297,16 @@ s_reply_volume (xs_cinder_t *self, xs_api_req_t **req_p, unsigned status, const 
         return;
     }
     json_t *zones = s_zone_of (self, v);
-    json_t *d = s_volume_detail (self, *req_p, v, zones);
+    s_view_t view;
+    s_view_init (&view, self, *req_p, zones);
+    json_t *d = xs_nn (json_object ());
+    s_vol_t vol = s_vol_of_view (v);
+    s_detail_set (d, &view, &vol);
+    s_view_fini (&view);
     json_decref (zones);
-    xs_api_reply_json (req_p, status, xs_nn (json_pack ("{s:o}", "volume", d)));
+    json_t *reply = xs_nn (json_object ());
+    json_object_set_new_nocheck (reply, "volume", d);
+    xs_api_reply_json (req_p, status, reply);
 }
 
 static void
@@ -235,6 +365,15 @@ static char *
 s_create_label (xs_cinder_t *self, xs_api_req_t **req_p, const char *type)
 {
     xs_err_t err;
+    /* A type named by its label (what the clients send): one indexed read,
+       not every flavor and a SHA-1 of each per create. */
+    xs_flavor_t *named = type ? xs_store_flavor_get (self->store, type, NULL) : NULL;
+    if (named) {
+        char *label = named->label;
+        named->label = NULL;
+        xs_flavor_destroy (&named);
+        return label;
+    }
     xs_flavor_t **flavors = xs_store_flavor_list (self->store, &err);
     if (!flavors) {
         xs_api_reply_err (req_p, &err);

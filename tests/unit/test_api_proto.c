@@ -242,6 +242,69 @@ test_request_ids (void **state)
     assert_false (xs_api_request_id_valid (NULL));
 }
 
+/* The list writer's text is the one jansson dumps for the same tree. */
+static void
+s_assert_list_is (const char *text, size_t len, const json_t *tree)
+{
+    char *want = json_dumps (tree, JSON_COMPACT);
+    assert_string_equal (text, want);
+    assert_int_equal (len, strlen (want));
+    free (want);
+}
+
+static void
+test_list_writer (void **state)
+{
+    /* Empty, no tail: {"volumes":[]}. */
+    xs_api_list_t *list = xs_api_list_new ("volumes", 0);
+    assert_int_equal (xs_api_list_size (list), 0);
+    size_t len = 0;
+    char *text = xs_api_list_text (&list, NULL, &len);
+    assert_null (list);
+    assert_string_equal (text, "{\"volumes\":[]}");
+    assert_int_equal (len, 14);
+    free (text);
+
+    /* Items added from ONE object changed in between (as a page does),
+       a small size hint (the buffer grows), an empty tail. */
+    list = xs_api_list_new ("snap\"shots", 1);
+    json_t *item = json_object ();
+    json_t *want = json_pack ("{s:[]}", "snap\"shots");
+    for (int i = 0; i < 300; i++) {
+        json_object_set_new (item, "id", json_integer (i));
+        json_object_set_new (item, "name", i % 2 ? json_string ("caf\u00e9 \"x\"") : json_null ());
+        xs_api_list_add (list, item);
+        json_array_append_new (json_object_get (want, "snap\"shots"), json_deep_copy (item));
+    }
+    assert_int_equal (xs_api_list_size (list), 300);
+    json_t *tail = json_object ();
+    text = xs_api_list_text (&list, tail, &len);
+    s_assert_list_is (text, len, want);
+    free (text);
+
+    /* A tail's members follow the list, in their order. */
+    list = xs_api_list_new ("volumes", 0);
+    xs_api_list_add (list, item);
+    json_object_set_new (tail, "volumes_links", json_pack ("[{s:s}]", "rel", "next"));
+    json_object_set_new (tail, "count", json_integer (7));
+    text = xs_api_list_text (&list, tail, &len);
+    json_decref (want);
+    want = json_pack ("{s:[O], s:[{s:s}], s:i}", "volumes", item, "volumes_links", "rel", "next",
+                      "count", 7);
+    s_assert_list_is (text, len, want);
+    free (text);
+    json_decref (want);
+    json_decref (tail);
+    json_decref (item);
+
+    /* Destroyed unfinished: nothing leaks (ASan), NULL is fine. */
+    list = xs_api_list_new ("volumes", 0);
+    xs_api_list_destroy (&list);
+    assert_null (list);
+    xs_api_list_destroy (&list);
+    xs_api_list_destroy (NULL);
+}
+
 int
 main (void)
 {
@@ -253,6 +316,7 @@ main (void)
         cmocka_unit_test (test_paging),
         cmocka_unit_test (test_noauth_rule),
         cmocka_unit_test (test_request_ids),
+        cmocka_unit_test (test_list_writer),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*  test_cinder: the pure parts of xs_cinder (the routes themselves are
     driven by the real clients in tests/integration/test_api_catalog.py):
-    type and message ids, uuid shapes, Cinder's times, truthy query values.
+    type and message ids, uuid shapes, Cinder's times, truthy query values,
+    a row's flavor.
     Drives the shared helpers through xs_cinder_int.h.
 */
 #include <setjmp.h>
@@ -63,6 +64,18 @@ test_truthy (void **state)
     assert_false (xs_cinder_truthy ("False"));
 }
 
+static void
+test_flavor_of (void **state)
+{
+    char gold_label [] = "gold", silver_label [] = "silver";
+    xs_flavor_t gold = {.id = 3, .label = gold_label}, silver = {.id = 9, .label = silver_label};
+    xs_flavor_t *flavors [] = {&gold, &silver, NULL};
+    assert_ptr_equal (xs_cinder_flavor_of (flavors, 9), &silver);
+    assert_ptr_equal (xs_cinder_flavor_of (flavors, 3), &gold);
+    assert_null (xs_cinder_flavor_of (flavors, 4));         /* gone */
+    assert_null (xs_cinder_flavor_of (NULL, 3));            /* no list (store failed) */
+}
+
 int
 main (void)
 {
@@ -71,6 +84,7 @@ main (void)
         cmocka_unit_test (test_uuid_shape),
         cmocka_unit_test (test_cinder_times),
         cmocka_unit_test (test_truthy),
+        cmocka_unit_test (test_flavor_of),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
