@@ -159,8 +159,10 @@ xs_volumes_create (xs_volumes_t *self, const xs_volume_request_t *req, xs_reply_
         return;
     if (repeated < 0)
         goto fail;
-    flavor = xs_store_flavor_get (self->store, req->flavor, &err);
-    if (!flavor || xs_batch_open (self->batch, &err))
+    /* The group commit's transaction first: the flavor row is then read
+       once per commit, not once per create (xs_store_cache.c). */
+    if (xs_batch_open (self->batch, &err)
+    ||  !(flavor = xs_store_flavor_get (self->store, req->flavor, &err)))
         goto fail;
     s_new_uuid (uuid, sizeof uuid);
     xs_volume_spec_t vol = {.uuid = uuid, .name = req->name, .size_bytes = req->size,

@@ -116,6 +116,7 @@ typedef struct {
     const char *parent_uuid;    /* snapshot/clone source; may be NULL      */
     const char *request_id;     /* idempotency key; NULL or non-empty      */
     const char *project;        /* owner (API tenant); NULL: "" (insert only) */
+    int64_t updated_at;         /* update only: the stamp; 0: now          */
 } xs_volume_spec_t;
 
 /* A job to insert (every field), or the new values of one to update
@@ -417,7 +418,8 @@ int64_t xs_store_volume_page_count (xs_store_t *self, const xs_volume_page_spec_
 
 /* Writes the mutable fields of volume vol->uuid: name, state, backend_id,
    vdi_uuid, host_uuid, error (the other fields of vol are ignored); stamps
-   updated_at. XS_ENOTFOUND when the volume or the backend is absent. */
+   updated_at (vol->updated_at, or now when 0: a caller that answers with
+   the row it wrote, without reading it back, gives the stamp). XS_ENOTFOUND when the volume or the backend is absent. */
 int xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err);
 
 /* Sets the size of volume `uuid` (size_bytes >= 0; an extended volume's

@@ -105,6 +105,7 @@ extern const char *const xs_pg_migrations [XS_STORE_SCHEMA_VERSION];
    --------------------------------------------------------------------- */
 
 typedef struct _xs_sql_stmt_t xs_sql_stmt_t;
+typedef struct _xs_store_cache_t xs_store_cache_t;
 
 typedef struct {
     const char *name;                   /* "SQLite", "PostgreSQL"           */
@@ -180,6 +181,8 @@ struct _xs_store_t {
     char fenced_why [256];
     bool instance_seen;                 /* its catalog_instance row written */
     bool leader_op;                     /* a leadership write: not fenced   */
+    xs_store_cache_t *cache;            /* rows read in this transaction
+                                           (xs_store_cache.c); NULL: none yet */
     xs_sql_stmt_t stmts [XS_SQL_NSTMTS];
 };
 
@@ -203,6 +206,32 @@ void xs_sql_txn_lost (xs_store_t *self);
 
 /* Copies `msg` into self->errmsg (the next xs_sql_fail reports it). */
 void xs_sql_set_errmsg (xs_store_t *self, const char *msg);
+
+/* ---------------------------------------------------------------------
+   Flavor and backend rows read once per transaction (xs_store_cache.c)
+   --------------------------------------------------------------------- */
+
+/* Empties the cache (begin, commit, rollback, a savepoint undone). */
+void xs_sql_cache_clear (xs_store_t *self);
+void xs_sql_cache_destroy (xs_store_t *self);
+
+/* Statement `id` is about to run: a write to flavor, backend or
+   backend_config, or a rollback, empties the cache. */
+void xs_sql_cache_touch (xs_store_t *self, xs_sql_id_t id);
+
+/* A copy (caller owns it) of the flavor with `label` (or, when NULL, id)
+   read earlier in the caller's open transaction, else NULL. */
+xs_flavor_t *xs_sql_cache_flavor (xs_store_t *self, const char *label, int64_t id);
+/* Keeps a copy of a row just read (inside an open transaction only). */
+void xs_sql_cache_put_flavor (xs_store_t *self, const xs_flavor_t *flavor);
+
+/* The same for backends (with their config), by id. */
+xs_backend_t *xs_sql_cache_backend (xs_store_t *self, int64_t id);
+void xs_sql_cache_put_backend (xs_store_t *self, const xs_backend_t *backend);
+
+/* The same for xs_store_backend_next_of_flavor's answers (0: none left). */
+bool xs_sql_cache_next (xs_store_t *self, int64_t flavor_id, int64_t after, int64_t *next_p);
+void xs_sql_cache_put_next (xs_store_t *self, int64_t flavor_id, int64_t after, int64_t next);
 
 /* ---------------------------------------------------------------------
    Columns and parameters

@@ -144,6 +144,7 @@ xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err)
     }
     xs_sql_stmt_t *st = &self->stmts [id];
     self->statements++;
+    xs_sql_cache_touch (self, id);
     if (!st->h) {
         int rc = self->drv->prepare (self, st);
         if (rc != XS_RC_OK) {
@@ -227,6 +228,7 @@ xs_sql_savepoint_end (xs_store_t *self, bool ok, const char *object, xs_err_t *e
             xs_sql_exec (self, XS_SQL_ROLLBACK);
         return -1;
     }
+    xs_sql_cache_clear (self);          /* what was read in it may be undone */
     if (!self->drv->autocommit (self)) {
         if (outer)
             xs_sql_exec (self, XS_SQL_ROLLBACK);

@@ -163,7 +163,8 @@ xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t 
     XS_SQL_BIND (xs_sql_bind_text (st, 5, vol->vdi_uuid));
     XS_SQL_BIND (xs_sql_bind_text (st, 6, vol->host_uuid));
     XS_SQL_BIND (xs_sql_bind_text (st, 7, vol->error));
-    XS_SQL_BIND (xs_sql_bind_int64 (st, 8, xs_store_now_ms ()));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 8, vol->updated_at ? vol->updated_at
+                                                           : xs_store_now_ms ()));
     rc = xs_sql_write (self, st, rc);
     if (rc == XS_RC_CONSTRAINT_FOREIGNKEY)
         return xs_err_set (err, XS_ENOTFOUND, "volume %s: backend %lld not found",
