@@ -475,6 +475,40 @@ s_extended (xs_jobs_t *self, xs_jobs_job_t *job, const json_t *value)
         xs_info ("volume %s extended to %lld bytes", job->volume_uuid, (long long) size);
 }
 
+/* A VDI made by job (create, snapshot, clone), recorded in one go
+   (xs_store_vdi_made: one round trip on PostgreSQL): the job done, the
+   volume available, a create's attempt. *view_p is the volume as written,
+   for the replies. -1 when it could not be (nothing of it stored): the
+   caller then records it step by step, as s_made_vdi does. */
+static int
+s_made_vdi_at_once (xs_jobs_t *self, xs_jobs_job_t *job, const char *host_uuid,
+                    const json_t *value, json_t **view_p)
+{
+    const char *vdi = json_string_value (json_object_get (value, "vdi_uuid"));
+    if (!vdi || (job->op != XS_OP_VDI_CREATE && job->op != XS_OP_VDI_SNAPSHOT
+                 && job->op != XS_OP_VDI_CLONE))
+        return -1;
+    char *result = xs_nn (json_dumps (value, JSON_COMPACT));
+    xs_vdi_made_spec_t made = {
+        .job_id = job->job_id, .job_host = job->host_uuid, .result = result,
+        .volume_uuid = job->volume_uuid, .backend_id = job->backend_id, .vdi_uuid = vdi,
+        .host_uuid = host_uuid, .attempt = job->op == XS_OP_VDI_CREATE};
+    xs_err_t e;
+    xs_volume_t *v = xs_store_vdi_made (self->store, &made, &e);
+    free (result);
+    if (!v) {
+        xs_warning ("job %s: %s; recording it step by step", job->wire_id, e.msg);
+        return -1;
+    }
+    if (job->op == XS_OP_VDI_CREATE)
+        xs_metrics_attempt (self->metrics, XS_ATTEMPT_OK, NULL);
+    xs_info ("volume %s available: VDI %s on backend %lld", job->volume_uuid, vdi,
+             (long long) job->backend_id);
+    *view_p = xs_volume_view (self->store, v, NULL);
+    xs_volume_destroy (&v);
+    return 0;
+}
+
 static void
 s_on_result (void *arg, const char *request_id, const char *host_uuid, const json_t *value,
              const xs_err_t *err)
@@ -495,8 +529,13 @@ s_on_result (void *arg, const char *request_id, const char *host_uuid, const jso
         xs_error ("job %s: result not recorded: %s", job->wire_id, e.msg);
         return;                 /* stays in flight; a restart resends it */
     }
-    s_job_store (self, job, XS_JOB_DONE, value, NULL);
     json_t *view = NULL;
+    if (s_made_vdi_at_once (self, job, host_uuid, value, &view) == 0) {
+        s_job_finish_view (self, job, NULL, view);
+        json_decref (view);
+        return;
+    }
+    s_job_store (self, job, XS_JOB_DONE, value, NULL);
     if (job->op == XS_OP_VDI_DESTROY) {
         xs_store_volume_set_state (self->store, job->volume_uuid, XS_VOLUME_DELETED, NULL, NULL);
         xs_info ("volume %s deleted", job->volume_uuid);

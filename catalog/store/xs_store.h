@@ -119,6 +119,20 @@ typedef struct {
     int64_t updated_at;         /* update only: the stamp; 0: now          */
 } xs_volume_spec_t;
 
+/* A VDI made by a job (create, snapshot, clone), as xs_store_vdi_made
+   records it. */
+typedef struct {
+    int64_t job_id;             /* the job, now done                       */
+    const char *job_host;       /* the host the job row names              */
+    const char *result;         /* JSON text of the agent's answer         */
+    const char *volume_uuid;    /* now available                           */
+    int64_t backend_id;
+    const char *vdi_uuid;
+    const char *host_uuid;      /* the agent that made it                  */
+    bool attempt;               /* a create: its attempt succeeded         */
+    int64_t at;                 /* the stamp; 0: now                       */
+} xs_vdi_made_spec_t;
+
 /* A job to insert (every field), or the new values of one to update
    (state, backend_id, host_uuid, result, error). */
 typedef struct {
@@ -415,6 +429,16 @@ xs_volume_t **xs_store_volume_page (xs_store_t *self, const xs_volume_page_spec_
    with *err. A count walks the selection: for `with_count`, not for pages. */
 int64_t xs_store_volume_page_count (xs_store_t *self, const xs_volume_page_spec_t *spec,
                                     xs_err_t *err);
+
+/* Records a VDI made (a job's answer) as one, all or none: the job done
+   with its result, the volume available on the VDI (error cleared) and,
+   for a create, its successful placement attempt; one round trip on
+   PostgreSQL (with the volume read back in the same pipeline). Returns
+   the volume as written (caller destroys), or NULL with *err, nothing of
+   it then stored (but for XS_ENOTFOUND: the job or the volume was gone,
+   and what matched was written). */
+xs_volume_t *xs_store_vdi_made (xs_store_t *self, const xs_vdi_made_spec_t *made,
+                                xs_err_t *err);
 
 /* Writes the mutable fields of volume vol->uuid: name, state, backend_id,
    vdi_uuid, host_uuid, error (the other fields of vol are ignored); stamps

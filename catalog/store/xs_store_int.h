@@ -76,7 +76,7 @@ typedef enum {
     XS_SQL_SR_UPSERT, XS_SQL_SR_SET_ATTACHED, XS_SQL_SR_LIST,
     XS_SQL_VOLUME_INSERT, XS_SQL_VOLUME_GET, XS_SQL_VOLUME_BY_REQUEST, XS_SQL_VOLUME_LIST,
     XS_SQL_VOLUME_UPDATE, XS_SQL_VOLUME_SET_STATE, XS_SQL_VOLUME_EXISTS,
-    XS_SQL_VOLUME_SET_SIZE,
+    XS_SQL_VOLUME_SET_SIZE, XS_SQL_VOLUME_SET_MADE,
     XS_SQL_JOB_INSERT, XS_SQL_JOB_GET, XS_SQL_JOB_UPDATE, XS_SQL_JOB_UNFINISHED,
     XS_SQL_JOB_BY_VOLUME,
     XS_SQL_ATTEMPT_INSERT, XS_SQL_ATTEMPT_BY_VOLUME,
@@ -144,10 +144,21 @@ typedef struct {
        (PostgreSQL aborts the whole transaction on any error otherwise).
        XS_RC_DONE, or the write's error with the savepoint rolled back. */
     int (*step_savepoint) (xs_sql_stmt_t *st);
+    /* When not NULL: the same for n writes, all or none, then `query`
+       (may be NULL), in one round trip (xs_sql_write_group). */
+    int (*step_group) (xs_sql_stmt_t **sts, int n, int64_t *changes, xs_sql_stmt_t *query,
+                       int *query_rc);
 } xs_sql_driver_t;
 
 extern const xs_sql_driver_t xs_sql_lite_driver;
 extern const xs_sql_driver_t xs_sql_pg_driver;
+
+/* The PostgreSQL driver's checks before it connects (xs_store_pg_conn.c):
+   refuses a URI libpq cannot parse or that carries a password (self->path
+   is then redacted), 0 or -1; the first line of the password file `path`
+   (only its owner may read it), caller frees (and wipes), or NULL. */
+int xs_pg_check_uri (xs_store_t *self, xs_err_t *err);
+char *xs_pg_read_password (xs_store_t *self, const char *path, xs_err_t *err);
 
 struct _xs_sql_stmt_t {
     xs_store_t *store;
@@ -285,6 +296,17 @@ int xs_sql_exec (xs_store_t *self, xs_sql_id_t id);
    result) and resets it; self->changes and self->last_id tell what it did.
    Returns XS_RC_OK or the error (message kept for xs_sql_fail). */
 int xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc);
+
+/* Runs the n bound writes sts [0..n-1] as one, all or none (in a
+   savepoint of their own), then the bound `query` (may be NULL), in one
+   round trip on a driver with step_group (inside the caller's open
+   transaction; otherwise one after the other). changes [i] (may be NULL)
+   gets what write i changed. The writes are reset; the query is left for
+   xs_sql_fetch_one (its rows already fetched when it could be sent along).
+   Returns XS_RC_OK or the first error (message kept), nothing of the
+   writes then stored. */
+int xs_sql_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+                        xs_sql_stmt_t *query);
 
 /* Turns failure `rc` into *err; `fmt` names the object. A constraint
    failure is XS_ECONFLICT "<object>: <reason>"; anything else is XS_EIO

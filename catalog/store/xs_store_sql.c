@@ -336,6 +336,9 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SET_STATE] =
         "UPDATE volume SET state = ?2, error = ?3, updated_at = ?4 WHERE uuid = ?1",
     [XS_SQL_VOLUME_EXISTS] = "SELECT 1 FROM volume WHERE uuid = ?1",
+    [XS_SQL_VOLUME_SET_MADE] =
+        "UPDATE volume SET state = 'available', backend_id = ?2, vdi_uuid = ?3,"
+        " host_uuid = ?4, error = NULL, updated_at = ?5 WHERE uuid = ?1",
     [XS_SQL_VOLUME_SET_SIZE] =
         "UPDATE volume SET size_bytes = ?2, state = ?3, error = ?4, updated_at = ?5"
         " WHERE uuid = ?1",

@@ -326,6 +326,44 @@ xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc)
     return rc == XS_RC_DONE ? XS_RC_OK : rc;
 }
 
+int
+xs_sql_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+                    xs_sql_stmt_t *query)
+{
+    int rc = XS_RC_DONE;
+    if (self->drv->step_group && self->in_txn && !self->txn_lost && self->op_depth == 0
+    &&  !self->drv->autocommit (self)) {
+        int query_rc;
+        rc = self->drv->step_group (sts, n, changes, query, &query_rc);
+        for (int i = 0; i < n; i++)
+            xs_sql_reset (sts [i]);
+        return rc == XS_RC_DONE ? XS_RC_OK : rc;
+    }
+    xs_err_t err;
+    if (xs_sql_savepoint (self, "writes", &err)) {
+        for (int i = 0; i < n; i++)
+            xs_sql_reset (sts [i]);
+        xs_sql_set_errmsg (self, err.msg);
+        return err.kind == XS_ENOTLEADER ? XS_RC_NOTLEADER : XS_RC_IOERR;
+    }
+    for (int i = 0; i < n; i++) {
+        if (rc == XS_RC_DONE) {
+            self->changes = 0;
+            rc = xs_sql_step (self, sts [i], XS_RC_OK);
+            if (changes)
+                changes [i] = rc == XS_RC_ROW ? 1 : self->changes;
+            if (rc == XS_RC_ROW)
+                rc = XS_RC_DONE;
+        }
+        xs_sql_reset (sts [i]);
+    }
+    if (xs_sql_savepoint_end (self, rc == XS_RC_DONE, "writes", &err) && rc == XS_RC_DONE) {
+        xs_sql_set_errmsg (self, err.msg);
+        return XS_RC_IOERR;
+    }
+    return rc == XS_RC_DONE ? XS_RC_OK : rc;
+}
+
 /* ---------------------------------------------------------------------
    Fetching rows
    --------------------------------------------------------------------- */
