@@ -168,6 +168,12 @@ xs_store_statements (const xs_store_t *self)
     return self->statements;
 }
 
+uint64_t
+xs_store_round_trips (const xs_store_t *self)
+{
+    return self->round_trips;
+}
+
 /* ---------------------------------------------------------------------
    Counts
    --------------------------------------------------------------------- */

@@ -239,6 +239,12 @@ bool xs_store_in_transaction (const xs_store_t *self);
    that pin it (an API create reads no whole table). */
 uint64_t xs_store_statements (const xs_store_t *self);
 
+/* The same counted as round trips to a database server, on either store:
+   a group of writes sent as one pipeline (xs_store_vdi_made), with its
+   savepoint and its read-back, counts once. What a request waits for on
+   PostgreSQL, for tests that pin it (a create: test_create_cost). */
+uint64_t xs_store_round_trips (const xs_store_t *self);
+
 /* Current Unix time in milliseconds (the store's timestamps). */
 int64_t xs_store_now_ms (void);
 

@@ -182,6 +182,7 @@ struct _xs_store_t {
     int op_depth;                       /* open xs_sql_savepoint levels     */
     bool op_outer;                      /* the outer one began a transaction */
     uint64_t statements;                /* run since open (xs_sql_stmt)     */
+    uint64_t round_trips;               /* the same, a write group as one   */
     int64_t changes;                    /* rows the last write changed      */
     int64_t last_id;                    /* id the last insert made          */
     char errmsg [512];                  /* the driver's message of the last failure */

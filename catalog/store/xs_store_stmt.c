@@ -144,6 +144,7 @@ xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err)
     }
     xs_sql_stmt_t *st = &self->stmts [id];
     self->statements++;
+    self->round_trips++;
     xs_sql_cache_touch (self, id);
     if (!st->h) {
         int rc = self->drv->prepare (self, st);
@@ -326,9 +327,24 @@ xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc)
     return rc == XS_RC_DONE ? XS_RC_OK : rc;
 }
 
+static int s_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+                          xs_sql_stmt_t *query);
+
 int
 xs_sql_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
                     xs_sql_stmt_t *query)
+{
+    /* One round trip, counted with the statements the caller fetched. */
+    uint64_t trips = self->round_trips - (uint64_t) n - (query ? 1 : 0) + 1;
+    int rc = s_write_group (self, sts, n, changes, query);
+    self->round_trips = trips;
+    return rc;
+}
+
+/* xs_sql_write_group but for the count. */
+static int
+s_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+               xs_sql_stmt_t *query)
 {
     int rc = XS_RC_DONE;
     if (self->drv->step_group && self->in_txn && !self->txn_lost && self->op_depth == 0
