@@ -78,34 +78,31 @@ s_resume_one (xs_jobs_t *self, const xs_job_t *row)
 /* Volumes left `creating` with no job to resume: a create that was still
    waiting for a zone's agents (no backend chosen, nothing journaled) when
    the catalog stopped. Nobody would finish them: they go to error, and
-   their request id may be asked again (it is retryable). 0 or -1 + err. */
+   their request id may be asked again (it is retryable). Found with the
+   store's own query over `creating` rows (an index of those alone), never
+   a walk of every volume. 0 or -1 + err. */
 static int
-s_settle_unplaced (xs_jobs_t *self, bool snapshots, xs_err_t *err)
+s_settle_unplaced (xs_jobs_t *self, xs_err_t *err)
 {
-    /* Those set to error leave the selection; the rest are skipped. */
-    xs_volume_page_spec_t spec = { .snapshots = snapshots, .state = "creating",
-                                   .limit = 1000 };
+    char after [64] = "";
     for (;;) {
-        xs_volume_t **page = xs_store_volume_page (self->store, &spec, err);
+        xs_volume_t **page = xs_store_volume_list_creating (self->store, after, 1000, err);
         if (!page)
             return -1;
         size_t n = 0;
-        for (xs_volume_t **vp = page; *vp && n < (size_t) spec.limit; vp++, n++) {
+        for (xs_volume_t **vp = page; *vp; vp++, n++) {
             const char *uuid = (*vp)->uuid;
-            if (zhashx_lookup (self->jobs, uuid) || xs_batch_open (self->batch, NULL) != 0) {
-                spec.offset++;
+            snprintf (after, sizeof after, "%s", uuid);
+            if (zhashx_lookup (self->jobs, uuid) || xs_batch_open (self->batch, NULL) != 0)
                 continue;
-            }
             xs_warning ("volume %s: the catalog stopped before it was placed; now in error "
                         "(its request id may be asked again)", uuid);
-            if (xs_store_volume_set_state (self->store, uuid, XS_VOLUME_ERROR,
-                                           "the catalog stopped before it was placed; "
-                                           "ask again", NULL) != 0)
-                spec.offset++;
+            xs_store_volume_set_state (self->store, uuid, XS_VOLUME_ERROR,
+                                       "the catalog stopped before it was placed; "
+                                       "ask again", NULL);
         }
-        bool more = n == (size_t) spec.limit && page [n];
         xs_volume_list_destroy (&page);
-        if (!more)
+        if (n < 1000)
             return 0;
     }
 }
@@ -120,7 +117,7 @@ xs_jobs_resume (xs_jobs_t *self, xs_err_t *err)
     for (xs_job_t **jp = jobs; *jp; jp++)
         n += s_resume_one (self, *jp);
     xs_job_list_destroy (&jobs);
-    if (s_settle_unplaced (self, false, err) != 0 || s_settle_unplaced (self, true, err) != 0)
+    if (s_settle_unplaced (self, err) != 0)
         return -1;
     return n;
 }

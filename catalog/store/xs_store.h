@@ -50,7 +50,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 5
+#define XS_STORE_SCHEMA_VERSION 6
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -435,6 +435,13 @@ xs_volume_t **xs_store_volume_page (xs_store_t *self, const xs_volume_page_spec_
    with *err. A count walks the selection: for `with_count`, not for pages. */
 int64_t xs_store_volume_page_count (xs_store_t *self, const xs_volume_page_spec_t *spec,
                                     xs_err_t *err);
+
+/* Up to `limit` volumes (snapshots and clones included) in state
+   `creating` whose uuid sorts after `after` (byte order; "" for the
+   first), in that order: an index range scan over such rows only (schema
+   6). Caller destroys. */
+xs_volume_t **xs_store_volume_list_creating (xs_store_t *self, const char *after, int limit,
+                                             xs_err_t *err);
 
 /* Records a VDI made (a job's answer) as one, all or none: the job done
    with its result, the volume available on the VDI (error cleared) and,

@@ -176,6 +176,19 @@ xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t 
     return 0;
 }
 
+xs_volume_t **
+xs_store_volume_list_creating (xs_store_t *self, const char *after, int limit, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_CREATING, err);
+    if (!st)
+        return NULL;
+    int rc = XS_RC_OK;
+    XS_SQL_BIND (xs_sql_bind_text (st, 1, after ? after : ""));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 2, limit));
+    return (xs_volume_t **) xs_sql_fetch_all (self, st, rc, s_volume_row, s_volume_free,
+                                              "volumes creating", err);
+}
+
 /* Binds the three writes of xs_store_vdi_made. */
 static int
 s_vdi_made_bind (xs_sql_stmt_t **w, const xs_vdi_made_spec_t *m, int64_t at)
