@@ -1,5 +1,5 @@
 /*  xs_jobs: the job journal in memory. */
-#include "xs_jobs.h"
+#include "xs_jobs_int.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -10,62 +10,19 @@
 #include "xs_mem.h"
 #include "xs_volumes.h"
 
-/* One job being carried out (in memory; its row is in the journal). */
-typedef struct {
-    char *volume_uuid;          /* who the job is: the volume it works on     */
-    xs_op_t op;
-    int64_t job_id;             /* its current journal row; 0 before one      */
-    char wire_id [48];          /* "j<job id>": the request id on the wire    */
-    json_t *args;
-    int64_t backend_id;
-    char *zone;
-    char *host_uuid;            /* where it was sent last; NULL while waiting */
-    bool sent;
-    int64_t wait_deadline;      /* while waiting for an agent                 */
-    /* vdi_create: the flavor's backends are tried in id order, those after
-       `after` are left (looked up one at a time, never all loaded) */
-    int64_t flavor_id;
-    int64_t size;
-    int64_t after;
-    json_t *waiting;            /* backend ids passed over for want of a
-                                   live agent (xs_placement_next); NULL: none */
-    int64_t place_until;        /* waiting for one of them until; 0: not yet */
-    bool placing;               /* waiting for an agent to place it at all  */
-    zlist_t *waiters;           /* xs_reply_t *: answered when the job ends   */
-    char *prefer_host;          /* resumed: the host that had it, or NULL     */
-    int64_t prefer_until;       /* ...until then (zclock_mono)                */
-    int64_t started;            /* zclock_mono, for the latency metric        */
-} s_job_t;
-
-struct _xs_jobs_t {
-    xs_jobs_cfg_t cfg;
-    xs_store_t *store;
-    xs_batch_t *batch;
-    zloop_t *loop;
-    xs_agentsrv_t *agents;
-    xs_hosts_t *hosts;
-    xs_placement_t *placement;
-    zhashx_t *jobs;             /* volume uuid -> s_job_t * (owned)       */
-    zhashx_t *by_wire;          /* wire id -> s_job_t * (borrowed)        */
-    int timer;
-    xs_metrics_t *metrics;      /* borrowed; NULL: none                   */
-    xs_jobs_other_fn *other;    /* results that are no job's              */
-    void *other_arg;
-};
-
-static void s_dispatch (xs_jobs_t *self, s_job_t *job);
-static void s_place_next (xs_jobs_t *self, s_job_t *job);
+static void s_dispatch (xs_jobs_t *self, xs_jobs_job_t *job);
+static void s_place_next (xs_jobs_t *self, xs_jobs_job_t *job);
 
 /* =========================================================================
     Jobs in memory
    ========================================================================= */
 
 static void
-s_job_free (s_job_t **job_p)
+s_job_free (xs_jobs_job_t **job_p)
 {
     if (!job_p || !*job_p)
         return;
-    s_job_t *job = *job_p;
+    xs_jobs_job_t *job = *job_p;
     if (job->waiters) {
         xs_reply_t *reply;
         while ((reply = (xs_reply_t *) zlist_pop (job->waiters)))
@@ -83,10 +40,10 @@ s_job_free (s_job_t **job_p)
 }
 
 /* A new job of volume_uuid; takes *args_p. */
-static s_job_t *
-s_job_new (xs_op_t op, const char *volume_uuid, json_t **args_p)
+xs_jobs_job_t *
+xs_jobs_job_new (xs_op_t op, const char *volume_uuid, json_t **args_p)
 {
-    s_job_t *job = xs_zalloc (sizeof *job);
+    xs_jobs_job_t *job = xs_zalloc (sizeof *job);
     job->op = op;
     job->volume_uuid = xs_strdup (volume_uuid);
     job->args = *args_p;
@@ -97,8 +54,8 @@ s_job_new (xs_op_t op, const char *volume_uuid, json_t **args_p)
 }
 
 /* The job now runs as journal row `id`: its wire id follows. */
-static void
-s_job_set_row (xs_jobs_t *self, s_job_t *job, int64_t id)
+void
+xs_jobs_set_row (xs_jobs_t *self, xs_jobs_job_t *job, int64_t id)
 {
     if (job->wire_id [0])
         zhashx_delete (self->by_wire, job->wire_id);
@@ -107,26 +64,31 @@ s_job_set_row (xs_jobs_t *self, s_job_t *job, int64_t id)
     zhashx_update (self->by_wire, job->wire_id, job);
 }
 
-/* Journals a new row for job (op, args, backend) as PENDING. */
+/* Journals a new row for job (op, args, backend): DISPATCHED to
+   job->host_uuid when it has one (the row is written once, not inserted
+   then updated in the same commit), else PENDING. */
 static int
-s_job_insert (xs_jobs_t *self, s_job_t *job, xs_err_t *err)
+s_job_insert (xs_jobs_t *self, xs_jobs_job_t *job, xs_err_t *err)
 {
     char *args_text = xs_nn (json_dumps (job->args, JSON_COMPACT));
     xs_job_spec_t row = {.volume_uuid = job->volume_uuid, .op = xs_op_name (job->op),
-                         .args = args_text, .state = XS_JOB_PENDING,
-                         .backend_id = job->backend_id};
+                         .args = args_text,
+                         .state = job->host_uuid ? XS_JOB_DISPATCHED : XS_JOB_PENDING,
+                         .backend_id = job->backend_id, .host_uuid = job->host_uuid};
     int64_t id = xs_batch_open (self->batch, err) ? -1
                : xs_store_job_insert (self->store, &row, err);
     free (args_text);
     if (id < 0)
         return -1;
-    s_job_set_row (self, job, id);
+    xs_jobs_set_row (self, job, id);
     return 0;
 }
 
-/* Answers every waiter of job (after the commit) and forgets the job. */
+/* Answers every waiter of job (after the commit) and forgets the job:
+   with err, or else with `view` (the volume as this commit wrote it;
+   borrowed) or, when NULL, the volume read back. */
 static void
-s_job_finish (xs_jobs_t *self, s_job_t *job, const xs_err_t *err)
+s_job_finish_view (xs_jobs_t *self, xs_jobs_job_t *job, const xs_err_t *err, const json_t *view)
 {
     xs_metrics_job_done (self->metrics, job->op, !err,
                          (double) (zclock_mono () - job->started) / 1000.0);
@@ -135,7 +97,9 @@ s_job_finish (xs_jobs_t *self, s_job_t *job, const xs_err_t *err)
     xs_reply_t *reply;
     while ((reply = (xs_reply_t *) zlist_pop (job->waiters))) {
         xs_reply_after_commit (reply, self->batch);
-        json_t *volume = err ? NULL : xs_volume_view_by_uuid (self->store, job->volume_uuid, NULL);
+        json_t *volume = err  ? NULL
+                       : view ? json_deep_copy (view)
+                              : xs_volume_view_by_uuid (self->store, job->volume_uuid, NULL);
         if (err)
             xs_reply_err (&reply, err);
         else
@@ -151,9 +115,15 @@ s_job_finish (xs_jobs_t *self, s_job_t *job, const xs_err_t *err)
     zhashx_delete (self->jobs, volume);     /* frees job */
 }
 
+static void
+s_job_finish (xs_jobs_t *self, xs_jobs_job_t *job, const xs_err_t *err)
+{
+    s_job_finish_view (self, job, err, NULL);
+}
+
 /* Writes the job row's state, host, result and error. */
 static void
-s_job_store (xs_jobs_t *self, s_job_t *job, xs_job_state_t state, const json_t *result,
+s_job_store (xs_jobs_t *self, xs_jobs_job_t *job, xs_job_state_t state, const json_t *result,
              const char *error)
 {
     xs_err_t err;
@@ -185,7 +155,7 @@ s_send_run (void *arg, bool committed)
 {
     s_send_t *s = (s_send_t *) arg;
     xs_jobs_t *self = s->self;
-    s_job_t *job = (s_job_t *) zhashx_lookup (self->by_wire, s->wire_id);
+    xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_lookup (self->by_wire, s->wire_id);
     if (job && job->host_uuid && streq (job->host_uuid, s->host_uuid) && !job->sent) {
         xs_err_t err;
         if (!committed) {
@@ -216,7 +186,7 @@ s_send_run (void *arg, bool committed)
    after the other (the second finds the VDI the first made). Another host
    only after prefer_until; *hold is set while waiting for it. */
 static const char *
-s_pick_host (xs_jobs_t *self, s_job_t *job, bool *hold)
+s_pick_host (xs_jobs_t *self, xs_jobs_job_t *job, bool *hold)
 {
     *hold = false;
     if (job->prefer_host) {
@@ -233,15 +203,20 @@ s_pick_host (xs_jobs_t *self, s_job_t *job, bool *hold)
 }
 
 /* Sends the job to the least busy live agent of its zone that has the SR,
-   after committing which host it goes to; waits when there is none. */
-static void
-s_dispatch (xs_jobs_t *self, s_job_t *job)
+   after committing which host it goes to; waits when there is none. With
+   `insert`, the job has no journal row yet: it is written here, once,
+   with the host when there is one. 0, or -1 with *err when that row
+   cannot be written (nothing is sent then). */
+static int
+s_dispatch_row (xs_jobs_t *self, xs_jobs_job_t *job, bool insert, xs_err_t *err)
 {
     bool hold;
     const char *host = s_pick_host (self, job, &hold);
-    if (hold)
-        return;
+    if (hold && !insert)
+        return 0;
     if (!host) {
+        if (insert && s_job_insert (self, job, err))
+            return -1;
         if (!job->wait_deadline)
             job->wait_deadline = zclock_mono () + self->cfg.wait_ms;
         free (job->host_uuid);
@@ -249,7 +224,7 @@ s_dispatch (xs_jobs_t *self, s_job_t *job)
         job->sent = false;
         xs_debug ("job %s: no live agent in zone %s with backend %lld's SR; waiting",
                   job->wire_id, job->zone, (long long) job->backend_id);
-        return;
+        return 0;
     }
     job->wait_deadline = 0;
     char *chosen = xs_strdup (host);    /* host may be prefer_host, which goes now */
@@ -258,16 +233,31 @@ s_dispatch (xs_jobs_t *self, s_job_t *job)
     free (job->prefer_host);
     job->prefer_host = NULL;
     job->sent = false;
-    s_job_store (self, job, XS_JOB_DISPATCHED, NULL, NULL);
+    if (!insert)
+        s_job_store (self, job, XS_JOB_DISPATCHED, NULL, NULL);
+    else
+    if (s_job_insert (self, job, err)) {
+        free (job->host_uuid);
+        job->host_uuid = NULL;
+        return -1;
+    }
     s_send_t *s = xs_zalloc (sizeof *s);
     s->self = self;
     snprintf (s->wire_id, sizeof s->wire_id, "%s", job->wire_id);
     s->host_uuid = xs_strdup (chosen);
     xs_batch_defer (self->batch, s_send_run, s);
+    return 0;
+}
+
+/* Dispatches a job that has its journal row. */
+static void
+s_dispatch (xs_jobs_t *self, xs_jobs_job_t *job)
+{
+    s_dispatch_row (self, job, false, NULL);
 }
 
 /* The job failed for good (not a create, or a create with no backend left). */
-static void s_job_failed (xs_jobs_t *self, s_job_t *job, const xs_err_t *why);
+static void s_job_failed (xs_jobs_t *self, xs_jobs_job_t *job, const xs_err_t *why);
 
 /* Retries waiting jobs (an agent came up) and fails those waited too long. */
 static void
@@ -276,12 +266,12 @@ s_retry_waiting (xs_jobs_t *self, bool expire)
     zlist_t *volumes = xs_nn (zlist_new ());
     zlist_autofree (volumes);
     int64_t now = zclock_mono ();
-    for (s_job_t *job = (s_job_t *) zhashx_first (self->jobs); job;
-         job = (s_job_t *) zhashx_next (self->jobs))
+    for (xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_first (self->jobs); job;
+         job = (xs_jobs_job_t *) zhashx_next (self->jobs))
         if (!job->host_uuid)
             zlist_append (volumes, job->volume_uuid);
     for (char *v = (char *) zlist_first (volumes); v; v = (char *) zlist_next (volumes)) {
-        s_job_t *job = (s_job_t *) zhashx_lookup (self->jobs, v);
+        xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_lookup (self->jobs, v);
         if (!job || job->host_uuid)
             continue;
         if (job->placing)
@@ -318,7 +308,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
    after a restart or a takeover, before they have. NULL when it cannot
    wait longer; *wait set when it waits. */
 static xs_backend_t *
-s_candidate (xs_jobs_t *self, s_job_t *job, bool *wait)
+s_candidate (xs_jobs_t *self, xs_jobs_job_t *job, bool *wait)
 {
     *wait = false;
     if (!job->waiting)
@@ -344,7 +334,7 @@ s_candidate (xs_jobs_t *self, s_job_t *job, bool *wait)
 }
 
 static void
-s_place_next (xs_jobs_t *self, s_job_t *job)
+s_place_next (xs_jobs_t *self, xs_jobs_job_t *job)
 {
     xs_err_t err;
     bool wait;
@@ -360,10 +350,8 @@ s_place_next (xs_jobs_t *self, s_job_t *job)
         job->backend_id = b->id;
         job->wait_deadline = 0;
         xs_backend_destroy (&b);
-        if (s_job_insert (self, job, &err) == 0) {
-            s_dispatch (self, job);
+        if (s_dispatch_row (self, job, true, &err) == 0)
             return;
-        }
         xs_error ("volume %s: cannot journal the create on backend %lld: %s",
                   job->volume_uuid, (long long) job->backend_id, err.msg);
     }
@@ -381,7 +369,7 @@ s_place_next (xs_jobs_t *self, s_job_t *job)
 /* A create that failed on a host that may still run it: remove what it
    makes there, best effort. */
 static void
-s_cleanup_create (xs_jobs_t *self, s_job_t *job)
+s_cleanup_create (xs_jobs_t *self, xs_jobs_job_t *job)
 {
     json_t *args = xs_nn (json_pack ("{s:s, s:O}", "volume_uuid", job->volume_uuid,
                                      "sr_uuid", json_object_get (job->args, "sr_uuid")));
@@ -391,7 +379,7 @@ s_cleanup_create (xs_jobs_t *self, s_job_t *job)
 }
 
 static void
-s_job_failed (xs_jobs_t *self, s_job_t *job, const xs_err_t *why)
+s_job_failed (xs_jobs_t *self, xs_jobs_job_t *job, const xs_err_t *why)
 {
     xs_err_t err;
     s_job_store (self, job, XS_JOB_FAILED, NULL, why->msg);
@@ -421,9 +409,12 @@ s_job_failed (xs_jobs_t *self, s_job_t *job, const xs_err_t *why)
     Agent events
    ========================================================================= */
 
-/* A VDI made by job (create, snapshot, clone): the volume is available. */
+/* A VDI made by job (create, snapshot, clone): the volume is available.
+   *view_p is the volume as written (for the replies: it is not read back),
+   or NULL when the write failed. */
 static int
-s_made_vdi (xs_jobs_t *self, s_job_t *job, const char *host_uuid, const json_t *value)
+s_made_vdi (xs_jobs_t *self, xs_jobs_job_t *job, const char *host_uuid, const json_t *value,
+            json_t **view_p)
 {
     xs_err_t e;
     const char *vdi = json_string_value (json_object_get (value, "vdi_uuid"));
@@ -441,9 +432,22 @@ s_made_vdi (xs_jobs_t *self, s_job_t *job, const char *host_uuid, const json_t *
     }
     xs_volume_spec_t upd = {.uuid = v->uuid, .name = v->name, .vdi_uuid = vdi,
                             .host_uuid = host_uuid, .backend_id = job->backend_id,
-                            .state = XS_VOLUME_AVAILABLE};
+                            .state = XS_VOLUME_AVAILABLE, .updated_at = xs_store_now_ms ()};
     if (xs_store_volume_update (self->store, &upd, &e))
         xs_error ("volume %s: %s", v->uuid, e.msg);
+    else {
+        /* The row as written: the fields of upd, the rest as read. */
+        free (v->vdi_uuid);
+        v->vdi_uuid = xs_strdup (vdi);
+        free (v->host_uuid);
+        v->host_uuid = host_uuid ? xs_strdup (host_uuid) : NULL;
+        free (v->error);
+        v->error = NULL;
+        v->backend_id = job->backend_id;
+        v->state = XS_VOLUME_AVAILABLE;
+        v->updated_at = upd.updated_at;
+        *view_p = xs_volume_view (self->store, v, NULL);
+    }
     xs_volume_destroy (&v);
     if (job->op == XS_OP_VDI_CREATE)
         xs_placement_attempt (self->placement, job->volume_uuid, job->backend_id, host_uuid,
@@ -457,7 +461,7 @@ s_made_vdi (xs_jobs_t *self, s_job_t *job, const char *host_uuid, const json_t *
    the size the agent reports (the driver may round up), else the size
    asked. */
 static void
-s_extended (xs_jobs_t *self, s_job_t *job, const json_t *value)
+s_extended (xs_jobs_t *self, xs_jobs_job_t *job, const json_t *value)
 {
     xs_err_t e;
     json_int_t size = json_integer_value (json_object_get (value, "virtual_size"));
@@ -471,12 +475,46 @@ s_extended (xs_jobs_t *self, s_job_t *job, const json_t *value)
         xs_info ("volume %s extended to %lld bytes", job->volume_uuid, (long long) size);
 }
 
+/* A VDI made by job (create, snapshot, clone), recorded in one go
+   (xs_store_vdi_made: one round trip on PostgreSQL): the job done, the
+   volume available, a create's attempt. *view_p is the volume as written,
+   for the replies. -1 when it could not be (nothing of it stored): the
+   caller then records it step by step, as s_made_vdi does. */
+static int
+s_made_vdi_at_once (xs_jobs_t *self, xs_jobs_job_t *job, const char *host_uuid,
+                    const json_t *value, json_t **view_p)
+{
+    const char *vdi = json_string_value (json_object_get (value, "vdi_uuid"));
+    if (!vdi || (job->op != XS_OP_VDI_CREATE && job->op != XS_OP_VDI_SNAPSHOT
+                 && job->op != XS_OP_VDI_CLONE))
+        return -1;
+    char *result = xs_nn (json_dumps (value, JSON_COMPACT));
+    xs_vdi_made_spec_t made = {
+        .job_id = job->job_id, .job_host = job->host_uuid, .result = result,
+        .volume_uuid = job->volume_uuid, .backend_id = job->backend_id, .vdi_uuid = vdi,
+        .host_uuid = host_uuid, .attempt = job->op == XS_OP_VDI_CREATE};
+    xs_err_t e;
+    xs_volume_t *v = xs_store_vdi_made (self->store, &made, &e);
+    free (result);
+    if (!v) {
+        xs_warning ("job %s: %s; recording it step by step", job->wire_id, e.msg);
+        return -1;
+    }
+    if (job->op == XS_OP_VDI_CREATE)
+        xs_metrics_attempt (self->metrics, XS_ATTEMPT_OK, NULL);
+    xs_info ("volume %s available: VDI %s on backend %lld", job->volume_uuid, vdi,
+             (long long) job->backend_id);
+    *view_p = xs_volume_view (self->store, v, NULL);
+    xs_volume_destroy (&v);
+    return 0;
+}
+
 static void
 s_on_result (void *arg, const char *request_id, const char *host_uuid, const json_t *value,
              const xs_err_t *err)
 {
     xs_jobs_t *self = (xs_jobs_t *) arg;
-    s_job_t *job = (s_job_t *) zhashx_lookup (self->by_wire, request_id);
+    xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_lookup (self->by_wire, request_id);
     if (!job) {
         if (!self->other || !self->other (self->other_arg, request_id, host_uuid, value, err))
             xs_debug ("result %s: no such job (cleanup or late); ignored", request_id);
@@ -491,6 +529,12 @@ s_on_result (void *arg, const char *request_id, const char *host_uuid, const jso
         xs_error ("job %s: result not recorded: %s", job->wire_id, e.msg);
         return;                 /* stays in flight; a restart resends it */
     }
+    json_t *view = NULL;
+    if (s_made_vdi_at_once (self, job, host_uuid, value, &view) == 0) {
+        s_job_finish_view (self, job, NULL, view);
+        json_decref (view);
+        return;
+    }
     s_job_store (self, job, XS_JOB_DONE, value, NULL);
     if (job->op == XS_OP_VDI_DESTROY) {
         xs_store_volume_set_state (self->store, job->volume_uuid, XS_VOLUME_DELETED, NULL, NULL);
@@ -500,16 +544,17 @@ s_on_result (void *arg, const char *request_id, const char *host_uuid, const jso
     if (job->op == XS_OP_VDI_RESIZE)
         s_extended (self, job, value);
     else
-    if (s_made_vdi (self, job, host_uuid, value))
+    if (s_made_vdi (self, job, host_uuid, value, &view))
         return;                 /* failed instead */
-    s_job_finish (self, job, NULL);
+    s_job_finish_view (self, job, NULL, view);
+    json_decref (view);
 }
 
 static void
 s_on_lost (void *arg, const char *request_id, const char *host_uuid)
 {
     xs_jobs_t *self = (xs_jobs_t *) arg;
-    s_job_t *job = (s_job_t *) zhashx_lookup (self->by_wire, request_id);
+    xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_lookup (self->by_wire, request_id);
     if (!job) {
         xs_err_t err;
         xs_err_set (&err, XS_ETRANSPORT, "host %s lost", host_uuid);
@@ -537,8 +582,8 @@ s_on_capacity (void *arg)
    ========================================================================= */
 
 /* Tracks job (taken) under its volume. */
-static void
-s_track (xs_jobs_t *self, s_job_t *job)
+void
+xs_jobs_track (xs_jobs_t *self, xs_jobs_job_t *job)
 {
     zhashx_update (self->jobs, job->volume_uuid, job);
 }
@@ -546,14 +591,14 @@ s_track (xs_jobs_t *self, s_job_t *job)
 xs_op_t
 xs_jobs_running (xs_jobs_t *self, const char *volume_uuid)
 {
-    s_job_t *job = (s_job_t *) zhashx_lookup (self->jobs, volume_uuid);
+    xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_lookup (self->jobs, volume_uuid);
     return job ? job->op : XS_OP_NONE;
 }
 
 void
 xs_jobs_wait (xs_jobs_t *self, const char *volume_uuid, xs_reply_t **reply_p)
 {
-    s_job_t *job = (s_job_t *) zhashx_lookup (self->jobs, volume_uuid);
+    xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_lookup (self->jobs, volume_uuid);
     assert (job);
     zlist_append (job->waiters, *reply_p);
     *reply_p = NULL;
@@ -563,10 +608,10 @@ void
 xs_jobs_create (xs_jobs_t *self, const char *volume_uuid, int64_t flavor_id, int64_t size,
                 json_t **args_p, xs_reply_t **reply_p)
 {
-    s_job_t *job = s_job_new (XS_OP_VDI_CREATE, volume_uuid, args_p);
+    xs_jobs_job_t *job = xs_jobs_job_new (XS_OP_VDI_CREATE, volume_uuid, args_p);
     job->size = size;
     job->flavor_id = flavor_id;
-    s_track (self, job);
+    xs_jobs_track (self, job);
     xs_jobs_wait (self, volume_uuid, reply_p);
     s_place_next (self, job);
 }
@@ -576,16 +621,15 @@ xs_jobs_start (xs_jobs_t *self, xs_op_t op, const char *volume_uuid,
                const xs_backend_t *backend, json_t **args_p, xs_reply_t **reply_p,
                xs_err_t *err)
 {
-    s_job_t *job = s_job_new (op, volume_uuid, args_p);
+    xs_jobs_job_t *job = xs_jobs_job_new (op, volume_uuid, args_p);
     job->backend_id = backend->id;
     job->zone = xs_strdup (backend->zone);
-    if (s_job_insert (self, job, err)) {
+    if (s_dispatch_row (self, job, true, err)) {
         s_job_free (&job);
         return -1;
     }
-    s_track (self, job);
+    xs_jobs_track (self, job);
     xs_jobs_wait (self, volume_uuid, reply_p);
-    s_dispatch (self, job);
     return 0;
 }
 
@@ -594,8 +638,8 @@ xs_jobs_touches (xs_jobs_t *self, const char *volume_uuid)
 {
     if (zhashx_lookup (self->jobs, volume_uuid))
         return true;
-    for (s_job_t *job = (s_job_t *) zhashx_first (self->jobs); job;
-         job = (s_job_t *) zhashx_next (self->jobs)) {
+    for (xs_jobs_job_t *job = (xs_jobs_job_t *) zhashx_first (self->jobs); job;
+         job = (xs_jobs_job_t *) zhashx_next (self->jobs)) {
         const char *source = json_string_value (json_object_get (job->args, "volume_uuid"));
         if (source && streq (source, volume_uuid))
             return true;
@@ -617,123 +661,6 @@ xs_jobs_active (xs_jobs_t *self)
 }
 
 /* =========================================================================
-    Resume
-   ========================================================================= */
-
-/* Marks journal row `row` failed: it cannot run again. */
-static void
-s_resume_refused (xs_jobs_t *self, const xs_job_t *row, const xs_volume_t *v)
-{
-    xs_warning ("job %lld (%s): cannot be resumed (volume, backend or args gone); "
-                "marked failed", (long long) row->id, row->op);
-    xs_job_spec_t upd = {.state = XS_JOB_FAILED, .backend_id = row->backend_id,
-                         .error = "could not be resumed after a restart"};
-    if (xs_batch_open (self->batch, NULL) == 0)
-        xs_store_job_update (self->store, row->id, &upd, NULL);
-    if (v && (v->state == XS_VOLUME_CREATING || v->state == XS_VOLUME_EXTENDING)
-    &&  xs_batch_open (self->batch, NULL) == 0)
-        xs_store_volume_set_state (self->store, v->uuid,
-                                   v->state == XS_VOLUME_EXTENDING ? XS_VOLUME_ERROR_EXTENDING
-                                                                   : XS_VOLUME_ERROR,
-                                   "its job could not be resumed after a restart", NULL);
-}
-
-/* Resumes journal row `row`. Returns 1 when it runs again, else 0. */
-static int
-s_resume_one (xs_jobs_t *self, const xs_job_t *row)
-{
-    xs_volume_t *v = row->volume_uuid ? xs_store_volume_get (self->store, row->volume_uuid, NULL)
-                                      : NULL;
-    json_t *args = row->args ? json_loads (row->args, 0, NULL) : NULL;
-    xs_backend_t *b = row->backend_id ? xs_store_backend_get (self->store, row->backend_id, NULL)
-                                      : NULL;
-    xs_op_t op = xs_op_from_name (row->op);
-    bool usable = v && json_is_object (args) && b && b->sr_uuid
-               && (op == XS_OP_VDI_CREATE || op == XS_OP_VDI_DESTROY
-                   || op == XS_OP_VDI_SNAPSHOT || op == XS_OP_VDI_CLONE
-                   || op == XS_OP_VDI_RESIZE)
-               && !zhashx_lookup (self->jobs, row->volume_uuid);
-    if (usable) {
-        s_job_t *job = s_job_new (op, row->volume_uuid, &args);
-        s_job_set_row (self, job, row->id);
-        job->backend_id = row->backend_id;
-        job->zone = xs_strdup (b->zone);
-        job->size = v->size_bytes;
-        job->flavor_id = v->flavor_id;
-        job->after = row->backend_id;   /* a create falls through to the next */
-        /* Agents re-register within seconds; give them twice the wait. */
-        job->wait_deadline = zclock_mono () + 2 * (int64_t) self->cfg.wait_ms;
-        if (row->host_uuid) {
-            /* Sent before: the agent first follows a call still running
-               for it on any host (another host may get it after prefer_until). */
-            if (op != XS_OP_VDI_DESTROY)
-                json_object_set_new (job->args, "resumed", json_true ());
-            job->prefer_host = xs_strdup (row->host_uuid);
-            job->prefer_until = zclock_mono () + self->cfg.wait_ms / 3;
-        }
-        s_track (self, job);
-        xs_notice ("resuming job %lld: %s of volume %s on backend %lld", (long long) row->id,
-                   row->op, row->volume_uuid, (long long) row->backend_id);
-    }
-    else
-        s_resume_refused (self, row, v);
-    json_decref (args);
-    xs_volume_destroy (&v);
-    xs_backend_destroy (&b);
-    return usable ? 1 : 0;
-}
-
-/* Volumes left `creating` with no job to resume: a create that was still
-   waiting for a zone's agents (no backend chosen, nothing journaled) when
-   the catalog stopped. Nobody would finish them: they go to error, and
-   their request id may be asked again (it is retryable). 0 or -1 + err. */
-static int
-s_settle_unplaced (xs_jobs_t *self, bool snapshots, xs_err_t *err)
-{
-    /* Those set to error leave the selection; the rest are skipped. */
-    xs_volume_page_spec_t spec = { .snapshots = snapshots, .state = "creating",
-                                   .limit = 1000 };
-    for (;;) {
-        xs_volume_t **page = xs_store_volume_page (self->store, &spec, err);
-        if (!page)
-            return -1;
-        size_t n = 0;
-        for (xs_volume_t **vp = page; *vp && n < (size_t) spec.limit; vp++, n++) {
-            const char *uuid = (*vp)->uuid;
-            if (zhashx_lookup (self->jobs, uuid) || xs_batch_open (self->batch, NULL) != 0) {
-                spec.offset++;
-                continue;
-            }
-            xs_warning ("volume %s: the catalog stopped before it was placed; now in error "
-                        "(its request id may be asked again)", uuid);
-            if (xs_store_volume_set_state (self->store, uuid, XS_VOLUME_ERROR,
-                                           "the catalog stopped before it was placed; "
-                                           "ask again", NULL) != 0)
-                spec.offset++;
-        }
-        bool more = n == (size_t) spec.limit && page [n];
-        xs_volume_list_destroy (&page);
-        if (!more)
-            return 0;
-    }
-}
-
-int
-xs_jobs_resume (xs_jobs_t *self, xs_err_t *err)
-{
-    xs_job_t **jobs = xs_store_job_list_unfinished (self->store, err);
-    if (!jobs)
-        return -1;
-    int n = 0;
-    for (xs_job_t **jp = jobs; *jp; jp++)
-        n += s_resume_one (self, *jp);
-    xs_job_list_destroy (&jobs);
-    if (s_settle_unplaced (self, false, err) != 0 || s_settle_unplaced (self, true, err) != 0)
-        return -1;
-    return n;
-}
-
-/* =========================================================================
     Construction
    ========================================================================= */
 
@@ -741,7 +668,7 @@ xs_jobs_resume (xs_jobs_t *self, xs_err_t *err)
 static void
 s_job_destructor (void **item_p)
 {
-    s_job_t *job = (s_job_t *) *item_p;
+    xs_jobs_job_t *job = (xs_jobs_job_t *) *item_p;
     if (job && job->waiters) {
         xs_err_t err;
         xs_err_set (&err, XS_EINTERNAL, "volume %s: the catalog is shutting down; the job "
@@ -750,7 +677,7 @@ s_job_destructor (void **item_p)
         while ((reply = (xs_reply_t *) zlist_pop (job->waiters)))
             xs_reply_err (&reply, &err);
     }
-    s_job_free ((s_job_t **) item_p);
+    s_job_free ((xs_jobs_job_t **) item_p);
 }
 
 xs_jobs_t *

@@ -154,22 +154,38 @@ xs_volumes_create (xs_volumes_t *self, const xs_volume_request_t *req, xs_reply_
         xs_err_set (&err, XS_EINVAL, "volume create: size must be more than 0 bytes");
         goto fail;
     }
-    int repeated = s_repeated (self, req, reply_p, &err);
-    if (repeated > 0)
-        return;
-    if (repeated < 0)
+    /* The group commit's transaction first: the flavor row is then read
+       once per commit, not once per create (xs_store_cache.c). A request
+       id is not looked up before the insert (a round trip per create on
+       PostgreSQL): the insert refuses one already used, and only then is
+       it answered as a repeated request. */
+    if (xs_batch_open (self->batch, &err))
         goto fail;
     flavor = xs_store_flavor_get (self->store, req->flavor, &err);
-    if (!flavor || xs_batch_open (self->batch, &err))
+    if (!flavor) {
+        xs_err_t why;
+        int repeated = s_repeated (self, req, reply_p, &why);   /* says more, if so */
+        if (repeated > 0)
+            goto out;
+        if (repeated < 0)
+            err = why;
         goto fail;
+    }
     s_new_uuid (uuid, sizeof uuid);
     xs_volume_spec_t vol = {.uuid = uuid, .name = req->name, .size_bytes = req->size,
                             .flavor_id = flavor->id, .state = XS_VOLUME_CREATING,
                             .request_id = req->request_id && *req->request_id
                                           ? req->request_id : NULL,
                             .project = req->project};
-    if (xs_store_volume_insert (self->store, &vol, &err))
+    if (xs_store_volume_insert (self->store, &vol, &err)) {
+        xs_err_t why;
+        int repeated = err.kind == XS_ECONFLICT ? s_repeated (self, req, reply_p, &why) : 0;
+        if (repeated > 0)
+            goto out;
+        if (repeated < 0)
+            err = why;
         goto fail;
+    }
     json_t *args = xs_nn (json_pack ("{s:s, s:I}", "volume_uuid", uuid,
                                      "size", (json_int_t) req->size));
     if (req->name)
@@ -177,11 +193,11 @@ xs_volumes_create (xs_volumes_t *self, const xs_volume_request_t *req, xs_reply_
     xs_info ("volume %s: create %lld bytes of flavor %s", uuid, (long long) req->size,
              flavor->label);
     xs_jobs_create (self->jobs, uuid, flavor->id, req->size, &args, reply_p);
-    xs_flavor_destroy (&flavor);
-    return;
+    goto out;
 fail:
-    xs_flavor_destroy (&flavor);
     xs_reply_err (reply_p, &err);
+out:
+    xs_flavor_destroy (&flavor);
 }
 
 /* =========================================================================

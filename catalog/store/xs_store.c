@@ -67,6 +67,7 @@ xs_store_destroy (xs_store_t **self_p)
 {
     if (self_p && *self_p) {
         xs_store_t *self = *self_p;
+        xs_sql_cache_destroy (self);
         self->drv->close (self);
         free (self->path);
         free (self);
@@ -101,6 +102,7 @@ xs_store_begin (xs_store_t *self, xs_err_t *err)
 {
     if (self->in_txn)
         return xs_err_set (err, XS_EINVAL, "%s: a transaction is already open", self->path);
+    xs_sql_cache_clear (self);
     if (self->fenced)
         return xs_sql_fence (self, err);
     if (self->drv->before_begin && self->drv->before_begin (self, err))
@@ -122,6 +124,7 @@ xs_store_commit (xs_store_t *self, xs_err_t *err)
 {
     if (!self->in_txn)
         return xs_err_set (err, XS_EINVAL, "%s: no transaction to commit", self->path);
+    xs_sql_cache_clear (self);
     if (self->txn_lost) {
         self->in_txn = self->txn_lost = false;
         return xs_err_set (err, XS_EIO, "%s: commit: the transaction was rolled back by an "
@@ -145,6 +148,7 @@ xs_store_rollback (xs_store_t *self, xs_err_t *err)
 {
     if (!self->in_txn)
         return 0;
+    xs_sql_cache_clear (self);
     self->in_txn = self->txn_lost = false;
     if (self->drv->autocommit (self))
         return 0;                       /* the database already rolled it back */
@@ -162,6 +166,12 @@ uint64_t
 xs_store_statements (const xs_store_t *self)
 {
     return self->statements;
+}
+
+uint64_t
+xs_store_round_trips (const xs_store_t *self)
+{
+    return self->round_trips;
 }
 
 /* ---------------------------------------------------------------------

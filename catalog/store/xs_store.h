@@ -50,7 +50,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 5
+#define XS_STORE_SCHEMA_VERSION 6
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -116,7 +116,22 @@ typedef struct {
     const char *parent_uuid;    /* snapshot/clone source; may be NULL      */
     const char *request_id;     /* idempotency key; NULL or non-empty      */
     const char *project;        /* owner (API tenant); NULL: "" (insert only) */
+    int64_t updated_at;         /* update only: the stamp; 0: now          */
 } xs_volume_spec_t;
+
+/* A VDI made by a job (create, snapshot, clone), as xs_store_vdi_made
+   records it. */
+typedef struct {
+    int64_t job_id;             /* the job, now done                       */
+    const char *job_host;       /* the host the job row names              */
+    const char *result;         /* JSON text of the agent's answer         */
+    const char *volume_uuid;    /* now available                           */
+    int64_t backend_id;
+    const char *vdi_uuid;
+    const char *host_uuid;      /* the agent that made it                  */
+    bool attempt;               /* a create: its attempt succeeded         */
+    int64_t at;                 /* the stamp; 0: now                       */
+} xs_vdi_made_spec_t;
 
 /* A job to insert (every field), or the new values of one to update
    (state, backend_id, host_uuid, result, error). */
@@ -223,6 +238,12 @@ bool xs_store_in_transaction (const xs_store_t *self);
    BEGIN and COMMIT included): what a request costs in the store, for tests
    that pin it (an API create reads no whole table). */
 uint64_t xs_store_statements (const xs_store_t *self);
+
+/* The same counted as round trips to a database server, on either store:
+   a group of writes sent as one pipeline (xs_store_vdi_made), with its
+   savepoint and its read-back, counts once. What a request waits for on
+   PostgreSQL, for tests that pin it (a create: test_create_cost). */
+uint64_t xs_store_round_trips (const xs_store_t *self);
 
 /* Current Unix time in milliseconds (the store's timestamps). */
 int64_t xs_store_now_ms (void);
@@ -415,9 +436,27 @@ xs_volume_t **xs_store_volume_page (xs_store_t *self, const xs_volume_page_spec_
 int64_t xs_store_volume_page_count (xs_store_t *self, const xs_volume_page_spec_t *spec,
                                     xs_err_t *err);
 
+/* Up to `limit` volumes (snapshots and clones included) in state
+   `creating` whose uuid sorts after `after` (byte order; "" for the
+   first), in that order: an index range scan over such rows only (schema
+   6). Caller destroys. */
+xs_volume_t **xs_store_volume_list_creating (xs_store_t *self, const char *after, int limit,
+                                             xs_err_t *err);
+
+/* Records a VDI made (a job's answer) as one, all or none: the job done
+   with its result, the volume available on the VDI (error cleared) and,
+   for a create, its successful placement attempt; one round trip on
+   PostgreSQL (with the volume read back in the same pipeline). Returns
+   the volume as written (caller destroys), or NULL with *err, nothing of
+   it then stored (but for XS_ENOTFOUND: the job or the volume was gone,
+   and what matched was written). */
+xs_volume_t *xs_store_vdi_made (xs_store_t *self, const xs_vdi_made_spec_t *made,
+                                xs_err_t *err);
+
 /* Writes the mutable fields of volume vol->uuid: name, state, backend_id,
    vdi_uuid, host_uuid, error (the other fields of vol are ignored); stamps
-   updated_at. XS_ENOTFOUND when the volume or the backend is absent. */
+   updated_at (vol->updated_at, or now when 0: a caller that answers with
+   the row it wrote, without reading it back, gives the stamp). XS_ENOTFOUND when the volume or the backend is absent. */
 int xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t *err);
 
 /* Sets the size of volume `uuid` (size_bytes >= 0; an extended volume's

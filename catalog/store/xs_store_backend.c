@@ -197,6 +197,9 @@ xs_store_backend_add (xs_store_t *self, const xs_backend_spec_t *spec, xs_err_t 
 xs_backend_t *
 xs_store_backend_get (xs_store_t *self, int64_t id, xs_err_t *err)
 {
+    xs_backend_t *cached = xs_sql_cache_backend (self, id);
+    if (cached)
+        return cached;
     xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_BACKEND_GET, err);
     if (!st)
         return NULL;
@@ -206,6 +209,7 @@ xs_store_backend_get (xs_store_t *self, int64_t id, xs_err_t *err)
                                         s_backend_row, object, err);
     if (b && s_backend_load_config (self, b, err))
         xs_backend_destroy (&b);
+    xs_sql_cache_put_backend (self, b);
     return b;
 }
 
@@ -231,6 +235,9 @@ int64_t
 xs_store_backend_next_of_flavor (xs_store_t *self, int64_t flavor_id, int64_t after,
                                  xs_err_t *err)
 {
+    int64_t next;
+    if (xs_sql_cache_next (self, flavor_id, after, &next))
+        return next;
     xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_BACKEND_NEXT_OF_FLAVOR, err);
     if (!st)
         return -1;
@@ -247,6 +254,8 @@ xs_store_backend_next_of_flavor (xs_store_t *self, int64_t flavor_id, int64_t af
     else
         xs_sql_fail (self, rc, err, "backends of flavor %lld", (long long) flavor_id);
     xs_sql_reset (st);
+    if (id >= 0)
+        xs_sql_cache_put_next (self, flavor_id, after, id);
     return id;
 }
 

@@ -53,23 +53,33 @@ xs_store_flavor_get (xs_store_t *self, const char *label, xs_err_t *err)
         xs_err_set (err, XS_EINVAL, "flavor: a label is required");
         return NULL;
     }
+    xs_flavor_t *f = xs_sql_cache_flavor (self, label, 0);
+    if (f)
+        return f;
     xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_FLAVOR_BY_LABEL, err);
     if (!st)
         return NULL;
     char object [300];
     snprintf (object, sizeof object, "flavor %s", label);
-    return xs_sql_fetch_one (self, st, xs_sql_bind_text (st, 1, label), s_flavor_row, object, err);
+    f = xs_sql_fetch_one (self, st, xs_sql_bind_text (st, 1, label), s_flavor_row, object, err);
+    xs_sql_cache_put_flavor (self, f);
+    return f;
 }
 
 xs_flavor_t *
 xs_store_flavor_get_by_id (xs_store_t *self, int64_t id, xs_err_t *err)
 {
+    xs_flavor_t *f = xs_sql_cache_flavor (self, NULL, id);
+    if (f)
+        return f;
     xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_FLAVOR_BY_ID, err);
     if (!st)
         return NULL;
     char object [64];
     snprintf (object, sizeof object, "flavor %lld", (long long) id);
-    return xs_sql_fetch_one (self, st, xs_sql_bind_int64 (st, 1, id), s_flavor_row, object, err);
+    f = xs_sql_fetch_one (self, st, xs_sql_bind_int64 (st, 1, id), s_flavor_row, object, err);
+    xs_sql_cache_put_flavor (self, f);
+    return f;
 }
 
 xs_flavor_t **

@@ -76,7 +76,7 @@ typedef enum {
     XS_SQL_SR_UPSERT, XS_SQL_SR_SET_ATTACHED, XS_SQL_SR_LIST,
     XS_SQL_VOLUME_INSERT, XS_SQL_VOLUME_GET, XS_SQL_VOLUME_BY_REQUEST, XS_SQL_VOLUME_LIST,
     XS_SQL_VOLUME_UPDATE, XS_SQL_VOLUME_SET_STATE, XS_SQL_VOLUME_EXISTS,
-    XS_SQL_VOLUME_SET_SIZE,
+    XS_SQL_VOLUME_SET_SIZE, XS_SQL_VOLUME_SET_MADE, XS_SQL_VOLUME_CREATING,
     XS_SQL_JOB_INSERT, XS_SQL_JOB_GET, XS_SQL_JOB_UPDATE, XS_SQL_JOB_UNFINISHED,
     XS_SQL_JOB_BY_VOLUME,
     XS_SQL_ATTEMPT_INSERT, XS_SQL_ATTEMPT_BY_VOLUME,
@@ -105,6 +105,7 @@ extern const char *const xs_pg_migrations [XS_STORE_SCHEMA_VERSION];
    --------------------------------------------------------------------- */
 
 typedef struct _xs_sql_stmt_t xs_sql_stmt_t;
+typedef struct _xs_store_cache_t xs_store_cache_t;
 
 typedef struct {
     const char *name;                   /* "SQLite", "PostgreSQL"           */
@@ -143,10 +144,21 @@ typedef struct {
        (PostgreSQL aborts the whole transaction on any error otherwise).
        XS_RC_DONE, or the write's error with the savepoint rolled back. */
     int (*step_savepoint) (xs_sql_stmt_t *st);
+    /* When not NULL: the same for n writes, all or none, then `query`
+       (may be NULL), in one round trip (xs_sql_write_group). */
+    int (*step_group) (xs_sql_stmt_t **sts, int n, int64_t *changes, xs_sql_stmt_t *query,
+                       int *query_rc);
 } xs_sql_driver_t;
 
 extern const xs_sql_driver_t xs_sql_lite_driver;
 extern const xs_sql_driver_t xs_sql_pg_driver;
+
+/* The PostgreSQL driver's checks before it connects (xs_store_pg_conn.c):
+   refuses a URI libpq cannot parse or that carries a password (self->path
+   is then redacted), 0 or -1; the first line of the password file `path`
+   (only its owner may read it), caller frees (and wipes), or NULL. */
+int xs_pg_check_uri (xs_store_t *self, xs_err_t *err);
+char *xs_pg_read_password (xs_store_t *self, const char *path, xs_err_t *err);
 
 struct _xs_sql_stmt_t {
     xs_store_t *store;
@@ -170,6 +182,7 @@ struct _xs_store_t {
     int op_depth;                       /* open xs_sql_savepoint levels     */
     bool op_outer;                      /* the outer one began a transaction */
     uint64_t statements;                /* run since open (xs_sql_stmt)     */
+    uint64_t round_trips;               /* the same, a write group as one   */
     int64_t changes;                    /* rows the last write changed      */
     int64_t last_id;                    /* id the last insert made          */
     char errmsg [512];                  /* the driver's message of the last failure */
@@ -180,6 +193,8 @@ struct _xs_store_t {
     char fenced_why [256];
     bool instance_seen;                 /* its catalog_instance row written */
     bool leader_op;                     /* a leadership write: not fenced   */
+    xs_store_cache_t *cache;            /* rows read in this transaction
+                                           (xs_store_cache.c); NULL: none yet */
     xs_sql_stmt_t stmts [XS_SQL_NSTMTS];
 };
 
@@ -203,6 +218,32 @@ void xs_sql_txn_lost (xs_store_t *self);
 
 /* Copies `msg` into self->errmsg (the next xs_sql_fail reports it). */
 void xs_sql_set_errmsg (xs_store_t *self, const char *msg);
+
+/* ---------------------------------------------------------------------
+   Flavor and backend rows read once per transaction (xs_store_cache.c)
+   --------------------------------------------------------------------- */
+
+/* Empties the cache (begin, commit, rollback, a savepoint undone). */
+void xs_sql_cache_clear (xs_store_t *self);
+void xs_sql_cache_destroy (xs_store_t *self);
+
+/* Statement `id` is about to run: a write to flavor, backend or
+   backend_config, or a rollback, empties the cache. */
+void xs_sql_cache_touch (xs_store_t *self, xs_sql_id_t id);
+
+/* A copy (caller owns it) of the flavor with `label` (or, when NULL, id)
+   read earlier in the caller's open transaction, else NULL. */
+xs_flavor_t *xs_sql_cache_flavor (xs_store_t *self, const char *label, int64_t id);
+/* Keeps a copy of a row just read (inside an open transaction only). */
+void xs_sql_cache_put_flavor (xs_store_t *self, const xs_flavor_t *flavor);
+
+/* The same for backends (with their config), by id. */
+xs_backend_t *xs_sql_cache_backend (xs_store_t *self, int64_t id);
+void xs_sql_cache_put_backend (xs_store_t *self, const xs_backend_t *backend);
+
+/* The same for xs_store_backend_next_of_flavor's answers (0: none left). */
+bool xs_sql_cache_next (xs_store_t *self, int64_t flavor_id, int64_t after, int64_t *next_p);
+void xs_sql_cache_put_next (xs_store_t *self, int64_t flavor_id, int64_t after, int64_t next);
 
 /* ---------------------------------------------------------------------
    Columns and parameters
@@ -256,6 +297,17 @@ int xs_sql_exec (xs_store_t *self, xs_sql_id_t id);
    result) and resets it; self->changes and self->last_id tell what it did.
    Returns XS_RC_OK or the error (message kept for xs_sql_fail). */
 int xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc);
+
+/* Runs the n bound writes sts [0..n-1] as one, all or none (in a
+   savepoint of their own), then the bound `query` (may be NULL), in one
+   round trip on a driver with step_group (inside the caller's open
+   transaction; otherwise one after the other). changes [i] (may be NULL)
+   gets what write i changed. The writes are reset; the query is left for
+   xs_sql_fetch_one (its rows already fetched when it could be sent along).
+   Returns XS_RC_OK or the first error (message kept), nothing of the
+   writes then stored. */
+int xs_sql_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+                        xs_sql_stmt_t *query);
 
 /* Turns failure `rc` into *err; `fmt` names the object. A constraint
    failure is XS_ECONFLICT "<object>: <reason>"; anything else is XS_EIO

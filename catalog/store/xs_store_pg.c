@@ -181,72 +181,6 @@ s_run (xs_store_t *self, const char *sql, const char *what, int64_t *value_p, xs
    Connecting
    --------------------------------------------------------------------- */
 
-/* Reads the first line of the password file `path` into pg->password. */
-static int
-s_read_password (xs_store_t *self, const char *path, xs_err_t *err)
-{
-    s_pg_t *pg = S_PG (self);
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return xs_err_set (err, XS_EINVAL, "%s: cannot read the password file %s: %s",
-                           self->path, path, strerror (errno));
-    struct stat sb;
-    char buf [1024];
-    ssize_t n = -1;
-    int rc = 0;
-    if (fstat (fd, &sb) != 0 || !S_ISREG (sb.st_mode))
-        rc = xs_err_set (err, XS_EINVAL, "%s: password file %s is not a regular file",
-                         self->path, path);
-    else
-    if (sb.st_mode & 077)
-        rc = xs_err_set (err, XS_EINVAL, "%s: password file %s can be read by others "
-                         "(mode %04o): chmod 600 it", self->path, path,
-                         (unsigned) (sb.st_mode & 07777));
-    else
-    if ((n = read (fd, buf, sizeof buf - 1)) < 0)
-        rc = xs_err_set (err, XS_EINVAL, "%s: cannot read the password file %s: %s",
-                         self->path, path, strerror (errno));
-    close (fd);
-    if (rc == 0) {
-        buf [n] = '\0';
-        buf [strcspn (buf, "\r\n")] = '\0';
-        if (!*buf)
-            rc = xs_err_set (err, XS_EINVAL, "%s: password file %s is empty",
-                             self->path, path);
-        else
-            pg->password = xs_strdup (buf);
-    }
-    explicit_bzero (buf, sizeof buf);
-    return rc;
-}
-
-/* Refuses a URI libpq cannot parse or that carries a password. */
-static int
-s_check_uri (xs_store_t *self, xs_err_t *err)
-{
-    char *why = NULL;
-    PQconninfoOption *opts = PQconninfoParse (self->path, &why);
-    if (!opts) {
-        /* libpq's message may quote the URI: say only that it is bad. */
-        PQfreemem (why);
-        return xs_err_set (err, XS_EINVAL, "catalog database: not a valid PostgreSQL URI "
-                           "(postgresql://[user@]host[:port]/dbname[?param=value...])");
-    }
-    bool has_password = false;
-    for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (strcmp (o->keyword, "password") == 0 && o->val && *o->val)
-            has_password = true;
-    PQconninfoFree (opts);
-    if (has_password) {
-        /* Redact: never repeat it. */
-        free (self->path);
-        self->path = xs_strdup ("postgresql://(URI with a password)");
-        return xs_err_set (err, XS_EINVAL, "catalog database: the URI carries a password; "
-                           "put it in ~/.pgpass or in the file named by db_password_file");
-    }
-    return 0;
-}
-
 /* The session settings and the lock, on a new connection. */
 static int
 s_session (xs_store_t *self, xs_err_t *err)
@@ -414,9 +348,10 @@ s_pg_open (xs_store_t *self, const xs_store_options_t *options, xs_err_t *err)
     pg->busy_timeout_ms = S_BUSY_TIMEOUT_MS;
     pg->backoff_ms = S_BACKOFF_MIN_MS;
     self->conn = pg;
-    if (s_check_uri (self, err))
+    if (xs_pg_check_uri (self, err))
         return -1;
-    if (options->password_file && s_read_password (self, options->password_file, err))
+    if (options->password_file
+    &&  !(pg->password = xs_pg_read_password (self, options->password_file, err)))
         return -1;
     self->shared = options->shared;
     if (s_connect (self, err))
@@ -696,49 +631,45 @@ s_pg_col_double (xs_sql_stmt_t *st, int i)
     return t ? strtod (t, NULL) : 0.0;
 }
 
-/* A write in a savepoint of its own, in one round trip: SAVEPOINT, the
-   statement and RELEASE go as one pipeline. When the statement fails, the
-   pipeline stops there and the savepoint is rolled back. */
+/* Reads the pipeline's results up to its sync. Each command's result is
+   followed by a NULL: the first n after the SAVEPOINT are sts' (kept by
+   s_result: a write's changes into changes [i], a query's rows), then the
+   RELEASE, then the query when there is one. The first error is returned
+   (later commands of the pipeline are aborted). */
 static int
-s_pg_step_savepoint (xs_sql_stmt_t *st)
+s_pg_group_results (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+                    xs_sql_stmt_t *query, int *query_rc)
 {
-    xs_store_t *self = st->store;
     s_pg_t *pg = S_PG (self);
-    s_pgst_t *h = S_ST (st);
-    int rc = s_ready (self);
-    if (rc == XS_RC_OK)
-        rc = s_prepared (st);
-    if (rc != XS_RC_OK)
-        return rc;
-    if (!PQenterPipelineMode (pg->conn)
-    ||  !PQsendQueryParams (pg->conn, "SAVEPOINT xs_w", 0, NULL, NULL, NULL, NULL, 0)
-    ||  !PQsendQueryPrepared (pg->conn, h->name, h->nparams, h->values, NULL, NULL, 0)
-    ||  !PQsendQueryParams (pg->conn, "RELEASE SAVEPOINT xs_w", 0, NULL, NULL, NULL, NULL, 0)
-    ||  !PQpipelineSync (pg->conn)) {
-        rc = s_result_rc (self, NULL);
-        PQexitPipelineMode (pg->conn);
-        return rc == XS_RC_ERROR ? XS_RC_IOERR : rc;
-    }
-    /* Three results (each followed by NULL), then the sync. */
-    int write_rc = XS_RC_IOERR, other_rc = XS_RC_OK;
+    int first_rc = XS_RC_OK;
+    *query_rc = XS_RC_ERROR;
     xs_sql_set_errmsg (self, "no result from the server");
-    for (int i = 0; i < 3; i++) {
+    int ncmds = n + 2 + (query ? 1 : 0);
+    for (int i = 0; i < ncmds; i++) {
         PGresult *res = PQgetResult (pg->conn);
         if (!res) {
-            write_rc = other_rc = s_result_rc (self, NULL);
+            if (first_rc == XS_RC_OK)
+                first_rc = s_result_rc (self, NULL);
             break;
         }
-        if (i == 1 && other_rc != XS_RC_OK) {
-            write_rc = other_rc;                        /* the SAVEPOINT failed */
+        ExecStatusType t = PQresultStatus (res);
+        xs_sql_stmt_t *st = i >= 1 && i <= n ? sts [i - 1] : i == n + 2 ? query : NULL;
+        if (t == PGRES_PIPELINE_ABORTED || (st && first_rc != XS_RC_OK))
             PQclear (res);
-        }
         else
-        if (i == 1)
-            write_rc = s_result (st, res);              /* frees it */
+        if (st) {
+            int rc = s_result (st, res);                /* frees or keeps it */
+            if (rc != XS_RC_DONE && rc != XS_RC_ROW)
+                first_rc = rc;
+            else
+            if (i <= n && changes)
+                changes [i - 1] = rc == XS_RC_ROW ? S_ST (st)->nrows : self->changes;
+            if (st == query)
+                *query_rc = rc;
+        }
         else {
-            ExecStatusType t = PQresultStatus (res);
-            if (t != PGRES_COMMAND_OK && t != PGRES_PIPELINE_ABORTED && other_rc == XS_RC_OK)
-                other_rc = s_result_rc (self, res);
+            if (t != PGRES_COMMAND_OK && first_rc == XS_RC_OK)
+                first_rc = s_result_rc (self, res);
             PQclear (res);
         }
         while ((res = PQgetResult (pg->conn)))          /* the NULL after each */
@@ -751,22 +682,75 @@ s_pg_step_savepoint (xs_sql_stmt_t *st)
         if (sync)
             break;
     }
+    return first_rc;
+}
+
+/* Writes sts [0..n-1] in a savepoint of their own, all or none, and then
+   runs `query` (may be NULL), all in one round trip: SAVEPOINT, the
+   writes, RELEASE and the query go as one pipeline. When a write fails,
+   the pipeline stops there and the savepoint is rolled back. A write that
+   returns rows keeps them for stepping (RETURNING), as the query does
+   (XS_RC_ROW in *query_rc; otherwise the query was not run and steps as
+   usual). XS_RC_DONE or the first error. */
+static int
+s_pg_step_group (xs_sql_stmt_t **sts, int n, int64_t *changes, xs_sql_stmt_t *query,
+                 int *query_rc)
+{
+    xs_store_t *self = sts [0]->store;
+    s_pg_t *pg = S_PG (self);
+    *query_rc = XS_RC_ERROR;
+    int rc = s_ready (self);
+    for (int i = 0; i < n && rc == XS_RC_OK; i++)
+        rc = s_prepared (sts [i]);
+    if (rc == XS_RC_OK && query)
+        rc = s_prepared (query);
+    if (rc != XS_RC_OK)
+        return rc;
+    bool sent = PQenterPipelineMode (pg->conn)
+             && PQsendQueryParams (pg->conn, "SAVEPOINT xs_w", 0, NULL, NULL, NULL, NULL, 0);
+    for (int i = 0; i < n && sent; i++) {
+        s_pgst_t *h = S_ST (sts [i]);
+        sent = PQsendQueryPrepared (pg->conn, h->name, h->nparams, h->values, NULL, NULL, 0);
+    }
+    sent = sent && PQsendQueryParams (pg->conn, "RELEASE SAVEPOINT xs_w", 0, NULL, NULL,
+                                      NULL, NULL, 0);
+    if (sent && query) {
+        s_pgst_t *h = S_ST (query);
+        sent = PQsendQueryPrepared (pg->conn, h->name, h->nparams, h->values, NULL, NULL, 0);
+    }
+    if (!sent || !PQpipelineSync (pg->conn)) {
+        rc = s_result_rc (self, NULL);
+        PQexitPipelineMode (pg->conn);
+        return rc == XS_RC_ERROR ? XS_RC_IOERR : rc;
+    }
+    rc = s_pg_group_results (self, sts, n, changes, query, query_rc);
     PQexitPipelineMode (pg->conn);
-    if (write_rc == XS_RC_ROW) {
-        /* A query is not a write: keep no rows. */
-        s_pg_reset (st);
-        write_rc = XS_RC_DONE;
+    if (rc != XS_RC_OK) {
+        for (int i = 0; i < n; i++)
+            s_pg_reset (sts [i]);
+        if (query)
+            s_pg_reset (query);
+        *query_rc = XS_RC_ERROR;
+        if (!s_lost (pg) && PQtransactionStatus (pg->conn) == PQTRANS_INERROR) {
+            char msg [sizeof self->errmsg];
+            memcpy (msg, self->errmsg, sizeof msg);
+            PQclear (PQexec (pg->conn, "ROLLBACK TO SAVEPOINT xs_w; RELEASE SAVEPOINT xs_w"));
+            memcpy (self->errmsg, msg, sizeof msg);
+        }
+        return rc;
     }
-    if (write_rc == XS_RC_DONE && other_rc != XS_RC_OK)
-        write_rc = other_rc;
-    if (write_rc != XS_RC_DONE && !s_lost (pg)
-    &&  PQtransactionStatus (pg->conn) == PQTRANS_INERROR) {
-        char msg [sizeof self->errmsg];
-        memcpy (msg, self->errmsg, sizeof msg);
-        PQclear (PQexec (pg->conn, "ROLLBACK TO SAVEPOINT xs_w; RELEASE SAVEPOINT xs_w"));
-        memcpy (self->errmsg, msg, sizeof msg);
-    }
-    return write_rc;
+    return XS_RC_DONE;
+}
+
+/* A write in a savepoint of its own, in one round trip (a group of one). */
+static int
+s_pg_step_savepoint (xs_sql_stmt_t *st)
+{
+    int query_rc;
+    int rc = s_pg_step_group (&st, 1, NULL, NULL, &query_rc);
+    if (rc == XS_RC_DONE && S_ST (st)->res)
+        s_pg_reset (st);                /* a query is not a write: keep no rows */
+    return rc;
 }
 
 static int
@@ -796,4 +780,5 @@ const xs_sql_driver_t xs_sql_pg_driver = {
     .col_text = s_pg_col_text,
     .col_null = s_pg_col_null,
     .step_savepoint = s_pg_step_savepoint,
+    .step_group = s_pg_step_group,
 };

@@ -158,7 +158,9 @@ const char *const xs_pg_migrations [] = {
     "  WHERE state <> 'deleted';"
     "CREATE INDEX volume_copy_page_by_project"
     "  ON volume (project, created_at, uuid COLLATE \"C\")"
-    "  WHERE state <> 'deleted' AND parent_uuid IS NOT NULL;"
+    "  WHERE state <> 'deleted' AND parent_uuid IS NOT NULL;",
+    /* 5 -> 6: the volumes still `creating` (see xs_store_sql.c). */
+    "CREATE INDEX volume_creating ON volume (uuid COLLATE \"C\") WHERE state = 'creating';"
 };
 
 _Static_assert (sizeof xs_pg_migrations / sizeof xs_pg_migrations [0]
@@ -312,6 +314,12 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SET_STATE] =
         "UPDATE volume SET state = $2, error = $3, updated_at = $4 WHERE uuid = $1",
     [XS_SQL_VOLUME_EXISTS] = "SELECT 1 FROM volume WHERE uuid = $1",
+    [XS_SQL_VOLUME_CREATING] =
+        S_VOLUME_COLS "WHERE state = 'creating' AND uuid COLLATE \"C\" > $1"
+        " ORDER BY uuid COLLATE \"C\" LIMIT $2",
+    [XS_SQL_VOLUME_SET_MADE] =
+        "UPDATE volume SET state = 'available', backend_id = $2, vdi_uuid = $3,"
+        " host_uuid = $4, error = NULL, updated_at = $5 WHERE uuid = $1",
     [XS_SQL_VOLUME_SET_SIZE] =
         "UPDATE volume SET size_bytes = $2, state = $3, error = $4, updated_at = $5"
         " WHERE uuid = $1",

@@ -182,7 +182,11 @@ const char *const xs_sql_migrations [] = {
     "  WHERE state <> 'deleted';"
     "CREATE INDEX volume_page ON volume (created_at, uuid) WHERE state <> 'deleted';"
     "CREATE INDEX volume_copy_page_by_project ON volume (project, created_at, uuid)"
-    "  WHERE state <> 'deleted' AND parent_uuid IS NOT NULL;"
+    "  WHERE state <> 'deleted' AND parent_uuid IS NOT NULL;",
+    /* 5 -> 6: the volumes still `creating` (xs_store_volume_list_creating,
+       read at every start): as many index entries as such rows, not a
+       walk of every live volume. */
+    "CREATE INDEX volume_creating ON volume (uuid) WHERE state = 'creating';"
 };
 
 _Static_assert (sizeof xs_sql_migrations / sizeof xs_sql_migrations [0]
@@ -336,6 +340,11 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_SET_STATE] =
         "UPDATE volume SET state = ?2, error = ?3, updated_at = ?4 WHERE uuid = ?1",
     [XS_SQL_VOLUME_EXISTS] = "SELECT 1 FROM volume WHERE uuid = ?1",
+    [XS_SQL_VOLUME_CREATING] =
+        S_VOLUME_COLS "WHERE state = 'creating' AND uuid > ?1 ORDER BY uuid LIMIT ?2",
+    [XS_SQL_VOLUME_SET_MADE] =
+        "UPDATE volume SET state = 'available', backend_id = ?2, vdi_uuid = ?3,"
+        " host_uuid = ?4, error = NULL, updated_at = ?5 WHERE uuid = ?1",
     [XS_SQL_VOLUME_SET_SIZE] =
         "UPDATE volume SET size_bytes = ?2, state = ?3, error = ?4, updated_at = ?5"
         " WHERE uuid = ?1",

@@ -144,6 +144,8 @@ xs_sql_stmt (xs_store_t *self, xs_sql_id_t id, xs_err_t *err)
     }
     xs_sql_stmt_t *st = &self->stmts [id];
     self->statements++;
+    self->round_trips++;
+    xs_sql_cache_touch (self, id);
     if (!st->h) {
         int rc = self->drv->prepare (self, st);
         if (rc != XS_RC_OK) {
@@ -227,6 +229,7 @@ xs_sql_savepoint_end (xs_store_t *self, bool ok, const char *object, xs_err_t *e
             xs_sql_exec (self, XS_SQL_ROLLBACK);
         return -1;
     }
+    xs_sql_cache_clear (self);          /* what was read in it may be undone */
     if (!self->drv->autocommit (self)) {
         if (outer)
             xs_sql_exec (self, XS_SQL_ROLLBACK);
@@ -321,6 +324,59 @@ xs_sql_write (xs_store_t *self, xs_sql_stmt_t *st, int rc)
     else
         rc = xs_sql_step (self, st, rc);
     xs_sql_reset (st);
+    return rc == XS_RC_DONE ? XS_RC_OK : rc;
+}
+
+static int s_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+                          xs_sql_stmt_t *query);
+
+int
+xs_sql_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+                    xs_sql_stmt_t *query)
+{
+    /* One round trip, counted with the statements the caller fetched. */
+    uint64_t trips = self->round_trips - (uint64_t) n - (query ? 1 : 0) + 1;
+    int rc = s_write_group (self, sts, n, changes, query);
+    self->round_trips = trips;
+    return rc;
+}
+
+/* xs_sql_write_group but for the count. */
+static int
+s_write_group (xs_store_t *self, xs_sql_stmt_t **sts, int n, int64_t *changes,
+               xs_sql_stmt_t *query)
+{
+    int rc = XS_RC_DONE;
+    if (self->drv->step_group && self->in_txn && !self->txn_lost && self->op_depth == 0
+    &&  !self->drv->autocommit (self)) {
+        int query_rc;
+        rc = self->drv->step_group (sts, n, changes, query, &query_rc);
+        for (int i = 0; i < n; i++)
+            xs_sql_reset (sts [i]);
+        return rc == XS_RC_DONE ? XS_RC_OK : rc;
+    }
+    xs_err_t err;
+    if (xs_sql_savepoint (self, "writes", &err)) {
+        for (int i = 0; i < n; i++)
+            xs_sql_reset (sts [i]);
+        xs_sql_set_errmsg (self, err.msg);
+        return err.kind == XS_ENOTLEADER ? XS_RC_NOTLEADER : XS_RC_IOERR;
+    }
+    for (int i = 0; i < n; i++) {
+        if (rc == XS_RC_DONE) {
+            self->changes = 0;
+            rc = xs_sql_step (self, sts [i], XS_RC_OK);
+            if (changes)
+                changes [i] = rc == XS_RC_ROW ? 1 : self->changes;
+            if (rc == XS_RC_ROW)
+                rc = XS_RC_DONE;
+        }
+        xs_sql_reset (sts [i]);
+    }
+    if (xs_sql_savepoint_end (self, rc == XS_RC_DONE, "writes", &err) && rc == XS_RC_DONE) {
+        xs_sql_set_errmsg (self, err.msg);
+        return XS_RC_IOERR;
+    }
     return rc == XS_RC_DONE ? XS_RC_OK : rc;
 }
 

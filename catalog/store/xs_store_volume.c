@@ -163,7 +163,8 @@ xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t 
     XS_SQL_BIND (xs_sql_bind_text (st, 5, vol->vdi_uuid));
     XS_SQL_BIND (xs_sql_bind_text (st, 6, vol->host_uuid));
     XS_SQL_BIND (xs_sql_bind_text (st, 7, vol->error));
-    XS_SQL_BIND (xs_sql_bind_int64 (st, 8, xs_store_now_ms ()));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 8, vol->updated_at ? vol->updated_at
+                                                           : xs_store_now_ms ()));
     rc = xs_sql_write (self, st, rc);
     if (rc == XS_RC_CONSTRAINT_FOREIGNKEY)
         return xs_err_set (err, XS_ENOTFOUND, "volume %s: backend %lld not found",
@@ -173,6 +174,86 @@ xs_store_volume_update (xs_store_t *self, const xs_volume_spec_t *vol, xs_err_t 
     if (self->changes == 0)
         return xs_err_set (err, XS_ENOTFOUND, "volume %s: not found", vol->uuid);
     return 0;
+}
+
+xs_volume_t **
+xs_store_volume_list_creating (xs_store_t *self, const char *after, int limit, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_CREATING, err);
+    if (!st)
+        return NULL;
+    int rc = XS_RC_OK;
+    XS_SQL_BIND (xs_sql_bind_text (st, 1, after ? after : ""));
+    XS_SQL_BIND (xs_sql_bind_int64 (st, 2, limit));
+    return (xs_volume_t **) xs_sql_fetch_all (self, st, rc, s_volume_row, s_volume_free,
+                                              "volumes creating", err);
+}
+
+/* Binds the three writes of xs_store_vdi_made. */
+static int
+s_vdi_made_bind (xs_sql_stmt_t **w, const xs_vdi_made_spec_t *m, int64_t at)
+{
+    int rc = XS_RC_OK;
+    XS_SQL_BIND (xs_sql_bind_int64 (w [0], 1, m->job_id));
+    XS_SQL_BIND (xs_sql_bind_text (w [0], 2, xs_job_state_name (XS_JOB_DONE)));
+    XS_SQL_BIND (xs_sql_bind_id (w [0], 3, m->backend_id));
+    XS_SQL_BIND (xs_sql_bind_text (w [0], 4, m->job_host));
+    XS_SQL_BIND (xs_sql_bind_text (w [0], 5, m->result));
+    XS_SQL_BIND (xs_sql_bind_null (w [0], 6));
+    XS_SQL_BIND (xs_sql_bind_int64 (w [0], 7, at));
+    XS_SQL_BIND (xs_sql_bind_text (w [1], 1, m->volume_uuid));
+    XS_SQL_BIND (xs_sql_bind_id (w [1], 2, m->backend_id));
+    XS_SQL_BIND (xs_sql_bind_text (w [1], 3, m->vdi_uuid));
+    XS_SQL_BIND (xs_sql_bind_text (w [1], 4, m->host_uuid));
+    XS_SQL_BIND (xs_sql_bind_int64 (w [1], 5, at));
+    if (m->attempt) {
+        XS_SQL_BIND (xs_sql_bind_text (w [2], 1, m->volume_uuid));
+        XS_SQL_BIND (xs_sql_bind_int64 (w [2], 2, m->backend_id));
+        XS_SQL_BIND (xs_sql_bind_text (w [2], 3, m->host_uuid));
+        XS_SQL_BIND (xs_sql_bind_text (w [2], 4, xs_attempt_outcome_name (XS_ATTEMPT_OK)));
+        XS_SQL_BIND (xs_sql_bind_null (w [2], 5));
+        XS_SQL_BIND (xs_sql_bind_int64 (w [2], 6, at));
+    }
+    return rc;
+}
+
+xs_volume_t *
+xs_store_vdi_made (xs_store_t *self, const xs_vdi_made_spec_t *m, xs_err_t *err)
+{
+    if (!m || xs_store_empty (m->volume_uuid) || xs_store_empty (m->vdi_uuid)) {
+        xs_err_set (err, XS_EINVAL, "volume: a uuid and a VDI uuid are required");
+        return NULL;
+    }
+    xs_sql_stmt_t *w [3] = { NULL, NULL, NULL }, *q = NULL;
+    int n = m->attempt ? 3 : 2;
+    if (!(w [0] = xs_sql_stmt (self, XS_SQL_JOB_UPDATE, err))
+    ||  !(w [1] = xs_sql_stmt (self, XS_SQL_VOLUME_SET_MADE, err))
+    ||  (m->attempt && !(w [2] = xs_sql_stmt (self, XS_SQL_ATTEMPT_INSERT, err)))
+    ||  !(q = xs_sql_stmt (self, XS_SQL_VOLUME_GET, err)))
+        return NULL;
+    int64_t changes [3] = { 0, 0, 0 };
+    int rc = s_vdi_made_bind (w, m, m->at ? m->at : xs_store_now_ms ());
+    if (rc == XS_RC_OK)
+        rc = xs_sql_bind_text (q, 1, m->volume_uuid);
+    if (rc == XS_RC_OK)
+        rc = xs_sql_write_group (self, w, n, changes, q);
+    else
+        for (int i = 0; i < n; i++)
+            xs_sql_reset (w [i]);
+    if (rc != XS_RC_OK) {
+        xs_sql_reset (q);
+        xs_sql_fail (self, rc, err, "volume %s: VDI %s made by job %lld", m->volume_uuid,
+                     m->vdi_uuid, (long long) m->job_id);
+        return NULL;
+    }
+    char object [96];
+    snprintf (object, sizeof object, "volume %s", m->volume_uuid);
+    xs_volume_t *v = xs_sql_fetch_one (self, q, XS_RC_OK, s_volume_row, object, err);
+    if (v && changes [0] == 0) {
+        xs_err_set (err, XS_ENOTFOUND, "job %lld: not found", (long long) m->job_id);
+        xs_volume_destroy (&v);
+    }
+    return v;
 }
 
 /* Writes volume uuid's state and error text with statement `id`, and its

@@ -241,6 +241,47 @@ test_migrate_2_to_3_adds_extend_states (void **state)
           " AND name = 'volume_by_project'"), 1);
 }
 
+/* Schema 5 -> 6: the volumes still `creating` have an index of their
+   own, which the start-up's query (xs_store_volume_list_creating) pages
+   through in uuid order, snapshots included, nothing else. */
+static void
+test_migrate_5_to_6_indexes_creating (void **state)
+{
+    fixture_t *fx = *state;
+    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
+    for (int v = 0; v < 5; v++)
+        assert_int_equal (fx_raw_exec (fx->path, steps [v]), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path,
+        "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
+        "INSERT INTO volume (uuid, size_bytes, flavor_id, state, created_at, updated_at)"
+        " VALUES ('vol-c', 1, 1, 'creating', 1, 1), ('vol-a', 1, 1, 'available', 1, 1),"
+        " ('vol-b', 1, 1, 'creating', 2, 2), ('vol-d', 1, 1, 'deleted', 3, 3);"
+        "INSERT INTO volume (uuid, size_bytes, flavor_id, state, parent_uuid, created_at,"
+        " updated_at) VALUES ('vol-e', 1, 1, 'creating', 'vol-a', 4, 4);"), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg ()
+        ? "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
+          "INSERT INTO xensm_schema VALUES (5)"
+        : "PRAGMA user_version = 5; PRAGMA application_id = 2020830531;"), FX_OK);
+    xs_store_t *store = fx_open (fx);
+    assert_int_equal (xs_store_schema_version (store), 6);
+    xs_err_t err = { 0 };
+    xs_volume_t **page = xs_store_volume_list_creating (store, "", 2, &err);
+    assert_non_null (page);
+    assert_int_equal (xs_rows_list_size (page), 2);
+    assert_string_equal (page [0]->uuid, "vol-b");
+    assert_string_equal (page [1]->uuid, "vol-c");
+    xs_volume_list_destroy (&page);
+    page = xs_store_volume_list_creating (store, "vol-c", 2, &err);
+    assert_int_equal (xs_rows_list_size (page), 1);
+    assert_string_equal (page [0]->uuid, "vol-e");
+    xs_volume_list_destroy (&page);
+    xs_store_destroy (&store);
+    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
+        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_creating'"
+        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+          " AND name = 'volume_creating'"), 1);
+}
+
 static void
 test_newer_schema_is_refused_untouched (void **state)
 {
@@ -616,6 +657,7 @@ main (void)
         FX_TEST (test_migrate_empty_file_to_current),
         FX_TEST (test_migrate_1_to_2_adds_projects),
         FX_TEST (test_migrate_2_to_3_adds_extend_states),
+        FX_TEST (test_migrate_5_to_6_indexes_creating),
         FX_TEST (test_newer_schema_is_refused_untouched),
         FX_TEST (test_foreign_sqlite_database_is_refused),
         FX_TEST (test_garbage_file_is_refused_untouched),

@@ -315,11 +315,82 @@ test_backend_remove (void **state)
     assert_true (b3 > b2);
 }
 
+/* Flavor and backend rows are read once per transaction
+   (xs_store_cache.c), never across a change: a backend's state set, a
+   backend added or removed, a flavor removed, in the same transaction,
+   is seen by the very next read; a rolled-back change too; and nothing is
+   kept past the commit. */
+static void
+test_rows_read_once_per_transaction (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_t *store = fx->store;
+    xs_err_t err = { 0 };
+    int64_t gold = fx_add_flavor (store, "gold");
+    fx_add_flavor (store, "spare");
+    int64_t b1 = fx_add_backend (store, "gold", "z1");
+    assert_int_equal (xs_store_begin (store, &err), 0);
+    xs_backend_t *b = xs_store_backend_get (store, b1, &err);
+    assert_non_null (b);
+    xs_backend_destroy (&b);
+    uint64_t trips = xs_store_round_trips (store);
+    b = xs_store_backend_get (store, b1, &err);             /* from the cache */
+    assert_int_equal (xs_store_round_trips (store), trips);
+    assert_int_equal (b->nconfig, 2);
+    assert_string_equal (b->flavor_label, "gold");
+    xs_backend_destroy (&b);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, 0, &err), b1);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, b1, &err), 0);
+    xs_flavor_t *f = xs_store_flavor_get (store, "gold", &err);
+    xs_flavor_destroy (&f);
+    trips = xs_store_round_trips (store);
+    f = xs_store_flavor_get_by_id (store, gold, &err);
+    assert_int_equal (xs_store_round_trips (store), trips);
+    assert_string_equal (f->label, "gold");
+    xs_flavor_destroy (&f);
+
+    assert_int_equal (xs_store_backend_set_state (store, b1, XS_BACKEND_ERROR, "gone", &err), 0);
+    b = xs_store_backend_get (store, b1, &err);
+    assert_int_equal (b->state, XS_BACKEND_ERROR);
+    xs_backend_destroy (&b);
+    int64_t b2 = fx_add_backend (store, "gold", "z1");
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, b1, &err), b2);
+    assert_int_equal (xs_store_backend_remove (store, b2, &err), 0);
+    assert_null (xs_store_backend_get (store, b2, &err));
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_int_equal (xs_store_backend_next_of_flavor (store, gold, b1, &err), 0);
+    f = xs_store_flavor_get (store, "spare", &err);
+    xs_flavor_destroy (&f);
+    assert_int_equal (xs_store_flavor_delete (store, "spare", &err), 0);
+    assert_null (xs_store_flavor_get (store, "spare", &err));
+    assert_int_equal (err.kind, XS_ENOTFOUND);
+    assert_int_equal (xs_store_commit (store, &err), 0);
+
+    /* A change rolled back: the row read after it is not kept. */
+    assert_int_equal (xs_store_begin (store, &err), 0);
+    assert_int_equal (xs_store_backend_set_state (store, b1, XS_BACKEND_ATTACHED, NULL, &err), 0);
+    b = xs_store_backend_get (store, b1, &err);
+    assert_int_equal (b->state, XS_BACKEND_ATTACHED);
+    xs_backend_destroy (&b);
+    assert_int_equal (xs_store_rollback (store, &err), 0);
+    assert_int_equal (xs_store_begin (store, &err), 0);
+    b = xs_store_backend_get (store, b1, &err);
+    assert_int_equal (b->state, XS_BACKEND_ERROR);
+    xs_backend_destroy (&b);
+    assert_int_equal (xs_store_commit (store, &err), 0);
+    /* Outside a transaction every read goes to the database. */
+    trips = xs_store_round_trips (store);
+    b = xs_store_backend_get (store, b1, &err);
+    xs_backend_destroy (&b);
+    assert_true (xs_store_round_trips (store) > trips);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         FX_TEST_OPEN (test_backend_config_round_trip),
+        FX_TEST_OPEN (test_rows_read_once_per_transaction),
         FX_TEST_OPEN (test_backend_add_refusals),
         FX_TEST_OPEN (test_backend_add_failure_leaves_nothing),
         FX_TEST_OPEN (test_backend_lists),

@@ -245,6 +245,70 @@ test_volume_set_size_and_live_states (void **state)
     assert_int_equal (u.gigabytes, 7 + 3);
 }
 
+/* A made VDI (xs_store_vdi_made) is written all or none, inside the
+   caller's transaction (one pipeline on PostgreSQL): one that fails
+   (its attempt names no volume) leaves its job as it was and the rest of
+   the transaction intact; the row it returns is the row as stored. */
+static void
+test_vdi_made_all_or_none (void **state)
+{
+    fixture_t *fx = *state;
+    xs_store_t *store = fx->store;
+    xs_err_t err = { 0 };
+    int64_t gold = fx_add_flavor (store, "gold");
+    int64_t b1 = fx_add_backend (store, "gold", "z1");
+    xs_volume_spec_t va = { .uuid = "vol-a", .name = "a", .size_bytes = 1 << 20,
+                            .flavor_id = gold, .state = XS_VOLUME_CREATING };
+    assert_int_equal (xs_store_volume_insert (store, &va, &err), 0);
+    xs_job_spec_t job = { .volume_uuid = "vol-a", .op = "vdi_create",
+                          .state = XS_JOB_DISPATCHED, .backend_id = b1, .host_uuid = "h1" };
+    int64_t ja = xs_store_job_insert (store, &job, &err);
+    job.volume_uuid = NULL;
+    int64_t jb = xs_store_job_insert (store, &job, &err);
+    assert_true (ja > 0 && jb > 0);
+
+    assert_int_equal (xs_store_begin (store, &err), 0);
+    xs_vdi_made_spec_t bad = { .job_id = jb, .job_host = "h1", .result = "{}",
+                               .volume_uuid = "vol-missing", .backend_id = b1,
+                               .vdi_uuid = "vdi-x", .host_uuid = "h1", .attempt = true };
+    assert_null (xs_store_vdi_made (store, &bad, &err));
+    xs_vdi_made_spec_t good = { .job_id = ja, .job_host = "h1", .result = "{\"vdi_uuid\":1}",
+                                .volume_uuid = "vol-a", .backend_id = b1,
+                                .vdi_uuid = "vdi-a", .host_uuid = "h2", .attempt = true,
+                                .at = 1234567 };
+    xs_volume_t *v = xs_store_vdi_made (store, &good, &err);
+    if (!v)
+        fail_msg ("%s", err.msg);
+    assert_int_equal (xs_store_commit (store, &err), 0);
+
+    assert_int_equal (v->state, XS_VOLUME_AVAILABLE);
+    assert_string_equal (v->vdi_uuid, "vdi-a");
+    assert_string_equal (v->host_uuid, "h2");
+    assert_int_equal (v->backend_id, b1);
+    assert_int_equal (v->updated_at, 1234567);
+    xs_volume_t *stored = xs_store_volume_get (store, "vol-a", &err);
+    assert_non_null (stored);
+    assert_string_equal (stored->vdi_uuid, "vdi-a");
+    assert_int_equal (stored->state, XS_VOLUME_AVAILABLE);
+    assert_int_equal (stored->updated_at, v->updated_at);
+    xs_volume_destroy (&stored);
+    xs_volume_destroy (&v);
+    xs_job_t *a = xs_store_job_get (store, ja, &err), *b = xs_store_job_get (store, jb, &err);
+    assert_non_null (a);
+    assert_non_null (b);
+    assert_int_equal (a->state, XS_JOB_DONE);
+    assert_string_equal (a->result, "{\"vdi_uuid\":1}");
+    assert_int_equal (b->state, XS_JOB_DISPATCHED);         /* undone with the rest */
+    assert_null (b->result);
+    xs_job_destroy (&a);
+    xs_job_destroy (&b);
+    xs_attempt_t **at = xs_store_attempt_list_by_volume (store, "vol-a", &err);
+    assert_int_equal (xs_rows_list_size (at), 1);
+    assert_int_equal (at [0]->outcome, XS_ATTEMPT_OK);
+    assert_string_equal (at [0]->host_uuid, "h2");
+    xs_attempt_list_destroy (&at);
+}
+
 int
 main (void)
 {
@@ -253,6 +317,7 @@ main (void)
         FX_TEST_OPEN (test_volume_update_and_list),
         FX_TEST_OPEN (test_volume_usage_and_snapshots),
         FX_TEST_OPEN (test_volume_set_size_and_live_states),
+        FX_TEST_OPEN (test_vdi_made_all_or_none),
     };
     return cmocka_run_group_tests (tests, FX_GROUP_SETUP, FX_GROUP_TEARDOWN);
 }
