@@ -175,19 +175,15 @@ xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why)
     free (uuid);
 }
 
-/* Hosts silent for S_MISSED_MAX heartbeats are down. */
+/* Hosts silent for S_MISSED_MAX heartbeats are down: only the silent
+   ones are walked (xs_hosts_silent), not every host. */
 static void
 s_mark_silent_down (xs_agentsrv_t *self, int64_t now)
 {
     /* Collect first: s_host_down calls back into the jobs, which look
        hosts up themselves. */
-    zlist_t *down = xs_nn (zlist_new ());
-    zlist_t *hosts = xs_hosts_snapshot (self->hosts);
-    for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (hosts); h;
-         h = (xs_live_host_t *) zlist_next (hosts))
-        if (h->up && now - h->last_seen > (int64_t) S_MISSED_MAX * self->cfg.heartbeat_ms)
-            zlist_append (down, h);
-    zlist_destroy (&hosts);
+    zlist_t *down = xs_hosts_silent (self->hosts,
+                                     now - (int64_t) S_MISSED_MAX * self->cfg.heartbeat_ms);
     for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (down); h;
          h = (xs_live_host_t *) zlist_next (down)) {
         char why [64];
@@ -232,14 +228,8 @@ s_fail_late (xs_agentsrv_t *self, int64_t now)
 static void
 s_forgive_late_tick (xs_agentsrv_t *self, int64_t now)
 {
-    if (self->last_tick && now - self->last_tick > 2 * (int64_t) self->cfg.heartbeat_ms) {
-        zlist_t *hosts = xs_hosts_snapshot (self->hosts);
-        for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (hosts); h;
-             h = (xs_live_host_t *) zlist_next (hosts))
-            if (h->last_seen < now - self->cfg.heartbeat_ms)
-                h->last_seen = now - self->cfg.heartbeat_ms;
-        zlist_destroy (&hosts);
-    }
+    if (self->last_tick && now - self->last_tick > 2 * (int64_t) self->cfg.heartbeat_ms)
+        xs_hosts_forgive (self->hosts, now - self->cfg.heartbeat_ms);
     self->last_tick = now;
 }
 
@@ -344,7 +334,6 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
 static void
 s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
 {
-    h->last_seen = zclock_mono ();
     h->busy = (int) xs_proto_int (msg, "busy", 0);
     bool came_back = !h->up;
     if (came_back) {
@@ -353,6 +342,7 @@ s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
         if (xs_agentsrv_open_batch (self) == 0)
             xs_store_host_set_state (self->store, h->uuid, XS_HOST_UP, NULL);
     }
+    xs_hosts_seen (self->hosts, h);
     bool store_stats = ++h->beats % S_STATS_STORE_EVERY == 1;
     size_t i;
     json_t *sr;
@@ -424,7 +414,7 @@ s_on_result (xs_agentsrv_t *self, const char *key, xs_proto_t *msg)
 static xs_proto_t *
 s_on_sr_state (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
 {
-    h->last_seen = zclock_mono ();
+    xs_hosts_seen (self->hosts, h);
     const char *state = xs_proto_str (msg, "state");
     int64_t backend_id = xs_proto_int (msg, "backend_id", 0);
     if (streq (state, "attached"))
