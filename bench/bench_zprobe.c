@@ -2,9 +2,10 @@
     baseline for catalogd's memory per connected agent (bench/run section 3,
     the 10,000-agent row).
 
-    xs-bench-zprobe --server ENDPOINT --cert FILE [--arena-max N]
-        A CURVE server ROUTER (no ZAP handler: every client key is admitted)
-        that answers every message with one of the same size to its sender,
+    xs-bench-zprobe --server ENDPOINT --cert FILE [--arena-max N] [--zap]
+        A CURVE server ROUTER (no ZAP handler: every client key is admitted;
+        with --zap, a ZAP handler admits every key and names it as the
+        User-Id, as catalogd's does after its allow-list check) that answers every message with one of the same size to its sender,
         as catalogd answers a heartbeat with its ack. On SIGUSR1 it prints
         its VmRSS and malloc's view (mallinfo2: arena, in use, free) on
         stdout. --arena-max sets mallopt (M_ARENA_MAX) first.
@@ -76,9 +77,47 @@ s_signal (int sigfd)
     return si.ssi_signo == SIGUSR1 ? 0 : 1;
 }
 
-static int
-s_server (const char *endpoint, const char *cert_file, int sigfd)
+/* A ZAP handler (RFC 27) that admits every CURVE key, its Z85 the User-Id. */
+static void
+s_zap_actor (zsock_t *pipe, void *arg)
 {
+    zsock_t *handler = zsock_new (ZMQ_REP);
+    if (!handler || zsock_bind (handler, "inproc://zeromq.zap.01") == -1) {
+        zsock_destroy (&handler);
+        zsock_signal (pipe, 1);
+        return;
+    }
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, handler, NULL);
+    while (zpoller_wait (poller, -1) == handler) {
+        zmsg_t *req = zmsg_recv (handler);
+        if (!req)
+            break;
+        char *version = zmsg_popstr (req), *id = zmsg_popstr (req);
+        zframe_t *key = zmsg_last (req);
+        char z85 [41] = "";
+        if (key && zframe_size (key) == 32)
+            zmq_z85_encode (z85, zframe_data (key), 32);
+        zmsg_t *reply = zmsg_new ();
+        zmsg_addstr (reply, "1.0");
+        zmsg_addstr (reply, id ? id : "");
+        zmsg_addstr (reply, "200");
+        zmsg_addstr (reply, "OK");
+        zmsg_addstr (reply, z85);
+        zmsg_addmem (reply, NULL, 0);
+        zmsg_send (&reply, handler);
+        free (version);
+        free (id);
+        zmsg_destroy (&req);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&handler);
+}
+
+static int
+s_server (const char *endpoint, const char *cert_file, bool zap, int sigfd)
+{
+    zactor_t *auth = zap ? zactor_new (s_zap_actor, NULL) : NULL;
     zcert_t *cert = zcert_load (cert_file);
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     if (!cert || !router) {
@@ -87,6 +126,8 @@ s_server (const char *endpoint, const char *cert_file, int sigfd)
     }
     zcert_apply (cert, router);
     zsock_set_curve_server (router, 1);
+    if (zap)
+        zsock_set_zap_domain (router, "probe");
     zsock_set_sndhwm (router, 100000);
     zsock_set_rcvhwm (router, 100000);
     zsock_set_linger (router, 0);
@@ -117,6 +158,7 @@ s_server (const char *endpoint, const char *cert_file, int sigfd)
         }
     }
     zsock_destroy (&router);
+    zactor_destroy (&auth);
     zcert_destroy (&cert);
     return 0;
 }
@@ -197,6 +239,7 @@ main (int argc, char **argv)
         {"server", required_argument, NULL, 's'},
         {"cert", required_argument, NULL, 'c'},
         {"arena-max", required_argument, NULL, 'a'},
+        {"zap", no_argument, NULL, 'z'},
         {"clients", required_argument, NULL, 'n'},
         {"endpoint", required_argument, NULL, 'e'},
         {"server-key", required_argument, NULL, 'k'},
@@ -205,11 +248,13 @@ main (int argc, char **argv)
     };
     const char *server = NULL, *cert = NULL, *endpoint = NULL, *server_key = NULL;
     int clients = 0, beat_ms = 1000, arena_max = 0, c;
+    bool zap = false;
     while ((c = getopt_long (argc, argv, "", longopts, NULL)) != -1)
         switch (c) {
             case 's': server = optarg; break;
             case 'c': cert = optarg; break;
             case 'a': arena_max = atoi (optarg); break;
+            case 'z': zap = true; break;
             case 'n': clients = atoi (optarg); break;
             case 'e': endpoint = optarg; break;
             case 'k': server_key = optarg; break;
@@ -217,7 +262,7 @@ main (int argc, char **argv)
             default: return 2;
         }
     if (!(server && cert) && !(clients > 0 && endpoint && server_key && beat_ms > 0)) {
-        fprintf (stderr, "usage: xs-bench-zprobe --server ENDPOINT --cert FILE [--arena-max N]\n"
+        fprintf (stderr, "usage: xs-bench-zprobe --server ENDPOINT --cert FILE [--arena-max N] [--zap]\n"
                          "       xs-bench-zprobe --clients N --endpoint ENDPOINT "
                          "--server-key FILE [--beat-ms MS]\n");
         return 2;
@@ -230,7 +275,7 @@ main (int argc, char **argv)
     int sigfd = s_signals ();
     if (sigfd < 0)
         return 1;
-    int rc = server ? s_server (server, cert, sigfd)
+    int rc = server ? s_server (server, cert, zap, sigfd)
                     : s_clients (clients, endpoint, server_key, beat_ms, sigfd);
     close (sigfd);
     return rc;

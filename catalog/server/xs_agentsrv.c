@@ -562,6 +562,13 @@ s_start_router (xs_agentsrv_t *self, xs_err_t *err)
     zcert_apply (self->cert, self->router);
     zsock_set_curve_server (self->router, 1);
     zsock_set_zap_domain (self->router, "xensm-agents");
+    /* A handshake that finds no ZAP handler fails instead of passing
+       unauthenticated (xs_zap rebinds its socket now and then). */
+    int enforce = 1;
+    if (zmq_setsockopt (zsock_resolve (self->router), XS_ZAP_ENFORCE_DOMAIN, &enforce,
+                        sizeof enforce) == -1)
+        return xs_err_set (err, XS_ETRANSPORT, "agent socket: ZAP_ENFORCE_DOMAIN: %s",
+                           zmq_strerror (zmq_errno ()));
     zsock_set_maxmsgsize (self->router, XS_PROTO_MAX_SIZE + 1024);
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_linger (self->router, 0);
