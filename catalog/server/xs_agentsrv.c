@@ -18,6 +18,7 @@
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
 #define S_STATS_STORE_EVERY 10      /* heartbeats between stats writes     */
 #define S_DRAIN_MAX 256             /* agent messages handled per wake-up  */
+#define S_BACKLOG 4096              /* connections waiting to be accepted  */
 
 static void
 s_req_free (void **item_p)
@@ -241,8 +242,11 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     xs_agentsrv_t *self = (xs_agentsrv_t *) arg;
     /* Heartbeats already queued on the socket count: when this loop was
        busy (a burst of admin requests, a slow commit), the agents were not
-       silent, the catalog was. */
-    for (int round = 0; round < 16 && s_drain (self) == S_DRAIN_MAX; round++)
+       silent, the catalog was. As many as a heartbeat of every host: a
+       fixed 4,096 left 10,000 hosts' queued heartbeats unread, and
+       thousands of hosts were marked down (and up again) at once. */
+    int rounds = 16 + (int) (xs_hosts_count (self->hosts) / S_DRAIN_MAX);
+    for (int round = 0; round < rounds && s_drain (self) == S_DRAIN_MAX; round++)
         ;
     int64_t now = zclock_mono ();
     s_forgive_late_tick (self, now);
@@ -574,6 +578,12 @@ s_start_router (xs_agentsrv_t *self, xs_err_t *err)
     zsock_set_linger (self->router, 0);
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_rcvhwm (self->router, 100000);
+    /* libzmq accepts one connection each time its I/O thread gets to the
+       listener, rarely among thousands of busy connections: with the
+       default backlog of 100, agents starting together overflowed the
+       accept queue and waited out TCP's SYN retries (1, 3, 7, 15 s). The
+       kernel caps it at net.core.somaxconn. */
+    zsock_set_backlog (self->router, S_BACKLOG);
     xs_connguard_prepare (self->router);
     return 0;
 }

@@ -157,6 +157,12 @@ xs_hosts_destroy (xs_hosts_t **self_p)
     *self_p = NULL;
 }
 
+size_t
+xs_hosts_count (xs_hosts_t *self)
+{
+    return zhashx_size (self->hosts);
+}
+
 xs_live_host_t *
 xs_hosts_get (xs_hosts_t *self, const char *uuid)
 {

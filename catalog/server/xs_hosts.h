@@ -77,6 +77,9 @@ xs_hosts_t *xs_hosts_new (void);
 /* NULLs *self_p; idempotent. */
 void xs_hosts_destroy (xs_hosts_t **self_p);
 
+/* Number of hosts (up or down) registered since the catalog started. */
+size_t xs_hosts_count (xs_hosts_t *self);
+
 /* The host `uuid`, or NULL. Borrowed. */
 xs_live_host_t *xs_hosts_get (xs_hosts_t *self, const char *uuid);
 

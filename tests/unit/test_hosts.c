@@ -64,6 +64,7 @@ test_silent_oldest_first (void **state)
     xs_live_host_t *a = s_register (hosts, "a", "z1", "ra");
     xs_live_host_t *b = s_register (hosts, "b", "z1", "rb");
     xs_live_host_t *c = s_register (hosts, "c", "z1", "rc");
+    assert_int_equal (xs_hosts_count (hosts), 3);
     xs_hosts_seen (hosts, a);           /* heard order: b, c, a */
     b->last_seen = 10;
     c->last_seen = 20;
@@ -85,6 +86,7 @@ test_silent_oldest_first (void **state)
     c->up = true;
     xs_hosts_seen (hosts, c);
     xs_hosts_forget (hosts, "b");
+    assert_int_equal (xs_hosts_count (hosts), 2);
     silent = xs_hosts_silent (hosts, 31);
     assert_int_equal (zlist_size (silent), 1);
     assert_ptr_equal (zlist_first (silent), a);
