@@ -31,3 +31,9 @@ xensm_link_zmq(xs-bench-fill)
 
 add_executable(xs-bench-http bench_http.c)
 target_link_libraries(xs-bench-http PRIVATE PkgConfig::CURL PkgConfig::JANSSON)
+
+# A bare CURVE ROUTER and N idle DEALER peers: the libzmq memory per
+# connected agent, without catalogd (the 10,000-agent row's baseline).
+add_executable(xs-bench-zprobe bench_zprobe.c)
+target_include_directories(xs-bench-zprobe PRIVATE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS})
+xensm_link_zmq(xs-bench-zprobe)

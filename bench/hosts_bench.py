@@ -24,6 +24,16 @@ from catalog_bench import BenchError, Proc, Stack, log
 
 HOSTS_PER_PROC = 2500           # 2 descriptors per host (TCP + mailbox)
 PER_ZONE = 100
+READY_S = 600.0                 # for one process's hosts to be welcomed
+
+
+class NotReached(Exception):
+    """Not every bench host was welcomed in time: how far it got."""
+
+    def __init__(self, started, elapsed):
+        super().__init__("not every host welcomed after %.0f s" % elapsed)
+        self.started = started          # the processes that were started
+        self.elapsed = elapsed
 
 
 def raise_nofile():
@@ -53,6 +63,7 @@ def _start_hosts(stack, n):
     # The allow-list directory was just written: catalogd reads it again
     # while it is younger than 2 s (see xs_allowlist).
     agent_endpoint = stack.load("ping").split()[0]
+    started = time.monotonic()
     try:
         for first in range(0, n, HOSTS_PER_PROC):
             count = min(HOSTS_PER_PROC, n - first)
@@ -61,7 +72,12 @@ def _start_hosts(stack, n):
                                "--first", str(first), "--hosts", str(count),
                                "--per-zone", str(PER_ZONE)],
                               os.path.join(stack.dir, "hosts%d.log" % first),
-                              ready_timeout=600.0))
+                              ready_timeout=READY_S))
+    except BenchError as exn:
+        # Proc closed the process that was not ready; the others are
+        # still connected: the caller measures how far it got.
+        log("   %s" % exn)
+        raise NotReached(procs, time.monotonic() - started) from exn
     except BaseException:
         for p in procs:
             p.close()
@@ -76,7 +92,11 @@ def measure(build_dir, n, idle_s, creates):
     try:
         stack = Stack(build_dir, "catalog")
         started = time.monotonic()
-        procs = _start_hosts(stack, n)
+        try:
+            procs = _start_hosts(stack, n)
+        except NotReached as partial:
+            procs = partial.started
+            return _partial(stack, n, time.monotonic() - started)
         connect_s = time.monotonic() - started
         # Two heartbeat intervals for the SR attaches and the first stats.
         time.sleep(2.0)
@@ -103,6 +123,38 @@ def measure(build_dir, n, idle_s, creates):
             p.close()
         if stack:
             stack.close()
+
+
+def _partial(stack, n, elapsed):
+    """What a run that did not get every host welcomed reached: hosts up,
+    catalogd's RSS and CPU share over the last seconds."""
+    try:
+        up = n - _hosts_down(stack, n)
+        what = "up"
+    except subprocess.SubprocessError:
+        # Too busy to answer the admin (its agents' backlog first): the
+        # hosts that registered at least once, by its log.
+        up, what = _registered(stack), "registered (catalogd too busy to list them)"
+    cpu0, t0 = stack.server.cpu_s(), time.monotonic()
+    time.sleep(5.0)
+    core = (stack.server.cpu_s() - cpu0) / (time.monotonic() - t0)
+    out = {"hosts": n, "reached": up, "what": what, "connect_s": elapsed, "core": core,
+           "rss": stack.server.status_kib("VmRSS") / 1024.0,
+           "hwm": stack.server.status_kib("VmHWM") / 1024.0,
+           "load": os.getloadavg()[0]}
+    log("   %d hosts: only %d %s after %.0f s (load average %.1f); catalogd %.1f%% of a core, "
+        "RSS %.1f MiB" % (n, up, what, elapsed, out["load"], core * 100, out["rss"]))
+    return out
+
+
+def _registered(stack):
+    """Bench hosts that registered at least once, by catalogd's log."""
+    seen = set()
+    with open(os.path.join(stack.dir, "catalog.log"), encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if " registered in zone " in line and "00000000-0000-4000-a000-" in line:
+                seen.add(line.split("host ", 1)[1].split(" ", 1)[0])
+    return len(seen)
 
 
 def _hosts_down(stack, n):
@@ -132,6 +184,8 @@ def rows(build_dir, sizes, idle_s, creates):
             "%.0f s idle, %d creates at window 1" % (n, HOSTS_PER_PROC, PER_ZONE, idle_s, creates))
         res[n] = measure(build_dir, n, idle_s, creates)
     small, large = res[sizes[0]], res[sizes[-1]]
+    if "reached" in small or "reached" in large:
+        return _partial_rows(small, large)
     ratio = large["run"]["create"]["p50"] / small["run"]["create"]["p50"]
     fmt = "{:,}".format
     return [
@@ -154,3 +208,21 @@ def rows(build_dir, sizes, idle_s, creates):
                                         small["run"]["create"]["p99"]),
          "p50 %.2fx" % ratio, "unchanged (<=1.5x): %s" % ("met" if ratio <= 1.5 else "MISSED")),
     ]
+
+
+def _partial_rows(small, large):
+    """The row when a size was not reached: how far, and catalogd's RSS
+    per connected agent between the two sizes."""
+    fmt = "{:,}".format
+    bad = large if "reached" in large else small
+    got = bad["reached"]
+    slope = ""
+    if "reached" not in small and got > small["hosts"]:
+        slope = "; RSS %.1f KiB per added agent" % (
+            (bad["rss"] - small["rss"]) * 1024 / (got - small["hosts"]))
+    return [("3 hosts", "%s connected agents on one catalogd" % fmt(bad["hosts"]),
+             "not measured: only %s of %s %s after %.0f s (load average %.1f); catalogd "
+             "%.1f%% of a core, RSS %.1f MiB%s" % (fmt(got), fmt(bad["hosts"]), bad["what"],
+                                                  bad["connect_s"], bad["load"],
+                                                  bad["core"] * 100, bad["rss"], slope),
+             "-", "-", "MISSED")]

@@ -18,6 +18,7 @@
 #define S_RECONCILE_EVERY 5         /* heartbeat ticks between reconciles  */
 #define S_STATS_STORE_EVERY 10      /* heartbeats between stats writes     */
 #define S_DRAIN_MAX 256             /* agent messages handled per wake-up  */
+#define S_BACKLOG 4096              /* connections waiting to be accepted  */
 
 static void
 s_req_free (void **item_p)
@@ -175,19 +176,15 @@ xs_agentsrv_host_down (xs_agentsrv_t *self, xs_live_host_t *h, const char *why)
     free (uuid);
 }
 
-/* Hosts silent for S_MISSED_MAX heartbeats are down. */
+/* Hosts silent for S_MISSED_MAX heartbeats are down: only the silent
+   ones are walked (xs_hosts_silent), not every host. */
 static void
 s_mark_silent_down (xs_agentsrv_t *self, int64_t now)
 {
     /* Collect first: s_host_down calls back into the jobs, which look
        hosts up themselves. */
-    zlist_t *down = xs_nn (zlist_new ());
-    zlist_t *hosts = xs_hosts_snapshot (self->hosts);
-    for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (hosts); h;
-         h = (xs_live_host_t *) zlist_next (hosts))
-        if (h->up && now - h->last_seen > (int64_t) S_MISSED_MAX * self->cfg.heartbeat_ms)
-            zlist_append (down, h);
-    zlist_destroy (&hosts);
+    zlist_t *down = xs_hosts_silent (self->hosts,
+                                     now - (int64_t) S_MISSED_MAX * self->cfg.heartbeat_ms);
     for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (down); h;
          h = (xs_live_host_t *) zlist_next (down)) {
         char why [64];
@@ -232,14 +229,8 @@ s_fail_late (xs_agentsrv_t *self, int64_t now)
 static void
 s_forgive_late_tick (xs_agentsrv_t *self, int64_t now)
 {
-    if (self->last_tick && now - self->last_tick > 2 * (int64_t) self->cfg.heartbeat_ms) {
-        zlist_t *hosts = xs_hosts_snapshot (self->hosts);
-        for (xs_live_host_t *h = (xs_live_host_t *) zlist_first (hosts); h;
-             h = (xs_live_host_t *) zlist_next (hosts))
-            if (h->last_seen < now - self->cfg.heartbeat_ms)
-                h->last_seen = now - self->cfg.heartbeat_ms;
-        zlist_destroy (&hosts);
-    }
+    if (self->last_tick && now - self->last_tick > 2 * (int64_t) self->cfg.heartbeat_ms)
+        xs_hosts_forgive (self->hosts, now - self->cfg.heartbeat_ms);
     self->last_tick = now;
 }
 
@@ -251,8 +242,11 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     xs_agentsrv_t *self = (xs_agentsrv_t *) arg;
     /* Heartbeats already queued on the socket count: when this loop was
        busy (a burst of admin requests, a slow commit), the agents were not
-       silent, the catalog was. */
-    for (int round = 0; round < 16 && s_drain (self) == S_DRAIN_MAX; round++)
+       silent, the catalog was. As many as a heartbeat of every host: a
+       fixed 4,096 left 10,000 hosts' queued heartbeats unread, and
+       thousands of hosts were marked down (and up again) at once. */
+    int rounds = 16 + (int) (xs_hosts_count (self->hosts) / S_DRAIN_MAX);
+    for (int round = 0; round < rounds && s_drain (self) == S_DRAIN_MAX; round++)
         ;
     int64_t now = zclock_mono ();
     s_forgive_late_tick (self, now);
@@ -344,7 +338,6 @@ s_on_register (xs_agentsrv_t *self, zframe_t *route, const char *key, xs_proto_t
 static void
 s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
 {
-    h->last_seen = zclock_mono ();
     h->busy = (int) xs_proto_int (msg, "busy", 0);
     bool came_back = !h->up;
     if (came_back) {
@@ -353,6 +346,7 @@ s_on_heartbeat (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
         if (xs_agentsrv_open_batch (self) == 0)
             xs_store_host_set_state (self->store, h->uuid, XS_HOST_UP, NULL);
     }
+    xs_hosts_seen (self->hosts, h);
     bool store_stats = ++h->beats % S_STATS_STORE_EVERY == 1;
     size_t i;
     json_t *sr;
@@ -424,7 +418,7 @@ s_on_result (xs_agentsrv_t *self, const char *key, xs_proto_t *msg)
 static xs_proto_t *
 s_on_sr_state (xs_agentsrv_t *self, xs_live_host_t *h, xs_proto_t *msg)
 {
-    h->last_seen = zclock_mono ();
+    xs_hosts_seen (self->hosts, h);
     const char *state = xs_proto_str (msg, "state");
     int64_t backend_id = xs_proto_int (msg, "backend_id", 0);
     if (streq (state, "attached"))
@@ -572,11 +566,24 @@ s_start_router (xs_agentsrv_t *self, xs_err_t *err)
     zcert_apply (self->cert, self->router);
     zsock_set_curve_server (self->router, 1);
     zsock_set_zap_domain (self->router, "xensm-agents");
+    /* A handshake that finds no ZAP handler fails instead of passing
+       unauthenticated (xs_zap rebinds its socket now and then). */
+    int enforce = 1;
+    if (zmq_setsockopt (zsock_resolve (self->router), XS_ZAP_ENFORCE_DOMAIN, &enforce,
+                        sizeof enforce) == -1)
+        return xs_err_set (err, XS_ETRANSPORT, "agent socket: ZAP_ENFORCE_DOMAIN: %s",
+                           zmq_strerror (zmq_errno ()));
     zsock_set_maxmsgsize (self->router, XS_PROTO_MAX_SIZE + 1024);
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_linger (self->router, 0);
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_rcvhwm (self->router, 100000);
+    /* libzmq accepts one connection each time its I/O thread gets to the
+       listener, rarely among thousands of busy connections: with the
+       default backlog of 100, agents starting together overflowed the
+       accept queue and waited out TCP's SYN retries (1, 3, 7, 15 s). The
+       kernel caps it at net.core.somaxconn. */
+    zsock_set_backlog (self->router, S_BACKLOG);
     xs_connguard_prepare (self->router);
     return 0;
 }

@@ -14,6 +14,9 @@ struct _xs_hosts_t {
     zhashx_t *zones;            /* zone -> zhashx_t of uuid -> xs_live_host_t *
                                    (borrowed): what placement asks about is
                                    one zone's hosts, not every host        */
+    zlistx_t *heard;            /* up hosts (borrowed), by last_seen, oldest
+                                   first; a host set down is dropped from the
+                                   head lazily                              */
 };
 
 /* =========================================================================
@@ -26,12 +29,20 @@ s_key_of_id (int64_t id, char *buf, size_t size)
     snprintf (buf, size, "%lld", (long long) id);
 }
 
+/* The routing id in hex (every heartbeat looks its host up by it: no
+   allocation). A routing id is 5 bytes (libzmq's own) or at most 255. */
 static void
 s_route_key (zframe_t *route, char *buf, size_t size)
 {
-    char *hex = xs_nn (zframe_strhex (route));
-    snprintf (buf, size, "%s", hex);
-    free (hex);
+    static const char digits [] = "0123456789ABCDEF";
+    const byte *data = zframe_data (route);
+    size_t n = zframe_size (route);
+    size_t i;
+    for (i = 0; i < n && 2 * i + 2 < size; i++) {
+        buf [2 * i] = digits [data [i] >> 4];
+        buf [2 * i + 1] = digits [data [i] & 15];
+    }
+    buf [2 * i] = '\0';
 }
 
 static void
@@ -99,6 +110,7 @@ xs_hosts_new (void)
     self->by_route = xs_nn (zhashx_new ());
     self->zones = xs_nn (zhashx_new ());
     zhashx_set_destructor (self->zones, (zhashx_destructor_fn *) zhashx_destroy);
+    self->heard = xs_nn (zlistx_new ());
     return self;
 }
 
@@ -137,11 +149,18 @@ xs_hosts_destroy (xs_hosts_t **self_p)
     if (!self_p || !*self_p)
         return;
     xs_hosts_t *self = *self_p;
+    zlistx_destroy (&self->heard);
     zhashx_destroy (&self->zones);
     zhashx_destroy (&self->by_route);
     zhashx_destroy (&self->hosts);
     free (self);
     *self_p = NULL;
+}
+
+size_t
+xs_hosts_count (xs_hosts_t *self)
+{
+    return zhashx_size (self->hosts);
 }
 
 xs_live_host_t *
@@ -185,9 +204,9 @@ xs_hosts_register (xs_hosts_t *self, const char *uuid, const char *zone, const c
     h->name = xs_strdup (name ? name : "");
     h->key = xs_strdup (key);
     h->routing_id = xs_nn (zframe_dup (route));
-    h->last_seen = zclock_mono ();
     h->up = true;
     h->inflight = 0;
+    xs_hosts_seen (self, h);
     s_route_key (route, rk, sizeof rk);
     zhashx_update (self->by_route, rk, h);
     s_zone_add (self, h);
@@ -204,9 +223,56 @@ xs_hosts_forget (xs_hosts_t *self, const char *uuid)
     s_route_key (h->routing_id, rk, sizeof rk);
     zhashx_delete (self->by_route, rk);
     s_zone_remove (self, h);
+    if (h->heard)
+        zlistx_delete (self->heard, h->heard);
     char *key = xs_strdup (uuid);     /* uuid may be h's own */
     zhashx_delete (self->hosts, key);
     free (key);
+}
+
+void
+xs_hosts_seen (xs_hosts_t *self, xs_live_host_t *h)
+{
+    h->last_seen = zclock_mono ();
+    if (!h->up)
+        return;
+    if (h->heard)
+        zlistx_move_end (self->heard, h->heard);
+    else
+        h->heard = xs_nn (zlistx_add_end (self->heard, h));
+}
+
+/* The oldest up host by last_seen, or NULL; hosts set down since they
+   were heard leave the list here. */
+static xs_live_host_t *
+s_oldest_up (xs_hosts_t *self)
+{
+    xs_live_host_t *h;
+    while ((h = (xs_live_host_t *) zlistx_first (self->heard)) && !h->up) {
+        zlistx_delete (self->heard, h->heard);
+        h->heard = NULL;
+    }
+    return h;
+}
+
+zlist_t *
+xs_hosts_silent (xs_hosts_t *self, int64_t since)
+{
+    zlist_t *silent = xs_nn (zlist_new ());
+    for (xs_live_host_t *h = s_oldest_up (self); h && h->last_seen < since;
+         h = (xs_live_host_t *) zlistx_next (self->heard))
+        if (h->up)
+            zlist_append (silent, h);
+    return silent;
+}
+
+void
+xs_hosts_forgive (xs_hosts_t *self, int64_t at)
+{
+    /* All of them get the same time: the order holds. */
+    for (xs_live_host_t *h = s_oldest_up (self); h && h->last_seen < at;
+         h = (xs_live_host_t *) zlistx_next (self->heard))
+        h->last_seen = at;
 }
 
 zlist_t *

@@ -53,6 +53,8 @@ typedef struct {
     int busy;                   /* what the agent reported                */
     int beats;
     zhashx_t *srs;              /* "backend_id" -> xs_live_sr_t *         */
+    void *heard;                /* its place in the registry's up hosts by
+                                   last_seen (xs_hosts_seen); NULL: none */
     json_t *sm_drivers;         /* its pool's SM drivers, {type: [capability,
                                    ...]}; NULL until the agent reports them */
 } xs_live_host_t;
@@ -75,6 +77,9 @@ xs_hosts_t *xs_hosts_new (void);
 /* NULLs *self_p; idempotent. */
 void xs_hosts_destroy (xs_hosts_t **self_p);
 
+/* Number of hosts (up or down) registered since the catalog started. */
+size_t xs_hosts_count (xs_hosts_t *self);
+
 /* The host `uuid`, or NULL. Borrowed. */
 xs_live_host_t *xs_hosts_get (xs_hosts_t *self, const char *uuid);
 
@@ -86,6 +91,21 @@ xs_live_host_t *xs_hosts_by_route (xs_hosts_t *self, zframe_t *route);
    zone, name and key are copied. Borrowed. */
 xs_live_host_t *xs_hosts_register (xs_hosts_t *self, const char *uuid, const char *zone,
                                    const char *name, const char *key, zframe_t *route);
+
+/* Host h was heard from now (h->last_seen): when it is up, it becomes
+   the last of the up hosts by last_seen (O(1)). Call it after setting
+   h->up true, so that the silence check sees h; a host set down drops out
+   at the next check by itself. */
+void xs_hosts_seen (xs_hosts_t *self, xs_live_host_t *h);
+
+/* The up hosts last heard from before `since`, oldest first: the silence
+   check walks these only, never every host (10,000 hosts, one tick a
+   second). Caller destroys the list (not the hosts). */
+zlist_t *xs_hosts_silent (xs_hosts_t *self, int64_t since);
+
+/* Every up host last heard from before `at` counts as heard at `at` (a late
+   tick: the catalog, not the host, was silent). Walks those hosts only. */
+void xs_hosts_forgive (xs_hosts_t *self, int64_t at);
 
 /* Forgets host `uuid` (removed). */
 void xs_hosts_forget (xs_hosts_t *self, const char *uuid);

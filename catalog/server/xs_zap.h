@@ -20,11 +20,25 @@
 #include <stdbool.h>
 #include <czmq.h>
 
+/* ZMQ_ZAP_ENFORCE_DOMAIN: libzmq 4.3 honours it, its header declares it
+   only with the draft API. The agent socket sets it: xs_zap rebinds its
+   socket now and then (to let go of the finished handshakes' ZAP pipes),
+   and a handshake in between must fail, not pass unauthenticated. */
+#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
+#define XS_ZAP_ENFORCE_DOMAIN ZMQ_ZAP_ENFORCE_DOMAIN
+#else
+#define XS_ZAP_ENFORCE_DOMAIN 93
+#endif
+
 typedef struct {
     const char *dir;            /* the allow-list directory              */
     bool ok;                    /* set by the actor: bound and serving    */
 } xs_zap_args_t;
 
 void xs_zap_actor (zsock_t *pipe, void *args);
+
+/* How many times the actor rebound its socket (to let go of the finished
+   handshakes' ZAP pipes: 200 ms without a handshake, or every 512), or -1. */
+int xs_zap_recycled (zactor_t *auth);
 
 #endif

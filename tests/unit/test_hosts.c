@@ -54,6 +54,51 @@ test_register_find_forget (void **state)
     xs_hosts_destroy (&hosts);
 }
 
+/* The silence check walks the up hosts oldest first and stops at the first
+   one heard lately (never every host); hosts set down or forgotten drop
+   out; a late tick's forgiveness moves only the silent ones. */
+static void
+test_silent_oldest_first (void **state)
+{
+    xs_hosts_t *hosts = xs_hosts_new ();
+    xs_live_host_t *a = s_register (hosts, "a", "z1", "ra");
+    xs_live_host_t *b = s_register (hosts, "b", "z1", "rb");
+    xs_live_host_t *c = s_register (hosts, "c", "z1", "rc");
+    assert_int_equal (xs_hosts_count (hosts), 3);
+    xs_hosts_seen (hosts, a);           /* heard order: b, c, a */
+    b->last_seen = 10;
+    c->last_seen = 20;
+    a->last_seen = 30;
+    zlist_t *silent = xs_hosts_silent (hosts, 25);
+    assert_int_equal (zlist_size (silent), 2);
+    assert_ptr_equal (zlist_first (silent), b);
+    assert_ptr_equal (zlist_next (silent), c);
+    zlist_destroy (&silent);
+    c->up = false;                      /* marked down: not silent again */
+    silent = xs_hosts_silent (hosts, 25);
+    assert_int_equal (zlist_size (silent), 1);
+    assert_ptr_equal (zlist_first (silent), b);
+    zlist_destroy (&silent);
+    xs_hosts_forgive (hosts, 15);
+    assert_int_equal (b->last_seen, 15);
+    assert_int_equal (a->last_seen, 30);
+    /* Back up: heard now, the newest. */
+    c->up = true;
+    xs_hosts_seen (hosts, c);
+    xs_hosts_forget (hosts, "b");
+    assert_int_equal (xs_hosts_count (hosts), 2);
+    silent = xs_hosts_silent (hosts, 31);
+    assert_int_equal (zlist_size (silent), 1);
+    assert_ptr_equal (zlist_first (silent), a);
+    zlist_destroy (&silent);
+    silent = xs_hosts_silent (hosts, zclock_mono () + 1);
+    assert_int_equal (zlist_size (silent), 2);
+    assert_ptr_equal (zlist_first (silent), a);
+    assert_ptr_equal (zlist_next (silent), c);
+    zlist_destroy (&silent);
+    xs_hosts_destroy (&hosts);
+}
+
 static void
 test_pick_and_sr_info (void **state)
 {
@@ -227,6 +272,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_register_find_forget),
+        cmocka_unit_test (test_silent_oldest_first),
         cmocka_unit_test (test_pick_and_sr_info),
         cmocka_unit_test (test_list),
         cmocka_unit_test (test_sm_drivers),
