@@ -135,6 +135,30 @@ test_recycled_handler_keeps_sessions_and_admits (void **state)
     zsock_destroy (&c);
 }
 
+/* What guards the instant between unbind and bind of a recycle: with no
+   ZAP handler bound at all, a socket set up as the agent socket is
+   (ZAP_ENFORCE_DOMAIN) admits nobody, enrolled or not, instead of letting
+   the handshake pass unauthenticated (libzmq's default without it). */
+static void
+test_no_handler_admits_nobody (void **state)
+{
+    s_fx_t *f = (s_fx_t *) *state;
+    zsock_t *a = s_client (f, true, "a");
+    assert_true (s_round_trip (f, a, "before", 10000));
+    zactor_destroy (&f->auth);          /* unbinds the handler */
+    zsock_t *b = s_client (f, true, "b");
+    zsock_t *c = s_client (f, false, "c");
+    zstr_send (b, "enrolled");
+    zstr_send (c, "unknown");
+    /* Nothing reaches the router (with or without a User-Id). */
+    zpoller_t *poller = zpoller_new (f->router, NULL);
+    assert_null (zpoller_wait (poller, 1500));
+    zpoller_destroy (&poller);
+    zsock_destroy (&a);
+    zsock_destroy (&b);
+    zsock_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -142,6 +166,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_recycled_handler_keeps_sessions_and_admits,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_no_handler_admits_nobody, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
