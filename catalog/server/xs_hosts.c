@@ -234,8 +234,14 @@ void
 xs_hosts_seen (xs_hosts_t *self, xs_live_host_t *h)
 {
     h->last_seen = zclock_mono ();
-    if (!h->up)
+    if (!h->up) {
+        /* Out of the list: its new last_seen would break the order that
+           xs_hosts_silent stops by (a message from a host set down). */
+        if (h->heard)
+            zlistx_delete (self->heard, h->heard);
+        h->heard = NULL;
         return;
+    }
     if (h->heard)
         zlistx_move_end (self->heard, h->heard);
     else

@@ -95,7 +95,7 @@ xs_live_host_t *xs_hosts_register (xs_hosts_t *self, const char *uuid, const cha
 /* Host h was heard from now (h->last_seen): when it is up, it becomes
    the last of the up hosts by last_seen (O(1)). Call it after setting
    h->up true, so that the silence check sees h; a host set down drops out
-   at the next check by itself. */
+   at the next check by itself, or here when it is heard while down. */
 void xs_hosts_seen (xs_hosts_t *self, xs_live_host_t *h);
 
 /* The up hosts last heard from before `since`, oldest first: the silence

@@ -96,6 +96,18 @@ test_silent_oldest_first (void **state)
     assert_ptr_equal (zlist_first (silent), a);
     assert_ptr_equal (zlist_next (silent), c);
     zlist_destroy (&silent);
+    /* A message from a host set down (an sr_state) is heard, but a host
+       behind it in the list that is silent is still found. */
+    xs_live_host_t *d = s_register (hosts, "d", "z1", "rd");     /* order: a, c, d */
+    c->up = false;
+    xs_hosts_seen (hosts, c);
+    a->last_seen = 10;
+    d->last_seen = 20;
+    silent = xs_hosts_silent (hosts, 25);
+    assert_int_equal (zlist_size (silent), 2);
+    assert_ptr_equal (zlist_first (silent), a);
+    assert_ptr_equal (zlist_next (silent), d);
+    zlist_destroy (&silent);
     xs_hosts_destroy (&hosts);
 }
 
