@@ -135,6 +135,20 @@ test_migrate_empty_file_to_current (void **state)
     xs_store_destroy (&store);
 }
 
+/* Marks fx's catalog as schema `version`, as each store writes it. */
+static void
+s_mark_version (fixture_t *fx, int version)
+{
+    char sql [200];
+    if (fx_is_pg ())
+        snprintf (sql, sizeof sql, "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
+                  "INSERT INTO xensm_schema VALUES (%d)", version);
+    else
+        snprintf (sql, sizeof sql, "PRAGMA user_version = %d; "
+                  "PRAGMA application_id = 2020830531;", version);
+    assert_int_equal (fx_raw_exec (fx->path, sql), FX_OK);
+}
+
 /* Schema 1 -> 2 (projects): a volume of a version 1 catalog keeps
    everything and belongs to project "". */
 static void
@@ -148,10 +162,7 @@ test_migrate_1_to_2_adds_projects (void **state)
         "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
         "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at)"
         " VALUES ('vol-1', 'old', 1024, 1, 'available', 1, 1);"), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg ()
-        ? "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
-          "INSERT INTO xensm_schema VALUES (1)"
-        : "PRAGMA user_version = 1; PRAGMA application_id = 2020830531;"), FX_OK);
+    s_mark_version (fx, 1);
     xs_store_t *store = fx_open (fx);
     assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_err_t err = { 0 };
@@ -187,10 +198,7 @@ test_migrate_2_to_3_adds_extend_states (void **state)
         " VALUES ('vol-b', 'vdi_create', 'done', 1, 1);"
         "INSERT INTO attempt (volume_uuid, backend_id, outcome, at)"
         " VALUES ('vol-b', 1, 'ok', 1);"), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg ()
-        ? "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
-          "INSERT INTO xensm_schema VALUES (2)"
-        : "PRAGMA user_version = 2; PRAGMA application_id = 2020830531;"), FX_OK);
+    s_mark_version (fx, 2);
     xs_store_t *store = fx_open (fx);
     assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_err_t err = { 0 };
@@ -258,10 +266,7 @@ test_migrate_5_to_6_indexes_creating (void **state)
         " ('vol-b', 1, 1, 'creating', 2, 2), ('vol-d', 1, 1, 'deleted', 3, 3);"
         "INSERT INTO volume (uuid, size_bytes, flavor_id, state, parent_uuid, created_at,"
         " updated_at) VALUES ('vol-e', 1, 1, 'creating', 'vol-a', 4, 4);"), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg ()
-        ? "CREATE TABLE xensm_schema (version BIGINT NOT NULL);"
-          "INSERT INTO xensm_schema VALUES (5)"
-        : "PRAGMA user_version = 5; PRAGMA application_id = 2020830531;"), FX_OK);
+    s_mark_version (fx, 5);
     xs_store_t *store = fx_open (fx);
     assert_int_equal (xs_store_schema_version (store), 6);
     xs_err_t err = { 0 };
