@@ -33,12 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <czmq.h>
 
+#include "xs_daemon.h"
 #include "xs_proto.h"
 
 #define S_PIB 1125899906842624LL
@@ -331,16 +331,6 @@ s_beat (s_bench_t *self)
 }
 
 static void
-s_raise_nofile (void)
-{
-    struct rlimit lim;
-    if (getrlimit (RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        setrlimit (RLIMIT_NOFILE, &lim);
-    }
-}
-
-static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: xs-bench-hosts --prepare --dir DIR --enroll KEYS_DIR [--first I] "
@@ -426,7 +416,7 @@ main (int argc, char **argv)
     }
     if (prepare)
         return s_prepare (dir, enroll, first, n);
-    s_raise_nofile ();
+    xs_daemon_raise_nofile ();
     zsys_set_max_sockets (0);       /* as many as the descriptors allow */
     zsys_handler_set (NULL);
     sigset_t stop;

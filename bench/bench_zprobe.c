@@ -5,8 +5,9 @@
     xs-bench-zprobe --server ENDPOINT --cert FILE [--arena-max N] [--zap]
         A CURVE server ROUTER (no ZAP handler: every client key is admitted;
         with --zap, a ZAP handler admits every key and names it as the
-        User-Id, as catalogd's does after its allow-list check) that answers every message with one of the same size to its sender,
-        as catalogd answers a heartbeat with its ack. On SIGUSR1 it prints
+        User-Id, as catalogd's does after its allow-list check) that
+        answers every message with one of the same size to its sender, as
+        catalogd answers a heartbeat with its ack. On SIGUSR1 it prints
         its VmRSS and malloc's view (mallinfo2: arena, in use, free) on
         stdout. --arena-max sets mallopt (M_ARENA_MAX) first.
     xs-bench-zprobe --clients N --endpoint ENDPOINT --server-key FILE
@@ -25,21 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <czmq.h>
 
-static void
-s_raise_nofile (void)
-{
-    struct rlimit lim;
-    if (getrlimit (RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        setrlimit (RLIMIT_NOFILE, &lim);
-    }
-}
+#include "xs_daemon.h"
 
 static long
 s_rss_kib (void)
@@ -269,7 +261,7 @@ main (int argc, char **argv)
     }
     if (arena_max > 0)
         mallopt (M_ARENA_MAX, arena_max);
-    s_raise_nofile ();
+    xs_daemon_raise_nofile ();
     zsys_set_max_sockets (0);
     zsys_handler_set (NULL);
     int sigfd = s_signals ();

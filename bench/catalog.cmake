@@ -36,4 +36,5 @@ target_link_libraries(xs-bench-http PRIVATE PkgConfig::CURL PkgConfig::JANSSON)
 # connected agent, without catalogd (the 10,000-agent row's baseline).
 add_executable(xs-bench-zprobe bench_zprobe.c)
 target_include_directories(xs-bench-zprobe PRIVATE ${CZMQ_INCLUDE_DIRS} ${ZMQ_INCLUDE_DIRS})
+target_link_libraries(xs-bench-zprobe PRIVATE xensm-common)
 xensm_link_zmq(xs-bench-zprobe)
