@@ -506,14 +506,21 @@ struct _xs_api_list_t {
     size_t items;
 };
 
+/* Room for size more bytes and the terminating NUL. */
 static void
-s_list_put (xs_api_list_t *self, const char *text, size_t size)
+s_list_reserve (xs_api_list_t *self, size_t size)
 {
     if (self->len + size + 1 > self->cap) {
         while (self->len + size + 1 > self->cap)
             self->cap *= 2;
         self->data = xs_realloc (self->data, self->cap);
     }
+}
+
+static void
+s_list_put (xs_api_list_t *self, const char *text, size_t size)
+{
+    s_list_reserve (self, size);
     memcpy (self->data + self->len, text, size);
     self->len += size;
     self->data [self->len] = '\0';
@@ -529,9 +536,7 @@ s_list_dump_value (xs_api_list_t *self, const json_t *value)
     size_t n = json_dumpb (value, self->data + self->len, room, flags);
     xs_nn (n ? self : NULL);            /* on a whole value, only out of memory fails */
     if (n >= room) {
-        while (self->len + n + 1 > self->cap)
-            self->cap *= 2;
-        self->data = xs_realloc (self->data, self->cap);
+        s_list_reserve (self, n);
         n = json_dumpb (value, self->data + self->len, self->cap - self->len, flags);
     }
     self->len += n;
