@@ -2,6 +2,7 @@
 #include "xs_api_proto.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -543,12 +544,21 @@ s_list_dump_value (xs_api_list_t *self, const json_t *value)
     self->data [self->len] = '\0';
 }
 
+/* An empty buffer of cap bytes (a list with no "{key:[" yet). */
+static xs_api_list_t *
+s_list_raw (size_t cap)
+{
+    xs_api_list_t *self = xs_zalloc (sizeof *self);
+    self->cap = cap;
+    self->data = xs_realloc (NULL, self->cap);
+    self->data [0] = '\0';
+    return self;
+}
+
 xs_api_list_t *
 xs_api_list_new (const char *key, size_t size_hint)
 {
-    xs_api_list_t *self = xs_zalloc (sizeof *self);
-    self->cap = size_hint > 64 ? size_hint : 4096;
-    self->data = xs_realloc (NULL, self->cap);
+    xs_api_list_t *self = s_list_raw (size_hint > 64 ? size_hint : 4096);
     s_list_put (self, "{", 1);
     json_t *name = xs_nn (json_string (key));
     s_list_dump_value (self, name);
@@ -599,4 +609,138 @@ xs_api_list_text (xs_api_list_t **self_p, const json_t *tail, size_t *len)
     self->data = NULL;
     xs_api_list_destroy (self_p);
     return text;
+}
+
+/* ---------------------------------------------------------------------------
+ *  Items written from a template
+ * ------------------------------------------------------------------------- */
+
+struct _xs_api_tmpl_t {
+    char *text;                 /* jansson's dump of the template          */
+    size_t nholes;              /* holes found in text, in text's order:   */
+    size_t *hole;               /*   hole [k] is value hole [k]'s index,    */
+    size_t *at;                 /*   fragment k is text [at [k], end [k]),  */
+    size_t *end;                /*   then hole [k]'s value (k < nholes)     */
+};
+
+json_t *
+xs_api_tmpl_hole (size_t i)
+{
+    char marker [32];
+    snprintf (marker, sizeof marker, "\x01xs-hole-%zu", i);
+    return xs_nn (json_string (marker));
+}
+
+/* Where hole i's dumped marker is in text (its offset, its length in
+   *len), or -1 when it is not there; -2 when it is there twice. */
+static ptrdiff_t
+s_tmpl_find (const char *text, size_t i, size_t *len)
+{
+    json_t *hole = xs_api_tmpl_hole (i);
+    char *marker = xs_nn (json_dumps (hole, JSON_ENCODE_ANY));
+    json_decref (hole);
+    const char *at = strstr (text, marker);
+    *len = strlen (marker);
+    bool twice = at && strstr (at + *len, marker);
+    free (marker);
+    return !at ? -1 : twice ? -2 : at - text;
+}
+
+xs_api_tmpl_t *
+xs_api_tmpl_new (const json_t *object, size_t holes)
+{
+    if (!json_is_object (object))
+        return NULL;
+    xs_api_tmpl_t *self = xs_zalloc (sizeof *self);
+    self->text = xs_nn (json_dumps (object, JSON_COMPACT));
+    self->hole = xs_zalloc ((holes + 1) * sizeof *self->hole);
+    self->at = xs_zalloc ((holes + 1) * sizeof *self->at);
+    self->end = xs_zalloc ((holes + 1) * sizeof *self->end);
+    /* at [k] / end [k] hold the markers' spans first, sorted by insertion. */
+    for (size_t i = 0; i < holes; i++) {
+        size_t len;
+        ptrdiff_t pos = s_tmpl_find (self->text, i, &len);
+        if (pos == -2) {
+            xs_api_tmpl_destroy (&self);
+            return NULL;
+        }
+        if (pos < 0)
+            continue;
+        size_t k = self->nholes++;
+        for (; k > 0 && self->at [k - 1] > (size_t) pos; k--) {
+            self->hole [k] = self->hole [k - 1];
+            self->at [k] = self->at [k - 1];
+            self->end [k] = self->end [k - 1];
+        }
+        self->hole [k] = i;
+        self->at [k] = (size_t) pos;
+        self->end [k] = (size_t) pos + len;
+    }
+    /* Spans of markers -> fragments between them. */
+    size_t from = 0, n = self->nholes;
+    for (size_t k = 0; k <= n; k++) {
+        size_t marker_end = k < n ? self->end [k] : 0;
+        self->end [k] = k < n ? self->at [k] : strlen (self->text);
+        self->at [k] = from;
+        from = marker_end;
+    }
+    return self;
+}
+
+void
+xs_api_tmpl_destroy (xs_api_tmpl_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    xs_api_tmpl_t *self = *self_p;
+    free (self->text);
+    free (self->hole);
+    free (self->at);
+    free (self->end);
+    free (self);
+    *self_p = NULL;
+}
+
+json_t *
+xs_api_dumped (const json_t *value)
+{
+    char *text = xs_nn (json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY));
+    json_t *dumped = xs_nn (json_string_nocheck (text));     /* jansson's: UTF-8 */
+    free (text);
+    return dumped;
+}
+
+/* Appends the template with its holes filled. */
+static void
+s_list_put_tmpl (xs_api_list_t *self, const xs_api_tmpl_t *tmpl, const xs_api_val_t *values)
+{
+    for (size_t k = 0; k <= tmpl->nholes; k++) {
+        s_list_put (self, tmpl->text + tmpl->at [k], tmpl->end [k] - tmpl->at [k]);
+        if (k == tmpl->nholes)
+            break;
+        const xs_api_val_t *v = &values [tmpl->hole [k]];
+        if (v->value)
+            s_list_dump_value (self, v->value);
+        else
+            s_list_put (self, v->json, v->len);
+    }
+}
+
+void
+xs_api_list_add_tmpl (xs_api_list_t *self, const xs_api_tmpl_t *tmpl,
+                      const xs_api_val_t *values)
+{
+    if (self->items++)
+        s_list_put (self, ",", 1);
+    s_list_put_tmpl (self, tmpl, values);
+}
+
+json_t *
+xs_api_tmpl_object (const xs_api_tmpl_t *tmpl, const xs_api_val_t *values)
+{
+    xs_api_list_t *buf = s_list_raw (4096);
+    s_list_put_tmpl (buf, tmpl, values);
+    json_t *object = xs_nn (json_loadb (buf->data, buf->len, 0, NULL));
+    xs_api_list_destroy (&buf);
+    return object;
 }

@@ -211,7 +211,7 @@ json_t *
 xs_cinder_zone_map (xs_cinder_t *self)
 {
     json_t *map = xs_nn (json_object ());
-    xs_backend_t **list = xs_store_backend_list (self->store, NULL);
+    xs_backend_t **list = xs_store_backend_list_rows (self->store, NULL);
     for (xs_backend_t **b = list; b && *b; b++) {
         char key [32];
         snprintf (key, sizeof key, "%lld", (long long) (*b)->id);

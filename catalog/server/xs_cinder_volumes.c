@@ -51,81 +51,152 @@ s_vol_of_row (const xs_volume_t *v, const char *flavor)
     };
 }
 
-/* What the volumes of one reply share, made once per reply: the self
-   links' prefix, the zones, and one JSON string per distinct status,
-   flavor, type id, zone, host and project, which every row that has it
-   references instead of a copy of its own. */
+/* The members of Cinder's volume detail that are a volume's own: the
+   holes of the reply's template (s_view_tmpl). */
+enum {
+    S_ID, S_NAME, S_STATUS, S_SIZE, S_TYPE, S_TYPE_ID, S_ZONE, S_CREATED, S_UPDATED,
+    S_SNAPSHOT, S_SOURCE, S_HREF, S_TENANT, S_HOST, S_HOLES
+};
+
+/* What the volumes of one reply share, made once per reply: the
+   template, the self links' prefix, the zones, the JSON text of each
+   distinct status, flavor, type id, zone, host and project (dumped once,
+   for every row that has it), and the values of one row, set in place
+   row after row. */
 typedef struct {
     xs_cinder_t *self;
     json_t *zones;              /* backend id as text -> zone (borrowed)   */
+    xs_api_tmpl_t *tmpl;        /* the detail, or the summary              */
     char *href;                 /* "<base>/v3[/<project>]/volumes/<uuid>"  */
     size_t href_len;            /* of the prefix, up to "volumes/"         */
     size_t href_cap;
-    json_t *shared;             /* text -> its string                      */
-    json_t *type_ids;           /* flavor label -> its type id             */
-    json_t *links;              /* [{"rel":"self","href":href}]: the row's  */
-    json_t *href_value;         /*   href, set in place for each row        */
-    json_t *metadata;           /* {} and [], the same for every row        */
-    json_t *attachments;
+    json_t *shared;             /* text -> its JSON text                   */
+    json_t *type_ids;           /* flavor label -> its type id's JSON text */
+    xs_api_val_t null;          /* JSON null's text                        */
+    json_t *null_text;
+    json_t *own [S_HOLES];      /* the row's own strings and size          */
+    xs_api_val_t values [S_HOLES];      /* the row's values                */
 } s_view_t;
 
-static void
-s_view_init (s_view_t *view, xs_cinder_t *self, const xs_api_req_t *req, json_t *zones)
+/* Cinder's volume detail (summary: its id, name and links), in Cinder's
+   order, with a hole for each member that is a volume's own. Nothing
+   here attaches, encrypts, replicates, groups or migrates a volume, nor
+   keeps a description or metadata: the rest is the same for every one. */
+static xs_api_tmpl_t *
+s_view_tmpl (bool detail)
 {
-    *view = (s_view_t) {.self = self, .zones = zones};
+    json_t *h [S_HOLES];
+    for (size_t i = 0; i < S_HOLES; i++)
+        h [i] = xs_api_tmpl_hole (i);
+    json_t *links = xs_nn (json_pack ("[{s:s, s:O}]", "rel", "self", "href", h [S_HREF]));
+    json_t *object = detail
+        ? json_pack ("{s:O, s:O, s:O, s:O, s:O, s:O, s:{}, s:[], s:s, s:O, s:O, s:O, s:n,"
+                     " s:O, s:O, s:n, s:b, s:n, s:n, s:b, s:n, s:O, s:O, s:O, s:n, s:n,"
+                     " s:b, s:n, s:n, s:b, s:n}",
+                     "id", h [S_ID], "name", h [S_NAME], "status", h [S_STATUS],
+                     "size", h [S_SIZE], "volume_type", h [S_TYPE],
+                     "volume_type_id", h [S_TYPE_ID], "metadata", "attachments",
+                     "bootable", "false", "availability_zone", h [S_ZONE],
+                     "created_at", h [S_CREATED], "updated_at", h [S_UPDATED], "description",
+                     "snapshot_id", h [S_SNAPSHOT], "source_volid", h [S_SOURCE], "user_id",
+                     "encrypted", 0, "replication_status", "consistencygroup_id",
+                     "multiattach", 0, "migration_status", "links", links,
+                     "os-vol-tenant-attr:tenant_id", h [S_TENANT],
+                     "os-vol-host-attr:host", h [S_HOST], "group_id", "provider_id",
+                     "shared_targets", 0, "service_uuid", "cluster_name", "consumes_quota", 1,
+                     "os-vol-mig-status-attr:name_id")
+        : json_pack ("{s:O, s:O, s:O}", "id", h [S_ID], "name", h [S_NAME], "links", links);
+    xs_api_tmpl_t *tmpl = xs_nn (xs_api_tmpl_new (xs_nn (object), S_HOLES));
+    json_decref (object);
+    json_decref (links);
+    for (size_t i = 0; i < S_HOLES; i++)
+        json_decref (h [i]);
+    return tmpl;
+}
+
+static void
+s_view_init (s_view_t *view, xs_cinder_t *self, const xs_api_req_t *req, json_t *zones,
+             bool detail)
+{
+    *view = (s_view_t) {.self = self, .zones = zones, .tmpl = s_view_tmpl (detail)};
     view->href = xs_api_req_url (req, "volumes/");
     view->href_len = strlen (view->href);
     view->href_cap = view->href_len + 1;
     view->shared = xs_nn (json_object ());
     view->type_ids = xs_nn (json_object ());
-    view->href_value = xs_nn (json_string_nocheck (""));
-    view->links = xs_nn (json_pack ("[{s:s, s:O}]", "rel", "self", "href", view->href_value));
-    view->metadata = xs_nn (json_object ());
-    view->attachments = xs_nn (json_array ());
+    view->null_text = xs_api_dumped (json_null ());
+    view->null = (xs_api_val_t) {.json = json_string_value (view->null_text),
+                                 .len = json_string_length (view->null_text)};
+    for (size_t i = 0; i < S_HOLES; i++)
+        view->own [i] = i == S_SIZE ? xs_nn (json_integer (0)) : xs_nn (json_string (""));
 }
 
 static void
 s_view_fini (s_view_t *view)
 {
+    xs_api_tmpl_destroy (&view->tmpl);
     free (view->href);
     json_decref (view->shared);
     json_decref (view->type_ids);
-    json_decref (view->href_value);
-    json_decref (view->links);
-    json_decref (view->metadata);
-    json_decref (view->attachments);
+    json_decref (view->null_text);
+    for (size_t i = 0; i < S_HOLES; i++)
+        json_decref (view->own [i]);
 }
 
-/* The one string of text in this reply (a new reference). */
-static json_t *
-s_shared (s_view_t *view, const char *text)
+/* The value of `text` in map (text -> its JSON text), its JSON text
+   made by make (new string) and kept for the next row when not there. */
+static xs_api_val_t
+s_memo (json_t *map, const char *text, json_t *(*make) (const char *))
 {
-    json_t *s = json_object_get (view->shared, text);
-    if (s)
-        return json_incref (s);
-    s = xs_nn (json_string (text));
-    json_object_set (view->shared, text, s);        /* kept for the next row */
-    return s;
+    json_t *json = json_object_get (map, text);
+    if (!json) {
+        json = make (text);
+        json_object_set_new (map, text, json);
+    }
+    return (xs_api_val_t) {.json = json_string_value (json), .len = json_string_length (json)};
 }
 
-/* The type id of flavor `label` (a new reference): one SHA-1 per flavor. */
+/* JSON text of the string text (of null when it is not UTF-8, which no
+   JSON reply may hold). */
 static json_t *
-s_type_id (s_view_t *view, const char *label)
+s_string_text (const char *text)
 {
-    json_t *id = json_object_get (view->type_ids, label);
-    if (id)
-        return json_incref (id);
+    json_t *s = json_string (text);
+    json_t *dumped = xs_api_dumped (s ? s : json_null ());
+    json_decref (s);
+    return dumped;
+}
+
+/* JSON text of the type id of flavor `label`: one SHA-1 per flavor. */
+static json_t *
+s_type_id_text (const char *label)
+{
     char buf [37];
     xs_cinder_type_id (label, buf);
-    id = xs_nn (json_string_nocheck (buf));
-    json_object_set (view->type_ids, label, id);    /* kept for the next row */
-    return id;
+    return s_string_text (buf);
 }
 
-/* The self link of volume uuid, [{"rel":"self","href":...}]: the view's
-   one link, its href set to uuid's (a new reference). */
-static json_t *
-s_self_link (s_view_t *view, const char *uuid)
+/* The one JSON text of text in this reply. */
+static xs_api_val_t
+s_shared (s_view_t *view, const char *text)
+{
+    return s_memo (view->shared, text, s_string_text);
+}
+
+/* Sets the view's own value `hole` to text; JSON null for NULL (or
+   text that is not UTF-8). */
+static xs_api_val_t
+s_own (s_view_t *view, size_t hole, const char *text)
+{
+    if (text && json_string_set (view->own [hole], text) == 0)
+        return (xs_api_val_t) {.value = view->own [hole]};
+    return view->null;
+}
+
+/* The self link of volume uuid: the view's href with uuid after the
+   prefix. */
+static xs_api_val_t
+s_self_href (s_view_t *view, const char *uuid)
 {
     size_t n = strlen (uuid);
     if (view->href_len + n + 1 > view->href_cap) {
@@ -133,22 +204,12 @@ s_self_link (s_view_t *view, const char *uuid)
         view->href = xs_realloc (view->href, view->href_cap);
     }
     memcpy (view->href + view->href_len, uuid, n + 1);
-    xs_nn (json_string_set (view->href_value, view->href) == 0 ? view : NULL);
-    return json_incref (view->links);
+    return s_own (view, S_HREF, view->href);
 }
 
-static json_t *
-s_string_or_null (const char *s)
-{
-    return s ? xs_nn (json_string (s)) : json_null ();
-}
-
-/* Sets Cinder's volume detail of v into d, member by member in Cinder's
-   order: d may be new, or the previous row's detail (each member is then
-   replaced, in place: a page reuses one object). d shares the view's
-   links, metadata and attachments: dump it before the next row is set. */
+/* Sets the view's values to those of volume v. */
 static void
-s_detail_set (json_t *d, s_view_t *view, const s_vol_t *v)
+s_view_set (s_view_t *view, const s_vol_t *v)
 {
     char key [32] = "", created [40], updated [40], host [64];
     if (v->backend_id)
@@ -158,48 +219,23 @@ s_detail_set (json_t *d, s_view_t *view, const s_vol_t *v)
     xs_cinder_iso_time (v->created_at, created, sizeof created);
     xs_cinder_iso_time (v->updated_at, updated, sizeof updated);
     bool from_snapshot = v->parent && xs_cinder_is_snapshot (view->self, v->parent);
-#define S_SET(k, value) json_object_set_new_nocheck (d, k, value)
-    S_SET ("id", xs_nn (json_string (v->uuid)));
-    S_SET ("name", s_string_or_null (v->name));
-    S_SET ("status", s_shared (view, v->state ? v->state : "error"));
-    S_SET ("size", xs_nn (json_integer ((v->size + XS_CINDER_GIB - 1) / XS_CINDER_GIB)));
-    S_SET ("volume_type", v->flavor ? s_shared (view, v->flavor) : json_null ());
-    S_SET ("volume_type_id", v->flavor ? s_type_id (view, v->flavor) : json_null ());
-    S_SET ("metadata", json_incref (view->metadata));
-    S_SET ("attachments", json_incref (view->attachments));
-    S_SET ("bootable", s_shared (view, "false"));
-    S_SET ("availability_zone", s_shared (view, zone ? zone : view->self->default_zone));
-    S_SET ("created_at", xs_nn (json_string_nocheck (created)));
-    S_SET ("updated_at", xs_nn (json_string_nocheck (updated)));
-    S_SET ("description", json_null ());
-    S_SET ("snapshot_id", s_string_or_null (from_snapshot ? v->parent : NULL));
-    S_SET ("source_volid", s_string_or_null (from_snapshot ? NULL : v->parent));
-    S_SET ("user_id", json_null ());
-    S_SET ("encrypted", json_false ());
-    S_SET ("replication_status", json_null ());
-    S_SET ("consistencygroup_id", json_null ());
-    S_SET ("multiattach", json_false ());
-    S_SET ("migration_status", json_null ());
-    S_SET ("links", s_self_link (view, v->uuid));
-    S_SET ("os-vol-tenant-attr:tenant_id", s_shared (view, v->project));
-    S_SET ("os-vol-host-attr:host", s_shared (view, host));
-    S_SET ("group_id", json_null ());
-    S_SET ("provider_id", json_null ());
-    S_SET ("shared_targets", json_false ());
-    S_SET ("service_uuid", json_null ());
-    S_SET ("cluster_name", json_null ());
-    S_SET ("consumes_quota", json_true ());
-    S_SET ("os-vol-mig-status-attr:name_id", json_null ());
-#undef S_SET
-}
-
-/* Sets Cinder's volume summary {id, name, links} of detail d into s. */
-static void
-s_summary_set (json_t *s, const json_t *d)
-{
-    static const char *const keys [] = {"id", "name", "links"};
-    for (size_t k = 0; k < 3; k++)
-        json_object_set_nocheck (s, keys [k], json_object_get (d, keys [k]));
+    xs_api_val_t *val = view->values;
+    val [S_ID] = s_own (view, S_ID, v->uuid);
+    val [S_NAME] = s_own (view, S_NAME, v->name);
+    val [S_STATUS] = s_shared (view, v->state ? v->state : "error");
+    json_integer_set (view->own [S_SIZE], (v->size + XS_CINDER_GIB - 1) / XS_CINDER_GIB);
+    val [S_SIZE] = (xs_api_val_t) {.value = view->own [S_SIZE]};
+    val [S_TYPE] = v->flavor ? s_shared (view, v->flavor) : view->null;
+    val [S_TYPE_ID] = v->flavor ? s_memo (view->type_ids, v->flavor, s_type_id_text)
+                                : view->null;
+    val [S_ZONE] = s_shared (view, zone ? zone : view->self->default_zone);
+    val [S_CREATED] = s_own (view, S_CREATED, created);
+    val [S_UPDATED] = s_own (view, S_UPDATED, updated);
+    val [S_SNAPSHOT] = s_own (view, S_SNAPSHOT, from_snapshot ? v->parent : NULL);
+    val [S_SOURCE] = s_own (view, S_SOURCE, from_snapshot ? NULL : v->parent);
+    val [S_HREF] = s_self_href (view, v->uuid);
+    val [S_TENANT] = s_shared (view, v->project);
+    val [S_HOST] = s_shared (view, host);
 }
 
 /* =========================================================================
@@ -226,10 +262,7 @@ s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
     xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);
     json_t *zones = xs_cinder_zone_map (self);
     s_view_t view;
-    s_view_init (&view, self, req, zones);
-    /* One detail object, refilled row by row and dumped as it is added. */
-    json_t *d = xs_nn (json_object ());
-    json_t *summary = xs_nn (json_object ());
+    s_view_init (&view, self, req, zones, detail);
     size_t n = xs_rows_list_size (rows);
     n = n < page.limit ? n : page.limit;
     xs_api_list_t *list = xs_api_list_new ("volumes", 1024 + n * (detail ? 1280 : 160));
@@ -238,13 +271,9 @@ s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
         if (!flavor || flavor->id != rows [i]->flavor_id)
             flavor = xs_cinder_flavor_of (flavors, rows [i]->flavor_id);
         s_vol_t v = s_vol_of_row (rows [i], flavor ? flavor->label : "");
-        s_detail_set (d, &view, &v);
-        if (!detail)
-            s_summary_set (summary, d);
-        xs_api_list_add (list, detail ? d : summary);
+        s_view_set (&view, &v);
+        xs_api_list_add_tmpl (list, view.tmpl, view.values);
     }
-    json_decref (d);
-    json_decref (summary);
     s_view_fini (&view);
     json_decref (zones);
     xs_flavor_list_destroy (&flavors);
@@ -265,7 +294,7 @@ xs_cinder_volumes_summary (xs_api_req_t *req, void *arg)
     s_volume_list_route (req, arg, false);
 }
 
-/* The zone map (backend id as text -> zone) s_detail_set needs for the
+/* The zone map (backend id as text -> zone) s_view_set needs for the
    one volume v: its backend's row only (xs_cinder_zone_map reads every
    backend and its config: 26% of catalogd's CPU in the HTTP create bench,
    with 100 backends). New object. */
@@ -298,10 +327,10 @@ s_reply_volume (xs_cinder_t *self, xs_api_req_t **req_p, unsigned status, const 
     }
     json_t *zones = s_zone_of (self, v);
     s_view_t view;
-    s_view_init (&view, self, *req_p, zones);
-    json_t *d = xs_nn (json_object ());
+    s_view_init (&view, self, *req_p, zones, true);
     s_vol_t vol = s_vol_of_view (v);
-    s_detail_set (d, &view, &vol);
+    s_view_set (&view, &vol);
+    json_t *d = xs_api_tmpl_object (view.tmpl, view.values);
     s_view_fini (&view);
     json_decref (zones);
     json_t *reply = xs_nn (json_object ());

@@ -299,6 +299,10 @@ xs_backend_t **xs_store_backend_list_by_flavor (xs_store_t *self, int64_t flavor
 xs_backend_t **xs_store_backend_list_by_zone (xs_store_t *self, const char *zone,
                                               xs_err_t *err);
 
+/* Backends as xs_store_backend_list has them but without their config
+   (nconfig 0): one query, for what needs their rows alone (zones). */
+xs_backend_t **xs_store_backend_list_rows (xs_store_t *self, xs_err_t *err);
+
 /* The id of flavor_id's first backend with an id above `after` (placement
    order), 0 when there is none, -1 on error. One index lookup: placement
    walks the flavor's backends with it without loading them all. */

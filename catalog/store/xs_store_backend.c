@@ -221,6 +221,15 @@ xs_store_backend_list (xs_store_t *self, xs_err_t *err)
 }
 
 xs_backend_t **
+xs_store_backend_list_rows (xs_store_t *self, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_BACKEND_LIST, err);
+    return st ? (xs_backend_t **) xs_sql_fetch_all (self, st, XS_RC_OK, s_backend_row,
+                                                    s_backend_free, "backend list", err)
+              : NULL;
+}
+
+xs_backend_t **
 xs_store_backend_list_by_flavor (xs_store_t *self, int64_t flavor_id, xs_err_t *err)
 {
     xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_BACKEND_BY_FLAVOR, err);

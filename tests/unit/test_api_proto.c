@@ -305,6 +305,87 @@ test_list_writer (void **state)
     xs_api_list_destroy (NULL);
 }
 
+/* Items from a template are the text jansson dumps for the template with
+   the values in place of its holes, whatever the values hold. */
+static void
+test_tmpl (void **state)
+{
+    (void) state;
+    json_t *h0 = xs_api_tmpl_hole (0), *h1 = xs_api_tmpl_hole (1), *h2 = xs_api_tmpl_hole (2);
+    json_t *h3 = xs_api_tmpl_hole (3), *h10 = xs_api_tmpl_hole (10);
+    /* Hole 2 is left out; hole 10 after hole 1 must not be taken for it. */
+    json_t *object = json_pack ("{s:O, s:[{s:s, s:O}], s:n, s:O, s:{}, s:O}", "id", h1, "links",
+                                "rel", "self", "href", h10, "description", "size", h0,
+                                "metadata", "last", h3);
+    xs_api_tmpl_t *tmpl = xs_api_tmpl_new (object, 11);
+    assert_non_null (tmpl);
+    json_t *want = json_pack ("{s:[]}", "volumes");
+    xs_api_list_t *list = xs_api_list_new ("volumes", 1);      /* grows */
+    const char *texts [] = { "plain", "caf\u00e9 \"quoted\" \\ \n", "" };
+    for (int i = 0; i < 3; i++) {
+        json_t *v [11];
+        v [0] = json_integer (i * 1000000000000LL);
+        v [1] = json_string (texts [i]);
+        v [3] = i == 2 ? json_null () : json_pack ("{s:i}", "nested", i);
+        for (int k = 4; k < 10; k++)
+            v [k] = json_string ("not in the template");
+        v [10] = json_string (texts [2 - i]);
+        v [2] = json_null ();
+        /* Hole 3's value given as the text jansson dumped of it, the
+           others dumped by the writer; hole 2's never read. */
+        json_t *dumped = xs_api_dumped (v [3]);
+        xs_api_val_t values [11];
+        for (int k = 0; k < 11; k++)
+            values [k] = (xs_api_val_t) {.value = v [k]};
+        values [2] = (xs_api_val_t) {.value = NULL, .json = NULL, .len = 0};
+        values [3] = (xs_api_val_t) {.json = json_string_value (dumped),
+                                     .len = json_string_length (dumped)};
+        xs_api_list_add_tmpl (list, tmpl, values);
+        json_t *item = json_pack ("{s:O, s:[{s:s, s:O}], s:n, s:O, s:{}, s:O}", "id", v [1],
+                                  "links", "rel", "self", "href", v [10], "description",
+                                  "size", v [0], "metadata", "last", v [3]);
+        json_array_append_new (json_object_get (want, "volumes"), item);
+        /* One item alone, as an object: the same. */
+        json_t *one = xs_api_tmpl_object (tmpl, values);
+        assert_true (json_equal (one, item));
+        json_decref (one);
+        json_decref (dumped);
+        for (int k = 0; k < 11; k++)
+            json_decref (v [k]);
+    }
+    size_t len;
+    char *text = xs_api_list_text (&list, NULL, &len);
+    s_assert_list_is (text, len, want);
+    free (text);
+    json_decref (want);
+    xs_api_tmpl_destroy (&tmpl);
+    assert_null (tmpl);
+    xs_api_tmpl_destroy (&tmpl);
+    xs_api_tmpl_destroy (NULL);
+    json_decref (object);
+
+    /* No holes: the constant text itself. */
+    object = json_pack ("{s:b}", "encrypted", 0);
+    tmpl = xs_api_tmpl_new (object, 0);
+    json_t *one = xs_api_tmpl_object (tmpl, NULL);
+    assert_true (json_equal (one, object));
+    json_decref (one);
+    xs_api_tmpl_destroy (&tmpl);
+    json_decref (object);
+
+    /* A hole twice, or no object: refused. */
+    object = json_pack ("{s:O, s:O}", "a", h0, "b", h0);
+    assert_null (xs_api_tmpl_new (object, 1));
+    json_decref (object);
+    assert_null (xs_api_tmpl_new (h0, 1));
+    assert_null (xs_api_tmpl_new (NULL, 1));
+    json_decref (h0);
+    json_decref (h1);
+    json_decref (h2);
+    json_decref (h3);
+    json_decref (h10);
+}
+
 int
 main (void)
 {
@@ -317,6 +398,7 @@ main (void)
         cmocka_unit_test (test_noauth_rule),
         cmocka_unit_test (test_request_ids),
         cmocka_unit_test (test_list_writer),
+        cmocka_unit_test (test_tmpl),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -159,6 +159,15 @@ test_backend_lists (void **state)
     assert_int_equal (list [3]->id, b4);
     assert_int_equal (list [2]->nconfig, 2);
     xs_backend_list_destroy (&list);
+    /* The rows alone: the same backends, zones and states, no config. */
+    list = xs_store_backend_list_rows (store, &err);
+    assert_int_equal (xs_rows_list_size (list), 4);
+    assert_int_equal (list [1]->id, b2);
+    assert_string_equal (list [1]->zone, "z2");
+    assert_string_equal (list [3]->zone, "z1");
+    assert_int_equal (list [2]->nconfig, 0);
+    assert_null (list [2]->config);
+    xs_backend_list_destroy (&list);
 
     list = xs_store_backend_list_by_flavor (store, gold, &err);
     assert_int_equal (xs_rows_list_size (list), 3);
