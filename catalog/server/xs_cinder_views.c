@@ -157,22 +157,23 @@ s_message_view (const xs_api_req_t *req, const xs_volume_t *v)
 }
 
 /* GET /messages[?request_id=] and /messages/{id}: the caller's volumes in
-   error that a request created. */
+   error that a request created (everyone's for an admin), oldest first;
+   the store reads those rows only (xs_store_volume_list_errors). */
 static void
 s_messages_common (xs_api_req_t *req, xs_cinder_t *self, const char *want_id)
 {
     const char *request_id = xs_api_req_query (req, "request_id");
+    const char *project = xs_cinder_admin (self, req) ? NULL
+                        : xs_api_req_identity (req)->project_id;
     xs_err_t err;
-    xs_volume_t **list = xs_store_volume_list (self->store, false, &err);
+    xs_volume_t **list = xs_store_volume_list_errors (self->store, project, &err);
     if (!list) {
         xs_api_reply_err (&req, &err);
         return;
     }
     json_t *messages = xs_nn (json_array ());
     for (xs_volume_t **v = list; *v; v++) {
-        if ((*v)->state != XS_VOLUME_ERROR || !(*v)->request_id
-        ||  !xs_cinder_visible (self, req, (*v)->project)
-        ||  (request_id && !streq (request_id, (*v)->request_id)))
+        if (request_id && !streq (request_id, (*v)->request_id))
             continue;
         json_t *m = s_message_view (req, *v);
         if (!want_id || streq (want_id, xs_cinder_str (m, "id")))

@@ -50,7 +50,7 @@
 #include "xs_rows.h"
 
 /* Highest schema version this code writes and reads. */
-#define XS_STORE_SCHEMA_VERSION 6
+#define XS_STORE_SCHEMA_VERSION 7
 
 typedef struct _xs_store_t xs_store_t;
 
@@ -446,6 +446,13 @@ int64_t xs_store_volume_page_count (xs_store_t *self, const xs_volume_page_spec_
    6). Caller destroys. */
 xs_volume_t **xs_store_volume_list_creating (xs_store_t *self, const char *after, int limit,
                                              xs_err_t *err);
+
+/* The volumes in state `error` that a request created (request_id set),
+   oldest first (created_at, then uuid): only project's when project is
+   not NULL. An index range scan over such rows only (schema 7): the
+   Block Storage API's user messages. Caller destroys. */
+xs_volume_t **xs_store_volume_list_errors (xs_store_t *self, const char *project,
+                                           xs_err_t *err);
 
 /* Records a VDI made (a job's answer) as one, all or none: the job done
    with its result, the volume available on the VDI (error cleared) and,

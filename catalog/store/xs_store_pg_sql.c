@@ -160,7 +160,10 @@ const char *const xs_pg_migrations [] = {
     "  ON volume (project, created_at, uuid COLLATE \"C\")"
     "  WHERE state <> 'deleted' AND parent_uuid IS NOT NULL;",
     /* 5 -> 6: the volumes still `creating` (see xs_store_sql.c). */
-    "CREATE INDEX volume_creating ON volume (uuid COLLATE \"C\") WHERE state = 'creating';"
+    "CREATE INDEX volume_creating ON volume (uuid COLLATE \"C\") WHERE state = 'creating';",
+    /* 6 -> 7: the creates that ended in error (see xs_store_sql.c). */
+    "CREATE INDEX volume_error ON volume (created_at, uuid COLLATE \"C\")"
+    "  WHERE state = 'error' AND request_id IS NOT NULL;"
 };
 
 _Static_assert (sizeof xs_pg_migrations / sizeof xs_pg_migrations [0]
@@ -317,6 +320,9 @@ const char *const xs_pg_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_CREATING] =
         S_VOLUME_COLS "WHERE state = 'creating' AND uuid COLLATE \"C\" > $1"
         " ORDER BY uuid COLLATE \"C\" LIMIT $2",
+    [XS_SQL_VOLUME_ERRORS] =
+        S_VOLUME_COLS "WHERE state = 'error' AND request_id IS NOT NULL"
+        " AND ($1::text IS NULL OR project = $1) ORDER BY created_at, uuid COLLATE \"C\"",
     [XS_SQL_VOLUME_SET_MADE] =
         "UPDATE volume SET state = 'available', backend_id = $2, vdi_uuid = $3,"
         " host_uuid = $4, error = NULL, updated_at = $5 WHERE uuid = $1",

@@ -186,7 +186,12 @@ const char *const xs_sql_migrations [] = {
     /* 5 -> 6: the volumes still `creating` (xs_store_volume_list_creating,
        read at every start): as many index entries as such rows, not a
        walk of every live volume. */
-    "CREATE INDEX volume_creating ON volume (uuid) WHERE state = 'creating';"
+    "CREATE INDEX volume_creating ON volume (uuid) WHERE state = 'creating';",
+    /* 6 -> 7: the creates that ended in error (xs_store_volume_list_errors,
+       the API's user messages): as many entries as such rows, not a walk
+       of every volume at every GET /messages. */
+    "CREATE INDEX volume_error ON volume (created_at, uuid)"
+    "  WHERE state = 'error' AND request_id IS NOT NULL;"
 };
 
 _Static_assert (sizeof xs_sql_migrations / sizeof xs_sql_migrations [0]
@@ -342,6 +347,9 @@ const char *const xs_sql_text [XS_SQL_NSTMTS] = {
     [XS_SQL_VOLUME_EXISTS] = "SELECT 1 FROM volume WHERE uuid = ?1",
     [XS_SQL_VOLUME_CREATING] =
         S_VOLUME_COLS "WHERE state = 'creating' AND uuid > ?1 ORDER BY uuid LIMIT ?2",
+    [XS_SQL_VOLUME_ERRORS] =
+        S_VOLUME_COLS "WHERE state = 'error' AND request_id IS NOT NULL"
+        " AND (?1 IS NULL OR project = ?1) ORDER BY created_at, uuid",
     [XS_SQL_VOLUME_SET_MADE] =
         "UPDATE volume SET state = 'available', backend_id = ?2, vdi_uuid = ?3,"
         " host_uuid = ?4, error = NULL, updated_at = ?5 WHERE uuid = ?1",

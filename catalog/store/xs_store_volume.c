@@ -189,6 +189,17 @@ xs_store_volume_list_creating (xs_store_t *self, const char *after, int limit, x
                                               "volumes creating", err);
 }
 
+xs_volume_t **
+xs_store_volume_list_errors (xs_store_t *self, const char *project, xs_err_t *err)
+{
+    xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_VOLUME_ERRORS, err);
+    if (!st)
+        return NULL;
+    int rc = xs_sql_bind_text (st, 1, project);
+    return (xs_volume_t **) xs_sql_fetch_all (self, st, rc, s_volume_row, s_volume_free,
+                                              "volumes in error", err);
+}
+
 /* Binds the three writes of xs_store_vdi_made. */
 static int
 s_vdi_made_bind (xs_sql_stmt_t **w, const xs_vdi_made_spec_t *m, int64_t at)

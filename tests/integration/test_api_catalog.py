@@ -246,6 +246,15 @@ class CatalogApi(unittest.TestCase):
         [m] = body["messages"]
         self.assertEqual(m["resource_uuid"], v["uuid"])
         self.assertIn("no backend could take it", m["user_message"])
+        # Listed and shown to its project; another project sees neither.
+        st, _, body = http("GET", "%s/v3/doomed-team/messages" % self.root)
+        self.assertEqual([x["id"] for x in body["messages"]], [m["id"]])
+        st, _, body = http("GET", "%s/v3/doomed-team/messages/%s" % (self.root, m["id"]))
+        self.assertEqual((st, body["message"]["request_id"]), (200, v["request_id"]))
+        st, _, body = http("GET", "%s/v3/other-team/messages" % self.root)
+        self.assertEqual((st, body["messages"]), (200, []))
+        st, _, _ = http("GET", "%s/v3/other-team/messages/%s" % (self.root, m["id"]))
+        self.assertEqual(st, 404)
         c.cinder("delete", "doomed")
         self.w.wait_until("doomed deleted", lambda: not self.catalog_volumes("doomed-team"))
 

@@ -268,7 +268,7 @@ test_migrate_5_to_6_indexes_creating (void **state)
         " updated_at) VALUES ('vol-e', 1, 1, 'creating', 'vol-a', 4, 4);"), FX_OK);
     s_mark_version (fx, 5);
     xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), 6);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
     xs_err_t err = { 0 };
     xs_volume_t **page = xs_store_volume_list_creating (store, "", 2, &err);
     assert_non_null (page);
@@ -285,6 +285,54 @@ test_migrate_5_to_6_indexes_creating (void **state)
         ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_creating'"
         : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
           " AND name = 'volume_creating'"), 1);
+}
+
+/* Schema 6 -> 7: the creates that ended in error have an index of their
+   own; xs_store_volume_list_errors reads those rows, oldest first, all
+   projects' or one's. */
+static void
+test_migrate_6_to_7_indexes_errors (void **state)
+{
+    fixture_t *fx = *state;
+    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
+    for (int v = 0; v < 6; v++)
+        assert_int_equal (fx_raw_exec (fx->path, steps [v]), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path,
+        "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
+        "INSERT INTO volume (uuid, size_bytes, flavor_id, state, request_id, project,"
+        " created_at, updated_at) VALUES"
+        " ('vol-late', 1, 1, 'error', 'req-1', 'p1', 5, 5),"
+        " ('vol-early', 1, 1, 'error', 'req-2', 'p2', 2, 2),"
+        " ('vol-tie', 1, 1, 'error', 'req-3', 'p1', 2, 2),"
+        " ('vol-ok', 1, 1, 'available', 'req-4', 'p1', 1, 1),"
+        " ('vol-gone', 1, 1, 'deleted', 'req-5', 'p1', 1, 1);"
+        "INSERT INTO volume (uuid, size_bytes, flavor_id, state, project, created_at,"
+        " updated_at) VALUES ('vol-admin', 1, 1, 'error', 'p1', 1, 1);"), FX_OK);
+    s_mark_version (fx, 6);
+    xs_store_t *store = fx_open (fx);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+    xs_err_t err = { 0 };
+    xs_volume_t **list = xs_store_volume_list_errors (store, NULL, &err);
+    assert_non_null (list);
+    assert_int_equal (xs_rows_list_size (list), 3);
+    assert_string_equal (list [0]->uuid, "vol-early");
+    assert_string_equal (list [1]->uuid, "vol-tie");
+    assert_string_equal (list [2]->uuid, "vol-late");
+    assert_string_equal (list [2]->request_id, "req-1");
+    xs_volume_list_destroy (&list);
+    list = xs_store_volume_list_errors (store, "p1", &err);
+    assert_int_equal (xs_rows_list_size (list), 2);
+    assert_string_equal (list [0]->uuid, "vol-tie");
+    assert_string_equal (list [1]->uuid, "vol-late");
+    xs_volume_list_destroy (&list);
+    list = xs_store_volume_list_errors (store, "nobody", &err);
+    assert_int_equal (xs_rows_list_size (list), 0);
+    xs_volume_list_destroy (&list);
+    xs_store_destroy (&store);
+    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
+        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_error'"
+        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+          " AND name = 'volume_error'"), 1);
 }
 
 static void
@@ -663,6 +711,7 @@ main (void)
         FX_TEST (test_migrate_1_to_2_adds_projects),
         FX_TEST (test_migrate_2_to_3_adds_extend_states),
         FX_TEST (test_migrate_5_to_6_indexes_creating),
+        FX_TEST (test_migrate_6_to_7_indexes_errors),
         FX_TEST (test_newer_schema_is_refused_untouched),
         FX_TEST (test_foreign_sqlite_database_is_refused),
         FX_TEST (test_garbage_file_is_refused_untouched),
