@@ -149,22 +149,43 @@ s_mark_version (fixture_t *fx, int version)
     assert_int_equal (fx_raw_exec (fx->path, sql), FX_OK);
 }
 
+/* A catalog made by the schema steps below `version` (as each store
+   writes them), holding what `sql` inserts, opened by the store: migrated
+   to the latest version. */
+static xs_store_t *
+s_open_migrated (fixture_t *fx, int version, const char *sql)
+{
+    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
+    for (int v = 0; v < version; v++)
+        assert_int_equal (fx_raw_exec (fx->path, steps [v]), FX_OK);
+    assert_int_equal (fx_raw_exec (fx->path, sql), FX_OK);
+    s_mark_version (fx, version);
+    xs_store_t *store = fx_open (fx);
+    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+    return store;
+}
+
+/* Asserts that the catalog has index `name`. */
+static void
+s_assert_index (fixture_t *fx, const char *name)
+{
+    char sql [160];
+    snprintf (sql, sizeof sql, fx_is_pg ()
+              ? "SELECT count(*) FROM pg_indexes WHERE indexname = '%s'"
+              : "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '%s'", name);
+    assert_int_equal (fx_raw_int (fx->path, sql), 1);
+}
+
 /* Schema 1 -> 2 (projects): a volume of a version 1 catalog keeps
    everything and belongs to project "". */
 static void
 test_migrate_1_to_2_adds_projects (void **state)
 {
     fixture_t *fx = *state;
-    /* A version 1 catalog as each store writes it. */
-    assert_int_equal (fx_raw_exec (fx->path, fx_is_pg () ? xs_pg_migrations [0]
-                                                         : xs_sql_migrations [0]), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path,
+    xs_store_t *store = s_open_migrated (fx, 1,
         "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
         "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at)"
-        " VALUES ('vol-1', 'old', 1024, 1, 'available', 1, 1);"), FX_OK);
-    s_mark_version (fx, 1);
-    xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+        " VALUES ('vol-1', 'old', 1024, 1, 'available', 1, 1);");
     xs_err_t err = { 0 };
     xs_volume_t *v = xs_store_volume_get (store, "vol-1", &err);
     assert_non_null (v);
@@ -172,10 +193,7 @@ test_migrate_1_to_2_adds_projects (void **state)
     assert_string_equal (v->project, "");
     xs_volume_destroy (&v);
     xs_store_destroy (&store);
-    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
-        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_by_project'"
-        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
-          " AND name = 'volume_by_project'"), 1);
+    s_assert_index (fx, "volume_by_project");
 }
 
 /* Schema 2 -> 3 (extend's states): every volume, its jobs and attempts
@@ -185,10 +203,7 @@ static void
 test_migrate_2_to_3_adds_extend_states (void **state)
 {
     fixture_t *fx = *state;
-    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
-    assert_int_equal (fx_raw_exec (fx->path, steps [0]), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path, steps [1]), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path,
+    xs_store_t *store = s_open_migrated (fx, 2,
         "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
         "INSERT INTO volume (uuid, name, size_bytes, flavor_id, state, created_at, updated_at,"
         " project) VALUES ('vol-b', 'first', 1024, 1, 'available', 1, 1, 'p1');"
@@ -197,10 +212,7 @@ test_migrate_2_to_3_adds_extend_states (void **state)
         "INSERT INTO job (volume_uuid, op, state, created_at, updated_at)"
         " VALUES ('vol-b', 'vdi_create', 'done', 1, 1);"
         "INSERT INTO attempt (volume_uuid, backend_id, outcome, at)"
-        " VALUES ('vol-b', 1, 'ok', 1);"), FX_OK);
-    s_mark_version (fx, 2);
-    xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+        " VALUES ('vol-b', 1, 'ok', 1);");
     xs_err_t err = { 0 };
     xs_volume_t **list = xs_store_volume_list (store, true, &err);
     assert_non_null (list);
@@ -243,10 +255,7 @@ test_migrate_2_to_3_adds_extend_states (void **state)
                             .state = XS_JOB_PENDING};
     assert_true (xs_store_job_insert (store, &orphan, &err) < 0);
     xs_store_destroy (&store);
-    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
-        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_by_project'"
-        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
-          " AND name = 'volume_by_project'"), 1);
+    s_assert_index (fx, "volume_by_project");
 }
 
 /* Schema 5 -> 6: the volumes still `creating` have an index of their
@@ -256,19 +265,13 @@ static void
 test_migrate_5_to_6_indexes_creating (void **state)
 {
     fixture_t *fx = *state;
-    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
-    for (int v = 0; v < 5; v++)
-        assert_int_equal (fx_raw_exec (fx->path, steps [v]), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path,
+    xs_store_t *store = s_open_migrated (fx, 5,
         "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
         "INSERT INTO volume (uuid, size_bytes, flavor_id, state, created_at, updated_at)"
         " VALUES ('vol-c', 1, 1, 'creating', 1, 1), ('vol-a', 1, 1, 'available', 1, 1),"
         " ('vol-b', 1, 1, 'creating', 2, 2), ('vol-d', 1, 1, 'deleted', 3, 3);"
         "INSERT INTO volume (uuid, size_bytes, flavor_id, state, parent_uuid, created_at,"
-        " updated_at) VALUES ('vol-e', 1, 1, 'creating', 'vol-a', 4, 4);"), FX_OK);
-    s_mark_version (fx, 5);
-    xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+        " updated_at) VALUES ('vol-e', 1, 1, 'creating', 'vol-a', 4, 4);");
     xs_err_t err = { 0 };
     xs_volume_t **page = xs_store_volume_list_creating (store, "", 2, &err);
     assert_non_null (page);
@@ -281,10 +284,7 @@ test_migrate_5_to_6_indexes_creating (void **state)
     assert_string_equal (page [0]->uuid, "vol-e");
     xs_volume_list_destroy (&page);
     xs_store_destroy (&store);
-    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
-        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_creating'"
-        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
-          " AND name = 'volume_creating'"), 1);
+    s_assert_index (fx, "volume_creating");
 }
 
 /* Schema 6 -> 7: the creates that ended in error have an index of their
@@ -294,10 +294,7 @@ static void
 test_migrate_6_to_7_indexes_errors (void **state)
 {
     fixture_t *fx = *state;
-    const char *const *steps = fx_is_pg () ? xs_pg_migrations : xs_sql_migrations;
-    for (int v = 0; v < 6; v++)
-        assert_int_equal (fx_raw_exec (fx->path, steps [v]), FX_OK);
-    assert_int_equal (fx_raw_exec (fx->path,
+    xs_store_t *store = s_open_migrated (fx, 6,
         "INSERT INTO flavor (label, created_at) VALUES ('gold', 1);"
         "INSERT INTO volume (uuid, size_bytes, flavor_id, state, request_id, project,"
         " created_at, updated_at) VALUES"
@@ -307,10 +304,7 @@ test_migrate_6_to_7_indexes_errors (void **state)
         " ('vol-ok', 1, 1, 'available', 'req-4', 'p1', 1, 1),"
         " ('vol-gone', 1, 1, 'deleted', 'req-5', 'p1', 1, 1);"
         "INSERT INTO volume (uuid, size_bytes, flavor_id, state, project, created_at,"
-        " updated_at) VALUES ('vol-admin', 1, 1, 'error', 'p1', 1, 1);"), FX_OK);
-    s_mark_version (fx, 6);
-    xs_store_t *store = fx_open (fx);
-    assert_int_equal (xs_store_schema_version (store), XS_STORE_SCHEMA_VERSION);
+        " updated_at) VALUES ('vol-admin', 1, 1, 'error', 'p1', 1, 1);");
     xs_err_t err = { 0 };
     xs_volume_t **list = xs_store_volume_list_errors (store, NULL, &err);
     assert_non_null (list);
@@ -329,10 +323,7 @@ test_migrate_6_to_7_indexes_errors (void **state)
     assert_int_equal (xs_rows_list_size (list), 0);
     xs_volume_list_destroy (&list);
     xs_store_destroy (&store);
-    assert_int_equal (fx_raw_int (fx->path, fx_is_pg ()
-        ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'volume_error'"
-        : "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
-          " AND name = 'volume_error'"), 1);
+    s_assert_index (fx, "volume_error");
 }
 
 static void
