@@ -119,10 +119,6 @@ size_t xs_cinder_snapshot_count (xs_cinder_t *self, const char *uuid);
 xs_volume_t **xs_cinder_page (xs_cinder_t *self, xs_api_req_t **req_p, bool snapshots,
                               const xs_api_page_t *page, int64_t *count);
 
-/* The admin volume view of row v (xs_volume_json), its flavor's label
-   found in `flavors` ("" when gone). New object. */
-json_t *xs_cinder_page_view (const xs_volume_t *v, xs_flavor_t **flavors);
-
 /* The flavor of id in `flavors` (borrowed), or NULL when it is gone. */
 const xs_flavor_t *xs_cinder_flavor_of (xs_flavor_t **flavors, int64_t id);
 

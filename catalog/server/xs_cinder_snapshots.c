@@ -20,39 +20,103 @@
     Views
    ========================================================================= */
 
-/* Cinder's snapshot of admin volume view v: the summary, or the detail
-   (progress and project added). New object. */
-static json_t *
-s_snapshot_view (const json_t *v, bool detail)
+/* A snapshot's own members: the holes of its template (s_snap_tmpl). */
+enum {
+    S_ID, S_NAME, S_VOLUME, S_STATUS, S_SIZE, S_CREATED, S_UPDATED, S_PROGRESS, S_PROJECT,
+    S_HOLES
+};
+
+/* Cinder's snapshot summary, or detail (progress and project added), in
+   Cinder's order, a hole for each member that is a snapshot's own. */
+static xs_api_tmpl_t *
+s_snap_tmpl (bool detail)
 {
-    json_int_t bytes = json_integer_value (json_object_get (v, "size"));
-    const char *state = xs_cinder_str (v, "state");
-    char created [40], updated [40];
-    xs_cinder_iso_time (json_integer_value (json_object_get (v, "created_at")), created,
-                        sizeof created);
-    xs_cinder_iso_time (json_integer_value (json_object_get (v, "updated_at")), updated,
-                        sizeof updated);
-    json_t *s = xs_nn (json_pack (
-        "{s:s, s:o, s:n, s:o, s:s, s:I, s:s, s:s, s:{}, s:n, s:n, s:b}",
-        "id", xs_cinder_str (v, "uuid"),
-        "name", xs_cinder_null_or (xs_cinder_str (v, "name")),
-        "description",
-        "volume_id", xs_cinder_null_or (xs_cinder_str (v, "parent_uuid")),
-        "status", state ? state : "error",
-        "size", (json_int_t) ((bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB),
-        "created_at", created,
-        "updated_at", updated,
-        "metadata",
-        "user_id",
-        "group_snapshot_id",
+    json_t *h [S_HOLES];
+    for (size_t i = 0; i < S_HOLES; i++)
+        h [i] = xs_api_tmpl_hole (i);
+    json_t *object = xs_nn (json_pack (
+        "{s:O, s:O, s:n, s:O, s:O, s:O, s:O, s:O, s:{}, s:n, s:n, s:b}",
+        "id", h [S_ID], "name", h [S_NAME], "description", "volume_id", h [S_VOLUME],
+        "status", h [S_STATUS], "size", h [S_SIZE], "created_at", h [S_CREATED],
+        "updated_at", h [S_UPDATED], "metadata", "user_id", "group_snapshot_id",
         "consumes_quota", 1));
     if (detail) {
-        json_object_set_new (s, "os-extended-snapshot-attributes:progress",
-                             xs_nn (json_string (state && streq (state, "available")
-                                                 ? "100%" : "0%")));
-        json_object_set_new (s, "os-extended-snapshot-attributes:project_id",
-                             xs_nn (json_string (xs_cinder_project (v))));
+        json_object_set (object, "os-extended-snapshot-attributes:progress", h [S_PROGRESS]);
+        json_object_set (object, "os-extended-snapshot-attributes:project_id", h [S_PROJECT]);
     }
+    xs_api_tmpl_t *tmpl = xs_nn (xs_api_tmpl_new (object, S_HOLES));
+    json_decref (object);
+    for (size_t i = 0; i < S_HOLES; i++)
+        json_decref (h [i]);
+    return tmpl;
+}
+
+/* The values of one snapshot, set in place snapshot after snapshot. */
+typedef struct {
+    json_t *own [S_HOLES];
+    xs_api_val_t values [S_HOLES];
+} s_snap_t;
+
+static void
+s_snap_init (s_snap_t *snap)
+{
+    for (size_t i = 0; i < S_HOLES; i++)
+        snap->own [i] = i == S_SIZE ? xs_nn (json_integer (0)) : xs_nn (json_string (""));
+}
+
+static void
+s_snap_fini (s_snap_t *snap)
+{
+    for (size_t i = 0; i < S_HOLES; i++)
+        json_decref (snap->own [i]);
+}
+
+/* Hole i's value: text (JSON null for NULL, or text that is not UTF-8). */
+static void
+s_snap_text (s_snap_t *snap, size_t i, const char *text)
+{
+    bool ok = text && json_string_set (snap->own [i], text) == 0;
+    snap->values [i] = (xs_api_val_t) {.value = ok ? snap->own [i] : json_null ()};
+}
+
+/* Sets the values to those of the snapshot (uuid, name, parent, state
+   ("error" when NULL), size in bytes, times in Unix ms, project). */
+static void
+s_snap_set (s_snap_t *snap, const char *uuid, const char *name, const char *parent,
+            const char *state, int64_t bytes, int64_t created_at, int64_t updated_at,
+            const char *project)
+{
+    char created [40], updated [40];
+    xs_cinder_iso_time (created_at, created, sizeof created);
+    xs_cinder_iso_time (updated_at, updated, sizeof updated);
+    state = state ? state : "error";
+    s_snap_text (snap, S_ID, uuid);
+    s_snap_text (snap, S_NAME, name);
+    s_snap_text (snap, S_VOLUME, parent);
+    s_snap_text (snap, S_STATUS, state);
+    json_integer_set (snap->own [S_SIZE], (bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB);
+    snap->values [S_SIZE] = (xs_api_val_t) {.value = snap->own [S_SIZE]};
+    s_snap_text (snap, S_CREATED, created);
+    s_snap_text (snap, S_UPDATED, updated);
+    s_snap_text (snap, S_PROGRESS, streq (state, "available") ? "100%" : "0%");
+    s_snap_text (snap, S_PROJECT, project ? project : "");
+}
+
+/* Cinder's snapshot detail of admin volume view v. New object. */
+static json_t *
+s_snapshot_view (const json_t *v)
+{
+    s_snap_t snap;
+    s_snap_init (&snap);
+    s_snap_set (&snap, xs_cinder_str (v, "uuid"), xs_cinder_str (v, "name"),
+                xs_cinder_str (v, "parent_uuid"), xs_cinder_str (v, "state"),
+                json_integer_value (json_object_get (v, "size")),
+                json_integer_value (json_object_get (v, "created_at")),
+                json_integer_value (json_object_get (v, "updated_at")), xs_cinder_project (v));
+    xs_api_tmpl_t *tmpl = s_snap_tmpl (true);
+    json_t *s = xs_api_tmpl_object (tmpl, snap.values);
+    xs_api_tmpl_destroy (&tmpl);
+    s_snap_fini (&snap);
     return s;
 }
 
@@ -68,7 +132,7 @@ s_reply_snapshot (xs_cinder_t *self, xs_api_req_t **req_p, unsigned status, cons
         return;
     }
     xs_api_reply_json (req_p, status, xs_nn (json_pack ("{s:o}", "snapshot",
-                                                        s_snapshot_view (v, true))));
+                                                        s_snapshot_view (v))));
 }
 
 /* The snapshot of the route's {id} the caller may see, or NULL after a
@@ -108,18 +172,20 @@ s_snapshot_list_route (xs_api_req_t *req, void *arg, bool detail)
     xs_volume_t **rows = xs_cinder_page (self, &req, true, &page, &count);
     if (!rows)
         return;
-    xs_flavor_t **flavors = xs_store_flavor_list (self->store, NULL);
     size_t n = xs_rows_list_size (rows);
     n = n < page.limit ? n : page.limit;
     xs_api_list_t *list = xs_api_list_new ("snapshots", 1024 + n * 512);
+    xs_api_tmpl_t *tmpl = s_snap_tmpl (detail);
+    s_snap_t snap;
+    s_snap_init (&snap);
     for (size_t i = 0; i < n; i++) {
-        json_t *v = xs_cinder_page_view (rows [i], flavors);
-        json_t *s = s_snapshot_view (v, detail);
-        xs_api_list_add (list, s);
-        json_decref (s);
-        json_decref (v);
+        const xs_volume_t *v = rows [i];
+        s_snap_set (&snap, v->uuid, v->name, v->parent_uuid, xs_volume_state_name (v->state),
+                    v->size_bytes, v->created_at, v->updated_at, v->project);
+        xs_api_list_add_tmpl (list, tmpl, snap.values);
     }
-    xs_flavor_list_destroy (&flavors);
+    s_snap_fini (&snap);
+    xs_api_tmpl_destroy (&tmpl);
     xs_cinder_reply_page (&req, &list, n ? rows [n - 1]->uuid : NULL, rows [n] != NULL,
                           "snapshots", detail ? "snapshots/detail" : "snapshots", &page, count);
     xs_volume_list_destroy (&rows);

@@ -319,13 +319,6 @@ xs_cinder_flavor_of (xs_flavor_t **flavors, int64_t id)
     return NULL;
 }
 
-json_t *
-xs_cinder_page_view (const xs_volume_t *v, xs_flavor_t **flavors)
-{
-    const xs_flavor_t *f = xs_cinder_flavor_of (flavors, v->flavor_id);
-    return xs_nn (xs_volume_json (v, f ? f->label : ""));
-}
-
 void
 xs_cinder_reply_page (xs_api_req_t **req_p, xs_api_list_t **list_p, const char *last_id,
                       bool more, const char *key, const char *path, const xs_api_page_t *page,

@@ -336,6 +336,19 @@ class CatalogApi(unittest.TestCase):
                          [("snap1", "available", 1)])
         shown = c.openstack_json("volume", "snapshot", "show", "snap1")
         self.assertEqual(shown["id"], snap["id"])
+        # Cinder's members, in the list's detail and in the show alike.
+        _, _, body = http("GET", "%s/v3/snap-team/snapshots/detail" % self.root)
+        [d] = body["snapshots"]
+        _, _, one = http("GET", "%s/v3/snap-team/snapshots/%s" % (self.root, snap["id"]))
+        self.assertEqual(d, one["snapshot"])
+        self.assertEqual((d["id"], d["name"], d["volume_id"], d["status"], d["size"]),
+                         (snap["id"], "snap1", base["id"], "available", 1))
+        self.assertEqual((d["os-extended-snapshot-attributes:progress"],
+                          d["os-extended-snapshot-attributes:project_id"],
+                          d["description"], d["metadata"]), ("100%", "snap-team", None, {}))
+        _, _, body = http("GET", "%s/v3/snap-team/snapshots" % self.root)
+        self.assertEqual(body["snapshots"], [{k: v for k, v in d.items()
+                                              if not k.startswith("os-extended")}])
         # The catalog's snapshot is a VDI snapshot of the volume's VDI, kept
         # out of the volume list.
         row = self.w.volumes()[snap["id"]]
