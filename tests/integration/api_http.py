@@ -35,9 +35,13 @@ class CatalogHttpCases:
     """Mixed into CatalogApi (self.w: the World, self.root: the API root)."""
 
     def api(self, project, method, path, body=None, want=None):
-        st, _, reply = http(method, "%s/v3/%s%s" % (self.root, project, path), body)
+        """One request as the clients send it (a microversion header, which
+        the reply names back)."""
+        st, headers, reply = http(method, "%s/v3/%s%s" % (self.root, project, path), body,
+                                  {"OpenStack-API-Version": "volume 3.67"})
         if want is not None:
             self.assertEqual(st, want, (method, path, body, reply))
+        self.assertEqual(headers["OpenStack-API-Version"], "volume 3.67", (method, path))
         return st, reply
 
     def wait_volume(self, project, uuid, what, predicate, kind="volumes"):
@@ -140,7 +144,9 @@ class CatalogHttpCases:
         _, reply = self.api("admin", "GET", "/volumes/detail?all_tenants=1", want=200)
         self.assertTrue({base["id"], fs["id"], fv["id"]} <= {x["id"] for x in reply["volumes"]})
         self.api(p, "POST", "/volumes/%s/action" % fs["id"], {"os-force_delete": {}}, 403)
-        self.api("admin", "POST", "/volumes/%s/action" % fs["id"], {"os-force_delete": {}}, 202)
+        # As cinderclient sends it: {"os-force_delete": null}.
+        self.api("admin", "POST", "/volumes/%s/action" % fs["id"],
+                 b'{"os-force_delete": null}', 202)
         for uuid in (fv["id"], base["id"]):
             self.delete_volume(p, uuid)
         self.w.wait_until("all deleted", lambda: not self.catalog_volumes(p), timeout=60)
