@@ -8,18 +8,19 @@ the tests do not see each other's volumes (that isolation is itself under
 test). In noauth mode the project named api_noauth_project ("admin") is
 the admin.
 """
-import json
 import os
 import shutil
 import sys
 import tempfile
 import unittest
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+import api_http  # noqa: E402
 import osclients  # noqa: E402
 import xsm  # noqa: E402
+
+http = api_http.http
 
 
 class _ClassCleanups:
@@ -32,25 +33,8 @@ class _ClassCleanups:
         self.cls.addClassCleanup(fn, *args, **kwargs)
 
 
-def http(method, url, body=None, headers=None):
-    """(status, headers, parsed JSON or None) of one request."""
-    data = None
-    hdrs = dict(headers or {})
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        hdrs.setdefault("Content-Type", "application/json")
-    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            raw = r.read()
-            return r.status, r.headers, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        return e.code, e.headers, json.loads(raw) if raw else None
-
-
 @unittest.skipUnless(osclients.have_clients(), "the OpenStack clients are not installed")
-class CatalogApi(unittest.TestCase):
+class CatalogApi(api_http.CatalogHttpCases, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="xsm-api-")
@@ -84,6 +68,7 @@ class CatalogApi(unittest.TestCase):
 
     # -- openstack ------------------------------------------------------------
 
+    @osclients.real_clients
     def test_openstack_volume_create_list_show_delete(self):
         c = self.clients("web-team")
         made = c.openstack_json("volume", "create", "--type", "gold", "--size", "1", "web")
@@ -156,6 +141,7 @@ class CatalogApi(unittest.TestCase):
         self.assertEqual(st, 400, reply)
         self.assertIn("status must be available to extend", reply["badRequest"]["message"])
 
+    @osclients.real_clients
     def test_volume_types_are_the_flavors(self):
         admin = self.clients("admin")
         types = admin.openstack_json("volume", "type", "list")
@@ -184,6 +170,7 @@ class CatalogApi(unittest.TestCase):
         rows = admin.cinder_table("type-list")
         self.assertEqual(sorted(r["Name"] for r in rows), ["gold", "silver"])
 
+    @osclients.real_clients
     def test_availability_zones_are_the_zones(self):
         zones = self.clients("zones").openstack_json("availability", "zone", "list", "--volume")
         self.assertEqual(sorted((z["Zone Name"], z["Zone Status"]) for z in zones),
@@ -226,6 +213,7 @@ class CatalogApi(unittest.TestCase):
         self.assertNotIn("s3cret-chap", text)
         self.assertNotIn("metrics-team", text)
 
+    @osclients.real_clients
     def test_cinder_create_unplaceable_shows_the_attempts(self):
         self.w.ok("sm", "flavor_create", "empty", "a flavor without backends")
         self.addCleanup(self.w.manage, "sm", "flavor_delete", "empty")
@@ -258,6 +246,7 @@ class CatalogApi(unittest.TestCase):
         c.cinder("delete", "doomed")
         self.w.wait_until("doomed deleted", lambda: not self.catalog_volumes("doomed-team"))
 
+    @osclients.real_clients
     def test_cinder_quota_and_limits_count_the_catalog(self):
         c = self.clients("quota-team")
         c.cinder("create", "--volume-type", "silver", "--name", "q1", "2")
@@ -282,6 +271,7 @@ class CatalogApi(unittest.TestCase):
 
     # -- openstacksdk ---------------------------------------------------------
 
+    @osclients.real_clients
     def test_sdk_create_and_delete_with_wait(self):
         c = self.clients("sdk-team")
         out = c.sdk(
@@ -299,6 +289,7 @@ class CatalogApi(unittest.TestCase):
 
     # -- projects -------------------------------------------------------------
 
+    @osclients.real_clients
     def test_two_projects_are_isolated(self):
         a, b = self.clients("proj-a"), self.clients("proj-b")
         va = a.openstack_json("volume", "create", "--type", "gold", "--size", "1", "mine-a")
@@ -324,6 +315,7 @@ class CatalogApi(unittest.TestCase):
 
     # -- snapshots ------------------------------------------------------------
 
+    @osclients.real_clients
     def test_openstack_snapshots_and_volumes_made_from_them(self):
         c = self.clients("snap-team")
         base = c.openstack_json("volume", "create", "--type", "gold", "--size", "1", "base")
@@ -379,6 +371,7 @@ class CatalogApi(unittest.TestCase):
         c.openstack("volume", "delete", "from-snap", "from-vol", "base")
         self.assertEqual(self.catalog_volumes("snap-team"), [])
 
+    @osclients.real_clients
     def test_sdk_snapshot_create_and_delete_with_wait(self):
         c = self.clients("sdk-snap-team")
         out = c.sdk(
@@ -502,10 +495,11 @@ class CatalogApi(unittest.TestCase):
         st, _, body = http("GET", base + "?status=available&name=page-3")
         self.assertEqual([v["id"] for v in body["volumes"]], [made[3]])
         # cinderclient follows the links itself (limit 2 per page).
-        rows = self.clients("page-team").cinder_table("list", "--limit", "2")
-        self.assertEqual(len(rows), 2)
-        rows = self.clients("page-team").cinder_table("list")     # cinder sorts its table
-        self.assertEqual(sorted(r["ID"] for r in rows), sorted(made))
+        if not osclients.CLIENTS_OFF:
+            rows = self.clients("page-team").cinder_table("list", "--limit", "2")
+            self.assertEqual(len(rows), 2)
+            rows = self.clients("page-team").cinder_table("list")     # cinder sorts its table
+            self.assertEqual(sorted(r["ID"] for r in rows), sorted(made))
         for uuid in made:
             self.w.ok("volume", "delete", uuid)
 

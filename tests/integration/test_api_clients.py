@@ -8,13 +8,16 @@ and [::1] and over https with a certificate made here by openssl.
 """
 import os
 import re
+import json
 import select
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -59,6 +62,7 @@ class RealClients(unittest.TestCase):
         cls.clients.close()
         assert cls.host.stop() == 0, cls.host.stderr
 
+    @osclients.real_clients
     def test_cinder_discovery_and_list(self):
         out = self.clients.cinder("version-list").stdout
         self.assertIn("3.70", out)
@@ -66,6 +70,7 @@ class RealClients(unittest.TestCase):
         self.assertEqual(sorted(r["Name"] for r in rows), ["vol-1", "vol-2", "vol-3"])
         self.assertEqual({r["Volume Type"] for r in rows}, {"gold"})
 
+    @osclients.real_clients
     def test_cinder_with_the_project_in_the_url(self):
         rows = self.clients.cinder_table("list", project_in_url=True)
         self.assertEqual(len(rows), 3)
@@ -74,10 +79,12 @@ class RealClients(unittest.TestCase):
         self.assertEqual(fields["name"], "vol-2")
         self.assertEqual(fields["status"], "available")
 
+    @osclients.real_clients
     def test_cinder_type_list(self):
         rows = self.clients.cinder_table("type-list")
         self.assertEqual([r["Name"] for r in rows], ["gold"])
 
+    @osclients.real_clients
     def test_cinder_sees_cinder_errors(self):
         r = self.clients.cinder("show", "6f4a2b3c-0000-4000-8000-00000000dead", check=False)
         self.assertNotEqual(r.returncode, 0)
@@ -88,6 +95,7 @@ class RealClients(unittest.TestCase):
         self.assertIn("Invalid input for field/attribute name", r.stderr)
         self.assertIn("(HTTP 400)", r.stderr)
 
+    @osclients.real_clients
     def test_openstack_volume_commands(self):
         vols = self.clients.openstack_json("volume", "list")
         self.assertEqual(sorted(v["Name"] for v in vols), ["vol-1", "vol-2", "vol-3"])
@@ -98,17 +106,20 @@ class RealClients(unittest.TestCase):
         zones = self.clients.openstack_json("availability", "zone", "list", "--volume")
         self.assertEqual(zones[0]["Zone Name"], "za")
 
+    @osclients.real_clients
     def test_openstack_volume_create_answered_later(self):
         created = self.clients.openstack_json("volume", "create", "--size", "2", "web")
         self.assertEqual(created["name"], "web")
         self.assertEqual(created["status"], "creating")
         self.assertEqual(created["size"], 2)
 
+    @osclients.real_clients
     def test_openstack_error_message(self):
         r = self.clients.openstack("volume", "show", "no-such-volume", check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("No volume with a name or ID of 'no-such-volume' exists", r.stderr)
 
+    @osclients.real_clients
     def test_sdk_discovery_list_and_create(self):
         out = self.clients.sdk(
             "ep = conn.block_storage.get_endpoint_data()\n"
@@ -132,6 +143,114 @@ class RealClients(unittest.TestCase):
                                r'le="\+Inf"\} \d+')
 
 
+def get(url, context=None, method="GET", body=None):
+    """(status, parsed JSON) of one request."""
+    req = urllib.request.Request(url, method=method, data=None if body is None else
+                                 json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60, context=context) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def make_cert(tmp):
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class RawHttp(unittest.TestCase):
+    """What the clients above do, request by request over urllib, against the
+    same host: in every pass, and what drives xs_http, the router, paging,
+    the version documents and the faults in the AddressSanitizer pass
+    (XENSM_TEST_CLIENTS=off)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.host = ApiHost(env={"ITEST_VOLUMES": "2500"})
+        cls.root = "http://127.0.0.1:%d" % cls.host.port
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.host.stop() == 0, cls.host.stderr
+
+    def test_discovery(self):
+        st, body = get(self.root + "/")
+        self.assertEqual(st, 300)
+        [v3] = [v for v in body["versions"] if v["id"] == "v3.0"]
+        self.assertEqual((v3["min_version"], v3["version"]), ("3.0", "3.70"))
+        st, body = get(self.root + "/v3/")
+        self.assertEqual((st, body["versions"][0]["version"]), (200, "3.70"))
+
+    def follow(self, url):
+        """Every item of a list, following the absolute next links."""
+        seen = []
+        while url:
+            st, body = get(url)
+            self.assertEqual(st, 200, body)
+            seen += body["volumes"]
+            links = body.get("volumes_links") or []
+            self.assertIn(len(links), (0, 1))
+            url = links[0]["href"] if links else None
+            if url:
+                self.assertTrue(url.startswith(self.root + "/v3/proj1/volumes"), url)
+        return seen
+
+    def test_lists_follow_every_page(self):
+        detail = self.follow(self.root + "/v3/proj1/volumes/detail")
+        self.assertEqual(len({v["id"] for v in detail}), 2500)
+        self.assertEqual(len(detail), 2500)
+        self.assertEqual(detail[0]["status"], "available")
+        summary = self.follow(self.root + "/v3/proj1/volumes?limit=300")
+        self.assertEqual([v["id"] for v in summary], [v["id"] for v in detail])
+
+    def test_show_create_types_zones_and_faults(self):
+        st, body = get(self.root + "/v3/proj1/volumes/00000000-0000-4000-8000-000000000002")
+        self.assertEqual((st, body["volume"]["name"], body["volume"]["status"]),
+                         (200, "vol-2", "available"))
+        st, body = get(self.root + "/v3/proj1/volumes/6f4a2b3c-0000-4000-8000-00000000dead")
+        self.assertEqual((st, list(body)), (404, ["itemNotFound"]))
+        st, body = get(self.root + "/v3/proj1/volumes", method="POST",
+                       body={"volume": {"size": 2, "name": "web"}})
+        self.assertEqual((st, body["volume"]["name"], body["volume"]["status"],
+                          body["volume"]["size"]), (202, "web", "creating", 2))
+        st, body = get(self.root + "/v3/proj1/volumes", method="POST",
+                       body={"volume": {"size": 1, "name": "x" * 300}})
+        self.assertEqual(st, 400, body)
+        self.assertIn("Invalid input for field/attribute name", body["badRequest"]["message"])
+        st, body = get(self.root + "/v3/proj1/types")
+        self.assertEqual([t["name"] for t in body["volume_types"]], ["gold"])
+        st, body = get(self.root + "/v3/proj1/os-availability-zone")
+        self.assertEqual(body["availabilityZoneInfo"][0]["zoneName"], "za")
+
+    def test_https_with_cacert_and_ipv6(self):
+        tmp = tempfile.mkdtemp(prefix="xs-api-tls-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        cert, key = make_cert(tmp)
+        host = ApiHost(cert=cert, key=key)
+        try:
+            root = "https://127.0.0.1:%d" % host.port
+            st, body = get(root + "/v3/proj1/volumes/detail",
+                           context=ssl.create_default_context(cafile=cert))
+            self.assertEqual((st, len(body["volumes"])), (200, 3))
+            with self.assertRaises(urllib.error.URLError) as caught:     # no CA: refused
+                get(root + "/v3/proj1/volumes", context=ssl.create_default_context())
+            self.assertIn("CERTIFICATE_VERIFY_FAILED", str(caught.exception))
+        finally:
+            self.assertEqual(host.stop(), 0, host.stderr)
+        host = ApiHost(listen="[::1]:0")
+        try:
+            st, body = get("http://[::1]:%d/v3/proj1/volumes/detail" % host.port)
+            self.assertEqual((st, len(body["volumes"])), (200, 3))
+        finally:
+            self.assertEqual(host.stop(), 0, host.stderr)
+
+
 @unittest.skipUnless(osclients.have_clients(), "the OpenStack clients are not installed")
 class Paging(unittest.TestCase):
     """2,500 volumes: each client follows the absolute next links."""
@@ -146,14 +265,17 @@ class Paging(unittest.TestCase):
         cls.clients.close()
         assert cls.host.stop() == 0, cls.host.stderr
 
+    @osclients.real_clients
     def test_cinder_lists_every_page(self):
         rows = self.clients.cinder_table("list")
         self.assertEqual(len(rows), 2500)
         self.assertEqual(len({r["ID"] for r in rows}), 2500)
 
+    @osclients.real_clients
     def test_openstack_lists_every_page(self):
         self.assertEqual(len(self.clients.openstack_json("volume", "list")), 2500)
 
+    @osclients.real_clients
     def test_sdk_pages_with_a_small_limit(self):
         out = self.clients.sdk(
             "ids = [v.id for v in conn.block_storage.volumes(limit=300)]\n"
@@ -164,6 +286,7 @@ class Paging(unittest.TestCase):
 
 @unittest.skipUnless(osclients.have_clients(), "the OpenStack clients are not installed")
 class Transports(unittest.TestCase):
+    @osclients.real_clients
     def test_https_with_cacert(self):
         tmp = tempfile.mkdtemp(prefix="xs-api-tls-")
         try:
@@ -189,6 +312,7 @@ class Transports(unittest.TestCase):
         finally:
             shutil.rmtree(tmp)
 
+    @osclients.real_clients
     def test_ipv6_loopback(self):
         host = ApiHost(listen="[::1]:0")
         try:

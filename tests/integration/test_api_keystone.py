@@ -275,6 +275,7 @@ class CatalogWithRealKeystone(unittest.TestCase):
             self.assertEqual(r.returncode, 0, "%s\n%s\n%s" % (argv, r.stdout, r.stderr))
         return r
 
+    @osclients.real_clients
     def test_users_create_list_and_delete_through_the_service_catalog(self):
         demo = ("demo", "demo-pw", "demo")
         admin = ("admin", PASSWORD, "admin")
@@ -314,6 +315,41 @@ class CatalogWithRealKeystone(unittest.TestCase):
         self.assertEqual(json.loads(self.openstack(*demo, "volume", "list", "-f", "json")
                                     .stdout), [])
         self.assertNotIn(made["id"], self.w.tagged_vdis())
+        self.assertNotIn(PASSWORD, self.w.catalogd.log())
+
+    def test_tokens_create_list_and_delete_over_http(self):
+        """What the clients do above, over raw HTTP with Keystone's tokens
+        (runs in the AddressSanitizer pass too, XENSM_TEST_CLIENTS=off)."""
+        demo = {"X-Auth-Token": Keystone.demo_token}
+        admin = {"X-Auth-Token": Keystone.admin_token}
+        base = self.w.api_root + "/v3/" + Keystone.demo_project
+        st, _, body = http("POST", base + "/volumes", {"volume": {
+            "size": 1, "volume_type": "gold", "name": "raw"}}, demo)
+        self.assertEqual(st, 202, body)
+        uuid = json.loads(body)["volume"]["id"]
+        self.assertEqual(self.w.volumes()[uuid]["project"], Keystone.demo_project)
+
+        def status():
+            st, _, body = http("GET", base + "/volumes/" + uuid, None, demo)
+            self.assertIn(st, (200, 404), body)
+            return json.loads(body)["volume"]["status"] if st == 200 else None
+        self.w.wait_until("raw available", lambda: status() == "available", timeout=60)
+        st, _, body = http("GET", base + "/volumes", None, demo)
+        self.assertIn(uuid, [v["id"] for v in json.loads(body)["volumes"]])
+        # The admin's project holds none of it; no token, a bad one: 401.
+        st, _, body = http("GET", "%s/v3/%s/volumes" % (self.w.api_root, Keystone.admin_project),
+                           None, admin)
+        self.assertEqual(st, 200, body)
+        self.assertNotIn(uuid, [v["id"] for v in json.loads(body)["volumes"]])
+        self.assertEqual(http("GET", base + "/volumes")[0], 401)
+        self.assertEqual(http("GET", base + "/volumes", None, {"X-Auth-Token": "junk"})[0], 401)
+        # A member may not make volume types.
+        st, _, body = http("POST", base + "/types", {"volume_type": {"name": "platinum"}}, demo)
+        self.assertEqual(st, 403, body)
+        st, _, body = http("DELETE", base + "/volumes/" + uuid, None, demo)
+        self.assertEqual(st, 202, body)
+        self.w.wait_until("raw deleted", lambda: status() is None
+                          and uuid not in self.w.tagged_vdis(), timeout=60)
         self.assertNotIn(PASSWORD, self.w.catalogd.log())
 
 
