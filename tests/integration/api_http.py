@@ -9,26 +9,10 @@ and from a snapshot, snapshot create/list/show/rename/delete, types and their
 extra specs, zones, quota sets, limits, messages and the version documents.
 The other raw-HTTP tests of CatalogApi add metrics, paging and bad input.
 """
-import json
-import urllib.error
-import urllib.request
+import xsm
 
 
-def http(method, url, body=None, headers=None):
-    """(status, headers, parsed JSON or None) of one request."""
-    data = None
-    hdrs = dict(headers or {})
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        hdrs.setdefault("Content-Type", "application/json")
-    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            raw = r.read()
-            return r.status, r.headers, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        return e.code, e.headers, json.loads(raw) if raw else None
+http = xsm.http
 
 
 class CatalogHttpCases:

@@ -17,8 +17,6 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import osclients  # noqa: E402
@@ -190,20 +188,7 @@ class TwoCatalogs(unittest.TestCase):
         self.assertEqual((status, body), (200, {"volumes": []}))
 
 
-def http(method, url, body=None):
-    """(status, headers, parsed JSON or None) of one request; redirects are
-    not followed (urllib never follows a 307 of a PUT or DELETE; GETs are
-    never redirected here)."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            raw = r.read()
-            return r.status, r.headers, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        return e.code, e.headers, json.loads(raw) if raw else None
+http = xsm.http
 
 
 def free_port():

@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 BUILD_DIR = os.environ.get("XENSM_BUILD_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", "build"))
@@ -79,6 +81,25 @@ def dump_logs_on_failure(test, world, lines=60):
         kept = [l for l in proc.log().splitlines() if l[:2] in ("N ", "W ", "E ")]
         print("---- %s notices, warnings, errors ----\n%s" % (name, "\n".join(kept[-lines:])))
     print("---- catalogd log (tail) ----\n" + world.catalogd.log()[-6000:])
+
+
+def http(method, url, body=None, headers=None, timeout=120):
+    """(status, headers, parsed JSON or None) of one HTTP request; body:
+    bytes as they are, else JSON. Redirects are not followed for a PUT or
+    DELETE (urllib never follows their 307)."""
+    data = None
+    hdrs = dict(headers or {})
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        hdrs.setdefault("Content-Type", "application/json")
+    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            raw = r.read()
+            return r.status, r.headers, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, e.headers, json.loads(raw) if raw else None
 
 
 def wait_for(what, predicate, timeout=30.0, interval=0.05):
