@@ -69,11 +69,20 @@ s_backend_load_config (xs_store_t *self, xs_backend_t *b, xs_err_t *err)
     return 0;
 }
 
+/* The backends st selects, without their config. */
+static xs_backend_t **
+s_backend_rows (xs_store_t *self, xs_sql_stmt_t *st, int rc, const char *object,
+                xs_err_t *err)
+{
+    return (xs_backend_t **) xs_sql_fetch_all (self, st, rc, s_backend_row, s_backend_free,
+                                               object, err);
+}
+
+/* The backends st selects, with their config. */
 static xs_backend_t **
 s_backend_list (xs_store_t *self, xs_sql_stmt_t *st, int rc, const char *object, xs_err_t *err)
 {
-    xs_backend_t **list = (xs_backend_t **) xs_sql_fetch_all (self, st, rc, s_backend_row,
-                                                              s_backend_free, object, err);
+    xs_backend_t **list = s_backend_rows (self, st, rc, object, err);
     for (xs_backend_t **b = list; b && *b; b++)
         if (s_backend_load_config (self, *b, err)) {
             xs_backend_list_destroy (&list);
@@ -224,9 +233,7 @@ xs_backend_t **
 xs_store_backend_list_rows (xs_store_t *self, xs_err_t *err)
 {
     xs_sql_stmt_t *st = xs_sql_stmt (self, XS_SQL_BACKEND_LIST, err);
-    return st ? (xs_backend_t **) xs_sql_fetch_all (self, st, XS_RC_OK, s_backend_row,
-                                                    s_backend_free, "backend list", err)
-              : NULL;
+    return st ? s_backend_rows (self, st, XS_RC_OK, "backend list", err) : NULL;
 }
 
 xs_backend_t **
