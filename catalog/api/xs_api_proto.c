@@ -2,8 +2,8 @@
 #include "xs_api_proto.h"
 
 #include <ctype.h>
-#include <stddef.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,14 +577,6 @@ xs_api_list_destroy (xs_api_list_t **self_p)
     *self_p = NULL;
 }
 
-void
-xs_api_list_add (xs_api_list_t *self, const json_t *item)
-{
-    if (self->items++)
-        s_list_put (self, ",", 1);
-    s_list_dump_value (self, item);
-}
-
 size_t
 xs_api_list_size (const xs_api_list_t *self)
 {
@@ -617,10 +609,11 @@ xs_api_list_text (xs_api_list_t **self_p, const json_t *tail, size_t *len)
 
 struct _xs_api_tmpl_t {
     char *text;                 /* jansson's dump of the template          */
-    size_t nholes;              /* holes found in text, in text's order:   */
-    size_t *hole;               /*   hole [k] is value hole [k]'s index,    */
-    size_t *at;                 /*   fragment k is text [at [k], end [k]),  */
-    size_t *end;                /*   then hole [k]'s value (k < nholes)     */
+    size_t len;
+    size_t nholes;              /* markers found in text, in text's order: */
+    size_t *hole;               /*   the k-th is hole [k]'s, spanning       */
+    size_t *at;                 /*   text [at [k], end [k])                 */
+    size_t *end;
 };
 
 json_t *
@@ -653,10 +646,11 @@ xs_api_tmpl_new (const json_t *object, size_t holes)
         return NULL;
     xs_api_tmpl_t *self = xs_zalloc (sizeof *self);
     self->text = xs_nn (json_dumps (object, JSON_COMPACT));
+    self->len = strlen (self->text);
     self->hole = xs_zalloc ((holes + 1) * sizeof *self->hole);
     self->at = xs_zalloc ((holes + 1) * sizeof *self->at);
     self->end = xs_zalloc ((holes + 1) * sizeof *self->end);
-    /* at [k] / end [k] hold the markers' spans first, sorted by insertion. */
+    /* The markers' spans, kept in text order by insertion. */
     for (size_t i = 0; i < holes; i++) {
         size_t len;
         ptrdiff_t pos = s_tmpl_find (self->text, i, &len);
@@ -675,14 +669,6 @@ xs_api_tmpl_new (const json_t *object, size_t holes)
         self->hole [k] = i;
         self->at [k] = (size_t) pos;
         self->end [k] = (size_t) pos + len;
-    }
-    /* Spans of markers -> fragments between them. */
-    size_t from = 0, n = self->nholes;
-    for (size_t k = 0; k <= n; k++) {
-        size_t marker_end = k < n ? self->end [k] : 0;
-        self->end [k] = k < n ? self->at [k] : strlen (self->text);
-        self->at [k] = from;
-        from = marker_end;
     }
     return self;
 }
@@ -710,20 +696,37 @@ xs_api_dumped (const json_t *value)
     return dumped;
 }
 
-/* Appends the template with its holes filled. */
+xs_api_val_t
+xs_api_val_text (json_t *own, const char *text)
+{
+    if (text && json_string_set (own, text) == 0)
+        return (xs_api_val_t) {.value = own};
+    return (xs_api_val_t) {.value = json_null ()};
+}
+
+xs_api_val_t
+xs_api_val_int (json_t *own, json_int_t n)
+{
+    json_integer_set (own, n);
+    return (xs_api_val_t) {.value = own};
+}
+
+/* Appends the template with its holes filled: the text between markers,
+   each marker's hole's value in its place. */
 static void
 s_list_put_tmpl (xs_api_list_t *self, const xs_api_tmpl_t *tmpl, const xs_api_val_t *values)
 {
-    for (size_t k = 0; k <= tmpl->nholes; k++) {
-        s_list_put (self, tmpl->text + tmpl->at [k], tmpl->end [k] - tmpl->at [k]);
-        if (k == tmpl->nholes)
-            break;
+    size_t from = 0;
+    for (size_t k = 0; k < tmpl->nholes; k++) {
+        s_list_put (self, tmpl->text + from, tmpl->at [k] - from);
         const xs_api_val_t *v = &values [tmpl->hole [k]];
         if (v->value)
             s_list_dump_value (self, v->value);
         else
             s_list_put (self, v->json, v->len);
+        from = tmpl->end [k];
     }
+    s_list_put (self, tmpl->text + from, tmpl->len - from);
 }
 
 void

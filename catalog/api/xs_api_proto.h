@@ -123,8 +123,8 @@ void xs_api_query_append (char **query, const char *key, const char *value);
  *  A list reply written item by item
  *
  *  {"<key>":[item,item,...],<the tail's members>}: jansson dumps the key,
- *  every item (as it is when added) and the tail object; the writer puts
- *  only the brackets and commas between what jansson wrote. A 1,000-volume
+ *  every item (written from a template, below) and the tail object; the
+ *  writer puts only the brackets and commas between what jansson wrote. A 1,000-volume
  *  page is then never one tree of 1,000 objects: building, dumping and
  *  freeing that tree was most of a page's CPU (bench/run "list one page").
  * ------------------------------------------------------------------------- */
@@ -136,10 +136,6 @@ xs_api_list_t *xs_api_list_new (const char *key, size_t size_hint);
 
 /* Frees the list (NULL and a NULL *self_p are fine) and NULLs *self_p. */
 void xs_api_list_destroy (xs_api_list_t **self_p);
-
-/* Appends item's compact JSON (jansson's); the list keeps no reference, so
-   the caller may change item and add it again. */
-void xs_api_list_add (xs_api_list_t *self, const json_t *item);
 
 /* The items added so far. */
 size_t xs_api_list_size (const xs_api_list_t *self);
@@ -185,6 +181,14 @@ typedef struct {
 /* jansson's JSON text of value (any value), as the json of an
    xs_api_val_t: a new string, the caller's. */
 json_t *xs_api_dumped (const json_t *value);
+
+/* The string own, set to text, as a value (own is reused item after
+   item); JSON null for NULL or text that is not UTF-8, which no JSON
+   reply may hold. */
+xs_api_val_t xs_api_val_text (json_t *own, const char *text);
+
+/* The integer own, set to n, as a value. */
+xs_api_val_t xs_api_val_int (json_t *own, json_int_t n);
 
 /* Appends the template with values [i] in hole i; the values of holes
    the template lacks are not read. */

@@ -90,6 +90,19 @@ bool xs_cinder_check_unstored (json_t *body, xs_api_req_t **req_p);
 /* An admin volume view's project ("" when it has none). Borrowed. */
 const char *xs_cinder_project (const json_t *v);
 
+/* A volume (or snapshot) as the Cinder views need it, from a store row or
+   from an admin volume view (strings borrowed from either). */
+typedef struct {
+    const char *uuid, *name, *state, *flavor, *parent, *project;
+    int64_t size, backend_id, created_at, updated_at;
+} xs_cinder_vol_t;
+
+/* Admin volume view v's. */
+xs_cinder_vol_t xs_cinder_vol_of_view (const json_t *v);
+
+/* Row v's, its flavor's label `flavor` ("" when the flavor is gone). */
+xs_cinder_vol_t xs_cinder_vol_of_row (const xs_volume_t *v, const char *flavor);
+
 /* =========================================================================
     Snapshots are volumes made by vdi_snapshot (their first job); the API
     shows them as snapshots and keeps them out of the volume lists.

@@ -71,35 +71,26 @@ s_snap_fini (s_snap_t *snap)
         json_decref (snap->own [i]);
 }
 
-/* Hole i's value: text (JSON null for NULL, or text that is not UTF-8). */
+/* Sets the values to those of snapshot v. */
 static void
-s_snap_text (s_snap_t *snap, size_t i, const char *text)
-{
-    bool ok = text && json_string_set (snap->own [i], text) == 0;
-    snap->values [i] = (xs_api_val_t) {.value = ok ? snap->own [i] : json_null ()};
-}
-
-/* Sets the values to those of the snapshot (uuid, name, parent, state
-   ("error" when NULL), size in bytes, times in Unix ms, project). */
-static void
-s_snap_set (s_snap_t *snap, const char *uuid, const char *name, const char *parent,
-            const char *state, int64_t bytes, int64_t created_at, int64_t updated_at,
-            const char *project)
+s_snap_set (s_snap_t *snap, const xs_cinder_vol_t *v)
 {
     char created [40], updated [40];
-    xs_cinder_iso_time (created_at, created, sizeof created);
-    xs_cinder_iso_time (updated_at, updated, sizeof updated);
-    state = state ? state : "error";
-    s_snap_text (snap, S_ID, uuid);
-    s_snap_text (snap, S_NAME, name);
-    s_snap_text (snap, S_VOLUME, parent);
-    s_snap_text (snap, S_STATUS, state);
-    json_integer_set (snap->own [S_SIZE], (bytes + XS_CINDER_GIB - 1) / XS_CINDER_GIB);
-    snap->values [S_SIZE] = (xs_api_val_t) {.value = snap->own [S_SIZE]};
-    s_snap_text (snap, S_CREATED, created);
-    s_snap_text (snap, S_UPDATED, updated);
-    s_snap_text (snap, S_PROGRESS, streq (state, "available") ? "100%" : "0%");
-    s_snap_text (snap, S_PROJECT, project ? project : "");
+    xs_cinder_iso_time (v->created_at, created, sizeof created);
+    xs_cinder_iso_time (v->updated_at, updated, sizeof updated);
+    const char *state = v->state ? v->state : "error";
+    json_t **own = snap->own;
+    xs_api_val_t *val = snap->values;
+    val [S_ID] = xs_api_val_text (own [S_ID], v->uuid);
+    val [S_NAME] = xs_api_val_text (own [S_NAME], v->name);
+    val [S_VOLUME] = xs_api_val_text (own [S_VOLUME], v->parent);
+    val [S_STATUS] = xs_api_val_text (own [S_STATUS], state);
+    val [S_SIZE] = xs_api_val_int (own [S_SIZE], (v->size + XS_CINDER_GIB - 1) / XS_CINDER_GIB);
+    val [S_CREATED] = xs_api_val_text (own [S_CREATED], created);
+    val [S_UPDATED] = xs_api_val_text (own [S_UPDATED], updated);
+    val [S_PROGRESS] = xs_api_val_text (own [S_PROGRESS],
+                                        streq (state, "available") ? "100%" : "0%");
+    val [S_PROJECT] = xs_api_val_text (own [S_PROJECT], v->project ? v->project : "");
 }
 
 /* Cinder's snapshot detail of admin volume view v. New object. */
@@ -108,11 +99,8 @@ s_snapshot_view (const json_t *v)
 {
     s_snap_t snap;
     s_snap_init (&snap);
-    s_snap_set (&snap, xs_cinder_str (v, "uuid"), xs_cinder_str (v, "name"),
-                xs_cinder_str (v, "parent_uuid"), xs_cinder_str (v, "state"),
-                json_integer_value (json_object_get (v, "size")),
-                json_integer_value (json_object_get (v, "created_at")),
-                json_integer_value (json_object_get (v, "updated_at")), xs_cinder_project (v));
+    xs_cinder_vol_t vol = xs_cinder_vol_of_view (v);
+    s_snap_set (&snap, &vol);
     xs_api_tmpl_t *tmpl = s_snap_tmpl (true);
     json_t *s = xs_api_tmpl_object (tmpl, snap.values);
     xs_api_tmpl_destroy (&tmpl);
@@ -179,9 +167,8 @@ s_snapshot_list_route (xs_api_req_t *req, void *arg, bool detail)
     s_snap_t snap;
     s_snap_init (&snap);
     for (size_t i = 0; i < n; i++) {
-        const xs_volume_t *v = rows [i];
-        s_snap_set (&snap, v->uuid, v->name, v->parent_uuid, xs_volume_state_name (v->state),
-                    v->size_bytes, v->created_at, v->updated_at, v->project);
+        xs_cinder_vol_t v = xs_cinder_vol_of_row (rows [i], NULL);
+        s_snap_set (&snap, &v);
         xs_api_list_add_tmpl (list, tmpl, snap.values);
     }
     s_snap_fini (&snap);

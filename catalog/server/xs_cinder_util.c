@@ -221,6 +221,32 @@ xs_cinder_zone_map (xs_cinder_t *self)
     return map;
 }
 
+xs_cinder_vol_t
+xs_cinder_vol_of_view (const json_t *v)
+{
+    json_t *backend = json_object_get (v, "backend_id");
+    return (xs_cinder_vol_t) {
+        .uuid = xs_cinder_str (v, "uuid"), .name = xs_cinder_str (v, "name"),
+        .state = xs_cinder_str (v, "state"), .flavor = xs_cinder_str (v, "flavor"),
+        .parent = xs_cinder_str (v, "parent_uuid"), .project = xs_cinder_project (v),
+        .size = json_integer_value (json_object_get (v, "size")),
+        .backend_id = json_is_integer (backend) ? json_integer_value (backend) : 0,
+        .created_at = json_integer_value (json_object_get (v, "created_at")),
+        .updated_at = json_integer_value (json_object_get (v, "updated_at")),
+    };
+}
+
+xs_cinder_vol_t
+xs_cinder_vol_of_row (const xs_volume_t *v, const char *flavor)
+{
+    return (xs_cinder_vol_t) {
+        .uuid = v->uuid, .name = v->name, .state = xs_volume_state_name (v->state),
+        .flavor = flavor, .parent = v->parent_uuid, .project = v->project ? v->project : "",
+        .size = v->size_bytes, .backend_id = v->backend_id, .created_at = v->created_at,
+        .updated_at = v->updated_at,
+    };
+}
+
 json_t *
 xs_cinder_null_or (const char *s)
 {

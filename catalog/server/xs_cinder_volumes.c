@@ -17,40 +17,6 @@
     Views
    ========================================================================= */
 
-/* A volume as its Cinder views need it, from a store row or from an admin
-   volume view (strings borrowed from either). */
-typedef struct {
-    const char *uuid, *name, *state, *flavor, *parent, *project;
-    int64_t size, backend_id, created_at, updated_at;
-} s_vol_t;
-
-static s_vol_t
-s_vol_of_view (const json_t *v)
-{
-    json_t *backend = json_object_get (v, "backend_id");
-    return (s_vol_t) {
-        .uuid = xs_cinder_str (v, "uuid"), .name = xs_cinder_str (v, "name"),
-        .state = xs_cinder_str (v, "state"), .flavor = xs_cinder_str (v, "flavor"),
-        .parent = xs_cinder_str (v, "parent_uuid"), .project = xs_cinder_project (v),
-        .size = json_integer_value (json_object_get (v, "size")),
-        .backend_id = json_is_integer (backend) ? json_integer_value (backend) : 0,
-        .created_at = json_integer_value (json_object_get (v, "created_at")),
-        .updated_at = json_integer_value (json_object_get (v, "updated_at")),
-    };
-}
-
-/* Row v whose flavor's label is `flavor` ("" when the flavor is gone). */
-static s_vol_t
-s_vol_of_row (const xs_volume_t *v, const char *flavor)
-{
-    return (s_vol_t) {
-        .uuid = v->uuid, .name = v->name, .state = xs_volume_state_name (v->state),
-        .flavor = flavor, .parent = v->parent_uuid, .project = v->project ? v->project : "",
-        .size = v->size_bytes, .backend_id = v->backend_id, .created_at = v->created_at,
-        .updated_at = v->updated_at,
-    };
-}
-
 /* The members of Cinder's volume detail that are a volume's own: the
    holes of the reply's template (s_view_tmpl). */
 enum {
@@ -183,14 +149,11 @@ s_shared (s_view_t *view, const char *text)
     return s_memo (view->shared, text, s_string_text);
 }
 
-/* Sets the view's own value `hole` to text; JSON null for NULL (or
-   text that is not UTF-8). */
+/* The view's own value `hole`, set to text (null for NULL). */
 static xs_api_val_t
 s_own (s_view_t *view, size_t hole, const char *text)
 {
-    if (text && json_string_set (view->own [hole], text) == 0)
-        return (xs_api_val_t) {.value = view->own [hole]};
-    return view->null;
+    return text ? xs_api_val_text (view->own [hole], text) : view->null;
 }
 
 /* The self link of volume uuid: the view's href with uuid after the
@@ -209,7 +172,7 @@ s_self_href (s_view_t *view, const char *uuid)
 
 /* Sets the view's values to those of volume v. */
 static void
-s_view_set (s_view_t *view, const s_vol_t *v)
+s_view_set (s_view_t *view, const xs_cinder_vol_t *v)
 {
     char key [32] = "", created [40], updated [40], host [64];
     if (v->backend_id)
@@ -223,8 +186,8 @@ s_view_set (s_view_t *view, const s_vol_t *v)
     val [S_ID] = s_own (view, S_ID, v->uuid);
     val [S_NAME] = s_own (view, S_NAME, v->name);
     val [S_STATUS] = s_shared (view, v->state ? v->state : "error");
-    json_integer_set (view->own [S_SIZE], (v->size + XS_CINDER_GIB - 1) / XS_CINDER_GIB);
-    val [S_SIZE] = (xs_api_val_t) {.value = view->own [S_SIZE]};
+    val [S_SIZE] = xs_api_val_int (view->own [S_SIZE], (v->size + XS_CINDER_GIB - 1)
+                                                       / XS_CINDER_GIB);
     val [S_TYPE] = v->flavor ? s_shared (view, v->flavor) : view->null;
     val [S_TYPE_ID] = v->flavor ? s_memo (view->type_ids, v->flavor, s_type_id_text)
                                 : view->null;
@@ -270,7 +233,7 @@ s_volume_list_route (xs_api_req_t *req, void *arg, bool detail)
     for (size_t i = 0; i < n; i++) {
         if (!flavor || flavor->id != rows [i]->flavor_id)
             flavor = xs_cinder_flavor_of (flavors, rows [i]->flavor_id);
-        s_vol_t v = s_vol_of_row (rows [i], flavor ? flavor->label : "");
+        xs_cinder_vol_t v = xs_cinder_vol_of_row (rows [i], flavor ? flavor->label : "");
         s_view_set (&view, &v);
         xs_api_list_add_tmpl (list, view.tmpl, view.values);
     }
@@ -328,7 +291,7 @@ s_reply_volume (xs_cinder_t *self, xs_api_req_t **req_p, unsigned status, const 
     json_t *zones = s_zone_of (self, v);
     s_view_t view;
     s_view_init (&view, self, *req_p, zones, true);
-    s_vol_t vol = s_vol_of_view (v);
+    xs_cinder_vol_t vol = xs_cinder_vol_of_view (v);
     s_view_set (&view, &vol);
     json_t *d = xs_api_tmpl_object (view.tmpl, view.values);
     s_view_fini (&view);

@@ -265,15 +265,22 @@ test_list_writer (void **state)
     assert_int_equal (len, 14);
     free (text);
 
-    /* Items added from ONE object changed in between (as a page does),
-       a small size hint (the buffer grows), an empty tail. */
+    /* Items written from ONE template, its values changed in between (as
+       a page does), a small size hint (the buffer grows), an empty tail. */
+    json_t *h0 = xs_api_tmpl_hole (0), *h1 = xs_api_tmpl_hole (1);
+    json_t *shape = json_pack ("{s:O, s:O}", "id", h0, "name", h1);
+    xs_api_tmpl_t *tmpl = xs_api_tmpl_new (shape, 2);
+    json_t *own_id = json_integer (0), *own_name = json_string ("");
     list = xs_api_list_new ("snap\"shots", 1);
     json_t *item = json_object ();
     json_t *want = json_pack ("{s:[]}", "snap\"shots");
     for (int i = 0; i < 300; i++) {
+        const char *name = i % 2 ? "caf\u00e9 \"x\"" : NULL;
+        xs_api_val_t values [2] = { xs_api_val_int (own_id, i),
+                                    xs_api_val_text (own_name, name) };
+        xs_api_list_add_tmpl (list, tmpl, values);
         json_object_set_new (item, "id", json_integer (i));
-        json_object_set_new (item, "name", i % 2 ? json_string ("caf\u00e9 \"x\"") : json_null ());
-        xs_api_list_add (list, item);
+        json_object_set_new (item, "name", name ? json_string (name) : json_null ());
         json_array_append_new (json_object_get (want, "snap\"shots"), json_deep_copy (item));
     }
     assert_int_equal (xs_api_list_size (list), 300);
@@ -284,7 +291,9 @@ test_list_writer (void **state)
 
     /* A tail's members follow the list, in their order. */
     list = xs_api_list_new ("volumes", 0);
-    xs_api_list_add (list, item);
+    xs_api_val_t values [2] = { xs_api_val_int (own_id, 299),
+                                xs_api_val_text (own_name, "caf\u00e9 \"x\"") };
+    xs_api_list_add_tmpl (list, tmpl, values);
     json_object_set_new (tail, "volumes_links", json_pack ("[{s:s}]", "rel", "next"));
     json_object_set_new (tail, "count", json_integer (7));
     text = xs_api_list_text (&list, tail, &len);
@@ -296,6 +305,12 @@ test_list_writer (void **state)
     json_decref (want);
     json_decref (tail);
     json_decref (item);
+    json_decref (own_id);
+    json_decref (own_name);
+    xs_api_tmpl_destroy (&tmpl);
+    json_decref (shape);
+    json_decref (h0);
+    json_decref (h1);
 
     /* Destroyed unfinished: nothing leaks (ASan), NULL is fine. */
     list = xs_api_list_new ("volumes", 0);
@@ -372,6 +387,14 @@ test_tmpl (void **state)
     json_decref (one);
     xs_api_tmpl_destroy (&tmpl);
     json_decref (object);
+
+    /* A string value: the text, null for NULL or for bytes that are not
+       UTF-8 (a store row's garbage never reaches a reply). */
+    json_t *own = json_string ("");
+    assert_string_equal (json_string_value (xs_api_val_text (own, "ok").value), "ok");
+    assert_true (json_is_null (xs_api_val_text (own, NULL).value));
+    assert_true (json_is_null (xs_api_val_text (own, "bad \xff\xfe").value));
+    json_decref (own);
 
     /* A hole twice, or no object: refused. */
     object = json_pack ("{s:O, s:O}", "a", h0, "b", h0);
